@@ -1,0 +1,45 @@
+/**
+ * The command: configuration in, one run (or, later, a schedule of runs), exit status out.
+ * 0: every stick read and delivered; 1: a stick or a push failed; 2: usage or configuration error.
+ */
+import { ConfigError, loadConfig } from './config.js';
+import { helpText } from './options.js';
+import { createRun, type Io } from './run.js';
+
+/** Set by the bundler from package.json. */
+declare const __VERSION__: string | undefined;
+
+export const exitCodes = { ok: 0, failed: 1, usage: 2, internal: 70 } as const;
+
+const io: Io = {
+  log: (line) => process.stderr.write(`${line}\n`),
+  print: (text) => process.stdout.write(text),
+};
+
+async function main(argv: readonly string[]): Promise<number> {
+  const command = await loadConfig(argv, process.env);
+  if (command.kind === 'help') {
+    io.print(`${helpText()}\n`);
+    return exitCodes.ok;
+  }
+  if (command.kind === 'version') {
+    io.print(`trucki2pushgateway ${typeof __VERSION__ === 'string' ? __VERSION__ : 'dev'}\n`);
+    return exitCodes.ok;
+  }
+  const run = createRun(command.config, io);
+  return (await run()) ? exitCodes.ok : exitCodes.failed;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      io.log(`trucki2pushgateway: ${error.message}`);
+      process.exitCode = exitCodes.usage;
+    } else {
+      // A bug, not bad input: say so in one line; the stack is for a debugger, not the journal.
+      io.log(`trucki2pushgateway: internal error: ${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = exitCodes.internal;
+    }
+  },
+);

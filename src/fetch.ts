@@ -1,0 +1,40 @@
+/** Reading one JSON document from a stick: GET only, bounded in size, strictly UTF-8. */
+import type { Got } from 'got';
+import type { Endpoint } from './config.js';
+import { HttpFailure } from './http.js';
+
+export type StickPath = '/jsonlive' | '/jsononce';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The body of `path` on the stick, as text. Throws a got error or an HttpFailure. */
+export async function fetchStick(client: Got, stick: Endpoint, path: StickPath, maxBytes: number): Promise<string> {
+  const url = new URL(stick.url.pathname.replace(/\/$/, '') + path, stick.url);
+  const request = client.get(url, {
+    responseType: 'buffer',
+    headers: { accept: 'application/json' },
+    ...(stick.username !== undefined && { username: stick.username }),
+    ...(stick.password !== undefined && { password: stick.password }),
+  });
+  let tooLarge = false;
+  // An endless or huge body is cut off as it streams in, not after it has filled memory.
+  request.on('downloadProgress', ({ transferred, total }) => {
+    if (transferred > maxBytes || (total ?? 0) > maxBytes) {
+      tooLarge = true;
+      request.cancel();
+    }
+  });
+  const response = await request.catch((error: unknown) => {
+    throw tooLarge ? new HttpFailure(`sent more than ${formatBytes(maxBytes)} on ${path}`) : error;
+  });
+  if (response.statusCode !== 200) throw new HttpFailure(`answered HTTP ${response.statusCode} instead of 200 on ${path}`);
+  try {
+    return utf8.decode(response.body);
+  } catch {
+    throw new HttpFailure(`sent a body that is not valid UTF-8 on ${path}`);
+  }
+}
+
+function formatBytes(bytes: number): string {
+  return bytes % 1048576 === 0 ? `${bytes / 1048576} MiB` : bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
+}

@@ -1,0 +1,131 @@
+/**
+ * From the stick's JSON to samples, through the catalogue. Pure: no I/O, no clock, no logging;
+ * what could not be read comes back as problems for the caller to report.
+ */
+import { unknownState, type CatalogueRow, type Family, type Labels } from './catalogue.js';
+import { unitOf, units, type Unit } from './units.js';
+
+export interface Sample {
+  readonly family: Family;
+  readonly labels: Labels;
+  readonly value: number;
+}
+
+export interface Reading {
+  readonly samples: Sample[];
+  /** One short phrase per value that was present but could not be read, e.g. `ACPOWER "--- W" is not a number`. */
+  readonly problems: string[];
+}
+
+export type Payload = Readonly<Record<string, unknown>>;
+
+/** The stick's body as a flat JSON object, or why it is not one. */
+export function parsePayload(text: string): { payload: Payload } | { error: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    const start = text.trimStart().slice(0, 1);
+    return { error: start === '<' ? 'sent HTML, not JSON (a login or error page?)' : 'sent a body that is not valid JSON' };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { error: `sent JSON ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}, not an object` };
+  }
+  return { payload: value as Payload };
+}
+
+/** Reads every catalogue key the payload holds. Absent keys yield nothing and no problem. */
+export function readPayload(payload: Payload, catalogue: readonly CatalogueRow[]): Reading {
+  const samples: Sample[] = [];
+  const problems: string[] = [];
+  for (const row of catalogue) {
+    const key = Object.hasOwn(payload, row.key) ? row.key : `MQTT_${row.key}_VALUE`;
+    if (!Object.hasOwn(payload, key)) continue;
+    const raw = payload[key];
+    const result = readers[row.read](raw, row as never);
+    if (typeof result === 'string') {
+      problems.push(`${key} ${quote(raw)} ${result}`);
+      continue;
+    }
+    for (const { labels, value } of result.samples) samples.push({ family: row.family, labels: { ...row.labels, ...labels }, value });
+    if (result.problem) problems.push(`${key} ${quote(raw)} ${result.problem}`);
+  }
+  return { samples, problems };
+}
+
+type Read = { samples: { labels: Labels; value: number }[]; problem?: string } | string;
+
+const readers: { [K in CatalogueRow['read']]: (raw: unknown, row: Extract<CatalogueRow, { read: K }>) => Read } = {
+  number(raw, row) {
+    const value = readNumber(raw, row.unit);
+    if (typeof value === 'string') return value;
+    if (row.family.type === 'counter' && value < 0) return 'is negative, impossible for a total';
+    return { samples: [{ labels: {}, value }] };
+  },
+  state(raw, row) {
+    if (typeof raw !== 'string' || stateLabel(raw) === '') return 'is not a state';
+    const current = stateLabel(raw);
+    const known = row.states.includes(current);
+    const samples = [...row.states, unknownState].map((state) => ({
+      labels: { [row.label]: state },
+      value: state === (known ? current : unknownState) ? 1 : 0,
+    }));
+    return known ? { samples } : { samples, problem: 'is not a known state' };
+  },
+  flag(raw) {
+    const value = readFlag(raw);
+    return value === undefined ? 'is neither enabled nor disabled' : { samples: [{ labels: {}, value }] };
+  },
+  text(raw, row) {
+    const label = typeof raw === 'string' ? stateLabel(raw).slice(0, 64) : '';
+    return label === '' ? 'is not text' : { samples: [{ labels: { [row.label]: label }, value: 1 }] };
+  },
+};
+
+const numberWithUnit = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*([^\s\d.+-]\S*)?$/i;
+
+/**
+ * A finite number in base units, or why there is none. `unit` is what the stick means when it
+ * writes no unit; a unit in the text wins if it measures the same thing.
+ */
+export function readNumber(raw: unknown, unit: keyof typeof units): number | string {
+  const expected = units[unit];
+  let value: number;
+  let scale: Unit = expected;
+  if (typeof raw === 'number') {
+    value = raw;
+  } else if (typeof raw === 'string') {
+    const match = numberWithUnit.exec(raw.trim());
+    if (!match) return 'is not a number';
+    value = Number(match[1]);
+    if (match[2] !== undefined) {
+      const written = unitOf(match[2]);
+      if (written?.base !== expected.base) return `has unit ${match[2]}, expected ${unit || 'none'}`;
+      scale = written;
+    }
+  } else {
+    return 'is not a number';
+  }
+  const result = (value * scale.factor) / scale.divisor;
+  return Number.isFinite(result) ? result : 'is not a finite number';
+}
+
+/** "(ENABLED) 1" → 1, "(DISABLED) 0" → 0; also plain 0/1 and booleans. */
+function readFlag(raw: unknown): number | undefined {
+  if (typeof raw === 'boolean') return raw ? 1 : 0;
+  if (raw === 0 || raw === 1) return raw;
+  if (typeof raw !== 'string') return undefined;
+  const word = /\b(enabled|disabled|on|off|true|false|[01])\b/i.exec(raw)?.[1]?.toLowerCase();
+  if (word === undefined) return undefined;
+  return ['enabled', 'on', 'true', '1'].includes(word) ? 1 : 0;
+}
+
+/** The stick's words as a label value: lower snake case, a leading "WIFI " dropped. */
+export function stateLabel(text: string): string {
+  return text.trim().replace(/^wifi\s+/i, '').toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+}
+
+function quote(raw: unknown): string {
+  const text = raw === undefined ? 'undefined' : JSON.stringify(raw);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}

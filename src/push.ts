@@ -1,0 +1,48 @@
+/** The Pushgateway side: grouping-key paths, PUT (replace a group) and DELETE. */
+import { HTTPError, type Got } from 'got';
+import { HttpFailure } from './http.js';
+
+export type Grouping = readonly (readonly [name: string, value: string])[];
+
+/** The exposition format the Pushgateway expects for a text push. */
+const contentType = 'text/plain; version=0.0.4; charset=utf-8';
+
+/**
+ * `/metrics/job/<job>/<label>/<value>…`. Values that are empty or hold a `/` cannot be path
+ * segments, so they use the Pushgateway's `<label>@base64/<base64url>` form ("=" for empty).
+ */
+export function groupPath(grouping: Grouping): string {
+  return '/metrics' + grouping.map(([name, value]) => `/${encodeLabel(name, value)}`).join('');
+}
+
+function encodeLabel(name: string, value: string): string {
+  if (value === '') return `${name}@base64/=`;
+  if (value.includes('/')) return `${name}@base64/${Buffer.from(value).toString('base64url')}`;
+  return `${name}/${encodeURIComponent(value)}`;
+}
+
+function groupUrl(base: URL, grouping: Grouping): URL {
+  return new URL(base.pathname.replace(/\/$/, '') + groupPath(grouping), base);
+}
+
+/** Replaces the whole group with `body`, so nothing of an earlier push survives in it. */
+export async function pushGroup(client: Got, base: URL, grouping: Grouping, body: string): Promise<void> {
+  await explainRefusal(client.put(groupUrl(base, grouping), { body, headers: { 'content-type': contentType } }));
+}
+
+export async function deleteGroup(client: Got, base: URL, grouping: Grouping): Promise<void> {
+  await explainRefusal(client.delete(groupUrl(base, grouping)));
+}
+
+/** A 4xx is the Pushgateway's considered answer (e.g. a type clash with another group): show it. */
+async function explainRefusal(request: Promise<unknown>): Promise<void> {
+  try {
+    await request;
+  } catch (error) {
+    if (error instanceof HTTPError && error.response.statusCode < 500) {
+      const reason = String(error.response.body).trim().split('\n')[0]?.slice(0, 300) || error.response.statusMessage;
+      throw new HttpFailure(`refused the push with HTTP ${error.response.statusCode}: ${reason}`);
+    }
+    throw error;
+  }
+}

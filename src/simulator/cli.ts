@@ -1,0 +1,43 @@
+/**
+ * A stick for people without one at hand: `simulator [--variant T2SG|T2MG] [--port N] [--host H]`
+ * serves until stopped. `simulator --demo [job options]` starts a T2SG and a T2MG, runs the real
+ * job against them once (printing what it would push, or pushing when PUSHGATEWAY_URL is set) and
+ * exits with the job's status.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startSimulator } from './server.js';
+
+const { values, tokens } = parseArgs({
+  options: {
+    variant: { type: 'string', default: 'T2SG' },
+    port: { type: 'string', default: '0' },
+    host: { type: 'string', default: '127.0.0.1' },
+    demo: { type: 'boolean', default: false },
+  },
+  strict: false,
+  tokens: true,
+});
+
+if (values.demo) {
+  const sg = await startSimulator({ variant: 'T2SG' });
+  const mg = await startSimulator({ variant: 'T2MG' });
+  const job = fileURLToPath(new URL('./trucki2pushgateway.js', import.meta.url));
+  const extra = tokens.filter((token) => token.kind === 'option' && token.name !== 'demo').flatMap((token) => (token.kind === 'option' ? [token.rawName, ...(token.value === undefined ? [] : [token.value])] : []));
+  const args = [job, '--target', `demo-t2sg=${sg.url},demo-t2mg=${mg.url}`, ...(process.env.PUSHGATEWAY_URL ? [] : ['--stdout']), ...extra];
+  const child = spawn(process.execPath, args, { stdio: 'inherit' });
+  const code = await new Promise<number>((resolve) => child.on('exit', (status) => resolve(status ?? 1)));
+  await Promise.all([sg.close(), mg.close()]);
+  process.exitCode = code;
+} else {
+  const variant = String(values.variant).toUpperCase();
+  if (variant !== 'T2SG' && variant !== 'T2MG') {
+    process.stderr.write('simulator: --variant must be T2SG or T2MG\n');
+    process.exit(2);
+  }
+  const simulator = await startSimulator({ variant }, Number(values.port), String(values.host));
+  process.stderr.write(`simulated ${variant} stick serving ${simulator.url}/jsonlive and /jsononce; Ctrl-C to stop\n`);
+  const stop = () => void simulator.close().then(() => process.exit(0));
+  process.once('SIGINT', stop).once('SIGTERM', stop);
+}

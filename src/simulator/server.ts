@@ -1,0 +1,56 @@
+/** The simulated stick on HTTP: GET /jsonlive and /jsononce; everything else is 404 and recorded. */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { livePayload, oncePayload, type Variant } from './payload.js';
+
+export interface SimulatorOptions {
+  readonly variant: Variant;
+  /** Seconds since the stick booted; defaults to the real clock. Tests pass a fixed value. */
+  readonly clock?: () => number;
+  /** Answer only after this long, to play a slow stick. */
+  readonly delayMs?: number;
+}
+
+export interface Simulator {
+  readonly url: string;
+  /** "GET /jsonlive" for every request served, in order. */
+  readonly requests: string[];
+  /** The last /jsonlive body served, parsed. */
+  readonly lastLive: () => Record<string, unknown> | undefined;
+  readonly close: () => Promise<void>;
+}
+
+export async function startSimulator(options: SimulatorOptions, port = 0, host = '127.0.0.1'): Promise<Simulator> {
+  const booted = performance.now();
+  const clock = options.clock ?? (() => (performance.now() - booted) / 1000);
+  const requests: string[] = [];
+  let last: Record<string, unknown> | undefined;
+
+  const server: Server = createServer((request, response) => {
+    requests.push(`${request.method} ${request.url}`);
+    const respond = () => {
+      let body: Record<string, unknown> | undefined;
+      if (request.method === 'GET' && request.url === '/jsonlive') body = last = livePayload(options.variant, clock());
+      else if (request.method === 'GET' && request.url === '/jsononce') body = oncePayload(options.variant);
+      if (!body) {
+        response.writeHead(404).end();
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    if (options.delayMs) setTimeout(respond, options.delayMs);
+    else respond();
+  });
+  server.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
+  const { port: bound } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${bound}`,
+    requests,
+    lastLive: () => last,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}

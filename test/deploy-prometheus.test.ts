@@ -1,0 +1,140 @@
+// Checks the Prometheus config, alerting/recording rules and the Grafana
+// dashboard under deploy/ with promtool (installed separately, e.g. the Debian
+// "prometheus" package; override the binary with $PROMTOOL).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { allPanels, dashboardQueries, loadDashboard } from './helpers/dashboard.js';
+
+const execFileAsync = promisify(execFile);
+
+// Compiled to build/test/, so the repository root is two levels up.
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const dashboardPath = join(repoRoot, 'deploy/grafana/trucki-dashboard.json');
+const rulesPath = join(repoRoot, 'deploy/prometheus/trucki-rules.yml');
+const promtool = process.env['PROMTOOL'] ?? 'promtool';
+
+interface RunResult {
+  code: number;
+  output: string;
+}
+
+async function runPromtool(args: string[]): Promise<RunResult> {
+  try {
+    const { stdout, stderr } = await execFileAsync(promtool, args, { cwd: repoRoot });
+    return { code: 0, output: stdout + stderr };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { code?: number | string; stdout?: string; stderr?: string };
+    if (e.code === 'ENOENT') throw err;
+    return { code: typeof e.code === 'number' ? e.code : 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+async function promtoolMissing(): Promise<string | false> {
+  try {
+    await execFileAsync(promtool, ['--version']);
+    return false;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return `${promtool} not found on PATH`;
+    return false;
+  }
+}
+
+const skip = await promtoolMissing();
+
+test('promtool check config accepts deploy/prometheus/prometheus.yml', { skip }, async () => {
+  const { code, output } = await runPromtool(['check', 'config', 'deploy/prometheus/prometheus.yml']);
+  assert.equal(code, 0, output);
+  assert.match(output, /SUCCESS/, output);
+  assert.doesNotMatch(output, /FAILED/, output);
+});
+
+test('promtool check rules accepts deploy/prometheus/trucki-rules.yml', { skip }, async () => {
+  const { code, output } = await runPromtool(['check', 'rules', 'deploy/prometheus/trucki-rules.yml']);
+  assert.equal(code, 0, output);
+  assert.match(output, /SUCCESS/, output);
+  assert.doesNotMatch(output, /FAILED/, output);
+});
+
+test('promtool test rules passes deploy/prometheus/trucki-rules.test.yml', { skip }, async () => {
+  const { code, output } = await runPromtool(['test', 'rules', 'deploy/prometheus/trucki-rules.test.yml']);
+  assert.equal(code, 0, output);
+  assert.match(output, /SUCCESS/, output);
+});
+
+test('dashboard has datasource and instance variables', () => {
+  const variables = loadDashboard(dashboardPath).templating.list;
+  const datasource = variables.find((v) => v.name === 'datasource');
+  assert.ok(datasource, 'datasource variable missing');
+  assert.equal(datasource.type, 'datasource');
+  assert.equal(datasource['query'], 'prometheus');
+
+  const instance = variables.find((v) => v.name === 'instance');
+  assert.ok(instance, 'instance variable missing');
+  assert.equal(instance.type, 'query');
+  assert.match(JSON.stringify(instance['query']), /label_values\(trucki_up, ?instance\)/);
+  assert.equal(instance['multi'], true);
+  assert.equal(instance['includeAll'], true);
+  // The substitution used by dashboardQueries() mirrors what "All" sends.
+  assert.equal(instance['allValue'], '.*');
+});
+
+test('every dashboard panel and target uses the datasource variable', () => {
+  const panels = allPanels(loadDashboard(dashboardPath).panels);
+  const ids = panels.map((p) => p.id);
+  assert.equal(new Set(ids).size, ids.length, 'panel ids must be unique');
+
+  const queryPanels = panels.filter((p) => p.type !== 'row');
+  assert.ok(queryPanels.length > 0);
+  const usesVariable = (ds: { uid?: string } | undefined): boolean =>
+    ds?.uid === '${datasource}' || ds?.uid === '$datasource';
+  for (const panel of queryPanels) {
+    assert.ok(usesVariable(panel.datasource), `panel "${panel.title}" does not use $datasource`);
+    const targets = panel.targets ?? [];
+    assert.ok(targets.length > 0, `panel "${panel.title}" has no targets`);
+    for (const target of targets) {
+      assert.ok(usesVariable(target.datasource), `a target of "${panel.title}" does not use $datasource`);
+      assert.ok(target.expr, `a target of "${panel.title}" has no expr`);
+      assert.match(target.expr, /instance=~"\$instance"/, `"${target.expr}" ignores $instance`);
+    }
+  }
+});
+
+test('dashboardQueries() returns every expr, nested rows included, as plain PromQL', () => {
+  const queries = dashboardQueries(dashboardPath);
+  const exprCount = allPanels(loadDashboard(dashboardPath).panels)
+    .flatMap((p) => p.targets ?? [])
+    .filter((t) => t.expr).length;
+  assert.equal(queries.length, exprCount);
+  assert.ok(queries.some((q) => q.startsWith('rate(')), 'collapsed-row panels are collected');
+  for (const q of queries) assert.doesNotMatch(q, /\$/, `unsubstituted variable in ${q}`);
+  assert.ok(queries.includes('trucki_ac_power_watts{instance=~".*"}'));
+});
+
+test('dashboard uses only recording rules that trucki-rules.yml defines', async () => {
+  const rules = await readFile(rulesPath, 'utf8');
+  const recorded = new Set([...rules.matchAll(/^\s*- record:\s*(\S+)/gm)].map((m) => m[1]));
+  const used = new Set(dashboardQueries(dashboardPath).flatMap((q) => q.match(/\binstance:[\w:]+/g) ?? []));
+  assert.ok(used.size > 0);
+  for (const name of used) assert.ok(recorded.has(name), `${name} is not a recording rule`);
+});
+
+test('every dashboard query parses as PromQL (promtool check rules)', { skip }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'trucki-dashboard-'));
+  try {
+    const rules = dashboardQueries(dashboardPath).map((expr, i) => ({ record: `dashboard:query_${i}:check`, expr }));
+    const file = join(dir, 'dashboard-queries.yml');
+    // JSON is valid YAML, so no YAML library is needed.
+    await writeFile(file, JSON.stringify({ groups: [{ name: 'dashboard', rules }] }, null, 2));
+    const { code, output } = await runPromtool(['check', 'rules', file]);
+    assert.equal(code, 0, output);
+    assert.match(output, new RegExp(`SUCCESS: ${rules.length} rules found`), output);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

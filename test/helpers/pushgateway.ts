@@ -1,0 +1,115 @@
+/**
+ * A real Prometheus Pushgateway (Debian's prometheus-pushgateway) on a free loopback port, with
+ * its own temp persistence file: Debian's build would otherwise persist to /var/lib/prometheus/.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const pushgatewayBinary = process.env.PUSHGATEWAY_BIN ?? 'prometheus-pushgateway';
+
+export interface MetricFamilyJson {
+  readonly type: string;
+  readonly help: string;
+  readonly metrics: { readonly labels: Record<string, string>; readonly value?: string }[];
+}
+export interface GroupJson {
+  readonly labels: Record<string, string>;
+  readonly [family: string]: MetricFamilyJson | Record<string, string> | unknown;
+}
+
+export interface RunningPushgateway {
+  readonly url: string;
+  readonly dir: string;
+  /** Every group, as /api/v1/metrics reports it. */
+  groups(): Promise<GroupJson[]>;
+  /** The group whose grouping labels are exactly `labels`, if any. */
+  group(labels: Record<string, string>): Promise<GroupJson | undefined>;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export async function startPushgateway(args: readonly string[] = [], scheme = 'http'): Promise<RunningPushgateway> {
+  const dir = await mkdtemp(join(tmpdir(), 'pushgateway-'));
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const child = spawn(pushgatewayBinary, [
+      `--web.listen-address=127.0.0.1:${port}`,
+      `--persistence.file=${join(dir, 'persistence')}`,
+      '--log.level=warn',
+      ...args,
+    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => { stderr += chunk; });
+    const url = `${scheme}://127.0.0.1:${port}`;
+    if (await ready(child, port)) return handle(url, dir, child);
+    child.kill('SIGKILL');
+    if (attempt >= 3) {
+      await rm(dir, { recursive: true, force: true });
+      throw new Error(`prometheus-pushgateway did not start: ${stderr.trim()}`);
+    }
+  }
+}
+
+/** Ready once it accepts TCP connections; false if it exits first (e.g. the port was taken). */
+async function ready(child: ChildProcess, port: number): Promise<boolean> {
+  const { connect } = await import('node:net');
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) return false;
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return true;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+function handle(url: string, dir: string, child: ChildProcess, fetchInit: RequestInit = {}): RunningPushgateway {
+  const groups = async () => {
+    const response = await fetch(`${url}/api/v1/metrics`, fetchInit);
+    if (!response.ok) throw new Error(`GET /api/v1/metrics: HTTP ${response.status}`);
+    return ((await response.json()) as { data: GroupJson[] }).data;
+  };
+  return {
+    url,
+    dir,
+    groups,
+    async group(labels) {
+      const wanted = JSON.stringify(Object.entries(labels).sort());
+      return (await groups()).find((group) => JSON.stringify(Object.entries(group.labels).sort()) === wanted);
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The value of one sample of `family` in `group` whose labels include `labels`. */
+export function sampleValue(group: GroupJson | undefined, family: string, labels: Record<string, string> = {}): number | undefined {
+  const metrics = (group?.[family] as MetricFamilyJson | undefined)?.metrics ?? [];
+  const match = metrics.find((metric) => Object.entries(labels).every(([name, value]) => metric.labels[name] === value));
+  return match?.value === undefined ? undefined : Number(match.value);
+}
+
+/** Names of the metric families a group holds, without the Pushgateway's own push_* families. */
+export function familyNames(group: GroupJson | undefined): string[] {
+  if (!group) return [];
+  return Object.keys(group).filter((key) => key !== 'labels' && key !== 'last_push_successful' && !key.startsWith('push_')).sort();
+}
