@@ -1,7 +1,7 @@
 // Production build: each entry bundled into one file, so a run loads one module instead of ~100
 // (module resolution and loading dominate a one-shot run's cost; see README, Performance).
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
 
@@ -18,3 +18,4 @@ await build({
   define: { __VERSION__: JSON.stringify(version) },
   logLevel: 'warning',
 });
+chmodSync('dist/trucki2pushgateway.js', 0o755);

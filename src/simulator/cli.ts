@@ -25,7 +25,7 @@ if (values.demo) {
   const mg = await startSimulator({ variant: 'T2MG' });
   const job = fileURLToPath(new URL('./trucki2pushgateway.js', import.meta.url));
   const extra = tokens.filter((token) => token.kind === 'option' && token.name !== 'demo').flatMap((token) => (token.kind === 'option' ? [token.rawName, ...(token.value === undefined ? [] : [token.value])] : []));
-  const args = [job, '--target', `demo-t2sg=${sg.url},demo-t2mg=${mg.url}`, ...(process.env.PUSHGATEWAY_URL ? [] : ['--stdout']), ...extra];
+  const args = ['--', job, '--target', `demo-t2sg=${sg.url},demo-t2mg=${mg.url}`, ...(process.env.PUSHGATEWAY_URL ? [] : ['--stdout']), ...extra];
   const child = spawn(process.execPath, args, { stdio: 'inherit' });
   const code = await new Promise<number>((resolve) => child.on('exit', (status) => resolve(status ?? 1)));
   await Promise.all([sg.close(), mg.close()]);

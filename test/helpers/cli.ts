@@ -25,7 +25,7 @@ export async function emptyDir(): Promise<string> {
 export async function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   const cwd = options.cwd ?? await emptyDir();
   return new Promise((resolve) => {
-    execFile(process.execPath, [jobBundle, ...args], {
+    execFile(process.execPath, ['--', jobBundle, ...args], {
       cwd,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
       timeout: options.timeoutMs ?? 60_000,
