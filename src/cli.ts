@@ -7,7 +7,7 @@
  */
 import { ConfigError, loadConfig } from './config.js';
 import { helpText } from './options.js';
-import { createRun, type Io } from './run.js';
+import { createJob, type Io } from './run.js';
 
 /** Set by the bundler from package.json. */
 declare const __VERSION__: string | undefined;
@@ -29,8 +29,17 @@ async function main(argv: readonly string[]): Promise<number> {
     io.print(`trucki2pushgateway ${typeof __VERSION__ === 'string' ? __VERSION__ : 'dev'}\n`);
     return exitCodes.ok;
   }
-  const run = createRun(command.config, io);
-  return (await run()) ? exitCodes.ok : exitCodes.failed;
+  const { config } = command;
+  const job = createJob(config, io);
+  try {
+    if (!config.schedule) return (await job.run()) ? exitCodes.ok : exitCodes.failed;
+    // Loaded only in loop mode: a one-shot start never pays for croner.
+    const { startSchedule } = await import('./schedule.js');
+    await startSchedule(job.run, { ...config.schedule, log: io.log, ...(config.deleteOnExit && { onStop: job.deleteGroups }) });
+    return exitCodes.ok;
+  } finally {
+    job.close();
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -3,6 +3,7 @@
  * beats the env file. Every error names the option it is about and never echoes a credential.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { optionSpecs, type OptionName, type OptionSpec } from './options.js';
 import type { Grouping } from './push.js';
@@ -32,6 +33,10 @@ export interface Config {
   readonly timeoutMs: number;
   readonly retries: number;
   readonly maxBodyBytes: number;
+  /** Absent: run once and exit. */
+  readonly schedule?: { readonly pattern: string; readonly timezone?: string };
+  /** With a schedule: delete the sticks' groups on the way out. */
+  readonly deleteOnExit: boolean;
 }
 
 export type Command = { readonly kind: 'help' } | { readonly kind: 'version' } | { readonly kind: 'run'; readonly config: Config };
@@ -62,13 +67,15 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     if (typeof flag === 'string') return { value: flag, source: `--${spec.flag}` };
     if (flag === true) return { value: 'true', source: `--${spec.flag}` };
     if (spec.env === undefined) return undefined;
-    if (env[spec.env] !== undefined && env[spec.env] !== '') return { value: env[spec.env]!, source: spec.env };
+    // A variable set in the environment, even to "", beats the env file: `SCHEDULE= trucki2pushgateway`
+    // runs once whatever the file says. Empty means unset.
+    if (env[spec.env] !== undefined) return env[spec.env] === '' ? undefined : { value: env[spec.env]!, source: spec.env };
     const fromFile = envFile.values[spec.env];
     if (fromFile !== undefined && fromFile !== '') return { value: fromFile, source: `${spec.env} in ${envFile.name}` };
     return undefined;
   };
 
-  const stdout = get('stdout') !== undefined;
+  const stdout = parseSwitch(get('stdout'));
   const targetSetting = get('target');
   if (!targetSetting) throw new ConfigError('--target / TRUCKI_TARGET is required: the address of your stick, e.g. --target 192.168.1.50');
   const targets = parseTargets(targetSetting, get('instance'));
@@ -82,6 +89,11 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     pushgateway = { ...parseEndpoint(url, 'Pushgateway'), job: job.value, grouping: parseGrouping(get('grouping')) };
   }
 
+  const deleteOnExit = get('deleteOnExit');
+  if (parseSwitch(deleteOnExit) && (stdout || !get('schedule'))) {
+    throw new ConfigError(`${deleteOnExit!.source} applies only to a --schedule loop that pushes to a Pushgateway`);
+  }
+
   return {
     kind: 'run',
     config: {
@@ -90,6 +102,8 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
       timeoutMs: parseCount(get('timeout'), 5000, 1),
       retries: parseCount(get('retries'), 2, 0),
       maxBodyBytes: parseCount(get('maxBody'), 1048576, 1),
+      ...parseSchedule(get('schedule'), get('timezone')),
+      deleteOnExit: parseSwitch(deleteOnExit),
     },
   };
 }
@@ -107,14 +121,14 @@ function parseFlags(argv: readonly string[]): Record<string, string | boolean | 
     return Object.fromEntries(Object.entries(values).map(([flag, value]) => [nameOf[flag]!, Array.isArray(value) ? value.at(-1) : value]));
   } catch (error) {
     // parseArgs words its errors well ("Unknown option '--foo'"); keep only the first sentence.
-    const message = error instanceof Error ? error.message.split('. ')[0]! : String(error);
+    const message = error instanceof Error ? error.message.split(/\.\s/)[0]! : String(error);
     throw new ConfigError(`${message.replace(/\.$/, '')}; see --help`);
   }
 }
 
 async function readEnvFile(path: string | undefined, cwd: string): Promise<{ name: string; values: Record<string, string> }> {
   const name = path ?? '.env';
-  const full = path ?? `${cwd}/.env`;
+  const full = resolve(cwd, name);
   if (path === undefined && !existsSync(full)) return { name, values: {} };
   let text: string;
   try {
@@ -134,11 +148,14 @@ function parseTargets(setting: Setting, instanceOption: Setting | undefined): Ta
   if (instanceOption && parts.length > 1) {
     throw new ConfigError(`${instanceOption.source} applies to a single target; name each of several sticks as name=address in ${setting.source}`);
   }
+  // A password may hold a comma, so after the split any part of such a list may be a piece of one.
+  const mayHoldSecret = setting.value.includes('@');
   const targets = parts.map((part, index) => {
     const named = /^([^=:@]+)=(.+)$/.exec(part);
     const where = parts.length > 1 ? `${setting.source} (stick ${index + 1})` : setting.source;
-    const endpoint = parseEndpoint({ value: named ? named[2]! : part, source: where }, 'stick');
+    const endpoint = parseEndpoint({ value: named ? named[2]! : part, source: where }, 'stick', mayHoldSecret);
     const instance = instanceOption?.value ?? named?.[1]?.trim() ?? endpoint.url.host;
+    if (instance.trim() === '') throw new ConfigError(`${instanceOption?.source ?? where} gives an empty instance name`);
     return { ...endpoint, instance };
   });
   const seen = new Set<string>();
@@ -149,10 +166,10 @@ function parseTargets(setting: Setting, instanceOption: Setting | undefined): Ta
   return targets;
 }
 
-function parseEndpoint(setting: Setting, what: string): Endpoint {
+function parseEndpoint(setting: Setting, what: string, mayHoldSecret = setting.value.includes('@')): Endpoint {
   const text = /^[a-z][a-z0-9+.-]*:\/\//i.test(setting.value) ? setting.value : `http://${setting.value}`;
   // Echo the value only when it cannot hold a password.
-  const shown = setting.value.includes('@') ? '' : ` "${setting.value}"`;
+  const shown = mayHoldSecret ? '' : ` "${setting.value}"`;
   let url: URL;
   try {
     url = new URL(text);
@@ -161,8 +178,14 @@ function parseEndpoint(setting: Setting, what: string): Endpoint {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${setting.source} must be an http or https URL`);
   if (url.search || url.hash) throw new ConfigError(`${setting.source}${shown} must not carry a query or fragment`);
-  const username = decodeURIComponent(url.username);
-  const password = decodeURIComponent(url.password);
+  let username: string;
+  let password: string;
+  try {
+    username = decodeURIComponent(url.username);
+    password = decodeURIComponent(url.password);
+  } catch {
+    throw new ConfigError(`${setting.source} has user info that is not valid percent-encoding`);
+  }
   url.username = '';
   url.password = '';
   return { url, ...(username && { username }), ...(password && { password }) };
@@ -191,4 +214,25 @@ function parseCount(setting: Setting | undefined, fallback: number, min: number)
     throw new ConfigError(`${setting.source} must be a whole number${min > 0 ? ` of at least ${min}` : ''}, not "${setting.value}"`);
   }
   return value;
+}
+
+function parseSwitch(setting: Setting | undefined): boolean {
+  if (!setting) return false;
+  const value = setting.value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw new ConfigError(`${setting.source} must be true or false, not "${setting.value}"`);
+}
+
+/** The pattern itself is checked by croner when the loop starts, so one-shot runs never load it. */
+function parseSchedule(pattern: Setting | undefined, timezone: Setting | undefined): { schedule?: Config['schedule'] } {
+  if (!pattern) return {};
+  // TZ=":/etc/localtime" and the like are for the C library; Node already runs in that zone.
+  if (!timezone || timezone.value.startsWith(':')) return { schedule: { pattern: pattern.value } };
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: timezone.value });
+  } catch {
+    throw new ConfigError(`${timezone.source} "${timezone.value}" is not a time zone name such as Europe/Berlin`);
+  }
+  return { schedule: { pattern: pattern.value, timezone: timezone.value } };
 }

@@ -3,6 +3,8 @@
  * attempt, a few retries with short backoff for errors that can pass, no redirects (a redirect
  * would send us to a URL we never chose), and errors put in words a user can act on.
  */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import got, { HTTPError, RequestError, type Got, type ExtendOptions } from 'got';
 
 export interface HttpPolicy {
@@ -15,8 +17,24 @@ export class HttpFailure extends Error {
   override readonly name = 'HttpFailure';
 }
 
-export function createClient(policy: HttpPolicy, extra: ExtendOptions = {}): Got {
+/** Keep-alive connections that the job itself closes: a loop reuses them from run to run. */
+export interface Agents {
+  readonly http: HttpAgent;
+  readonly https: HttpsAgent;
+}
+
+export function createAgents(): Agents {
+  return { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
+}
+
+export function destroyAgents(agents: Agents): void {
+  agents.http.destroy();
+  agents.https.destroy();
+}
+
+export function createClient(policy: HttpPolicy, agents: Agents, extra: ExtendOptions = {}): Got {
   return got.extend({
+    agent: agents,
     timeout: { request: policy.timeoutMs },
     followRedirect: false,
     retry: {

@@ -115,7 +115,8 @@ function readFlag(raw: unknown): number | undefined {
   if (typeof raw === 'boolean') return raw ? 1 : 0;
   if (raw === 0 || raw === 1) return raw;
   if (typeof raw !== 'string') return undefined;
-  const word = /\b(enabled|disabled|on|off|true|false|[01])\b/i.exec(raw)?.[1]?.toLowerCase();
+  // The word decides; a trailing digit, as in "(ENABLED) 1", may follow it.
+  const word = /^\(?\s*(enabled|disabled|on|off|true|false|1|0)\s*\)?(?:\s*[01])?$/i.exec(raw.trim())?.[1]?.toLowerCase();
   if (word === undefined) return undefined;
   return ['enabled', 'on', 'true', '1'].includes(word) ? 1 : 0;
 }

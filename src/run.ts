@@ -6,10 +6,10 @@ import type { Got } from 'got';
 import { jobFamilies, liveCatalogue } from './catalogue.js';
 import type { Config, Target } from './config.js';
 import { fetchStick } from './fetch.js';
-import { createClient, describeFailure, type HttpPolicy } from './http.js';
+import { createAgents, createClient, describeFailure, destroyAgents, type HttpPolicy } from './http.js';
 import { buildRegistry } from './metrics.js';
 import { parsePayload, readPayload, type Sample } from './parse.js';
-import { pushGroup } from './push.js';
+import { deleteGroup, pushGroup, type Grouping } from './push.js';
 
 export interface Io {
   /** One line for the operator (stderr). */
@@ -21,6 +21,14 @@ export interface Io {
 /** Resolves to true when every stick was read and its metrics delivered. */
 export type Run = () => Promise<boolean>;
 
+export interface Job {
+  readonly run: Run;
+  /** Removes every stick's group from the Pushgateway, for --delete-on-exit. */
+  readonly deleteGroups: () => Promise<void>;
+  /** Closes the kept-alive connections, so that the process can end. */
+  readonly close: () => void;
+}
+
 interface StickRead {
   readonly samples: Sample[];
   readonly problems: string[];
@@ -28,10 +36,11 @@ interface StickRead {
   readonly failure?: string;
 }
 
-export function createRun(config: Config, io: Io): Run {
+export function createJob(config: Config, io: Io): Job {
   const policy: HttpPolicy = { timeoutMs: config.timeoutMs, retries: config.retries };
-  const stickClient = createClient(policy);
-  const pushClient = config.pushgateway && createClient(policy, {
+  const agents = createAgents();
+  const stickClient = createClient(policy, agents);
+  const pushClient = config.pushgateway && createClient(policy, agents, {
     ...(config.pushgateway.username !== undefined && { username: config.pushgateway.username }),
     ...(config.pushgateway.password !== undefined && { password: config.pushgateway.password }),
   });
@@ -48,24 +57,41 @@ export function createRun(config: Config, io: Io): Run {
     const text = await buildRegistry(samples).metrics();
     let pushFailure: string | undefined;
     if (pushClient && config.pushgateway) {
-      const { url, job, grouping } = config.pushgateway;
       try {
-        await pushGroup(pushClient, url, [['job', job], ['instance', target.instance], ...grouping], text);
+        await pushGroup(pushClient, config.pushgateway.url, groupingOf(target), text);
       } catch (error) {
-        pushFailure = `Pushgateway ${url.href} ${describeFailure(error, policy)}`;
+        pushFailure = `Pushgateway ${config.pushgateway.url.href} ${describeFailure(error, policy)}`;
       }
     }
     io.log(summary(target, read, seconds, pushFailure, Boolean(pushClient)));
     return { ok: !read.failure && !pushFailure, text };
   }
 
-  return async () => {
+  const groupingOf = (target: Target): Grouping =>
+    [['job', config.pushgateway!.job], ['instance', target.instance], ...config.pushgateway!.grouping];
+
+  async function run(): Promise<boolean> {
     const results = await Promise.all(config.targets.map(runStick));
     if (!pushClient) {
       io.print(results.map(({ text }, i) => `# stick ${config.targets[i]!.instance}\n${text}`).join('\n'));
     }
     return results.every(({ ok }) => ok);
-  };
+  }
+
+  async function deleteGroups(): Promise<void> {
+    if (!pushClient || !config.pushgateway) return;
+    const { url } = config.pushgateway;
+    await Promise.all(config.targets.map(async (target) => {
+      try {
+        await deleteGroup(pushClient, url, groupingOf(target));
+        io.log(`stick ${target.instance}: deleted its group from the Pushgateway`);
+      } catch (error) {
+        io.log(`stick ${target.instance}: could not delete its group: Pushgateway ${url.href} ${describeFailure(error, policy)}`);
+      }
+    }));
+  }
+
+  return { run, deleteGroups, close: () => destroyAgents(agents) };
 }
 
 async function readStick(client: Got, target: Target, maxBytes: number, policy: HttpPolicy): Promise<StickRead> {

@@ -40,3 +40,50 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
     });
   });
 }
+
+export interface RunningCli {
+  /** Everything written to stderr so far. */
+  readonly stderr: () => string;
+  /** Resolves once stderr has a line matching `pattern`. */
+  readonly waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<void>;
+  /** Sends `signal` and resolves with how the process ended. */
+  readonly stop: (signal?: NodeJS.Signals) => Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the command in the background, e.g. in loop mode. */
+export async function startCli(args: readonly string[], options: CliOptions = {}): Promise<RunningCli> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--', jobBundle, ...args], {
+    cwd: options.cwd ?? await emptyDir(),
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const listeners = new Set<() => void>();
+  child.stderr!.on('data', (chunk) => {
+    stderr += chunk;
+    for (const listener of listeners) listener();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    stderr: () => stderr,
+    waitFor: (pattern, timeoutMs = 15_000) => new Promise((resolve, reject) => {
+      const check = () => {
+        if (!pattern.test(stderr)) return;
+        listeners.delete(check);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        listeners.delete(check);
+        reject(new Error(`no ${pattern} in stderr after ${timeoutMs} ms:\n${stderr}`));
+      }, timeoutMs);
+      listeners.add(check);
+      check();
+    }),
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}

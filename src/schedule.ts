@@ -1,0 +1,47 @@
+/**
+ * The internal loop: the same run as a one-shot start, on a croner pattern. Runs never overlap
+ * (croner's `protect` skips a tick while the previous run is busy); SIGTERM and SIGINT stop the
+ * schedule, let a run in flight finish, and end the process with status 0.
+ */
+import { Cron } from 'croner';
+import { ConfigError } from './config.js';
+import type { Run } from './run.js';
+
+export interface LoopOptions {
+  readonly pattern: string;
+  readonly timezone?: string;
+  readonly log: (line: string) => void;
+  /** Called once after the last run, before the process exits (e.g. to delete pushed groups). */
+  readonly onStop?: () => Promise<void>;
+}
+
+export function startSchedule(run: Run, options: LoopOptions): Promise<void> {
+  let inFlight: Promise<void> = Promise.resolve();
+  let job: Cron;
+  try {
+    job = new Cron(options.pattern, {
+      mode: '5-or-6-parts',
+      ...(options.timezone && { timezone: options.timezone }),
+      protect: (busy) => options.log(`skipped the run due at ${new Date().toISOString()}: the run started ${busy.currentRun()?.toISOString()} is still busy`),
+    }, () => {
+      // A failed run is logged by the run itself; the loop goes on either way.
+      inFlight = run().then(() => undefined, (error: unknown) => options.log(`run failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`));
+      return inFlight;
+    });
+  } catch (error) {
+    throw new ConfigError(`--schedule / SCHEDULE "${options.pattern}" is not a cron pattern of 5 or 6 fields (${error instanceof Error ? error.message : error}); e.g. "*/15 * * * * *" for every 15 s`);
+  }
+  options.log(`scheduled on "${options.pattern}"${options.timezone ? ` (${options.timezone})` : ''}; next run ${job.nextRun()?.toISOString()}`);
+
+  return new Promise((resolve) => {
+    const stop = async (signal: NodeJS.Signals) => {
+      process.off('SIGTERM', stop).off('SIGINT', stop);
+      job.stop();
+      options.log(`${signal}: stopping after the run in flight`);
+      await inFlight;
+      await options.onStop?.();
+      resolve();
+    };
+    process.once('SIGTERM', stop).once('SIGINT', stop);
+  });
+}

@@ -1,0 +1,153 @@
+// Checks the systemd units under deploy/systemd with systemd-analyze: `verify` must report no
+// problem with them, and `security --offline=yes` must rate both services at an overall exposure
+// of 1.5 or lower. Skipped, with the reason printed, where systemd-analyze is not installed
+// (override the binary with $SYSTEMD_ANALYZE).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { access, constants, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+// Compiled to build/test/, so the repository root is two levels up.
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const unitDir = join(repoRoot, 'deploy/systemd');
+const services = ['trucki2pushgateway.service', 'trucki2pushgateway-loop.service'];
+const units = [...services, 'trucki2pushgateway.timer'];
+const maxExposure = 1.5;
+const systemdAnalyze = process.env['SYSTEMD_ANALYZE'] ?? 'systemd-analyze';
+// The interpreter the units name, as installed on the target host.
+const unitNode = '/usr/bin/node';
+
+interface RunResult {
+  code: number;
+  output: string;
+}
+
+async function analyze(args: string[], cwd: string): Promise<RunResult> {
+  try {
+    const { stdout, stderr } = await execFileAsync(systemdAnalyze, ['--no-pager', ...args], { cwd, timeout: 60_000 });
+    return { code: 0, output: stdout + stderr };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { code?: number | string; stdout?: string; stderr?: string };
+    if (e.code === 'ENOENT') throw err;
+    return { code: typeof e.code === 'number' ? e.code : 1, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+/** Why these tests cannot run here, or false; and the systemd version when they can. */
+async function probe(): Promise<{ missing: string | false; version: number }> {
+  try {
+    const { stdout } = await execFileAsync(systemdAnalyze, ['--version']);
+    return { missing: false, version: Number(/^systemd (\d+)/.exec(stdout)?.[1] ?? 0) };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { missing: `${systemdAnalyze} not found on PATH (systemd not installed)`, version: 0 };
+    throw err;
+  }
+}
+
+const { missing, version } = await probe();
+
+/**
+ * Copies the units into a fresh directory for `verify`, which checks that ExecStart='s binary
+ * exists on the machine running it. The units name /usr/bin/node, as on the target host; where
+ * node lives elsewhere (nvm, a CI image) the copy names this node instead, so the rest of each unit
+ * is still verified in full. The script path under /opt is only an argument to node and is not
+ * checked, so it needs no stub, and DynamicUser= leaves no User= to look up.
+ */
+async function copyUnits(dir: string): Promise<string[]> {
+  const nodeHere = await access(unitNode, constants.X_OK).then(() => true, () => false);
+  const paths: string[] = [];
+  for (const unit of units) {
+    const target = join(dir, unit);
+    if (nodeHere) await copyFile(join(unitDir, unit), target);
+    else {
+      const text = await readFile(join(unitDir, unit), 'utf8');
+      await writeFile(target, text.replaceAll(`ExecStart=${unitNode} `, `ExecStart=${process.execPath} `));
+    }
+    paths.push(target);
+  }
+  return paths;
+}
+
+/**
+ * Splits verify's output into lines about our units and lines about other units it loaded along
+ * the way (network-online.target and friends from the host), which are not ours to fix.
+ */
+function classify(output: string, dir: string): { ours: string[]; foreign: string[] } {
+  const lines = output.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const ours: string[] = [];
+  const foreign: string[] = [];
+  for (const line of lines) {
+    const named = line.match(/[\w@\\.:-]+\.(?:service|socket|target|timer|mount|automount|swap|path|slice|scope|device)\b/g) ?? [];
+    const aboutOthers = !line.includes(dir) && named.length > 0 && named.every((name) => !units.some((unit) => name.endsWith(unit)));
+    (aboutOthers ? foreign : ours).push(line);
+  }
+  return { ours, foreign };
+}
+
+async function verify(paths: string[], dir: string): Promise<RunResult & { ours: string[]; foreign: string[] }> {
+  // --recursive-errors=no (systemd 250+): a broken unit of the host's is not our failure.
+  const args = ['verify', '--man=no', ...(version >= 250 ? ['--recursive-errors=no'] : []), ...paths];
+  const result = await analyze(args, dir);
+  return { ...result, ...classify(result.output, dir) };
+}
+
+test('systemd-analyze verify reports no problems with the units in deploy/systemd', async (t) => {
+  if (missing) {
+    t.skip(missing);
+    return;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'trucki2pushgateway-units-'));
+  try {
+    const { code, output, ours, foreign } = await verify(await copyUnits(dir), dir);
+    for (const line of foreign) t.diagnostic(`not ours, ignored: ${line}`);
+    assert.deepEqual(ours, [], output);
+    assert.ok(code === 0 || foreign.length > 0, `verify exited ${code} without saying why:\n${output}`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('systemd-analyze verify does flag a broken unit (the check above is live)', async (t) => {
+  if (missing) {
+    t.skip(missing);
+    return;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'trucki2pushgateway-units-'));
+  try {
+    const paths = await copyUnits(dir);
+    const service = paths[0]!;
+    await writeFile(service, `${await readFile(service, 'utf8')}ProtectSystm=strict\n`);
+    const { ours, output } = await verify(paths, dir);
+    assert.ok(ours.some((line) => line.includes('ProtectSystm')), output);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+for (const service of services) {
+  test(`systemd-analyze security rates ${service} at an exposure of ${maxExposure} or lower`, async (t) => {
+    if (missing) {
+      t.skip(missing);
+      return;
+    }
+    if (version < 250) {
+      // --offline=yes, which rates a unit file without loading it into a running manager, came
+      // in systemd 250; older versions can only rate units of the running system.
+      t.skip(`systemd ${version} has no "security --offline" (needs 250 or later)`);
+      return;
+    }
+    const { output } = await analyze(['security', '--offline=yes', join(unitDir, service)], repoRoot);
+    const match = /Overall exposure level for \S+: (\d+(?:\.\d+)?)/.exec(output);
+    assert.ok(match, `no overall exposure in the output:\n${output}`);
+    const exposure = Number(match[1]);
+    t.diagnostic(`${service}: exposure ${exposure} (systemd ${version})`);
+    const kept = output.split('\n').filter((line) => line.startsWith('✗')).join('\n');
+    assert.ok(exposure <= maxExposure, `${service}: exposure ${exposure} > ${maxExposure}; still exposed:\n${kept}`);
+  });
+}
