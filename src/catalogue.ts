@@ -106,4 +106,38 @@ export const liveCatalogue: readonly CatalogueRow[] = [
 export const jobFamilies = {
   up: gauge('trucki_up', '1 when the stick answered with usable JSON, 0 when it did not.'),
   scrapeDuration: gauge('trucki_scrape_duration_seconds', 'Time the job took to read the stick.'),
+  lastSuccess: gauge('trucki_last_success_timestamp_seconds', 'Unix time of the last successful read of the stick.'),
 } as const;
+
+const config = (name: string, help: string) => gauge(`trucki_config_${name}`, `Configured ${help}.`);
+const flag = (key: string, family: Family): FlagRow => ({ key, read: 'flag', family });
+
+/**
+ * `/jsononce`: configuration. Identity (DEVICENAME, VERSION) becomes trucki_stick_info, see
+ * readIdentity. Secrets (ADMIN_PASS, WIFIPASS, BEARER, …) and METERURL, which may carry
+ * credentials, are deliberately absent: only what is listed here is ever read.
+ */
+export const onceCatalogue: readonly CatalogueRow[] = [
+  num('MINPOWER', 'W', config('min_power_watts', 'minimum AC power')),
+  num('MAXPOWER', 'W', config('max_power_watts', 'maximum AC power')),
+  num('NIGHT_MAXPOWER', 'W', config('night_max_power_watts', 'maximum AC power at night')),
+  num('VBATCUTOFF', 'V', config('battery_cutoff_voltage_volts', 'battery voltage below which the inverter stops')),
+  num('VBATREBOOT', 'V', config('battery_reboot_voltage_volts', 'battery voltage above which the inverter restarts')),
+  num('VBATLOW', 'V', config('battery_low_voltage_volts', 'low battery voltage')),
+  num('VBATNORMAL', 'V', config('battery_normal_voltage_volts', 'normal battery voltage')),
+  num('VBATFULL', 'V', config('battery_full_voltage_volts', 'full battery voltage')),
+  num('TARGETFULL', 'W', config('target_full_watts', 'zero-export target while the battery is full')),
+  num('ZEPCTARGETMIN', 'W', config('zero_export_target_min_watts', 'lowest zero-export target')),
+  num('ZEPCTARGETMAX', 'W', config('zero_export_target_max_watts', 'highest zero-export target')),
+  num('ZEPCSTARTDELAY', 's', config('zero_export_start_delay_seconds', 'delay before zero-export control starts')),
+  num('STANDBY', 's', config('standby_seconds', 'standby time')),
+  num('MWINTERVAL', 's', config('charger_interval_seconds', 'interval between charger updates')),
+  num('FULLDELAY', 'min', config('full_delay_seconds', 'delay after the battery is full')),
+  num('METERINTERVAL', 'ms', config('meter_interval_seconds', 'interval between meter read-outs')),
+  flag('ZEPCAVERAGE', config('zero_export_averaging_enabled', 'averaging of zero-export control, 1 when on')),
+  flag('HADISCOVERY', config('home_assistant_discovery_enabled', 'Home Assistant MQTT discovery, 1 when on')),
+  flag('MQTTREADONLY', config('mqtt_read_only_enabled', 'read-only MQTT, 1 when on')),
+];
+
+/** From DEVICENAME and VERSION; the variant is the device name's first four letters. */
+export const stickInfo = gauge('trucki_stick_info', 'Identity of the stick: device name, firmware and variant; value 1.');

@@ -35,7 +35,8 @@ async function main(argv: readonly string[]): Promise<number> {
     if (!config.schedule) return (await job.run()) ? exitCodes.ok : exitCodes.failed;
     // Loaded only in loop mode: a one-shot start never pays for croner.
     const { startSchedule } = await import('./schedule.js');
-    await startSchedule(job.run, { ...config.schedule, log: io.log, ...(config.deleteOnExit && { onStop: job.deleteGroups }) });
+    const testTickMs = Number(process.env.TRUCKI_TEST_TICK_MS) || undefined;
+    await startSchedule(job.run, { ...config.schedule, log: io.log, testTickMs, ...(config.deleteOnExit && { onStop: job.deleteGroups }) });
     return exitCodes.ok;
   } finally {
     job.close();

@@ -21,6 +21,9 @@ export interface Target extends Endpoint {
 }
 
 export interface Pushgateway extends Endpoint {
+  readonly bearerToken?: string;
+  /** PEM text of PUSHGATEWAY_CA_FILE. */
+  readonly ca?: string;
   readonly job: string;
   /** Grouping labels after job and instance. */
   readonly grouping: Grouping;
@@ -86,7 +89,15 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     if (!url) throw new ConfigError('--pushgateway / PUSHGATEWAY_URL is required (or use --stdout), e.g. --pushgateway http://localhost:9091');
     const job = get('job') ?? { value: 'trucki', source: '--job' };
     if (job.value.trim() === '') throw new ConfigError(`${job.source} must not be empty`);
-    pushgateway = { ...parseEndpoint(url, 'Pushgateway'), job: job.value, grouping: parseGrouping(get('grouping')) };
+    pushgateway = {
+      ...parsePushgatewayAuth(get('pushgatewayUsername'), get('pushgatewayPassword'), get('pushgatewayBearerToken'), get('pushgatewayCaFile')),
+      ...parseEndpoint(url, 'Pushgateway'),
+      job: job.value,
+      grouping: parseGrouping(get('grouping')),
+    };
+    if (pushgateway.bearerToken !== undefined && pushgateway.username !== undefined) {
+      throw new ConfigError('PUSHGATEWAY_BEARER_TOKEN and basic auth (PUSHGATEWAY_USERNAME or user info in PUSHGATEWAY_URL) exclude each other; use one');
+    }
   }
 
   const deleteOnExit = get('deleteOnExit');
@@ -235,4 +246,22 @@ function parseSchedule(pattern: Setting | undefined, timezone: Setting | undefin
     throw new ConfigError(`${timezone.source} "${timezone.value}" is not a time zone name such as Europe/Berlin`);
   }
   return { schedule: { pattern: pattern.value, timezone: timezone.value } };
+}
+
+/** User info in the URL wins over PUSHGATEWAY_USERNAME / PUSHGATEWAY_PASSWORD (spread after this). */
+function parsePushgatewayAuth(username?: Setting, password?: Setting, token?: Setting, caFile?: Setting): Partial<Pushgateway> {
+  let ca: string | undefined;
+  if (caFile) {
+    try {
+      ca = readFileSync(caFile.value, 'utf8');
+    } catch (error) {
+      throw new ConfigError(`${caFile.source} "${caFile.value}" cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  return {
+    ...(username && { username: username.value }),
+    ...(password && { password: password.value }),
+    ...(token && { bearerToken: token.value }),
+    ...(ca !== undefined && { ca }),
+  };
 }

@@ -1,7 +1,7 @@
 /** Reading one JSON document from a stick: GET only, bounded in size, strictly UTF-8. */
 import type { Got } from 'got';
 import type { Endpoint } from './config.js';
-import { HttpFailure } from './http.js';
+import { HttpFailure, urlUnder } from './http.js';
 
 export type StickPath = '/jsonlive' | '/jsononce';
 
@@ -9,8 +9,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The body of `path` on the stick, as text. Throws a got error or an HttpFailure. */
 export async function fetchStick(client: Got, stick: Endpoint, path: StickPath, maxBytes: number): Promise<string> {
-  const url = new URL(stick.url.pathname.replace(/\/$/, '') + path, stick.url);
-  const request = client.get(url, {
+  const request = client.get(urlUnder(stick.url, path), {
     responseType: 'buffer',
     headers: { accept: 'application/json' },
     ...(stick.username !== undefined && { username: stick.username }),

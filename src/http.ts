@@ -50,6 +50,11 @@ export function createClient(policy: HttpPolicy, agents: Agents, extra: ExtendOp
   });
 }
 
+/** `path` below the base URL's own path, so that a base with a path prefix keeps it. */
+export function urlUnder(base: URL, path: string): URL {
+  return new URL(base.pathname.replace(/\/$/, '') + path, base);
+}
+
 /** What went wrong, as a predicate: "timed out after 5 s (3 attempts)". */
 export function describeFailure(error: unknown, policy: HttpPolicy): string {
   if (error instanceof HttpFailure) return error.message;

@@ -14,6 +14,10 @@ export interface OptionSpec {
 export const optionSpecs = {
   target: { flag: 'target', short: 't', env: 'TRUCKI_TARGET', arg: '[name=]address,…', help: 'stick address: host, host:port or http(s) URL, user info for basic auth; a comma list for several sticks; name= sets its instance label (required)' },
   pushgateway: { flag: 'pushgateway', short: 'g', env: 'PUSHGATEWAY_URL', arg: 'url', help: 'Pushgateway base URL, may carry a path prefix and user info for basic auth (required unless --stdout)' },
+  pushgatewayUsername: { env: 'PUSHGATEWAY_USERNAME', help: 'basic auth user for the Pushgateway (or user info in its URL)' },
+  pushgatewayPassword: { env: 'PUSHGATEWAY_PASSWORD', help: 'basic auth password for the Pushgateway' },
+  pushgatewayBearerToken: { env: 'PUSHGATEWAY_BEARER_TOKEN', help: 'bearer token for the Pushgateway (instead of basic auth)' },
+  pushgatewayCaFile: { env: 'PUSHGATEWAY_CA_FILE', help: 'PEM file of the CA that signed an https Pushgateway\'s certificate' },
   job: { flag: 'job', env: 'PUSHGATEWAY_JOB', arg: 'name', help: 'job grouping label (default trucki)' },
   instance: { flag: 'instance', env: 'PUSHGATEWAY_INSTANCE', arg: 'name', help: 'instance grouping label for a single target (default: its host[:port])' },
   grouping: { flag: 'grouping', env: 'PUSHGATEWAY_GROUPING', arg: 'k=v,…', help: 'further grouping labels' },

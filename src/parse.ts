@@ -2,7 +2,7 @@
  * From the stick's JSON to samples, through the catalogue. Pure: no I/O, no clock, no logging;
  * what could not be read comes back as problems for the caller to report.
  */
-import { unknownState, type CatalogueRow, type Family, type Labels } from './catalogue.js';
+import { stickInfo, unknownState, type CatalogueRow, type Family, type Labels } from './catalogue.js';
 import { unitOf, units, type Unit } from './units.js';
 
 export interface Sample {
@@ -129,4 +129,13 @@ export function stateLabel(text: string): string {
 function quote(raw: unknown): string {
   const text = raw === undefined ? 'undefined' : JSON.stringify(raw);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+/** trucki_stick_info from /jsononce's DEVICENAME and VERSION, if the device name is there. */
+export function readIdentity(payload: Payload): Sample | undefined {
+  const text = (key: string) => (typeof payload[key] === 'string' ? (payload[key] as string).trim().slice(0, 64) : '');
+  const device = text('DEVICENAME');
+  if (device === '') return undefined;
+  const variant = /^T2[A-Z]G/i.test(device) ? device.slice(0, 4).toUpperCase() : 'unknown';
+  return { family: stickInfo, labels: { device, firmware: text('VERSION'), variant }, value: 1 };
 }

@@ -1,6 +1,6 @@
 /** The Pushgateway side: grouping-key paths, PUT (replace a group) and DELETE. */
 import { HTTPError, type Got } from 'got';
-import { HttpFailure } from './http.js';
+import { HttpFailure, urlUnder } from './http.js';
 
 export type Grouping = readonly (readonly [name: string, value: string])[];
 
@@ -21,17 +21,13 @@ function encodeLabel(name: string, value: string): string {
   return `${name}/${encodeURIComponent(value)}`;
 }
 
-function groupUrl(base: URL, grouping: Grouping): URL {
-  return new URL(base.pathname.replace(/\/$/, '') + groupPath(grouping), base);
-}
-
 /** Replaces the whole group with `body`, so nothing of an earlier push survives in it. */
 export async function pushGroup(client: Got, base: URL, grouping: Grouping, body: string): Promise<void> {
-  await explainRefusal(client.put(groupUrl(base, grouping), { body, headers: { 'content-type': contentType } }));
+  await explainRefusal(client.put(urlUnder(base, groupPath(grouping)), { body, headers: { 'content-type': contentType } }));
 }
 
 export async function deleteGroup(client: Got, base: URL, grouping: Grouping): Promise<void> {
-  await explainRefusal(client.delete(groupUrl(base, grouping)));
+  await explainRefusal(client.delete(urlUnder(base, groupPath(grouping))));
 }
 
 /** A 4xx is the Pushgateway's considered answer (e.g. a type clash with another group): show it. */
@@ -45,4 +41,21 @@ async function explainRefusal(request: Promise<unknown>): Promise<void> {
     }
     throw error;
   }
+}
+
+interface ApiGroup {
+  readonly labels: Record<string, string>;
+  readonly [family: string]: unknown;
+}
+
+/**
+ * The first sample of `family` in the group as the Pushgateway holds it now, or undefined when
+ * the group or the family is not there. Lets a one-shot run carry a value over from the last run.
+ */
+export async function readGroupValue(client: Got, base: URL, grouping: Grouping, family: string): Promise<number | undefined> {
+  const { data } = await client.get(urlUnder(base, '/api/v1/metrics')).json<{ data?: ApiGroup[] }>();
+  const wanted = new Map(grouping);
+  const group = data?.find(({ labels }) => Object.keys(labels).length === wanted.size && Object.entries(labels).every(([name, value]) => wanted.get(name) === value));
+  const value = (group?.[family] as { metrics?: { value?: string }[] } | undefined)?.metrics?.[0]?.value;
+  return value === undefined || !Number.isFinite(Number(value)) ? undefined : Number(value);
 }

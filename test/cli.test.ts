@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { liveCatalogue } from '../src/catalogue.js';
+import { liveCatalogue, onceCatalogue } from '../src/catalogue.js';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { emptyDir, runCli } from './helpers/cli.js';
 import { familyNames, freePort, sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
@@ -34,18 +34,20 @@ describe('a run against each simulated variant', () => {
         const landed = sampleValue(group, family, labels);
         assert.ok(landed !== undefined && close(landed, value), `${family}${JSON.stringify(labels ?? {})}: expected ${value}, got ${landed}`);
       }
-      const expectedFamilies = new Set([...expectedAtZero[variant].map((e) => e.family), 'trucki_scrape_duration_seconds']);
+      const expectedFamilies = new Set([...expectedAtZero[variant].map((e) => e.family), 'trucki_scrape_duration_seconds', 'trucki_last_success_timestamp_seconds']);
       assert.deepEqual(familyNames(group), [...expectedFamilies].sort());
       const duration = sampleValue(group, 'trucki_scrape_duration_seconds')!;
       assert.ok(duration > 0 && duration < 5, `scrape duration ${duration}`);
-      assert.ok(stick.requests.length > 0 && stick.requests.every((r) => r === 'GET /jsonlive'), stick.requests.join(', '));
+      const lastSuccess = sampleValue(group, 'trucki_last_success_timestamp_seconds')!;
+      assert.ok(Math.abs(lastSuccess - Date.now() / 1000) < 60, `last success ${lastSuccess}`);
+      assert.deepEqual(new Set(stick.requests), new Set(['GET /jsonlive', 'GET /jsononce']));
       assert.match(result.stderr, new RegExp(`^stick ${variant.toLowerCase()} \\(127\\.0\\.0\\.1:\\d+\\): read \\d+ samples in \\d+ ms; pushed\\n$`));
     });
   }
 
   test('the two variants together cover every family of the catalogue', () => {
     const covered = new Set([...expectedAtZero.T2SG, ...expectedAtZero.T2MG].map((e) => e.family));
-    const missing = [...new Set(liveCatalogue.map((row) => row.family.name))].filter((name) => !covered.has(name));
+    const missing = [...new Set([...liveCatalogue, ...onceCatalogue].map((row) => row.family.name))].filter((name) => !covered.has(name));
     assert.deepEqual(missing, []);
   });
 });
@@ -63,6 +65,7 @@ describe('several sticks in one run', () => {
     assert.equal(sampleValue(good, 'trucki_ac_power_watts', { inverter: 'sun1' }), 880.1);
     assert.equal(sampleValue(dead, 'trucki_up'), 0);
     assert.deepEqual(familyNames(dead), ['trucki_scrape_duration_seconds', 'trucki_up']);
+    assert.match(result.stderr, /stick good \(127\.0\.0\.1:\d+\): read \d+ samples/);
     const lines = result.stderr.trim().split('\n');
     assert.equal(lines.length, 2, result.stderr);
     assert.ok(lines.some((line) => /^stick good .*pushed$/.test(line)), result.stderr);

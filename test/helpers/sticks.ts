@@ -29,9 +29,34 @@ const common: Expected[] = [
   ...wifiConnected,
 ];
 
+/** /jsononce: the same configuration on both variants. */
+const configuration = (variant: string): Expected[] => [
+  { family: 'trucki_stick_info', labels: { device: `${variant}A55A69`, firmware: '1.16 21.05.2026 09:56', variant }, value: 1 },
+  { family: 'trucki_config_min_power_watts', value: 50 },
+  { family: 'trucki_config_max_power_watts', value: 1000 },
+  { family: 'trucki_config_night_max_power_watts', value: 300 },
+  { family: 'trucki_config_battery_cutoff_voltage_volts', value: 22.5 },
+  { family: 'trucki_config_battery_reboot_voltage_volts', value: 24 },
+  { family: 'trucki_config_battery_low_voltage_volts', value: 23.5 },
+  { family: 'trucki_config_battery_normal_voltage_volts', value: 25.5 },
+  { family: 'trucki_config_battery_full_voltage_volts', value: 27.6 },
+  { family: 'trucki_config_target_full_watts', value: 400 },
+  { family: 'trucki_config_zero_export_target_min_watts', value: -20 },
+  { family: 'trucki_config_zero_export_target_max_watts', value: 50 },
+  { family: 'trucki_config_zero_export_start_delay_seconds', value: 10 },
+  { family: 'trucki_config_standby_seconds', value: 30 },
+  { family: 'trucki_config_charger_interval_seconds', value: 5 },
+  { family: 'trucki_config_full_delay_seconds', value: 15 * 60 },
+  { family: 'trucki_config_meter_interval_seconds', value: 1 },
+  { family: 'trucki_config_zero_export_averaging_enabled', value: 1 },
+  { family: 'trucki_config_home_assistant_discovery_enabled', value: 0 },
+  { family: 'trucki_config_mqtt_read_only_enabled', value: 1 },
+];
+
 export const expectedAtZero: Record<'T2SG' | 'T2MG', Expected[]> = {
   T2SG: [
     ...common,
+    ...configuration('T2SG'),
     { family: 'trucki_ac_power_watts', labels: { inverter: 'sun1' }, value: 880.1 },
     { family: 'trucki_ac_power_watts', labels: { inverter: 'sun2' }, value: 412.55 },
     { family: 'trucki_ac_power_watts', labels: { inverter: 'sun3' }, value: 0 },
@@ -54,6 +79,7 @@ export const expectedAtZero: Record<'T2SG' | 'T2MG', Expected[]> = {
   ],
   T2MG: [
     ...common,
+    ...configuration('T2MG'),
     { family: 'trucki_ac_power_watts', labels: { inverter: 'sun1' }, value: 312 },
     { family: 'trucki_ac_display_power_watts', value: 312 },
     { family: 'trucki_meter_power_watts', value: -50.19 },
