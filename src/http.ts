@@ -74,6 +74,9 @@ export function describeFailure(error: unknown, policy: HttpPolicy): string {
     case 'EAI_AGAIN': return `has a host name that could not be resolved now${tries}`;
     case 'ENETUNREACH': case 'EHOSTUNREACH': return `is not reachable on the network${tries}`;
     case 'ERR_CANCELED': return 'was cancelled';
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT': case 'SELF_SIGNED_CERT_IN_CHAIN': case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY': case 'CERT_HAS_EXPIRED': case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return `has a TLS certificate that cannot be trusted (${error.code})`;
     default: return `failed: ${error.code}${tries}`;
   }
 }

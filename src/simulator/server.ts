@@ -9,6 +9,8 @@ export interface SimulatorOptions {
   readonly clock?: () => number;
   /** Answer only after this long, to play a slow stick. */
   readonly delayMs?: number;
+  /** Require HTTP basic auth, as some setups put in front of a stick. */
+  readonly auth?: { readonly username: string; readonly password: string };
 }
 
 export interface Simulator {
@@ -28,6 +30,11 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
 
   const server: Server = createServer((request, response) => {
     requests.push(`${request.method} ${request.url}`);
+    const expected = options.auth && `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;
+    if (expected && request.headers.authorization !== expected) {
+      response.writeHead(401, { 'www-authenticate': 'Basic realm="trucki"' }).end();
+      return;
+    }
     const respond = () => {
       let body: Record<string, unknown> | undefined;
       if (request.method === 'GET' && request.url === '/jsonlive') body = last = livePayload(options.variant, clock());

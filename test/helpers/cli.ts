@@ -10,12 +10,17 @@ export interface CliResult {
   readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
   readonly stderr: string;
+  /** With `measure`: wall time and peak resident memory of the process. */
+  readonly wallMs: number;
+  readonly peakRssMiB?: number;
 }
 
 export interface CliOptions {
   readonly env?: Record<string, string>;
   readonly cwd?: string;
   readonly timeoutMs?: number;
+  /** Run under GNU time (Debian package `time`) to learn the peak RSS. */
+  readonly measure?: boolean;
 }
 
 export async function emptyDir(): Promise<string> {
@@ -24,18 +29,26 @@ export async function emptyDir(): Promise<string> {
 
 export async function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   const cwd = options.cwd ?? await emptyDir();
+  const command = ['--', jobBundle, ...args];
+  const [file, argv] = options.measure ? ['/usr/bin/time', ['-q', '-f', 'peak-rss-kib=%M', process.execPath, ...command]] : [process.execPath, command];
+  const started = performance.now();
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--', jobBundle, ...args], {
+    execFile(file, argv, {
       cwd,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
       timeout: options.timeoutMs ?? 60_000,
+      maxBuffer: 16 * 1024 * 1024,
     }, (error, stdout, stderr) => {
+      const wallMs = performance.now() - started;
       const failure = error as (NodeJS.ErrnoException & { code?: number | string; signal?: NodeJS.Signals }) | null;
+      const peak = /^peak-rss-kib=(\d+)\n/m.exec(stderr);
       resolve({
         code: failure ? (typeof failure.code === 'number' ? failure.code : null) : 0,
         signal: failure?.signal ?? null,
         stdout,
-        stderr,
+        stderr: peak ? stderr.replace(peak[0], '') : stderr,
+        wallMs,
+        ...(peak && { peakRssMiB: Number(peak[1]) / 1024 }),
       });
     });
   });

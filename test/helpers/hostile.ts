@@ -1,0 +1,62 @@
+/**
+ * Sticks that misbehave, served by the tests: each answers every request in one bad way and
+ * counts the requests, so that a test can tell retried failures from final ones.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export const misbehaviours = {
+  'status 500': (_request, response) => { response.writeHead(500, { 'content-type': 'text/plain' }).end('internal error'); },
+  'HTML login page with status 200': (_request, response) => {
+    response.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><html><body><form>Password: <input type="password"></form></body></html>');
+  },
+  'truncated JSON': (_request, response) => { response.writeHead(200, { 'content-type': 'application/json' }).end('{"VGRID": 234.2, "ACPOWER": "880.'); },
+  'connection reset': (request) => { request.socket.resetAndDestroy(); },
+  'never answers': () => { /* holds the connection open, says nothing */ },
+  'endless body': (_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const pump = () => { while (!response.destroyed && response.write(chunk)); };
+    response.on('drain', pump);
+    response.write('{"VGRID":');
+    pump();
+  },
+  'JSON array': (_request, response) => { response.writeHead(200, { 'content-type': 'application/json' }).end('[{"VGRID": 234.2}]'); },
+  'JSON string': (_request, response) => { response.writeHead(200, { 'content-type': 'application/json' }).end('"VGRID 234.2"'); },
+  'invalid UTF-8': (_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(Buffer.concat([Buffer.from('{"WIFI": "CONN'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('ECTED", "VGRID": 234.2}')]));
+  },
+} satisfies Record<string, (request: IncomingMessage, response: ServerResponse) => void>;
+
+export type Misbehaviour = keyof typeof misbehaviours;
+
+export interface HostileStick {
+  readonly url: string;
+  /** "GET /jsonlive" per request received. */
+  readonly requests: string[];
+  readonly close: () => Promise<void>;
+}
+
+export async function startHostileStick(kind: Misbehaviour): Promise<HostileStick> {
+  const requests: string[] = [];
+  const sockets = new Set<Socket>();
+  const server = createHttpServer((request, response) => {
+    requests.push(`${request.method} ${request.url}`);
+    misbehaviours[kind](request, response);
+  });
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise((resolve) => {
+      for (const socket of sockets) socket.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
