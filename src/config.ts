@@ -31,8 +31,10 @@ export interface Pushgateway extends Endpoint {
 
 export interface Config {
   readonly targets: readonly Target[];
-  /** Absent with --stdout. */
+  /** Absent with --stdout or --textfile. */
   readonly pushgateway?: Pushgateway;
+  /** With --textfile: write here instead of pushing. */
+  readonly textfile?: string;
   readonly timeoutMs: number;
   readonly retries: number;
   readonly maxBodyBytes: number;
@@ -83,10 +85,13 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   if (!targetSetting) throw new ConfigError('--target / TRUCKI_TARGET is required: the address of your stick, e.g. --target 192.168.1.50');
   const targets = parseTargets(targetSetting, get('instance'));
 
+  const textfile = get('textfile');
+  const url = get('pushgateway');
+  // --stdout wins over a Pushgateway or textfile from the environment: it is how one looks before pushing.
+  if (!stdout && textfile && url) throw new ConfigError(`${textfile.source} and ${url.source} exclude each other: choose where the metrics go`);
   let pushgateway: Pushgateway | undefined;
-  if (!stdout) {
-    const url = get('pushgateway');
-    if (!url) throw new ConfigError('--pushgateway / PUSHGATEWAY_URL is required (or use --stdout), e.g. --pushgateway http://localhost:9091');
+  if (!stdout && !textfile) {
+    if (!url) throw new ConfigError('--pushgateway / PUSHGATEWAY_URL is required (or use --stdout or --textfile), e.g. --pushgateway http://localhost:9091');
     const job = get('job') ?? { value: 'trucki', source: '--job' };
     if (job.value.trim() === '') throw new ConfigError(`${job.source} must not be empty`);
     pushgateway = {
@@ -101,7 +106,7 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
   }
 
   const deleteOnExit = get('deleteOnExit');
-  if (parseSwitch(deleteOnExit) && (stdout || !get('schedule'))) {
+  if (parseSwitch(deleteOnExit) && (!pushgateway || !get('schedule'))) {
     throw new ConfigError(`${deleteOnExit!.source} applies only to a --schedule loop that pushes to a Pushgateway`);
   }
 
@@ -110,6 +115,7 @@ export async function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv
     config: {
       targets,
       ...(pushgateway && { pushgateway }),
+      ...(textfile && !stdout && { textfile: resolve(cwd, textfile.value) }),
       timeoutMs: parseCount(get('timeout'), 5000, 1),
       retries: parseCount(get('retries'), 2, 0),
       maxBodyBytes: parseCount(get('maxBody'), 1048576, 1),

@@ -22,6 +22,7 @@ export const optionSpecs = {
   instance: { flag: 'instance', env: 'PUSHGATEWAY_INSTANCE', arg: 'name', help: 'instance grouping label for a single target (default: its host[:port])' },
   grouping: { flag: 'grouping', env: 'PUSHGATEWAY_GROUPING', arg: 'k=v,…', help: 'further grouping labels' },
   stdout: { flag: 'stdout', help: 'print the exposition text instead of pushing' },
+  textfile: { flag: 'textfile', env: 'TEXTFILE_PATH', arg: 'path', help: 'write the exposition to this file (atomically) for node_exporter\'s textfile collector instead of pushing' },
   timeout: { flag: 'timeout', env: 'TRUCKI_TIMEOUT_MS', arg: 'ms', help: 'time limit per HTTP attempt in milliseconds (default 5000)' },
   retries: { flag: 'retries', env: 'TRUCKI_RETRIES', arg: 'n', help: 'retries after a failed attempt that may pass, with backoff (default 2)' },
   maxBody: { env: 'TRUCKI_MAX_BODY_BYTES', help: 'largest stick response accepted, in bytes (default 1048576)' },

@@ -1,16 +1,14 @@
 /**
- * One run: every stick read concurrently, each into its own fresh registry, each pushed (or
- * printed) on its own, so that one failing stick or push holds up nothing else. A stick that
- * cannot be read is pushed as trucki_up 0 with no readings, so that nothing stale survives.
+ * One run: every stick read concurrently, each into its own fresh registry, each delivered on its
+ * own, so that one failing stick or push holds up nothing else. A stick that cannot be read is
+ * delivered as trucki_up 0 with no readings, so that nothing stale survives.
  */
-import type { ExtendOptions, Got } from 'got';
-import { jobFamilies, liveCatalogue, onceCatalogue } from './catalogue.js';
-import type { Config, Pushgateway, Target } from './config.js';
+import { jobFamilies, liveCatalogue, onceCatalogue, type CatalogueRow } from './catalogue.js';
+import type { Config, Target } from './config.js';
 import { fetchStick, type StickPath } from './fetch.js';
 import { createAgents, createClient, describeFailure, destroyAgents, type HttpPolicy } from './http.js';
-import { buildRegistry } from './metrics.js';
 import { parsePayload, readIdentity, readPayload, type Payload, type Reading, type Sample } from './parse.js';
-import { deleteGroup, pushGroup, readGroupValue, type Grouping } from './push.js';
+import { createSink, SinkFailure } from './sinks.js';
 
 export interface Io {
   /** One line for the operator (stderr). */
@@ -42,15 +40,12 @@ export function createJob(config: Config, io: Io): Job {
   const policy: HttpPolicy = { timeoutMs: config.timeoutMs, retries: config.retries };
   const agents = createAgents();
   const stickClient = createClient(policy, agents);
-  const pushgateway = config.pushgateway;
-  const pushClient = pushgateway && createClient(policy, agents, pushgatewayAuth(pushgateway));
+  const sink = createSink(config, policy, agents, io.print);
   // What a loop remembers between runs; a one-shot run starts with both empty.
   const lastSuccess = new Map<string, number>();
   const onceReads = new Map<string, { at: number; read: StickRead }>();
 
-  const groupingOf = (target: Target): Grouping => [['job', pushgateway!.job], ['instance', target.instance], ...pushgateway!.grouping];
-
-  async function read(target: Target, path: StickPath, catalogue: typeof liveCatalogue, extra?: (payload: Payload) => Sample | undefined): Promise<StickRead> {
+  async function read(target: Target, path: StickPath, catalogue: readonly CatalogueRow[], extra?: (payload: Payload) => Sample | undefined): Promise<StickRead> {
     let text: string;
     try {
       text = await fetchStick(stickClient, target, path, config.maxBodyBytes);
@@ -72,62 +67,50 @@ export function createJob(config: Config, io: Io): Job {
     return once;
   }
 
-  /** When the stick last answered: from this process's memory, else from the Pushgateway. */
-  async function recallLastSuccess(target: Target): Promise<number | undefined> {
-    const remembered = lastSuccess.get(target.instance);
-    if (remembered !== undefined || !pushClient) return remembered;
-    return readGroupValue(pushClient, pushgateway!.url, groupingOf(target), jobFamilies.lastSuccess.name);
-  }
-
-  async function runStick(target: Target): Promise<{ ok: boolean; text: string }> {
+  async function runStick(target: Target): Promise<boolean> {
     const started = performance.now();
     const [live, once] = await Promise.all([read(target, '/jsonlive', liveCatalogue), readOnce(target)]);
     const seconds = (performance.now() - started) / 1000;
     const up = live.failure === undefined;
     if (up) lastSuccess.set(target.instance, Date.now() / 1000);
-
     let deliveryFailure: string | undefined;
-    let last: number | undefined;
     try {
-      last = await recallLastSuccess(target);
+      const last = lastSuccess.get(target.instance) ?? await sink.recall(target);
+      await sink.deliver(target, [
+        { family: jobFamilies.up, labels: {}, value: up ? 1 : 0 },
+        { family: jobFamilies.scrapeDuration, labels: {}, value: seconds },
+        ...(last === undefined ? [] : [{ family: jobFamilies.lastSuccess, labels: {}, value: last }]),
+        ...(up ? [...live.samples, ...once.samples] : []),
+      ]);
     } catch (error) {
-      // Pushing now would erase the last success the Pushgateway holds: better not push at all.
-      deliveryFailure = `Pushgateway ${pushgateway!.url.href} ${describeFailure(error, policy)} when asked for the last success; not pushed`;
+      if (!(error instanceof SinkFailure)) throw error;
+      deliveryFailure = error.message;
     }
-    const samples: Sample[] = [
-      { family: jobFamilies.up, labels: {}, value: up ? 1 : 0 },
-      { family: jobFamilies.scrapeDuration, labels: {}, value: seconds },
-      ...(last === undefined ? [] : [{ family: jobFamilies.lastSuccess, labels: {}, value: last }]),
-      ...(up ? [...live.samples, ...once.samples] : []),
-    ];
-    const text = await buildRegistry(samples).metrics();
-    if (pushClient && !deliveryFailure) {
-      try {
-        await pushGroup(pushClient, pushgateway!.url, groupingOf(target), text);
-      } catch (error) {
-        deliveryFailure = `Pushgateway ${pushgateway!.url.href} ${describeFailure(error, policy)}`;
-      }
-    }
-    io.log(summary(target, live, once, seconds, deliveryFailure, Boolean(pushClient)));
-    return { ok: up && !deliveryFailure, text };
+    io.log(summary(target, live, once, seconds, deliveryFailure, sink.verb));
+    return up && !deliveryFailure;
   }
 
   async function run(): Promise<boolean> {
     const results = await Promise.all(config.targets.map(runStick));
-    if (!pushClient) {
-      io.print(results.map(({ text }, i) => `# stick ${config.targets[i]!.instance}\n${text}`).join('\n'));
+    try {
+      await sink.flush();
+    } catch (error) {
+      if (!(error instanceof SinkFailure)) throw error;
+      io.log(error.message);
+      return false;
     }
-    return results.every(({ ok }) => ok);
+    return results.every(Boolean);
   }
 
   async function deleteGroups(): Promise<void> {
-    if (!pushClient) return;
+    const { remove } = sink;
+    if (!remove) return;
     await Promise.all(config.targets.map(async (target) => {
       try {
-        await deleteGroup(pushClient, pushgateway!.url, groupingOf(target));
+        await remove(target);
         io.log(`stick ${target.instance}: deleted its group from the Pushgateway`);
       } catch (error) {
-        io.log(`stick ${target.instance}: could not delete its group: Pushgateway ${pushgateway!.url.href} ${describeFailure(error, policy)}`);
+        io.log(`stick ${target.instance}: could not delete its group: ${error instanceof Error ? error.message : String(error)}`);
       }
     }));
   }
@@ -135,16 +118,7 @@ export function createJob(config: Config, io: Io): Job {
   return { run, deleteGroups, close: () => destroyAgents(agents) };
 }
 
-function pushgatewayAuth(pushgateway: Pushgateway): ExtendOptions {
-  return {
-    ...(pushgateway.username !== undefined && { username: pushgateway.username }),
-    ...(pushgateway.password !== undefined && { password: pushgateway.password }),
-    ...(pushgateway.bearerToken !== undefined && { headers: { authorization: `Bearer ${pushgateway.bearerToken}` } }),
-    ...(pushgateway.ca !== undefined && { https: { certificateAuthority: pushgateway.ca } }),
-  };
-}
-
-function summary(target: Target, live: StickRead, once: StickRead, seconds: number, deliveryFailure: string | undefined, pushing: boolean): string {
+function summary(target: Target, live: StickRead, once: StickRead, seconds: number, deliveryFailure: string | undefined, verb: string | undefined): string {
   const name = target.instance === target.url.host ? `stick ${target.instance}` : `stick ${target.instance} (${target.url.host})`;
   const took = seconds < 1 ? `${Math.round(seconds * 1000)} ms` : `${seconds.toFixed(1)} s`;
   const unreadable = [...live.problems, ...once.problems];
@@ -153,6 +127,6 @@ function summary(target: Target, live: StickRead, once: StickRead, seconds: numb
     : `read ${live.samples.length + once.samples.length} samples in ${took}`
       + (once.failure ? `; identity not read: ${once.failure}` : '')
       + (unreadable.length ? `; unreadable: ${unreadable.join(', ')}` : '');
-  const delivery = !pushing ? '' : deliveryFailure ? `; push failed: ${deliveryFailure}` : live.failure ? '; pushed trucki_up 0' : '; pushed';
+  const delivery = deliveryFailure ? `; not ${verb ?? 'delivered'}: ${deliveryFailure}` : !verb ? '' : live.failure ? `; ${verb} trucki_up 0` : `; ${verb}`;
   return `${name}: ${outcome}${delivery}`;
 }

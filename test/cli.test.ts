@@ -123,7 +123,7 @@ describe('exit status', () => {
     const port = await freePort();
     const result = await runCli(['-t', sticks.T2SG!.url, '-g', `http://127.0.0.1:${port}`, '--retries', '0']);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, new RegExp(`push failed: Pushgateway http://127\\.0\\.0\\.1:${port}/ refused the connection`));
+    assert.match(result.stderr, new RegExp(`not pushed: Pushgateway http://127\\.0\\.0\\.1:${port}/ refused the connection`));
   });
 
   const usage: [string, string[], RegExp][] = [

@@ -95,7 +95,7 @@ describe('the Pushgateway side', () => {
     const port = await freePort();
     const result = await runCli(['-t', stick.url, '-g', `http://pushuser:pushpass@127.0.0.1:${port}/prefix`, ...quick]);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, new RegExp(`push failed: Pushgateway http://127\\.0\\.0\\.1:${port}/prefix refused the connection \\(2 attempts\\)`));
+    assert.match(result.stderr, new RegExp(`not pushed: Pushgateway http://127\\.0\\.0\\.1:${port}/prefix refused the connection \\(2 attempts\\)`));
     assert.doesNotMatch(result.stderr, /pushpass|pushuser/);
   });
 
@@ -104,7 +104,7 @@ describe('the Pushgateway side', () => {
     try {
       const result = await runCli(['-t', stick.url, '-g', hung.url, ...quick]);
       assert.equal(result.code, 1);
-      assert.match(result.stderr, /push failed: Pushgateway http:\/\/127\.0\.0\.1:\d+\/ timed out after 1 s \(2 attempts\)/);
+      assert.match(result.stderr, /not pushed: Pushgateway http:\/\/127\.0\.0\.1:\d+\/ timed out after 1 s \(2 attempts\)/);
       assert.equal(hung.requests.filter((r) => r.startsWith('PUT ')).length, 2);
     } finally {
       await hung.close();
@@ -128,7 +128,7 @@ describe('the Pushgateway side', () => {
     try {
       const result = await runCli(['-t', stick.url, '-g', proxy.url, ...quick]);
       assert.equal(result.code, 1);
-      assert.match(result.stderr, /push failed: Pushgateway http:\/\/127\.0\.0\.1:\d+\/ answered HTTP 502 Bad Gateway \(2 attempts\)/);
+      assert.match(result.stderr, /not pushed: Pushgateway http:\/\/127\.0\.0\.1:\d+\/ answered HTTP 502 Bad Gateway \(2 attempts\)/);
     } finally {
       await proxy.close();
     }
@@ -143,7 +143,7 @@ describe('the Pushgateway side', () => {
       assert.equal(clash.status, 200);
       const result = await runCli(['-t', stick.url, '-g', proxy.url, ...quick]);
       assert.equal(result.code, 1);
-      assert.match(result.stderr, /push failed: Pushgateway http:\/\/127\.0\.0\.1:\d+\/ refused the push with HTTP 400: .*trucki_up/);
+      assert.match(result.stderr, /not pushed: Pushgateway http:\/\/127\.0\.0\.1:\d+\/ refused the push with HTTP 400: .*trucki_up/);
       assert.equal(proxy.seen.filter((r) => r.method === 'PUT').length, 1);
     } finally {
       await proxy.close();

@@ -82,7 +82,7 @@ describe('basic auth on the Pushgateway (--web.config.file)', () => {
   test('a wrong password: 401, not retried, exit 1, and no password in the message', async () => {
     const result = await runCli(['-t', stickUrl(stick), '-g', basicPg.url, '--retries', '2'], { env: { PUSHGATEWAY_USERNAME: pgUser, PUSHGATEWAY_PASSWORD: `${pgPassword}-wrong` } });
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /push failed: Pushgateway http:\/\/127\.0\.0\.1:\d+\/ refused the push with HTTP 401/);
+    assert.match(result.stderr, /not pushed: Pushgateway http:\/\/127\.0\.0\.1:\d+\/ refused the push with HTTP 401/);
     assert.doesNotMatch(result.stderr, /attempts/);
     assert.ok(!result.stderr.includes(`${pgPassword}-wrong`));
   });
@@ -119,7 +119,7 @@ describe('https Pushgateway with a custom CA', () => {
   test('without the CA: exit 1 naming the untrusted certificate', async () => {
     const result = await runCli(['-t', stickUrl(stick), '-g', tlsPg.url, '--retries', '0']);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /push failed: Pushgateway https:\/\/127\.0\.0\.1:\d+\/ has a TLS certificate that cannot be trusted \(\w+\)/);
+    assert.match(result.stderr, /not pushed: Pushgateway https:\/\/127\.0\.0\.1:\d+\/ has a TLS certificate that cannot be trusted \(\w+\)/);
   });
 
   test('an unreadable CA file is a usage error naming the variable', async () => {
