@@ -1,0 +1,69 @@
+/** A real Prometheus (Debian's `prometheus`) on a free loopback port with a temp TSDB. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './pushgateway.js';
+
+export interface RunningPrometheus {
+  readonly url: string;
+  /** An instant query; rejects on any error Prometheus reports. */
+  query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
+  /** Polls `expr` until it returns a result, or rejects after `timeoutMs`. */
+  waitFor(expr: string, timeoutMs?: number): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
+  stop(): Promise<void>;
+}
+
+export async function startPrometheus(configYaml: string): Promise<RunningPrometheus> {
+  const dir = await mkdtemp(join(tmpdir(), 'prometheus-'));
+  const configFile = join(dir, 'prometheus.yml');
+  await writeFile(configFile, configYaml);
+  const port = await freePort();
+  const child: ChildProcess = spawn('prometheus', [
+    `--config.file=${configFile}`,
+    `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--log.level=warn',
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => { stderr += chunk; });
+  const url = `http://127.0.0.1:${port}`;
+
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
+    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    if (ready) break;
+    if (Date.now() > deadline) throw new Error(`prometheus not ready: ${stderr}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  const query = async (expr: string) => {
+    const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr })}`);
+    const body = await response.json() as { status: string; error?: string; data?: { resultType: string; result: unknown } };
+    if (body.status !== 'success') throw new Error(`query ${expr}: ${body.error}`);
+    const result = body.data!.result;
+    return (Array.isArray(result) ? result : []) as { metric: Record<string, string>; value: [number, string] }[];
+  };
+  return {
+    url,
+    query,
+    async waitFor(expr, timeoutMs = 20_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const result = await query(expr);
+        if (result.length > 0) return result;
+        if (Date.now() > until) throw new Error(`no result for ${expr} after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

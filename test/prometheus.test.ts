@@ -1,0 +1,108 @@
+/**
+ * The Prometheus side, against the real programs: promtool on what the job pushes, and the shipped
+ * scrape config, rules and dashboard on a real Prometheus scraping a real Pushgateway.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import { startSimulator, type Simulator } from '../src/simulator/server.js';
+import { runCli } from './helpers/cli.js';
+import { dashboardQueries } from './helpers/dashboard.js';
+import { repoRoot } from './helpers/paths.js';
+import { startPrometheus, type RunningPrometheus } from './helpers/prometheus.js';
+import { startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
+
+function promtoolCheckMetrics(text: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = execFile('promtool', ['check', 'metrics'], (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, output: stdout + stderr });
+    });
+    child.stdin!.end(text);
+  });
+}
+
+let sticks: Simulator[];
+before(async () => {
+  sticks = [await startSimulator({ variant: 'T2SG' }), await startSimulator({ variant: 'T2MG' })];
+});
+after(() => Promise.all(sticks.map((stick) => stick.close())));
+
+describe('promtool check metrics', () => {
+  for (const [index, variant] of ['T2SG', 'T2MG'].entries()) {
+    test(`${variant}: what the job would push passes without a complaint`, async () => {
+      const result = await runCli(['-t', sticks[index]!.url, '--stdout']);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /trucki_stick_info/);
+      const lint = await promtoolCheckMetrics(result.stdout);
+      assert.deepEqual(lint, { code: 0, output: '' });
+    });
+  }
+
+  test('and it does complain about a bad exposition (the check is live)', async () => {
+    const lint = await promtoolCheckMetrics('# HELP trucki_power power\n# TYPE trucki_power counter\ntrucki_power 1\n');
+    assert.notEqual(lint.output, '');
+  });
+});
+
+describe('a real Prometheus scraping a real Pushgateway, with the shipped config, rules and dashboard', () => {
+  let pushgateway: RunningPushgateway;
+  let prometheus: RunningPrometheus;
+  before(async () => {
+    pushgateway = await startPushgateway();
+    const shipped = await readFile(`${repoRoot}deploy/prometheus/prometheus.yml`, 'utf8');
+    // The shipped file, pointed at this test's Pushgateway and sped up; each edit must apply.
+    const edits: [RegExp, string][] = [
+      [/^( +)scrape_interval: 15s$/m, '$1scrape_interval: 1s'],
+      [/^( +)evaluation_interval: 15s$/m, '$1evaluation_interval: 1s'],
+      [/^( +)- trucki-rules\.yml$/m, `$1- ${repoRoot}deploy/prometheus/trucki-rules.yml`],
+      [/^( +)- targets: \['localhost:9091'\]$/m, `$1- targets: ['${pushgateway.url.replace('http://', '')}']`],
+    ];
+    let config = shipped;
+    for (const [pattern, replacement] of edits) {
+      assert.match(config, pattern, `deploy/prometheus/prometheus.yml no longer has ${pattern}`);
+      config = config.replace(pattern, replacement);
+    }
+    prometheus = await startPrometheus(config);
+    const result = await runCli(['-t', `roof=${sticks[0]!.url},garage=${sticks[1]!.url}`, '-g', pushgateway.url]);
+    assert.equal(result.code, 0, result.stderr);
+  });
+  after(() => Promise.all([prometheus?.stop(), pushgateway?.stop()]));
+
+  test('a stick\'s reading arrives with the stick\'s own job and instance labels', async () => {
+    const [sample] = await prometheus.waitFor('trucki_ac_power_watts{inverter="sun1", instance="roof"}');
+    assert.equal(sample!.metric.job, 'trucki');
+    assert.ok(Number(sample!.value[1]) > 0);
+    const [mg] = await prometheus.waitFor('trucki_battery_current_amperes{instance="garage"}');
+    assert.equal(mg!.metric.job, 'trucki');
+  });
+
+  test('the recording rules produce values for the sticks', async () => {
+    for (const rule of ['instance:trucki_energy_today:kwh', 'instance:trucki_energy_total:kwh', 'instance:trucki_ac_power:sum_watts']) {
+      const result = await prometheus.waitFor(`${rule}{instance="roof"}`);
+      assert.ok(Number.isFinite(Number(result[0]!.value[1])), rule);
+    }
+    const [energy] = await prometheus.query('instance:trucki_energy_today:kwh{instance="roof"}');
+    const [joules] = await prometheus.query('trucki_energy_today_joules{instance="roof"}');
+    assert.ok(Math.abs(Number(energy!.value[1]) - Number(joules!.value[1]) / 3.6e6) < 1e-6);
+  });
+
+  test('every panel query of the dashboard runs without error', async () => {
+    await prometheus.waitFor('trucki_up');
+    const queries = dashboardQueries(`${repoRoot}deploy/grafana/trucki-dashboard.json`);
+    assert.ok(queries.length >= 10, `only ${queries.length} queries`);
+    const failures: string[] = [];
+    for (const expr of queries) await prometheus.query(expr).catch((error: Error) => failures.push(error.message));
+    assert.deepEqual(failures, []);
+  });
+
+  test('a healthy stick sets off none of the alerts', async () => {
+    await prometheus.waitFor('instance:trucki_ac_power:sum_watts');
+    const response = await fetch(`${prometheus.url}/api/v1/rules?type=alert`);
+    const { data } = await response.json() as { data: { groups: { rules: { name: string; health: string; state: string }[] }[] } };
+    const rules = data.groups.flatMap((group) => group.rules);
+    assert.ok(rules.length >= 4, 'the alert rules were loaded');
+    assert.deepEqual(rules.filter((rule) => rule.health === 'err').map((rule) => rule.name), []);
+    assert.deepEqual(rules.filter((rule) => rule.state !== 'inactive' && rule.name !== 'TruckiPushgatewayDown').map((rule) => rule.name), []);
+  });
+});
