@@ -1,30 +1,31 @@
 /** Reading one JSON document from a stick: GET only, bounded in size, strictly UTF-8. */
-import type { Got } from 'got';
 import type { Endpoint } from './config.js';
-import { HttpFailure, urlUnder } from './http.js';
+import { HttpFailure, send, urlUnder, type Http } from './http.js';
 
 export type StickPath = '/jsonlive' | '/jsononce';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The body of `path` on the stick, as text. Throws a got error or an HttpFailure. */
-export async function fetchStick(client: Got, stick: Endpoint, path: StickPath, maxBytes: number): Promise<string> {
-  const request = client.get(urlUnder(stick.url, path), {
-    responseType: 'buffer',
-    headers: { accept: 'application/json' },
-    ...(stick.username !== undefined && { username: stick.username }),
-    ...(stick.password !== undefined && { password: stick.password }),
-  });
-  let tooLarge = false;
-  // An endless or huge body is cut off as it streams in, not after it has filled memory.
-  request.on('downloadProgress', ({ transferred, total }) => {
-    if (transferred > maxBytes || (total ?? 0) > maxBytes) {
-      tooLarge = true;
-      request.cancel();
-    }
-  });
-  const response = await request.catch((error: unknown) => {
-    throw tooLarge ? new HttpFailure(`sent more than ${formatBytes(maxBytes)} on ${path}`) : error;
+export async function fetchStick(http: Http, stick: Endpoint, path: StickPath, maxBytes: number): Promise<string> {
+  const response = await send(http, async (got) => {
+    const request = got.get(urlUnder(stick.url, path), {
+      responseType: 'buffer',
+      headers: { accept: 'application/json' },
+      ...(stick.username !== undefined && { username: stick.username }),
+      ...(stick.password !== undefined && { password: stick.password }),
+    });
+    let tooLarge = false;
+    // An endless or huge body is cut off as it streams in, not after it has filled memory.
+    request.on('downloadProgress', ({ transferred, total }) => {
+      if (transferred > maxBytes || (total ?? 0) > maxBytes) {
+        tooLarge = true;
+        request.cancel();
+      }
+    });
+    return request.catch((error: unknown) => {
+      throw tooLarge ? new HttpFailure(`sent more than ${formatBytes(maxBytes)} on ${path}`) : error;
+    });
   });
   if (response.statusCode !== 200) throw new HttpFailure(`answered HTTP ${response.statusCode} instead of 200 on ${path}`);
   try {

@@ -32,22 +32,56 @@ export function destroyAgents(agents: Agents): void {
   agents.https.destroy();
 }
 
-export function createClient(policy: HttpPolicy, agents: Agents, extra: ExtendOptions = {}): Got {
-  return got.extend({
-    agent: agents,
-    timeout: { request: policy.timeoutMs },
-    followRedirect: false,
-    retry: {
-      limit: policy.retries,
-      methods: ['GET', 'PUT', 'DELETE'],
-      statusCodes: [408, 429, 500, 502, 503, 504],
-      // ENOTFOUND is left out: a name that does not resolve rarely resolves a moment later.
-      errorCodes: ['ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENETUNREACH', 'EAI_AGAIN'],
-      // Short and capped, so that a run ends within about timeout × attempts.
-      calculateDelay: ({ attemptCount, computedValue }) => (computedValue > 0 ? Math.min(250 * 2 ** (attemptCount - 1), 1000) : 0),
-    },
-    ...extra,
-  });
+/** A got instance with the job's settings, and the policy its requests are retried by. */
+export interface Http {
+  readonly got: Got;
+  readonly policy: HttpPolicy;
+}
+
+export function createClient(policy: HttpPolicy, agents: Agents, extra: ExtendOptions = {}): Http {
+  return {
+    policy,
+    got: got.extend({
+      agent: agents,
+      timeout: { request: policy.timeoutMs },
+      followRedirect: false,
+      // Retries are ours (see send): got 14's own stop after one attempt on Node >= 24.20, where a
+      // refused connection surfaces as an unwrapped ERR_SOCKET_CLOSED_BEFORE_CONNECTION.
+      retry: { limit: 0 },
+      ...extra,
+    }),
+  };
+}
+
+const retryableStatus = new Set([408, 429, 500, 502, 503, 504]);
+// ENOTFOUND is left out: a name that does not resolve rarely resolves a moment later.
+const retryableCodes = new Set(['ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENETUNREACH', 'EHOSTUNREACH', 'EAI_AGAIN']);
+
+function worthRetrying(error: unknown): boolean {
+  if (error instanceof HTTPError) return retryableStatus.has(error.response.statusCode);
+  return error instanceof RequestError && retryableCodes.has(error.code);
+}
+
+/** The last failure of a request that was tried more than once. */
+class Exhausted extends Error {
+  constructor(readonly last: unknown, readonly attempts: number) {
+    super('retries exhausted');
+  }
+}
+
+/**
+ * One request, made by `attempt` up to 1 + retries times while it fails in a way that may pass,
+ * with a short capped backoff, so that it ends within about timeout × attempts.
+ */
+export async function send<T>(http: Http, attempt: (got: Got) => Promise<T>): Promise<T> {
+  for (let attempts = 1; ; attempts++) {
+    try {
+      return await attempt(http.got);
+    } catch (error) {
+      if (!worthRetrying(error) || attempts > http.policy.retries) throw attempts > 1 ? new Exhausted(error, attempts) : error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** (attempts - 1), 1000)));
+  }
 }
 
 /** `path` below the base URL's own path, so that a base with a path prefix keeps it. */
@@ -57,26 +91,27 @@ export function urlUnder(base: URL, path: string): URL {
 
 /** What went wrong, as a predicate: "timed out after 5 s (3 attempts)". */
 export function describeFailure(error: unknown, policy: HttpPolicy): string {
+  if (error instanceof Exhausted) return `${describeFailure(error.last, policy)} (${error.attempts} attempts)`;
   if (error instanceof HttpFailure) return error.message;
-  if (!(error instanceof RequestError)) return 'failed unexpectedly';
-  const attempts = (error.request?.retryCount ?? 0) + 1;
-  const tries = attempts > 1 ? ` (${attempts} attempts)` : '';
+  if (!(error instanceof RequestError)) {
+    const code = (error as { code?: unknown } | null)?.code;
+    return typeof code === 'string' ? `failed: ${code}` : 'failed unexpectedly';
+  }
   if (error instanceof HTTPError) {
     const { statusCode, statusMessage } = error.response;
-    return `answered HTTP ${statusCode}${statusMessage ? ` ${statusMessage}` : ''}${tries}`;
+    return `answered HTTP ${statusCode}${statusMessage ? ` ${statusMessage}` : ''}`;
   }
   switch (error.code) {
-    case 'ETIMEDOUT': return `timed out after ${policy.timeoutMs / 1000} s${tries}`;
-    case 'ECONNREFUSED': return `refused the connection${tries}`;
-    case 'ECONNRESET': return `closed the connection unexpectedly${tries}`;
-    case 'EPIPE': return `closed the connection unexpectedly${tries}`;
+    case 'ETIMEDOUT': return `timed out after ${policy.timeoutMs / 1000} s`;
+    case 'ECONNREFUSED': return 'refused the connection';
+    case 'ECONNRESET': case 'EPIPE': return 'closed the connection unexpectedly';
     case 'ENOTFOUND': return 'has a host name that does not resolve';
-    case 'EAI_AGAIN': return `has a host name that could not be resolved now${tries}`;
-    case 'ENETUNREACH': case 'EHOSTUNREACH': return `is not reachable on the network${tries}`;
+    case 'EAI_AGAIN': return 'has a host name that could not be resolved now';
+    case 'ENETUNREACH': case 'EHOSTUNREACH': return 'is not reachable on the network';
     case 'ERR_CANCELED': return 'was cancelled';
     case 'DEPTH_ZERO_SELF_SIGNED_CERT': case 'SELF_SIGNED_CERT_IN_CHAIN': case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
     case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY': case 'CERT_HAS_EXPIRED': case 'ERR_TLS_CERT_ALTNAME_INVALID':
       return `has a TLS certificate that cannot be trusted (${error.code})`;
-    default: return `failed: ${error.code}${tries}`;
+    default: return `failed: ${error.code}`;
   }
 }

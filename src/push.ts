@@ -1,6 +1,6 @@
 /** The Pushgateway side: grouping-key paths, PUT (replace a group) and DELETE. */
-import { HTTPError, type Got } from 'got';
-import { HttpFailure, urlUnder } from './http.js';
+import { HTTPError } from 'got';
+import { HttpFailure, send, urlUnder, type Http } from './http.js';
 
 export type Grouping = readonly (readonly [name: string, value: string])[];
 
@@ -22,12 +22,12 @@ function encodeLabel(name: string, value: string): string {
 }
 
 /** Replaces the whole group with `body`, so nothing of an earlier push survives in it. */
-export async function pushGroup(client: Got, base: URL, grouping: Grouping, body: string): Promise<void> {
-  await explainRefusal(client.put(urlUnder(base, groupPath(grouping)), { body, headers: { 'content-type': contentType } }));
+export async function pushGroup(http: Http, base: URL, grouping: Grouping, body: string): Promise<void> {
+  await explainRefusal(send(http, (got) => got.put(urlUnder(base, groupPath(grouping)), { body, headers: { 'content-type': contentType } })));
 }
 
-export async function deleteGroup(client: Got, base: URL, grouping: Grouping): Promise<void> {
-  await explainRefusal(client.delete(urlUnder(base, groupPath(grouping))));
+export async function deleteGroup(http: Http, base: URL, grouping: Grouping): Promise<void> {
+  await explainRefusal(send(http, (got) => got.delete(urlUnder(base, groupPath(grouping)))));
 }
 
 /** A 4xx is the Pushgateway's considered answer (e.g. a type clash with another group): show it. */
@@ -52,8 +52,8 @@ interface ApiGroup {
  * The first sample of `family` in the group as the Pushgateway holds it now, or undefined when
  * the group or the family is not there. Lets a one-shot run carry a value over from the last run.
  */
-export async function readGroupValue(client: Got, base: URL, grouping: Grouping, family: string): Promise<number | undefined> {
-  const { data } = await client.get(urlUnder(base, '/api/v1/metrics')).json<{ data?: ApiGroup[] }>();
+export async function readGroupValue(http: Http, base: URL, grouping: Grouping, family: string): Promise<number | undefined> {
+  const { data } = await send(http, (got) => got.get(urlUnder(base, '/api/v1/metrics')).json<{ data?: ApiGroup[] }>());
   const wanted = new Map(grouping);
   const group = data?.find(({ labels }) => Object.keys(labels).length === wanted.size && Object.entries(labels).every(([name, value]) => wanted.get(name) === value));
   const value = (group?.[family] as { metrics?: { value?: string }[] } | undefined)?.metrics?.[0]?.value;

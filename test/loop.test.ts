@@ -89,7 +89,7 @@ test('--timezone is honoured for calendar patterns', async () => {
   const loop = await startCli(['-t', stick.url, '-g', pushgateway.url, '-s', '0 7 * * *', '--timezone', 'Asia/Tokyo']);
   await loop.waitFor(/next run/);
   assert.match(loop.stderr(), /next run \d{4}-\d\d-\d\dT22:00:00\.000Z/);
-  assert.deepEqual(await loop.stop(), { code: 0, signal: null });
+  assert.deepEqual(await loop.stop(), { code: 0, signal: null }, loop.stderr());
 });
 
 test('--delete-on-exit without a schedule is a usage error', async () => {

