@@ -1,0 +1,39 @@
+/** The documentation keeps up with the code: every setting and every metric is written down. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { jobFamilies, liveCatalogue, onceCatalogue, stickInfo } from '../src/catalogue.js';
+import { optionSpecs, type OptionSpec } from '../src/options.js';
+import { repoRoot } from './helpers/paths.js';
+
+const readme = readFileSync(`${repoRoot}README.md`, 'utf8');
+const envExample = readFileSync(`${repoRoot}.env.example`, 'utf8');
+const specs = Object.values(optionSpecs as Record<string, OptionSpec>);
+
+test('.env.example sets or shows every environment variable', () => {
+  const missing = specs.flatMap((spec) => (spec.env && !new RegExp(`^#?${spec.env}=`, 'm').test(envExample) ? [spec.env] : []));
+  assert.deepEqual(missing, []);
+});
+
+test('.env.example, read as an env file, is a valid configuration', async () => {
+  const { loadConfig } = await import('../src/config.js');
+  const command = await loadConfig(['--env-file', `${repoRoot}.env.example`], {});
+  assert.equal(command.kind, 'run');
+});
+
+test('the README names every flag and every environment variable', () => {
+  const documented = (name: string) => new RegExp(`(\`|, )${name}\\b`).test(readme);
+  const missing = specs.flatMap((spec) => [spec.flag && `--${spec.flag}`, spec.env].filter((name): name is string => Boolean(name) && !documented(name!)));
+  assert.deepEqual(missing, []);
+});
+
+test('the README\'s metric table lists every metric the job can push', () => {
+  const families = new Set([...Object.values(jobFamilies), stickInfo, ...[...liveCatalogue, ...onceCatalogue].map((row) => row.family)].map((family) => family.name));
+  const missing = [...families].filter((name) => !readme.includes(`| \`${name}\` |`));
+  assert.deepEqual(missing, []);
+});
+
+test('the README\'s test command is what CI runs', () => {
+  assert.match(readme, /```sh\nnpm run test:fresh\n```/);
+  assert.match(readFileSync(`${repoRoot}.ci/run`, 'utf8'), /^npm run test:fresh$/m);
+});
