@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { liveCatalogue, onceCatalogue } from '../src/catalogue.js';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { emptyDir, runCli } from './helpers/cli.js';
-import { familyNames, freePort, sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
+import { familyNames, sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
+import { freePort } from './helpers/process.js';
 import { expectedAtZero } from './helpers/sticks.js';
 
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));

@@ -8,7 +8,8 @@ import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { runCli } from './helpers/cli.js';
 import { misbehaviours, startHostileStick, type Misbehaviour } from './helpers/hostile.js';
 import { startProxy } from './helpers/proxy.js';
-import { familyNames, freePort, sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
+import { familyNames, sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
+import { freePort } from './helpers/process.js';
 
 let pushgateway: RunningPushgateway;
 before(async () => { pushgateway = await startPushgateway(); });

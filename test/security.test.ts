@@ -9,7 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { runCli, type CliResult } from './helpers/cli.js';
 import { startProxy } from './helpers/proxy.js';
-import { freePort, sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
+import { sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
+import { freePort } from './helpers/process.js';
 import { makeCertificates, type Certificates } from './helpers/tls.js';
 
 const pgUser = 'pguser';

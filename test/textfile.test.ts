@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { runCli, startCli } from './helpers/cli.js';
-import { freePort } from './helpers/pushgateway.js';
+import { freePort } from './helpers/process.js';
 
 let dir: string;
 let stick: Simulator;

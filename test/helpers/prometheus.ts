@@ -1,9 +1,9 @@
 /** A real Prometheus (Debian's `prometheus`) on a free loopback port with a temp TSDB. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './pushgateway.js';
+import { freePort, stopProgram } from './process.js';
 
 export interface RunningPrometheus {
   readonly url: string;
@@ -57,13 +57,6 @@ export async function startPrometheus(configYaml: string): Promise<RunningPromet
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     },
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop: () => stopProgram(child, dir),
   };
 }

@@ -4,9 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, stopProgram } from './process.js';
 
 export const pushgatewayBinary = process.env.PUSHGATEWAY_BIN ?? 'prometheus-pushgateway';
 
@@ -28,14 +28,6 @@ export interface RunningPushgateway {
   /** The group whose grouping labels are exactly `labels`, if any. */
   group(labels: Record<string, string>): Promise<GroupJson | undefined>;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export async function startPushgateway(args: readonly string[] = [], scheme = 'http'): Promise<RunningPushgateway> {
@@ -90,14 +82,7 @@ function handle(url: string, dir: string, child: ChildProcess, fetchInit: Reques
       const wanted = JSON.stringify(Object.entries(labels).sort());
       return (await groups()).find((group) => JSON.stringify(Object.entries(group.labels).sort()) === wanted);
     },
-    async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop: () => stopProgram(child, dir),
   };
 }
 
