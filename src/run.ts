@@ -76,6 +76,7 @@ export function createJob(config: Config, io: Io): Job {
     let deliveryFailure: string | undefined;
     try {
       const last = lastSuccess.get(target.instance) ?? await sink.recall(target);
+      if (last !== undefined) lastSuccess.set(target.instance, last);
       await sink.deliver(target, [
         { family: jobFamilies.up, labels: {}, value: up ? 1 : 0 },
         { family: jobFamilies.scrapeDuration, labels: {}, value: seconds },

@@ -97,3 +97,21 @@ test('--delete-on-exit without a schedule is a usage error', async () => {
   assert.equal(result.code, 2);
   assert.match(result.stderr, /--delete-on-exit applies only to a --schedule loop/);
 });
+
+test('in loop mode too, a stick that goes away leaves up 0, no readings and its last success', async () => {
+  const leaving = await startSimulator({ variant: 'T2SG' });
+  const loop = await startCli(['-t', `leaving=${leaving.url}`, '-g', pushgateway.url, '-s', everySecond, '--retries', '0', '--timeout', '500']);
+  try {
+    await loop.waitFor(/stick leaving .*pushed$/m);
+    await leaving.close();
+    const beforeFailure = sampleValue(await pushgateway.group({ job: 'trucki', instance: 'leaving' }), 'trucki_last_success_timestamp_seconds');
+    await loop.waitFor(/stick leaving .*failed, refused the connection.*pushed trucki_up 0/);
+    const group = await pushgateway.group({ job: 'trucki', instance: 'leaving' });
+    assert.equal(sampleValue(group, 'trucki_up'), 0);
+    assert.equal(sampleValue(group, 'trucki_grid_voltage_volts'), undefined);
+    const last = sampleValue(group, 'trucki_last_success_timestamp_seconds');
+    assert.ok(beforeFailure !== undefined && last !== undefined && last >= beforeFailure && last < Date.now() / 1000, `${beforeFailure} → ${last}`);
+  } finally {
+    assert.deepEqual(await loop.stop(), { code: 0, signal: null });
+  }
+});
