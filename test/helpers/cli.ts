@@ -1,6 +1,6 @@
 /** Runs the real, bundled command as a user would, with a clean environment and working directory. */
 import { execFile } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jobBundle } from './paths.js';
@@ -29,6 +29,14 @@ export async function emptyDir(): Promise<string> {
 
 export async function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
   const cwd = options.cwd ?? await emptyDir();
+  try {
+    return await runIn(cwd, args, options);
+  } finally {
+    if (!options.cwd) await rm(cwd, { recursive: true, force: true });
+  }
+}
+
+async function runIn(cwd: string, args: readonly string[], options: CliOptions): Promise<CliResult> {
   const command = ['--', jobBundle, ...args];
   const [file, argv] = options.measure ? ['/usr/bin/time', ['-q', '-f', 'peak-rss-kib=%M', process.execPath, ...command]] : [process.execPath, command];
   const started = performance.now();
@@ -66,8 +74,9 @@ export interface RunningCli {
 /** Starts the command in the background, e.g. in loop mode. */
 export async function startCli(args: readonly string[], options: CliOptions = {}): Promise<RunningCli> {
   const { spawn } = await import('node:child_process');
+  const cwd = options.cwd ?? await emptyDir();
   const child = spawn(process.execPath, ['--', jobBundle, ...args], {
-    cwd: options.cwd ?? await emptyDir(),
+    cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -77,7 +86,10 @@ export async function startCli(args: readonly string[], options: CliOptions = {}
     stderr += chunk;
     for (const listener of listeners) listener();
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => {
+    if (!options.cwd) void rm(cwd, { recursive: true, force: true });
+    resolve({ code, signal });
+  }));
   return {
     stderr: () => stderr,
     waitFor: (pattern, timeoutMs = 15_000) => new Promise((resolve, reject) => {
