@@ -4,8 +4,9 @@
  * and never assert a time; bench/run.mjs compares the figures with the targets of issue 6.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { cpus, release } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../', import.meta.url));
@@ -25,6 +26,13 @@ export function cleanEnv(extra = {}) {
   return { PATH: process.env.PATH ?? '/usr/bin:/bin', ...extra };
 }
 
+/**
+ * The working directory of every process started: empty, so that no .env of the developer's is
+ * read (that would load dotenv, and could even set SCHEDULE and turn a one-shot run into a loop).
+ */
+export const workDir = mkdtempSync(join(tmpdir(), 'trucki-bench-'));
+process.once('exit', () => rmSync(workDir, { recursive: true, force: true }));
+
 async function importBuilt(path) {
   const file = `${repoRoot}${path}`;
   if (!existsSync(file)) throw new Error(`${path} is missing: run "npm run build" first (npm run bench does)`);
@@ -38,9 +46,9 @@ export async function startStick(options = {}) {
 }
 
 /** A real prometheus-pushgateway on a free 127.0.0.1 port with its own temp persistence file. */
-export async function startPushgateway() {
+export async function startPushgateway(args = []) {
   const { startPushgateway: start } = await importBuilt('build/test/helpers/pushgateway.js');
-  return start();
+  return start(args);
 }
 
 /** How many /jsonlive reads a simulator has served: one per run of the job. */
@@ -53,7 +61,7 @@ export const jobArgs = (...args) => ['--', jobFile, ...args];
  * Runs `node <args>` to its end; resolves with its wall time in ms (spawn to exit) and status.
  * stdout is dropped; stderr is kept to explain a failure.
  */
-export function timeNode(args, { env = cleanEnv(), cwd = repoRoot } = {}) {
+export function timeNode(args, { env = cleanEnv(), cwd = workDir } = {}) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -76,7 +84,7 @@ export async function timeOk(args, options) {
 export const timeBinary = '/usr/bin/time';
 
 /** Peak RSS in KiB of `node <args>`, from GNU time -v (Debian package "time"). */
-export function peakRssKiB(args, { env = cleanEnv(), cwd = repoRoot } = {}) {
+export function peakRssKiB(args, { env = cleanEnv(), cwd = workDir } = {}) {
   if (!existsSync(timeBinary)) throw new Error(`${timeBinary} is missing: apt-get install time`);
   return new Promise((resolve, reject) => {
     const child = spawn(timeBinary, ['-v', process.execPath, ...args], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -141,8 +149,8 @@ export function machine() {
 }
 
 /**
- * One figure of the table. `better` says which way is good; `target` is the issue's bound on
- * `measured` (null: shown for information, no target).
+ * One row of the table. `baseline` is { value, what[, unit, digits] } or null; `target` is the
+ * issue's upper bound on `measured`, or null for a figure shown for information.
  */
 export function figure(name, measured, baseline, target, unit, digits = 1) {
   return { name, measured, baseline, target, unit, digits, pass: target === null ? null : measured <= target };

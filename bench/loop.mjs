@@ -13,13 +13,13 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { cleanEnv, cpuMs, figure, jobArgs, liveReads, repoRoot, rssKiB, runAlone, short, sleep, startPushgateway, startStick, until } from './lib.mjs';
+import { cleanEnv, cpuMs, figure, jobArgs, liveReads, rssKiB, runAlone, short, sleep, startPushgateway, startStick, until, workDir } from './lib.mjs';
 
 const floorScript = fileURLToPath(new URL('./floor.mjs', import.meta.url));
 
-/** Starts a looping process whose cycles `stick` counts; `marks` are cycle counts to read at. */
+/** Starts a looping process (the job or the floor); its stderr is kept to explain a failure. */
 function startLoop(args, env) {
-  const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: workDir, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk) => { stderr = (stderr + chunk).slice(-20_000); });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
@@ -64,7 +64,13 @@ async function oneSecondTick(pushgateway, { warmup, cycles }) {
       readAtMarks(job, jobStick, marks, timeoutMs),
       readAtMarks(floor, floorStick, marks, timeoutMs),
     ]);
-    return { job: perCycle(...jobReadings), floor: perCycle(...floorReadings), cycles: jobReadings[1].cycles - jobReadings[0].cycles };
+    return {
+      job: perCycle(...jobReadings),
+      floor: perCycle(...floorReadings),
+      cycles: jobReadings[1].cycles - jobReadings[0].cycles,
+      jobRssMiB: jobReadings[1].rssKiB / 1024,
+      floorRssMiB: floorReadings[1].rssKiB / 1024,
+    };
   } finally {
     await Promise.allSettled([job.stop(), floor.stop()]).then((results) => {
       const failed = results.find((result) => result.status === 'rejected');
@@ -103,6 +109,7 @@ export async function main({ warmup = short ? 1 : 5, cycles = short ? 3 : 40, fi
       cleanEnv(), { first, last });
     return [
       figure(`Loop, 1 s tick: CPU per cycle (${slow.cycles} cycles after ${warmup} warm-up)`, slow.job, { value: slow.floor, what: 'node:http floor' }, 3, 'ms', 2),
+      figure(`Loop, 1 s tick: RSS after ${warmup + cycles} cycles`, slow.jobRssMiB, { value: slow.floorRssMiB, what: 'node:http floor' }, null, 'MiB', 1),
       figure(`Loop, 1 ms test tick: CPU per cycle (cycles ${first}–${last})`, job.cpuPerCycle, { value: floor.cpuPerCycle, what: 'node:http floor' }, 1.5, 'ms', 2),
       figure(`Loop: RSS after ${last.toLocaleString('en')} cycles − after ${first}`, job.rssGrowthMiB, { value: floor.rssGrowthMiB, what: 'node:http floor' }, 2, 'MiB', 1),
       figure(`Loop: RSS after ${last.toLocaleString('en')} cycles`, job.rssMiB, { value: floor.rssMiB, what: 'node:http floor' }, null, 'MiB', 1),

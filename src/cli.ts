@@ -30,7 +30,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return exitCodes.ok;
   }
   const { config } = command;
-  const job = createJob(config, io);
+  const job = await createJob(config, io);
   try {
     if (!config.schedule) return (await job.run()) ? exitCodes.ok : exitCodes.failed;
     // Loaded only in loop mode: a one-shot start never pays for croner.

@@ -36,9 +36,9 @@ type StickRead = Reading & {
   readonly failure?: string;
 };
 
-export function createJob(config: Config, io: Io): Job {
+export async function createJob(config: Config, io: Io): Promise<Job> {
   const policy: HttpPolicy = { timeoutMs: config.timeoutMs, retries: config.retries };
-  const agents = createAgents();
+  const agents = await createAgents([...config.targets, config.pushgateway].some((endpoint) => endpoint?.url.protocol === 'https:'));
   const stickClient = createClient(policy, agents);
   const sink = createSink(config, policy, agents, io.print);
   // What a loop remembers between runs; a one-shot run starts with both empty.
@@ -68,9 +68,10 @@ export function createJob(config: Config, io: Io): Job {
   }
 
   async function runStick(target: Target): Promise<boolean> {
-    const started = performance.now();
+    // process.hrtime, not performance.now: the latter loads perf_hooks, a cost on every start.
+    const started = process.hrtime.bigint();
     const [live, once] = await Promise.all([read(target, '/jsonlive', liveCatalogue), readOnce(target)]);
-    const seconds = (performance.now() - started) / 1000;
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const up = live.failure === undefined;
     if (up) lastSuccess.set(target.instance, Date.now() / 1000);
     let deliveryFailure: string | undefined;
