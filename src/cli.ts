@@ -2,8 +2,9 @@
 // The "--" above: Node 20 reads --env-file even after the script name and exits 9 on a missing
 // file before our code runs; options after "--" are left to the script.
 /**
- * The command: configuration in, one run (or, later, a schedule of runs), exit status out.
- * 0: every stick read and delivered; 1: a stick or a push failed; 2: usage or configuration error.
+ * The command: configuration in, one run (or with --schedule, a loop of runs), exit status out.
+ * 0: every stick read and delivered; 1: a stick or a delivery failed; 2: usage or configuration
+ * error; 70: a bug, in one line.
  */
 import { ConfigError, loadConfig } from './config.js';
 import { helpText } from './options.js';

@@ -23,21 +23,21 @@ function encodeLabel(name: string, value: string): string {
 
 /** Replaces the whole group with `body`, so nothing of an earlier push survives in it. */
 export async function pushGroup(http: Http, base: URL, grouping: Grouping, body: string): Promise<void> {
-  await explainRefusal(send(http, (got) => got.put(urlUnder(base, groupPath(grouping)), { body, headers: { 'content-type': contentType } })));
+  await explainRefusal('push', send(http, (got) => got.put(urlUnder(base, groupPath(grouping)), { body, headers: { 'content-type': contentType } })));
 }
 
 export async function deleteGroup(http: Http, base: URL, grouping: Grouping): Promise<void> {
-  await explainRefusal(send(http, (got) => got.delete(urlUnder(base, groupPath(grouping)))));
+  await explainRefusal('deletion', send(http, (got) => got.delete(urlUnder(base, groupPath(grouping)))));
 }
 
 /** A 4xx is the Pushgateway's considered answer (e.g. a type clash with another group): show it. */
-async function explainRefusal(request: Promise<unknown>): Promise<void> {
+async function explainRefusal(what: string, request: Promise<unknown>): Promise<void> {
   try {
     await request;
   } catch (error) {
     if (error instanceof HTTPError && error.response.statusCode < 500) {
       const reason = String(error.response.body).trim().split('\n')[0]?.slice(0, 300) || error.response.statusMessage;
-      throw new HttpFailure(`refused the push with HTTP ${error.response.statusCode}: ${reason}`);
+      throw new HttpFailure(`refused the ${what} with HTTP ${error.response.statusCode}: ${reason}`);
     }
     throw error;
   }
