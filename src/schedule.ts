@@ -25,9 +25,7 @@ export function startSchedule(run: Run, options: LoopOptions): Promise<void> {
     return inFlight;
   };
   const job = options.testTickMs ? testTicker(options.testTickMs, tick) : cron(options, tick);
-  options.log(`scheduled on "${options.pattern}"${options.timezone ? ` (${options.timezone})` : ''}; next run ${job.nextRun()?.toISOString()}`);
-
-  return new Promise((resolve) => {
+  const stopped = new Promise<void>((resolve) => {
     const stop = async (signal: NodeJS.Signals) => {
       process.off('SIGTERM', stop).off('SIGINT', stop);
       job.stop();
@@ -38,6 +36,9 @@ export function startSchedule(run: Run, options: LoopOptions): Promise<void> {
     };
     process.once('SIGTERM', stop).once('SIGINT', stop);
   });
+  // Only now: whoever waits for this line may send a signal at once, and it must find the handlers.
+  options.log(`scheduled on "${options.pattern}"${options.timezone ? ` (${options.timezone})` : ''}; next run ${job.nextRun()?.toISOString()}`);
+  return stopped;
 }
 
 type Ticker = Pick<Cron, 'nextRun' | 'stop'>;
