@@ -147,17 +147,19 @@ async function readEnvFile(path: string | undefined, cwd: string): Promise<{ nam
   const name = path ?? '.env';
   const full = resolve(cwd, name);
   if (path === undefined && !existsSync(full)) return { name, values: {} };
-  let text: string;
-  try {
-    text = readFileSync(full, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`--env-file ${name} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-  }
+  const text = readText(full, `--env-file ${name}`);
   // Loaded only when there is a file to read: most runs have none and should not pay for it.
   const { parse } = await import('dotenv');
   return { name, values: parse(text) };
 }
 
+function readText(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${what} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
 
 function parseTargets(setting: Setting, instanceOption: Setting | undefined): Target[] {
   const parts = setting.value.split(',').map((part) => part.trim()).filter((part) => part !== '');
@@ -256,14 +258,7 @@ function parseSchedule(pattern: Setting | undefined, timezone: Setting | undefin
 
 /** User info in the URL wins over PUSHGATEWAY_USERNAME / PUSHGATEWAY_PASSWORD (spread after this). */
 function parsePushgatewayAuth(username?: Setting, password?: Setting, token?: Setting, caFile?: Setting): Partial<Pushgateway> {
-  let ca: string | undefined;
-  if (caFile) {
-    try {
-      ca = readFileSync(caFile.value, 'utf8');
-    } catch (error) {
-      throw new ConfigError(`${caFile.source} "${caFile.value}" cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  }
+  const ca = caFile && readText(caFile.value, `${caFile.source} "${caFile.value}"`);
   return {
     ...(username && { username: username.value }),
     ...(password && { password: password.value }),
