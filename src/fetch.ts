@@ -1,6 +1,6 @@
 /** Reading one JSON document from a stick: GET only, bounded in size, strictly UTF-8. */
 import type { Endpoint } from './config.js';
-import { HttpFailure, send, urlUnder, type Http } from './http.js';
+import { basicAuth, HttpFailure, send, urlUnder, type Http } from './http.js';
 
 export type StickPath = '/jsonlive' | '/jsononce';
 
@@ -12,8 +12,7 @@ export async function fetchStick(http: Http, stick: Endpoint, path: StickPath, m
     const request = got.get(urlUnder(stick.url, path), {
       responseType: 'buffer',
       headers: { accept: 'application/json' },
-      ...(stick.username !== undefined && { username: stick.username }),
-      ...(stick.password !== undefined && { password: stick.password }),
+      ...basicAuth(stick),
     });
     let tooLarge = false;
     // An endless or huge body is cut off as it streams in, not after it has filled memory.

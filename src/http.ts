@@ -88,6 +88,11 @@ export async function send<T>(http: Http, attempt: (got: Got) => Promise<T>): Pr
   }
 }
 
+/** Basic auth for got from an endpoint's user info, if it had any. */
+export function basicAuth({ username, password }: { username?: string; password?: string }): { username?: string; password?: string } {
+  return { ...(username !== undefined && { username }), ...(password !== undefined && { password }) };
+}
+
 /** `path` below the base URL's own path, so that a base with a path prefix keeps it. */
 export function urlUnder(base: URL, path: string): URL {
   return new URL(base.pathname.replace(/\/$/, '') + path, base);

@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import type { ExtendOptions } from 'got';
 import { jobFamilies } from './catalogue.js';
 import type { Config, Pushgateway, Target } from './config.js';
-import { createClient, describeFailure, type Agents, type HttpPolicy } from './http.js';
+import { basicAuth, createClient, describeFailure, type Agents, type HttpPolicy } from './http.js';
 import { buildRegistry } from './metrics.js';
 import type { Sample } from './parse.js';
 import { deleteGroup, pushGroup, readGroupValue, type Grouping } from './push.js';
@@ -61,8 +61,7 @@ function pushgatewaySink(pushgateway: Pushgateway, policy: HttpPolicy, agents: A
 
 function pushgatewayAuth(pushgateway: Pushgateway): ExtendOptions {
   return {
-    ...(pushgateway.username !== undefined && { username: pushgateway.username }),
-    ...(pushgateway.password !== undefined && { password: pushgateway.password }),
+    ...basicAuth(pushgateway),
     ...(pushgateway.bearerToken !== undefined && { headers: { authorization: `Bearer ${pushgateway.bearerToken}` } }),
     ...(pushgateway.ca !== undefined && { https: { certificateAuthority: pushgateway.ca } }),
   };
