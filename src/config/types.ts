@@ -1,0 +1,53 @@
+/** The checked configuration every module reads: what the sticks are and where their metrics go. */
+
+/** Label name/value pairs in order, as they appear in a Pushgateway grouping key. */
+export type Grouping = readonly (readonly [name: string, value: string])[];
+
+export interface Endpoint {
+  /** Without user info: safe to log. */
+  readonly url: URL;
+  readonly username?: string;
+  readonly password?: string;
+}
+
+export interface Target extends Endpoint {
+  /** The `instance` label. */
+  readonly instance: string;
+  /** This stick's own labels after job and instance (from a targets file), before the global ones. */
+  readonly labels: Grouping;
+}
+
+/** A store the job sends to over HTTP, with its credentials. */
+export interface Store extends Endpoint {
+  readonly bearerToken?: string;
+  /** PEM text of the CA file. */
+  readonly ca?: string;
+}
+
+export interface Pushgateway extends Store {
+  readonly job: string;
+  /** Grouping labels after job, instance and the stick's own labels. */
+  readonly grouping: Grouping;
+}
+
+export interface Config {
+  readonly targets: readonly Target[];
+  /** Absent with --stdout or --textfile. */
+  readonly pushgateway?: Pushgateway;
+  /** With --textfile: write here instead of pushing. */
+  readonly textfile?: string;
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly maxBodyBytes: number;
+  /** How many sticks are read at once. */
+  readonly concurrency: number;
+  /** Absent: run once and exit. */
+  readonly schedule?: { readonly pattern: string; readonly timezone?: string };
+  /** With a schedule: delete the sticks' groups on the way out. */
+  readonly deleteOnExit: boolean;
+}
+
+export type Command =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'run'; readonly config: Config };
