@@ -41,6 +41,8 @@ const counter = (name: string, help: string): Family => ({ name, help, type: 'co
 const num = (key: string, unit: UnitSymbol, family: Family, labels?: Labels): NumberRow =>
   ({ key, read: 'number', unit, family, ...(labels && { labels }) });
 const sun = (n: 1 | 2 | 3): Labels => ({ inverter: `sun${n}` });
+const perInverter = (unit: UnitSymbol, family: Family, ...keys: (string | null)[]): NumberRow[] =>
+  keys.flatMap((key, index) => (key === null ? [] : [num(key, unit, family, sun((index + 1) as 1 | 2 | 3))]));
 
 /** The state sets' vocabularies, in the stick's words normalised (see stateLabel in parse.ts). */
 export const wifiStates = ['connected', 'disconnected', 'not_set', 'connecting', 'no_shield', 'idle_status',
@@ -65,19 +67,12 @@ const liveMain: readonly CatalogueRow[] = [
   num('VGRID', 'V', gauge('trucki_grid_voltage_volts', 'AC grid voltage measured by the inverter.')),
   num('VBAT', 'V', gauge('trucki_battery_voltage_volts', 'DC battery voltage.')),
   num('TEMP', '°C', gauge('trucki_inverter_temperature_celsius', 'Inverter temperature.')),
-  num('ACPOWER', 'W', acPower, sun(1)),
-  num('ACPOWERSUN2', 'W', acPower, sun(2)),
-  num('ACPOWERSUN3', 'W', acPower, sun(3)),
-  num('SETACPOWER', 'W', acSetpoint, sun(1)),
-  num('SUN2SETPOINT', 'W', acSetpoint, sun(2)),
-  num('SUN3SETPOINT', 'W', acSetpoint, sun(3)),
-  num('POWERLIMIT', 'W', acLimit, sun(1)),
-  num('SUN2POWERLIMIT', 'W', acLimit, sun(2)),
-  num('SUN3POWERLIMIT', 'W', acLimit, sun(3)),
-  num('SUN2MINPOWER', 'W', acMin, sun(2)),
-  num('SUN3MINPOWER', 'W', acMin, sun(3)),
-  num('SUN2ROUNDTRIP', 'ms', roundTrip, sun(2)),
-  num('SUN3ROUNDTRIP', 'ms', roundTrip, sun(3)),
+  // One family per quantity, the inverter (sun1 to sun3) as a label; null where the stick has no key.
+  ...perInverter('W', acPower, 'ACPOWER', 'ACPOWERSUN2', 'ACPOWERSUN3'),
+  ...perInverter('W', acSetpoint, 'SETACPOWER', 'SUN2SETPOINT', 'SUN3SETPOINT'),
+  ...perInverter('W', acLimit, 'POWERLIMIT', 'SUN2POWERLIMIT', 'SUN3POWERLIMIT'),
+  ...perInverter('W', acMin, null, 'SUN2MINPOWER', 'SUN3MINPOWER'),
+  ...perInverter('ms', roundTrip, null, 'SUN2ROUNDTRIP', 'SUN3ROUNDTRIP'),
   num('ZEPCPOWER', 'W', gauge('trucki_zero_export_power_watts', 'Output power computed by zero-export control.')),
   num('ZEPCTARGET', 'W', gauge('trucki_zero_export_target_watts', 'Zero-export target power at the meter.')),
   num('METERPOWER', 'W', gauge('trucki_meter_power_watts', 'Power at the household meter; negative means export to the grid.')),

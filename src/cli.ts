@@ -9,7 +9,9 @@
 import { helpText } from './config/options.js';
 import { readCommand } from './config/load.js';
 import { ConfigError, messageOf } from './errors.js';
-import { createJob, type Io } from './run.js';
+import { connect } from './connect.js';
+import { createJob } from './run.js';
+import type { Print } from './sinks/stdout.js';
 
 /** Set by the bundler from package.json. */
 declare const __VERSION__: string | undefined;
@@ -21,7 +23,7 @@ process.stderr.on('error', () => {});
 // A closed or full stdout fails the write's callback, which the stdout sink turns into a status.
 process.stdout.on('error', () => {});
 
-const io: Io = {
+const io: { log: (line: string) => void; print: Print } = {
   log: (line) => { process.stderr.write(`${line}\n`); },
   print: (text) => new Promise((resolve, reject) => {
     process.stdout.write(text, (error) => (error ? reject(error) : resolve()));
@@ -39,7 +41,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return exitCodes.ok;
   }
   const { config } = command;
-  const job = await createJob(config, io);
+  const job = createJob(config, io.log, await connect(config, io.print));
   try {
     if (!config.schedule) return (await job.run(config.targets)) ? exitCodes.ok : exitCodes.failed;
     // Loaded only in loop mode: a one-shot start never pays for croner.

@@ -39,7 +39,8 @@ export function readPayload(payload: Payload, catalogue: readonly CatalogueRow[]
   const samples: Sample[] = [];
   const problems: string[] = [];
   for (const row of catalogue) {
-    const key = Object.hasOwn(payload, row.key) ? row.key : `MQTT_${row.key}_VALUE`;
+    // The mirror stands in for a main key only; a mirror-only row names the mirror itself.
+    const key = Object.hasOwn(payload, row.key) || row.key.startsWith('MQTT_') ? row.key : `MQTT_${row.key}_VALUE`;
     if (!Object.hasOwn(payload, key)) continue;
     const raw = payload[key];
     const result = readers[row.read](raw, row as never, payload);

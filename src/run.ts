@@ -8,24 +8,18 @@ import { jobFamilies } from './catalogue.js';
 import type { Config, Target } from './config/types.js';
 import { messageOf } from './errors.js';
 import { escapeLabelValue } from './exposition.js';
-import { createAgents, createHttp, destroyAgents, type HttpPolicy } from './http.js';
 import { createLimit } from './limit.js';
 import { stickLine, type Outcome } from './log-line.js';
 import type { Sample } from './parse.js';
-import { createSink } from './sinks/index.js';
 import { SinkFailure } from './sinks/sink.js';
-import type { Print } from './sinks/stdout.js';
-import { createStickReader, type StickReading } from './stick.js';
+import type { StickReading } from './stick.js';
+import type { Connections } from './connect.js';
 
-export interface Io {
-  /** One line for the operator (stderr). */
-  readonly log: (line: string) => void;
-  /** Exposition text for --stdout. */
-  readonly print: Print;
-}
-
-/** Resolves to true when every stick was read and its metrics delivered. */
-export type Run = (targets: readonly Target[]) => Promise<boolean>;
+/**
+ * Resolves to true when every stick was read and its metrics delivered. `onStickDone` hears of each
+ * stick as soon as it is delivered, before the slowest of the run is.
+ */
+export type Run = (targets: readonly Target[], onStickDone?: (target: Target) => void) => Promise<boolean>;
 
 export interface Job {
   readonly run: Run;
@@ -35,19 +29,14 @@ export interface Job {
   readonly close: () => void;
 }
 
-export async function createJob(config: Config, io: Io): Promise<Job> {
-  const policy: HttpPolicy = { timeoutMs: config.timeoutMs, retries: config.retries };
-  const endpoints = [...config.targets, config.pushgateway];
-  const agents = await createAgents(endpoints.some((endpoint) => endpoint?.url.protocol === 'https:'));
-  const readStick = createStickReader(createHttp(policy, agents), config.maxBodyBytes);
-  const sink = createSink(config, policy, agents, io.print);
+export function createJob(config: Config, log: (line: string) => void, { readStick, sink, close }: Connections): Job {
   const readLimit = createLimit(config.concurrency);
   const deliveredAs = config.pushgateway ? 'pushed' : undefined;
   // What a loop remembers between runs; a one-shot run starts with it empty. Undefined: the sink
   // was asked and holds none.
   const lastSuccess = new Map<string, number | undefined>();
 
-  async function run(targets: readonly Target[]): Promise<boolean> {
+  async function run(targets: readonly Target[], onStickDone?: (target: Target) => void): Promise<boolean> {
     // Asked at most once per run, on the first failed stick, for every stick not remembered.
     let recall: Promise<ReadonlyMap<string, number>> | undefined;
     const recallFor = () => {
@@ -75,19 +64,19 @@ export async function createJob(config: Config, io: Io): Promise<Job> {
         await sink.deliver({ target, samples: samplesOf(reading, last), readAt: reading.readAt });
       } catch (error) {
         if (!(error instanceof SinkFailure)) throw error;
-        io.log(stickLine({ ...outcome, deliveryFailure: error.message }));
+        log(stickLine({ ...outcome, deliveryFailure: error.message }));
         return false;
       }
-      io.log(stickLine(outcome));
+      log(stickLine(outcome));
       return up;
     };
 
-    const results = await Promise.all(targets.map(runStick));
+    const results = await Promise.all(targets.map((target) => runStick(target).finally(() => onStickDone?.(target))));
     try {
       await sink.flush();
     } catch (error) {
       if (!(error instanceof SinkFailure)) throw error;
-      io.log(error.message);
+      log(error.message);
       return false;
     }
     return results.every(Boolean);
@@ -99,14 +88,14 @@ export async function createJob(config: Config, io: Io): Promise<Job> {
     await Promise.all(targets.map(async (target) => {
       try {
         await remove(target);
-        io.log(`stick ${escapeLabelValue(target.instance)}: deleted its group from the Pushgateway`);
+        log(`stick ${escapeLabelValue(target.instance)}: deleted its group from the Pushgateway`);
       } catch (error) {
-        io.log(`stick ${escapeLabelValue(target.instance)}: could not delete its group: ${messageOf(error)}`);
+        log(`stick ${escapeLabelValue(target.instance)}: could not delete its group: ${messageOf(error)}`);
       }
     }));
   }
 
-  return { run, deleteGroups, close: () => destroyAgents(agents) };
+  return { run, deleteGroups, close };
 }
 
 /** A read stick's readings; a failed one's only trucki_up 0, the read's duration and the last success. */

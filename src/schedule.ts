@@ -38,7 +38,8 @@ export function startSchedule(run: Run, options: LoopOptions): Promise<void> {
     const started = new Date();
     for (const { instance } of due) busy.set(instance, started);
     // A failed run is logged by the run itself; the loop goes on either way.
-    const running: Promise<void> = run(due).then(() => undefined, (error: unknown) => {
+    // Each stick is free for the next tick as soon as it is done, whatever the others do.
+    const running: Promise<void> = run(due, ({ instance }) => busy.delete(instance)).then(() => undefined, (error: unknown) => {
       options.log(`run failed unexpectedly: ${messageOf(error)}`);
     }).finally(() => {
       for (const { instance } of due) busy.delete(instance);
