@@ -1,6 +1,7 @@
 /**
  * The catalogue follows Prometheus naming conventions, covers every live key of the API doc
- * (docs/trucki-stick-api.md), and what it produces is text promtool accepts.
+ * (docs/trucki-stick-api.md § /jsonlive, in the units of its tables; none of § Keys we ignore),
+ * and what it produces is text promtool accepts.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
