@@ -27,7 +27,13 @@ export interface FlagRow extends Row { readonly read: 'flag' }
 /** Free text from an unknown vocabulary, exported info-style: the text as a label, value 1. */
 export interface TextRow extends Row { readonly read: 'text'; readonly label: string }
 
-export type CatalogueRow = NumberRow | StateRow | FlagRow | TextRow;
+/**
+ * The stick's identity, info-style: `key` (the device name) and the `with` keys as labels, and the
+ * variant, the device name's first four letters, value 1.
+ */
+export interface IdentityRow extends Row { readonly read: 'identity'; readonly label: string; readonly with: Labels }
+
+export type CatalogueRow = NumberRow | StateRow | FlagRow | TextRow | IdentityRow;
 
 const gauge = (name: string, help: string): Family => ({ name, help, type: 'gauge' });
 const counter = (name: string, help: string): Family => ({ name, help, type: 'counter' });
@@ -35,6 +41,8 @@ const counter = (name: string, help: string): Family => ({ name, help, type: 'co
 const num = (key: string, unit: UnitSymbol, family: Family, labels?: Labels): NumberRow =>
   ({ key, read: 'number', unit, family, ...(labels && { labels }) });
 const sun = (n: 1 | 2 | 3): Labels => ({ inverter: `sun${n}` });
+const perInverter = (unit: UnitSymbol, family: Family, ...keys: (string | null)[]): NumberRow[] =>
+  keys.flatMap((key, index) => (key === null ? [] : [num(key, unit, family, sun((index + 1) as 1 | 2 | 3))]));
 
 /** The state sets' vocabularies, in the stick's words normalised (see stateLabel in parse.ts). */
 export const wifiStates = ['connected', 'disconnected', 'not_set', 'connecting', 'no_shield', 'idle_status',
@@ -51,35 +59,27 @@ const acMin = gauge('trucki_ac_power_min_watts', 'Minimum AC power of an inverte
 const roundTrip = gauge('trucki_inverter_round_trip_seconds', 'Round-trip time of a packet from the stick to an inverter.');
 const chargerCode = (name: string, what: string) => gauge(`trucki_charger_${name}`, `${what} reported by the charger (raw code).`);
 
-/** `/jsonlive`: the live readings. Mirror keys (MQTT_<KEY>_VALUE) are read only where <KEY> is absent. */
-export const liveCatalogue: readonly CatalogueRow[] = [
+/**
+ * `/jsonlive`: the live readings. The stick also sends most keys a second time as MQTT_<KEY>_VALUE;
+ * parse.ts reads that mirror only where <KEY> itself is absent.
+ */
+const liveMain: readonly CatalogueRow[] = [
   num('VGRID', 'V', gauge('trucki_grid_voltage_volts', 'AC grid voltage measured by the inverter.')),
   num('VBAT', 'V', gauge('trucki_battery_voltage_volts', 'DC battery voltage.')),
   num('TEMP', '°C', gauge('trucki_inverter_temperature_celsius', 'Inverter temperature.')),
-  num('ACPOWER', 'W', acPower, sun(1)),
-  num('ACPOWERSUN2', 'W', acPower, sun(2)),
-  num('ACPOWERSUN3', 'W', acPower, sun(3)),
-  num('SETACPOWER', 'W', acSetpoint, sun(1)),
-  num('SUN2SETPOINT', 'W', acSetpoint, sun(2)),
-  num('SUN3SETPOINT', 'W', acSetpoint, sun(3)),
-  num('POWERLIMIT', 'W', acLimit, sun(1)),
-  num('SUN2POWERLIMIT', 'W', acLimit, sun(2)),
-  num('SUN3POWERLIMIT', 'W', acLimit, sun(3)),
-  num('MQTT_MINPOWER_VALUE', 'W', acMin, sun(1)),
-  num('SUN2MINPOWER', 'W', acMin, sun(2)),
-  num('SUN3MINPOWER', 'W', acMin, sun(3)),
-  num('SUN2ROUNDTRIP', 'ms', roundTrip, sun(2)),
-  num('SUN3ROUNDTRIP', 'ms', roundTrip, sun(3)),
-  num('MQTT_ACDISPLAY_VALUE', 'W', gauge('trucki_ac_display_power_watts', 'AC power figure shown on the stick\'s display.')),
+  // One family per quantity, the inverter (sun1 to sun3) as a label; null where the stick has no key.
+  ...perInverter('W', acPower, 'ACPOWER', 'ACPOWERSUN2', 'ACPOWERSUN3'),
+  ...perInverter('W', acSetpoint, 'SETACPOWER', 'SUN2SETPOINT', 'SUN3SETPOINT'),
+  ...perInverter('W', acLimit, 'POWERLIMIT', 'SUN2POWERLIMIT', 'SUN3POWERLIMIT'),
+  ...perInverter('W', acMin, null, 'SUN2MINPOWER', 'SUN3MINPOWER'),
+  ...perInverter('ms', roundTrip, null, 'SUN2ROUNDTRIP', 'SUN3ROUNDTRIP'),
   num('ZEPCPOWER', 'W', gauge('trucki_zero_export_power_watts', 'Output power computed by zero-export control.')),
   num('ZEPCTARGET', 'W', gauge('trucki_zero_export_target_watts', 'Zero-export target power at the meter.')),
-  { key: 'MQTT_ZEPC_VALUE', read: 'flag', family: gauge('trucki_zero_export_control_enabled', 'Whether zero-export control is enabled (1) or not (0).') },
   num('METERPOWER', 'W', gauge('trucki_meter_power_watts', 'Power at the household meter; negative means export to the grid.')),
   num('METERREADOUT', 'ms', gauge('trucki_meter_readout_seconds', 'Time the last meter read-out took.')),
   num('DAYENERGY', 'kWh', gauge('trucki_energy_today_joules', 'Energy fed in by the inverters since local midnight.')),
   num('TOTALENERGY', 'kWh', counter('trucki_energy_joules_total', 'Energy fed in by the inverters, lifetime total kept by the stick.')),
   num('METERDAYENERGY', 'kWh', gauge('trucki_meter_energy_today_joules', 'Energy drawn through the meter since local midnight.')),
-  { key: 'MQTT_STATE_VALUE', read: 'state', label: 'state', states: runStates, family: gauge('trucki_run_state', 'Run state of the stick\'s control, as a state set.') },
   { key: 'WIFI', read: 'state', label: 'state', states: wifiStates, family: gauge('trucki_wifi_state', 'WLAN connection state of the stick, as a state set.') },
   { key: 'RSSI', read: 'state', label: 'quality', states: signalQualities, family: gauge('trucki_wifi_signal_quality', 'WLAN signal quality as the stick rates it, as a state set.') },
   // T2MG / T2HG: surplus charging through a Meanwell charger.
@@ -102,7 +102,17 @@ export const liveCatalogue: readonly CatalogueRow[] = [
   { key: 'MWPCSTATE', read: 'text', label: 'state', family: gauge('trucki_charger_control_state_info', 'Charger control state as the stick words it; value 1.') },
 ];
 
-/** What the job itself knows about each read, beside the stick's values. */
+/** Readings the stick sends only as an MQTT_…_VALUE mirror, with no plain key of their own. */
+const liveMirrorOnly: readonly CatalogueRow[] = [
+  num('MQTT_MINPOWER_VALUE', 'W', acMin, sun(1)),
+  num('MQTT_ACDISPLAY_VALUE', 'W', gauge('trucki_ac_display_power_watts', 'AC power figure shown on the stick\'s display.')),
+  { key: 'MQTT_ZEPC_VALUE', read: 'flag', family: gauge('trucki_zero_export_control_enabled', 'Whether zero-export control is enabled (1) or not (0).') },
+  { key: 'MQTT_STATE_VALUE', read: 'state', label: 'state', states: runStates, family: gauge('trucki_run_state', 'Run state of the stick\'s control, as a state set.') },
+];
+
+export const liveCatalogue: readonly CatalogueRow[] = [...liveMain, ...liveMirrorOnly];
+
+/** What the job itself knows about each read, beside the stick's values: not read from a key. */
 export const jobFamilies = {
   up: gauge('trucki_up', '1 when the stick answered with usable JSON, 0 when it did not.'),
   scrapeDuration: gauge('trucki_scrape_duration_seconds', 'Time the job took to read the stick.'),
@@ -113,11 +123,14 @@ const config = (name: string, help: string) => gauge(`trucki_config_${name}`, `C
 const flag = (key: string, family: Family): FlagRow => ({ key, read: 'flag', family });
 
 /**
- * `/jsononce`: configuration. Identity (DEVICENAME, VERSION) becomes trucki_stick_info, see
- * readIdentity. Secrets (ADMIN_PASS, WIFIPASS, BEARER, …) and METERURL, which may carry
+ * `/jsononce`: identity and configuration. Secrets (ADMIN_PASS, WIFIPASS, BEARER, …) and METERURL, which may carry
  * credentials, are deliberately absent: only what is listed here is ever read.
  */
 export const onceCatalogue: readonly CatalogueRow[] = [
+  {
+    key: 'DEVICENAME', read: 'identity', label: 'device', with: { firmware: 'VERSION' },
+    family: gauge('trucki_stick_info', 'Identity of the stick: device name, firmware and variant; value 1.'),
+  },
   num('MINPOWER', 'W', config('min_power_watts', 'minimum AC power')),
   num('MAXPOWER', 'W', config('max_power_watts', 'maximum AC power')),
   num('NIGHT_MAXPOWER', 'W', config('night_max_power_watts', 'maximum AC power at night')),
@@ -139,5 +152,20 @@ export const onceCatalogue: readonly CatalogueRow[] = [
   flag('MQTTREADONLY', config('mqtt_read_only_enabled', 'read-only MQTT, 1 when on')),
 ];
 
-/** From DEVICENAME and VERSION; the variant is the device name's first four letters. */
-export const stickInfo = gauge('trucki_stick_info', 'Identity of the stick: device name, firmware and variant; value 1.');
+/** Every family the job can deliver. */
+export const allFamilies: readonly Family[] = [
+  ...new Set([...Object.values(jobFamilies), ...[...liveCatalogue, ...onceCatalogue].map((row) => row.family)]),
+];
+
+/**
+ * Label names the job's samples carry: a grouping label of the same name would clash with them.
+ * `job` and `instance` name the group.
+ */
+export const reservedLabelNames: ReadonlySet<string> = new Set([
+  'job', 'instance',
+  ...[...liveCatalogue, ...onceCatalogue].flatMap((row) => [
+    ...Object.keys(row.labels ?? {}),
+    ...('label' in row ? [row.label] : []),
+    ...(row.read === 'identity' ? [...Object.keys(row.with), 'variant'] : []),
+  ]),
+]);

@@ -6,38 +6,54 @@
  * 0: every stick read and delivered; 1: a stick or a delivery failed; 2: usage or configuration
  * error; 70: a bug, in one line.
  */
-import { ConfigError, loadConfig } from './config.js';
-import { helpText } from './options.js';
-import { createJob, type Io } from './run.js';
+import { helpText } from './config/options.js';
+import { readCommand } from './config/load.js';
+import { ConfigError, messageOf } from './errors.js';
+import { connect } from './connect.js';
+import { createJob } from './run.js';
+import type { Print } from './sinks/stdout.js';
 
 /** Set by the bundler from package.json. */
 declare const __VERSION__: string | undefined;
 
 export const exitCodes = { ok: 0, failed: 1, usage: 2, internal: 70 } as const;
 
-const io: Io = {
-  log: (line) => process.stderr.write(`${line}\n`),
-  print: (text) => process.stdout.write(text),
+// A closed or full stderr must not turn a good run into a crash: the log is best effort.
+process.stderr.on('error', () => {});
+// A closed or full stdout fails the write's callback, which the stdout sink turns into a status.
+process.stdout.on('error', () => {});
+
+const io: { log: (line: string) => void; print: Print } = {
+  log: (line) => { process.stderr.write(`${line}\n`); },
+  print: (text) => new Promise((resolve, reject) => {
+    process.stdout.write(text, (error) => (error ? reject(error) : resolve()));
+  }),
 };
 
 async function main(argv: readonly string[]): Promise<number> {
-  const command = await loadConfig(argv, process.env);
+  const command = await readCommand(argv, process.env);
   if (command.kind === 'help') {
-    io.print(`${helpText()}\n`);
+    await io.print(`${helpText()}\n`);
     return exitCodes.ok;
   }
   if (command.kind === 'version') {
-    io.print(`trucki2pushgateway ${typeof __VERSION__ === 'string' ? __VERSION__ : 'dev'}\n`);
+    await io.print(`trucki2pushgateway ${typeof __VERSION__ === 'string' ? __VERSION__ : 'dev'}\n`);
     return exitCodes.ok;
   }
   const { config } = command;
-  const job = await createJob(config, io);
+  const job = createJob(config, io.log, await connect(config, io.print));
   try {
-    if (!config.schedule) return (await job.run()) ? exitCodes.ok : exitCodes.failed;
+    if (!config.schedule) return (await job.run(config.targets)) ? exitCodes.ok : exitCodes.failed;
     // Loaded only in loop mode: a one-shot start never pays for croner.
     const { startSchedule } = await import('./schedule.js');
     const testTickMs = Number(process.env.TRUCKI_TEST_TICK_MS) || undefined;
-    await startSchedule(job.run, { ...config.schedule, log: io.log, testTickMs, ...(config.deleteOnExit && { onStop: job.deleteGroups }) });
+    await startSchedule(job.run, {
+      ...config.schedule,
+      log: io.log,
+      targets: () => config.targets,
+      testTickMs,
+      ...(config.deleteOnExit && { onStop: () => job.deleteGroups(config.targets) }),
+    });
     return exitCodes.ok;
   } finally {
     job.close();
@@ -52,7 +68,7 @@ main(process.argv.slice(2)).then(
       process.exitCode = exitCodes.usage;
     } else {
       // A bug, not bad input: say so in one line; the stack is for a debugger, not the journal.
-      io.log(`trucki2pushgateway: internal error: ${error instanceof Error ? error.message : String(error)}`);
+      io.log(`trucki2pushgateway: internal error: ${messageOf(error)}`);
       process.exitCode = exitCodes.internal;
     }
   },

@@ -5,7 +5,7 @@
  */
 import { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import got, { HTTPError, RequestError, type Got, type ExtendOptions } from 'got';
+import got, { HTTPError, RequestError, type ExtendOptions, type Got, type Response } from 'got';
 
 export interface HttpPolicy {
   readonly timeoutMs: number;
@@ -42,14 +42,14 @@ export interface Http {
   readonly policy: HttpPolicy;
 }
 
-export function createClient(policy: HttpPolicy, agents: Agents, extra: ExtendOptions = {}): Http {
+export function createHttp(policy: HttpPolicy, agents: Agents, extra: ExtendOptions = {}): Http {
   return {
     policy,
     got: got.extend({
       agent: agents,
       timeout: { request: policy.timeoutMs },
       followRedirect: false,
-      // Retries are ours (see send): got 14's own stop after one attempt on Node >= 24.20, where a
+      // Retries are ours (see withRetries): got 14's own stop after one attempt on Node >= 24.20, where a
       // refused connection surfaces as an unwrapped ERR_SOCKET_CLOSED_BEFORE_CONNECTION.
       retry: { limit: 0 },
       ...extra,
@@ -77,7 +77,7 @@ class Exhausted extends Error {
  * One request, made by `attempt` up to 1 + retries times while it fails in a way that may pass,
  * with a short capped backoff, so that it ends within about timeout × attempts.
  */
-export async function send<T>(http: Http, attempt: (got: Got) => Promise<T>): Promise<T> {
+export async function withRetries<T>(http: Http, attempt: (got: Got) => Promise<T>): Promise<T> {
   for (let attempts = 1; ; attempts++) {
     try {
       return await attempt(http.got);
@@ -86,6 +86,28 @@ export async function send<T>(http: Http, attempt: (got: Got) => Promise<T>): Pr
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** (attempts - 1), 1000)));
   }
+}
+
+/**
+ * got returns a 3xx as an answer when redirects are not followed: anything but 2xx is a failure
+ * here, and a redirect says where it pointed (host and path only) so that the user can fix the URL.
+ */
+export function requireSuccess<T extends Response>(response: T): T {
+  const { statusCode, statusMessage, headers, url } = response;
+  if (statusCode >= 200 && statusCode < 300) return response;
+  const reason = `answered HTTP ${statusCode}${statusMessage ? ` ${statusMessage}` : ''}`;
+  const location = headers.location;
+  if (statusCode >= 300 && statusCode < 400 && location) {
+    let where = 'elsewhere';
+    try {
+      const to = new URL(location, url);
+      where = `${to.host}${to.pathname}`;
+    } catch {
+      // An unreadable Location names nothing worth showing.
+    }
+    throw new HttpFailure(`${reason}, redirecting to ${where}; redirects are not followed: use that URL`);
+  }
+  throw new HttpFailure(reason);
 }
 
 /** Basic auth for got from an endpoint's user info, if it had any. */
@@ -118,6 +140,10 @@ export function describeFailure(error: unknown, policy: HttpPolicy): string {
     case 'EAI_AGAIN': return 'has a host name that could not be resolved now';
     case 'ENETUNREACH': case 'EHOSTUNREACH': return 'is not reachable on the network';
     case 'ERR_CANCELED': return 'was cancelled';
+    case 'EPROTO': case 'ERR_SSL_WRONG_VERSION_NUMBER':
+      return 'did not answer in TLS: is it http, not https?';
+    case 'HPE_INVALID_CONSTANT': case 'HPE_INVALID_HEADER_TOKEN':
+      return 'did not answer in HTTP: is it https, not http?';
     case 'DEPTH_ZERO_SELF_SIGNED_CERT': case 'SELF_SIGNED_CERT_IN_CHAIN': case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
     case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY': case 'CERT_HAS_EXPIRED': case 'ERR_TLS_CERT_ALTNAME_INVALID':
       return `has a TLS certificate that cannot be trusted (${error.code})`;

@@ -2,7 +2,7 @@
  * From the stick's JSON to samples, through the catalogue. Pure: no I/O, no clock, no logging;
  * what could not be read comes back as problems for the caller to report.
  */
-import { stickInfo, unknownState, type CatalogueRow, type Family, type Labels } from './catalogue.js';
+import { unknownState, type CatalogueRow, type Family, type Labels } from './catalogue.js';
 import { unitOf, units, type Unit } from './units.js';
 
 export interface Sample {
@@ -39,10 +39,11 @@ export function readPayload(payload: Payload, catalogue: readonly CatalogueRow[]
   const samples: Sample[] = [];
   const problems: string[] = [];
   for (const row of catalogue) {
-    const key = Object.hasOwn(payload, row.key) ? row.key : `MQTT_${row.key}_VALUE`;
+    // The mirror stands in for a main key only; a mirror-only row names the mirror itself.
+    const key = Object.hasOwn(payload, row.key) || row.key.startsWith('MQTT_') ? row.key : `MQTT_${row.key}_VALUE`;
     if (!Object.hasOwn(payload, key)) continue;
     const raw = payload[key];
-    const result = readers[row.read](raw, row as never);
+    const result = readers[row.read](raw, row as never, payload);
     if (typeof result === 'string') {
       problems.push(`${key} ${quote(raw)} ${result}`);
       continue;
@@ -55,7 +56,9 @@ export function readPayload(payload: Payload, catalogue: readonly CatalogueRow[]
 
 type Read = { samples: { labels: Labels; value: number }[]; problem?: string } | string;
 
-const readers: { [K in CatalogueRow['read']]: (raw: unknown, row: Extract<CatalogueRow, { read: K }>) => Read } = {
+type Reader<K> = (raw: unknown, row: Extract<CatalogueRow, { read: K }>, payload: Payload) => Read;
+
+const readers: { [K in CatalogueRow['read']]: Reader<K> } = {
   number(raw, row) {
     const value = readNumber(raw, row.unit);
     if (typeof value === 'string') return value;
@@ -80,7 +83,19 @@ const readers: { [K in CatalogueRow['read']]: (raw: unknown, row: Extract<Catalo
     const label = typeof raw === 'string' ? stateLabel(raw).slice(0, 64) : '';
     return label === '' ? 'is not text' : { samples: [{ labels: { [row.label]: label }, value: 1 }] };
   },
+  identity(raw, row, payload) {
+    const device = shortText(raw);
+    if (device === '') return 'is not a name';
+    const variant = /^T2[A-Z]G/i.test(device) ? device.slice(0, 4).toUpperCase() : 'unknown';
+    const more = Object.fromEntries(Object.entries(row.with).map(([label, key]) => [label, shortText(payload[key])]));
+    return { samples: [{ labels: { [row.label]: device, ...more, variant }, value: 1 }] };
+  },
 };
+
+/** Free text as a label value: trimmed, at most 64 characters; '' for anything but a string. */
+function shortText(raw: unknown): string {
+  return typeof raw === 'string' ? raw.trim().slice(0, 64) : '';
+}
 
 const numberWithUnit = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*([^\s\d.+-]\S*)?$/i;
 
@@ -129,13 +144,4 @@ export function stateLabel(text: string): string {
 function quote(raw: unknown): string {
   const text = raw === undefined ? 'undefined' : JSON.stringify(raw);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
-}
-
-/** trucki_stick_info from /jsononce's DEVICENAME and VERSION, if the device name is there. */
-export function readIdentity(payload: Payload): Sample | undefined {
-  const text = (key: string) => (typeof payload[key] === 'string' ? (payload[key] as string).trim().slice(0, 64) : '');
-  const device = text('DEVICENAME');
-  if (device === '') return undefined;
-  const variant = /^T2[A-Z]G/i.test(device) ? device.slice(0, 4).toUpperCase() : 'unknown';
-  return { family: stickInfo, labels: { device, firmware: text('VERSION'), variant }, value: 1 };
 }

@@ -1,134 +1,110 @@
 /**
- * One run: every stick read concurrently, each into its own fresh registry, each delivered on its
- * own, so that one failing stick or push holds up nothing else. A stick that cannot be read is
- * delivered as trucki_up 0 with no readings, so that nothing stale survives.
+ * One run over a set of sticks: each read (a bounded number at once) and delivered on its own, so
+ * that one failing stick or push holds up nothing else. A stick that cannot be read is delivered
+ * as trucki_up 0 with its last success and no readings, so that nothing stale survives; the last
+ * successes the job does not remember are recalled from the sink in one request per run.
  */
-import { jobFamilies, liveCatalogue, onceCatalogue, type CatalogueRow } from './catalogue.js';
-import type { Config, Target } from './config.js';
-import { fetchStick, type StickPath } from './fetch.js';
-import { createAgents, createClient, describeFailure, destroyAgents, type HttpPolicy } from './http.js';
-import { parsePayload, readIdentity, readPayload, type Payload, type Reading, type Sample } from './parse.js';
-import { createSink, SinkFailure } from './sinks.js';
+import { jobFamilies } from './catalogue.js';
+import type { Config, Target } from './config/types.js';
+import { messageOf } from './errors.js';
+import { escapeLabelValue } from './exposition.js';
+import { createLimit } from './limit.js';
+import { stickLine, type Outcome } from './log-line.js';
+import type { Sample } from './parse.js';
+import { SinkFailure } from './sinks/sink.js';
+import type { StickReading } from './stick.js';
+import type { Connections } from './connect.js';
 
-export interface Io {
-  /** One line for the operator (stderr). */
-  readonly log: (line: string) => void;
-  /** Exposition text for --stdout. */
-  readonly print: (text: string) => void;
-}
-
-/** Resolves to true when every stick was read and its metrics delivered. */
-export type Run = () => Promise<boolean>;
+/**
+ * Resolves to true when every stick was read and its metrics delivered. `onStickDone` hears of each
+ * stick as soon as it is delivered, before the slowest of the run is.
+ */
+export type Run = (targets: readonly Target[], onStickDone?: (target: Target) => void) => Promise<boolean>;
 
 export interface Job {
   readonly run: Run;
-  /** Removes every stick's group from the Pushgateway, for --delete-on-exit. */
-  readonly deleteGroups: () => Promise<void>;
+  /** Removes the sticks' groups from the Pushgateway, for --delete-on-exit. */
+  readonly deleteGroups: (targets: readonly Target[]) => Promise<void>;
   /** Closes the kept-alive connections, so that the process can end. */
   readonly close: () => void;
 }
 
-/** Identity and configuration rarely change: a loop reads /jsononce this seldom. */
-const onceInterval = 10 * 60_000;
+export function createJob(config: Config, log: (line: string) => void, { readStick, sink, close }: Connections): Job {
+  const readLimit = createLimit(config.concurrency);
+  const deliveredAs = config.pushgateway ? 'pushed' : undefined;
+  // What a loop remembers between runs; a one-shot run starts with it empty. Undefined: the sink
+  // was asked and holds none.
+  const lastSuccess = new Map<string, number | undefined>();
 
-type StickRead = Reading & {
-  /** Why the stick could not be read, in words: "timed out after 5 s". */
-  readonly failure?: string;
-};
+  async function run(targets: readonly Target[], onStickDone?: (target: Target) => void): Promise<boolean> {
+    // Asked at most once per run, on the first failed stick, for every stick not remembered.
+    let recall: Promise<ReadonlyMap<string, number>> | undefined;
+    const recallFor = () => {
+      const unknown = targets.filter(({ instance }) => !lastSuccess.has(instance));
+      recall ??= sink.lastSuccesses ? sink.lastSuccesses(unknown) : Promise.resolve(new Map());
+      return recall.then((found) => {
+        for (const { instance } of unknown) lastSuccess.set(instance, found.get(instance));
+      });
+    };
 
-export async function createJob(config: Config, io: Io): Promise<Job> {
-  const policy: HttpPolicy = { timeoutMs: config.timeoutMs, retries: config.retries };
-  const agents = await createAgents([...config.targets, config.pushgateway].some((endpoint) => endpoint?.url.protocol === 'https:'));
-  const stickClient = createClient(policy, agents);
-  const sink = createSink(config, policy, agents, io.print);
-  // What a loop remembers between runs; a one-shot run starts with both empty.
-  const lastSuccess = new Map<string, number>();
-  const onceReads = new Map<string, { at: number; read: StickRead }>();
+    const runStick = async (target: Target): Promise<boolean> => {
+      const reading = await readLimit(() => readStick(target));
+      const up = reading.live.failure === undefined;
+      let lastSuccessLost: string | undefined;
+      if (up) lastSuccess.set(target.instance, reading.readAt / 1000);
+      else if (!lastSuccess.has(target.instance)) {
+        await recallFor().catch((error: unknown) => {
+          if (!(error instanceof SinkFailure)) throw error;
+          lastSuccessLost = error.message;
+        });
+      }
+      const outcome: Outcome = { target, reading, ...(deliveredAs && { deliveredAs }), ...(lastSuccessLost && { lastSuccessLost }) };
+      const last = lastSuccess.get(target.instance);
+      try {
+        await sink.deliver({ target, samples: samplesOf(reading, last), readAt: reading.readAt });
+      } catch (error) {
+        if (!(error instanceof SinkFailure)) throw error;
+        log(stickLine({ ...outcome, deliveryFailure: error.message }));
+        return false;
+      }
+      log(stickLine(outcome));
+      return up;
+    };
 
-  async function read(target: Target, path: StickPath, catalogue: readonly CatalogueRow[], extra?: (payload: Payload) => Sample | undefined): Promise<StickRead> {
-    let text: string;
-    try {
-      text = await fetchStick(stickClient, target, path, config.maxBodyBytes);
-    } catch (error) {
-      return { samples: [], problems: [], failure: describeFailure(error, policy) };
-    }
-    const parsed = parsePayload(text);
-    if ('error' in parsed) return { samples: [], problems: [], failure: `${parsed.error} on ${path}` };
-    const reading = readPayload(parsed.payload, catalogue);
-    const more = extra?.(parsed.payload);
-    return more ? { ...reading, samples: [more, ...reading.samples] } : reading;
-  }
-
-  async function readOnce(target: Target): Promise<StickRead> {
-    const cached = onceReads.get(target.instance);
-    if (cached && Date.now() - cached.at < onceInterval) return cached.read;
-    const once = await read(target, '/jsononce', onceCatalogue, readIdentity);
-    onceReads.set(target.instance, { at: Date.now(), read: once });
-    return once;
-  }
-
-  async function runStick(target: Target): Promise<boolean> {
-    // process.hrtime, not performance.now: the latter loads perf_hooks, a cost on every start.
-    const started = process.hrtime.bigint();
-    const [live, once] = await Promise.all([read(target, '/jsonlive', liveCatalogue), readOnce(target)]);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const up = live.failure === undefined;
-    if (up) lastSuccess.set(target.instance, Date.now() / 1000);
-    let deliveryFailure: string | undefined;
-    try {
-      const last = lastSuccess.get(target.instance) ?? await sink.recall(target);
-      if (last !== undefined) lastSuccess.set(target.instance, last);
-      await sink.deliver(target, [
-        { family: jobFamilies.up, labels: {}, value: up ? 1 : 0 },
-        { family: jobFamilies.scrapeDuration, labels: {}, value: seconds },
-        ...(last === undefined ? [] : [{ family: jobFamilies.lastSuccess, labels: {}, value: last }]),
-        ...(up ? [...live.samples, ...once.samples] : []),
-      ]);
-    } catch (error) {
-      if (!(error instanceof SinkFailure)) throw error;
-      deliveryFailure = error.message;
-    }
-    io.log(summary(target, live, once, seconds, deliveryFailure, sink.verb));
-    return up && !deliveryFailure;
-  }
-
-  async function run(): Promise<boolean> {
-    const results = await Promise.all(config.targets.map(runStick));
+    const results = await Promise.all(targets.map((target) => runStick(target).finally(() => onStickDone?.(target))));
     try {
       await sink.flush();
     } catch (error) {
       if (!(error instanceof SinkFailure)) throw error;
-      io.log(error.message);
+      log(error.message);
       return false;
     }
     return results.every(Boolean);
   }
 
-  async function deleteGroups(): Promise<void> {
+  async function deleteGroups(targets: readonly Target[]): Promise<void> {
     const { remove } = sink;
     if (!remove) return;
-    await Promise.all(config.targets.map(async (target) => {
+    await Promise.all(targets.map(async (target) => {
       try {
         await remove(target);
-        io.log(`stick ${target.instance}: deleted its group from the Pushgateway`);
+        log(`stick ${escapeLabelValue(target.instance)}: deleted its group from the Pushgateway`);
       } catch (error) {
-        io.log(`stick ${target.instance}: could not delete its group: ${error instanceof Error ? error.message : String(error)}`);
+        log(`stick ${escapeLabelValue(target.instance)}: could not delete its group: ${messageOf(error)}`);
       }
     }));
   }
 
-  return { run, deleteGroups, close: () => destroyAgents(agents) };
+  return { run, deleteGroups, close };
 }
 
-function summary(target: Target, live: StickRead, once: StickRead, seconds: number, deliveryFailure: string | undefined, verb: string | undefined): string {
-  const name = target.instance === target.url.host ? `stick ${target.instance}` : `stick ${target.instance} (${target.url.host})`;
-  const took = seconds < 1 ? `${Math.round(seconds * 1000)} ms` : `${seconds.toFixed(1)} s`;
-  const unreadable = [...live.problems, ...once.problems];
-  const outcome = live.failure
-    ? `failed, ${live.failure}; took ${took}`
-    : `read ${live.samples.length + once.samples.length} samples in ${took}`
-      + (once.failure ? `; identity not read: ${once.failure}` : '')
-      + (unreadable.length ? `; unreadable: ${unreadable.join(', ')}` : '');
-  const delivery = deliveryFailure ? `; not ${verb ?? 'delivered'}: ${deliveryFailure}` : !verb ? '' : live.failure ? `; ${verb} trucki_up 0` : `; ${verb}`;
-  return `${name}: ${outcome}${delivery}`;
+/** A read stick's readings; a failed one's only trucki_up 0, the read's duration and the last success. */
+function samplesOf({ live, once, seconds }: StickReading, lastSuccess: number | undefined): Sample[] {
+  const up = live.failure === undefined;
+  return [
+    { family: jobFamilies.up, labels: {}, value: up ? 1 : 0 },
+    { family: jobFamilies.scrapeDuration, labels: {}, value: seconds },
+    ...(lastSuccess === undefined ? [] : [{ family: jobFamilies.lastSuccess, labels: {}, value: lastSuccess }]),
+    ...(up ? [...live.samples, ...once.samples] : []),
+  ];
 }

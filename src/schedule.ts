@@ -1,16 +1,21 @@
 /**
- * The internal loop: the same run as a one-shot start, on a croner pattern. Runs never overlap
- * (croner's `protect` skips a tick while the previous run is busy); SIGTERM and SIGINT stop the
- * schedule, let a run in flight finish, and end the process with status 0.
+ * The internal loop: the same run as a one-shot start, on a croner pattern, each stick on its own
+ * cadence. A stick whose previous run is still busy skips the tick (and says so) while the others
+ * run on it. SIGTERM and SIGINT stop the schedule, let the runs in flight finish, and end the
+ * process with status 0.
  */
 import { Cron } from 'croner';
-import { ConfigError } from './config.js';
+import type { Target } from './config/types.js';
+import { ConfigError, messageOf } from './errors.js';
+import { escapeLabelValue } from './exposition.js';
 import type { Run } from './run.js';
 
 export interface LoopOptions {
   readonly pattern: string;
   readonly timezone?: string;
   readonly log: (line: string) => void;
+  /** The sticks to read on each tick. */
+  readonly targets: () => readonly Target[];
   /** Called once after the last run, before the process exits (e.g. to delete pushed groups). */
   readonly onStop?: () => Promise<void>;
   /** Benchmarks only (TRUCKI_TEST_TICK_MS): tick every this many ms instead of on the pattern. */
@@ -18,26 +23,52 @@ export interface LoopOptions {
 }
 
 export function startSchedule(run: Run, options: LoopOptions): Promise<void> {
-  let inFlight: Promise<void> = Promise.resolve();
+  const busy = new Map<string, Date>();
+  const inFlight = new Set<Promise<void>>();
   const tick = () => {
+    const due = options.targets().filter(({ instance }) => {
+      const since = busy.get(instance);
+      if (since) {
+        options.log(`stick ${escapeLabelValue(instance)}: skipped the run due at ${new Date().toISOString()}: `
+          + `the run started ${since.toISOString()} is still busy`);
+      }
+      return !since;
+    });
+    if (due.length === 0) return Promise.resolve();
+    const started = new Date();
+    for (const { instance } of due) busy.set(instance, started);
     // A failed run is logged by the run itself; the loop goes on either way.
-    inFlight = run().then(() => undefined, (error: unknown) => options.log(`run failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`));
-    return inFlight;
+    // Each stick is free for the next tick as soon as it is done, whatever the others do.
+    const running: Promise<void> = run(due, ({ instance }) => busy.delete(instance)).then(() => undefined, (error: unknown) => {
+      options.log(`run failed unexpectedly: ${messageOf(error)}`);
+    }).finally(() => {
+      for (const { instance } of due) busy.delete(instance);
+      inFlight.delete(running);
+    });
+    inFlight.add(running);
+    return running;
   };
   const job = options.testTickMs ? testTicker(options.testTickMs, tick) : cron(options, tick);
+  const next = job.nextRun();
+  if (!next) {
+    job.stop();
+    throw new ConfigError(`--schedule / SCHEDULE "${options.pattern}" never fires (no such date); `
+      + 'e.g. "*/15 * * * * *" for every 15 s');
+  }
   const stopped = new Promise<void>((resolve) => {
     const stop = async (signal: NodeJS.Signals) => {
       process.off('SIGTERM', stop).off('SIGINT', stop);
       job.stop();
       options.log(`${signal}: stopping after the run in flight`);
-      await inFlight;
+      await Promise.all(inFlight);
       await options.onStop?.();
       resolve();
     };
     process.once('SIGTERM', stop).once('SIGINT', stop);
   });
   // Only now: whoever waits for this line may send a signal at once, and it must find the handlers.
-  options.log(`scheduled on "${options.pattern}"${options.timezone ? ` (${options.timezone})` : ''}; next run ${job.nextRun()?.toISOString()}`);
+  options.log(`scheduled on "${options.pattern}"${options.timezone ? ` (${options.timezone})` : ''}; `
+    + `next run ${next.toISOString()}`);
   return stopped;
 }
 
@@ -45,13 +76,12 @@ type Ticker = Pick<Cron, 'nextRun' | 'stop'>;
 
 function cron(options: LoopOptions, tick: () => Promise<void>): Ticker {
   try {
-    return new Cron(options.pattern, {
-      mode: '5-or-6-parts',
-      ...(options.timezone && { timezone: options.timezone }),
-      protect: (busy) => options.log(`skipped the run due at ${new Date().toISOString()}: the run started ${busy.currentRun()?.toISOString()} is still busy`),
-    }, tick);
+    return new Cron(options.pattern, { mode: '5-or-6-parts', ...(options.timezone && { timezone: options.timezone }) }, () => {
+      void tick();
+    });
   } catch (error) {
-    throw new ConfigError(`--schedule / SCHEDULE "${options.pattern}" is not a cron pattern of 5 or 6 fields (${error instanceof Error ? error.message : error}); e.g. "*/15 * * * * *" for every 15 s`);
+    throw new ConfigError(`--schedule / SCHEDULE "${options.pattern}" is not a cron pattern of 5 or 6 fields `
+      + `(${messageOf(error)}); e.g. "*/15 * * * * *" for every 15 s`);
   }
 }
 

@@ -1,13 +1,14 @@
 /**
  * The catalogue follows Prometheus naming conventions, covers every live key of the API doc
- * (docs/trucki-stick-api.md), and what it produces is text promtool accepts.
+ * (docs/trucki-stick-api.md § /jsonlive, in the units of its tables; none of § Keys we ignore),
+ * and what it produces is text promtool accepts.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { liveCatalogue, type CatalogueRow, type Family } from '../src/catalogue.js';
-import { buildRegistry } from '../src/metrics.js';
+import { expositionText } from '../src/exposition.js';
 import { readPayload, type Payload } from '../src/parse.js';
 import { units, type UnitSymbol } from '../src/units.js';
 
@@ -232,7 +233,7 @@ describe('exposition of every row', () => {
   });
 
   test('the registry shows each family with its # HELP and # TYPE', async () => {
-    const text = await buildRegistry(readPayload(fullPayload(), liveCatalogue).samples).metrics();
+    const text = await expositionText(readPayload(fullPayload(), liveCatalogue).samples);
     for (const family of families) {
       assert.ok(text.includes(`\n# TYPE ${family.name} ${family.type}\n`) || text.startsWith(`# TYPE ${family.name} ${family.type}\n`),
         `missing "# TYPE ${family.name} ${family.type}"`);
@@ -248,7 +249,7 @@ describe('exposition of every row', () => {
       t.skip('promtool is not installed (Debian package prometheus)');
       return;
     }
-    const text = await buildRegistry(readPayload(fullPayload(), liveCatalogue).samples).metrics();
+    const text = await expositionText(readPayload(fullPayload(), liveCatalogue).samples);
     const result = await new Promise<{ code: number; output: string }>((resolve, reject) => {
       const child = execFile(promtool, ['check', 'metrics'], { timeout: 30_000 }, (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') reject(error);

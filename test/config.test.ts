@@ -1,5 +1,5 @@
 /**
- * loadConfig: flags beat the environment, which beats the env file; every error is a ConfigError
+ * readCommand: flags beat the environment, which beats the env file; every error is a ConfigError
  * naming the option and its source, and never echoes a password.
  */
 import assert from 'node:assert/strict';
@@ -7,7 +7,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { ConfigError, loadConfig, type Config } from '../src/config.js';
+import { readCommand } from '../src/config/load.js';
+import type { Config } from '../src/config/types.js';
+import { ConfigError } from '../src/errors.js';
 
 const dirs: string[] = [];
 after(async () => {
@@ -34,7 +36,7 @@ function empty(): Promise<string> {
 }
 
 async function config(argv: readonly string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<Config> {
-  const command = await loadConfig(argv, env, cwd ?? await empty());
+  const command = await readCommand(argv, env, cwd ?? await empty());
   assert.equal(command.kind, 'run');
   assert.ok(command.kind === 'run');
   return command.config;
@@ -44,7 +46,7 @@ async function config(argv: readonly string[], env: NodeJS.ProcessEnv = {}, cwd?
 async function configError(argv: readonly string[], env: NodeJS.ProcessEnv = {}, cwd?: string, ...fragments: string[]): Promise<string> {
   let caught: unknown;
   try {
-    await loadConfig(argv, env, cwd ?? await empty());
+    await readCommand(argv, env, cwd ?? await empty());
   } catch (error) {
     caught = error;
   }
@@ -131,7 +133,7 @@ describe('flags, environment, env file', () => {
     assert.equal(result.targets[0]?.instance, 'from-temp-cwd');
   });
 
-  test('loadConfig reads the env it is given, not process.env', async () => {
+  test('readCommand reads the env it is given, not process.env', async () => {
     const before = process.env['TRUCKI_TARGET'];
     process.env['TRUCKI_TARGET'] = 'process-env-host';
     try {
@@ -180,13 +182,13 @@ describe('flags', () => {
 
   for (const argv of [['-h'], ['--help'], ['-t', 'h', '-h']]) {
     test(`${argv.join(' ')} → help, even without required settings`, async () => {
-      assert.deepEqual(await loadConfig(argv, {}, await empty()), { kind: 'help' });
+      assert.deepEqual(await readCommand(argv, {}, await empty()), { kind: 'help' });
     });
   }
 
   for (const argv of [['-V'], ['--version']]) {
     test(`${argv.join(' ')} → version`, async () => {
-      assert.deepEqual(await loadConfig(argv, {}, await empty()), { kind: 'version' });
+      assert.deepEqual(await readCommand(argv, {}, await empty()), { kind: 'version' });
     });
   }
 

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { jobFamilies, liveCatalogue, onceCatalogue, stickInfo } from '../src/catalogue.js';
-import { optionSpecs, type OptionSpec } from '../src/options.js';
+import { allFamilies } from '../src/catalogue.js';
+import { optionSpecs, type OptionSpec } from '../src/config/options.js';
 import { repoRoot } from './helpers/paths.js';
 
 const readme = readFileSync(`${repoRoot}README.md`, 'utf8');
@@ -16,8 +16,8 @@ test('.env.example sets or shows every environment variable', () => {
 });
 
 test('.env.example, read as an env file, is a valid configuration', async () => {
-  const { loadConfig } = await import('../src/config.js');
-  const command = await loadConfig(['--env-file', `${repoRoot}.env.example`], {});
+  const { readCommand } = await import('../src/config/load.js');
+  const command = await readCommand(['--env-file', `${repoRoot}.env.example`], {});
   assert.equal(command.kind, 'run');
 });
 
@@ -28,8 +28,7 @@ test('the README names every flag and every environment variable', () => {
 });
 
 test('the README\'s metric table lists every metric the job can push', () => {
-  const families = new Set([...Object.values(jobFamilies), stickInfo, ...[...liveCatalogue, ...onceCatalogue].map((row) => row.family)].map((family) => family.name));
-  const missing = [...families].filter((name) => !readme.includes(`| \`${name}\` |`));
+  const missing = allFamilies.map((family) => family.name).filter((name) => !readme.includes(`| \`${name}\` |`));
   assert.deepEqual(missing, []);
 });
 

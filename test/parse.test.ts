@@ -1,6 +1,7 @@
 /**
  * The pure parser: from the stick's body to samples and problems, over every encoding the API doc
- * (docs/trucki-stick-api.md) lists.
+ * lists (docs/trucki-stick-api.md § Encodings, § Mirror keys), and the real captures of
+ * § Simulator values at t = 0.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { groupPath } from '../src/push.js';
+import { groupPath } from '../src/sinks/pushgateway-api.js';
 import { startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
 
 describe('groupPath', () => {
-  test('plain values are path segments, percent-encoded', () => {
-    assert.equal(groupPath([['job', 'trucki'], ['instance', '192.168.1.5:8081']]), '/metrics/job/trucki/instance/192.168.1.5%3A8081');
+  test('plain values are path segments as they are', () => {
+    assert.equal(groupPath([['job', 'trucki'], ['instance', '192.168.1.5:8081']]), '/metrics/job/trucki/instance/192.168.1.5:8081');
   });
   test('a value with a slash uses base64url', () => {
     assert.equal(groupPath([['job', 'a/b']]), `/metrics/job@base64/${Buffer.from('a/b').toString('base64url')}`);

@@ -1,8 +1,64 @@
-// Stand-in until main's restructure lands (issue 10): the announced shapes, to be replaced by main's file.
-import type { Endpoint } from '../config.js';
-import type { Grouping } from '../push.js';
-export type { Endpoint, Grouping };
+/** The checked configuration every module reads: what the sticks are and where their metrics go. */
+
+/** Label name/value pairs in order, as they appear in a Pushgateway grouping key. */
+export type Grouping = readonly (readonly [name: string, value: string])[];
+
+export interface Endpoint {
+  /** Without user info: safe to log. */
+  readonly url: URL;
+  readonly username?: string;
+  readonly password?: string;
+}
+
 export interface Target extends Endpoint {
+  /** The `instance` label. */
   readonly instance: string;
+  /** This stick's own labels after job and instance (from a targets file), before the global ones. */
   readonly labels: Grouping;
 }
+
+/** A store the job sends to over HTTP, with its credentials. */
+export interface Store extends Endpoint {
+  readonly bearerToken?: string;
+  /** PEM text of the CA file. */
+  readonly ca?: string;
+}
+
+export interface Pushgateway extends Store {
+  readonly job: string;
+  /** Grouping labels after job, instance and the stick's own labels. */
+  readonly grouping: Grouping;
+}
+
+/** VictoriaMetrics, a vmagent or a vminsert: the import API below `url`. */
+export interface VictoriaMetrics extends Store {
+  readonly job: string;
+  /** Labels on every sample after job, instance and the stick's own labels. */
+  readonly grouping: Grouping;
+  /** Where /api/v1/query is answered, with its credentials. */
+  readonly query: Store;
+  /** Bounds of what a loop keeps while the store is away. */
+  readonly backlog: { readonly maxBytes: number; readonly maxAgeMs: number };
+}
+
+export interface Config {
+  readonly targets: readonly Target[];
+  /** Absent with --stdout or --textfile. */
+  readonly pushgateway?: Pushgateway;
+  /** With --textfile: write here instead of pushing. */
+  readonly textfile?: string;
+  readonly timeoutMs: number;
+  readonly retries: number;
+  readonly maxBodyBytes: number;
+  /** How many sticks are read at once. */
+  readonly concurrency: number;
+  /** Absent: run once and exit. */
+  readonly schedule?: { readonly pattern: string; readonly timezone?: string };
+  /** With a schedule: delete the sticks' groups on the way out. */
+  readonly deleteOnExit: boolean;
+}
+
+export type Command =
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'run'; readonly config: Config };

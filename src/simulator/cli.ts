@@ -9,22 +9,43 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSimulator } from './server.js';
 
-const { values, tokens } = parseArgs({
-  options: {
-    variant: { type: 'string', default: 'T2SG' },
-    port: { type: 'string', default: '0' },
-    host: { type: 'string', default: '127.0.0.1' },
-    demo: { type: 'boolean', default: false },
-  },
-  strict: false,
-  tokens: true,
-});
+const usage = `Usage: simulator [--variant T2SG|T2MG] [--port N] [--host H]
+       simulator --demo [job options]
+
+Serves a simulated Trucki stick (GET /jsonlive and /jsononce) until stopped. --demo starts a T2SG
+and a T2MG, runs the real job against them once and exits with its status; job options after
+--demo are passed on (e.g. --pushgateway http://localhost:9091).
+`;
+
+const options = {
+  variant: { type: 'string', default: 'T2SG' },
+  port: { type: 'string', default: '0' },
+  host: { type: 'string', default: '127.0.0.1' },
+  demo: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+// Strict, but for --demo, whose unknown options are the job's.
+const demo = process.argv.includes('--demo');
+let parsed: ReturnType<typeof parseArgs<{ options: typeof options; strict: false }>>;
+try {
+  parsed = parseArgs({ options, strict: !demo });
+} catch (error) {
+  process.stderr.write(`simulator: ${error instanceof Error ? error.message.split(/\.\s/)[0] : String(error)}; see --help\n`);
+  process.exit(2);
+}
+const { values } = parsed;
+
+if (values.help) {
+  process.stdout.write(usage);
+  process.exit(0);
+}
 
 if (values.demo) {
   const sg = await startSimulator({ variant: 'T2SG' });
   const mg = await startSimulator({ variant: 'T2MG' });
   const job = fileURLToPath(new URL('./trucki2pushgateway.js', import.meta.url));
-  const extra = tokens.filter((token) => token.kind === 'option' && token.name !== 'demo').flatMap((token) => (token.kind === 'option' ? [token.rawName, ...(token.value === undefined ? [] : [token.value])] : []));
+  const extra = process.argv.slice(2).filter((arg) => arg !== '--demo');
   const args = ['--', job, '--target', `demo-t2sg=${sg.url},demo-t2mg=${mg.url}`, ...(process.env.PUSHGATEWAY_URL ? [] : ['--stdout']), ...extra];
   const child = spawn(process.execPath, args, { stdio: 'inherit' });
   const code = await new Promise<number>((resolve) => child.on('exit', (status) => resolve(status ?? 1)));
@@ -36,7 +57,12 @@ if (values.demo) {
     process.stderr.write('simulator: --variant must be T2SG or T2MG\n');
     process.exit(2);
   }
-  const simulator = await startSimulator({ variant }, Number(values.port), String(values.host));
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write('simulator: --port must be a whole number from 0 to 65535\n');
+    process.exit(2);
+  }
+  const simulator = await startSimulator({ variant }, port, String(values.host));
   process.stderr.write(`simulated ${variant} stick serving ${simulator.url}/jsonlive and /jsononce; Ctrl-C to stop\n`);
   const stop = () => void simulator.close().then(() => process.exit(0));
   process.once('SIGINT', stop).once('SIGTERM', stop);

@@ -52,7 +52,8 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
   const { port: bound } = server.address() as AddressInfo;
   return {
-    url: `http://${host}:${bound}`,
+    // An IPv6 address goes in brackets in a URL: http://[::1]:8081.
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
     requests,
     lastLive: () => last,
     close: () => new Promise((resolve) => {

@@ -3,14 +3,15 @@
  * text (through prom-client) with the labels that a Pushgateway would have put in the group's
  * path as ordinary labels, no comment lines, and the time the stick was read on every sample.
  */
-import { buildRegistry } from '../metrics.js';
+import type { Grouping } from '../config/types.js';
+import { expositionText } from '../exposition.js';
 import type { Sample } from '../parse.js';
 
-export type LabelPairs = readonly (readonly [name: string, value: string])[];
-
-export async function importText(samples: readonly Sample[], labels: LabelPairs, readAt: number): Promise<{ text: string; lines: number }> {
+export async function importText(
+  samples: readonly Sample[], labels: Grouping, readAt: number,
+): Promise<{ text: string; lines: number }> {
   const extra = Object.fromEntries(labels);
-  const text = await buildRegistry(samples.map((sample) => ({ ...sample, labels: { ...extra, ...sample.labels } }))).metrics();
+  const text = await expositionText(samples.map((sample) => ({ ...sample, labels: { ...extra, ...sample.labels } })));
   const stamp = ` ${Math.round(readAt)}\n`;
   let out = '';
   let lines = 0;

@@ -3,29 +3,30 @@
  * Every run writes the last success it knows with its own timestamp, so only the latest sample
  * matters and the window needs to span only the longest pause of the job, not of the stick.
  */
-import type { Target } from '../config/types.js';
+import type { Grouping, Target } from '../config/types.js';
 import { jobFamilies } from '../catalogue.js';
-import { send, urlUnder, type Http } from '../http.js';
-import type { LabelPairs } from './import-text.js';
+import { urlUnder, withRetries, type Http } from '../http.js';
 
 /** A day: the job may be stopped overnight (a Pi switched off) and still carry the value over. */
 export const recallWindow = '1d';
 
 export function recallQuery(job: string): string {
-  return `last_over_time(${jobFamilies.lastSuccess.name}{job="${job.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"}[${recallWindow}])`;
+  const quoted = job.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  return `last_over_time(${jobFamilies.lastSuccess.name}{job="${quoted}"}[${recallWindow}])`;
 }
 
 interface QueryAnswer {
-  readonly status?: string;
-  readonly data?: { readonly result?: readonly { readonly metric: Record<string, string>; readonly value: [number, string] }[] };
+  readonly data?: { readonly result?: readonly { metric: Record<string, string>; value: [number, string] }[] };
 }
 
 /** Instance → last success (Unix s) for those of `targets` whose labels match a series. */
-export async function readLastSuccesses(http: Http, base: URL, query: string, targets: readonly Target[], grouping: LabelPairs): Promise<Map<string, number>> {
+export async function readLastSuccesses(
+  http: Http, base: URL, query: string, targets: readonly Target[], grouping: Grouping,
+): Promise<Map<string, number>> {
   // nocache=1: otherwise an instant query at "now" is moved back by -search.latencyOffset (30 s
   // by default) and misses the newest samples, the previous run's among them.
   const url = urlUnder(base, '/api/v1/query');
-  const answer = await send(http, (got) => got.post(url, { form: { query, nocache: '1' } }).json<QueryAnswer>());
+  const answer = await withRetries(http, (got) => got.post(url, { form: { query, nocache: '1' } }).json<QueryAnswer>());
   const found = new Map<string, number>();
   const byInstance = new Map(targets.map((target) => [target.instance, [...grouping, ...target.labels]]));
   for (const { metric, value } of answer.data?.result ?? []) {

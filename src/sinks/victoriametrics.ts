@@ -6,38 +6,33 @@
  * sent. The sticks of a run share as few requests as the size cap allows.
  */
 import { HTTPError } from 'got';
-import type { Target } from '../config/types.js';
-import { describeFailure, send, urlUnder, type Http } from '../http.js';
-import { Backlog, type Batch, type BacklogBounds } from './backlog.js';
-import { importText, type LabelPairs } from './import-text.js';
+import type { Target, VictoriaMetrics } from '../config/types.js';
+import { describeFailure, requireSuccess, urlUnder, withRetries, type Http } from '../http.js';
+import { Backlog, type Batch } from './backlog.js';
+import { importText } from './import-text.js';
 import { recallQuery, readLastSuccesses } from './recall.js';
 import { SinkFailure, type Delivery, type Sink } from './sink.js';
-
-export interface VictoriaMetricsTarget {
-  /** Base URL, without user info: safe to log. */
-  readonly url: URL;
-  readonly job: string;
-  /** Labels on every sample after job and instance (--grouping). */
-  readonly grouping: LabelPairs;
-  /** Where /api/v1/query is answered; absent: recall is off (e.g. a vmagent). */
-  readonly queryUrl?: URL;
-  /** Loop mode: keep what could not be delivered, within these bounds, for the next runs. */
-  readonly backlog?: BacklogBounds;
-}
 
 /** One request's worth: VictoriaMetrics takes far more (32 MB), but a small request fails small. */
 const maxRequestBytes = 1 << 20;
 
 const contentType = 'text/plain; version=0.0.4; charset=utf-8';
 
-export function victoriaMetricsSink(store: VictoriaMetricsTarget, http: Http, queryHttp: Http = http): Sink {
+/**
+ * `keep`: a loop keeps what could not be delivered, within the store's backlog bounds, and sends
+ * it first on the next runs; a one-shot run has no next run.
+ */
+export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHttp: Http, keep: boolean): Sink {
   const importUrl = urlUnder(store.url, '/api/v1/import/prometheus');
-  const backlog = new Backlog(store.backlog ?? { maxBytes: 0, maxAgeMs: 0 });
+  const backlog = new Backlog(store.backlog);
+  let queryApi = true;
   let batch = { parts: [] as string[], bytes: 0, samples: 0, oldestAt: Infinity };
   /** Full batches of this run, in order, sent at flush after the backlog. */
   let ready: Batch[] = [];
 
-  const post = (text: string) => send(http, (got) => got.post(importUrl, { body: text, headers: { 'content-type': contentType } }));
+  const post = (text: string) => withRetries(http, async (got) => {
+    requireSuccess(await got.post(importUrl, { body: text, headers: { 'content-type': contentType } }));
+  });
 
   /** Sends `batches` in order; resolves with those not delivered (the first failure and all after it). */
   async function sendInOrder(batches: readonly Batch[]): Promise<{ unsent: Batch[]; failure?: string }> {
@@ -64,16 +59,20 @@ export function victoriaMetricsSink(store: VictoriaMetricsTarget, http: Http, qu
   }
 
   return {
-    ...(store.queryUrl && {
-      lastSuccesses: async (targets: readonly Target[]) => {
-        try {
-          return await readLastSuccesses(queryHttp, store.queryUrl!, recallQuery(store.job), targets, store.grouping);
-        } catch (error) {
-          throw new SinkFailure(`VictoriaMetrics query API ${store.queryUrl!.href} ${describeFailure(error, queryHttp.policy)}`
-            + ' when asked for the last successes');
+    lastSuccesses: async (targets: readonly Target[]) => {
+      if (!queryApi) return new Map();
+      try {
+        return await readLastSuccesses(queryHttp, store.query.url, recallQuery(store.job), targets, store.grouping);
+      } catch (error) {
+        const where = `VictoriaMetrics query API ${store.query.url.href}`;
+        // A vmagent answers 400 "unsupported path": it has no query API. Said once, then recall is off.
+        if (error instanceof HTTPError && (error.response.statusCode === 404 || /unsupported path/.test(String(error.response.body)))) {
+          queryApi = false;
+          throw new SinkFailure(`${where} has no /api/v1/query (a vmagent?): recall is off; set --victoriametrics-query-url`);
         }
-      },
-    }),
+        throw new SinkFailure(`${where} ${describeFailure(error, queryHttp.policy)} when asked for the last successes`);
+      }
+    },
     deliver: async ({ target, samples, readAt }: Delivery) => {
       const { text, lines } = await importText(samples, [['job', store.job], ['instance', target.instance], ...store.grouping, ...target.labels], readAt);
       const bytes = Buffer.byteLength(text);
@@ -91,8 +90,8 @@ export function victoriaMetricsSink(store: VictoriaMetricsTarget, http: Http, qu
       const { unsent, failure } = await sendInOrder(queue);
       if (!failure) return;
       const samples = unsent.reduce((sum, each) => sum + each.samples, 0);
-      if (store.backlog) backlog.keep(unsent, now);
-      const kept = store.backlog ? `${backlog.samples} samples kept for the next runs` : `${samples} samples not delivered`;
+      if (keep) backlog.keep(unsent, now);
+      const kept = keep ? `${backlog.samples} samples kept for the next runs` : `${samples} samples not delivered`;
       const dropped = backlog.droppedSamples ? `, ${backlog.droppedSamples} dropped so far` : '';
       throw new SinkFailure(`VictoriaMetrics ${store.url.href} ${failure}; ${kept}${dropped}`);
     },

@@ -1,6 +1,6 @@
 /** Reading one JSON document from a stick: GET only, bounded in size, strictly UTF-8. */
-import type { Endpoint } from './config.js';
-import { basicAuth, HttpFailure, send, urlUnder, type Http } from './http.js';
+import type { Endpoint } from './config/types.js';
+import { basicAuth, HttpFailure, requireSuccess, urlUnder, withRetries, type Http } from './http.js';
 
 export type StickPath = '/jsonlive' | '/jsononce';
 
@@ -8,7 +8,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The body of `path` on the stick, as text. Throws a got error or an HttpFailure. */
 export async function fetchStick(http: Http, stick: Endpoint, path: StickPath, maxBytes: number): Promise<string> {
-  const response = await send(http, async (got) => {
+  const response = await withRetries(http, async (got) => {
     const request = got.get(urlUnder(stick.url, path), {
       responseType: 'buffer',
       headers: { accept: 'application/json' },
@@ -26,6 +26,7 @@ export async function fetchStick(http: Http, stick: Endpoint, path: StickPath, m
       throw tooLarge ? new HttpFailure(`sent more than ${formatBytes(maxBytes)} on ${path}`) : error;
     });
   });
+  requireSuccess(response);
   if (response.statusCode !== 200) throw new HttpFailure(`answered HTTP ${response.statusCode} instead of 200 on ${path}`);
   try {
     return utf8.decode(response.body);

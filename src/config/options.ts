@@ -1,0 +1,100 @@
+/**
+ * Every setting the job takes, as a flag, an environment variable or both. The help text and the
+ * checks on .env.example are generated from this table, so a new setting is one row here.
+ */
+export interface OptionSpec {
+  readonly flag?: string;
+  readonly short?: string;
+  readonly env?: string;
+  /** Placeholder for the value in the help text; absent for a switch. */
+  readonly arg?: string;
+  /** A flag that may be given more than once; the values accumulate as one comma list. */
+  readonly repeatable?: boolean;
+  /** May hold a secret: also read from the file named by <env>_FILE or from systemd's credentials. */
+  readonly secret?: boolean;
+  readonly help: string;
+}
+
+export const optionSpecs = {
+  target: {
+    flag: 'target', short: 't', env: 'TRUCKI_TARGET', arg: '[name=]address,…', repeatable: true, secret: true,
+    help: 'stick address: host, host:port or http(s) URL; a comma list or a repeated flag for several sticks; '
+      + 'name= sets its instance label (required)',
+  },
+  stickUsername: { env: 'TRUCKI_STICK_USERNAME', help: 'basic auth user for sticks whose address has no user info' },
+  stickPassword: { env: 'TRUCKI_STICK_PASSWORD', secret: true, help: 'basic auth password for those sticks' },
+  pushgateway: {
+    flag: 'pushgateway', short: 'g', env: 'PUSHGATEWAY_URL', arg: 'url', secret: true,
+    help: 'Pushgateway base URL (not …/metrics), may carry a path prefix (required unless --stdout or --textfile)',
+  },
+  pushgatewayUsername: { env: 'PUSHGATEWAY_USERNAME', help: 'basic auth user for the Pushgateway (or user info in its URL)' },
+  pushgatewayPassword: { env: 'PUSHGATEWAY_PASSWORD', secret: true, help: 'basic auth password for the Pushgateway' },
+  pushgatewayBearerToken: {
+    env: 'PUSHGATEWAY_BEARER_TOKEN', secret: true, help: 'bearer token for the Pushgateway (instead of basic auth)',
+  },
+  pushgatewayCaFile: {
+    env: 'PUSHGATEWAY_CA_FILE', help: 'PEM file of the CA that signed an https Pushgateway\'s certificate',
+  },
+  job: { flag: 'job', env: 'PUSHGATEWAY_JOB', arg: 'name', help: 'job grouping label (default trucki)' },
+  instance: {
+    flag: 'instance', env: 'PUSHGATEWAY_INSTANCE', arg: 'name',
+    help: 'instance grouping label for a single target (default: its host[:port])',
+  },
+  grouping: {
+    flag: 'grouping', env: 'PUSHGATEWAY_GROUPING', arg: 'k=v,…', repeatable: true,
+    help: 'further grouping labels; a comma list or a repeated flag',
+  },
+  stdout: { flag: 'stdout', help: 'print the exposition text instead of pushing' },
+  textfile: {
+    flag: 'textfile', env: 'TEXTFILE_PATH', arg: 'path',
+    help: 'write the exposition to this file (atomically) for node_exporter\'s textfile collector instead of pushing',
+  },
+  timeout: {
+    flag: 'timeout', env: 'TRUCKI_TIMEOUT_MS', arg: 'ms', help: 'time limit per HTTP attempt in milliseconds (default 5000)',
+  },
+  retries: {
+    flag: 'retries', env: 'TRUCKI_RETRIES', arg: 'n', help: 'retries after a failed attempt that may pass, with backoff (default 2)',
+  },
+  maxBody: { env: 'TRUCKI_MAX_BODY_BYTES', help: 'largest stick response accepted, in bytes (default 1048576)' },
+  concurrency: {
+    flag: 'concurrency', env: 'TRUCKI_CONCURRENCY', arg: 'n', help: 'how many sticks are read at once (default 64)',
+  },
+  schedule: {
+    flag: 'schedule', short: 's', env: 'SCHEDULE', arg: 'cron',
+    help: 'stay running and read the sticks on this croner pattern (5 or 6 fields, e.g. "*/15 * * * * *"); '
+      + 'default: run once and exit',
+  },
+  timezone: {
+    flag: 'timezone', env: 'TZ', arg: 'zone',
+    help: 'time zone for calendar patterns of --schedule, e.g. Europe/Berlin (default: the system\'s)',
+  },
+  deleteOnExit: {
+    flag: 'delete-on-exit', env: 'PUSHGATEWAY_DELETE_ON_EXIT',
+    help: 'with --schedule: delete the sticks\' groups from the Pushgateway when stopped',
+  },
+  envFile: { flag: 'env-file', arg: 'path', help: 'dotenv file to read (default .env in the working directory, if present)' },
+  help: { flag: 'help', short: 'h', help: 'show this help' },
+  version: { flag: 'version', short: 'V', help: 'show the version' },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof optionSpecs;
+
+export function helpText(): string {
+  const rows = Object.values(optionSpecs as Record<string, OptionSpec>).map((spec) => {
+    const flag = spec.flag ? `${spec.short ? `-${spec.short}, ` : '    '}--${spec.flag}${spec.arg ? ` <${spec.arg}>` : ''}` : '';
+    return [flag, spec.env ? `${spec.env}${spec.secret ? '*' : ''}` : '', spec.help];
+  });
+  const width = (column: number) => Math.max(...rows.map((row) => row[column]!.length));
+  const [w0, w1] = [width(0), width(1)];
+  return [
+    'Usage: trucki2pushgateway --target <stick> --pushgateway <url> [options]',
+    '',
+    'Reads each Trucki stick once, pushes its readings to a Prometheus Pushgateway and exits.',
+    'Flags beat environment variables, which beat the env file. A variable marked * may instead be read',
+    'from a file: <NAME>_FILE=/path, or a systemd credential named <NAME>.',
+    '',
+    ...rows.map(([flag, env, help]) => `  ${flag!.padEnd(w0)}  ${env!.padEnd(w1)}  ${help}`),
+    '',
+    'Exit status: 0 all sticks read and pushed, 1 a stick or a push failed, 2 usage or configuration error.',
+  ].join('\n');
+}

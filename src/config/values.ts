@@ -1,0 +1,141 @@
+/**
+ * How each value is read: one function per kind of value, each throwing a ConfigError that names
+ * the option's source and never echoes what may hold a credential.
+ */
+import { reservedLabelNames } from '../catalogue.js';
+import { ConfigError } from '../errors.js';
+import type { Setting } from './sources.js';
+import type { Endpoint, Grouping, Store, Target } from './types.js';
+
+const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i;
+const encodeHint = 'a password holding , / # ? or @ must be percent-encoded (%2C %2F %23 %3F %40)';
+
+export function parseTargets(setting: Setting, instanceOption: Setting | undefined): Target[] {
+  const pieces = setting.parts.flatMap((part) => part.split(',')).map((piece) => piece.trim()).filter(Boolean);
+  if (pieces.length === 0) throw new ConfigError(`${setting.source} names no stick`);
+  if (instanceOption && pieces.length > 1) {
+    throw new ConfigError(`${instanceOption.source} applies to a single target; `
+      + `name each of several sticks as name=address in ${setting.source}`);
+  }
+  const where = (index: number) => (pieces.length > 1 ? `${setting.source} (stick ${index + 1})` : setting.source);
+  const entries = pieces.map((piece) => {
+    const named = /^([^=:@]+)=(.+)$/.exec(piece);
+    return { name: named?.[1]?.trim(), address: named ? named[2]! : piece };
+  });
+  // A password cut in two by the list's commas leaves a piece like "ss@host": refuse the whole list
+  // before any piece is used, rather than read a stick with half a password as its user name.
+  const cut = entries.findIndex(({ address }) => pieces.length > 1 && !hasScheme.test(address) && address.includes('@'));
+  if (cut >= 0) throw new ConfigError(`${where(cut)} has user info without http://; ${encodeHint}`);
+  const mayHoldSecret = setting.value.includes('@');
+  const targets = entries.map(({ name, address }, index) => {
+    const endpoint = parseEndpoint({ parts: [address], value: address, source: where(index) }, 'stick', mayHoldSecret);
+    const instance = instanceOption?.value ?? name ?? endpoint.url.host;
+    if (instance.trim() === '') throw new ConfigError(`${instanceOption?.source ?? where(index)} gives an empty instance name`);
+    return { ...endpoint, instance, labels: [] };
+  });
+  const seen = new Set<string>();
+  for (const { instance } of targets) {
+    if (seen.has(instance)) throw new ConfigError(`${setting.source} names instance "${instance}" twice; give each stick its own name=`);
+    seen.add(instance);
+  }
+  return targets;
+}
+
+/** `mayHoldSecret`: the value, or the list it came from, may hold a password; never echo it then. */
+export function parseEndpoint(setting: Setting, what: string, mayHoldSecret = setting.value.includes('@')): Endpoint {
+  const text = hasScheme.test(setting.value) ? setting.value : `http://${setting.value}`;
+  const shown = mayHoldSecret ? '' : ` "${setting.value}"`;
+  const hint = mayHoldSecret ? `; ${encodeHint}` : '';
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`${setting.source}${shown} is not a valid ${what} address${hint}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${setting.source} must be an http or https URL`);
+  // An "@" after the host is user info cut short by a raw "/", "?" or "#" in the password.
+  if (/@/.test(url.pathname + url.search + url.hash)) throw new ConfigError(`${setting.source} is not a valid ${what} address; ${encodeHint}`);
+  if (url.search || url.hash) throw new ConfigError(`${setting.source}${shown} must not carry a query or fragment`);
+  let username: string;
+  let password: string;
+  try {
+    username = decodeURIComponent(url.username);
+    password = decodeURIComponent(url.password);
+  } catch {
+    throw new ConfigError(`${setting.source} has user info that is not valid percent-encoding`);
+  }
+  url.username = '';
+  url.password = '';
+  return { url, ...(username && { username }), ...(password && { password }) };
+}
+
+/** Basic auth from options, unless the URL carried user info, and a bearer token or a CA. */
+export function parseStore(endpoint: Endpoint, auth: {
+  username?: Setting; password?: Setting; token?: Setting; ca?: (path: Setting) => string; caFile?: Setting;
+}): Store {
+  const token = auth.token?.value;
+  // A line break in a header value would be refused by Node on every request: say so now.
+  if (token !== undefined && /[\0-\x1f\x7f]/.test(token)) {
+    throw new ConfigError(`${auth.token!.source} holds a line break or another control character; a token is one line`);
+  }
+  const username = endpoint.username ?? auth.username?.value;
+  const password = endpoint.username !== undefined ? endpoint.password : auth.password?.value;
+  if (token !== undefined && username !== undefined) {
+    throw new ConfigError(`${auth.token!.source} and basic auth (a user name) exclude each other; use one`);
+  }
+  const ca = auth.caFile && auth.ca?.(auth.caFile);
+  return {
+    url: endpoint.url,
+    ...(username !== undefined && { username }),
+    ...(password !== undefined && { password }),
+    ...(token !== undefined && { bearerToken: token }),
+    ...(ca !== undefined && { ca }),
+  };
+}
+
+export function parseGrouping(setting: Setting | undefined): Grouping {
+  if (!setting) return [];
+  const grouping: [string, string][] = [];
+  for (const pair of setting.parts.flatMap((part) => part.split(',')).filter((part) => part.trim() !== '')) {
+    const eq = pair.indexOf('=');
+    const name = (eq < 0 ? pair : pair.slice(0, eq)).trim();
+    if (eq < 0 || !labelName.test(name) || name.startsWith('__')) {
+      throw new ConfigError(`${setting.source}: "${pair}" is not label=value with a valid label name`);
+    }
+    if (reservedLabelNames.has(name)) throw new ConfigError(`${setting.source}: label "${name}" is used by the job itself; pick another name`);
+    if (grouping.some(([seen]) => seen === name)) throw new ConfigError(`${setting.source} names label "${name}" twice`);
+    grouping.push([name, pair.slice(eq + 1)]);
+  }
+  return grouping;
+}
+
+export function parseCount(setting: Setting | undefined, fallback: number, min: number, max: number): number {
+  if (!setting) return fallback;
+  const value = Number(setting.value);
+  if (!/^\s*\d+\s*$/.test(setting.value) || value < min || value > max) {
+    throw new ConfigError(`${setting.source} must be a whole number from ${min} to ${max}, not "${setting.value}"`);
+  }
+  return value;
+}
+
+export function parseSwitch(setting: Setting | undefined): boolean {
+  if (!setting) return false;
+  const value = setting.value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(value)) return true;
+  if (['false', '0', 'no', 'off'].includes(value)) return false;
+  throw new ConfigError(`${setting.source} must be true or false, not "${setting.value}"`);
+}
+
+/** The pattern itself is checked by croner when the loop starts, so one-shot runs never load it. */
+export function parseSchedule(pattern: Setting | undefined, timezone: Setting | undefined) {
+  if (!pattern) return undefined;
+  // TZ=":/etc/localtime" and the like are for the C library; Node already runs in that zone.
+  if (!timezone || timezone.value.startsWith(':')) return { pattern: pattern.value };
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: timezone.value });
+  } catch {
+    throw new ConfigError(`${timezone.source} "${timezone.value}" is not a time zone name such as Europe/Berlin`);
+  }
+  return { pattern: pattern.value, timezone: timezone.value };
+}

@@ -1,0 +1,50 @@
+/**
+ * The Prometheus text format, both ways: samples into text through a fresh prom-client registry
+ * (one per stick per run, so nothing carries over), and one sample line back into labels and value.
+ */
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { Family } from './catalogue.js';
+import type { Grouping } from './config/types.js';
+import type { Sample } from './parse.js';
+
+export function expositionText(samples: readonly Sample[]): Promise<string> {
+  const registry = new Registry();
+  const byFamily = new Map<Family, Sample[]>();
+  for (const sample of samples) {
+    const family = byFamily.get(sample.family);
+    if (family) family.push(sample);
+    else byFamily.set(sample.family, [sample]);
+  }
+  for (const [family, members] of byFamily) {
+    const labelNames = [...new Set(members.flatMap((sample) => Object.keys(sample.labels)))];
+    const options = { name: family.name, help: family.help, labelNames, registers: [registry] };
+    if (family.type === 'counter') {
+      const metric = new Counter(options);
+      for (const { labels, value } of members) metric.inc(labels, value);
+    } else {
+      const metric = new Gauge(options);
+      for (const { labels, value } of members) metric.set(labels, value);
+    }
+  }
+  return registry.metrics();
+}
+
+/** As the text format escapes a label value; also for any text that must stay on one line. */
+export function escapeLabelValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/** `{name="value",…} 1.5`, the part of a sample line after the metric name, read back. */
+export function parseSampleLine(text: string): { labels: Grouping; value: number } | undefined {
+  const labels: [string, string][] = [];
+  const pattern = /\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?/y;
+  if (text[0] !== '{') return undefined;
+  pattern.lastIndex = 1;
+  for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+    labels.push([match[1]!, match[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c))]);
+    if (text[pattern.lastIndex] === '}') break;
+  }
+  const end = text.indexOf('}', pattern.lastIndex);
+  if (end !== pattern.lastIndex) return undefined;
+  return { labels, value: Number(text.slice(end + 1).trim().split(/\s+/)[0]) };
+}

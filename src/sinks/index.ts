@@ -1,0 +1,14 @@
+/** The sink the configuration asks for. */
+import type { Config } from '../config/types.js';
+import { createHttp, type Agents, type HttpPolicy } from '../http.js';
+import { storeAuth } from './auth.js';
+import { pushgatewaySink } from './pushgateway.js';
+import type { Sink } from './sink.js';
+import { stdoutSink, type Print } from './stdout.js';
+import { textfileSink } from './textfile.js';
+
+export function createSink(config: Config, policy: HttpPolicy, agents: Agents, print: Print): Sink {
+  if (config.pushgateway) return pushgatewaySink(config.pushgateway, createHttp(policy, agents, storeAuth(config.pushgateway)));
+  if (config.textfile) return textfileSink(config.textfile);
+  return stdoutSink(config.targets, print);
+}

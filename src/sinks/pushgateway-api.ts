@@ -1,0 +1,115 @@
+/** The Pushgateway's HTTP API as the job uses it: grouping-key paths, PUT, DELETE, and the read-back. */
+import { HTTPError } from 'got';
+import type { Grouping } from '../config/types.js';
+import { parseSampleLine } from '../exposition.js';
+import { HttpFailure, requireSuccess, urlUnder, withRetries, type Http } from '../http.js';
+
+/** The exposition format the Pushgateway expects for a text push. */
+const contentType = 'text/plain; version=0.0.4; charset=utf-8';
+
+/**
+ * `/metrics/job/<job>/<label>/<value>…`. Only values that no URL handling can change are path
+ * segments as they are; any other (empty, ".", "..", "/", "%", "?", "#", a line break…) uses the
+ * Pushgateway's `<label>@base64/<base64url>` form ("=" for empty), which carries any value intact.
+ */
+export function groupPath(grouping: Grouping): string {
+  return '/metrics' + grouping.map(([name, value]) => `/${encodeLabel(name, value)}`).join('');
+}
+
+const plainSegment = /^[A-Za-z0-9_:-][A-Za-z0-9_.:-]*$/;
+
+function encodeLabel(name: string, value: string): string {
+  if (plainSegment.test(value)) return `${name}/${value}`;
+  return `${name}@base64/${value === '' ? '=' : Buffer.from(value).toString('base64url')}`;
+}
+
+/** Replaces the whole group with `body`, so nothing of an earlier push survives in it. */
+export async function pushGroup(http: Http, base: URL, grouping: Grouping, body: string): Promise<void> {
+  const url = urlUnder(base, groupPath(grouping));
+  await explainRefusal('push', withRetries(http, async (got) => requireSuccess(
+    await got.put(url, { body, headers: { 'content-type': contentType } }))));
+}
+
+export async function deleteGroup(http: Http, base: URL, grouping: Grouping): Promise<void> {
+  const url = urlUnder(base, groupPath(grouping));
+  await explainRefusal('deletion', withRetries(http, async (got) => requireSuccess(await got.delete(url))));
+}
+
+/** A 4xx is the Pushgateway's considered answer (e.g. a type clash with another group): show it. */
+async function explainRefusal(what: string, request: Promise<unknown>): Promise<void> {
+  try {
+    await request;
+  } catch (error) {
+    if (!(error instanceof HTTPError) || error.response.statusCode >= 500) throw error;
+    const { statusCode, statusMessage, body } = error.response;
+    if (statusCode === 404) {
+      throw new HttpFailure(`answered the ${what} with HTTP 404: is the URL the Pushgateway's base URL, without /metrics?`);
+    }
+    const reason = String(body).trim().split('\n')[0]?.slice(0, 300) || statusMessage;
+    throw new HttpFailure(`refused the ${what} with HTTP ${statusCode}: ${reason}`);
+  }
+}
+
+/** The read-back streams through at most this much; memory stays at about one line. */
+const maxReadBackBytes = 256 * 1024 * 1024;
+
+/**
+ * The value of `family` in each of the groups, keyed by the index of the grouping, from one GET of
+ * the Pushgateway's own /metrics, read line by line as it streams in: one request per run whatever
+ * the number of sticks, and bounded in size and memory however many groups the Pushgateway holds.
+ */
+export async function readGroupValues(http: Http, base: URL, groupings: readonly Grouping[], family: string): Promise<Map<number, number>> {
+  const wanted = new Map(groupings.map((grouping, index) => [labelKey(grouping), index]));
+  const found = new Map<number, number>();
+  await withRetries(http, (got) => new Promise<void>((resolve, reject) => {
+    found.clear();
+    const stream = got.stream(urlUnder(base, '/metrics'), { headers: { accept: 'text/plain' } });
+    let rest = '';
+    let bytes = 0;
+    const fail = (error: unknown) => {
+      stream.destroy();
+      reject(error);
+    };
+    stream.once('response', (response: Parameters<typeof requireSuccess>[0]) => {
+      try {
+        requireSuccess(response);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      const type = String(response.headers['content-type'] ?? '');
+      if (!type.startsWith('text/plain')) {
+        fail(new HttpFailure(`answered with ${type.split(';')[0] || 'no content type'}, not metrics: `
+          + 'is the URL the Pushgateway\'s base URL?'));
+      }
+    });
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      bytes += Buffer.byteLength(chunk);
+      if (bytes > maxReadBackBytes) {
+        fail(new HttpFailure(`sent more than ${maxReadBackBytes / 1048576} MiB of metrics when asked for the last successes`));
+        return;
+      }
+      const lines = (rest + chunk).split('\n');
+      rest = lines.pop()!;
+      for (const line of lines) readLine(line, family, wanted, found);
+    });
+    stream.once('end', () => {
+      readLine(rest, family, wanted, found);
+      resolve();
+    });
+    stream.once('error', reject);
+  }));
+  return found;
+}
+
+function readLine(line: string, family: string, wanted: Map<string, number>, found: Map<number, number>): void {
+  if (!line.startsWith(`${family}{`)) return;
+  const parsed = parseSampleLine(line.slice(family.length));
+  const index = parsed && wanted.get(labelKey(parsed.labels));
+  if (parsed && index !== undefined && Number.isFinite(parsed.value)) found.set(index, parsed.value);
+}
+
+function labelKey(labels: Grouping): string {
+  return JSON.stringify([...labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

@@ -1,0 +1,42 @@
+/**
+ * The Pushgateway sink: one group per stick (job, instance, the stick's own labels, the grouping
+ * labels), replaced whole by every push. The Pushgateway checks each push against every group it
+ * holds, one at a time, so a few pushes in flight keep it busy; more would only queue there and
+ * time each other out.
+ */
+import { jobFamilies } from '../catalogue.js';
+import type { Pushgateway, Target } from '../config/types.js';
+import { expositionText } from '../exposition.js';
+import { describeFailure, type Http } from '../http.js';
+import { createLimit } from '../limit.js';
+import { deleteGroup, pushGroup, readGroupValues } from './pushgateway-api.js';
+import { SinkFailure, type Sink } from './sink.js';
+
+const pushesInFlight = 4;
+
+export function pushgatewaySink(pushgateway: Pushgateway, http: Http): Sink {
+  const { url } = pushgateway;
+  const limit = createLimit(pushesInFlight);
+  const groupingOf = (target: Target) => [
+    ['job', pushgateway.job], ['instance', target.instance], ...target.labels, ...pushgateway.grouping,
+  ] as const;
+  const failure = (context: string) => (error: unknown): never => {
+    throw new SinkFailure(`Pushgateway ${url.href} ${describeFailure(error, http.policy)}${context}`);
+  };
+  return {
+    lastSuccesses: async (targets) => {
+      const values = await readGroupValues(http, url, targets.map(groupingOf), jobFamilies.lastSuccess.name)
+        .catch(failure(' when asked for the last successes'));
+      return new Map(targets.flatMap((target, index) => {
+        const value = values.get(index);
+        return value === undefined ? [] : [[target.instance, value] as const];
+      }));
+    },
+    deliver: ({ target, samples }) => limit(async () => {
+      const text = await expositionText(samples);
+      await pushGroup(http, url, groupingOf(target), text).catch(failure(''));
+    }),
+    flush: async () => {},
+    remove: (target) => deleteGroup(http, url, groupingOf(target)).catch(failure('')),
+  };
+}

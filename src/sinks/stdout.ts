@@ -1,0 +1,29 @@
+/** What would be pushed, stick by stick, in the order the sticks were given: a look before pushing. */
+import type { Target } from '../config/types.js';
+import { escapeLabelValue, expositionText } from '../exposition.js';
+import type { Delivery, Sink } from './sink.js';
+import { SinkFailure } from './sink.js';
+
+/** Writes text out; rejects when the output is closed or full. */
+export type Print = (text: string) => Promise<void>;
+
+export function stdoutSink(targets: readonly Target[], print: Print): Sink {
+  const collected = new Map<string, Delivery>();
+  return {
+    deliver: async (delivery) => { collected.set(delivery.target.instance, delivery); },
+    flush: async () => {
+      const sticks = targets.flatMap(({ instance }) => {
+        const delivery = collected.get(instance);
+        return delivery ? [delivery] : [];
+      });
+      collected.clear();
+      // The stick's name goes in a comment: escaped, so that it cannot start a line of its own.
+      const texts = await Promise.all(sticks.map(async ({ target, samples }) =>
+        `# stick ${escapeLabelValue(target.instance)}\n${await expositionText(samples)}`));
+      await print(texts.join('\n')).catch((error: NodeJS.ErrnoException) => {
+        throw new SinkFailure(`standard output could not be written (${error.code === 'EPIPE'
+          ? 'the reading end was closed' : error.code === 'ENOSPC' ? 'no space left' : error.code ?? 'error'})`);
+      });
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * All sticks in one file for node_exporter's textfile collector, told apart by a `stick` label
+ * (`instance` would clash with the label Prometheus gives node_exporter). Written to a temp file
+ * beside it and renamed over it, so the collector never reads half a file; only ever a regular
+ * file is replaced, never a device, a link or a directory someone pointed us at.
+ */
+import { lstat, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { jobFamilies } from '../catalogue.js';
+import { expositionText, parseSampleLine } from '../exposition.js';
+import type { Sample } from '../parse.js';
+import { SinkFailure, type Sink } from './sink.js';
+
+export function textfileSink(path: string): Sink {
+  // Every stick's latest samples: a loop tick that reads only some sticks still writes them all.
+  const latest = new Map<string, readonly Sample[]>();
+  const fail = (what: string) => (error: unknown): never => {
+    throw new SinkFailure(`textfile ${path} could not be ${what} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  };
+  return {
+    lastSuccesses: async (targets) => {
+      const text = await readFile(path, 'utf8')
+        .catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? '' : fail('read')(error)));
+      const wanted = new Set(targets.map(({ instance }) => instance));
+      const found = new Map<string, number>();
+      const name = jobFamilies.lastSuccess.name;
+      for (const line of text.split('\n')) {
+        if (!line.startsWith(`${name}{`)) continue;
+        const sample = parseSampleLine(line.slice(name.length));
+        const stick = sample?.labels.find(([label]) => label === 'stick')?.[1];
+        if (sample && stick !== undefined && wanted.has(stick) && Number.isFinite(sample.value)) found.set(stick, sample.value);
+      }
+      return found;
+    },
+    deliver: async ({ target, samples }) => { latest.set(target.instance, samples); },
+    flush: async () => {
+      const kind = await existingKind(path);
+      if (kind !== undefined && kind !== 'regular file') {
+        throw new SinkFailure(`textfile ${path} is a ${kind}, not a regular file: not replaced`);
+      }
+      const samples = [...latest].flatMap(([stick, members]) =>
+        members.map((sample) => ({ ...sample, labels: { stick, ...sample.labels } })));
+      const text = await expositionText(samples);
+      // Not *.prom: the collector ignores the temp file while it is being written.
+      const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+      try {
+        await writeFile(temp, text, { mode: 0o644 });
+        await rename(temp, path);
+      } catch (error) {
+        await rm(temp, { force: true });
+        fail('written')(error);
+      }
+    },
+  };
+}
+
+async function existingKind(path: string): Promise<string | undefined> {
+  const stats = await lstat(path).catch(() => undefined);
+  if (!stats) return undefined;
+  if (stats.isFile()) return 'regular file';
+  if (stats.isSymbolicLink()) return 'symbolic link';
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'device';
+  return stats.isFIFO() ? 'named pipe' : 'socket';
+}
