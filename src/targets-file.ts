@@ -4,6 +4,7 @@
  * names the stick (so such an entry holds one target); the other labels go with each of the
  * entry's sticks. Pure: the text in, targets or a TargetsFileError out; no I/O, no logging.
  */
+import { reservedLabelNames } from './catalogue.js';
 import type { Endpoint, Target } from './config/types.js';
 
 /** Why the file cannot be used, naming the entry; never quoting a credential. */
@@ -11,12 +12,15 @@ export class TargetsFileError extends Error {
   override readonly name = 'TargetsFileError';
 }
 
-/** Address text into an endpoint; throws an Error whose message never quotes the address. */
-export type EndpointParser = (address: string) => Endpoint;
+/**
+ * Address text into an endpoint; `where` names it ("entry 3, target 2"). Throws an Error whose
+ * message starts with `where` and never quotes the address.
+ */
+export type EndpointParser = (address: string, where: string) => Endpoint;
 
 const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-/** Label names of the job's own: a target label of that name would clash with them. */
-const reservedLabels = new Set(['job', 'inverter', 'state', 'quality', 'device', 'firmware', 'variant', 'stick']);
+/** Label names of the job's own (and the textfile's `stick`): a target label of that name would clash. */
+const reservedLabels = new Set([...reservedLabelNames, 'stick'].filter((name) => name !== 'instance'));
 
 export type TargetsFormat = 'json' | 'yaml';
 
@@ -31,7 +35,14 @@ export function formatOf(path: string): TargetsFormat | undefined {
 export async function parseTargetsFile(
   text: string, format: TargetsFormat, toEndpoint: EndpointParser,
 ): Promise<Target[]> {
-  return targetsFrom(format === 'json' ? parseJson(text) : await parseYaml(text), toEndpoint);
+  return targetsFrom((await loadParser(format))(text), toEndpoint);
+}
+
+/** Text into a document, for the format; YAML's parser is loaded here, once. */
+export async function loadParser(format: TargetsFormat): Promise<(text: string) => unknown> {
+  if (format === 'json') return parseJson;
+  const { parse } = await import('yaml');
+  return (text) => parseYaml(text, parse);
 }
 
 function parseJson(text: string): unknown {
@@ -48,8 +59,7 @@ function parseJson(text: string): unknown {
   }
 }
 
-async function parseYaml(text: string): Promise<unknown> {
-  const { parse } = await import('yaml');
+function parseYaml(text: string, parse: typeof import('yaml').parse): unknown {
   try {
     // failsafe: every scalar is a string, as Go's YAML decoder fills Prometheus' string fields
     // (`port: 80` is "80", `on: yes` is "yes"); duplicate keys are an error there too.
@@ -88,9 +98,9 @@ export function targetsFrom(document: unknown, toEndpoint: EndpointParser): Targ
       const where = (addresses as string[]).length > 1 ? `, target ${at + 1}` : '';
       let endpoint: Endpoint;
       try {
-        endpoint = toEndpoint(address.trim());
+        endpoint = toEndpoint(address.trim(), `entry ${entry}${where}`);
       } catch (error) {
-        return fail(`${where.slice(2) || 'target'}: ${error instanceof Error ? error.message : String(error)}`);
+        throw new TargetsFileError(error instanceof Error ? error.message : String(error));
       }
       targets.push({ ...endpoint, instance: instance ?? endpoint.url.host, labels: [...labels], entry });
     });

@@ -2,9 +2,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { formatOf, parseTargetsFile, TargetsFileError, type EndpointParser } from '../src/targets-file.js';
-import { parseStickAddress } from './helpers/targets.js';
+import { parseEndpoint } from '../src/config/values.js';
 
-const endpoint: EndpointParser = parseStickAddress;
+/** As the job reads a file's addresses: never quoting one, which may hold a password. */
+const endpoint: EndpointParser = (address, where) => parseEndpoint({ parts: [address], value: address, source: where }, 'stick', true);
 const parse = (text: string, format: 'json' | 'yaml' = 'json') => parseTargetsFile(text, format, endpoint);
 const simple = async (text: string, format: 'json' | 'yaml' = 'json') => (await parse(text, format))
   .map(({ url, instance, labels, username, password }) => ({ url: url.href, instance, labels, username, password }));
@@ -79,8 +80,8 @@ describe('targets file', () => {
     await rejects('[{"targets":["a","b"],"labels":{"instance":"roof"}}]', /^entry 1: labels.instance names one stick, but the entry lists 2 targets/);
     await rejects('[{"targets":["a"],"labels":{"instance":"x"}},{"targets":["b"],"labels":{"instance":"x"}}]',
       /^entry 2: instance "x" is already taken by entry 1/);
-    await rejects('[{"targets":["ftp://a"]}]', /^entry 1: target: /);
-    await rejects('[{"targets":["a","ftp://b"]}]', /^entry 1: target 2: /);
+    await rejects('[{"targets":["ftp://a"]}]', /^entry 1 must be an http or https URL$/);
+    await rejects('[{"targets":["a","ftp://b"]}]', /^entry 1, target 2 must be an http or https URL$/);
   });
 
   test('syntax errors say where, in JSON and in YAML', async () => {
@@ -92,7 +93,7 @@ describe('targets file', () => {
   test('no error quotes a credential from a target URL', async () => {
     const secret = 'hunter2,xyz';
     const messages = [
-      await rejects(`[{"targets":["http://admin:${secret}@10.0.0.7:bad"]}]`, /^entry 1: target: /),
+      await rejects(`[{"targets":["http://admin:${secret}@10.0.0.7:bad"]}]`, /^entry 1 is not a valid stick address/),
       await rejects(`[{"targets":["http://admin:${secret}@a", "http://admin:${secret}@b"],"labels":{"instance":"x"}}]`, /instance/),
       await rejects(`[{"targets":["http://admin:${secret}@a"]},{"targets":["http://admin:${secret}@a"]}]`, /already taken/),
       await rejects(`[{"targets": ["http://admin:${secret}@a"]},]`, /JSON/),

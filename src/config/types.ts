@@ -1,4 +1,5 @@
 /** The checked configuration every module reads: what the sticks are and where their metrics go. */
+import type { TargetsFile } from '../targets-source.js';
 
 /** Label name/value pairs in order, as they appear in a Pushgateway grouping key. */
 export type Grouping = readonly (readonly [name: string, value: string])[];
@@ -43,8 +44,11 @@ export interface VictoriaMetrics extends Store {
 
 export interface Config {
   readonly targets: readonly Target[];
-  /** Absent with --stdout or --textfile. */
+  /** With --targets-file: the file the targets came from, for a loop to re-read. */
+  readonly targetsFile?: TargetsFile;
+  /** Absent with --stdout, --textfile or --victoriametrics. */
   readonly pushgateway?: Pushgateway;
+  readonly victoriametrics?: VictoriaMetrics;
   /** With --textfile: write here instead of pushing. */
   readonly textfile?: string;
   readonly timeoutMs: number;
