@@ -33,7 +33,9 @@ export function formatOf(path: string): TargetsFormat | undefined {
 
 /** The file's text into targets. Loads the YAML parser only for YAML: most runs never need it. */
 export async function parseTargetsFile(
-  text: string, format: TargetsFormat, toEndpoint: EndpointParser,
+  text: string,
+  format: TargetsFormat,
+  toEndpoint: EndpointParser,
 ): Promise<Target[]> {
   return targetsFrom((await loadParser(format))(text), toEndpoint);
 }
@@ -53,8 +55,11 @@ function parseJson(text: string): unknown {
     const message = error instanceof Error ? error.message : '';
     const lineColumn = /line (\d+) column (\d+)/.exec(message);
     const position = /position (\d+)/.exec(message);
-    const where = lineColumn ? ` (line ${lineColumn[1]}, column ${lineColumn[2]})`
-      : position ? ` (line ${text.slice(0, Number(position[1])).split('\n').length})` : '';
+    const where = lineColumn
+      ? ` (line ${lineColumn[1]}, column ${lineColumn[2]})`
+      : position
+        ? ` (line ${text.slice(0, Number(position[1])).split('\n').length})`
+        : '';
     throw new TargetsFileError(`is not valid JSON${where}`);
   }
 }
@@ -80,7 +85,9 @@ export function targetsFrom(document: unknown, toEndpoint: EndpointParser): Targ
   const targets: (Target & { entry: number })[] = [];
   document.forEach((group: unknown, index) => {
     const entry = index + 1;
-    const fail = (what: string): never => { throw new TargetsFileError(`entry ${entry}: ${what}`); };
+    const fail = (what: string): never => {
+      throw new TargetsFileError(`entry ${entry}: ${what}`);
+    };
     if (!isObject(group)) fail('is not an object with targets and labels');
     const { targets: addresses = [], labels: rawLabels = {}, ...unknown } = group as Record<string, unknown>;
     const extra = Object.keys(unknown);
@@ -110,7 +117,8 @@ export function targetsFrom(document: unknown, toEndpoint: EndpointParser): Targ
     const first = seen.get(instance);
     if (first !== undefined) {
       throw new TargetsFileError(
-        `entry ${entry}: instance "${instance}" is already taken by entry ${first}; give each stick its own instance`);
+        `entry ${entry}: instance "${instance}" is already taken by entry ${first}; give each stick its own instance`,
+      );
     }
     seen.set(instance, entry);
   }

@@ -19,8 +19,8 @@ export interface TargetsFile {
   readonly changed: () => boolean;
 }
 
-export async function openTargetsFile(path: string, source: string, auth: StickAuth): Promise<TargetsFile> {
-  const name = `${source} ${path}`;
+/** `name` names the file as the user gave it: "--targets-file sticks.yml". */
+export async function openTargetsFile(path: string, name: string, auth: StickAuth): Promise<TargetsFile> {
   const format = formatOf(path);
   if (!format) throw new ConfigError(`${name} must end in .json, .yml or .yaml, as Prometheus' file_sd files do`);
   const parse = await loadParser(format);
@@ -49,7 +49,8 @@ export async function openTargetsFile(path: string, source: string, auth: StickA
           parseEndpoint({ parts: [address], value: address, source: where }, 'stick', true);
         return withStickAuth(targetsFrom(parse(text), toEndpoint), auth);
       } catch (error) {
-        if (error instanceof TargetsFileError || error instanceof ConfigError) throw new ConfigError(`${name}: ${error.message}`);
+        if (error instanceof TargetsFileError || error instanceof ConfigError)
+          throw new ConfigError(`${name}: ${error.message}`);
         throw error;
       }
     },

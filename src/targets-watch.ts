@@ -12,7 +12,10 @@ import type { TargetsFile } from './targets-source.js';
 const keyOf = (target: Target) => JSON.stringify([target.instance, target.url.href, target.labels]);
 
 export function watchTargets(
-  file: TargetsFile, initial: readonly Target[], log: (line: string) => void, onRemoved: (removed: Target[]) => void,
+  file: TargetsFile,
+  initial: readonly Target[],
+  log: (line: string) => void,
+  onRemoved: (removed: Target[]) => void,
 ): () => readonly Target[] {
   let current = initial;
   return () => {
@@ -29,8 +32,11 @@ export function watchTargets(
     const added = next.filter((target) => !before.has(keyOf(target)));
     const removed = current.filter((target) => !after.has(keyOf(target)));
     const names = (targets: Target[]) => targets.map(({ instance }) => escapeLabelValue(instance)).join(', ');
-    log(`${file.name} changed: ${next.length} sticks`
-      + (added.length ? `; added ${names(added)}` : '') + (removed.length ? `; removed ${names(removed)}` : ''));
+    log(
+      `${file.name} changed: ${next.length} sticks` +
+        (added.length ? `; added ${names(added)}` : '') +
+        (removed.length ? `; removed ${names(removed)}` : ''),
+    );
     current = next;
     if (removed.length) onRemoved(removed);
     return current;

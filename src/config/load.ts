@@ -6,7 +6,8 @@ import { openTargetsFile, type TargetsFile } from '../targets-source.js';
 import type { Command, Pushgateway, Target } from './types.js';
 import { parseVictoriaMetrics } from './victoriametrics.js';
 import {
-  parseCount, parseEndpoint, parseGrouping, parseJob, parseSchedule, parseStore, parseSwitch, parseTargets, withStickAuth,
+  parseCount, parseEndpoint, parseGrouping, parseJob, parseSchedule, parseStore, parseSwitch, parseTargets,
+  withStickAuth,
 } from './values.js';
 
 export async function readCommand(argv: readonly string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): Promise<Command> {
@@ -18,10 +19,11 @@ export async function readCommand(argv: readonly string[], env: NodeJS.ProcessEn
   const stdout = parseSwitch(get('stdout'));
   const { targets, targetsFile } = await readTargets(get, cwd);
 
-  const sinks = [get('textfile'), get('pushgateway'), get('victoriametrics')].filter((setting) => setting !== undefined);
+  const sinks = [get('textfile'), get('pushgateway'), get('victoriametrics')].filter((found) => found !== undefined);
   // --stdout wins over a Pushgateway, textfile or VictoriaMetrics from the environment: it is how one looks first.
   if (!stdout && sinks.length > 1) {
-    throw new ConfigError(`${sinks.map(({ source }) => source).join(' and ')} exclude each other: choose where the metrics go`);
+    const sources = sinks.map(({ source }) => source).join(' and ');
+    throw new ConfigError(`${sources} exclude each other: choose where the metrics go`);
   }
   const textfile = get('textfile');
   const url = get('pushgateway');
@@ -29,7 +31,8 @@ export async function readCommand(argv: readonly string[], env: NodeJS.ProcessEn
   let pushgateway: Pushgateway | undefined;
   if (!stdout && !textfile && !vm) {
     if (!url) {
-      throw new ConfigError('--pushgateway / PUSHGATEWAY_URL is required (or use --victoriametrics, --stdout or --textfile), '
+      throw new ConfigError('--pushgateway / PUSHGATEWAY_URL is required '
+        + '(or use --victoriametrics, --stdout or --textfile), '
         + 'e.g. --pushgateway http://localhost:9091');
     }
     const store = parseStore(parseEndpoint(url, 'Pushgateway'), {
@@ -74,12 +77,17 @@ async function readTargets(get: Settings, cwd: string): Promise<{ targets: Targe
   const targetSetting = get('target');
   const fileSetting = get('targetsFile');
   if (fileSetting && targetSetting) {
-    throw new ConfigError(`${fileSetting.source} and ${targetSetting.source} exclude each other: name the sticks in one place`);
+    throw new ConfigError(
+      `${fileSetting.source} and ${targetSetting.source} exclude each other: name the sticks in one place`,
+    );
   }
   if (fileSetting) {
     const instance = get('instance');
-    if (instance) throw new ConfigError(`${instance.source} applies to --target; name a stick in the file with labels.instance`);
-    const targetsFile = await openTargetsFile(resolve(cwd, fileSetting.value), fileSetting.source, auth);
+    if (instance) {
+      throw new ConfigError(`${instance.source} applies to --target; name a stick in the file with labels.instance`);
+    }
+    const name = `${fileSetting.source} ${fileSetting.value}`;
+    const targetsFile = await openTargetsFile(resolve(cwd, fileSetting.value), name, auth);
     const targets = targetsFile.read();
     if (targets.length === 0) throw new ConfigError(`${targetsFile.name} names no stick`);
     return { targets, targetsFile };

@@ -59,8 +59,12 @@ export const optionSpecs = {
     help: 'where /api/v1/query is answered, to recall last successes (default: the --victoriametrics URL; '
       + 'a vmagent has none: recall is then off)',
   },
-  victoriametricsUsername: { env: 'VICTORIAMETRICS_USERNAME', help: 'basic auth user for VictoriaMetrics (or user info in its URL)' },
-  victoriametricsPassword: { env: 'VICTORIAMETRICS_PASSWORD', secret: true, help: 'basic auth password for VictoriaMetrics' },
+  victoriametricsUsername: {
+    env: 'VICTORIAMETRICS_USERNAME', help: 'basic auth user for VictoriaMetrics (or user info in its URL)',
+  },
+  victoriametricsPassword: {
+    env: 'VICTORIAMETRICS_PASSWORD', secret: true, help: 'basic auth password for VictoriaMetrics',
+  },
   victoriametricsBearerToken: {
     env: 'VICTORIAMETRICS_BEARER_TOKEN', secret: true, help: 'bearer token for VictoriaMetrics (instead of basic auth)',
   },

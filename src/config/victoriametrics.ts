@@ -15,9 +15,10 @@ export function parseVictoriaMetrics(url: Setting, get: Settings, cwd: string): 
   const querySetting = get('victoriametricsQueryUrl');
   const queryEndpoint = querySetting ? parseEndpoint(querySetting, 'VictoriaMetrics query') : store;
   // The query URL shares the store's credentials and CA, unless it carries user info of its own.
-  const query: Store = queryEndpoint.username !== undefined && querySetting
-    ? { ...queryEndpoint, ...(store.ca !== undefined && { ca: store.ca }) }
-    : { ...store, url: queryEndpoint.url };
+  const query: Store =
+    queryEndpoint.username !== undefined && querySetting
+      ? { ...queryEndpoint, ...(store.ca !== undefined && { ca: store.ca }) }
+      : { ...store, url: queryEndpoint.url };
   return {
     ...store,
     job: parseJob(get('job')),

@@ -24,9 +24,15 @@ export class Backlog {
 
   constructor(private readonly bounds: BacklogBounds) {}
 
-  get bytes(): number { return this.heldBytes; }
-  get size(): number { return this.batches.length; }
-  get samples(): number { return this.batches.reduce((sum, batch) => sum + batch.samples, 0); }
+  get bytes(): number {
+    return this.heldBytes;
+  }
+  get size(): number {
+    return this.batches.length;
+  }
+  get samples(): number {
+    return this.batches.reduce((sum, batch) => sum + batch.samples, 0);
+  }
 
   /** Keeps `batches` after those held already (they are newer), then applies the bounds. */
   keep(batches: readonly Batch[], now: number): void {
@@ -52,7 +58,10 @@ export class Backlog {
   }
 
   private trim(now: number): void {
-    while (this.batches.length > 0 && (this.heldBytes > this.bounds.maxBytes || this.batches[0]!.oldestAt < now - this.bounds.maxAgeMs)) {
+    while (
+      this.batches.length > 0 &&
+      (this.heldBytes > this.bounds.maxBytes || this.batches[0]!.oldestAt < now - this.bounds.maxAgeMs)
+    ) {
       const oldest = this.batches.shift()!;
       this.heldBytes -= oldest.bytes;
       this.droppedSamples += oldest.samples;

@@ -8,7 +8,9 @@ import { expositionText } from '../exposition.js';
 import type { Sample } from '../parse.js';
 
 export async function importText(
-  samples: readonly Sample[], labels: Grouping, readAt: number,
+  samples: readonly Sample[],
+  labels: Grouping,
+  readAt: number,
 ): Promise<{ text: string; lines: number }> {
   const extra = Object.fromEntries(labels);
   const text = await expositionText(samples.map((sample) => ({ ...sample, labels: { ...extra, ...sample.labels } })));

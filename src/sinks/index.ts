@@ -13,8 +13,8 @@ export function createSink(config: Config, policy: HttpPolicy, agents: Agents, p
   if (config.victoriametrics) {
     const store = config.victoriametrics;
     // Only a loop has later runs to deliver a backlog in.
-    return victoriaMetricsSink(store, createHttp(policy, agents, storeAuth(store)), createHttp(policy, agents, storeAuth(store.query)),
-      config.schedule !== undefined);
+    const [http, queryHttp] = [store, store.query].map((endpoint) => createHttp(policy, agents, storeAuth(endpoint)));
+    return victoriaMetricsSink(store, http!, queryHttp!, config.schedule !== undefined);
   }
   if (config.textfile) return textfileSink(config.textfile);
   return stdoutSink(config.targets, print);

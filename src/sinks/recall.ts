@@ -21,7 +21,11 @@ interface QueryAnswer {
 
 /** Instance → last success (Unix s) for those of `targets` whose labels match a series. */
 export async function readLastSuccesses(
-  http: Http, base: URL, query: string, targets: readonly Target[], grouping: Grouping,
+  http: Http,
+  base: URL,
+  query: string,
+  targets: readonly Target[],
+  grouping: Grouping,
 ): Promise<Map<string, number>> {
   // nocache=1: otherwise an instant query at "now" is moved back by -search.latencyOffset (30 s
   // by default) and misses the newest samples, the previous run's among them.

@@ -30,9 +30,10 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
   /** Full batches of this run, in order, sent at flush after the backlog. */
   let ready: Batch[] = [];
 
-  const post = (text: string) => withRetries(http, async (got) => {
-    requireSuccess(await got.post(importUrl, { body: text, headers: { 'content-type': contentType } }));
-  });
+  const post = (text: string) =>
+    withRetries(http, async (got) => {
+      requireSuccess(await got.post(importUrl, { body: text, headers: { 'content-type': contentType } }));
+    });
 
   /** Sends `batches` in order; resolves with those not delivered (the first failure and all after it). */
   async function sendInOrder(batches: readonly Batch[]): Promise<{ unsent: Batch[]; failure?: string }> {
@@ -44,7 +45,10 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
           // The store's considered answer: sending it again would get the same one.
           backlog.drop(each);
           const reason = String(error.response.body).trim().split('\n')[0]?.slice(0, 300);
-          return { unsent: [...batches.slice(index + 1)], failure: `refused the import with HTTP ${error.response.statusCode}: ${reason}` };
+          return {
+            unsent: [...batches.slice(index + 1)],
+            failure: `refused the import with HTTP ${error.response.statusCode}: ${reason}`,
+          };
         }
         return { unsent: batches.slice(index), failure: describeFailure(error, http.policy) };
       }
@@ -66,15 +70,24 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
       } catch (error) {
         const where = `VictoriaMetrics query API ${store.query.url.href}`;
         // A vmagent answers 400 "unsupported path": it has no query API. Said once, then recall is off.
-        if (error instanceof HTTPError && (error.response.statusCode === 404 || /unsupported path/.test(String(error.response.body)))) {
+        if (
+          error instanceof HTTPError &&
+          (error.response.statusCode === 404 || /unsupported path/.test(String(error.response.body)))
+        ) {
           queryApi = false;
-          throw new SinkFailure(`${where} has no /api/v1/query (a vmagent?): recall is off; set --victoriametrics-query-url`);
+          throw new SinkFailure(
+            `${where} has no /api/v1/query (a vmagent?): recall is off; set --victoriametrics-query-url`,
+          );
         }
         throw new SinkFailure(`${where} ${describeFailure(error, queryHttp.policy)} when asked for the last successes`);
       }
     },
     deliver: async ({ target, samples, readAt }: Delivery) => {
-      const { text, lines } = await importText(samples, [['job', store.job], ['instance', target.instance], ...store.grouping, ...target.labels], readAt);
+      const { text, lines } = await importText(
+        samples,
+        [['job', store.job], ['instance', target.instance], ...store.grouping, ...target.labels],
+        readAt,
+      );
       const bytes = Buffer.byteLength(text);
       if (batch.bytes + bytes > maxRequestBytes) closeBatch();
       batch.parts.push(text);

@@ -4,8 +4,9 @@
  *
  * Facts these rely on, learnt by experiment on 1.79:
  * - A sample imported into a single node is searchable only after its in-memory buffers are
- *   flushed (about 1 s, or GET /internal/force_flush, which is for tests) plus about 1 s more;
- *   polling before that can see nothing for up to 10 s, so `waitFor` flushes first.
+ *   flushed (about 1 s, or GET /internal/force_flush, which is for tests) and, for a new series,
+ *   about 1 s more even after a forced flush; a query made in that time can go on seeing nothing
+ *   for up to 10 s, so `waitFor` and `exportSeries` flush before each poll.
  * - An instant query for "now" is moved back by -search.latencyOffset (default 30 s) unless it
  *   carries nocache=1: the last 30 s are invisible to it otherwise.
  * - vmagent answers 400 "unsupported path requested" to /api/v1/query: it has no query API.
@@ -33,8 +34,11 @@ interface Program {
 export interface RunningVictoriaMetrics extends Program {
   /** An instant query at now, without the latency offset; rejects on an error. */
   query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
-  /** Every raw sample of the series matching `selector`, from /api/v1/export. */
-  exportSeries(selector: string): Promise<Series[]>;
+  /**
+   * Every raw sample of the series matching `selector`, from /api/v1/export, polled (flushing
+   * first) until `done` holds for them; rejects after `timeoutMs`.
+   */
+  exportSeries(selector: string, done?: (series: Series[]) => boolean, timeoutMs?: number): Promise<Series[]>;
   /** Makes what was imported searchable now. */
   flush(): Promise<void>;
   /** Polls `expr` (flushing first) until `done` holds for its result; rejects after `timeoutMs`. */
@@ -100,10 +104,16 @@ export async function startVictoriaMetrics(options: VictoriaMetricsOptions = {})
     dir,
     query,
     flush,
-    async exportSeries(selector) {
-      await flush();
-      const text = await (await fetch(`${url}/api/v1/export?${new URLSearchParams({ 'match[]': selector })}`)).text();
-      return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Series);
+    async exportSeries(selector, done = (series) => series.length > 0, timeoutMs = 20_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        await flush();
+        const text = await (await fetch(`${url}/api/v1/export?${new URLSearchParams({ 'match[]': selector })}`)).text();
+        const series = text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Series);
+        if (done(series)) return series;
+        if (Date.now() > until) throw new Error(`${selector} still ${JSON.stringify(series).slice(0, 2000)} after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
     },
     async waitFor(expr, done = (result) => result.length > 0, timeoutMs = 20_000) {
       const until = Date.now() + timeoutMs;
