@@ -5,14 +5,23 @@ import { formatOf, parseTargetsFile, TargetsFileError, type EndpointParser } fro
 import { parseEndpoint } from '../src/config/values.js';
 
 /** As the job reads a file's addresses: never quoting one, which may hold a password. */
-const endpoint: EndpointParser = (address, where) => parseEndpoint({ parts: [address], value: address, source: where }, 'stick', true);
+const endpoint: EndpointParser = (address, where) =>
+  parseEndpoint({ parts: [address], value: address, source: where }, 'stick', true);
 const parse = (text: string, format: 'json' | 'yaml' = 'json') => parseTargetsFile(text, format, endpoint);
-const simple = async (text: string, format: 'json' | 'yaml' = 'json') => (await parse(text, format))
-  .map(({ url, instance, labels, username, password }) => ({ url: url.href, instance, labels, username, password }));
+const simple = async (text: string, format: 'json' | 'yaml' = 'json') =>
+  (await parse(text, format)).map(({ url, instance, labels, username, password }) => ({
+    url: url.href,
+    instance,
+    labels,
+    username,
+    password,
+  }));
 
 async function rejects(text: string, message: RegExp, format: 'json' | 'yaml' = 'json'): Promise<string> {
   let error: unknown;
-  await parse(text, format).catch((caught: unknown) => { error = caught; });
+  await parse(text, format).catch((caught: unknown) => {
+    error = caught;
+  });
   assert.ok(error instanceof TargetsFileError, `expected a TargetsFileError for ${text}, got ${String(error)}`);
   assert.match(error.message, message);
   return error.message;
@@ -33,16 +42,38 @@ describe('targets file', () => {
       { targets: ['10.0.0.9'] },
     ]);
     assert.deepEqual(await simple(text), [
-      { url: 'http://192.168.1.50/', instance: 'roof', labels: [['site', 'berlin']], username: undefined, password: undefined },
-      { url: 'http://10.0.0.7:8081/', instance: '10.0.0.7:8081', labels: [['site', 'hamburg'], ['owner', 'co-op']],
-        username: undefined, password: undefined },
-      { url: 'http://10.0.0.8/', instance: '10.0.0.8', labels: [['site', 'hamburg'], ['owner', 'co-op']],
-        username: undefined, password: undefined },
+      {
+        url: 'http://192.168.1.50/',
+        instance: 'roof',
+        labels: [['site', 'berlin']],
+        username: undefined,
+        password: undefined,
+      },
+      {
+        url: 'http://10.0.0.7:8081/',
+        instance: '10.0.0.7:8081',
+        labels: [
+          ['site', 'hamburg'],
+          ['owner', 'co-op'],
+        ],
+        username: undefined,
+        password: undefined,
+      },
+      {
+        url: 'http://10.0.0.8/',
+        instance: '10.0.0.8',
+        labels: [
+          ['site', 'hamburg'],
+          ['owner', 'co-op'],
+        ],
+        username: undefined,
+        password: undefined,
+      },
       { url: 'http://10.0.0.9/', instance: '10.0.0.9', labels: [], username: undefined, password: undefined },
     ]);
   });
 
-  test('YAML reads the same as JSON, with unquoted numbers and words as strings (as Go fills string fields)', async () => {
+  test('YAML reads as JSON, unquoted numbers and words as strings (as Go fills string fields)', async () => {
     const yaml = `
 # a comment
 - targets: [192.168.1.50]
@@ -55,12 +86,21 @@ describe('targets file', () => {
 `;
     const targets = await simple(yaml, 'yaml');
     assert.deepEqual(targets, [
-      { url: 'http://192.168.1.50/', instance: 'roof', labels: [['floor', '3'], ['heated', 'yes']], username: undefined, password: undefined },
+      {
+        url: 'http://192.168.1.50/',
+        instance: 'roof',
+        labels: [
+          ['floor', '3'],
+          ['heated', 'yes'],
+        ],
+        username: undefined,
+        password: undefined,
+      },
       { url: 'http://10.0.0.7:8081/', instance: '10.0.0.7:8081', labels: [], username: 'admin', password: 's3cret' },
     ]);
   });
 
-  test('an empty YAML file and an empty list mean no sticks; an empty label value means no label, as in Prometheus', async () => {
+  test('empty YAML file or list: no sticks; an empty label value: no label, as in Prometheus', async () => {
     assert.deepEqual(await simple('', 'yaml'), []);
     assert.deepEqual(await simple('[]'), []);
     assert.deepEqual((await simple('[{"targets":["a"],"labels":{"site":""}}]'))[0]!.labels, []);
@@ -74,12 +114,20 @@ describe('targets file', () => {
     await rejects('[{"targets":["a"],"label":{}}]', /^entry 1: has unknown key "label"/);
     await rejects('[{"targets":["a"],"labels":["x"]}]', /^entry 1: labels must be a map/);
     await rejects('[{},{"targets":["a"],"labels":{"1site":"x"}}]', /^entry 2: "1site" is not a valid label name/);
-    await rejects('[{"targets":["a"],"labels":{"__scheme__":"https"}}]', /^entry 1: label "__scheme__": names starting with __ are reserved/);
+    await rejects(
+      '[{"targets":["a"],"labels":{"__scheme__":"https"}}]',
+      /^entry 1: label "__scheme__": names starting with __ are reserved/,
+    );
     await rejects('[{"targets":["a"],"labels":{"job":"x"}}]', /^entry 1: label "job" is used by the job itself/);
     await rejects('[{"targets":["a"],"labels":{"site":3}}]', /^entry 1: label "site" must have a string value/);
-    await rejects('[{"targets":["a","b"],"labels":{"instance":"roof"}}]', /^entry 1: labels.instance names one stick, but the entry lists 2 targets/);
-    await rejects('[{"targets":["a"],"labels":{"instance":"x"}},{"targets":["b"],"labels":{"instance":"x"}}]',
-      /^entry 2: instance "x" is already taken by entry 1/);
+    await rejects(
+      '[{"targets":["a","b"],"labels":{"instance":"roof"}}]',
+      /^entry 1: labels.instance names one stick, but the entry lists 2 targets/,
+    );
+    await rejects(
+      '[{"targets":["a"],"labels":{"instance":"x"}},{"targets":["b"],"labels":{"instance":"x"}}]',
+      /^entry 2: instance "x" is already taken by entry 1/,
+    );
     await rejects('[{"targets":["ftp://a"]}]', /^entry 1 must be an http or https URL$/);
     await rejects('[{"targets":["a","ftp://b"]}]', /^entry 1, target 2 must be an http or https URL$/);
   });
@@ -87,15 +135,25 @@ describe('targets file', () => {
   test('syntax errors say where, in JSON and in YAML', async () => {
     await rejects('[{"targets": ["a"],}]', /^is not valid JSON( \(line 1(, column \d+)?\))?$/);
     await rejects('- targets: [a\n  labels: {', /^is not valid YAML \(bad indent\) at line 2, column 3$/, 'yaml');
-    await rejects('- targets: [a]\n  targets: [b]\n', /^is not valid YAML \(duplicate key\) at line 2, column 3$/, 'yaml');
+    await rejects(
+      '- targets: [a]\n  targets: [b]\n',
+      /^is not valid YAML \(duplicate key\) at line 2, column 3$/,
+      'yaml',
+    );
   });
 
   test('no error quotes a credential from a target URL', async () => {
     const secret = 'hunter2,xyz';
     const messages = [
       await rejects(`[{"targets":["http://admin:${secret}@10.0.0.7:bad"]}]`, /^entry 1 is not a valid stick address/),
-      await rejects(`[{"targets":["http://admin:${secret}@a", "http://admin:${secret}@b"],"labels":{"instance":"x"}}]`, /instance/),
-      await rejects(`[{"targets":["http://admin:${secret}@a"]},{"targets":["http://admin:${secret}@a"]}]`, /already taken/),
+      await rejects(
+        `[{"targets":["http://admin:${secret}@a", "http://admin:${secret}@b"],"labels":{"instance":"x"}}]`,
+        /instance/,
+      ),
+      await rejects(
+        `[{"targets":["http://admin:${secret}@a"]},{"targets":["http://admin:${secret}@a"]}]`,
+        /already taken/,
+      ),
       await rejects(`[{"targets": ["http://admin:${secret}@a"]},]`, /JSON/),
       await rejects(`- targets: ["http://admin:${secret}@a"]\n  labels: {`, /YAML/, 'yaml'),
     ];
