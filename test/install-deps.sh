@@ -8,6 +8,9 @@ need prometheus-pushgateway prometheus-pushgateway
 need promtool prometheus
 need prometheus prometheus
 need prometheus-node-exporter prometheus-node-exporter
+need victoria-metrics victoria-metrics
+need vmagent victoria-metrics
+need vmalert victoria-metrics
 need openssl openssl
 need systemd-analyze systemd
 [ -x /usr/bin/time ] || missing="$missing time"

@@ -42,8 +42,11 @@ export interface RunningVictoriaMetrics extends Program {
   /** Makes what was imported searchable now. */
   flush(): Promise<void>;
   /** Polls `expr` (flushing first) until `done` holds for its result; rejects after `timeoutMs`. */
-  waitFor(expr: string, done?: (result: { metric: Record<string, string>; value: [number, string] }[]) => boolean,
-    timeoutMs?: number): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
+  waitFor(
+    expr: string,
+    done?: (result: { metric: Record<string, string>; value: [number, string] }[]) => boolean,
+    timeoutMs?: number,
+  ): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
   /** Stops the program but keeps its storage, for an outage. */
   pause(): Promise<void>;
   /** Starts it again on the same port and storage. */
@@ -52,17 +55,24 @@ export interface RunningVictoriaMetrics extends Program {
 
 /** Starts `binary` with the flags `flagsFor(port)` until it answers /health; retries on a taken port. */
 async function launch(
-  binary: string, flagsFor: (port: number) => string[], port?: number,
+  binary: string,
+  flagsFor: (port: number) => string[],
+  port?: number,
 ): Promise<{ child: ChildProcess; port: number }> {
   for (let attempt = 0; ; attempt++) {
-    const chosen = port ?? await freePort();
+    const chosen = port ?? (await freePort());
     const flags = [`-httpListenAddr=127.0.0.1:${chosen}`, '-loggerLevel=ERROR', ...flagsFor(chosen)];
     const child = spawn(binary, flags, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr!.on('data', (chunk) => { stderr += chunk; });
+    child.stderr!.on('data', (chunk) => {
+      stderr += chunk;
+    });
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline && child.exitCode === null) {
-      const healthy = await fetch(`http://127.0.0.1:${chosen}/health`).then((r) => r.ok, () => false);
+      const healthy = await fetch(`http://127.0.0.1:${chosen}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (healthy) return { child, port: chosen };
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -94,11 +104,13 @@ export async function startVictoriaMetrics(options: VictoriaMetricsOptions = {})
   const url = `http://127.0.0.1:${port}`;
   const query = async (expr: string) => {
     const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr, nocache: '1' })}`);
-    const body = await response.json() as { status: string; error?: string; data?: { result: unknown } };
+    const body = (await response.json()) as { status: string; error?: string; data?: { result: unknown } };
     if (body.status !== 'success') throw new Error(`query ${expr}: ${body.error}`);
     return body.data!.result as { metric: Record<string, string>; value: [number, string] }[];
   };
-  const flush = async () => { await fetch(`${url}/internal/force_flush`); };
+  const flush = async () => {
+    await fetch(`${url}/internal/force_flush`);
+  };
   return {
     url,
     dir,
@@ -109,9 +121,13 @@ export async function startVictoriaMetrics(options: VictoriaMetricsOptions = {})
       for (;;) {
         await flush();
         const text = await (await fetch(`${url}/api/v1/export?${new URLSearchParams({ 'match[]': selector })}`)).text();
-        const series = text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Series);
+        const series = text
+          .split('\n')
+          .filter((line) => line !== '')
+          .map((line) => JSON.parse(line) as Series);
         if (done(series)) return series;
-        if (Date.now() > until) throw new Error(`${selector} still ${JSON.stringify(series).slice(0, 2000)} after ${timeoutMs} ms`);
+        if (Date.now() > until)
+          throw new Error(`${selector} still ${JSON.stringify(series).slice(0, 2000)} after ${timeoutMs} ms`);
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     },
@@ -177,7 +193,7 @@ export async function startVmalert(rulesYaml: string, datasourceUrl: string): Pr
     url,
     dir,
     async alerts() {
-      const body = await (await fetch(`${url}/api/v1/alerts`)).json() as { data: { alerts: Alert[] | null } };
+      const body = (await (await fetch(`${url}/api/v1/alerts`)).json()) as { data: { alerts: Alert[] | null } };
       return body.data.alerts ?? [];
     },
     stop: () => stopProgram(child, dir),
