@@ -82,7 +82,9 @@ function parseYaml(text: string, parse: typeof import('yaml').parse): unknown {
 /** The parsed document (list of target groups) into targets, checking every entry. */
 export function targetsFrom(document: unknown, toEndpoint: EndpointParser): Target[] {
   if (!Array.isArray(document)) throw new TargetsFileError('must be a list of {targets: [...], labels: {...}} entries');
-  const targets: (Target & { entry: number })[] = [];
+  const targets: Target[] = [];
+  /** The entry each target came from, for messages. */
+  const entries: number[] = [];
   document.forEach((group: unknown, index) => {
     const entry = index + 1;
     const fail = (what: string): never => {
@@ -109,11 +111,13 @@ export function targetsFrom(document: unknown, toEndpoint: EndpointParser): Targ
       } catch (error) {
         throw new TargetsFileError(error instanceof Error ? error.message : String(error));
       }
-      targets.push({ ...endpoint, instance: instance ?? endpoint.url.host, labels: [...labels], entry });
+      targets.push({ ...endpoint, instance: instance ?? endpoint.url.host, labels: [...labels] });
+      entries.push(entry);
     });
   });
   const seen = new Map<string, number>();
-  for (const { instance, entry } of targets) {
+  for (const [index, { instance }] of targets.entries()) {
+    const entry = entries[index]!;
     const first = seen.get(instance);
     if (first !== undefined) {
       throw new TargetsFileError(
@@ -122,19 +126,19 @@ export function targetsFrom(document: unknown, toEndpoint: EndpointParser): Targ
     }
     seen.set(instance, entry);
   }
-  return targets.map(({ entry: _entry, ...target }) => target);
+  return targets;
 }
 
 /** Label names as Prometheus allows them, none of the job's own; empty values dropped as in Prometheus. */
 function checkLabels(raw: unknown, fail: (what: string) => never): Map<string, string> {
   if (!isObject(raw)) fail('labels must be a map of label names to strings');
   const labels = new Map<string, string>();
-  for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
+  for (const [name, value] of Object.entries(raw)) {
     if (!labelName.test(name)) fail(`"${name}" is not a valid label name`);
     if (name.startsWith('__')) fail(`label "${name}": names starting with __ are reserved`);
     if (reservedLabels.has(name)) fail(`label "${name}" is used by the job itself; pick another name`);
     if (typeof value !== 'string') fail(`label "${name}" must have a string value`);
-    if (value !== '') labels.set(name, value as string);
+    if (value !== '') labels.set(name, value);
   }
   return labels;
 }

@@ -11,8 +11,8 @@ import { readCommand } from '../src/config/load.js';
 import type { Config } from '../src/config/types.js';
 import { ConfigError } from '../src/errors.js';
 
-let dir: string;
-after(() => rm(dir, { recursive: true, force: true }));
+let dir: string | undefined;
+after(() => (dir ? rm(dir, { recursive: true, force: true }) : undefined));
 
 async function cwd(): Promise<string> {
   dir ??= await mkdtemp(join(tmpdir(), 'trucki-fleet-config-'));

@@ -105,7 +105,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
         assert.equal(success!.values[0], readAt / 1000, 'the last success is the read time');
       }
     } finally {
-      await finally_([vm.stop, sticks.T2SG.close, sticks.T2MG.close]);
+      await finally_([() => vm.stop(), () => sticks.T2SG.close(), () => sticks.T2MG.close()]);
     }
   });
 
@@ -139,7 +139,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       for (const reading of readings)
         assert.deepEqual(reading.timestamps, first!.timestamps, `${reading.metric.__name__} only from the good read`);
     } finally {
-      await finally_([vm.stop, stick.close]);
+      await finally_([() => vm.stop(), () => stick.close()]);
     }
   });
 
@@ -163,7 +163,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       const [up] = await vm.exportSeries('trucki_up{instance="off"}');
       assert.deepEqual(up!.values, [0]);
     } finally {
-      await finally_([agent.stop, vm.stop]);
+      await finally_([() => agent.stop(), () => vm.stop()]);
     }
   });
 
@@ -216,7 +216,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       const [stale] = await vm.query('time() - trucki_last_success_timestamp_seconds{instance="gone"}');
       assert.ok(Number(stale!.value[1]) > 300, 'the job carried the old last success over');
     } finally {
-      await finally_([loop.stop, vmalert.stop, vm.stop, healthy.close]);
+      await finally_([() => loop.stop(), () => vmalert.stop(), () => vm.stop(), () => healthy.close()]);
     }
   });
 
@@ -252,7 +252,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       assert.ok(duringOutage >= 25, `${duringOutage} samples read during the outage`);
       assert.doesNotMatch(loop.stderr(), /VictoriaMetrics/, 'vmagent took every batch');
     } finally {
-      await finally_([loop.stop, agent.stop, vm.stop, stick.close]);
+      await finally_([() => loop.stop(), () => agent.stop(), () => vm.stop(), () => stick.close()]);
     }
   });
 
@@ -283,7 +283,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       assert.ok(duringOutage >= 20, `${duringOutage} samples read during the outage`);
       assert.doesNotMatch(loop.stderr(), /dropped/);
     } finally {
-      await finally_([loop.stop, vm.stop, stick.close]);
+      await finally_([() => loop.stop(), () => vm.stop(), () => stick.close()]);
     }
   });
 
@@ -301,7 +301,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       const [current] = await prometheus.waitFor('trucki_battery_current_amperes{instance="remote"}');
       assert.equal(current!.value[1], '12.47');
     } finally {
-      await finally_([agent.stop, prometheus.stop, stick.close]);
+      await finally_([() => agent.stop(), () => prometheus.stop(), () => stick.close()]);
     }
   });
 });

@@ -32,6 +32,8 @@ interface Program {
 }
 
 export interface RunningVictoriaMetrics extends Program {
+  /** Of the running process (a new one after `resume`), e.g. for its CPU time in the benchmarks. */
+  readonly pid: number;
   /** An instant query at now, without the latency offset; rejects on an error. */
   query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
   /**
@@ -64,8 +66,8 @@ async function launch(
     const flags = [`-httpListenAddr=127.0.0.1:${chosen}`, '-loggerLevel=ERROR', ...flagsFor(chosen)];
     const child = spawn(binary, flags, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr!.on('data', (chunk) => {
-      stderr += chunk;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
     });
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline && child.exitCode === null) {
@@ -100,10 +102,14 @@ export async function startVictoriaMetrics(options: VictoriaMetricsOptions = {})
     ...latencyOffsetFlag(options.latencyOffset),
     ...(options.args ?? []),
   ];
-  let { child, port } = await launch('victoria-metrics', flags);
+  const launched = await launch('victoria-metrics', flags);
+  const { port } = launched;
+  let { child } = launched;
   const url = `http://127.0.0.1:${port}`;
   const query = async (expr: string) => {
-    const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr, nocache: '1' })}`);
+    const response = await fetch(
+      `${url}/api/v1/query?${new URLSearchParams({ query: expr, nocache: '1' }).toString()}`,
+    );
     const body = (await response.json()) as { status: string; error?: string; data?: { result: unknown } };
     if (body.status !== 'success') throw new Error(`query ${expr}: ${body.error}`);
     return body.data!.result as { metric: Record<string, string>; value: [number, string] }[];
@@ -114,13 +120,18 @@ export async function startVictoriaMetrics(options: VictoriaMetricsOptions = {})
   return {
     url,
     dir,
+    get pid() {
+      return child.pid!;
+    },
     query,
     flush,
     async exportSeries(selector, done = (series) => series.length > 0, timeoutMs = 20_000) {
       const until = Date.now() + timeoutMs;
       for (;;) {
         await flush();
-        const text = await (await fetch(`${url}/api/v1/export?${new URLSearchParams({ 'match[]': selector })}`)).text();
+        const text = await (
+          await fetch(`${url}/api/v1/export?${new URLSearchParams({ 'match[]': selector }).toString()}`)
+        ).text();
         const series = text
           .split('\n')
           .filter((line) => line !== '')
