@@ -58,7 +58,7 @@ export async function readCommand(argv: readonly string[], env: NodeJS.ProcessEn
       timeoutMs: parseCount(get('timeout'), 5000, 1, 3_600_000),
       retries: parseCount(get('retries'), 2, 0, 10),
       maxBodyBytes: parseCount(get('maxBody'), 1_048_576, 1, 1_073_741_824),
-      concurrency: parseCount(get('concurrency'), 64, 1, 4096),
+      concurrency: parseCount(get('concurrency'), 256, 1, 4096),
       ...(schedule && { schedule }),
       deleteOnExit: parseSwitch(deleteOnExit),
     },

@@ -57,7 +57,7 @@ export const optionSpecs = {
   },
   maxBody: { env: 'TRUCKI_MAX_BODY_BYTES', help: 'largest stick response accepted, in bytes (default 1048576)' },
   concurrency: {
-    flag: 'concurrency', env: 'TRUCKI_CONCURRENCY', arg: 'n', help: 'how many sticks are read at once (default 64)',
+    flag: 'concurrency', env: 'TRUCKI_CONCURRENCY', arg: 'n', help: 'how many sticks are read at once (default 256)',
   },
   schedule: {
     flag: 'schedule', short: 's', env: 'SCHEDULE', arg: 'cron',
