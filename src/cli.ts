@@ -26,7 +26,10 @@ process.stdout.on('error', () => {});
 const io: { log: (line: string) => void; print: Print } = {
   log: (line) => { process.stderr.write(`${line}\n`); },
   print: (text) => new Promise((resolve, reject) => {
-    process.stdout.write(text, (error) => (error ? reject(error) : resolve()));
+    process.stdout.write(text, (error) => {
+      if (error) reject(error);
+      else resolve();
+    });
   }),
 };
 

@@ -56,13 +56,12 @@ export function startSchedule(run: Run, options: LoopOptions): Promise<void> {
       + 'e.g. "*/15 * * * * *" for every 15 s');
   }
   const stopped = new Promise<void>((resolve) => {
-    const stop = async (signal: NodeJS.Signals) => {
+    const stop = (signal: NodeJS.Signals) => {
       process.off('SIGTERM', stop).off('SIGINT', stop);
       job.stop();
       options.log(`${signal}: stopping after the run in flight`);
-      await Promise.all(inFlight);
-      await options.onStop?.();
-      resolve();
+      // The runs log their own failures; onStop's are its own to log.
+      void Promise.allSettled(inFlight).then(() => options.onStop?.()).finally(resolve);
     };
     process.once('SIGTERM', stop).once('SIGINT', stop);
   });

@@ -38,7 +38,7 @@ export function parseFlags(argv: readonly string[]): Flags {
   }
   try {
     const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
-    return Object.fromEntries(Object.entries(values).map(([flag, value]) => [nameOf.get(flag), value]));
+    return Object.fromEntries(Object.entries(values).map(([flag, value]) => [nameOf.get(flag), value])) as Flags;
   } catch (error) {
     // parseArgs words its errors well ("Unknown option '--foo'"); keep only the first sentence.
     const message = messageOf(error).split(/\.\s/)[0]!.replace(/\.$/, '');

@@ -41,7 +41,8 @@ async function explainRefusal(what: string, request: Promise<unknown>): Promise<
     await request;
   } catch (error) {
     if (!(error instanceof HTTPError) || error.response.statusCode >= 500) throw error;
-    const { statusCode, statusMessage, body } = error.response;
+    const { statusCode, statusMessage } = error.response;
+    const body: unknown = error.response.body;
     if (statusCode === 404) {
       throw new HttpFailure(`answered the ${what} with HTTP 404: is the URL the Pushgateway's base URL, without /metrics?`);
     }
@@ -66,7 +67,7 @@ export async function readGroupValues(http: Http, base: URL, groupings: readonly
     const stream = got.stream(urlUnder(base, '/metrics'), { headers: { accept: 'text/plain' } });
     let rest = '';
     let bytes = 0;
-    const fail = (error: unknown) => {
+    const fail = (error: Error) => {
       stream.destroy();
       reject(error);
     };
@@ -74,10 +75,10 @@ export async function readGroupValues(http: Http, base: URL, groupings: readonly
       try {
         requireSuccess(response);
       } catch (error) {
-        fail(error);
+        fail(error as Error);
         return;
       }
-      const type = String(response.headers['content-type'] ?? '');
+      const type = response.headers['content-type'] ?? '';
       if (!type.startsWith('text/plain')) {
         fail(new HttpFailure(`answered with ${type.split(';')[0] || 'no content type'}, not metrics: `
           + 'is the URL the Pushgateway\'s base URL?'));
