@@ -21,6 +21,9 @@ export async function readCommand(argv: readonly string[], env: NodeJS.ProcessEn
   const targets = withStickAuth(parseTargets(targetSetting, get('instance')), get('stickUsername')?.value, get('stickPassword')?.value);
 
   const textfile = get('textfile');
+  if (textfile?.value.trim() === '') throw new ConfigError(`${textfile.source} must name a file`);
+  // Checked whatever the sink, so that a mistake shows before it matters.
+  const grouping = parseGrouping(get('grouping'));
   const url = get('pushgateway');
   // --stdout wins over a Pushgateway or textfile from the environment: it is how one looks before pushing.
   if (!stdout && textfile && url) throw new ConfigError(`${textfile.source} and ${url.source} exclude each other: choose where the metrics go`);
@@ -39,7 +42,7 @@ export async function readCommand(argv: readonly string[], env: NodeJS.ProcessEn
       caFile: get('pushgatewayCaFile'),
       ca: (file) => readText(resolve(cwd, file.value), `${file.source} "${file.value}"`),
     });
-    pushgateway = { ...store, job: job.value, grouping: parseGrouping(get('grouping')) };
+    pushgateway = { ...store, job: job.value, grouping };
   }
 
   const deleteOnExit = get('deleteOnExit');
@@ -65,12 +68,11 @@ export async function readCommand(argv: readonly string[], env: NodeJS.ProcessEn
   };
 }
 
-/** TRUCKI_STICK_USERNAME / _PASSWORD for every stick whose address carries no user info. */
+/** TRUCKI_STICK_USERNAME / _PASSWORD for every stick whose address lacks that part of its user info. */
 function withStickAuth(targets: Target[], username: string | undefined, password: string | undefined): Target[] {
-  if (username === undefined && password === undefined) return targets;
-  return targets.map((target) => (target.username !== undefined ? target : {
+  return targets.map((target) => ({
     ...target,
-    ...(username !== undefined && { username }),
-    ...(password !== undefined && { password }),
+    ...(target.username === undefined && username !== undefined && { username }),
+    ...(target.password === undefined && password !== undefined && { password }),
   }));
 }

@@ -10,27 +10,30 @@ export interface OptionSpec {
   readonly arg?: string;
   /** A flag that may be given more than once; the values accumulate as one comma list. */
   readonly repeatable?: boolean;
-  /** May hold a secret: also read from the file named by <env>_FILE or from systemd's credentials. */
-  readonly secret?: boolean;
+  /**
+   * May hold a secret, or belongs with one: also read from the file named by <env>_FILE or from
+   * the systemd credential <env>, so that no secret need be on a command line.
+   */
+  readonly file?: boolean;
   readonly help: string;
 }
 
 export const optionSpecs = {
   target: {
-    flag: 'target', short: 't', env: 'TRUCKI_TARGET', arg: '[name=]address,…', repeatable: true, secret: true,
+    flag: 'target', short: 't', env: 'TRUCKI_TARGET', arg: '[name=]address,…', repeatable: true, file: true,
     help: 'stick address: host, host:port or http(s) URL; a comma list or a repeated flag for several sticks; '
       + 'name= sets its instance label (required)',
   },
-  stickUsername: { env: 'TRUCKI_STICK_USERNAME', help: 'basic auth user for sticks whose address has no user info' },
-  stickPassword: { env: 'TRUCKI_STICK_PASSWORD', secret: true, help: 'basic auth password for those sticks' },
+  stickUsername: { env: 'TRUCKI_STICK_USERNAME', file: true, help: 'basic auth user for sticks whose address has no user info' },
+  stickPassword: { env: 'TRUCKI_STICK_PASSWORD', file: true, help: 'basic auth password for those sticks' },
   pushgateway: {
-    flag: 'pushgateway', short: 'g', env: 'PUSHGATEWAY_URL', arg: 'url', secret: true,
+    flag: 'pushgateway', short: 'g', env: 'PUSHGATEWAY_URL', arg: 'url', file: true,
     help: 'Pushgateway base URL (not …/metrics), may carry a path prefix (required unless --stdout or --textfile)',
   },
-  pushgatewayUsername: { env: 'PUSHGATEWAY_USERNAME', help: 'basic auth user for the Pushgateway (or user info in its URL)' },
-  pushgatewayPassword: { env: 'PUSHGATEWAY_PASSWORD', secret: true, help: 'basic auth password for the Pushgateway' },
+  pushgatewayUsername: { env: 'PUSHGATEWAY_USERNAME', file: true, help: 'basic auth user for the Pushgateway (or user info in its URL)' },
+  pushgatewayPassword: { env: 'PUSHGATEWAY_PASSWORD', file: true, help: 'basic auth password for the Pushgateway' },
   pushgatewayBearerToken: {
-    env: 'PUSHGATEWAY_BEARER_TOKEN', secret: true, help: 'bearer token for the Pushgateway (instead of basic auth)',
+    env: 'PUSHGATEWAY_BEARER_TOKEN', file: true, help: 'bearer token for the Pushgateway (instead of basic auth)',
   },
   pushgatewayCaFile: {
     env: 'PUSHGATEWAY_CA_FILE', help: 'PEM file of the CA that signed an https Pushgateway\'s certificate',
@@ -79,22 +82,38 @@ export const optionSpecs = {
 
 export type OptionName = keyof typeof optionSpecs;
 
+/** The --help text, at most 100 columns wide: option and variable on one line, what it does below. */
 export function helpText(): string {
-  const rows = Object.values(optionSpecs as Record<string, OptionSpec>).map((spec) => {
-    const flag = spec.flag ? `${spec.short ? `-${spec.short}, ` : '    '}--${spec.flag}${spec.arg ? ` <${spec.arg}>` : ''}` : '';
-    return [flag, spec.env ? `${spec.env}${spec.secret ? '*' : ''}` : '', spec.help];
+  const options = Object.values(optionSpecs as Record<string, OptionSpec>).flatMap((spec) => {
+    const flag = spec.flag ? `${spec.short ? `-${spec.short}, ` : ''}--${spec.flag}${spec.arg ? ` <${spec.arg}>` : ''}` : '';
+    const env = spec.env ? `${spec.env}${spec.file ? '*' : ''}` : '';
+    return [`  ${[flag, env].filter(Boolean).join('  |  ')}`, ...wrap(spec.help, 92).map((line) => `        ${line}`)];
   });
-  const width = (column: number) => Math.max(...rows.map((row) => row[column]!.length));
-  const [w0, w1] = [width(0), width(1)];
   return [
     'Usage: trucki2pushgateway --target <stick> --pushgateway <url> [options]',
     '',
-    'Reads each Trucki stick once, pushes its readings to a Prometheus Pushgateway and exits.',
-    'Flags beat environment variables, which beat the env file. A variable marked * may instead be read',
-    'from a file: <NAME>_FILE=/path, or a systemd credential named <NAME>.',
+    'Reads each Trucki stick and delivers its readings (to a Prometheus Pushgateway, standard output or a',
+    'textfile), once or on a schedule. Flags beat environment variables, which beat the env file.',
+    'A variable marked * may instead come from the file named by <NAME>_FILE (relative to the working',
+    'directory), or from the systemd credential <NAME>; setting both is an error.',
     '',
-    ...rows.map(([flag, env, help]) => `  ${flag!.padEnd(w0)}  ${env!.padEnd(w1)}  ${help}`),
+    ...options,
     '',
-    'Exit status: 0 all sticks read and pushed, 1 a stick or a push failed, 2 usage or configuration error.',
+    'Exit status: 0 every stick read and delivered; 1 a stick or a delivery failed; 2 a usage or',
+    'configuration error; 70 a bug.',
   ].join('\n');
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  return [...lines, line];
 }
