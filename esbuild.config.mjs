@@ -9,13 +9,14 @@
 //                                compile cache where Node has one, then loads program.js
 //   dist/program.js              the whole program (src + got + prom-client + croner + dotenv),
 //                                one minified, self-contained CommonJS bundle
+//   dist/THIRD-PARTY-LICENSES.txt the licences of the npm packages bundled into program.js
 //   dist/package.json            {"type": "commonjs"}: a CommonJS entry starts faster than an ES one
 //   dist/simulator.js, .mjs      the stick simulator (an ES module, behind a CommonJS shim)
 //
 // `node esbuild.config.mjs [--outdir <dir>] [--without <part>]…` builds elsewhere, or leaves a part
 // out, to measure builds side by side (bench/builds.mjs). Parts: see `parts` below.
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -154,6 +155,7 @@ const built = await build({
   inject: listFormat.inject,
   entryPoints: ['src/cli.ts'],
   outfile: join(outdir, 'program.js'),
+  write: false,
   metafile: true,
   format: 'cjs',
   // Half the size; the error classes of src/ and got set their names themselves.
@@ -169,7 +171,8 @@ const built = await build({
   ].filter(Boolean),
 });
 
-// Loaded by the launcher, not run itself.
+// Loaded by the launcher, not run itself: without src/cli.ts's #! line, and not executable.
+writeFileSync(join(outdir, 'program.js'), built.outputFiles[0].text.replace(/^#!.*\n/, ''), { mode: 0o644 });
 chmodSync(join(outdir, 'program.js'), 0o644);
 
 const [output] = Object.values(built.metafile.outputs);
@@ -187,6 +190,19 @@ const leftOut = [
 for (const input of Object.keys(output.inputs)) {
   if (leftOut.some((pattern) => pattern.test(input))) throw new Error(`${input} is in the program again; see esbuild.config.mjs`);
 }
+
+// The bundled packages' licences ask for their notices to travel with every copy.
+const packages = new Map();
+for (const input of Object.keys(output.inputs)) {
+  const match = /^(.*node_modules[\\/](?:@[^\\/]+[\\/])?[^\\/]+)[\\/]/.exec(input);
+  if (match && !packages.has(match[1])) packages.set(match[1], JSON.parse(readFileSync(join(match[1], 'package.json'), 'utf8')));
+}
+const notices = [...packages].sort(([, a], [, b]) => a.name.localeCompare(b.name)).map(([dir, meta]) => {
+  const file = readdirSync(dir).find((name) => /^(licen[cs]e|copying)(\.|$)/i.test(name));
+  if (!file) throw new Error(`${meta.name}: no licence file to ship with the bundle`);
+  return `${meta.name} ${meta.version} (${meta.license})\n\n${readFileSync(join(dir, file), 'utf8').trim()}\n`;
+});
+writeFileSync(join(outdir, 'THIRD-PARTY-LICENSES.txt'), `dist/program.js bundles these npm packages; their licences follow.\n\n${notices.join(`\n${'-'.repeat(78)}\n\n`)}`);
 
 // --- The launcher --------------------------------------------------------------------------------
 
