@@ -9,6 +9,7 @@ need promtool prometheus
 need prometheus prometheus
 need prometheus-node-exporter prometheus-node-exporter
 need openssl openssl
+need htpasswd apache2-utils
 need systemd-analyze systemd
 [ -x /usr/bin/time ] || missing="$missing time"
 if [ -n "$missing" ]; then
