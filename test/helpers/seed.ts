@@ -24,3 +24,9 @@ export async function putGroup(pushgatewayUrl: string, path: string, body: strin
   const response = await fetch(`${pushgatewayUrl}${path}`, { method: 'PUT', body });
   if (!response.ok) throw new Error(`seeding ${path}: HTTP ${response.status} ${await response.text()}`);
 }
+
+/** Only these families of the text (HELP, TYPE and samples): small groups, for seeding hundreds. */
+export function onlyFamilies(text: string, names: readonly string[]): string {
+  const family = (line: string) => (line.startsWith('# ') ? line.split(' ')[2] : line.split(/[{ ]/)[0]);
+  return `${text.split('\n').filter((line) => line !== '' && names.includes(family(line)!)).join('\n')}\n`;
+}
