@@ -83,20 +83,23 @@ describe('a stick\'s password', { concurrency: true }, () => {
         assertNoPiece(await pushgatewayText(open), 'the Pushgateway');
       });
     } else {
-      for (const form of ['alone', 'in a list']) {
+      // "0917,right9z": the half before the comma reads as a port, as in the issue's report.
+      const forms = c === ',' ? ['alone', 'in a list', 'with a port-like first half'] : ['alone', 'in a list'];
+      for (const form of forms) {
         test(`holding "${c}", raw, ${form}: exit 2 with a hint to percent-encode, no piece used or shown`, async () => {
-          const instance = `${name(c)}-raw-${form === 'alone' ? 'alone' : 'list'}`;
+          const instance = `${name(c)}-raw-${form.split(' ').at(-1)}`;
+          const secret = form.startsWith('with') ? `0917${c}right9z` : password(c);
           // A stick of its own, so that no other test's reads are counted.
-          const own = await startSimulator({ variant: 'T2SG', auth: { username: 'admin', password: password(c) } });
+          const own = await startSimulator({ variant: 'T2SG', auth: { username: 'admin', password: secret } });
           try {
-            const raw = own.url.replace('//', `//admin:${password(c)}@`);
-            const list = form === 'alone' ? `${instance}=${raw}` : `other=${own.url},${instance}=${raw}`;
+            const raw = own.url.replace('//', `//admin:${secret}@`);
+            const list = form !== 'in a list' ? `${instance}=${raw}` : `other=${own.url},${instance}=${raw}`;
             const result = await runCli(['-t', list, '-g', open.url, '--retries', '0']);
+            assertQuiet(result);
+            assertNoPiece(await pushgatewayText(open), 'the Pushgateway');
+            assert.deepEqual(own.requests, [], 'a stick was read though the list was refused');
             assert.equal(result.code, 2, result.stderr);
             assert.match(result.stderr, /percent-encode/);
-            assertQuiet(result);
-            assert.deepEqual(own.requests, [], 'a stick was read though the list was refused');
-            assertNoPiece(await pushgatewayText(open), 'the Pushgateway');
           } finally {
             await own.close();
           }
