@@ -14,6 +14,7 @@ need prometheus prometheus
 need prometheus-node-exporter prometheus-node-exporter
 need victoria-metrics victoria-metrics
 need openssl openssl
+need htpasswd apache2-utils
 need systemd-analyze systemd
 need git git
 need curl curl
