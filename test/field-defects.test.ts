@@ -272,8 +272,6 @@ describe('13. --textfile replaces only a regular file', { concurrency: true }, (
   });
 });
 
-// todo: src/simulator/ is unchanged on 43bd271 (parseArgs with strict: false, the URL built as http://${host}:${port}).
-const notFixed15 = { todo: 'not fixed yet: the simulator announces http://::1:port, ignores --help and unknown flags' };
 describe('15. the simulator\'s command line', { concurrency: true }, () => {
   const simulator = (args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     const child = spawn(process.execPath, [simulatorBundle, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -292,19 +290,19 @@ describe('15. the simulator\'s command line', { concurrency: true }, () => {
     });
   });
 
-  test('an IPv6 host is announced as http://[::1]:port', notFixed15, async () => {
+  test('an IPv6 host is announced as http://[::1]:port', async () => {
     const result = await simulator(['--host', '::1', '--port', '0']);
     assert.match(result.stderr, /http:\/\/\[::1\]:\d+/);
   });
 
-  test('--help prints the usage and exits 0', notFixed15, async () => {
+  test('--help prints the usage and exits 0', async () => {
     const result = await simulator(['--help']);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout + result.stderr, /usage/i);
     assert.doesNotMatch(result.stderr, /serving/);
   });
 
-  test('an unknown flag is exit 2', notFixed15, async () => {
+  test('an unknown flag is exit 2', async () => {
     const result = await simulator(['--bogus']);
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /bogus/);
