@@ -1,34 +1,34 @@
 // Production build. A one-shot run is mostly Node starting and loading code, and it is paid every
-// 15 to 60 s for years, so this build makes loading cheap. Gains below are one-shot wall time on
-// the reference machine, each measured by leaving that one trick out (bench/README.md).
-// Altogether: 234 → 137 ms (`node -e 0`: 70 ms), peak RSS 56.8 → 47.0 MiB.
+// 15 to 60 s for years, so this build makes loading cheap, with esbuild's own means only: bundling,
+// minifying, define/inject, and plugins that resolve a whole module to a stand-in. Nothing edits a
+// dependency's source text, and nothing compiled is shipped: V8's code is only ever cached on the
+// machine that runs the job, by the Node that runs it (Node's compile cache, see the launcher).
+// What each part is worth, on Node 20, 22 and 24: bench/README.md (`node bench/builds.mjs`).
 //
-//   dist/trucki2pushgateway.js         what users run, self-contained: a small CommonJS launcher
-//                                      with the whole program (src + got + prom-client + …)
-//                                      inside as one string, which it compiles with vm.Script
-//   dist/trucki2pushgateway.codecache  V8's compiled code for that string, made here by a real
-//                                      one-shot run (−17 ms); optional: without it, or when this
-//                                      Node rejects it, V8 compiles as usual
-//   dist/package.json                  {"type": "commonjs"}: a CommonJS entry starts faster than
-//                                      an ES module one (−10 ms)
-//   dist/simulator.js, simulator.mjs   the stick simulator (an ES module, behind a CommonJS shim)
+//   dist/trucki2pushgateway.js   what users run: a tiny CommonJS launcher that turns on Node's
+//                                compile cache where Node has one, then loads program.js
+//   dist/program.js              the whole program (src + got + prom-client + croner + dotenv),
+//                                one minified, self-contained CommonJS bundle
+//   dist/THIRD-PARTY-LICENSES.txt the licences of the npm packages bundled into program.js
+//   dist/package.json            {"type": "commonjs"}: a CommonJS entry starts faster than an ES one
+//   dist/simulator.js, .mjs      the stick simulator (an ES module, behind a CommonJS shim)
 //
-// Each trick below fails this build, every CLI test, or the build check of `npm run bench:short`
-// when a dependency or Node update breaks what it relies on; none changes what the program does.
+// `node esbuild.config.mjs [--outdir <dir>] [--without <part>]…` builds elsewhere, or leaves a part
+// out, to measure builds side by side (bench/builds.mjs). Parts: see `parts` below.
 import { build } from 'esbuild';
-import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
-// `node esbuild.config.mjs --outdir <dir>` builds elsewhere, e.g. to benchmark two builds side by side.
-const outdir = resolve(parseArgs({ options: { outdir: { type: 'string', default: 'dist' } } }).values.outdir);
-const cacheName = 'trucki2pushgateway.codecache';
+const { values: cli } = parseArgs({
+  options: { outdir: { type: 'string', default: 'dist' }, without: { type: 'string', multiple: true, default: [] } },
+});
+const outdir = resolve(cli.outdir);
+const parts = ['http2-stand-in', 'lazy-list-format', 'prom-client-core', 'lazy-builtins', 'builtin-require', 'minify', 'compile-cache'];
+for (const part of cli.without) if (!parts.includes(part)) throw new Error(`--without ${part}: not one of ${parts.join(', ')}`);
+const use = (part) => !cli.without.includes(part);
 
 // --- Leaving out of the program what it never runs ---------------------------------------------
 
@@ -36,8 +36,8 @@ const cacheName = 'trucki2pushgateway.codecache';
  * got 14 imports http2-wrapper at the top of core/options.js but touches it only for requests with
  * `http2: true`, which this job never makes. Loading it is dearer than all the rest of got: it
  * loads node:http2 and creates a TLS socket at import time, so a TLS context with the whole CA
- * store (−31 ms, −2 MiB). The stand-in throws on any use, so that a got update that starts
- * to need it for HTTP/1.1 fails every CLI test rather than silently losing a feature.
+ * store. The stand-in throws on any use, so that a got update that starts to need it for HTTP/1.1
+ * fails every CLI test rather than silently losing a feature.
  */
 const withoutHttp2Wrapper = {
   name: 'without-http2-wrapper',
@@ -52,35 +52,23 @@ const withoutHttp2Wrapper = {
   },
 };
 
-/** A plugin replacing `pattern` in the dependency file `file`; the build fails if it matches nothing. */
-function patch(name, file, pattern, replacement) {
-  return {
-    name,
-    setup(b) {
-      b.onLoad({ filter: file }, ({ path }) => {
-        const text = readFileSync(path, 'utf8');
-        const patched = text.replace(pattern, replacement);
-        if (patched === text) throw new Error(`${name}: ${path} no longer holds ${pattern}; see esbuild.config.mjs`);
-        return { contents: patched, loader: 'js' };
-      });
-    },
-  };
-}
-
 /**
  * @sindresorhus/is (got's type checks) builds two Intl.ListFormat at import time, only to word the
- * message of a failed type assertion. That loads ICU data (−21 ms, −6 MiB). They are built on
- * first use instead.
+ * message of a failed type assertion; that loads ICU data. `define` points every `Intl.ListFormat`
+ * of the bundle at a class (injected from scripts/lazy-list-format.js) that builds the real one on
+ * first use.
  */
-const lazyListFormat = patch('lazy-list-format', /[\\/]@sindresorhus[\\/]is[\\/]distribution[\\/]index\.js$/,
-  /const (andFormatter|orFormatter) = new Intl\.ListFormat\(([^()]*)\);/g,
-  (_, name, args) => `let ${name}Made; const ${name} = { format: (list) => (${name}Made ??= new Intl.ListFormat(${args})).format(list) };`);
+const lazyListFormat = {
+  define: { 'Intl.ListFormat': 'LazyListFormat' },
+  inject: [resolve('scripts/lazy-list-format.js')],
+};
 
 /**
  * prom-client's index loads all of prom-client: the Pushgateway client, cluster support, the default
  * process metrics and, through them, @opentelemetry/api. src/ uses Registry, Counter and Gauge, so
- * its `import … from 'prom-client'` gets just those three files (−10 ms). A src/ import of anything else
- * fails the build ("No matching export"), and so does a prom-client that moves them.
+ * its `import … from 'prom-client'` resolves to a stand-in module that exports just those three
+ * files. A src/ import of anything else fails the build ("No matching export"), and so does a
+ * prom-client that moves them.
  */
 const promClientCore = {
   name: 'prom-client-core',
@@ -101,11 +89,10 @@ const promClientCore = {
  * needs none of them. got imports https and tls at the top for https URLs only; cacheable-request
  * imports crypto for got's `cache` option only; got's diagnostics-channel.js imports crypto for
  * randomUUID, to give each request an id for diagnostics_channel subscribers (there are none in
- * this job). Those imports get stand-ins that load the built-in on first use; the request id
- * becomes a random UUID from Math.random, which is as unique. Only these import forms are served:
- * any other import of these built-ins from these files fails the build ("No matching export").
- * src/ imports are left alone: as long as src/http.ts imports node:https itself (for its https
- * keep-alive agent), https, tls and crypto are loaded anyway and these stand-ins save nothing.
+ * this job). Those imports resolve to stand-in modules that load the built-in on first use; the
+ * request id becomes a random UUID from Math.random, which is as unique. Only these import forms
+ * are served: any other import of these built-ins from these files fails the build ("No matching
+ * export"). src/ imports are left alone (src/http.ts loads node:https itself, for https URLs only).
  */
 const lazyBuiltins = {
   name: 'lazy-builtins',
@@ -135,15 +122,16 @@ const lazyBuiltins = {
 };
 
 /**
- * vm.Script, which the launcher compiles the program with, cannot import(): a dynamic import() of
- * a Node built-in in src/ (a lazy load) becomes a require() on first use instead.
+ * A dynamic import() of a Node built-in in src/ (a lazy load, e.g. node:https) resolves to a
+ * stand-in module that require()s it: in a CommonJS program, import() would first start Node's
+ * ES module loader, which a one-shot run otherwise never needs.
  */
 const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
-const lazyBuiltinImports = {
-  name: 'lazy-builtin-imports',
+const builtinRequire = {
+  name: 'builtin-require',
   setup(b) {
-    b.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, ({ path, kind }) => (kind === 'dynamic-import' && builtins.has(path) ? { path, namespace: 'builtin-import' } : undefined));
-    b.onLoad({ filter: /.*/, namespace: 'builtin-import' }, ({ path }) => ({ contents: `module.exports = require(${JSON.stringify(path)});`, loader: 'js' }));
+    b.onResolve({ filter: /^(node:)?[a-z0-9_/]+$/ }, ({ path, kind }) => (kind === 'dynamic-import' && builtins.has(path) ? { path, namespace: 'builtin-require' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'builtin-require' }, ({ path }) => ({ contents: `module.exports = require(${JSON.stringify(path)});`, loader: 'js' }));
   },
 };
 
@@ -157,89 +145,95 @@ const shared = {
   logLevel: 'warning',
 };
 
+const listFormat = use('lazy-list-format') ? lazyListFormat : { define: {}, inject: [] };
+mkdirSync(outdir, { recursive: true });
+// What an older build left here: a V8 code cache made on the build machine must never be shipped.
+rmSync(join(outdir, 'trucki2pushgateway.codecache'), { force: true });
 const built = await build({
   ...shared,
+  define: { ...shared.define, ...listFormat.define },
+  inject: listFormat.inject,
   entryPoints: ['src/cli.ts'],
-  outfile: 'program.js',
+  outfile: join(outdir, 'program.js'),
   write: false,
   metafile: true,
   format: 'cjs',
-  // Half the size (−9 ms); the error classes of src/ and got set their names themselves.
-  minify: true,
+  // Half the size; the error classes of src/ and got set their names themselves.
+  minify: use('minify'),
+  banner: { js: '// Generated by esbuild.config.mjs from src/ and its dependencies; do not edit. Run trucki2pushgateway.js.' },
   // import.meta is empty in CommonJS output: make that an error, not a silent undefined.
   logOverride: { 'empty-import-meta': 'error' },
-  plugins: [lazyBuiltinImports, withoutHttp2Wrapper, lazyListFormat, promClientCore, lazyBuiltins],
+  plugins: [
+    use('builtin-require') && builtinRequire,
+    use('http2-stand-in') && withoutHttp2Wrapper,
+    use('prom-client-core') && promClientCore,
+    use('lazy-builtins') && lazyBuiltins,
+  ].filter(Boolean),
 });
 
+// Loaded by the launcher, not run itself: without src/cli.ts's #! line, and not executable.
+writeFileSync(join(outdir, 'program.js'), built.outputFiles[0].text.replace(/^#!.*\n/, ''), { mode: 0o644 });
+chmodSync(join(outdir, 'program.js'), 0o644);
+
 const [output] = Object.values(built.metafile.outputs);
-// The launcher hands the program Node's require, which can load built-ins only, and vm.Script has
-// no loader for import(): anything else left outside the bundle would fail at run time.
+// The program is self-contained: the package installs no dependency, so anything left outside the
+// bundle but a Node built-in would fail at run time.
 for (const { path, kind } of output.imports) {
-  if (kind === 'dynamic-import' || !builtins.has(path)) throw new Error(`the program imports ${path} (${kind}) from outside the bundle`);
+  if (!builtins.has(path)) throw new Error(`the program imports ${path} (${kind}) from outside the bundle`);
 }
 // What the plugins above leave out must stay out, even if a dependency starts to import it by
 // another path: a start-up cost coming back is a build failure, not a surprise in the benchmarks.
-const leftOut = /node_modules[\\/](http2-wrapper|@opentelemetry|prom-client[\\/](index\.js|lib[\\/](pushgateway|cluster|defaultMetrics)\.js))/;
+const leftOut = [
+  use('http2-stand-in') && /node_modules[\\/]http2-wrapper[\\/]/,
+  use('prom-client-core') && /node_modules[\\/](@opentelemetry|prom-client[\\/](index\.js|lib[\\/](pushgateway|cluster|defaultMetrics)\.js))/,
+].filter(Boolean);
 for (const input of Object.keys(output.inputs)) {
-  if (leftOut.test(input)) throw new Error(`${input} is in the program again; see esbuild.config.mjs`);
+  if (leftOut.some((pattern) => pattern.test(input))) throw new Error(`${input} is in the program again; see esbuild.config.mjs`);
 }
 
-// One function expression, called by the launcher as Node calls a CommonJS module; "use strict"
-// because the code was ES modules.
-const program = `(function (exports, require, module, __filename, __dirname) { 'use strict';\n${built.outputFiles[0].text.replace(/^#!.*\n/, '')}\n})`;
-const programHash = createHash('sha256').update(program).digest('hex');
+// The bundled packages' licences ask for their notices to travel with every copy.
+const packages = new Map();
+for (const input of Object.keys(output.inputs)) {
+  const match = /^(.*node_modules[\\/](?:@[^\\/]+[\\/])?[^\\/]+)[\\/]/.exec(input);
+  if (match && !packages.has(match[1])) packages.set(match[1], JSON.parse(readFileSync(join(match[1], 'package.json'), 'utf8')));
+}
+const notices = [...packages].sort(([, a], [, b]) => a.name.localeCompare(b.name)).map(([dir, meta]) => {
+  const file = readdirSync(dir).find((name) => /^(licen[cs]e|copying)(\.|$)/i.test(name));
+  if (!file) throw new Error(`${meta.name}: no licence file to ship with the bundle`);
+  return `${meta.name} ${meta.version} (${meta.license})\n\n${readFileSync(join(dir, file), 'utf8').trim()}\n`;
+});
+writeFileSync(join(outdir, 'THIRD-PARTY-LICENSES.txt'), `dist/program.js bundles these npm packages; their licences follow.\n\n${notices.join(`\n${'-'.repeat(78)}\n\n`)}`);
 
 // --- The launcher --------------------------------------------------------------------------------
 
-/** V8 checks a code cache against its version, its flags and the length of the source only. */
-const cacheHeader = `trucki2pushgateway code cache for ${programHash}`.padEnd(127) + '\n';
-
-const launcher = (tail = '') => `#!/usr/bin/env -S node --
-// The "--" above: Node 20 reads --env-file even after the script name and exits 9 on a missing
-// file before our code runs; options after "--" are left to the script.
-//
-// Generated by esbuild.config.mjs from src/; do not edit. The program is the string at the end of
-// this file. It is compiled with ${cacheName} from beside this file, the V8 code cache that
-// the build made for it, if that cache was made for this very program and this Node accepts it
-// (same Node version and V8 flags); otherwise V8 compiles the program as usual.
-// TRUCKI_CODE_CACHE_REPORT=1 says which, on stderr.
-'use strict';
-const { readFileSync } = require('node:fs');
-const { Script } = require('node:vm');
-
-const cacheHeader = ${JSON.stringify(cacheHeader)};
-let cache = 'absent';
-let cachedData;
-try {
-  const file = readFileSync(\`\${__dirname}/${cacheName}\`);
-  if (file.toString('latin1', 0, cacheHeader.length) === cacheHeader) cachedData = file.subarray(cacheHeader.length);
-  else cache = 'made for another build';
-} catch {
-  // No cache: compile from source.
-}
-// The same name as when the cache was made (V8 keeps that one in stack traces), wherever installed.
-const script = new Script(program(), { filename: 'trucki2pushgateway.js', cachedData });
-if (process.env.TRUCKI_CODE_CACHE_REPORT) {
-  if (cachedData) cache = script.cachedDataRejected ? 'rejected by this Node' : 'accepted';
-  process.stderr.write(\`trucki2pushgateway: code cache \${cache}\\n\`);
-}
-script.runInThisContext()(exports, require, module, __filename, __dirname);
-${tail}
-function program() {
-  return ${JSON.stringify(program)};
+const compileCache = `// Node >= 22.1 keeps V8's compiled code of program.js on disk and reuses it at the next start, if
+// this very Node made it for this very file. Where: systemd's CacheDirectory= of the unit
+// ($CACHE_DIRECTORY; a DynamicUser's /tmp is thrown away after each run), else NODE_COMPILE_CACHE
+// or Node's default in the temp directory. Older Node: nothing. A cache that cannot be written
+// only costs speed.
+const { enableCompileCache } = require('node:module');
+if (enableCompileCache) {
+  try {
+    enableCompileCache(process.env.CACHE_DIRECTORY || undefined);
+  } catch {
+    // Run without it.
+  }
 }
 `;
 
-mkdirSync(outdir, { recursive: true });
-// A cache is only written by a training run that succeeded, for this very program.
-rmSync(join(outdir, cacheName), { force: true });
+const launcherFile = join(outdir, 'trucki2pushgateway.js');
+writeFileSync(launcherFile, `#!/usr/bin/env -S node --
+// The "--" above: Node 20 reads --env-file even after the script name and exits 9 on a missing
+// file before our code runs; options after "--" are left to the script.
+// Generated by esbuild.config.mjs; do not edit.
+'use strict';
+${use('compile-cache') ? compileCache : ''}require('./program.js');
+`);
+chmodSync(launcherFile, 0o755);
 writeFileSync(join(outdir, 'package.json'), `${JSON.stringify({
   type: 'commonjs',
   description: 'Generated by esbuild.config.mjs: the .js files here are CommonJS, which Node starts faster than an ES module.',
 }, null, 2)}\n`);
-const launcherFile = join(outdir, 'trucki2pushgateway.js');
-writeFileSync(launcherFile, launcher());
-chmodSync(launcherFile, 0o755);
 
 // --- The simulator: an ES module (top-level await) behind a CommonJS shim ----------------------
 
@@ -248,42 +242,3 @@ writeFileSync(join(outdir, 'simulator.js'), `#!/usr/bin/env node
 // Generated by esbuild.config.mjs: the .js files of dist/ are CommonJS, the simulator an ES module.
 import('./simulator.mjs');
 `);
-
-// --- The code cache: V8's code for the program after a real one-shot run -------------------------
-
-await makeCodeCache();
-
-/**
- * Runs the launcher once, from a temp directory, against a simulated stick and a stand-in
- * Pushgateway that takes every push, and saves what V8 compiled for the program by the end of
- * that run: loading, configuration, a GET, parsing, a registry, a PUT. The cache is only good for
- * the Node that made it: build with the Node that will run the job (README, Performance).
- */
-async function makeCodeCache() {
-  const simulator = await build({ ...shared, entryPoints: ['src/simulator/server.ts'], outfile: 'server.mjs', write: false, format: 'esm' });
-  const { startSimulator } = await import(`data:text/javascript;base64,${Buffer.from(simulator.outputFiles[0].text).toString('base64')}`);
-  const stick = await startSimulator({ variant: 'T2SG' });
-  const pushgateway = createServer((request, response) => {
-    request.resume().on('end', () => response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"success","data":[]}'));
-  });
-  await new Promise((done) => pushgateway.listen(0, '127.0.0.1', done));
-  const dir = mkdtempSync(join(tmpdir(), 'trucki2pushgateway-build-'));
-  try {
-    const cacheFile = join(outdir, cacheName);
-    const trainer = join(dir, 'trainer.cjs');
-    writeFileSync(trainer, launcher(`process.once('exit', () => require('node:fs').writeFileSync(${JSON.stringify(cacheFile)}, Buffer.concat([Buffer.from(cacheHeader, 'latin1'), script.createCachedData()])));`));
-    const args = ['--', trainer, '--target', stick.url, '--pushgateway', `http://127.0.0.1:${pushgateway.address().port}`];
-    const { code, stderr } = await new Promise((done) => {
-      // An empty directory and environment: no .env of the developer's may steer the run.
-      const child = spawn(process.execPath, args, { cwd: dir, env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
-      let stderr = '';
-      child.stderr.on('data', (chunk) => { stderr += chunk; });
-      child.on('close', (code, signal) => done({ code: code ?? signal, stderr }));
-    });
-    if (code !== 0) throw new Error(`code cache: the training run ended with ${code}:\n${stderr}`);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-    await stick.close();
-    pushgateway.close();
-  }
-}

@@ -1,19 +1,26 @@
 /**
- * What the production build ships, and whether its start-up tricks hold on this Node: the V8 code
- * cache must be accepted, and a one-shot run must not load what the build leaves out (node:http2,
- * through got's http2-wrapper). A failure here fails the benchmark run, in short mode too, so CI
- * notices a dependency or Node update that undoes a trick. It also lists the Node built-ins a
- * one-shot run loads (informative: each costs start-up time).
+ * What the production build ships, and whether its start-up tricks hold on this Node: nothing
+ * compiled is shipped (no V8 code cache from the build machine), on Node >= 22.1 the second run
+ * finds Node's compile cache for the program and V8 accepts it, and a one-shot run does not load
+ * what the build leaves out (node:http2, through got's http2-wrapper). A failure here fails the
+ * benchmark run, in short mode too, so CI notices a dependency or Node update that undoes a trick.
+ * It also lists the Node built-ins a one-shot run loads (informative: each costs start-up time).
  */
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { cleanEnv, figure, jobArgs, jobFile, runAlone, startPushgateway, startStick, timeNode } from './lib.mjs';
 
 export async function main({ log = (line) => process.stderr.write(`${line}\n`) } = {}) {
-  const cacheFile = join(dirname(jobFile), 'trucki2pushgateway.codecache');
-  const rows = [figure('Size of dist/trucki2pushgateway.js (launcher + program)', statSync(jobFile).size / 1024, null, null, 'KiB', 0)];
-  if (existsSync(cacheFile)) rows.push(figure('Size of dist/trucki2pushgateway.codecache', statSync(cacheFile).size / 1024, null, null, 'KiB', 0));
+  const dist = dirname(jobFile);
+  const shipped = readdirSync(dist);
+  const compiled = shipped.filter((name) => /codecache|\.blob$|\.cache$/.test(name));
+  if (compiled.length) throw new Error(`${dist} ships compiled code (${compiled.join(', ')}): it must only be made on the machine that runs it`);
+  const rows = [
+    figure('Size of dist/trucki2pushgateway.js (launcher)', statSync(jobFile).size / 1024, null, null, 'KiB', 1),
+    figure('Size of dist/program.js (the bundle)', statSync(join(dist, 'program.js')).size / 1024, null, null, 'KiB', 0),
+  ];
 
   const stick = await startStick();
   const pushgateway = await startPushgateway();
@@ -23,13 +30,23 @@ export async function main({ log = (line) => process.stderr.write(`${line}\n`) }
     const probe = join(dir, 'probe.cjs');
     writeFileSync(probe, `process.on('exit', () => process.stderr.write('builtins: ' + process.moduleLoadList
       .filter((name) => name.startsWith('NativeModule ') && !name.includes('internal/')).map((name) => name.slice(13)).join(' ') + '\\n'));\n`);
-    const run = await timeNode(['-r', probe, ...jobArgs('--target', stick.url, '--pushgateway', pushgateway.url)], { env: cleanEnv({ TRUCKI_CODE_CACHE_REPORT: '1' }) });
-    if (run.code !== 0) throw new Error(`the one-shot run exited ${run.code}:\n${run.stderr}`);
-    const cache = /code cache (.*)/.exec(run.stderr)?.[1] ?? 'not reported (a launcher without a code cache?)';
+    // As under systemd's CacheDirectory=: a directory of its own that survives runs.
+    const env = cleanEnv({ CACHE_DIRECTORY: join(dir, 'cache'), NODE_DEBUG_NATIVE: 'COMPILE_CACHE' });
+    const args = ['-r', probe, ...jobArgs('--target', stick.url, '--pushgateway', pushgateway.url)];
+    const first = await timeNode(args, { env });
+    if (first.code !== 0) throw new Error(`the one-shot run exited ${first.code}:\n${first.stderr}`);
+    const run = await timeNode(args, { env });
+    if (run.code !== 0) throw new Error(`the second one-shot run exited ${run.code}:\n${run.stderr}`);
+    const cache = /cache for (?:CommonJS )?\S*program\.js was (\w+)/.exec(run.stderr)?.[1];
+    if (nodeModule.enableCompileCache) {
+      log(`build check: Node's compile cache for program.js on the second run: ${cache ?? 'not used'}`);
+      if (cache !== 'accepted') throw new Error(`Node's compile cache for program.js was ${cache ?? 'not used'} on the second run: see the launcher in esbuild.config.mjs`);
+    } else {
+      log(`build check: Node ${process.version} has no compile cache; none used`);
+      if (cache) throw new Error(`a compile cache was ${cache} on a Node without module.enableCompileCache`);
+    }
     const loaded = /^builtins: (.*)$/m.exec(run.stderr)?.[1].split(' ') ?? [];
-    log(`build check: code cache ${cache}`);
     log(`build check: built-ins loaded by a one-shot run: ${loaded.join(' ')}`);
-    if (cache !== 'accepted') throw new Error(`the V8 code cache is ${cache}: rebuild with this Node (npm run build); see README, Performance`);
     if (loaded.includes('http2')) throw new Error('a one-shot run loads node:http2 again: see the http2-wrapper stand-in in esbuild.config.mjs');
     const bare = await timeNode(['-r', probe, '-e', '0'], { env: cleanEnv() });
     const bareLoaded = /^builtins: (.*)$/m.exec(bare.stderr)?.[1].split(' ') ?? [];

@@ -3,12 +3,13 @@
  * target, result. `npm run bench` builds first and runs them in full (a few minutes) and exits 1
  * when a figure misses its target; `npm run bench:short` (or BENCH_SHORT=1) runs them with tiny
  * counts, only to prove that they still work: it exits 0 whatever the figures, and non-zero only
- * when a benchmark itself fails (e.g. the job exits non-zero or the code cache is rejected).
+ * when a benchmark itself fails (e.g. the job exits non-zero or Node rejects its compile cache).
  *
  * Needs: the build (dist/, build/), prometheus-pushgateway and GNU time (/usr/bin/time) on PATH.
  * Everything runs on 127.0.0.1.
  */
 import { checkBuild } from './build-check.mjs';
+import { compareBuilds } from './builds.mjs';
 import { machine, printTable, short } from './lib.mjs';
 import { main as loop } from './loop.mjs';
 import { main as oneShot } from './oneshot.mjs';
@@ -20,7 +21,7 @@ process.stdout.write(`trucki2pushgateway benchmarks${short ? ' (short mode: tiny
 process.stdout.write(`Machine: ${machine()}\n\n`);
 
 const rows = [];
-for (const [name, bench] of [['build', checkBuild], ['one-shot', oneShot], ['many sticks', sticks], ['fleet', fleet], ['loop', loop]]) {
+for (const [name, bench] of [['build', checkBuild], ['one-shot', oneShot], ['many sticks', sticks], ['fleet', fleet], ['loop', loop], ['builds side by side', compareBuilds]]) {
   const t0 = performance.now();
   process.stderr.write(`bench: ${name}…\n`);
   rows.push(...await bench());

@@ -23,22 +23,44 @@ process.stderr.on('error', () => {});
 // A closed or full stdout fails the write's callback, which the stdout sink turns into a status.
 process.stdout.on('error', () => {});
 
+/** Aborted once standard output is gone: a loop printing into a closed pipe stops. */
+const stdoutGone = new AbortController();
+
 const io: { log: (line: string) => void; print: Print } = {
-  log: (line) => { process.stderr.write(`${line}\n`); },
+  // One line stays one line: control characters (from a name, a value) are shown, not obeyed.
+  log: (line) => { process.stderr.write(`${line.replace(/[\0-\x1f\x7f]/g, controlEscape)}\n`); },
   print: (text) => new Promise((resolve, reject) => {
-    process.stdout.write(text, (error) => (error ? reject(error) : resolve()));
+    process.stdout.write(text, (error) => {
+      if (!error) {
+        resolve();
+        return;
+      }
+      stdoutGone.abort('standard output closed');
+      reject(error);
+    });
   }),
 };
 
+function controlEscape(char: string): string {
+  return char === '\n' ? '\\n' : `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
+}
+
+/** --help and --version into a closed pipe or a full disk: a failure in words, not a crash. */
+async function printOrFail(text: string): Promise<number> {
+  try {
+    await io.print(text);
+    return exitCodes.ok;
+  } catch (error) {
+    io.log(`trucki2pushgateway: standard output could not be written (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    return exitCodes.failed;
+  }
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const command = await readCommand(argv, process.env);
-  if (command.kind === 'help') {
-    await io.print(`${helpText()}\n`);
-    return exitCodes.ok;
-  }
+  if (command.kind === 'help') return printOrFail(`${helpText()}\n`);
   if (command.kind === 'version') {
-    await io.print(`trucki2pushgateway ${typeof __VERSION__ === 'string' ? __VERSION__ : 'dev'}\n`);
-    return exitCodes.ok;
+    return printOrFail(`trucki2pushgateway ${typeof __VERSION__ === 'string' ? __VERSION__ : 'dev'}\n`);
   }
   const { config } = command;
   const job = createJob(config, io.log, await connect(config, io.print));
@@ -53,14 +75,15 @@ async function main(argv: readonly string[]): Promise<number> {
         if (config.deleteOnExit) void job.deleteGroups(removed);
       })
       : () => config.targets;
-    await startSchedule(job.run, {
+    const stoppedWell = await startSchedule(job.run, {
       ...config.schedule,
       log: io.log,
       targets,
       testTickMs,
+      stopOn: stdoutGone.signal,
       ...(config.deleteOnExit && { onStop: () => job.deleteGroups(targets()) }),
     });
-    return exitCodes.ok;
+    return stoppedWell ? exitCodes.ok : exitCodes.failed;
   } finally {
     job.close();
   }

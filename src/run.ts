@@ -23,8 +23,8 @@ export type Run = (targets: readonly Target[], onStickDone?: (target: Target) =>
 
 export interface Job {
   readonly run: Run;
-  /** Removes the sticks' groups from the Pushgateway, for --delete-on-exit. */
-  readonly deleteGroups: (targets: readonly Target[]) => Promise<void>;
+  /** Removes the sticks' groups from the Pushgateway, for --delete-on-exit; false if one failed. */
+  readonly deleteGroups: (targets: readonly Target[]) => Promise<boolean>;
   /** Closes the kept-alive connections, so that the process can end. */
   readonly close: () => void;
 }
@@ -43,7 +43,8 @@ export function createJob(config: Config, log: (line: string) => void, { readSti
       const unknown = targets.filter(({ instance }) => !lastSuccess.has(instance));
       recall ??= sink.lastSuccesses ? sink.lastSuccesses(unknown) : Promise.resolve(new Map());
       return recall.then((found) => {
-        for (const { instance } of unknown) lastSuccess.set(instance, found.get(instance));
+        // A stick read while the sink was being asked knows better than the sink.
+        for (const { instance } of unknown) if (!lastSuccess.has(instance)) lastSuccess.set(instance, found.get(instance));
       });
     };
 
@@ -82,17 +83,20 @@ export function createJob(config: Config, log: (line: string) => void, { readSti
     return results.every(Boolean);
   }
 
-  async function deleteGroups(targets: readonly Target[]): Promise<void> {
+  async function deleteGroups(targets: readonly Target[]): Promise<boolean> {
     const { remove } = sink;
-    if (!remove) return;
-    await Promise.all(targets.map(async (target) => {
+    if (!remove) return true;
+    const results = await Promise.all(targets.map(async (target) => {
       try {
         await remove(target);
         log(`stick ${escapeLabelValue(target.instance)}: deleted its group from the Pushgateway`);
+        return true;
       } catch (error) {
         log(`stick ${escapeLabelValue(target.instance)}: could not delete its group: ${messageOf(error)}`);
+        return false;
       }
     }));
+    return results.every(Boolean);
   }
 
   return { run, deleteGroups, close };

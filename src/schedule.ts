@@ -17,20 +17,26 @@ export interface LoopOptions {
   /** The sticks to read on each tick. */
   readonly targets: () => readonly Target[];
   /** Called once after the last run, before the process exits (e.g. to delete pushed groups). */
-  readonly onStop?: () => Promise<void>;
+  readonly onStop?: () => Promise<boolean>;
+  /** Stops the loop as a signal would, but as a failure: e.g. when standard output is gone. */
+  readonly stopOn?: AbortSignal;
   /** Benchmarks only (TRUCKI_TEST_TICK_MS): tick every this many ms instead of on the pattern. */
   readonly testTickMs?: number;
 }
 
-export function startSchedule(run: Run, options: LoopOptions): Promise<void> {
+/** Resolves once stopped: true after a signal, false when stopped by `stopOn` or `onStop` failed. */
+export function startSchedule(run: Run, options: LoopOptions): Promise<boolean> {
   const busy = new Map<string, Date>();
+  // One line per busy run, not one per skipped tick: a hung stick on a 1 s tick would flood the log.
+  const skipLogged = new Set<string>();
   const inFlight = new Set<Promise<void>>();
   const tick = () => {
     const due = options.targets().filter(({ instance }) => {
       const since = busy.get(instance);
-      if (since) {
+      if (since && !skipLogged.has(instance)) {
+        skipLogged.add(instance);
         options.log(`stick ${escapeLabelValue(instance)}: skipped the run due at ${new Date().toISOString()}: `
-          + `the run started ${since.toISOString()} is still busy`);
+          + `the run started ${since.toISOString()} is still busy; skipping until it ends`);
       }
       return !since;
     });
@@ -39,10 +45,14 @@ export function startSchedule(run: Run, options: LoopOptions): Promise<void> {
     for (const { instance } of due) busy.set(instance, started);
     // A failed run is logged by the run itself; the loop goes on either way.
     // Each stick is free for the next tick as soon as it is done, whatever the others do.
-    const running: Promise<void> = run(due, ({ instance }) => busy.delete(instance)).then(() => undefined, (error: unknown) => {
+    const done = ({ instance }: Target) => {
+      busy.delete(instance);
+      skipLogged.delete(instance);
+    };
+    const running: Promise<void> = run(due, done).then(() => undefined, (error: unknown) => {
       options.log(`run failed unexpectedly: ${messageOf(error)}`);
     }).finally(() => {
-      for (const { instance } of due) busy.delete(instance);
+      for (const target of due) done(target);
       inFlight.delete(running);
     });
     inFlight.add(running);
@@ -55,16 +65,20 @@ export function startSchedule(run: Run, options: LoopOptions): Promise<void> {
     throw new ConfigError(`--schedule / SCHEDULE "${options.pattern}" never fires (no such date); `
       + 'e.g. "*/15 * * * * *" for every 15 s');
   }
-  const stopped = new Promise<void>((resolve) => {
-    const stop = async (signal: NodeJS.Signals) => {
-      process.off('SIGTERM', stop).off('SIGINT', stop);
+  const stopped = new Promise<boolean>((resolve) => {
+    const stop = (why: string, ok: boolean) => {
+      process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
+      options.stopOn?.removeEventListener('abort', onAbort);
       job.stop();
-      options.log(`${signal}: stopping after the run in flight`);
-      await Promise.all(inFlight);
-      await options.onStop?.();
-      resolve();
+      options.log(`${why}: stopping after the run in flight`);
+      // The runs log their own failures; onStop's are its own to log.
+      void Promise.allSettled(inFlight).then(() => options.onStop?.() ?? true)
+        .then((stoppedWell) => { resolve(ok && stoppedWell); }, () => { resolve(false); });
     };
-    process.once('SIGTERM', stop).once('SIGINT', stop);
+    const onSignal = (signal: NodeJS.Signals) => { stop(signal, true); };
+    const onAbort = () => { stop(String(options.stopOn?.reason ?? 'aborted'), false); };
+    process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
+    options.stopOn?.addEventListener('abort', onAbort, { once: true });
   });
   // Only now: whoever waits for this line may send a signal at once, and it must find the handlers.
   options.log(`scheduled on "${options.pattern}"${options.timezone ? ` (${options.timezone})` : ''}; `

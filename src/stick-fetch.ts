@@ -16,7 +16,7 @@ export async function fetchStick(http: Http, stick: Endpoint, path: StickPath, m
     });
     let tooLarge = false;
     // An endless or huge body is cut off as it streams in, not after it has filled memory.
-    request.on('downloadProgress', ({ transferred, total }) => {
+    void request.on('downloadProgress', ({ transferred, total }) => {
       if (transferred > maxBytes || (total ?? 0) > maxBytes) {
         tooLarge = true;
         request.cancel();

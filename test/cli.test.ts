@@ -114,7 +114,7 @@ describe('exit status', () => {
   test('0 when all is well; --help and --version also 0', async () => {
     const help = await runCli(['--help']);
     assert.equal(help.code, 0);
-    assert.match(help.stdout, /--target <\[name=\]address,…>\s+TRUCKI_TARGET/);
+    assert.match(help.stdout, /--target <\[name=\]address,…>  \|  TRUCKI_TARGET/);
     const version = await runCli(['-V']);
     assert.equal(version.code, 0);
     assert.match(version.stdout, /^trucki2pushgateway \d+\.\d+\.\d+\n$/);

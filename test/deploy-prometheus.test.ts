@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { allPanels, dashboardQueries, loadDashboard } from './helpers/dashboard.js';
+import { debianConfigWithTrucki } from './helpers/prometheus-config.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -47,11 +48,34 @@ async function promtoolMissing(): Promise<string | false> {
 
 const skip = await promtoolMissing();
 
-test('promtool check config accepts deploy/prometheus/prometheus.yml', { skip }, async () => {
-  const { code, output } = await runPromtool(['check', 'config', 'deploy/prometheus/prometheus.yml']);
-  assert.equal(code, 0, output);
-  assert.match(output, /SUCCESS/, output);
-  assert.doesNotMatch(output, /FAILED/, output);
+test('promtool check config accepts Debian\'s prometheus.yml with the scrape job and rules added as the README says', { skip }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'trucki-prometheus-'));
+  try {
+    const config = await debianConfigWithTrucki(dir);
+    const text = await readFile(config, 'utf8');
+    assert.match(text, /^rule_files:\n {2}- trucki-rules\.yml$/m);
+    assert.match(text, /^ {2}- job_name: pushgateway$/m);
+    const { code, output } = await runPromtool(['check', 'config', config]);
+    assert.equal(code, 0, output);
+    // The rule file is found and checked too: "SUCCESS: 1 rule files found" and its rules.
+    assert.match(output, /SUCCESS: 1 rule files found/, output);
+    assert.match(output, /trucki-rules\.yml/, output);
+    assert.doesNotMatch(output, /FAILED/, output);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('promtool check config rejects the snippet merged into a file that does not end with scrape_configs (the check is live)', { skip }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'trucki-prometheus-'));
+  try {
+    const config = await debianConfigWithTrucki(dir);
+    await writeFile(config, `${await readFile(config, 'utf8')}remote_write: []\n${await readFile(join(repoRoot, 'deploy/prometheus/trucki-scrape.yml'), 'utf8')}`);
+    const { code } = await runPromtool(['check', 'config', config]);
+    assert.notEqual(code, 0);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('promtool check rules accepts deploy/prometheus/trucki-rules.yml', { skip }, async () => {
@@ -116,12 +140,27 @@ test('dashboardQueries() returns every expr, nested rows included, as plain Prom
   assert.ok(queries.includes('trucki_ac_power_watts{instance=~".*"}'));
 });
 
-test('dashboard uses only recording rules that trucki-rules.yml defines', async () => {
+test('dashboard queries no recording rule, so it works on import alone (the rules stay an option)', async () => {
   const rules = await readFile(rulesPath, 'utf8');
-  const recorded = new Set([...rules.matchAll(/^\s*- record:\s*(\S+)/gm)].map((m) => m[1]));
-  const used = new Set(dashboardQueries(dashboardPath).flatMap((q) => q.match(/\binstance:[\w:]+/g) ?? []));
-  assert.ok(used.size > 0);
-  for (const name of used) assert.ok(recorded.has(name), `${name} is not a recording rule`);
+  const recorded = [...rules.matchAll(/^\s*- record:\s*(\S+)/gm)].map((m) => m[1]!);
+  assert.ok(recorded.length > 0);
+  const queries = dashboardQueries(dashboardPath);
+  const used = queries.filter((query) => recorded.some((name) => query.includes(name)) || /\b\w+:\w+/.test(query.replace(/\[[^\]]*\]/g, '')));
+  assert.deepEqual(used, []);
+});
+
+test('the Grafana provisioning files name a Prometheus data source and the directory the README puts the dashboard in', async () => {
+  const datasource = await readFile(join(repoRoot, 'deploy/grafana/provisioning/datasources/trucki2pushgateway.yml'), 'utf8');
+  assert.match(datasource, /^apiVersion: 1$/m);
+  assert.match(datasource, /^ {4}type: prometheus$/m);
+  assert.match(datasource, /^ {4}url: http:\/\/localhost:9090$/m);
+  const provider = await readFile(join(repoRoot, 'deploy/grafana/provisioning/dashboards/trucki2pushgateway.yml'), 'utf8');
+  assert.match(provider, /^apiVersion: 1$/m);
+  assert.match(provider, /^ {4}type: file$/m);
+  const path = /^ {6}path: (\S+)$/m.exec(provider)?.[1];
+  assert.equal(path, '/var/lib/grafana/dashboards/trucki2pushgateway');
+  // The dashboard's data source is a variable, which file provisioning resolves (no __inputs).
+  assert.equal(loadDashboard(dashboardPath)['__inputs'], undefined);
 });
 
 test('every dashboard query parses as PromQL (promtool check rules)', { skip }, async () => {

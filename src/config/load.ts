@@ -26,6 +26,9 @@ export async function readCommand(argv: readonly string[], env: NodeJS.ProcessEn
     throw new ConfigError(`${sources} exclude each other: choose where the metrics go`);
   }
   const textfile = get('textfile');
+  if (textfile?.value.trim() === '') throw new ConfigError(`${textfile.source} must name a file`);
+  // Checked whatever the sink, so that a mistake shows before it matters.
+  const grouping = parseGrouping(get('grouping'));
   const url = get('pushgateway');
   const vm = get('victoriametrics');
   let pushgateway: Pushgateway | undefined;
@@ -42,7 +45,7 @@ export async function readCommand(argv: readonly string[], env: NodeJS.ProcessEn
       caFile: get('pushgatewayCaFile'),
       ca: (file) => readText(resolve(cwd, file.value), `${file.source} "${file.value}"`),
     });
-    pushgateway = { ...store, job: parseJob(get('job')), grouping: parseGrouping(get('grouping')) };
+    pushgateway = { ...store, job: parseJob(get('job')), grouping };
   }
   const victoriametrics = !stdout && vm ? parseVictoriaMetrics(vm, get, cwd) : undefined;
 
@@ -64,7 +67,7 @@ export async function readCommand(argv: readonly string[], env: NodeJS.ProcessEn
       timeoutMs: parseCount(get('timeout'), 5000, 1, 3_600_000),
       retries: parseCount(get('retries'), 2, 0, 10),
       maxBodyBytes: parseCount(get('maxBody'), 1_048_576, 1, 1_073_741_824),
-      concurrency: parseCount(get('concurrency'), 64, 1, 4096),
+      concurrency: parseCount(get('concurrency'), 256, 1, 4096),
       ...(schedule && { schedule }),
       deleteOnExit: parseSwitch(deleteOnExit),
     },

@@ -10,27 +10,30 @@ export interface OptionSpec {
   readonly arg?: string;
   /** A flag that may be given more than once; the values accumulate as one comma list. */
   readonly repeatable?: boolean;
-  /** May hold a secret: also read from the file named by <env>_FILE or from systemd's credentials. */
-  readonly secret?: boolean;
+  /**
+   * May hold a secret, or belongs with one: also read from the file named by <env>_FILE or from
+   * the systemd credential <env>, so that no secret need be on a command line.
+   */
+  readonly file?: boolean;
   readonly help: string;
 }
 
 export const optionSpecs = {
   target: {
-    flag: 'target', short: 't', env: 'TRUCKI_TARGET', arg: '[name=]address,…', repeatable: true, secret: true,
+    flag: 'target', short: 't', env: 'TRUCKI_TARGET', arg: '[name=]address,…', repeatable: true, file: true,
     help: 'stick address: host, host:port or http(s) URL; a comma list or a repeated flag for several sticks; '
       + 'name= sets its instance label (required unless --targets-file)',
   },
-  stickUsername: { env: 'TRUCKI_STICK_USERNAME', help: 'basic auth user for sticks whose address has no user info' },
-  stickPassword: { env: 'TRUCKI_STICK_PASSWORD', secret: true, help: 'basic auth password for those sticks' },
+  stickUsername: { env: 'TRUCKI_STICK_USERNAME', file: true, help: 'basic auth user for sticks whose address has no user info' },
+  stickPassword: { env: 'TRUCKI_STICK_PASSWORD', file: true, help: 'basic auth password for those sticks' },
   pushgateway: {
-    flag: 'pushgateway', short: 'g', env: 'PUSHGATEWAY_URL', arg: 'url', secret: true,
+    flag: 'pushgateway', short: 'g', env: 'PUSHGATEWAY_URL', arg: 'url', file: true,
     help: 'Pushgateway base URL (not …/metrics), may carry a path prefix (required unless --stdout or --textfile)',
   },
-  pushgatewayUsername: { env: 'PUSHGATEWAY_USERNAME', help: 'basic auth user for the Pushgateway (or user info in its URL)' },
-  pushgatewayPassword: { env: 'PUSHGATEWAY_PASSWORD', secret: true, help: 'basic auth password for the Pushgateway' },
+  pushgatewayUsername: { env: 'PUSHGATEWAY_USERNAME', file: true, help: 'basic auth user for the Pushgateway (or user info in its URL)' },
+  pushgatewayPassword: { env: 'PUSHGATEWAY_PASSWORD', file: true, help: 'basic auth password for the Pushgateway' },
   pushgatewayBearerToken: {
-    env: 'PUSHGATEWAY_BEARER_TOKEN', secret: true, help: 'bearer token for the Pushgateway (instead of basic auth)',
+    env: 'PUSHGATEWAY_BEARER_TOKEN', file: true, help: 'bearer token for the Pushgateway (instead of basic auth)',
   },
   pushgatewayCaFile: {
     env: 'PUSHGATEWAY_CA_FILE', help: 'PEM file of the CA that signed an https Pushgateway\'s certificate',
@@ -50,23 +53,23 @@ export const optionSpecs = {
     help: 'write the exposition to this file (atomically) for node_exporter\'s textfile collector instead of pushing',
   },
   victoriametrics: {
-    flag: 'victoriametrics', env: 'VICTORIAMETRICS_URL', arg: 'url', secret: true,
+    flag: 'victoriametrics', env: 'VICTORIAMETRICS_URL', arg: 'url', file: true,
     help: 'instead of a Pushgateway: base URL of VictoriaMetrics, a vmagent or a vminsert with its tenant prefix; '
       + 'the job posts Prometheus text to <url>/api/v1/import/prometheus',
   },
   victoriametricsQueryUrl: {
-    flag: 'victoriametrics-query-url', env: 'VICTORIAMETRICS_QUERY_URL', arg: 'url', secret: true,
+    flag: 'victoriametrics-query-url', env: 'VICTORIAMETRICS_QUERY_URL', arg: 'url', file: true,
     help: 'where /api/v1/query is answered, to recall last successes (default: the --victoriametrics URL; '
       + 'a vmagent has none: recall is then off)',
   },
   victoriametricsUsername: {
-    env: 'VICTORIAMETRICS_USERNAME', help: 'basic auth user for VictoriaMetrics (or user info in its URL)',
+    env: 'VICTORIAMETRICS_USERNAME', file: true, help: 'basic auth user for VictoriaMetrics (or user info in its URL)',
   },
   victoriametricsPassword: {
-    env: 'VICTORIAMETRICS_PASSWORD', secret: true, help: 'basic auth password for VictoriaMetrics',
+    env: 'VICTORIAMETRICS_PASSWORD', file: true, help: 'basic auth password for VictoriaMetrics',
   },
   victoriametricsBearerToken: {
-    env: 'VICTORIAMETRICS_BEARER_TOKEN', secret: true, help: 'bearer token for VictoriaMetrics (instead of basic auth)',
+    env: 'VICTORIAMETRICS_BEARER_TOKEN', file: true, help: 'bearer token for VictoriaMetrics (instead of basic auth)',
   },
   victoriametricsCaFile: {
     env: 'VICTORIAMETRICS_CA_FILE', help: 'PEM file of the CA that signed an https VictoriaMetrics\' certificate',
@@ -92,7 +95,7 @@ export const optionSpecs = {
   },
   maxBody: { env: 'TRUCKI_MAX_BODY_BYTES', help: 'largest stick response accepted, in bytes (default 1048576)' },
   concurrency: {
-    flag: 'concurrency', env: 'TRUCKI_CONCURRENCY', arg: 'n', help: 'how many sticks are read at once (default 64)',
+    flag: 'concurrency', env: 'TRUCKI_CONCURRENCY', arg: 'n', help: 'how many sticks are read at once (default 256)',
   },
   schedule: {
     flag: 'schedule', short: 's', env: 'SCHEDULE', arg: 'cron',
@@ -114,23 +117,39 @@ export const optionSpecs = {
 
 export type OptionName = keyof typeof optionSpecs;
 
+/** The --help text, at most 100 columns wide: option and variable on one line, what it does below. */
 export function helpText(): string {
-  const rows = Object.values(optionSpecs as Record<string, OptionSpec>).map((spec) => {
-    const flag = spec.flag ? `${spec.short ? `-${spec.short}, ` : '    '}--${spec.flag}${spec.arg ? ` <${spec.arg}>` : ''}` : '';
-    return [flag, spec.env ? `${spec.env}${spec.secret ? '*' : ''}` : '', spec.help];
+  const options = Object.values(optionSpecs as Record<string, OptionSpec>).flatMap((spec) => {
+    const flag = spec.flag ? `${spec.short ? `-${spec.short}, ` : ''}--${spec.flag}${spec.arg ? ` <${spec.arg}>` : ''}` : '';
+    const env = spec.env ? `${spec.env}${spec.file ? '*' : ''}` : '';
+    return [`  ${[flag, env].filter(Boolean).join('  |  ')}`, ...wrap(spec.help, 92).map((line) => `        ${line}`)];
   });
-  const width = (column: number) => Math.max(...rows.map((row) => row[column]!.length));
-  const [w0, w1] = [width(0), width(1)];
   return [
     'Usage: trucki2pushgateway --target <stick> --pushgateway <url> [options]',
     '       trucki2pushgateway --targets-file <sticks.yml> --victoriametrics <url> [options]',
     '',
-    'Reads each Trucki stick once, pushes its readings to a Prometheus Pushgateway and exits.',
-    'Flags beat environment variables, which beat the env file. A variable marked * may instead be read',
-    'from a file: <NAME>_FILE=/path, or a systemd credential named <NAME>.',
+    'Reads each Trucki stick and delivers its readings (to a Prometheus Pushgateway, standard output or a',
+    'textfile), once or on a schedule. Flags beat environment variables, which beat the env file.',
+    'A variable marked * may instead come from the file named by <NAME>_FILE (relative to the working',
+    'directory), or from the systemd credential <NAME>; setting both is an error.',
     '',
-    ...rows.map(([flag, env, help]) => `  ${flag!.padEnd(w0)}  ${env!.padEnd(w1)}  ${help}`),
+    ...options,
     '',
-    'Exit status: 0 all sticks read and pushed, 1 a stick or a push failed, 2 usage or configuration error.',
+    'Exit status: 0 every stick read and delivered; 1 a stick or a delivery failed; 2 a usage or',
+    'configuration error; 70 a bug.',
   ].join('\n');
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  return [...lines, line];
 }

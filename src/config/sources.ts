@@ -1,7 +1,7 @@
 /**
  * Where each setting comes from, and which source wins: flags beat the environment, which beats
  * the env file. At each level a value beats a file named by <NAME>_FILE; systemd credentials
- * ($CREDENTIALS_DIRECTORY/<NAME>) count as environment. Only options marked secret have files.
+ * ($CREDENTIALS_DIRECTORY/<NAME>) count as environment. Only options marked `file` have files.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -38,7 +38,7 @@ export function parseFlags(argv: readonly string[]): Flags {
   }
   try {
     const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
-    return Object.fromEntries(Object.entries(values).map(([flag, value]) => [nameOf.get(flag), value]));
+    return Object.fromEntries(Object.entries(values).map(([flag, value]) => [nameOf.get(flag), value])) as Flags;
   } catch (error) {
     // parseArgs words its errors well ("Unknown option '--foo'"); keep only the first sentence.
     const message = messageOf(error).split(/\.\s/)[0]!.replace(/\.$/, '');
@@ -55,7 +55,7 @@ export async function readEnvFile(path: string | undefined, cwd: string): Promis
   const name = path ?? '.env';
   const full = resolve(cwd, name);
   if (path === undefined && !existsSync(full)) return { name, values: {} };
-  const text = readText(full, `--env-file ${name}`);
+  const text = readText(full, path === undefined ? `the env file ${name}` : `--env-file ${name}`);
   // Loaded only when there is a file to read: most runs have none and should not pay for it.
   const { parse } = await import('dotenv');
   return { name, values: parse(text) };
@@ -69,25 +69,35 @@ export function readText(path: string, what: string): string {
   }
 }
 
-/** A secret's file holds the secret and, as editors leave it, perhaps one line break. */
+/**
+ * A secret's file holds the secret and, as editors leave them, perhaps a byte-order mark and one
+ * line break. An empty file is a mistake, not an empty password.
+ */
 function readSecretFile(path: string, what: string, cwd: string): string {
-  return readText(resolve(cwd, path), what).replace(/\r?\n$/, '');
+  const value = readText(resolve(cwd, path), what).replace(/^\uFEFF/, '').replace(/\r?\n$/, '');
+  if (value === '') throw new ConfigError(`${what} is empty`);
+  return value;
 }
 
 export function settingsFrom(flags: Flags, env: NodeJS.ProcessEnv, envFile: EnvFile, cwd: string): Settings {
   const single = (value: string, source: string): Setting => ({ parts: [value], value, source });
   const credentials = env.CREDENTIALS_DIRECTORY;
 
-  /** NAME, then NAME_FILE, from one set of variables; "" counts as unset but hides lower levels. */
-  const fromVariables = (vars: Readonly<Record<string, string | undefined>>, name: string, secret: boolean, where: string) => {
+  /**
+   * NAME or NAME_FILE from one set of variables (the environment also has systemd's credentials).
+   * An empty NAME stands aside for a file but hides lower levels; NAME and a file at once is an error.
+   */
+  const fromVariables = (vars: Readonly<Record<string, string | undefined>>, name: string, secret: boolean, where: string,
+    credential?: string): { found: boolean; setting?: Setting } => {
     const value = vars[name];
-    if (value !== undefined) return { found: true, setting: value === '' ? undefined : single(value, `${name}${where}`) };
-    const file = secret ? vars[`${name}_FILE`] : undefined;
-    if (file !== undefined && file !== '') {
-      const source = `${name}_FILE${where}`;
-      return { found: true, setting: single(readSecretFile(file, `${source} "${file}"`, cwd), source) };
-    }
-    return { found: false, setting: undefined };
+    const fileName = secret ? vars[`${name}_FILE`] : undefined;
+    const file = fileName ? { path: fileName, source: `${name}_FILE${where}` }
+      : credential !== undefined && existsSync(credential) ? { path: credential, source: `systemd credential ${name}` }
+        : undefined;
+    if (value && file) throw new ConfigError(`${name}${where} and ${file.source} are both set; keep one`);
+    if (value) return { found: true, setting: single(value, `${name}${where}`) };
+    if (file) return { found: true, setting: single(readSecretFile(file.path, `${file.source} "${file.path}"`, cwd), file.source) };
+    return { found: value !== undefined };
   };
 
   return (name) => {
@@ -98,15 +108,12 @@ export function settingsFrom(flags: Flags, env: NodeJS.ProcessEnv, envFile: EnvF
     if (typeof flag === 'string') return single(flag, flagSource);
     if (flag === true) return single('true', flagSource);
     if (spec.env === undefined) return undefined;
-    const secret = spec.secret === true;
+    const secret = spec.file === true;
     // A variable set in the environment, even to "", beats the env file: `SCHEDULE= trucki2pushgateway`
     // runs once whatever the file says.
-    const fromEnv = fromVariables(env, spec.env, secret, '');
+    const credential = secret && credentials ? join(credentials, spec.env) : undefined;
+    const fromEnv = fromVariables(env, spec.env, secret, '', credential);
     if (fromEnv.found) return fromEnv.setting;
-    if (secret && credentials && existsSync(join(credentials, spec.env))) {
-      const source = `systemd credential ${spec.env}`;
-      return single(readSecretFile(join(credentials, spec.env), source, cwd), source);
-    }
     return fromVariables(envFile.values, spec.env, secret, ` in ${envFile.name}`).setting;
   };
 }

@@ -47,13 +47,12 @@ export interface StickAuth {
   readonly password?: string;
 }
 
-/** TRUCKI_STICK_USERNAME / _PASSWORD for every stick whose address carries no user info. */
+/** TRUCKI_STICK_USERNAME / _PASSWORD for every stick whose address lacks that part of its user info. */
 export function withStickAuth(targets: Target[], { username, password }: StickAuth): Target[] {
-  if (username === undefined && password === undefined) return targets;
-  return targets.map((target) => (target.username !== undefined ? target : {
+  return targets.map((target) => ({
     ...target,
-    ...(username !== undefined && { username }),
-    ...(password !== undefined && { password }),
+    ...(target.username === undefined && username !== undefined && { username }),
+    ...(target.password === undefined && password !== undefined && { password }),
   }));
 }
 
@@ -77,7 +76,7 @@ export function parseEndpoint(setting: Setting, what: string, mayHoldSecret = se
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${setting.source} must be an http or https URL`);
   // An "@" after the host is user info cut short by a raw "/", "?" or "#" in the password.
   if (/@/.test(url.pathname + url.search + url.hash)) throw new ConfigError(`${setting.source} is not a valid ${what} address; ${encodeHint}`);
-  if (url.search || url.hash) throw new ConfigError(`${setting.source}${shown} must not carry a query or fragment`);
+  if (url.search || url.hash) throw new ConfigError(`${setting.source} must not carry a query or fragment`);
   let username: string;
   let password: string;
   try {
@@ -91,7 +90,7 @@ export function parseEndpoint(setting: Setting, what: string, mayHoldSecret = se
   return { url, ...(username && { username }), ...(password && { password }) };
 }
 
-/** Basic auth from options, unless the URL carried user info, and a bearer token or a CA. */
+/** Basic auth from options where the URL carries none, or a bearer token; and a CA. */
 export function parseStore(endpoint: Endpoint, auth: {
   username?: Setting; password?: Setting; token?: Setting; ca?: (path: Setting) => string; caFile?: Setting;
 }): Store {
@@ -100,8 +99,9 @@ export function parseStore(endpoint: Endpoint, auth: {
   if (token !== undefined && /[\0-\x1f\x7f]/.test(token)) {
     throw new ConfigError(`${auth.token!.source} holds a line break or another control character; a token is one line`);
   }
+  // Each part of the URL's user info wins over its option: http://user@host with the password in a file.
   const username = endpoint.username ?? auth.username?.value;
-  const password = endpoint.username !== undefined ? endpoint.password : auth.password?.value;
+  const password = endpoint.password ?? auth.password?.value;
   if (token !== undefined && username !== undefined) {
     throw new ConfigError(`${auth.token!.source} and basic auth (a user name) exclude each other; use one`);
   }

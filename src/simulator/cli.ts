@@ -48,7 +48,7 @@ if (values.demo) {
   const extra = process.argv.slice(2).filter((arg) => arg !== '--demo');
   const args = ['--', job, '--target', `demo-t2sg=${sg.url},demo-t2mg=${mg.url}`, ...(process.env.PUSHGATEWAY_URL ? [] : ['--stdout']), ...extra];
   const child = spawn(process.execPath, args, { stdio: 'inherit' });
-  const code = await new Promise<number>((resolve) => child.on('exit', (status) => resolve(status ?? 1)));
+  const code = await new Promise<number>((resolve) => child.on('exit', (status) => { resolve(status ?? 1); }));
   await Promise.all([sg.close(), mg.close()]);
   process.exitCode = code;
 } else {

@@ -58,7 +58,7 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
     lastLive: () => last,
     close: () => new Promise((resolve) => {
       server.closeAllConnections();
-      server.close(() => resolve());
+      server.close(() => { resolve(); });
     }),
   };
 }

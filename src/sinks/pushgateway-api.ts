@@ -41,7 +41,8 @@ async function explainRefusal(what: string, request: Promise<unknown>): Promise<
     await request;
   } catch (error) {
     if (!(error instanceof HTTPError) || error.response.statusCode >= 500) throw error;
-    const { statusCode, statusMessage, body } = error.response;
+    const { statusCode, statusMessage } = error.response;
+    const body: unknown = error.response.body;
     if (statusCode === 404) {
       throw new HttpFailure(`answered the ${what} with HTTP 404: is the URL the Pushgateway's base URL, without /metrics?`);
     }
@@ -50,23 +51,28 @@ async function explainRefusal(what: string, request: Promise<unknown>): Promise<
   }
 }
 
-/** The read-back streams through at most this much; memory stays at about one line. */
+/** The read-back streams through at most this much, and keeps at most one line of it. */
 const maxReadBackBytes = 256 * 1024 * 1024;
+/** Longer lines (a grouping value of 1 MiB?) are passed over unread: memory stays bounded. */
+const maxLineLength = 1024 * 1024;
 
 /**
  * The value of `family` in each of the groups, keyed by the index of the grouping, from one GET of
  * the Pushgateway's own /metrics, read line by line as it streams in: one request per run whatever
  * the number of sticks, and bounded in size and memory however many groups the Pushgateway holds.
+ * Retried once at most: a run makes at most two read-back requests.
  */
 export async function readGroupValues(http: Http, base: URL, groupings: readonly Grouping[], family: string): Promise<Map<number, number>> {
   const wanted = new Map(groupings.map((grouping, index) => [labelKey(grouping), index]));
   const found = new Map<number, number>();
-  await withRetries(http, (got) => new Promise<void>((resolve, reject) => {
+  const once = { ...http, policy: { ...http.policy, retries: Math.min(http.policy.retries, 1) } };
+  await withRetries(once, (got) => new Promise<void>((resolve, reject) => {
     found.clear();
     const stream = got.stream(urlUnder(base, '/metrics'), { headers: { accept: 'text/plain' } });
-    let rest = '';
+    let partial = '';
+    let overlong = false;
     let bytes = 0;
-    const fail = (error: unknown) => {
+    const fail = (error: Error) => {
       stream.destroy();
       reject(error);
     };
@@ -74,10 +80,10 @@ export async function readGroupValues(http: Http, base: URL, groupings: readonly
       try {
         requireSuccess(response);
       } catch (error) {
-        fail(error);
+        fail(error as Error);
         return;
       }
-      const type = String(response.headers['content-type'] ?? '');
+      const type = response.headers['content-type'] ?? '';
       if (!type.startsWith('text/plain')) {
         fail(new HttpFailure(`answered with ${type.split(';')[0] || 'no content type'}, not metrics: `
           + 'is the URL the Pushgateway\'s base URL?'));
@@ -87,15 +93,25 @@ export async function readGroupValues(http: Http, base: URL, groupings: readonly
     stream.on('data', (chunk: string) => {
       bytes += Buffer.byteLength(chunk);
       if (bytes > maxReadBackBytes) {
-        fail(new HttpFailure(`sent more than ${maxReadBackBytes / 1048576} MiB of metrics when asked for the last successes`));
+        fail(new HttpFailure(`sent more than ${maxReadBackBytes / 1048576} MiB of metrics`));
         return;
       }
-      const lines = (rest + chunk).split('\n');
-      rest = lines.pop()!;
-      for (const line of lines) readLine(line, family, wanted, found);
+      let start = 0;
+      for (let end = chunk.indexOf('\n'); end >= 0; end = chunk.indexOf('\n', start)) {
+        if (!overlong) readLine(partial + chunk.slice(start, end), family, wanted, found);
+        partial = '';
+        overlong = false;
+        start = end + 1;
+      }
+      if (overlong) return;
+      partial += chunk.slice(start);
+      if (partial.length > maxLineLength) {
+        partial = '';
+        overlong = true;
+      }
     });
     stream.once('end', () => {
-      readLine(rest, family, wanted, found);
+      if (!overlong) readLine(partial, family, wanted, found);
       resolve();
     });
     stream.once('error', reject);

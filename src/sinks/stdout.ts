@@ -10,7 +10,10 @@ export type Print = (text: string) => Promise<void>;
 export function stdoutSink(targets: readonly Target[], print: Print): Sink {
   const collected = new Map<string, Delivery>();
   return {
-    deliver: async (delivery) => { collected.set(delivery.target.instance, delivery); },
+    deliver: (delivery) => {
+      collected.set(delivery.target.instance, delivery);
+      return Promise.resolve();
+    },
     flush: async () => {
       const sticks = targets.flatMap(({ instance }) => {
         const delivery = collected.get(instance);
@@ -20,9 +23,10 @@ export function stdoutSink(targets: readonly Target[], print: Print): Sink {
       // The stick's name goes in a comment: escaped, so that it cannot start a line of its own.
       const texts = await Promise.all(sticks.map(async ({ target, samples }) =>
         `# stick ${escapeLabelValue(target.instance)}\n${await expositionText(samples)}`));
-      await print(texts.join('\n')).catch((error: NodeJS.ErrnoException) => {
-        throw new SinkFailure(`standard output could not be written (${error.code === 'EPIPE'
-          ? 'the reading end was closed' : error.code === 'ENOSPC' ? 'no space left' : error.code ?? 'error'})`);
+      await print(texts.join('\n')).catch((error: unknown) => {
+        const { code } = error as NodeJS.ErrnoException;
+        throw new SinkFailure(`standard output could not be written (${code === 'EPIPE'
+          ? 'the reading end was closed' : code === 'ENOSPC' ? 'no space left' : code ?? 'error'})`);
       });
     },
   };

