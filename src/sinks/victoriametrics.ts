@@ -35,8 +35,12 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
       requireSuccess(await got.post(importUrl, { body: text, headers: { 'content-type': contentType } }));
     });
 
-  /** Sends `batches` in order; resolves with those not delivered (the first failure and all after it). */
-  async function sendInOrder(batches: readonly Batch[]): Promise<{ unsent: Batch[]; failure?: string }> {
+  /**
+   * Sends `batches` in order, up to the first failure: what is left (a refused batch is not: it
+   * would be refused again), how many samples were not delivered, and why.
+   */
+  async function sendInOrder(batches: readonly Batch[]): Promise<{ unsent: Batch[]; lost: number; failure?: string }> {
+    const count = (list: readonly Batch[]) => list.reduce((sum, each) => sum + each.samples, 0);
     for (const [index, each] of batches.entries()) {
       try {
         await post(each.text);
@@ -45,15 +49,18 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
           // The store's considered answer: sending it again would get the same one.
           backlog.drop(each);
           const reason = String(error.response.body).trim().split('\n')[0]?.slice(0, 300);
+          const unsent = batches.slice(index + 1);
           return {
-            unsent: [...batches.slice(index + 1)],
+            unsent,
+            lost: each.samples + count(unsent),
             failure: `refused the import with HTTP ${error.response.statusCode}: ${reason}`,
           };
         }
-        return { unsent: batches.slice(index), failure: describeFailure(error, http.policy) };
+        const unsent = batches.slice(index);
+        return { unsent, lost: count(unsent), failure: describeFailure(error, http.policy) };
       }
     }
-    return { unsent: [] };
+    return { unsent: [], lost: 0 };
   }
 
   function closeBatch(): void {
@@ -82,8 +89,9 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
         throw new SinkFailure(`${where} ${describeFailure(error, queryHttp.policy)} when asked for the last successes`);
       }
     },
-    deliver: async ({ target, samples, readAt }: Delivery) => {
-      const { text, lines } = await importText(
+    // Only collects: the run's sticks go out together at flush.
+    deliver: ({ target, samples, readAt }: Delivery) => {
+      const { text, lines } = importText(
         samples,
         [['job', store.job], ['instance', target.instance], ...store.grouping, ...target.labels],
         readAt,
@@ -94,17 +102,17 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
       batch.bytes += bytes;
       batch.samples += lines;
       batch.oldestAt = Math.min(batch.oldestAt, readAt);
+      return Promise.resolve();
     },
     flush: async () => {
       closeBatch();
       const now = Date.now();
       const queue = [...backlog.takeAll(now), ...ready];
       ready = [];
-      const { unsent, failure } = await sendInOrder(queue);
+      const { unsent, lost, failure } = await sendInOrder(queue);
       if (!failure) return;
-      const samples = unsent.reduce((sum, each) => sum + each.samples, 0);
       if (keep) backlog.keep(unsent, now);
-      const kept = keep ? `${backlog.samples} samples kept for the next runs` : `${samples} samples not delivered`;
+      const kept = keep ? `${backlog.samples} samples kept for the next runs` : `${lost} samples not delivered`;
       const dropped = backlog.droppedSamples ? `, ${backlog.droppedSamples} dropped so far` : '';
       throw new SinkFailure(`VictoriaMetrics ${store.url.href} ${failure}; ${kept}${dropped}`);
     },
