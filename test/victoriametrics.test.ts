@@ -143,6 +143,22 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
+  test('one-shot with VictoriaMetrics away: exit 1, one line saying what was not delivered, no credential', async () => {
+    const stick = await startSimulator({ variant: 'T2SG' });
+    try {
+      const away = `http://writer:hunter2@127.0.0.1:${await freePort()}`;
+      const result = await runCli(['-t', `alone=${stick.url}`, '--victoriametrics', away, '--retries', '1']);
+      assert.equal(result.code, 1);
+      assert.match(
+        result.stderr,
+        /^VictoriaMetrics http:\/\/127\.0\.0\.1:\d+\/ refused the connection \(2 attempts\); \d+ samples not delivered$/m,
+      );
+      assert.doesNotMatch(result.stderr, /hunter2|writer/);
+    } finally {
+      await stick.close();
+    }
+  });
+
   test('through a vmagent (no query API): delivered, recall off with the reason in the log', async () => {
     const vm = await startVictoriaMetrics();
     const agent = await startVmagent(`${vm.url}/api/v1/write`);
