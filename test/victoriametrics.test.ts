@@ -183,6 +183,28 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
+  test('the recommended setup: posts to a vmagent, recall from the store behind it with --victoriametrics-query-url', async () => {
+    const vm = await startVictoriaMetrics({ latencyOffset: 'default' });
+    const agent = await startVmagent(`${vm.url}/api/v1/write`);
+    const stick = await startSimulator({ variant: 'T2MG' });
+    try {
+      const args = ['-t', `via=${stick.url}`, '--victoriametrics', agent.url, '--victoriametrics-query-url', vm.url];
+      assert.equal((await runCli([...args, '--retries', '0'])).code, 0);
+      const [first] = await vm.exportSeries('trucki_last_success_timestamp_seconds{instance="via"}');
+      await stick.close();
+      const failed = await runCli([...args, '--retries', '0']);
+      assert.equal(failed.code, 1);
+      assert.doesNotMatch(failed.stderr, /last success lost/);
+      const [success] = await vm.exportSeries(
+        'trucki_last_success_timestamp_seconds{instance="via"}',
+        (found) => found[0]?.values.length === 2,
+      );
+      assert.deepEqual(success!.values, [first!.values[0], first!.values[0]]);
+    } finally {
+      await finally_([() => agent.stop(), () => vm.stop(), () => stick.close()]);
+    }
+  });
+
   test('shipped rules on vmalert: StickDown and StickStale fire for a silent stick, not a healthy one', async () => {
     const shipped = await readFile(`${repoRoot}deploy/prometheus/trucki-rules.yml`, 'utf8');
     // Only the `for:` durations are shortened, so that this takes seconds; the expressions are the shipped ones.
