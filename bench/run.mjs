@@ -14,13 +14,14 @@ import { machine, printTable, short } from './lib.mjs';
 import { main as loop } from './loop.mjs';
 import { main as oneShot } from './oneshot.mjs';
 import { main as sticks } from './sticks.mjs';
+import { main as fleet } from './fleet.mjs';
 
 const started = performance.now();
 process.stdout.write(`trucki2pushgateway benchmarks${short ? ' (short mode: tiny counts, figures not meaningful)' : ''}\n`);
 process.stdout.write(`Machine: ${machine()}\n\n`);
 
 const rows = [];
-for (const [name, bench] of [['build', checkBuild], ['one-shot', oneShot], ['many sticks', sticks], ['loop', loop], ['builds side by side', compareBuilds]]) {
+for (const [name, bench] of [['build', checkBuild], ['one-shot', oneShot], ['many sticks', sticks], ['fleet', fleet], ['loop', loop], ['builds side by side', compareBuilds]]) {
   const t0 = performance.now();
   process.stderr.write(`bench: ${name}…\n`);
   rows.push(...await bench());

@@ -69,13 +69,19 @@ async function main(argv: readonly string[]): Promise<number> {
     // Loaded only in loop mode: a one-shot start never pays for croner.
     const { startSchedule } = await import('./schedule.js');
     const testTickMs = Number(process.env.TRUCKI_TEST_TICK_MS) || undefined;
+    const targets = config.targetsFile
+      ? (await import('./targets-watch.js')).watchTargets(config.targetsFile, config.targets, io.log, (removed) => {
+        // A stick taken out of the file is retired as on exit: its group goes too.
+        if (config.deleteOnExit) void job.deleteGroups(removed);
+      })
+      : () => config.targets;
     const stoppedWell = await startSchedule(job.run, {
       ...config.schedule,
       log: io.log,
-      targets: () => config.targets,
+      targets,
       testTickMs,
       stopOn: stdoutGone.signal,
-      ...(config.deleteOnExit && { onStop: () => job.deleteGroups(config.targets) }),
+      ...(config.deleteOnExit && { onStop: () => job.deleteGroups(targets()) }),
     });
     return stoppedWell ? exitCodes.ok : exitCodes.failed;
   } finally {

@@ -16,8 +16,10 @@ export interface Connections {
 
 export async function connect(config: Config, print: Print): Promise<Connections> {
   const policy: HttpPolicy = { timeoutMs: config.timeoutMs, retries: config.retries };
-  const endpoints = [...config.targets, config.pushgateway];
-  const agents = await createAgents(endpoints.some((endpoint) => endpoint?.url.protocol === 'https:'));
+  const endpoints = [...config.targets, config.pushgateway, config.victoriametrics, config.victoriametrics?.query];
+  // A targets file may name an https stick later: keep an https agent ready then.
+  const https = config.targetsFile !== undefined || endpoints.some((endpoint) => endpoint?.url.protocol === 'https:');
+  const agents = await createAgents(https);
   return {
     readStick: createStickReader(createHttp(policy, agents), config.maxBodyBytes),
     sink: createSink(config, policy, agents, print),

@@ -13,6 +13,8 @@ need promtool prometheus
 need prometheus prometheus
 need prometheus-node-exporter prometheus-node-exporter
 need victoria-metrics victoria-metrics
+need vmagent victoria-metrics
+need vmalert victoria-metrics
 need openssl openssl
 need htpasswd apache2-utils
 need systemd-analyze systemd

@@ -1,10 +1,13 @@
 /** From the command line, the environment and the env file to one checked Command. */
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { parseFlags, readEnvFile, readText, settingsFrom } from './sources.js';
+import { parseFlags, readEnvFile, readText, settingsFrom, type Settings } from './sources.js';
+import { openTargetsFile, type TargetsFile } from '../targets-source.js';
 import type { Command, Pushgateway, Target } from './types.js';
+import { parseVictoriaMetrics } from './victoriametrics.js';
 import {
-  parseCount, parseEndpoint, parseGrouping, parseSchedule, parseStore, parseSwitch, parseTargets,
+  parseCount, parseEndpoint, parseGrouping, parseJob, parseSchedule, parseStore, parseSwitch, parseTargets,
+  withStickAuth,
 } from './values.js';
 
 export async function readCommand(argv: readonly string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): Promise<Command> {
@@ -14,27 +17,27 @@ export async function readCommand(argv: readonly string[], env: NodeJS.ProcessEn
   const get = settingsFrom(flags, env, await readEnvFile(flags.envFile as string | undefined, cwd), cwd);
 
   const stdout = parseSwitch(get('stdout'));
-  const targetSetting = get('target');
-  if (!targetSetting) {
-    throw new ConfigError('--target / TRUCKI_TARGET is required: the address of your stick, e.g. --target 192.168.1.50');
-  }
-  const targets = withStickAuth(parseTargets(targetSetting, get('instance')), get('stickUsername')?.value, get('stickPassword')?.value);
+  const { targets, targetsFile } = await readTargets(get, cwd);
 
+  const sinks = [get('textfile'), get('pushgateway'), get('victoriametrics')].filter((found) => found !== undefined);
+  // --stdout wins over a Pushgateway, textfile or VictoriaMetrics from the environment: it is how one looks first.
+  if (!stdout && sinks.length > 1) {
+    const sources = sinks.map(({ source }) => source).join(' and ');
+    throw new ConfigError(`${sources} exclude each other: choose where the metrics go`);
+  }
   const textfile = get('textfile');
   if (textfile?.value.trim() === '') throw new ConfigError(`${textfile.source} must name a file`);
   // Checked whatever the sink, so that a mistake shows before it matters.
   const grouping = parseGrouping(get('grouping'));
   const url = get('pushgateway');
-  // --stdout wins over a Pushgateway or textfile from the environment: it is how one looks before pushing.
-  if (!stdout && textfile && url) throw new ConfigError(`${textfile.source} and ${url.source} exclude each other: choose where the metrics go`);
+  const vm = get('victoriametrics');
   let pushgateway: Pushgateway | undefined;
-  if (!stdout && !textfile) {
+  if (!stdout && !textfile && !vm) {
     if (!url) {
-      throw new ConfigError('--pushgateway / PUSHGATEWAY_URL is required (or use --stdout or --textfile), '
+      throw new ConfigError('--pushgateway / PUSHGATEWAY_URL is required '
+        + '(or use --victoriametrics, --stdout or --textfile), '
         + 'e.g. --pushgateway http://localhost:9091');
     }
-    const job = get('job') ?? { parts: ['trucki'], value: 'trucki', source: '--job' };
-    if (job.value.trim() === '') throw new ConfigError(`${job.source} must not be empty`);
     const store = parseStore(parseEndpoint(url, 'Pushgateway'), {
       username: get('pushgatewayUsername'),
       password: get('pushgatewayPassword'),
@@ -42,8 +45,9 @@ export async function readCommand(argv: readonly string[], env: NodeJS.ProcessEn
       caFile: get('pushgatewayCaFile'),
       ca: (file) => readText(resolve(cwd, file.value), `${file.source} "${file.value}"`),
     });
-    pushgateway = { ...store, job: job.value, grouping };
+    pushgateway = { ...store, job: parseJob(get('job')), grouping };
   }
+  const victoriametrics = !stdout && vm ? parseVictoriaMetrics(vm, get, cwd) : undefined;
 
   const deleteOnExit = get('deleteOnExit');
   if (parseSwitch(deleteOnExit) && (!pushgateway || !get('schedule'))) {
@@ -55,7 +59,9 @@ export async function readCommand(argv: readonly string[], env: NodeJS.ProcessEn
     kind: 'run',
     config: {
       targets,
+      ...(targetsFile && { targetsFile }),
       ...(pushgateway && { pushgateway }),
+      ...(victoriametrics && { victoriametrics }),
       ...(textfile && !stdout && { textfile: resolve(cwd, textfile.value) }),
       // Node's timers take at most 2^31 - 1 ms; an hour is already far beyond any stick.
       timeoutMs: parseCount(get('timeout'), 5000, 1, 3_600_000),
@@ -68,11 +74,29 @@ export async function readCommand(argv: readonly string[], env: NodeJS.ProcessEn
   };
 }
 
-/** TRUCKI_STICK_USERNAME / _PASSWORD for every stick whose address lacks that part of its user info. */
-function withStickAuth(targets: Target[], username: string | undefined, password: string | undefined): Target[] {
-  return targets.map((target) => ({
-    ...target,
-    ...(target.username === undefined && username !== undefined && { username }),
-    ...(target.password === undefined && password !== undefined && { password }),
-  }));
+/** The sticks from --target or from --targets-file (which a loop re-reads), never both. */
+async function readTargets(get: Settings, cwd: string): Promise<{ targets: Target[]; targetsFile?: TargetsFile }> {
+  const auth = { username: get('stickUsername')?.value, password: get('stickPassword')?.value };
+  const targetSetting = get('target');
+  const fileSetting = get('targetsFile');
+  if (fileSetting && targetSetting) {
+    throw new ConfigError(
+      `${fileSetting.source} and ${targetSetting.source} exclude each other: name the sticks in one place`,
+    );
+  }
+  if (fileSetting) {
+    const instance = get('instance');
+    if (instance) {
+      throw new ConfigError(`${instance.source} applies to --target; name a stick in the file with labels.instance`);
+    }
+    const name = `${fileSetting.source} ${fileSetting.value}`;
+    const targetsFile = await openTargetsFile(resolve(cwd, fileSetting.value), name, auth);
+    const targets = targetsFile.read();
+    if (targets.length === 0) throw new ConfigError(`${targetsFile.name} names no stick`);
+    return { targets, targetsFile };
+  }
+  if (!targetSetting) {
+    throw new ConfigError('--target / TRUCKI_TARGET is required: the address of your stick, e.g. --target 192.168.1.50');
+  }
+  return { targets: withStickAuth(parseTargets(targetSetting, get('instance')), auth) };
 }

@@ -22,7 +22,7 @@ export const optionSpecs = {
   target: {
     flag: 'target', short: 't', env: 'TRUCKI_TARGET', arg: '[name=]address,…', repeatable: true, file: true,
     help: 'stick address: host, host:port or http(s) URL; a comma list or a repeated flag for several sticks; '
-      + 'name= sets its instance label (required)',
+      + 'name= sets its instance label (required unless --targets-file)',
   },
   stickUsername: { env: 'TRUCKI_STICK_USERNAME', file: true, help: 'basic auth user for sticks whose address has no user info' },
   stickPassword: { env: 'TRUCKI_STICK_PASSWORD', file: true, help: 'basic auth password for those sticks' },
@@ -51,6 +51,41 @@ export const optionSpecs = {
   textfile: {
     flag: 'textfile', env: 'TEXTFILE_PATH', arg: 'path',
     help: 'write the exposition to this file (atomically) for node_exporter\'s textfile collector instead of pushing',
+  },
+  victoriametrics: {
+    flag: 'victoriametrics', env: 'VICTORIAMETRICS_URL', arg: 'url', file: true,
+    help: 'instead of a Pushgateway: base URL of VictoriaMetrics, a vmagent or a vminsert with its tenant prefix; '
+      + 'the job posts Prometheus text to <url>/api/v1/import/prometheus',
+  },
+  victoriametricsQueryUrl: {
+    flag: 'victoriametrics-query-url', env: 'VICTORIAMETRICS_QUERY_URL', arg: 'url', file: true,
+    help: 'where /api/v1/query is answered, to recall last successes (default: the --victoriametrics URL; '
+      + 'a vmagent has none: recall is then off)',
+  },
+  victoriametricsUsername: {
+    env: 'VICTORIAMETRICS_USERNAME', file: true, help: 'basic auth user for VictoriaMetrics (or user info in its URL)',
+  },
+  victoriametricsPassword: {
+    env: 'VICTORIAMETRICS_PASSWORD', file: true, help: 'basic auth password for VictoriaMetrics',
+  },
+  victoriametricsBearerToken: {
+    env: 'VICTORIAMETRICS_BEARER_TOKEN', file: true, help: 'bearer token for VictoriaMetrics (instead of basic auth)',
+  },
+  victoriametricsCaFile: {
+    env: 'VICTORIAMETRICS_CA_FILE', help: 'PEM file of the CA that signed an https VictoriaMetrics\' certificate',
+  },
+  backlogBytes: {
+    env: 'VICTORIAMETRICS_BACKLOG_MAX_BYTES',
+    help: 'loop mode: import text kept while VictoriaMetrics is away, at most this many bytes (default 33554432)',
+  },
+  backlogAge: {
+    env: 'VICTORIAMETRICS_BACKLOG_MAX_AGE_SECONDS',
+    help: 'loop mode: samples kept while VictoriaMetrics is away, at most this old (default 86400)',
+  },
+  targetsFile: {
+    flag: 'targets-file', env: 'TRUCKI_TARGETS_FILE', arg: 'path',
+    help: 'the sticks from a Prometheus file_sd file (*.json, *.yml, *.yaml) instead of --target; '
+      + 'a loop re-reads it when it changes',
   },
   timeout: {
     flag: 'timeout', env: 'TRUCKI_TIMEOUT_MS', arg: 'ms', help: 'time limit per HTTP attempt in milliseconds (default 5000)',
@@ -91,6 +126,7 @@ export function helpText(): string {
   });
   return [
     'Usage: trucki2pushgateway --target <stick> --pushgateway <url> [options]',
+    '       trucki2pushgateway --targets-file <sticks.yml> --victoriametrics <url> [options]',
     '',
     'Reads each Trucki stick and delivers its readings (to a Prometheus Pushgateway, standard output or a',
     'textfile), once or on a schedule. Flags beat environment variables, which beat the env file.',

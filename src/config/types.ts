@@ -1,4 +1,5 @@
 /** The checked configuration every module reads: what the sticks are and where their metrics go. */
+import type { TargetsFile } from '../targets-source.js';
 
 /** Label name/value pairs in order, as they appear in a Pushgateway grouping key. */
 export type Grouping = readonly (readonly [name: string, value: string])[];
@@ -30,10 +31,24 @@ export interface Pushgateway extends Store {
   readonly grouping: Grouping;
 }
 
+/** VictoriaMetrics, a vmagent or a vminsert: the import API below `url`. */
+export interface VictoriaMetrics extends Store {
+  readonly job: string;
+  /** Labels on every sample after job, instance and the stick's own labels. */
+  readonly grouping: Grouping;
+  /** Where /api/v1/query is answered, with its credentials. */
+  readonly query: Store;
+  /** Bounds of what a loop keeps while the store is away. */
+  readonly backlog: { readonly maxBytes: number; readonly maxAgeMs: number };
+}
+
 export interface Config {
   readonly targets: readonly Target[];
-  /** Absent with --stdout or --textfile. */
+  /** With --targets-file: the file the targets came from, for a loop to re-read. */
+  readonly targetsFile?: TargetsFile;
+  /** Absent with --stdout, --textfile or --victoriametrics. */
   readonly pushgateway?: Pushgateway;
+  readonly victoriametrics?: VictoriaMetrics;
   /** With --textfile: write here instead of pushing. */
   readonly textfile?: string;
   readonly timeoutMs: number;

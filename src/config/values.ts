@@ -42,6 +42,27 @@ export function parseTargets(setting: Setting, instanceOption: Setting | undefin
   return targets;
 }
 
+export interface StickAuth {
+  readonly username?: string;
+  readonly password?: string;
+}
+
+/** TRUCKI_STICK_USERNAME / _PASSWORD for every stick whose address lacks that part of its user info. */
+export function withStickAuth(targets: Target[], { username, password }: StickAuth): Target[] {
+  // Each part of a stick's own user info wins: http://user@host with the password in a file.
+  return targets.map((target) => ({
+    ...target,
+    ...(target.username === undefined && username !== undefined && { username }),
+    ...(target.password === undefined && password !== undefined && { password }),
+  }));
+}
+
+/** The job label: --job, PUSHGATEWAY_JOB, default trucki. */
+export function parseJob(setting: Setting | undefined): string {
+  if (setting && setting.value.trim() === '') throw new ConfigError(`${setting.source} must not be empty`);
+  return setting?.value ?? 'trucki';
+}
+
 /** `mayHoldSecret`: the value, or the list it came from, may hold a password; never echo it then. */
 export function parseEndpoint(setting: Setting, what: string, mayHoldSecret = setting.value.includes('@')): Endpoint {
   const text = hasScheme.test(setting.value) ? setting.value : `http://${setting.value}`;

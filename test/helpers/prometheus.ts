@@ -14,7 +14,8 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
-export async function startPrometheus(configYaml: string): Promise<RunningPrometheus> {
+/** `args`: further flags, e.g. --web.enable-remote-write-receiver. */
+export async function startPrometheus(configYaml: string, args: readonly string[] = []): Promise<RunningPrometheus> {
   const dir = await mkdtemp(join(tmpdir(), 'prometheus-'));
   const configFile = join(dir, 'prometheus.yml');
   await writeFile(configFile, configYaml);
@@ -24,6 +25,7 @@ export async function startPrometheus(configYaml: string): Promise<RunningPromet
     `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--log.level=warn',
+    ...args,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk) => { stderr += chunk; });

@@ -23,6 +23,8 @@ export interface GroupJson {
 export interface RunningPushgateway {
   readonly url: string;
   readonly dir: string;
+  /** Of the Pushgateway process, e.g. for its CPU time in the benchmarks. */
+  readonly pid: number;
   /** Every group, as /api/v1/metrics reports it. */
   groups(): Promise<GroupJson[]>;
   /** The group whose grouping labels are exactly `labels`, if any. */
@@ -77,6 +79,7 @@ function handle(url: string, dir: string, child: ChildProcess, fetchInit: Reques
   return {
     url,
     dir,
+    pid: child.pid!,
     groups,
     async group(labels) {
       const wanted = JSON.stringify(Object.entries(labels).sort());

@@ -1,0 +1,32 @@
+/** The VictoriaMetrics settings into one checked VictoriaMetrics: where, with which credentials. */
+import { resolve } from 'node:path';
+import { readText, type Setting, type Settings } from './sources.js';
+import type { Store, VictoriaMetrics } from './types.js';
+import { parseCount, parseEndpoint, parseGrouping, parseJob, parseStore } from './values.js';
+
+export function parseVictoriaMetrics(url: Setting, get: Settings, cwd: string): VictoriaMetrics {
+  const store = parseStore(parseEndpoint(url, 'VictoriaMetrics'), {
+    username: get('victoriametricsUsername'),
+    password: get('victoriametricsPassword'),
+    token: get('victoriametricsBearerToken'),
+    caFile: get('victoriametricsCaFile'),
+    ca: (file) => readText(resolve(cwd, file.value), `${file.source} "${file.value}"`),
+  });
+  const querySetting = get('victoriametricsQueryUrl');
+  const queryEndpoint = querySetting ? parseEndpoint(querySetting, 'VictoriaMetrics query') : store;
+  // The query URL shares the store's credentials and CA, unless it carries user info of its own.
+  const query: Store =
+    queryEndpoint.username !== undefined && querySetting
+      ? { ...queryEndpoint, ...(store.ca !== undefined && { ca: store.ca }) }
+      : { ...store, url: queryEndpoint.url };
+  return {
+    ...store,
+    job: parseJob(get('job')),
+    grouping: parseGrouping(get('grouping')),
+    query,
+    backlog: {
+      maxBytes: parseCount(get('backlogBytes'), 32 * 1_048_576, 0, 1_073_741_824),
+      maxAgeMs: parseCount(get('backlogAge'), 86_400, 0, 30 * 86_400) * 1000,
+    },
+  };
+}

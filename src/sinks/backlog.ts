@@ -1,0 +1,70 @@
+/**
+ * Batches of import text that could not be delivered yet, oldest first, bounded by bytes and by
+ * age: what is over a bound is dropped oldest first and counted, so a long outage costs the oldest
+ * samples, never the memory of the host. Pure bookkeeping: no I/O, the clock is passed in.
+ */
+export interface Batch {
+  readonly text: string;
+  readonly bytes: number;
+  readonly samples: number;
+  /** Unix ms of the oldest sample in it: the batch ages from there. */
+  readonly oldestAt: number;
+}
+
+export interface BacklogBounds {
+  readonly maxBytes: number;
+  readonly maxAgeMs: number;
+}
+
+export class Backlog {
+  private batches: Batch[] = [];
+  private heldBytes = 0;
+  /** Samples dropped over the bounds since the process started. */
+  droppedSamples = 0;
+
+  constructor(private readonly bounds: BacklogBounds) {}
+
+  get bytes(): number {
+    return this.heldBytes;
+  }
+  get size(): number {
+    return this.batches.length;
+  }
+  get samples(): number {
+    return this.batches.reduce((sum, batch) => sum + batch.samples, 0);
+  }
+
+  /** Keeps `batches` after those held already (they are newer), then applies the bounds. */
+  keep(batches: readonly Batch[], now: number): void {
+    for (const batch of batches) {
+      this.batches.push(batch);
+      this.heldBytes += batch.bytes;
+    }
+    this.trim(now);
+  }
+
+  /** Takes every batch out, oldest first, after dropping what is too old by now. */
+  takeAll(now: number): Batch[] {
+    this.trim(now);
+    const all = this.batches;
+    this.batches = [];
+    this.heldBytes = 0;
+    return all;
+  }
+
+  /** Counts a batch as dropped that will never be delivered (the store refused it outright). */
+  drop(batch: Batch): void {
+    this.droppedSamples += batch.samples;
+  }
+
+  private trim(now: number): void {
+    while (
+      this.batches.length > 0 &&
+      (this.heldBytes > this.bounds.maxBytes || this.batches[0]!.oldestAt < now - this.bounds.maxAgeMs)
+    ) {
+      const oldest = this.batches.shift()!;
+      this.heldBytes -= oldest.bytes;
+      this.droppedSamples += oldest.samples;
+    }
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The targets file on disk: read once for a one-shot run (any error is a ConfigError, exit 2), and
+ * for a loop read again whenever it changes (size or mtime), keeping the previous sticks when the
+ * new text is invalid. The YAML parser is loaded once, when the file is YAML, so that re-reading
+ * is synchronous and can happen on a loop's tick.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { parseEndpoint, withStickAuth, type StickAuth } from './config/values.js';
+import type { Target } from './config/types.js';
+import { ConfigError } from './errors.js';
+import { formatOf, loadParser, targetsFrom, TargetsFileError } from './targets-file.js';
+
+export interface TargetsFile {
+  /** For messages: "--targets-file sticks.yml". */
+  readonly name: string;
+  /** The sticks the file names now; throws a ConfigError naming the entry. */
+  readonly read: () => Target[];
+  /** Whether the file looks different from when it was last read. */
+  readonly changed: () => boolean;
+}
+
+/** `name` names the file as the user gave it: "--targets-file sticks.yml". */
+export async function openTargetsFile(path: string, name: string, auth: StickAuth): Promise<TargetsFile> {
+  const format = formatOf(path);
+  if (!format) throw new ConfigError(`${name} must end in .json, .yml or .yaml, as Prometheus' file_sd files do`);
+  const parse = await loadParser(format);
+  let seen = '';
+  const stamp = () => {
+    try {
+      const { size, mtimeMs, ino } = statSync(path);
+      return `${size}/${mtimeMs}/${ino}`;
+    } catch {
+      return 'missing';
+    }
+  };
+  return {
+    name,
+    changed: () => stamp() !== seen,
+    read: () => {
+      seen = stamp();
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (error) {
+        throw new ConfigError(`${name} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+      try {
+        const toEndpoint = (address: string, where: string) =>
+          parseEndpoint({ parts: [address], value: address, source: where }, 'stick', true);
+        return withStickAuth(targetsFrom(parse(text), toEndpoint), auth);
+      } catch (error) {
+        if (error instanceof TargetsFileError || error instanceof ConfigError)
+          throw new ConfigError(`${name}: ${error.message}`);
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,307 @@
+/**
+ * The VictoriaMetrics sink against the real programs (Debian's victoria-metrics 1.79: the single
+ * node, vmagent, vmalert; Prometheus' remote-write receiver): what lands, with which labels and
+ * times; a failed stick; recall; the shipped alert rules; outages with and without a vmagent.
+ * The slow tests run concurrently, each with programs of its own.
+ */
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, test } from 'node:test';
+import { startSimulator, type Simulator } from '../src/simulator/server.js';
+import { emptyDir, runCli, startCli } from './helpers/cli.js';
+import { repoRoot } from './helpers/paths.js';
+import { freePort } from './helpers/process.js';
+import { startPrometheus } from './helpers/prometheus.js';
+import { expectedAtZero } from './helpers/sticks.js';
+import {
+  startVictoriaMetrics,
+  startVmagent,
+  startVmalert,
+  type RunningVictoriaMetrics,
+  type Series,
+} from './helpers/victoriametrics.js';
+
+const everySecond = '* * * * * *';
+const liveReads = (stick: Simulator) => stick.requests.filter((line) => line === 'GET /jsonlive').length;
+/** Labels a sample itself carries, besides the ones the job and the targets file give each stick. */
+const sampleLabelNames = new Set(['__name__', 'inverter', 'state', 'quality', 'device', 'firmware', 'variant']);
+const named = (series: Series[], name: string) => series.filter(({ metric }) => metric.__name__ === name);
+
+/**
+ * How many /api/v1/query requests VictoriaMetrics has answered, from its own /metrics, which
+ * counts a request a moment after answering it (1.79).
+ */
+async function queriesServed(vm: RunningVictoriaMetrics): Promise<number> {
+  await sleep(1500);
+  const text = await (await fetch(`${vm.url}/metrics`)).text();
+  return Number(/^vm_http_requests_total\{path="\/api\/v1\/query"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+}
+
+async function finally_(cleanups: (() => Promise<unknown>)[]): Promise<void> {
+  await Promise.allSettled(cleanups.map((cleanup) => cleanup()));
+}
+
+describe('VictoriaMetrics sink against the real programs', { concurrency: true }, () => {
+  test("samples land with job, instance and the file's labels, stamped with the read time", async () => {
+    const vm = await startVictoriaMetrics();
+    const sticks = {
+      T2SG: await startSimulator({ variant: 'T2SG', clock: () => 0 }),
+      T2MG: await startSimulator({ variant: 'T2MG', clock: () => 0 }),
+    };
+    const dir = await emptyDir();
+    try {
+      await writeFile(
+        join(dir, 'sticks.yml'),
+        [
+          `- targets: ['${sticks.T2SG.url}']`,
+          '  labels: {instance: roof, site: berlin}',
+          `- targets: ['${sticks.T2MG.url}']`,
+          '  labels: {instance: barn, site: hamburg, owner: co-op}',
+        ].join('\n'),
+      );
+      const started = Date.now();
+      const result = await runCli(
+        ['--targets-file', 'sticks.yml', '--victoriametrics', vm.url, '--grouping', 'fleet=eu'],
+        { cwd: dir },
+      );
+      const ended = Date.now();
+      assert.equal(result.code, 0, result.stderr);
+      const cases = [
+        { instance: 'roof', variant: 'T2SG', labels: { site: 'berlin' } },
+        { instance: 'barn', variant: 'T2MG', labels: { site: 'hamburg', owner: 'co-op' } },
+      ] as const;
+      for (const { instance, variant, labels } of cases) {
+        const expected = expectedAtZero[variant];
+        const families = new Set(expected.map(({ family }) => family)).size + 2;
+        const series = await vm.exportSeries(
+          `{job="trucki",instance="${instance}"}`,
+          (found) => new Set(found.map(({ metric }) => metric.__name__)).size >= families,
+        );
+        const wanted: Record<string, string> = { job: 'trucki', instance, fleet: 'eu', ...labels };
+        for (const { metric, timestamps } of series) {
+          const targetLabels = Object.fromEntries(
+            Object.entries(metric).filter(([name]) => !sampleLabelNames.has(name)),
+          );
+          assert.deepEqual(targetLabels, wanted, `labels of ${JSON.stringify(metric)}`);
+          assert.equal(timestamps.length, 1);
+          assert.equal(timestamps[0], series[0]!.timestamps[0], 'one read time for every sample of a stick');
+        }
+        const readAt = series[0]!.timestamps[0]!;
+        assert.ok(readAt >= started && readAt <= ended, `read at ${readAt}, run from ${started} to ${ended}`);
+        for (const { family, labels: sampleLabels = {}, value } of expected) {
+          const match = series.find(
+            ({ metric }) =>
+              metric.__name__ === family && Object.entries(sampleLabels).every(([k, v]) => metric[k] === v),
+          );
+          assert.ok(match, `${instance}: ${family}${JSON.stringify(sampleLabels)} missing`);
+          assert.ok(
+            Math.abs(match.values[0]! - value) <= Math.abs(value) * 1e-9,
+            `${family}: ${match.values[0]} != ${value}`,
+          );
+        }
+        const [success] = named(series, 'trucki_last_success_timestamp_seconds');
+        assert.equal(success!.values[0], readAt / 1000, 'the last success is the read time');
+      }
+    } finally {
+      await finally_([() => vm.stop(), () => sticks.T2SG.close(), () => sticks.T2MG.close()]);
+    }
+  });
+
+  test('a stick that stops answering: up 0, duration, last success recalled in one query; no reading', async () => {
+    // VictoriaMetrics' own -search.latencyOffset (30 s): a plain instant query would not see the previous run.
+    const vm = await startVictoriaMetrics({ latencyOffset: 'default' });
+    const stick = await startSimulator({ variant: 'T2SG' });
+    try {
+      const args = ['-t', `gone=${stick.url}`, '--victoriametrics', vm.url, '--retries', '0', '--timeout', '1000'];
+      assert.equal((await runCli(args)).code, 0);
+      const [first] = await vm.exportSeries('trucki_last_success_timestamp_seconds{instance="gone"}');
+      await stick.close();
+      const queries = await queriesServed(vm);
+      const failed = await runCli(args);
+      assert.equal(failed.code, 1);
+      assert.match(failed.stderr, /^stick gone \(127\.0\.0\.1:\d+\): failed, refused the connection; took \d+ ms\n$/);
+      assert.equal((await queriesServed(vm)) - queries, 1, 'one query for the run');
+      const series = await vm.exportSeries(
+        '{instance="gone"}',
+        (found) => named(found, 'trucki_up')[0]?.values.length === 2,
+      );
+      assert.deepEqual(named(series, 'trucki_up')[0]!.values, [1, 0]);
+      assert.deepEqual(named(series, 'trucki_last_success_timestamp_seconds')[0]!.values, [
+        first!.values[0],
+        first!.values[0],
+      ]);
+      assert.equal(named(series, 'trucki_scrape_duration_seconds')[0]!.values.length, 2);
+      const own = new Set(['trucki_up', 'trucki_last_success_timestamp_seconds', 'trucki_scrape_duration_seconds']);
+      const readings = series.filter(({ metric }) => !own.has(metric.__name__!));
+      assert.ok(readings.length > 50);
+      for (const reading of readings)
+        assert.deepEqual(reading.timestamps, first!.timestamps, `${reading.metric.__name__} only from the good read`);
+    } finally {
+      await finally_([() => vm.stop(), () => stick.close()]);
+    }
+  });
+
+  test('through a vmagent (no query API): delivered, recall off with the reason in the log', async () => {
+    const vm = await startVictoriaMetrics();
+    const agent = await startVmagent(`${vm.url}/api/v1/write`);
+    try {
+      const result = await runCli([
+        '-t',
+        `off=127.0.0.1:${await freePort()}`,
+        '--victoriametrics',
+        agent.url,
+        '--retries',
+        '0',
+      ]);
+      assert.equal(result.code, 1);
+      assert.match(
+        result.stderr,
+        /last success lost: VictoriaMetrics query API \S+ has no \/api\/v1\/query \(a vmagent\?\): recall is off/,
+      );
+      const [up] = await vm.exportSeries('trucki_up{instance="off"}');
+      assert.deepEqual(up!.values, [0]);
+    } finally {
+      await finally_([() => agent.stop(), () => vm.stop()]);
+    }
+  });
+
+  test('shipped rules on vmalert: StickDown and StickStale fire for a silent stick, not a healthy one', async () => {
+    const shipped = await readFile(`${repoRoot}deploy/prometheus/trucki-rules.yml`, 'utf8');
+    // Only the `for:` durations are shortened, so that this takes seconds; the expressions are the shipped ones.
+    const rules = shipped.replace(/^(\s+)for: \d+m$/gm, '$1for: 3s');
+    assert.equal((rules.match(/for: 3s/g) ?? []).length, (shipped.match(/for: \d+m/g) ?? []).length);
+    const vm = await startVictoriaMetrics();
+    const healthy = await startSimulator({ variant: 'T2SG' });
+    const gone = `127.0.0.1:${await freePort()}`;
+    // What the job wrote six minutes ago, when the stick last answered: TruckiStickStale needs a last
+    // success older than 300 s, and the job cannot be run in the past.
+    const then = Date.now() - 360_000;
+    const seed =
+      `trucki_up{job="trucki",instance="gone"} 1 ${then}\n` +
+      `trucki_last_success_timestamp_seconds{job="trucki",instance="gone"} ${then / 1000} ${then}\n`;
+    assert.equal((await fetch(`${vm.url}/api/v1/import/prometheus`, { method: 'POST', body: seed })).status, 204);
+    await vm.exportSeries('trucki_last_success_timestamp_seconds{instance="gone"}');
+    const vmalert = await startVmalert(rules, vm.url);
+    const loop = await startCli([
+      '-t',
+      `healthy=${healthy.url},gone=${gone}`,
+      '--victoriametrics',
+      vm.url,
+      '--schedule',
+      everySecond,
+      '--retries',
+      '0',
+      '--timeout',
+      '500',
+    ]);
+    try {
+      const deadline = Date.now() + 45_000;
+      let alerts = await vmalert.alerts();
+      const firing = (name: string) =>
+        alerts.some((alert) => alert.name === name && alert.state === 'firing' && alert.labels.instance === 'gone');
+      while (!(firing('TruckiStickDown') && firing('TruckiStickStale'))) {
+        assert.ok(Date.now() < deadline, `alerts after 45 s: ${JSON.stringify(alerts)}\n${loop.stderr()}`);
+        await sleep(500);
+        alerts = await vmalert.alerts();
+      }
+      assert.deepEqual(
+        alerts.filter((alert) => alert.labels.instance !== 'gone'),
+        [],
+      );
+      // Quiet because it is healthy, not because nothing of it arrived.
+      const [up] = await vm.query('trucki_up{instance="healthy"}');
+      assert.equal(up?.value[1], '1');
+      const [stale] = await vm.query('time() - trucki_last_success_timestamp_seconds{instance="gone"}');
+      assert.ok(Number(stale!.value[1]) > 300, 'the job carried the old last success over');
+    } finally {
+      await finally_([() => loop.stop(), () => vmalert.stop(), () => vm.stop(), () => healthy.close()]);
+    }
+  });
+
+  test('a 30 s outage of VictoriaMetrics behind a local vmagent, during a 1 s loop, loses no sample', async () => {
+    const vm = await startVictoriaMetrics();
+    const agent = await startVmagent(`${vm.url}/api/v1/write`);
+    const stick = await startSimulator({ variant: 'T2SG' });
+    const loop = await startCli([
+      '-t',
+      `queued=${stick.url}`,
+      '--victoriametrics',
+      agent.url,
+      '--schedule',
+      everySecond,
+    ]);
+    try {
+      await vm.exportSeries('trucki_up{instance="queued"}');
+      await vm.pause();
+      const down = Date.now();
+      await sleep(30_000);
+      await vm.resume();
+      await sleep(2_000);
+      assert.deepEqual(await loop.stop(), { code: 0, signal: null }, loop.stderr());
+      const reads = liveReads(stick);
+      const [up] = await vm.exportSeries(
+        'trucki_up{instance="queued"}',
+        (found) => found[0]?.values.length === reads,
+        90_000,
+      );
+      assert.equal(new Set(up!.timestamps).size, reads);
+      assert.ok(up!.values.every((value) => value === 1));
+      const duringOutage = up!.timestamps.filter((at) => at > down && at < down + 30_000).length;
+      assert.ok(duringOutage >= 25, `${duringOutage} samples read during the outage`);
+      assert.doesNotMatch(loop.stderr(), /VictoriaMetrics/, 'vmagent took every batch');
+    } finally {
+      await finally_([() => loop.stop(), () => agent.stop(), () => vm.stop(), () => stick.close()]);
+    }
+  });
+
+  test('loop straight to VictoriaMetrics: 0 samples lost across a 30 s outage, kept batches sent later', async () => {
+    const vm = await startVictoriaMetrics();
+    const stick = await startSimulator({ variant: 'T2SG' });
+    const loop = await startCli(['-t', `kept=${stick.url}`, '--victoriametrics', vm.url, '--schedule', everySecond]);
+    try {
+      await vm.exportSeries('trucki_up{instance="kept"}');
+      await vm.pause();
+      const down = Date.now();
+      await sleep(30_000);
+      assert.match(
+        loop.stderr(),
+        /^VictoriaMetrics \S+ refused the connection \(3 attempts\); \d+ samples kept for the next runs$/m,
+      );
+      await vm.resume();
+      await sleep(3_000);
+      assert.deepEqual(await loop.stop(), { code: 0, signal: null }, loop.stderr());
+      const reads = liveReads(stick);
+      const [up] = await vm.exportSeries(
+        'trucki_up{instance="kept"}',
+        (found) => found[0]?.values.length === reads,
+        30_000,
+      );
+      assert.equal(new Set(up!.timestamps).size, reads);
+      const duringOutage = up!.timestamps.filter((at) => at > down && at < down + 30_000).length;
+      assert.ok(duringOutage >= 20, `${duringOutage} samples read during the outage`);
+      assert.doesNotMatch(loop.stderr(), /dropped/);
+    } finally {
+      await finally_([() => loop.stop(), () => vm.stop(), () => stick.close()]);
+    }
+  });
+
+  test("any remote-write store: Prometheus' receiver behind a vmagent gets the samples", async () => {
+    const prometheus = await startPrometheus('global:\n  scrape_interval: 1m\n', [
+      '--web.enable-remote-write-receiver',
+    ]);
+    const agent = await startVmagent(`${prometheus.url}/api/v1/write`);
+    const stick = await startSimulator({ variant: 'T2MG', clock: () => 0 });
+    try {
+      const result = await runCli(['-t', `remote=${stick.url}`, '--victoriametrics', agent.url]);
+      assert.equal(result.code, 0, result.stderr);
+      const [up] = await prometheus.waitFor('trucki_up{job="trucki",instance="remote"}');
+      assert.equal(up!.value[1], '1');
+      const [current] = await prometheus.waitFor('trucki_battery_current_amperes{instance="remote"}');
+      assert.equal(current!.value[1], '12.47');
+    } finally {
+      await finally_([() => agent.stop(), () => prometheus.stop(), () => stick.close()]);
+    }
+  });
+});
