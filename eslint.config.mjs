@@ -3,7 +3,8 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['build/', 'dist/', 'node_modules/', '.cache/', '**/*.mjs'] },
+  // Plain JavaScript (build scripts, benchmarks, esbuild stand-ins) is outside the TypeScript project.
+  { ignores: ['build/', 'dist/', 'node_modules/', '.cache/', '**/*.mjs', '**/*.js'] },
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
