@@ -113,6 +113,27 @@ test('systemd-analyze verify reports no problems with the units in deploy/system
   }
 });
 
+test('the LoadCredential= example in the units\' comments verifies, uncommented as a user would add it', async (t) => {
+  if (missing) {
+    t.skip(missing);
+    return;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'trucki2pushgateway-units-'));
+  try {
+    const paths = await copyUnits(dir);
+    for (const path of paths.filter((unit) => unit.endsWith('.service'))) {
+      const text = await readFile(path, 'utf8');
+      const example = /^#\s+(LoadCredential=PUSHGATEWAY_PASSWORD:\S+)$/m.exec(text)?.[1];
+      assert.ok(example, `${path} shows no LoadCredential= example`);
+      await writeFile(path, text.replace('[Service]\n', `[Service]\n${example}\n`));
+    }
+    const { output, ours } = await verify(paths, dir);
+    assert.deepEqual(ours, [], output);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('systemd-analyze verify does flag a broken unit (the check above is live)', async (t) => {
   if (missing) {
     t.skip(missing);
