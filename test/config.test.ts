@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { inspect } from 'node:util';
 import { readCommand } from '../src/config/load.js';
 import type { Config } from '../src/config/types.js';
 import { ConfigError } from '../src/errors.js';
@@ -38,7 +39,6 @@ function empty(): Promise<string> {
 async function config(argv: readonly string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<Config> {
   const command = await readCommand(argv, env, cwd ?? await empty());
   assert.equal(command.kind, 'run');
-  assert.ok(command.kind === 'run');
   return command.config;
 }
 
@@ -51,7 +51,7 @@ async function configError(argv: readonly string[], env: NodeJS.ProcessEnv = {},
     caught = error;
   }
   assert.ok(caught !== undefined, `${JSON.stringify(argv)} ${JSON.stringify(env)} was accepted`);
-  assert.ok(caught instanceof ConfigError, `expected a ConfigError, got ${String(caught)}`);
+  assert.ok(caught instanceof ConfigError, `expected a ConfigError, got ${inspect(caught)}`);
   assert.equal(caught.name, 'ConfigError');
   for (const fragment of fragments) assert.ok(caught.message.includes(fragment), `"${caught.message}" does not mention ${fragment}`);
   return caught.message;
@@ -211,15 +211,15 @@ describe('targets', () => {
     const [target, ...rest] = (await config(['-t', '192.168.1.5', ...stdout])).targets;
     assert.equal(rest.length, 0);
     assert.equal(target?.url.href, 'http://192.168.1.5/');
-    assert.equal(target?.instance, '192.168.1.5');
-    assert.equal(target?.username, undefined);
-    assert.equal(target?.password, undefined);
+    assert.equal(target.instance, '192.168.1.5');
+    assert.equal(target.username, undefined);
+    assert.equal(target.password, undefined);
   });
 
   test('"host:8081" → instance "host:8081"', async () => {
     const [target] = (await config(['-t', 'host:8081', ...stdout])).targets;
     assert.equal(target?.url.href, 'http://host:8081/');
-    assert.equal(target?.instance, 'host:8081');
+    assert.equal(target.instance, 'host:8081');
   });
 
   test('"192.168.178.59:8081" → instance with port', async () => {
@@ -230,8 +230,8 @@ describe('targets', () => {
   test('"https://stick.lan/" stays https', async () => {
     const [target] = (await config(['-t', 'https://stick.lan/', ...stdout])).targets;
     assert.equal(target?.url.protocol, 'https:');
-    assert.equal(target?.url.href, 'https://stick.lan/');
-    assert.equal(target?.instance, 'stick.lan');
+    assert.equal(target.url.href, 'https://stick.lan/');
+    assert.equal(target.instance, 'stick.lan');
   });
 
   test('"garage=10.0.0.2,roof=10.0.0.3" → two targets named garage and roof', async () => {
@@ -253,7 +253,7 @@ describe('targets', () => {
   test('--instance overrides the instance of a single target', async () => {
     const [target] = (await config(['-t', '192.168.1.5', '--instance', 'garage', ...stdout])).targets;
     assert.equal(target?.instance, 'garage');
-    assert.equal(target?.url.href, 'http://192.168.1.5/');
+    assert.equal(target.url.href, 'http://192.168.1.5/');
   });
 
   test('PUSHGATEWAY_INSTANCE overrides the instance of a single target', async () => {
@@ -269,8 +269,8 @@ describe('targets', () => {
   test('user info becomes username/password and leaves the URL', async () => {
     const [target] = (await config(['-t', 'http://admin:s3cret@10.0.0.2', ...stdout])).targets;
     assert.equal(target?.username, 'admin');
-    assert.equal(target?.password, 's3cret');
-    assert.equal(target?.url.href, 'http://10.0.0.2/');
+    assert.equal(target.password, 's3cret');
+    assert.equal(target.url.href, 'http://10.0.0.2/');
     assert.ok(!target.url.href.includes('s3cret'));
     assert.ok(!target.url.href.includes('admin'));
     assert.equal(target.url.username, '');
@@ -281,14 +281,14 @@ describe('targets', () => {
   test('percent-encoded user info is decoded', async () => {
     const [target] = (await config(['-t', 'http://ad%20min:p%40ss%3Aw0rd@10.0.0.2', ...stdout])).targets;
     assert.equal(target?.username, 'ad min');
-    assert.equal(target?.password, 'p@ss:w0rd');
+    assert.equal(target.password, 'p@ss:w0rd');
   });
 
   test('a named target may carry user info', async () => {
     const [target] = (await config(['-t', 'garage=http://admin:s3cret@10.0.0.2:8081', ...stdout])).targets;
     assert.equal(target?.instance, 'garage');
-    assert.equal(target?.password, 's3cret');
-    assert.equal(target?.url.href, 'http://10.0.0.2:8081/');
+    assert.equal(target.password, 's3cret');
+    assert.equal(target.url.href, 'http://10.0.0.2:8081/');
   });
 
   test('a non-http scheme is an error', async () => {
@@ -373,8 +373,8 @@ describe('Pushgateway', () => {
   test('a path prefix and user info are kept apart', async () => {
     const result = await config(['-t', 'h', '-g', 'https://push:pw0rd@metrics.example/pushgateway/']);
     assert.equal(result.pushgateway?.url.href, 'https://metrics.example/pushgateway/');
-    assert.equal(result.pushgateway?.username, 'push');
-    assert.equal(result.pushgateway?.password, 'pw0rd');
+    assert.equal(result.pushgateway.username, 'push');
+    assert.equal(result.pushgateway.password, 'pw0rd');
   });
 
   test('PUSHGATEWAY_JOB defaults to "trucki"', async () => {

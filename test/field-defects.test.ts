@@ -28,7 +28,7 @@ after(async () => {
   await Promise.all([pushgateway.stop(), stick.close(), rm(dir, { recursive: true, force: true })]);
 });
 
-const noStack = (text: string) => assert.doesNotMatch(text, /^\s+at /m, `a stack trace:\n${text}`);
+const noStack = (text: string) => { assert.doesNotMatch(text, /^\s+at /m, `a stack trace:\n${text}`); };
 /** A loopback port nothing listens on: a stick that refuses the connection. */
 const deadStick = async () => `127.0.0.1:${await freePort()}`;
 
@@ -39,9 +39,9 @@ async function spawnJob(args: readonly string[], stdio: StdioOptions, prepare?: 
     const child = spawn(process.execPath, ['--', jobBundle, ...args], { cwd, env: { PATH: process.env.PATH ?? '' }, stdio });
     prepare?.(child);
     let stderr = '';
-    child.stderr?.on('data', (chunk) => { stderr += chunk; });
+    child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const code = await new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (status) => { resolve(status); }));
     clearTimeout(timer);
     return { code, stderr };
   } finally {
@@ -277,9 +277,9 @@ describe('15. the simulator\'s command line', { concurrency: true }, () => {
     const child = spawn(process.execPath, [simulatorBundle, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk) => { stdout += chunk; });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
+    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
       // A serving simulator announces itself: that is all this test needs from it.
       if (/serving/.test(stderr)) child.kill('SIGTERM');
     });

@@ -293,7 +293,7 @@ describe('readPayload', () => {
 
     test('ACPOWER, ACPOWERSUN2, ACPOWERSUN3 are trucki_ac_power_watts for sun1, sun2, sun3', () => {
       const reading = read({ ACPOWER: '880.10 W', ACPOWERSUN2: '400.5 W', ACPOWERSUN3: '0.00 W' });
-      const byInverter = Object.fromEntries(samplesOf(reading, 'trucki_ac_power_watts').map((sample) => [sample.labels['inverter'], sample.value]));
+      const byInverter = Object.fromEntries(samplesOf(reading, 'trucki_ac_power_watts').map((sample) => [sample.labels['inverter']!, sample.value]));
       assert.deepEqual(byInverter, { sun1: 880.1, sun2: 400.5, sun3: 0 });
       assert.equal(samplesOf(reading, 'trucki_ac_power_watts').length, 3);
       for (const sample of samplesOf(reading, 'trucki_ac_power_watts')) assert.deepEqual(Object.keys(sample.labels), ['inverter']);

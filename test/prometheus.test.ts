@@ -72,6 +72,7 @@ describe('a real Prometheus scraping a real Pushgateway, with the shipped config
     const result = await runCli(['-t', `roof=${sticks[0]!.url},garage=${sticks[1]!.url}`, '-g', pushgateway.url]);
     assert.equal(result.code, 0, result.stderr);
   });
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset if before() failed early
   after(() => Promise.all([prometheus?.stop(), pushgateway?.stop(), configDir && rm(configDir, { recursive: true, force: true })]));
 
   test('a stick\'s reading arrives with the stick\'s own job and instance labels', async () => {
@@ -99,7 +100,7 @@ describe('a real Prometheus scraping a real Pushgateway, with the shipped config
     const failures: string[] = [];
     const empty: string[] = [];
     for (const expr of queries) {
-      const result = await prometheus.query(expr).catch((error: Error) => { failures.push(error.message); return undefined; });
+      const result = await prometheus.query(expr).catch((error: unknown) => { failures.push((error as Error).message); return undefined; });
       // A rate needs two samples of a counter that moved; the rest must show the sticks' data now.
       if (result?.length === 0 && !/\b(rate|increase|delta|deriv)\(/.test(expr)) empty.push(expr);
     }

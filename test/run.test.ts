@@ -38,12 +38,12 @@ function fakeSink(held: Record<string, number>, recallFails = false): FakeSink {
   return {
     delivered,
     asked,
-    lastSuccesses: async (targets) => {
+    lastSuccesses: (targets) => {
       asked.push(targets.map(({ instance }) => instance));
-      if (recallFails) throw new SinkFailure('Pushgateway http://pg.test/ timed out after 1 s');
-      return new Map(Object.entries(held).filter(([instance]) => targets.some((t) => t.instance === instance)));
+      if (recallFails) return Promise.reject(new SinkFailure('Pushgateway http://pg.test/ timed out after 1 s'));
+      return Promise.resolve(new Map(Object.entries(held).filter(([instance]) => targets.some((t) => t.instance === instance))));
     },
-    deliver: async (delivery) => { delivered.push(delivery); },
+    deliver: (delivery) => { delivered.push(delivery); return Promise.resolve(); },
     flush: async () => {},
   };
 }
@@ -62,7 +62,7 @@ describe('one run', () => {
     const lines: string[] = [];
     const targets = [target('alive'), target('dead')];
     const job = createJob(config(targets), (line) => lines.push(line),
-      connections(sink, async ({ instance }) => reading(instance === 'dead' ? 'refused the connection' : undefined)));
+      connections(sink, ({ instance }) => Promise.resolve(reading(instance === 'dead' ? 'refused the connection' : undefined))));
     assert.equal(await job.run(targets), false);
     const alive = sink.delivered.find(({ target: t }) => t.instance === 'alive');
     const dead = sink.delivered.find(({ target: t }) => t.instance === 'dead');
@@ -79,7 +79,7 @@ describe('one run', () => {
   test('300 failed sticks ask the sink for last successes once', async () => {
     const targets = Array.from({ length: 300 }, (_, index) => target(`s${index}`));
     const sink = fakeSink(Object.fromEntries(targets.map(({ instance }, index) => [instance, 1_600_000_000 + index])));
-    const job = createJob(config(targets), () => {}, connections(sink, async () => reading('timed out after 1 s')));
+    const job = createJob(config(targets), () => {}, connections(sink, () => Promise.resolve(reading('timed out after 1 s'))));
     assert.equal(await job.run(targets), false);
     assert.equal(sink.asked.length, 1);
     assert.equal(sink.delivered.length, 300);
@@ -92,7 +92,7 @@ describe('one run', () => {
     const sink = fakeSink({}, true);
     const lines: string[] = [];
     const targets = [target('dead')];
-    const job = createJob(config(targets), (line) => lines.push(line), connections(sink, async () => reading('refused the connection')));
+    const job = createJob(config(targets), (line) => lines.push(line), connections(sink, () => Promise.resolve(reading('refused the connection'))));
     assert.equal(await job.run(targets), false);
     assert.deepEqual(familiesOf(sink.delivered[0]), [jobFamilies.scrapeDuration.name, jobFamilies.up.name].sort());
     assert.match(lines[0]!, /last success lost: Pushgateway http:\/\/pg\.test\/ timed out after 1 s; pushed trucki_up 0$/);
@@ -101,7 +101,7 @@ describe('one run', () => {
   test('a loop remembers last successes: the sink is asked once for a stick, not every run', async () => {
     const sink = fakeSink({ dead: 1_600_000_000 });
     const targets = [target('dead')];
-    const job = createJob(config(targets), () => {}, connections(sink, async () => reading('refused the connection')));
+    const job = createJob(config(targets), () => {}, connections(sink, () => Promise.resolve(reading('refused the connection'))));
     for (let run = 0; run < 3; run++) await job.run(targets);
     assert.equal(sink.asked.length, 1);
     assert.deepEqual(sink.delivered.map((delivery) => valueOf(delivery, jobFamilies.lastSuccess.name)), [1_600_000_000, 1_600_000_000, 1_600_000_000]);
@@ -122,10 +122,10 @@ describe('one run', () => {
   });
 
   test('a refused delivery fails the run and names the sink in the stick\'s line', async () => {
-    const sink: Sink = { deliver: async () => { throw new SinkFailure('Pushgateway http://pg.test/ answered HTTP 503'); }, flush: async () => {} };
+    const sink: Sink = { deliver: () => Promise.reject(new SinkFailure('Pushgateway http://pg.test/ answered HTTP 503')), flush: async () => {} };
     const lines: string[] = [];
     const targets = [target('alive')];
-    const job = createJob(config(targets), (line) => lines.push(line), connections(sink, async () => reading()));
+    const job = createJob(config(targets), (line) => lines.push(line), connections(sink, () => Promise.resolve(reading())));
     assert.equal(await job.run(targets), false);
     assert.match(lines[0]!, /; not pushed: Pushgateway http:\/\/pg\.test\/ answered HTTP 503$/);
   });

@@ -91,7 +91,7 @@ describe('basic auth on the Pushgateway (--web.config.file)', () => {
   test('the last success is read back with the same credentials when the stick is down', async () => {
     const pg = basicPg.url.replace('//', `//${pgUser}:${pgPassword}@`);
     assert.equal((await runCli(['-t', `recall=${stickUrl(stick)}`, '-g', pg])).code, 0);
-    const before = sampleValue(await basicGroup('recall') as never, 'trucki_last_success_timestamp_seconds');
+    const before = sampleValue(await basicGroup('recall'), 'trucki_last_success_timestamp_seconds');
     const down = await runCli(['-t', `recall=127.0.0.1:${await freePort()}`, '-g', pg, '--retries', '0']);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /pushed trucki_up 0/);
@@ -111,8 +111,8 @@ describe('https Pushgateway with a custom CA', () => {
     const body = await new Promise<string>((resolve, reject) => {
       import('node:https').then(({ get }) => get(`${tlsPg.url}/api/v1/metrics`, { agent }, (response) => {
         let text = '';
-        response.on('data', (chunk) => { text += chunk; }).on('end', () => resolve(text));
-      }).on('error', reject));
+        response.on('data', (chunk: Buffer) => { text += chunk.toString(); }).on('end', () => { resolve(text); });
+      }).on('error', reject)).catch(reject);
     });
     assert.match(body, /"instance":"tls"/);
   });

@@ -84,8 +84,8 @@ export async function startCli(args: readonly string[], options: CliOptions = {}
   });
   let stderr = '';
   const listeners = new Set<() => void>();
-  child.stderr!.on('data', (chunk) => {
-    stderr += chunk;
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
     for (const listener of listeners) listener();
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => {

@@ -56,7 +56,7 @@ export async function startHostileStick(kind: Misbehaviour): Promise<HostileStic
     requests,
     close: () => new Promise((resolve) => {
       for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
+      server.close(() => { resolve(); });
     }),
   };
 }

@@ -28,7 +28,7 @@ export async function startPrometheus(configYaml: string, args: readonly string[
     ...args,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (chunk) => { stderr += chunk; });
+  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
   const url = `http://127.0.0.1:${port}`;
 
   const deadline = Date.now() + 20_000;
@@ -41,7 +41,7 @@ export async function startPrometheus(configYaml: string, args: readonly string[
   }
 
   const query = async (expr: string) => {
-    const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr })}`);
+    const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr }).toString()}`);
     const body = await response.json() as { status: string; error?: string; data?: { resultType: string; result: unknown } };
     if (body.status !== 'success') throw new Error(`query ${expr}: ${body.error}`);
     const result = body.data!.result;

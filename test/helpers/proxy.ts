@@ -53,7 +53,7 @@ export async function startProxy(upstream: string, options: ProxyOptions = {}): 
     seen,
     close: () => new Promise((resolve) => {
       server.closeAllConnections();
-      server.close(() => resolve());
+      server.close(() => { resolve(); });
     }),
   };
 }

@@ -17,7 +17,7 @@ export interface MetricFamilyJson {
 }
 export interface GroupJson {
   readonly labels: Record<string, string>;
-  readonly [family: string]: MetricFamilyJson | Record<string, string> | unknown;
+  readonly [family: string]: unknown; // a MetricFamilyJson per family, the labels, last_push_successful
 }
 
 export interface RunningPushgateway {
@@ -43,7 +43,7 @@ export async function startPushgateway(args: readonly string[] = [], scheme = 'h
       ...args,
     ], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr!.on('data', (chunk) => { stderr += chunk; });
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     const url = `${scheme}://127.0.0.1:${port}`;
     if (await ready(child, port)) return handle(url, dir, child);
     child.kill('SIGKILL');
@@ -62,7 +62,7 @@ async function ready(child: ChildProcess, port: number): Promise<boolean> {
     if (child.exitCode !== null) return false;
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
-      socket.on('error', () => resolve(false));
+      socket.on('error', () => { resolve(false); });
     });
     if (open) return true;
     await new Promise((resolve) => setTimeout(resolve, 50));
