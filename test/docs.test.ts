@@ -11,7 +11,9 @@ const envExample = readFileSync(`${repoRoot}.env.example`, 'utf8');
 const specs = Object.values(optionSpecs as Record<string, OptionSpec>);
 
 test('.env.example sets or shows every environment variable', () => {
-  const missing = specs.flatMap((spec) => (spec.env && !new RegExp(`^#?${spec.env}=`, 'm').test(envExample) ? [spec.env] : []));
+  const missing = specs.flatMap((spec) =>
+    spec.env && !new RegExp(`^#?${spec.env}=`, 'm').test(envExample) ? [spec.env] : [],
+  );
   assert.deepEqual(missing, []);
 });
 
@@ -23,16 +25,18 @@ test('.env.example, read as an env file, is a valid configuration', async () => 
 
 test('the README names every flag and every environment variable', () => {
   const documented = (name: string) => new RegExp(`(\`|, )${name}\\b`).test(readme);
-  const missing = specs.flatMap((spec) => [spec.flag && `--${spec.flag}`, spec.env].filter((name): name is string => Boolean(name) && !documented(name!)));
+  const missing = specs.flatMap((spec) =>
+    [spec.flag && `--${spec.flag}`, spec.env].filter((name): name is string => Boolean(name) && !documented(name!)),
+  );
   assert.deepEqual(missing, []);
 });
 
-test('the README\'s metric table lists every metric the job can push', () => {
+test("the README's metric table lists every metric the job can push", () => {
   const missing = allFamilies.map((family) => family.name).filter((name) => !readme.includes(`| \`${name}\` |`));
   assert.deepEqual(missing, []);
 });
 
-test('the README\'s test command is what CI runs, near the top, before any contributor material', () => {
+test("the README's test command is what CI runs, near the top, before any contributor material", () => {
   const testCommand = readme.indexOf('npm run test:fresh');
   assert.ok(testCommand > 0 && testCommand < readme.indexOf('## Install'), 'the test command stands before Install');
   assert.ok(readme.split('\n').length <= 300, `the README has ${readme.split('\n').length} lines`);

@@ -6,11 +6,22 @@ import { openTargetsFile, type TargetsFile } from '../targets-source.js';
 import type { Command, Pushgateway, Target } from './types.js';
 import { parseVictoriaMetrics } from './victoriametrics.js';
 import {
-  parseCount, parseEndpoint, parseGrouping, parseJob, parseSchedule, parseStore, parseSwitch, parseTargets,
+  parseCount,
+  parseEndpoint,
+  parseGrouping,
+  parseJob,
+  parseSchedule,
+  parseStore,
+  parseSwitch,
+  parseTargets,
   withStickAuth,
 } from './values.js';
 
-export async function readCommand(argv: readonly string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): Promise<Command> {
+export async function readCommand(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  cwd = process.cwd(),
+): Promise<Command> {
   const flags = parseFlags(argv);
   if (flags.help) return { kind: 'help' };
   if (flags.version) return { kind: 'version' };
@@ -34,9 +45,11 @@ export async function readCommand(argv: readonly string[], env: NodeJS.ProcessEn
   let pushgateway: Pushgateway | undefined;
   if (!stdout && !textfile && !vm) {
     if (!url) {
-      throw new ConfigError('--pushgateway / PUSHGATEWAY_URL is required '
-        + '(or use --victoriametrics, --stdout or --textfile), '
-        + 'e.g. --pushgateway http://localhost:9091');
+      throw new ConfigError(
+        '--pushgateway / PUSHGATEWAY_URL is required ' +
+          '(or use --victoriametrics, --stdout or --textfile), ' +
+          'e.g. --pushgateway http://localhost:9091',
+      );
     }
     const store = parseStore(parseEndpoint(url, 'Pushgateway'), {
       username: get('pushgatewayUsername'),
@@ -96,7 +109,9 @@ async function readTargets(get: Settings, cwd: string): Promise<{ targets: Targe
     return { targets, targetsFile };
   }
   if (!targetSetting) {
-    throw new ConfigError('--target / TRUCKI_TARGET is required: the address of your stick, e.g. --target 192.168.1.50');
+    throw new ConfigError(
+      '--target / TRUCKI_TARGET is required: the address of your stick, e.g. --target 192.168.1.50',
+    );
   }
   return { targets: withStickAuth(parseTargets(targetSetting, get('instance')), auth) };
 }
