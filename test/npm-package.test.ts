@@ -74,6 +74,18 @@ describe('the npm package', { skip: onlyOnce, timeout: 420_000 }, () => {
     assert.equal(JSON.parse(manifest).dependencies, undefined, 'the bundle is self-contained: no runtime dependencies');
   });
 
+  test('npm pack in a clone without its dev dependencies fails in one line, packing nothing half-built', async () => {
+    const bare = await cleanClone();
+    try {
+      const result = await run('npm', ['pack', '--pack-destination', bare.dir, ...npmFlags], { cwd: bare.dir, env });
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, /trucki2pushgateway: building dist\/ needs the dev dependencies: run `npm ci` first/);
+      assert.doesNotMatch(result.stderr, /^\s+at /m, 'a stack trace');
+    } finally {
+      await bare.remove();
+    }
+  });
+
   /** Installs `spec` globally into a prefix of its own; returns the installed command. */
   async function installGlobally(
     spec: string,
