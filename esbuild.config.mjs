@@ -35,8 +35,9 @@ const parts = [
   'minify',
   'compile-cache',
 ];
-for (const part of cli.without)
+for (const part of cli.without) {
   if (!parts.includes(part)) throw new Error(`--without ${part}: not one of ${parts.join(', ')}`);
+}
 const use = (part) => !cli.without.includes(part);
 
 // --- Leaving out of the program what it never runs ---------------------------------------------

@@ -55,7 +55,7 @@ export async function main({ log = (line) => process.stderr.write(`${line}\n`) }
       log(`build check: Node's compile cache for program.js on the second run: ${cache ?? 'not used'}`);
       if (cache !== 'accepted')
         throw new Error(
-          `Node's compile cache for program.js was ${cache ?? 'not used'} on the second run: see the launcher in esbuild.config.mjs`,
+          `Node's compile cache for program.js was ${cache ?? 'not used'} on the second run: see esbuild.config.mjs`,
         );
     } else {
       log(`build check: Node ${process.version} has no compile cache; none used`);

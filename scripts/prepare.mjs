@@ -34,4 +34,8 @@ if (process.env.npm_config_global === 'true') {
     );
   }
 }
+if (!existsSync('node_modules/esbuild')) {
+  process.stderr.write('trucki2pushgateway: building dist/ needs the dev dependencies: run `npm ci` first\n');
+  process.exit(1);
+}
 await import('../esbuild.config.mjs');

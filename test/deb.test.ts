@@ -18,7 +18,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
-import { chown, copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chown, copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -45,11 +45,35 @@ function whyNot(): string | false {
   return false;
 }
 
+// apt-get waits up to 5 min for the dpkg lock held by anything else on the machine, instead of failing.
+const aptConfig = join(tmpdir(), `trucki-deb-test-apt-${process.pid}.conf`);
 const env = {
   PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
   HOME: process.env.HOME ?? '/root',
   DEBIAN_FRONTEND: 'noninteractive',
+  APT_CONFIG: aptConfig,
 };
+
+/**
+ * One run of this test per machine at a time (the package and the dpkg database are the machine's):
+ * flock(1) holds a lock file until its stdin closes. Resolves with the release.
+ */
+function machineLock(path: string, timeoutSeconds: number): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    const holder = spawn(
+      'flock',
+      ['-w', String(timeoutSeconds), path, 'sh', '-c', 'echo locked; exec cat >/dev/null'],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
+    holder.on('error', reject);
+    holder.on('exit', (code) =>
+      reject(new Error(`no lock on ${path} within ${timeoutSeconds} s (flock exited ${code})`)),
+    );
+    holder.stdout.once('data', () => resolve(() => holder.stdin.end()));
+  });
+}
 const sh = (command: string, cwd: string): Promise<Run> => run('sh', ['-c', command], { cwd, env, timeout: 240_000 });
 
 /** Purges the package if an earlier, interrupted run left it installed. */
@@ -83,7 +107,10 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
   let enabledAfterInstall = '';
   const outputs: { command: string; result: Run }[] = [];
 
+  let release: (() => void) | undefined;
   before(async () => {
+    await writeFile(aptConfig, 'DPkg::Lock::Timeout "300";\n');
+    release = await machineLock('/run/lock/trucki2pushgateway-deb-test.lock', 240);
     await purgeLeftover();
     [clone, stick, pushgateway, work] = await Promise.all([
       cleanClone(),
@@ -103,7 +130,9 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
       pushgateway?.stop(),
       prometheus?.stop(),
       work && rm(work, { recursive: true, force: true }),
+      rm(aptConfig, { force: true }),
     ]);
+    release?.();
   });
 
   /** What `systemctl enable --now trucki2pushgateway.timer` does, on a machine without systemd as PID 1. */

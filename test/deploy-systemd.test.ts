@@ -57,7 +57,7 @@ const { missing, version } = await probe();
  * Copies the units into a fresh directory for `verify`, which checks that ExecStart='s binary
  * exists on the machine running it. The units name /usr/bin/node, as on the target host; where
  * node lives elsewhere (nvm, a CI image) the copy names this node instead, so the rest of each unit
- * is still verified in full. The script path under /opt is only an argument to node and is not
+ * is still verified in full. The script path under /usr/lib is only an argument to node and is not
  * checked, so it needs no stub, and DynamicUser= leaves no User= to look up.
  */
 async function copyUnits(dir: string): Promise<string[]> {

@@ -45,7 +45,7 @@ describe('the npm package', { skip: onlyOnce, timeout: 420_000 }, () => {
     ]),
   );
 
-  test('the tarball carries the program, deploy/, .env.example, LICENSE and README.md, and nothing compiled elsewhere', async () => {
+  test('the tarball carries dist/, deploy/, .env.example, LICENSE and README.md, nothing compiled elsewhere', async () => {
     const { stdout } = await runOk('tar', ['tzf', tarball]);
     const files = stdout
       .trim()
@@ -72,6 +72,18 @@ describe('the npm package', { skip: onlyOnce, timeout: 420_000 }, () => {
     );
     const { stdout: manifest } = await runOk('tar', ['xzOf', tarball, 'package/package.json']);
     assert.equal(JSON.parse(manifest).dependencies, undefined, 'the bundle is self-contained: no runtime dependencies');
+  });
+
+  test('npm pack in a clone without its dev dependencies fails in one line, packing nothing half-built', async () => {
+    const bare = await cleanClone();
+    try {
+      const result = await run('npm', ['pack', '--pack-destination', bare.dir, ...npmFlags], { cwd: bare.dir, env });
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, /trucki2pushgateway: building dist\/ needs the dev dependencies: run `npm ci` first/);
+      assert.doesNotMatch(result.stderr, /^\s+at /m, 'a stack trace');
+    } finally {
+      await bare.remove();
+    }
   });
 
   /** Installs `spec` globally into a prefix of its own; returns the installed command. */
@@ -115,7 +127,7 @@ describe('the npm package', { skip: onlyOnce, timeout: 420_000 }, () => {
     await assertWorks(command, prefix, 'from-git');
   });
 
-  test('npm install -g <git URL> without --install-links fails and says what to run, not exit 0 with a dangling command', async () => {
+  test('npm install -g <git URL> without --install-links fails, saying what to run (no dangling command)', async () => {
     // npm/cli#8440: npm would link the global package to a temp clone it deletes (scripts/prepare.mjs).
     const prefix = join(work, 'from-git-linked');
     const result = await run('npm', ['install', '-g', '--prefix', prefix, clone.url, ...npmFlags], { cwd: work, env });

@@ -64,6 +64,24 @@ function put(path, { from, contents, mode = 0o644 }) {
 
 const gzip = (text) => gzipSync(text, { level: 9 });
 
+// What it needs, said in one line rather than a stack trace.
+for (const [tool, why] of [['dpkg-deb', 'Debian package dpkg']]) {
+  try {
+    execFileSync(tool, ['--version'], { stdio: 'ignore' });
+  } catch {
+    process.stderr.write(`npm run deb: ${tool} not found (${why}); build the package on Debian or a derivative\n`);
+    process.exit(1);
+  }
+}
+for (const file of [`${name}.js`, 'program.js', 'THIRD-PARTY-LICENSES.txt']) {
+  try {
+    statSync(join(repo, 'dist', file));
+  } catch {
+    process.stderr.write(`npm run deb: dist/${file} is missing: run \`npm ci\` first\n`);
+    process.exit(1);
+  }
+}
+
 rmSync(root, { recursive: true, force: true });
 rmSync(deb, { force: true });
 
