@@ -62,14 +62,16 @@ function runArm64(
     });
     let stderr = '';
     let stopping = false;
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
       if (!stopping && stopWhen?.(stderr)) {
         stopping = true;
         child.kill('SIGTERM');
       }
     });
-    child.on('close', (code, signal) => resolve({ code, signal, stderr, ms: performance.now() - started }));
+    child.on('close', (code, signal) => {
+      resolve({ code, signal, stderr, ms: performance.now() - started });
+    });
   });
 }
 

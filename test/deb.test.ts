@@ -68,10 +68,14 @@ function machineLock(path: string, timeoutSeconds: number): Promise<() => void> 
       },
     );
     holder.on('error', reject);
-    holder.on('exit', (code) =>
-      reject(new Error(`no lock on ${path} within ${timeoutSeconds} s (flock exited ${code})`)),
-    );
-    holder.stdout.once('data', () => resolve(() => holder.stdin.end()));
+    holder.on('exit', (code) => {
+      reject(new Error(`no lock on ${path} within ${String(timeoutSeconds)} s (flock exited ${String(code)})`));
+    });
+    holder.stdout.once('data', () => {
+      resolve(() => {
+        holder.stdin.end();
+      });
+    });
   });
 }
 const sh = (command: string, cwd: string): Promise<Run> => run('sh', ['-c', command], { cwd, env, timeout: 240_000 });
@@ -146,8 +150,8 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
         Object.entries(parseEnvironmentFile(readFileSync(file, 'utf8'))),
       ),
     );
-    for (const unset of directive(service, 'UnsetEnvironment').flatMap((names) => names.split(/\s+/)))
-      delete vars[unset];
+    const unsets = new Set(directive(service, 'UnsetEnvironment').flatMap((names) => names.split(/\s+/)));
+    for (const name of unsets) Reflect.deleteProperty(vars, name);
     const [cache] = directive(service, 'CacheDirectory');
     assert.equal(cache, name);
     await mkdir(cacheDir, { recursive: true, mode: 0o700 });
@@ -165,13 +169,15 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
       });
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (chunk) => {
-        stdout += chunk;
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
       });
-      child.stderr.on('data', (chunk) => {
-        stderr += chunk;
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
       });
-      child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+      child.on('close', (code) => {
+        resolve({ code: code ?? 1, stdout, stderr });
+      });
     });
     return { code: result.code, stdout: enabled.stdout + result.stdout, stderr: enabled.stderr + result.stderr };
   }
@@ -313,7 +319,9 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
     const asUser = await new Promise<number>((resolve) => {
       spawn('/usr/bin/head', ['-c1', envFile], { uid: dynamicUser, gid: dynamicUser, stdio: 'ignore' }).on(
         'close',
-        (code) => resolve(code ?? 1),
+        (code) => {
+          resolve(code ?? 1);
+        },
       );
     });
     assert.notEqual(asUser, 0, 'nobody could read the env file');

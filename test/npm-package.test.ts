@@ -71,7 +71,11 @@ describe('the npm package', { skip: onlyOnce, timeout: 420_000 }, () => {
       [],
     );
     const { stdout: manifest } = await runOk('tar', ['xzOf', tarball, 'package/package.json']);
-    assert.equal(JSON.parse(manifest).dependencies, undefined, 'the bundle is self-contained: no runtime dependencies');
+    assert.equal(
+      (JSON.parse(manifest) as { dependencies?: unknown }).dependencies,
+      undefined,
+      'the bundle is self-contained: no runtime dependencies',
+    );
   });
 
   test('npm pack in a clone without its dev dependencies fails in one line, packing nothing half-built', async () => {

@@ -72,11 +72,9 @@ export async function cleanClone(): Promise<CleanClone> {
   for (const file of stdout.split('\0').filter(Boolean)) {
     await mkdir(dirname(join(origin, file)), { recursive: true });
     // A file deleted in the working tree but still in the index is not part of what would be committed.
-    await cp(join(repoRoot, file), join(origin, file), { preserveTimestamps: true }).catch(
-      (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'ENOENT') throw error;
-      },
-    );
+    await cp(join(repoRoot, file), join(origin, file), { preserveTimestamps: true }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    });
   }
   await git(origin, 'init', '-q', '-b', 'main');
   await git(origin, 'add', '-A');
