@@ -6,7 +6,7 @@
  * 0: every stick read and delivered; 1: a stick or a delivery failed; 2: usage or configuration
  * error; 70: a bug, in one line.
  */
-import { helpText } from './config/options.js';
+import { helpText } from './config/help.js';
 import { readCommand } from './config/load.js';
 import { ConfigError, messageOf } from './errors.js';
 import { connect } from './connect.js';

@@ -1,17 +1,16 @@
 /** From the command line, the environment and the env file to one checked Command. */
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { parseFlags, readEnvFile, readText, settingsFrom, type Settings } from './sources.js';
+import { parseFlags, readEnvFile, settingsFrom, type Settings } from './sources.js';
 import { openTargetsFile, type TargetsFile } from '../targets-source.js';
 import type { Command, Pushgateway, Target } from './types.js';
+import { readStore } from './store.js';
 import { parseVictoriaMetrics } from './victoriametrics.js';
 import {
   parseCount,
-  parseEndpoint,
   parseGrouping,
   parseJob,
   parseSchedule,
-  parseStore,
   parseSwitch,
   parseTargets,
   withStickAuth,
@@ -51,13 +50,7 @@ export async function readCommand(
           'e.g. --pushgateway http://localhost:9091',
       );
     }
-    const store = parseStore(parseEndpoint(url, 'Pushgateway'), {
-      username: get('pushgatewayUsername'),
-      password: get('pushgatewayPassword'),
-      token: get('pushgatewayBearerToken'),
-      caFile: get('pushgatewayCaFile'),
-      ca: (file) => readText(resolve(cwd, file.value), `${file.source} "${file.value}"`),
-    });
+    const store = readStore(url, get, cwd, 'pushgateway');
     pushgateway = { ...store, job: parseJob(get('job')), grouping };
   }
   const victoriametrics = !stdout && vm ? parseVictoriaMetrics(vm, get, cwd) : undefined;
