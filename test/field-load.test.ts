@@ -119,3 +119,56 @@ test('a failed read-back still replaces the groups with trucki_up 0 and says the
     await proxy.close();
   }
 });
+
+test('a read-back that floods (no line breaks, then endless lines) stays small in memory and ends in one line', async () => {
+  for (const lines of [false, true]) {
+    const chunk = Buffer.alloc(1 << 20, lines ? 'trucki_other{a="b"} 1\n' : 'x');
+    const { createServer } = await import('node:http');
+    const flood = createServer((request, response) => {
+      if (request.method !== 'GET') {
+        request.resume();
+        response.writeHead(200).end();
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      const pump = () => {
+        while (!response.destroyed && response.write(chunk));
+      };
+      response.on('drain', pump);
+      pump();
+    });
+    await new Promise<void>((resolve) => flood.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = flood.address() as { port: number };
+      const dead = await freePort();
+      const result = await runCli(
+        [
+          '-t',
+          `127.0.0.1:${String(dead)}`,
+          '-g',
+          `http://127.0.0.1:${String(port)}`,
+          '--retries',
+          '0',
+          '--timeout',
+          '20000',
+        ],
+        {
+          measure: true,
+        },
+      );
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(
+        result.stderr,
+        /last success lost: Pushgateway .* sent more than 256 MiB of metrics when asked for the last successes; pushed trucki_up 0\n$/,
+      );
+      // Before the fix the job held the whole answer: 561 MiB at 100 MB/s, 857 MB without line breaks.
+      assert.ok(
+        result.peakRssMiB !== undefined && result.peakRssMiB < 200,
+        `peak RSS ${String(result.peakRssMiB)} MiB`,
+      );
+    } finally {
+      flood.closeAllConnections();
+      flood.close();
+    }
+  }
+});
