@@ -16,10 +16,20 @@ export async function main({ log = (line) => process.stderr.write(`${line}\n`) }
   const dist = dirname(jobFile);
   const shipped = readdirSync(dist);
   const compiled = shipped.filter((name) => /codecache|\.blob$|\.cache$/.test(name));
-  if (compiled.length) throw new Error(`${dist} ships compiled code (${compiled.join(', ')}): it must only be made on the machine that runs it`);
+  if (compiled.length)
+    throw new Error(
+      `${dist} ships compiled code (${compiled.join(', ')}): it must only be made on the machine that runs it`,
+    );
   const rows = [
     figure('Size of dist/trucki2pushgateway.js (launcher)', statSync(jobFile).size / 1024, null, null, 'KiB', 1),
-    figure('Size of dist/program.js (the bundle)', statSync(join(dist, 'program.js')).size / 1024, null, null, 'KiB', 0),
+    figure(
+      'Size of dist/program.js (the bundle)',
+      statSync(join(dist, 'program.js')).size / 1024,
+      null,
+      null,
+      'KiB',
+      0,
+    ),
   ];
 
   const stick = await startStick();
@@ -28,8 +38,11 @@ export async function main({ log = (line) => process.stderr.write(`${line}\n`) }
   try {
     // Prints, at exit, the built-ins the process loaded.
     const probe = join(dir, 'probe.cjs');
-    writeFileSync(probe, `process.on('exit', () => process.stderr.write('builtins: ' + process.moduleLoadList
-      .filter((name) => name.startsWith('NativeModule ') && !name.includes('internal/')).map((name) => name.slice(13)).join(' ') + '\\n'));\n`);
+    writeFileSync(
+      probe,
+      `process.on('exit', () => process.stderr.write('builtins: ' + process.moduleLoadList
+      .filter((name) => name.startsWith('NativeModule ') && !name.includes('internal/')).map((name) => name.slice(13)).join(' ') + '\\n'));\n`,
+    );
     // As under systemd's CacheDirectory=: a directory of its own that survives runs.
     const env = cleanEnv({ CACHE_DIRECTORY: join(dir, 'cache'), NODE_DEBUG_NATIVE: 'COMPILE_CACHE' });
     const args = ['-r', probe, ...jobArgs('--target', stick.url, '--pushgateway', pushgateway.url)];
@@ -40,17 +53,30 @@ export async function main({ log = (line) => process.stderr.write(`${line}\n`) }
     const cache = /cache for (?:CommonJS )?\S*program\.js was (\w+)/.exec(run.stderr)?.[1];
     if (nodeModule.enableCompileCache) {
       log(`build check: Node's compile cache for program.js on the second run: ${cache ?? 'not used'}`);
-      if (cache !== 'accepted') throw new Error(`Node's compile cache for program.js was ${cache ?? 'not used'} on the second run: see the launcher in esbuild.config.mjs`);
+      if (cache !== 'accepted')
+        throw new Error(
+          `Node's compile cache for program.js was ${cache ?? 'not used'} on the second run: see esbuild.config.mjs`,
+        );
     } else {
       log(`build check: Node ${process.version} has no compile cache; none used`);
       if (cache) throw new Error(`a compile cache was ${cache} on a Node without module.enableCompileCache`);
     }
     const loaded = /^builtins: (.*)$/m.exec(run.stderr)?.[1].split(' ') ?? [];
     log(`build check: built-ins loaded by a one-shot run: ${loaded.join(' ')}`);
-    if (loaded.includes('http2')) throw new Error('a one-shot run loads node:http2 again: see the http2-wrapper stand-in in esbuild.config.mjs');
+    if (loaded.includes('http2'))
+      throw new Error('a one-shot run loads node:http2 again: see the http2-wrapper stand-in in esbuild.config.mjs');
     const bare = await timeNode(['-r', probe, '-e', '0'], { env: cleanEnv() });
     const bareLoaded = /^builtins: (.*)$/m.exec(bare.stderr)?.[1].split(' ') ?? [];
-    rows.push(figure('Node built-in modules loaded by a one-shot run', loaded.length, { value: bareLoaded.length, what: '`node -e 0`' }, null, '', 0));
+    rows.push(
+      figure(
+        'Node built-in modules loaded by a one-shot run',
+        loaded.length,
+        { value: bareLoaded.length, what: '`node -e 0`' },
+        null,
+        '',
+        0,
+      ),
+    );
     return rows;
   } finally {
     rmSync(dir, { recursive: true, force: true });

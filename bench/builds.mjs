@@ -14,12 +14,34 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cleanEnv, figure, median, peakRssKiB, repoRoot, runAlone, short, startPushgateway, startStick, timeOk } from './lib.mjs';
+import {
+  cleanEnv,
+  figure,
+  median,
+  peakRssKiB,
+  repoRoot,
+  runAlone,
+  short,
+  startPushgateway,
+  startStick,
+  timeOk,
+} from './lib.mjs';
 
-const parts = ['compile-cache', 'http2-stand-in', 'lazy-list-format', 'prom-client-core', 'lazy-builtins', 'builtin-require', 'minify'];
+const parts = [
+  'compile-cache',
+  'http2-stand-in',
+  'lazy-list-format',
+  'prom-client-core',
+  'lazy-builtins',
+  'builtin-require',
+  'minify',
+];
 
 function buildInto(dir, args) {
-  execFileSync(process.execPath, [join(repoRoot, 'esbuild.config.mjs'), '--outdir', dir, ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [join(repoRoot, 'esbuild.config.mjs'), '--outdir', dir, ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return join(dir, 'trucki2pushgateway.js');
 }
 
@@ -28,8 +50,14 @@ function buildBefore(dir, rev) {
   // Inside the repository, so that the old config finds esbuild in node_modules.
   const configDir = join(repoRoot, '.cache', 'bench-before');
   mkdirSync(configDir, { recursive: true });
-  writeFileSync(join(configDir, 'esbuild.config.mjs'), execFileSync('git', ['show', `${rev}:esbuild.config.mjs`], { cwd: repoRoot }));
-  execFileSync(process.execPath, [join(configDir, 'esbuild.config.mjs'), '--outdir', dir], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  writeFileSync(
+    join(configDir, 'esbuild.config.mjs'),
+    execFileSync('git', ['show', `${rev}:esbuild.config.mjs`], { cwd: repoRoot }),
+  );
+  execFileSync(process.execPath, [join(configDir, 'esbuild.config.mjs'), '--outdir', dir], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   return join(dir, 'trucki2pushgateway.js');
 }
 
@@ -64,11 +92,22 @@ export async function main({ rounds = short ? 2 : 20, rssRuns = short ? 1 : 5, b
     }
     const base = median(bare.ms);
     const final = median(builds[0].ms);
-    const rows = [figure(`\`node -e 0\` (median of ${rounds})`, base, null, null, 'ms', 1),
-      figure('`node -e 0` peak RSS', median(bare.rss) / 1024, null, null, 'MiB', 1)];
+    const rows = [
+      figure(`\`node -e 0\` (median of ${rounds})`, base, null, null, 'ms', 1),
+      figure('`node -e 0` peak RSS', median(bare.rss) / 1024, null, null, 'MiB', 1),
+    ];
     for (const build of builds) {
       const ms = median(build.ms);
-      rows.push(figure(`${build.name}: one-shot ÷ \`node -e 0\``, ms / base, { value: ms - final, what: 'ms vs final', unit: '', digits: 1 }, null, '×', 2));
+      rows.push(
+        figure(
+          `${build.name}: one-shot ÷ \`node -e 0\``,
+          ms / base,
+          { value: ms - final, what: 'ms vs final', unit: '', digits: 1 },
+          null,
+          '×',
+          2,
+        ),
+      );
       rows.push(figure(`${build.name}: peak RSS`, median(build.rss) / 1024, null, null, 'MiB', 1));
     }
     return rows;
@@ -81,7 +120,12 @@ export async function main({ rounds = short ? 2 : 20, rssRuns = short ? 1 : 5, b
 export const compareBuilds = main;
 
 const { values } = parseArgs({
-  options: { before: { type: 'string' }, only: { type: 'string', multiple: true }, rounds: { type: 'string' }, short: { type: 'boolean' } },
+  options: {
+    before: { type: 'string' },
+    only: { type: 'string', multiple: true },
+    rounds: { type: 'string' },
+    short: { type: 'boolean' },
+  },
   strict: false,
 });
 await runAlone(import.meta, () => {

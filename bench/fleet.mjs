@@ -116,7 +116,8 @@ async function fleet(count, runs, withPushgateway) {
       rows.stdout.push(await measure(jobArgs(...common, '--stdout')));
       rows.vm.push(await measure(jobArgs(...common, '--victoriametrics', vm.url), vm.pid));
       // The same with the default --concurrency (256): fewer sticks in flight, more waiting.
-      if (count > 256) rows.vmDefault.push(await measure(jobArgs('--targets-file', file, '--victoriametrics', vm.url), vm.pid));
+      if (count > 256)
+        rows.vmDefault.push(await measure(jobArgs('--targets-file', file, '--victoriametrics', vm.url), vm.pid));
       if (pushgateway && (count < 1000 || i === 0))
         rows.pg.push(await measure(jobArgs(...common, '--pushgateway', pushgateway.url), pushgateway.pid));
     }
@@ -139,8 +140,22 @@ async function fleet(count, runs, withPushgateway) {
       figure(`… peak RSS of the job`, m(rows.vm, 'rssMiB'), base('rssMiB'), count >= 1000 ? 150 : null, 'MiB', 1),
       ...(rows.vmDefault.length
         ? [
-            figure(`… the same with the default --concurrency 256: wall time`, m(rows.vmDefault, 'ms') / 1000, null, null, 's', 2),
-            figure(`… the same with the default --concurrency 256: peak RSS`, m(rows.vmDefault, 'rssMiB'), null, null, 'MiB', 1),
+            figure(
+              `… the same with the default --concurrency 256: wall time`,
+              m(rows.vmDefault, 'ms') / 1000,
+              null,
+              null,
+              's',
+              2,
+            ),
+            figure(
+              `… the same with the default --concurrency 256: peak RSS`,
+              m(rows.vmDefault, 'rssMiB'),
+              null,
+              null,
+              'MiB',
+              1,
+            ),
           ]
         : []),
       figure(`… VictoriaMetrics' CPU for the run`, m(rows.vm, 'storeMs') / 1000, null, null, 's', 2),

@@ -11,7 +11,13 @@
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 
-const { values } = parseArgs({ options: { stick: { type: 'string' }, pushgateway: { type: 'string' }, 'every-ms': { type: 'string', default: '1000' } } });
+const { values } = parseArgs({
+  options: {
+    stick: { type: 'string' },
+    pushgateway: { type: 'string' },
+    'every-ms': { type: 'string', default: '1000' },
+  },
+});
 const stick = new URL('/jsonlive', values.stick);
 const push = new URL('/metrics/job/floor/instance/floor', values.pushgateway);
 const everyMs = Number(values['every-ms']);
@@ -19,12 +25,20 @@ const agent = new Agent({ keepAlive: true });
 
 function exchange(url, method, body) {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent, headers: body === undefined ? {} : { 'content-type': 'text/plain; version=0.0.4' } }, (res) => {
-      const chunks = [];
-      res.on('data', (chunk) => chunks.push(chunk));
-      res.on('end', () => (res.statusCode >= 300 ? reject(new Error(`${method} ${url.pathname}: HTTP ${res.statusCode}`)) : resolve(Buffer.concat(chunks).toString('utf8'))));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      { method, agent, headers: body === undefined ? {} : { 'content-type': 'text/plain; version=0.0.4' } },
+      (res) => {
+        const chunks = [];
+        res.on('data', (chunk) => chunks.push(chunk));
+        res.on('end', () =>
+          res.statusCode >= 300
+            ? reject(new Error(`${method} ${url.pathname}: HTTP ${res.statusCode}`))
+            : resolve(Buffer.concat(chunks).toString('utf8')),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -44,8 +58,13 @@ async function cycle() {
 
 function next() {
   cycle().then(
-    () => { timer = setTimeout(next, everyMs); },
-    (error) => { process.stderr.write(`floor: ${error.message}\n`); process.exit(1); },
+    () => {
+      timer = setTimeout(next, everyMs);
+    },
+    (error) => {
+      process.stderr.write(`floor: ${error.message}\n`);
+      process.exit(1);
+    },
   );
 }
 

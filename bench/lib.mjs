@@ -52,7 +52,8 @@ export async function startPushgateway(args = []) {
 }
 
 /** How many /jsonlive reads a simulator has served: one per run of the job. */
-export const liveReads = (stick) => stick.requests.reduce((count, line) => count + (line === 'GET /jsonlive' ? 1 : 0), 0);
+export const liveReads = (stick) =>
+  stick.requests.reduce((count, line) => count + (line === 'GET /jsonlive' ? 1 : 0), 0);
 
 /** The job's argv for Node: "--" first, so that Node leaves the job's own options alone. */
 export const jobArgs = (...args) => ['--', jobFile, ...args];
@@ -66,10 +67,14 @@ export function timeNode(args, { env = cleanEnv(), cwd = workDir } = {}) {
     const started = process.hrtime.bigint();
     const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
     child.on('error', reject);
     let ms = 0;
-    child.on('exit', () => { ms = Number(process.hrtime.bigint() - started) / 1e6; });
+    child.on('exit', () => {
+      ms = Number(process.hrtime.bigint() - started) / 1e6;
+    });
     child.on('close', (code, signal) => resolve({ ms, code, signal, stderr }));
   });
 }
@@ -77,7 +82,8 @@ export function timeNode(args, { env = cleanEnv(), cwd = workDir } = {}) {
 /** As timeNode, for a run that must succeed. */
 export async function timeOk(args, options) {
   const result = await timeNode(args, options);
-  if (result.code !== 0) throw new Error(`node ${args.join(' ')} exited ${result.code ?? result.signal}:\n${result.stderr}`);
+  if (result.code !== 0)
+    throw new Error(`node ${args.join(' ')} exited ${result.code ?? result.signal}:\n${result.stderr}`);
   return result;
 }
 
@@ -87,9 +93,15 @@ export const timeBinary = '/usr/bin/time';
 export function peakRssKiB(args, { env = cleanEnv(), cwd = workDir } = {}) {
   if (!existsSync(timeBinary)) throw new Error(`${timeBinary} is missing: apt-get install time`);
   return new Promise((resolve, reject) => {
-    const child = spawn(timeBinary, ['-v', process.execPath, ...args], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(timeBinary, ['-v', process.execPath, ...args], {
+      cwd,
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
-    child.stderr.on('data', (chunk) => { stderr += chunk; });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       const match = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
@@ -99,13 +111,17 @@ export function peakRssKiB(args, { env = cleanEnv(), cwd = workDir } = {}) {
   });
 }
 
-export const clockTicks = Number(await new Promise((resolve) => {
-  const child = spawn('getconf', ['CLK_TCK'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  let out = '';
-  child.stdout.on('data', (chunk) => { out += chunk; });
-  child.on('close', () => resolve(out.trim() || '100'));
-  child.on('error', () => resolve('100'));
-}));
+export const clockTicks = Number(
+  await new Promise((resolve) => {
+    const child = spawn('getconf', ['CLK_TCK'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.on('close', () => resolve(out.trim() || '100'));
+    child.on('error', () => resolve('100'));
+  }),
+);
 
 /** User + system CPU time of a live process, in ms (utime and stime of /proc/<pid>/stat). */
 export function cpuMs(pid) {
@@ -144,7 +160,9 @@ export function machine() {
   let os = release();
   try {
     os = /^PRETTY_NAME="?([^"\n]*)/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? os;
-  } catch { /* not Linux-like enough to say */ }
+  } catch {
+    /* not Linux-like enough to say */
+  }
   return `${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ${os}, Linux ${release()}, Node ${process.version}`;
 }
 
@@ -156,7 +174,8 @@ export function figure(name, measured, baseline, target, unit, digits = 1) {
   return { name, measured, baseline, target, unit, digits, pass: target === null ? null : measured <= target };
 }
 
-export const fmt = (value, unit, digits) => (value === null || value === undefined ? '–' : `${value.toFixed(digits)}${unit ? ` ${unit}` : ''}`);
+export const fmt = (value, unit, digits) =>
+  value === null || value === undefined ? '–' : `${value.toFixed(digits)}${unit ? ` ${unit}` : ''}`;
 
 /** The figures as a Markdown table, ready for the README. */
 export function printTable(rows, write = (text) => process.stdout.write(text)) {
@@ -165,7 +184,9 @@ export function printTable(rows, write = (text) => process.stdout.write(text)) {
     lines.push([
       row.name,
       fmt(row.measured, row.unit, row.digits),
-      row.baseline === null ? '–' : `${fmt(row.baseline.value, row.baseline.unit ?? row.unit, row.baseline.digits ?? row.digits)} (${row.baseline.what})`,
+      row.baseline === null
+        ? '–'
+        : `${fmt(row.baseline.value, row.baseline.unit ?? row.unit, row.baseline.digits ?? row.digits)} (${row.baseline.what})`,
       row.target === null ? '–' : `≤ ${fmt(row.target, row.unit, row.digits)}`,
       row.pass === null ? 'info' : row.pass ? 'pass' : '**MISS**',
     ]);

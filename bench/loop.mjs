@@ -13,7 +13,21 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { cleanEnv, cpuMs, figure, jobArgs, liveReads, rssKiB, runAlone, short, sleep, startPushgateway, startStick, until, workDir } from './lib.mjs';
+import {
+  cleanEnv,
+  cpuMs,
+  figure,
+  jobArgs,
+  liveReads,
+  rssKiB,
+  runAlone,
+  short,
+  sleep,
+  startPushgateway,
+  startStick,
+  until,
+  workDir,
+} from './lib.mjs';
 
 const floorScript = fileURLToPath(new URL('./floor.mjs', import.meta.url));
 
@@ -21,7 +35,9 @@ const floorScript = fileURLToPath(new URL('./floor.mjs', import.meta.url));
 function startLoop(args, env) {
   const child = spawn(process.execPath, args, { cwd: workDir, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr.on('data', (chunk) => { stderr = (stderr + chunk).slice(-20_000); });
+  child.stderr.on('data', (chunk) => {
+    stderr = (stderr + chunk).slice(-20_000);
+  });
   const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
   return {
     child,
@@ -39,7 +55,9 @@ function startLoop(args, env) {
 async function readAtMarks(loop, stick, marks, timeoutMs) {
   const readings = [];
   let ended = false;
-  void loop.exited.then(() => { ended = true; });
+  void loop.exited.then(() => {
+    ended = true;
+  });
   for (const mark of marks) {
     await until(() => ended || liveReads(stick) >= mark, { timeoutMs, what: `cycle ${mark}` });
     if (ended) throw new Error(`the loop ended before cycle ${mark}:\n${loop.stderr()}`);
@@ -54,8 +72,14 @@ const perCycle = (from, to) => (to.cpuMs - from.cpuMs) / (to.cycles - from.cycle
 async function oneSecondTick(pushgateway, { warmup, cycles }) {
   const jobStick = await startStick();
   const floorStick = await startStick();
-  const job = startLoop(jobArgs('--target', jobStick.url, '--pushgateway', pushgateway.url, '--schedule', '* * * * * *'), cleanEnv());
-  const floor = startLoop([floorScript, '--stick', floorStick.url, '--pushgateway', pushgateway.url, '--every-ms', '1000'], cleanEnv());
+  const job = startLoop(
+    jobArgs('--target', jobStick.url, '--pushgateway', pushgateway.url, '--schedule', '* * * * * *'),
+    cleanEnv(),
+  );
+  const floor = startLoop(
+    [floorScript, '--stick', floorStick.url, '--pushgateway', pushgateway.url, '--every-ms', '1000'],
+    cleanEnv(),
+  );
   try {
     const marks = [warmup, warmup + cycles];
     const timeoutMs = (warmup + cycles + 10) * 1000;
@@ -88,32 +112,91 @@ async function fastTick(pushgateway, args, env, { first, last }) {
     const started = performance.now();
     const readings = await readAtMarks(loop, stick, [first, last], 600_000);
     const seconds = (performance.now() - started) / 1000;
-    return { cpuPerCycle: perCycle(...readings), rssGrowthMiB: (readings[1].rssKiB - readings[0].rssKiB) / 1024, rssMiB: readings[1].rssKiB / 1024, seconds, cycles: readings[1].cycles };
+    return {
+      cpuPerCycle: perCycle(...readings),
+      rssGrowthMiB: (readings[1].rssKiB - readings[0].rssKiB) / 1024,
+      rssMiB: readings[1].rssKiB / 1024,
+      seconds,
+      cycles: readings[1].cycles,
+    };
   } finally {
     await loop.stop();
     await stick.close();
   }
 }
 
-export async function main({ warmup = short ? 1 : 5, cycles = short ? 3 : 40, first = 100, last = short ? 300 : 10_000 } = {}) {
+export async function main({
+  warmup = short ? 1 : 5,
+  cycles = short ? 3 : 40,
+  first = 100,
+  last = short ? 300 : 10_000,
+} = {}) {
   const pushgateway = await startPushgateway();
   try {
     const slow = await oneSecondTick(pushgateway, { warmup, cycles });
-    const job = await fastTick(pushgateway,
+    const job = await fastTick(
+      pushgateway,
       (stick) => jobArgs('--target', stick.url, '--pushgateway', pushgateway.url, '--schedule', '* * * * * *'),
-      cleanEnv({ TRUCKI_TEST_TICK_MS: '1' }), { first, last });
+      cleanEnv({ TRUCKI_TEST_TICK_MS: '1' }),
+      { first, last },
+    );
     // Let the Pushgateway settle (it persists what it holds) before the floor's turn.
     await sleep(500);
-    const floor = await fastTick(pushgateway,
+    const floor = await fastTick(
+      pushgateway,
       (stick) => [floorScript, '--stick', stick.url, '--pushgateway', pushgateway.url, '--every-ms', '1'],
-      cleanEnv(), { first, last });
+      cleanEnv(),
+      { first, last },
+    );
     return [
-      figure(`Loop, 1 s tick: CPU per cycle (${slow.cycles} cycles after ${warmup} warm-up)`, slow.job, { value: slow.floor, what: 'node:http floor' }, 3, 'ms', 2),
-      figure(`Loop, 1 s tick: RSS after ${warmup + cycles} cycles`, slow.jobRssMiB, { value: slow.floorRssMiB, what: 'node:http floor' }, null, 'MiB', 1),
-      figure(`Loop, 1 ms test tick: CPU per cycle (cycles ${first}–${last})`, job.cpuPerCycle, { value: floor.cpuPerCycle, what: 'node:http floor' }, 1.5, 'ms', 2),
-      figure(`Loop: RSS after ${last.toLocaleString('en')} cycles − after ${first}`, job.rssGrowthMiB, { value: floor.rssGrowthMiB, what: 'node:http floor' }, 2, 'MiB', 1),
-      figure(`Loop: RSS after ${last.toLocaleString('en')} cycles`, job.rssMiB, { value: floor.rssMiB, what: 'node:http floor' }, null, 'MiB', 1),
-      figure(`Loop, 1 ms test tick: time for ${last.toLocaleString('en')} cycles`, job.seconds, { value: floor.seconds, what: 'node:http floor' }, null, 's', 1),
+      figure(
+        `Loop, 1 s tick: CPU per cycle (${slow.cycles} cycles after ${warmup} warm-up)`,
+        slow.job,
+        { value: slow.floor, what: 'node:http floor' },
+        3,
+        'ms',
+        2,
+      ),
+      figure(
+        `Loop, 1 s tick: RSS after ${warmup + cycles} cycles`,
+        slow.jobRssMiB,
+        { value: slow.floorRssMiB, what: 'node:http floor' },
+        null,
+        'MiB',
+        1,
+      ),
+      figure(
+        `Loop, 1 ms test tick: CPU per cycle (cycles ${first}–${last})`,
+        job.cpuPerCycle,
+        { value: floor.cpuPerCycle, what: 'node:http floor' },
+        1.5,
+        'ms',
+        2,
+      ),
+      figure(
+        `Loop: RSS after ${last.toLocaleString('en')} cycles − after ${first}`,
+        job.rssGrowthMiB,
+        { value: floor.rssGrowthMiB, what: 'node:http floor' },
+        2,
+        'MiB',
+        1,
+      ),
+      figure(
+        `Loop: RSS after ${last.toLocaleString('en')} cycles`,
+        job.rssMiB,
+        { value: floor.rssMiB, what: 'node:http floor' },
+        null,
+        'MiB',
+        1,
+      ),
+      figure(
+        `Loop, 1 ms test tick: time for ${last.toLocaleString('en')} cycles`,
+        job.seconds,
+        { value: floor.seconds, what: 'node:http floor' },
+        null,
+        's',
+        1,
+      ),
     ];
   } finally {
     await pushgateway.stop();

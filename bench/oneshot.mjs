@@ -5,7 +5,18 @@
  * Peak RSS of both comes from GNU time -v, in separate runs, so that time(1) itself is not in the
  * wall times.
  */
-import { cleanEnv, figure, jobArgs, median, peakRssKiB, runAlone, short, startPushgateway, startStick, timeOk } from './lib.mjs';
+import {
+  cleanEnv,
+  figure,
+  jobArgs,
+  median,
+  peakRssKiB,
+  runAlone,
+  short,
+  startPushgateway,
+  startStick,
+  timeOk,
+} from './lib.mjs';
 
 export async function main({ runs = short ? 5 : 40, rssRuns = short ? 2 : 10 } = {}) {
   const stick = await startStick();
@@ -38,8 +49,22 @@ export async function main({ runs = short ? 5 : 40, rssRuns = short ? 2 : 10 } =
     const wall = median(jobMs);
     return [
       figure(`One-shot wall time (median of ${runs})`, wall, { value: base, what: '`node -e 0`' }, null, 'ms', 1),
-      figure('One-shot wall time ÷ `node -e 0`', wall / base, { value: 1, what: '`node -e 0`', digits: 2, unit: '' }, 1.5, '×', 2),
-      figure(`One-shot peak RSS (median of ${rssRuns})`, median(jobRss) / 1024, { value: median(emptyRss) / 1024, what: '`node -e 0`' }, 50, 'MiB', 1),
+      figure(
+        'One-shot wall time ÷ `node -e 0`',
+        wall / base,
+        { value: 1, what: '`node -e 0`', digits: 2, unit: '' },
+        1.5,
+        '×',
+        2,
+      ),
+      figure(
+        `One-shot peak RSS (median of ${rssRuns})`,
+        median(jobRss) / 1024,
+        { value: median(emptyRss) / 1024, what: '`node -e 0`' },
+        50,
+        'MiB',
+        1,
+      ),
     ];
   } finally {
     await stick.close();

@@ -17,18 +17,29 @@ import { main as sticks } from './sticks.mjs';
 import { main as fleet } from './fleet.mjs';
 
 const started = performance.now();
-process.stdout.write(`trucki2pushgateway benchmarks${short ? ' (short mode: tiny counts, figures not meaningful)' : ''}\n`);
+process.stdout.write(
+  `trucki2pushgateway benchmarks${short ? ' (short mode: tiny counts, figures not meaningful)' : ''}\n`,
+);
 process.stdout.write(`Machine: ${machine()}\n\n`);
 
 const rows = [];
-for (const [name, bench] of [['build', checkBuild], ['one-shot', oneShot], ['many sticks', sticks], ['fleet', fleet], ['loop', loop], ['builds side by side', compareBuilds]]) {
+for (const [name, bench] of [
+  ['build', checkBuild],
+  ['one-shot', oneShot],
+  ['many sticks', sticks],
+  ['fleet', fleet],
+  ['loop', loop],
+  ['builds side by side', compareBuilds],
+]) {
   const t0 = performance.now();
   process.stderr.write(`bench: ${name}…\n`);
-  rows.push(...await bench());
+  rows.push(...(await bench()));
   process.stderr.write(`bench: ${name} took ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 }
 
 printTable(rows);
 const missed = rows.filter((row) => row.pass === false);
-process.stdout.write(`\n${new Date().toISOString().slice(0, 10)}, ${((performance.now() - started) / 1000).toFixed(0)} s; ${missed.length ? `${missed.length} figure(s) missed the target` : 'every target met'}\n`);
+process.stdout.write(
+  `\n${new Date().toISOString().slice(0, 10)}, ${((performance.now() - started) / 1000).toFixed(0)} s; ${missed.length ? `${missed.length} figure(s) missed the target` : 'every target met'}\n`,
+);
 if (missed.length && !short) process.exitCode = 1;

@@ -10,8 +10,12 @@
 import { parseArgs } from 'node:util';
 import { startStick } from './lib.mjs';
 
-const { values } = parseArgs({ options: { count: { type: 'string', default: '100' }, 'delay-ms': { type: 'string', default: '0' } } });
-const sticks = await Promise.all(Array.from({ length: Number(values.count) }, () => startStick({ delayMs: Number(values['delay-ms']) })));
+const { values } = parseArgs({
+  options: { count: { type: 'string', default: '100' }, 'delay-ms': { type: 'string', default: '0' } },
+});
+const sticks = await Promise.all(
+  Array.from({ length: Number(values.count) }, () => startStick({ delayMs: Number(values['delay-ms']) })),
+);
 process.stdout.write(`${JSON.stringify(sticks.map((stick) => stick.url))}\n`);
 process.once('SIGTERM', async () => {
   await Promise.all(sticks.map((stick) => stick.close()));

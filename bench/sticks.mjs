@@ -15,8 +15,17 @@ import { cleanEnv, figure, jobArgs, median, runAlone, short, startPushgateway, t
 
 /** The sticks, served by bench/stick-farm.mjs in a process of their own. */
 async function startFarm(count, delayMs) {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./stick-farm.mjs', import.meta.url)), '--count', String(count), '--delay-ms', String(delayMs)],
-    { cwd: workDir, env: cleanEnv(), stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      fileURLToPath(new URL('./stick-farm.mjs', import.meta.url)),
+      '--count',
+      String(count),
+      '--delay-ms',
+      String(delayMs),
+    ],
+    { cwd: workDir, env: cleanEnv(), stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   const urls = await new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk) => {
@@ -27,10 +36,11 @@ async function startFarm(count, delayMs) {
   });
   return {
     urls,
-    stop: () => new Promise((resolve) => {
-      child.removeAllListeners('exit').on('exit', resolve);
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        child.removeAllListeners('exit').on('exit', resolve);
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -57,7 +67,14 @@ export async function main({ count = 100, delayMs = 300, runs = short ? 1 : 5 } 
     const s = (list) => median(list) / 1000;
     const baseline = { value: s(ms.one), what: '1 such stick' };
     return [
-      figure(`${count} sticks answering in ${delayMs} ms, one run: wall time (median of ${runs})`, s(ms.all), baseline, 1.0, 's', 2),
+      figure(
+        `${count} sticks answering in ${delayMs} ms, one run: wall time (median of ${runs})`,
+        s(ms.all),
+        baseline,
+        1.0,
+        's',
+        2,
+      ),
       figure(`… the same, Pushgateway with --push.disable-consistency-check`, s(ms.lenient), baseline, null, 's', 2),
       figure(`… the same, --stdout instead of a Pushgateway`, s(ms.stdout), baseline, null, 's', 2),
     ];

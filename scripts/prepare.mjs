@@ -12,15 +12,30 @@ import { existsSync } from 'node:fs';
 
 if (process.env.npm_config_global === 'true') {
   if (process.env.npm_config_install_links !== 'true') {
-    process.stderr.write('trucki2pushgateway: install from git with `npm install -g --install-links <url>` (npm/cli#8440)\n');
+    process.stderr.write(
+      'trucki2pushgateway: install from git with `npm install -g --install-links <url>` (npm/cli#8440)\n',
+    );
     process.exit(1);
   }
   if (!existsSync('node_modules/esbuild') && process.env.npm_execpath) {
-    const env = Object.fromEntries(Object.entries(process.env)
-      .filter(([name]) => !/^npm_config_(global|prefix|global_prefix|globalconfig|local_prefix|allow_scripts|install_links)$/i.test(name)));
+    const env = Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([name]) =>
+          !/^npm_config_(global|prefix|global_prefix|globalconfig|local_prefix|allow_scripts|install_links)$/i.test(
+            name,
+          ),
+      ),
+    );
     // --ignore-scripts: this very script would run again.
-    execFileSync(process.execPath, [process.env.npm_execpath, 'ci', '--include=dev', '--ignore-scripts', '--no-audit', '--no-fund'],
-      { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(
+      process.execPath,
+      [process.env.npm_execpath, 'ci', '--include=dev', '--ignore-scripts', '--no-audit', '--no-fund'],
+      { env, stdio: ['ignore', 'ignore', 'inherit'] },
+    );
   }
+}
+if (!existsSync('node_modules/esbuild')) {
+  process.stderr.write('trucki2pushgateway: building dist/ needs the dev dependencies: run `npm ci` first\n');
+  process.exit(1);
 }
 await import('../esbuild.config.mjs');

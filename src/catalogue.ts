@@ -1,50 +1,25 @@
 /**
- * Which stick key becomes which metric: the one table to edit when the stick grows a key.
- * A row names the key, how its value is read, and the metric family it lands in.
- * The stick's unit column drives the conversion to base units (see units.ts).
+ * Which stick key becomes which metric: the one table to edit when the stick grows a key. A row
+ * names the key, how its value is read (the stick's unit drives the conversion to base units, see
+ * units.ts), and the metric family; the job's own families and the label names in use follow.
  */
-import type { UnitSymbol } from './units.js';
+import {
+  counter,
+  flag,
+  gauge,
+  num,
+  perInverter,
+  state,
+  sun,
+  text,
+  type CatalogueRow,
+  type Family,
+} from './catalogue-rows.js';
 
-export type Labels = Readonly<Record<string, string>>;
-
-export interface Family {
-  readonly name: string;
-  readonly help: string;
-  readonly type: 'gauge' | 'counter';
-}
-
-interface Row {
-  readonly key: string;
-  readonly family: Family;
-  readonly labels?: Labels;
-}
-/** A number, possibly in a string, possibly with a unit: 234.2, "1000", "880.10 W", " 0". */
-export interface NumberRow extends Row { readonly read: 'number'; readonly unit: UnitSymbol }
-/** Free text from a known vocabulary, exported as a state set: one sample per state, 1 for the current. */
-export interface StateRow extends Row { readonly read: 'state'; readonly label: string; readonly states: readonly string[] }
-/** "(ENABLED) 1" / "(DISABLED) 0" as 1 / 0. */
-export interface FlagRow extends Row { readonly read: 'flag' }
-/** Free text from an unknown vocabulary, exported info-style: the text as a label, value 1. */
-export interface TextRow extends Row { readonly read: 'text'; readonly label: string }
-
-/**
- * The stick's identity, info-style: `key` (the device name) and the `with` keys as labels, and the
- * variant, the device name's first four letters, value 1.
- */
-export interface IdentityRow extends Row { readonly read: 'identity'; readonly label: string; readonly with: Labels }
-
-export type CatalogueRow = NumberRow | StateRow | FlagRow | TextRow | IdentityRow;
-
-const gauge = (name: string, help: string): Family => ({ name, help, type: 'gauge' });
-const counter = (name: string, help: string): Family => ({ name, help, type: 'counter' });
-
-const num = (key: string, unit: UnitSymbol, family: Family, labels?: Labels): NumberRow =>
-  ({ key, read: 'number', unit, family, ...(labels && { labels }) });
-const sun = (n: 1 | 2 | 3): Labels => ({ inverter: `sun${n}` });
-const perInverter = (unit: UnitSymbol, family: Family, ...keys: (string | null)[]): NumberRow[] =>
-  keys.flatMap((key, index) => (key === null ? [] : [num(key, unit, family, sun((index + 1) as 1 | 2 | 3))]));
+export type { CatalogueRow, Family, Labels } from './catalogue-rows.js';
 
 /** The state sets' vocabularies, in the stick's words normalised (see stateLabel in parse.ts). */
+// prettier-ignore
 export const wifiStates = ['connected', 'disconnected', 'not_set', 'connecting', 'no_shield', 'idle_status',
   'connect_failed', 'no_ssid_avail', 'scan_completed', 'connection_lost'] as const;
 export const signalQualities = ['bad', 'not_good', 'okay', 'fairly_good', 'very_good'] as const;
@@ -56,18 +31,23 @@ const acPower = gauge('trucki_ac_power_watts', 'AC output power of an inverter.'
 const acSetpoint = gauge('trucki_ac_power_setpoint_watts', 'AC power setpoint the stick gives an inverter.');
 const acLimit = gauge('trucki_ac_power_limit_watts', 'AC power limit of an inverter.');
 const acMin = gauge('trucki_ac_power_min_watts', 'Minimum AC power of an inverter.');
-const roundTrip = gauge('trucki_inverter_round_trip_seconds', 'Round-trip time of a packet from the stick to an inverter.');
-const chargerCode = (name: string, what: string) => gauge(`trucki_charger_${name}`, `${what} reported by the charger (raw code).`);
+const roundTrip = gauge(
+  'trucki_inverter_round_trip_seconds',
+  'Round-trip time of a packet from the stick to an inverter.',
+);
+const charger = (name: string, what: string) =>
+  gauge(`trucki_charger_${name}`, `${what} reported by the charger (raw code).`);
 
+// The tables keep one row per line, wider than the formatter would.
 /**
  * `/jsonlive`: the live readings. The stick also sends most keys a second time as MQTT_<KEY>_VALUE;
  * parse.ts reads that mirror only where <KEY> itself is absent.
  */
+// prettier-ignore
 const liveMain: readonly CatalogueRow[] = [
   num('VGRID', 'V', gauge('trucki_grid_voltage_volts', 'AC grid voltage measured by the inverter.')),
   num('VBAT', 'V', gauge('trucki_battery_voltage_volts', 'DC battery voltage.')),
   num('TEMP', '°C', gauge('trucki_inverter_temperature_celsius', 'Inverter temperature.')),
-  // One family per quantity, the inverter (sun1 to sun3) as a label; null where the stick has no key.
   ...perInverter('W', acPower, 'ACPOWER', 'ACPOWERSUN2', 'ACPOWERSUN3'),
   ...perInverter('W', acSetpoint, 'SETACPOWER', 'SUN2SETPOINT', 'SUN3SETPOINT'),
   ...perInverter('W', acLimit, 'POWERLIMIT', 'SUN2POWERLIMIT', 'SUN3POWERLIMIT'),
@@ -75,57 +55,51 @@ const liveMain: readonly CatalogueRow[] = [
   ...perInverter('ms', roundTrip, null, 'SUN2ROUNDTRIP', 'SUN3ROUNDTRIP'),
   num('ZEPCPOWER', 'W', gauge('trucki_zero_export_power_watts', 'Output power computed by zero-export control.')),
   num('ZEPCTARGET', 'W', gauge('trucki_zero_export_target_watts', 'Zero-export target power at the meter.')),
-  num('METERPOWER', 'W', gauge('trucki_meter_power_watts', 'Power at the household meter; negative means export to the grid.')),
+  num('METERPOWER', 'W', gauge('trucki_meter_power_watts', 'Power at the household meter; negative means export.')),
   num('METERREADOUT', 'ms', gauge('trucki_meter_readout_seconds', 'Time the last meter read-out took.')),
   num('DAYENERGY', 'kWh', gauge('trucki_energy_today_joules', 'Energy fed in by the inverters since local midnight.')),
-  num('TOTALENERGY', 'kWh', counter('trucki_energy_joules_total', 'Energy fed in by the inverters, lifetime total kept by the stick.')),
-  num('METERDAYENERGY', 'kWh', gauge('trucki_meter_energy_today_joules', 'Energy drawn through the meter since local midnight.')),
-  { key: 'WIFI', read: 'state', label: 'state', states: wifiStates, family: gauge('trucki_wifi_state', 'WLAN connection state of the stick, as a state set.') },
-  { key: 'RSSI', read: 'state', label: 'quality', states: signalQualities, family: gauge('trucki_wifi_signal_quality', 'WLAN signal quality as the stick rates it, as a state set.') },
+  num('TOTALENERGY', 'kWh', counter('trucki_energy_joules_total', 'Energy fed in by the inverters, lifetime total.')),
+  num('METERDAYENERGY', 'kWh', gauge('trucki_meter_energy_today_joules', 'Energy drawn through the meter today.')),
+  state('WIFI', 'state', wifiStates, gauge('trucki_wifi_state', 'WLAN connection state of the stick, as a state set.')),
+  state('RSSI', 'quality', signalQualities, gauge('trucki_wifi_signal_quality', 'WLAN signal quality.')),
   // T2MG / T2HG: surplus charging through a Meanwell charger.
   num('DCPOWER', 'W', gauge('trucki_dc_power_watts', 'DC charging power.')),
   num('SETDCPOWER', 'W', gauge('trucki_dc_power_setpoint_watts', 'DC charging power setpoint.')),
   num('IOUT', 'A', gauge('trucki_battery_current_amperes', 'Battery charging current.')),
   num('IOUTSET', 'A', gauge('trucki_battery_current_setpoint_amperes', 'Battery charging current setpoint.')),
   num('VOUTSET', 'V', gauge('trucki_battery_voltage_setpoint_volts', 'Battery charging voltage setpoint.')),
-  num('IOUTOFFLINE', 'A', gauge('trucki_battery_current_offline_amperes', 'Charging current the charger falls back to when offline.')),
-  num('VOUTOFFLINE', 'V', gauge('trucki_battery_voltage_offline_volts', 'Charging voltage the charger falls back to when offline.')),
+  num('IOUTOFFLINE', 'A', gauge('trucki_battery_current_offline_amperes', 'Offline charging current.')),
+  num('VOUTOFFLINE', 'V', gauge('trucki_battery_voltage_offline_volts', 'Offline charging voltage.')),
   num('MWEFFICIENCY', '%', gauge('trucki_charger_efficiency_ratio', 'Charger efficiency, 0 to 1.')),
   num('NEXTUPDATE', 's', gauge('trucki_control_next_update_seconds', 'Time to the next control update.')),
-  num('FAULT', '', chargerCode('fault_code', 'Fault code')),
-  num('CHGSTATUS', '', chargerCode('charge_status_code', 'Charge status code')),
-  num('SYSSTATUS', '', chargerCode('system_status_code', 'System status code')),
-  num('SYSCONFIG', '', chargerCode('system_config_code', 'System configuration code')),
-  num('CURVECFG', '', chargerCode('curve_config_code', 'Charge curve configuration code')),
-  num('DAC', '', chargerCode('dac_value', 'Output DAC value')),
-  num('CALSTEP', '', chargerCode('calibration_step', 'Calibration step')),
-  { key: 'MWPCSTATE', read: 'text', label: 'state', family: gauge('trucki_charger_control_state_info', 'Charger control state as the stick words it; value 1.') },
+  num('FAULT', '', charger('fault_code', 'Fault code')),
+  num('CHGSTATUS', '', charger('charge_status_code', 'Charge status code')),
+  num('SYSSTATUS', '', charger('system_status_code', 'System status code')),
+  num('SYSCONFIG', '', charger('system_config_code', 'System configuration code')),
+  num('CURVECFG', '', charger('curve_config_code', 'Charge curve configuration code')),
+  num('DAC', '', charger('dac_value', 'Output DAC value')),
+  num('CALSTEP', '', charger('calibration_step', 'Calibration step')),
+  text('MWPCSTATE', 'state', gauge('trucki_charger_control_state_info', 'Charger control state, in words.')),
 ];
 
 /** Readings the stick sends only as an MQTT_…_VALUE mirror, with no plain key of their own. */
+// prettier-ignore
 const liveMirrorOnly: readonly CatalogueRow[] = [
   num('MQTT_MINPOWER_VALUE', 'W', acMin, sun(1)),
-  num('MQTT_ACDISPLAY_VALUE', 'W', gauge('trucki_ac_display_power_watts', 'AC power figure shown on the stick\'s display.')),
-  { key: 'MQTT_ZEPC_VALUE', read: 'flag', family: gauge('trucki_zero_export_control_enabled', 'Whether zero-export control is enabled (1) or not (0).') },
-  { key: 'MQTT_STATE_VALUE', read: 'state', label: 'state', states: runStates, family: gauge('trucki_run_state', 'Run state of the stick\'s control, as a state set.') },
+  num('MQTT_ACDISPLAY_VALUE', 'W', gauge('trucki_ac_display_power_watts', "AC power shown on the stick's display.")),
+  flag('MQTT_ZEPC_VALUE', gauge('trucki_zero_export_control_enabled', 'Whether zero-export control is enabled (1).')),
+  state('MQTT_STATE_VALUE', 'state', runStates, gauge('trucki_run_state', 'Run state of the control.')),
 ];
 
 export const liveCatalogue: readonly CatalogueRow[] = [...liveMain, ...liveMirrorOnly];
 
-/** What the job itself knows about each read, beside the stick's values: not read from a key. */
-export const jobFamilies = {
-  up: gauge('trucki_up', '1 when the stick answered with usable JSON, 0 when it did not.'),
-  scrapeDuration: gauge('trucki_scrape_duration_seconds', 'Time the job took to read the stick.'),
-  lastSuccess: gauge('trucki_last_success_timestamp_seconds', 'Unix time of the last successful read of the stick.'),
-} as const;
-
 const config = (name: string, help: string) => gauge(`trucki_config_${name}`, `Configured ${help}.`);
-const flag = (key: string, family: Family): FlagRow => ({ key, read: 'flag', family });
 
 /**
- * `/jsononce`: identity and configuration. Secrets (ADMIN_PASS, WIFIPASS, BEARER, …) and METERURL, which may carry
- * credentials, are deliberately absent: only what is listed here is ever read.
+ * `/jsononce`: identity and configuration. Secrets (ADMIN_PASS, WIFIPASS, BEARER, …) and METERURL,
+ * which may carry credentials, are deliberately absent: only what is listed here is ever read.
  */
+// prettier-ignore
 export const onceCatalogue: readonly CatalogueRow[] = [
   {
     key: 'DEVICENAME', read: 'identity', label: 'device', with: { firmware: 'VERSION' },
@@ -152,18 +126,25 @@ export const onceCatalogue: readonly CatalogueRow[] = [
   flag('MQTTREADONLY', config('mqtt_read_only_enabled', 'read-only MQTT, 1 when on')),
 ];
 
+/** What the job itself knows about each read, beside the stick's values: not read from a key. */
+export const jobFamilies = {
+  up: gauge('trucki_up', '1 when the stick answered with usable JSON, 0 when it did not.'),
+  scrapeDuration: gauge('trucki_scrape_duration_seconds', 'Time the job took to read the stick.'),
+  lastSuccess: gauge('trucki_last_success_timestamp_seconds', 'Unix time of the last successful read of the stick.'),
+} as const;
+
+const allRows = [...liveCatalogue, ...onceCatalogue];
+
 /** Every family the job can deliver. */
 export const allFamilies: readonly Family[] = [
-  ...new Set([...Object.values(jobFamilies), ...[...liveCatalogue, ...onceCatalogue].map((row) => row.family)]),
+  ...new Set([...Object.values(jobFamilies), ...allRows.map((row) => row.family)]),
 ];
 
-/**
- * Label names the job's samples carry: a grouping label of the same name would clash with them.
- * `job` and `instance` name the group.
- */
+/** Label names the job's samples carry (and job, instance): a grouping label of such a name would clash. */
 export const reservedLabelNames: ReadonlySet<string> = new Set([
-  'job', 'instance',
-  ...[...liveCatalogue, ...onceCatalogue].flatMap((row) => [
+  'job',
+  'instance',
+  ...allRows.flatMap((row) => [
     ...Object.keys(row.labels ?? {}),
     ...('label' in row ? [row.label] : []),
     ...(row.read === 'identity' ? [...Object.keys(row.with), 'variant'] : []),

@@ -6,7 +6,7 @@
  * 0: every stick read and delivered; 1: a stick or a delivery failed; 2: usage or configuration
  * error; 70: a bug, in one line.
  */
-import { helpText } from './config/options.js';
+import { helpText } from './config/help.js';
 import { readCommand } from './config/load.js';
 import { ConfigError, messageOf } from './errors.js';
 import { connect } from './connect.js';
@@ -28,17 +28,20 @@ const stdoutGone = new AbortController();
 
 const io: { log: (line: string) => void; print: Print } = {
   // One line stays one line: control characters (from a name, a value) are shown, not obeyed.
-  log: (line) => { process.stderr.write(`${line.replace(/[\0-\x1f\x7f]/g, controlEscape)}\n`); },
-  print: (text) => new Promise((resolve, reject) => {
-    process.stdout.write(text, (error) => {
-      if (!error) {
-        resolve();
-        return;
-      }
-      stdoutGone.abort('standard output closed');
-      reject(error);
-    });
-  }),
+  log: (line) => {
+    process.stderr.write(`${line.replace(/[\0-\x1f\x7f]/g, controlEscape)}\n`);
+  },
+  print: (text) =>
+    new Promise((resolve, reject) => {
+      process.stdout.write(text, (error) => {
+        if (!error) {
+          resolve();
+          return;
+        }
+        stdoutGone.abort('standard output closed');
+        reject(error);
+      });
+    }),
 };
 
 function controlEscape(char: string): string {
@@ -51,7 +54,9 @@ async function printOrFail(text: string): Promise<number> {
     await io.print(text);
     return exitCodes.ok;
   } catch (error) {
-    io.log(`trucki2pushgateway: standard output could not be written (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    io.log(
+      `trucki2pushgateway: standard output could not be written (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
     return exitCodes.failed;
   }
 }
@@ -71,9 +76,9 @@ async function main(argv: readonly string[]): Promise<number> {
     const testTickMs = Number(process.env.TRUCKI_TEST_TICK_MS) || undefined;
     const targets = config.targetsFile
       ? (await import('./targets-watch.js')).watchTargets(config.targetsFile, config.targets, io.log, (removed) => {
-        // A stick taken out of the file is retired as on exit: its group goes too.
-        if (config.deleteOnExit) void job.deleteGroups(removed);
-      })
+          // A stick taken out of the file is retired as on exit: its group goes too.
+          if (config.deleteOnExit) void job.deleteGroups(removed);
+        })
       : () => config.targets;
     const stoppedWell = await startSchedule(job.run, {
       ...config.schedule,
@@ -90,7 +95,9 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => { process.exitCode = code; },
+  (code) => {
+    process.exitCode = code;
+  },
   (error: unknown) => {
     if (error instanceof ConfigError) {
       io.log(`trucki2pushgateway: ${error.message}`);

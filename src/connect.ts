@@ -23,7 +23,8 @@ export async function connect(config: Config, print: Print): Promise<Connections
   return {
     readStick: createStickReader(createHttp(policy, agents), config.maxBodyBytes),
     sink: createSink(config, policy, agents, print),
-    close: () => { destroyAgents(agents); },
+    close: () => {
+      destroyAgents(agents);
+    },
   };
 }
-

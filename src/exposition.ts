@@ -46,5 +46,13 @@ export function parseSampleLine(text: string): { labels: Grouping; value: number
   }
   const end = text.indexOf('}', pattern.lastIndex);
   if (end !== pattern.lastIndex) return undefined;
-  return { labels, value: Number(text.slice(end + 1).trim().split(/\s+/)[0]) };
+  return {
+    labels,
+    value: Number(
+      text
+        .slice(end + 1)
+        .trim()
+        .split(/\s+/)[0],
+    ),
+  };
 }

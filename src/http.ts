@@ -59,7 +59,15 @@ export function createHttp(policy: HttpPolicy, agents: Agents, extra: ExtendOpti
 
 const retryableStatus = new Set([408, 429, 500, 502, 503, 504]);
 // ENOTFOUND is left out: a name that does not resolve rarely resolves a moment later.
-const retryableCodes = new Set(['ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENETUNREACH', 'EHOSTUNREACH', 'EAI_AGAIN']);
+const retryableCodes = new Set([
+  'ETIMEDOUT',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'EAI_AGAIN',
+]);
 
 function worthRetrying(error: unknown): boolean {
   if (error instanceof HTTPError) return retryableStatus.has(error.response.statusCode);
@@ -68,7 +76,10 @@ function worthRetrying(error: unknown): boolean {
 
 /** The last failure of a request that was tried more than once. */
 class Exhausted extends Error {
-  constructor(readonly last: unknown, readonly attempts: number) {
+  constructor(
+    readonly last: unknown,
+    readonly attempts: number,
+  ) {
     super('retries exhausted');
   }
 }
@@ -82,7 +93,8 @@ export async function withRetries<T>(http: Http, attempt: (got: Got) => Promise<
     try {
       return await attempt(http.got);
     } catch (error) {
-      if (!worthRetrying(error) || attempts > http.policy.retries) throw attempts > 1 ? new Exhausted(error, attempts) : error;
+      if (!worthRetrying(error) || attempts > http.policy.retries)
+        throw attempts > 1 ? new Exhausted(error, attempts) : error;
     }
     await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** (attempts - 1), 1000)));
   }
@@ -111,7 +123,10 @@ export function requireSuccess<T extends Response>(response: T): T {
 }
 
 /** Basic auth for got from an endpoint's user info, if it had any. */
-export function basicAuth({ username, password }: { username?: string; password?: string }): { username?: string; password?: string } {
+export function basicAuth({ username, password }: { username?: string; password?: string }): {
+  username?: string;
+  password?: string;
+} {
   return { ...(username !== undefined && { username }), ...(password !== undefined && { password }) };
 }
 
@@ -133,20 +148,36 @@ export function describeFailure(error: unknown, policy: HttpPolicy): string {
     return `answered HTTP ${statusCode}${statusMessage ? ` ${statusMessage}` : ''}`;
   }
   switch (error.code) {
-    case 'ETIMEDOUT': return `timed out after ${policy.timeoutMs / 1000} s`;
-    case 'ECONNREFUSED': return 'refused the connection';
-    case 'ECONNRESET': case 'EPIPE': return 'closed the connection unexpectedly';
-    case 'ENOTFOUND': return 'has a host name that does not resolve';
-    case 'EAI_AGAIN': return 'has a host name that could not be resolved now';
-    case 'ENETUNREACH': case 'EHOSTUNREACH': return 'is not reachable on the network';
-    case 'ERR_CANCELED': return 'was cancelled';
-    case 'EPROTO': case 'ERR_SSL_WRONG_VERSION_NUMBER':
+    case 'ETIMEDOUT':
+      return `timed out after ${policy.timeoutMs / 1000} s`;
+    case 'ECONNREFUSED':
+      return 'refused the connection';
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'closed the connection unexpectedly';
+    case 'ENOTFOUND':
+      return 'has a host name that does not resolve';
+    case 'EAI_AGAIN':
+      return 'has a host name that could not be resolved now';
+    case 'ENETUNREACH':
+    case 'EHOSTUNREACH':
+      return 'is not reachable on the network';
+    case 'ERR_CANCELED':
+      return 'was cancelled';
+    case 'EPROTO':
+    case 'ERR_SSL_WRONG_VERSION_NUMBER':
       return 'did not answer in TLS: is it http, not https?';
-    case 'HPE_INVALID_CONSTANT': case 'HPE_INVALID_HEADER_TOKEN':
+    case 'HPE_INVALID_CONSTANT':
+    case 'HPE_INVALID_HEADER_TOKEN':
       return 'did not answer in HTTP: is it https, not http?';
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT': case 'SELF_SIGNED_CERT_IN_CHAIN': case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY': case 'CERT_HAS_EXPIRED': case 'ERR_TLS_CERT_ALTNAME_INVALID':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'CERT_HAS_EXPIRED':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
       return `has a TLS certificate that cannot be trusted (${error.code})`;
-    default: return `failed: ${error.code}`;
+    default:
+      return `failed: ${error.code}`;
   }
 }

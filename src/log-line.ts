@@ -22,13 +22,17 @@ export function stickLine({ target, reading, deliveredAs, deliveryFailure, lastS
   const unreadable = [...live.problems, ...once.problems];
   const outcome = live.failure
     ? `failed, ${live.failure}; took ${took}`
-    : `read ${live.samples.length + once.samples.length} samples in ${took}`
-      + (once.failure ? `; identity not read: ${once.failure}` : '')
-      + (unreadable.length ? `; unreadable: ${unreadable.join(', ')}` : '');
+    : `read ${live.samples.length + once.samples.length} samples in ${took}` +
+      (once.failure ? `; identity not read: ${once.failure}` : '') +
+      (unreadable.length ? `; unreadable: ${unreadable.join(', ')}` : '');
   const lost = lastSuccessLost ? `; last success lost: ${lastSuccessLost}` : '';
   const word = deliveredAs ?? 'delivered';
   const delivery = deliveryFailure
     ? `; not ${word}: ${deliveryFailure}`
-    : !deliveredAs ? '' : live.failure ? `; ${word} trucki_up 0` : `; ${word}`;
+    : !deliveredAs
+      ? ''
+      : live.failure
+        ? `; ${word} trucki_up 0`
+        : `; ${word}`;
   return `${name}: ${outcome}${lost}${delivery}`;
 }

@@ -26,10 +26,14 @@ export function parsePayload(text: string): { payload: Payload } | { error: stri
     value = JSON.parse(text);
   } catch {
     const start = text.trimStart().slice(0, 1);
-    return { error: start === '<' ? 'sent HTML, not JSON (a login or error page?)' : 'sent a body that is not valid JSON' };
+    return {
+      error: start === '<' ? 'sent HTML, not JSON (a login or error page?)' : 'sent a body that is not valid JSON',
+    };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    return { error: `sent JSON ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}, not an object` };
+    return {
+      error: `sent JSON ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}, not an object`,
+    };
   }
   return { payload: value as Payload };
 }
@@ -48,7 +52,8 @@ export function readPayload(payload: Payload, catalogue: readonly CatalogueRow[]
       problems.push(`${key} ${quote(raw)} ${result}`);
       continue;
     }
-    for (const { labels, value } of result.samples) samples.push({ family: row.family, labels: { ...row.labels, ...labels }, value });
+    for (const { labels, value } of result.samples)
+      samples.push({ family: row.family, labels: { ...row.labels, ...labels }, value });
     if (result.problem) problems.push(`${key} ${quote(raw)} ${result.problem}`);
   }
   return { samples, problems };
@@ -131,14 +136,21 @@ function readFlag(raw: unknown): number | undefined {
   if (raw === 0 || raw === 1) return raw;
   if (typeof raw !== 'string') return undefined;
   // The word decides; a trailing digit, as in "(ENABLED) 1", may follow it.
-  const word = /^\(?\s*(enabled|disabled|on|off|true|false|1|0)\s*\)?(?:\s*[01])?$/i.exec(raw.trim())?.[1]?.toLowerCase();
+  const word = /^\(?\s*(enabled|disabled|on|off|true|false|1|0)\s*\)?(?:\s*[01])?$/i
+    .exec(raw.trim())?.[1]
+    ?.toLowerCase();
   if (word === undefined) return undefined;
   return ['enabled', 'on', 'true', '1'].includes(word) ? 1 : 0;
 }
 
 /** The stick's words as a label value: lower snake case, a leading "WIFI " dropped. */
 export function stateLabel(text: string): string {
-  return text.trim().replace(/^wifi\s+/i, '').toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  return text
+    .trim()
+    .replace(/^wifi\s+/i, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
 }
 
 function quote(raw: unknown): string {

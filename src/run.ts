@@ -44,7 +44,8 @@ export function createJob(config: Config, log: (line: string) => void, { readSti
       recall ??= sink.lastSuccesses ? sink.lastSuccesses(unknown) : Promise.resolve(new Map());
       return recall.then((found) => {
         // A stick read while the sink was being asked knows better than the sink.
-        for (const { instance } of unknown) if (!lastSuccess.has(instance)) lastSuccess.set(instance, found.get(instance));
+        for (const { instance } of unknown)
+          if (!lastSuccess.has(instance)) lastSuccess.set(instance, found.get(instance));
       });
     };
 
@@ -59,7 +60,12 @@ export function createJob(config: Config, log: (line: string) => void, { readSti
           lastSuccessLost = error.message;
         });
       }
-      const outcome: Outcome = { target, reading, ...(deliveredAs && { deliveredAs }), ...(lastSuccessLost && { lastSuccessLost }) };
+      const outcome: Outcome = {
+        target,
+        reading,
+        ...(deliveredAs && { deliveredAs }),
+        ...(lastSuccessLost && { lastSuccessLost }),
+      };
       const last = lastSuccess.get(target.instance);
       try {
         await sink.deliver({ target, samples: samplesOf(reading, last), readAt: reading.readAt });
@@ -86,16 +92,18 @@ export function createJob(config: Config, log: (line: string) => void, { readSti
   async function deleteGroups(targets: readonly Target[]): Promise<boolean> {
     const { remove } = sink;
     if (!remove) return true;
-    const results = await Promise.all(targets.map(async (target) => {
-      try {
-        await remove(target);
-        log(`stick ${escapeLabelValue(target.instance)}: deleted its group from the Pushgateway`);
-        return true;
-      } catch (error) {
-        log(`stick ${escapeLabelValue(target.instance)}: could not delete its group: ${messageOf(error)}`);
-        return false;
-      }
-    }));
+    const results = await Promise.all(
+      targets.map(async (target) => {
+        try {
+          await remove(target);
+          log(`stick ${escapeLabelValue(target.instance)}: deleted its group from the Pushgateway`);
+          return true;
+        } catch (error) {
+          log(`stick ${escapeLabelValue(target.instance)}: could not delete its group: ${messageOf(error)}`);
+          return false;
+        }
+      }),
+    );
     return results.every(Boolean);
   }
 

@@ -35,8 +35,10 @@ export function startSchedule(run: Run, options: LoopOptions): Promise<boolean> 
       const since = busy.get(instance);
       if (since && !skipLogged.has(instance)) {
         skipLogged.add(instance);
-        options.log(`stick ${escapeLabelValue(instance)}: skipped the run due at ${new Date().toISOString()}: `
-          + `the run started ${since.toISOString()} is still busy; skipping until it ends`);
+        options.log(
+          `stick ${escapeLabelValue(instance)}: skipped the run due at ${new Date().toISOString()}: ` +
+            `the run started ${since.toISOString()} is still busy; skipping until it ends`,
+        );
       }
       return !since;
     });
@@ -49,12 +51,17 @@ export function startSchedule(run: Run, options: LoopOptions): Promise<boolean> 
       busy.delete(instance);
       skipLogged.delete(instance);
     };
-    const running: Promise<void> = run(due, done).then(() => undefined, (error: unknown) => {
-      options.log(`run failed unexpectedly: ${messageOf(error)}`);
-    }).finally(() => {
-      for (const target of due) done(target);
-      inFlight.delete(running);
-    });
+    const running: Promise<void> = run(due, done)
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          options.log(`run failed unexpectedly: ${messageOf(error)}`);
+        },
+      )
+      .finally(() => {
+        for (const target of due) done(target);
+        inFlight.delete(running);
+      });
     inFlight.add(running);
     return running;
   };
@@ -62,8 +69,10 @@ export function startSchedule(run: Run, options: LoopOptions): Promise<boolean> 
   const next = job.nextRun();
   if (!next) {
     job.stop();
-    throw new ConfigError(`--schedule / SCHEDULE "${options.pattern}" never fires (no such date); `
-      + 'e.g. "*/15 * * * * *" for every 15 s');
+    throw new ConfigError(
+      `--schedule / SCHEDULE "${options.pattern}" never fires (no such date); ` +
+        'e.g. "*/15 * * * * *" for every 15 s',
+    );
   }
   const stopped = new Promise<boolean>((resolve) => {
     const stop = (why: string, ok: boolean) => {
@@ -72,17 +81,31 @@ export function startSchedule(run: Run, options: LoopOptions): Promise<boolean> 
       job.stop();
       options.log(`${why}: stopping after the run in flight`);
       // The runs log their own failures; onStop's are its own to log.
-      void Promise.allSettled(inFlight).then(() => options.onStop?.() ?? true)
-        .then((stoppedWell) => { resolve(ok && stoppedWell); }, () => { resolve(false); });
+      void Promise.allSettled(inFlight)
+        .then(() => options.onStop?.() ?? true)
+        .then(
+          (stoppedWell) => {
+            resolve(ok && stoppedWell);
+          },
+          () => {
+            resolve(false);
+          },
+        );
     };
-    const onSignal = (signal: NodeJS.Signals) => { stop(signal, true); };
-    const onAbort = () => { stop(String(options.stopOn?.reason ?? 'aborted'), false); };
+    const onSignal = (signal: NodeJS.Signals) => {
+      stop(signal, true);
+    };
+    const onAbort = () => {
+      stop(String(options.stopOn?.reason ?? 'aborted'), false);
+    };
     process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
     options.stopOn?.addEventListener('abort', onAbort, { once: true });
   });
   // Only now: whoever waits for this line may send a signal at once, and it must find the handlers.
-  options.log(`scheduled on "${options.pattern}"${options.timezone ? ` (${options.timezone})` : ''}; `
-    + `next run ${next.toISOString()}`);
+  options.log(
+    `scheduled on "${options.pattern}"${options.timezone ? ` (${options.timezone})` : ''}; ` +
+      `next run ${next.toISOString()}`,
+  );
   return stopped;
 }
 
@@ -90,12 +113,18 @@ type Ticker = Pick<Cron, 'nextRun' | 'stop'>;
 
 function cron(options: LoopOptions, tick: () => Promise<void>): Ticker {
   try {
-    return new Cron(options.pattern, { mode: '5-or-6-parts', ...(options.timezone && { timezone: options.timezone }) }, () => {
-      void tick();
-    });
+    return new Cron(
+      options.pattern,
+      { mode: '5-or-6-parts', ...(options.timezone && { timezone: options.timezone }) },
+      () => {
+        void tick();
+      },
+    );
   } catch (error) {
-    throw new ConfigError(`--schedule / SCHEDULE "${options.pattern}" is not a cron pattern of 5 or 6 fields `
-      + `(${messageOf(error)}); e.g. "*/15 * * * * *" for every 15 s`);
+    throw new ConfigError(
+      `--schedule / SCHEDULE "${options.pattern}" is not a cron pattern of 5 or 6 fields ` +
+        `(${messageOf(error)}); e.g. "*/15 * * * * *" for every 15 s`,
+    );
   }
 }
 
@@ -105,10 +134,15 @@ function cron(options: LoopOptions, tick: () => Promise<void>): Ticker {
  */
 function testTicker(ms: number, tick: () => Promise<void>): Ticker {
   let timer: NodeJS.Timeout | undefined = setTimeout(function next() {
-    void tick().then(() => { if (timer) timer = setTimeout(next, ms); });
+    void tick().then(() => {
+      if (timer) timer = setTimeout(next, ms);
+    });
   }, ms);
   return {
     nextRun: () => new Date(Date.now() + ms),
-    stop: () => { clearTimeout(timer); timer = undefined; },
+    stop: () => {
+      clearTimeout(timer);
+      timer = undefined;
+    },
   };
 }

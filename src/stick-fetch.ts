@@ -27,7 +27,8 @@ export async function fetchStick(http: Http, stick: Endpoint, path: StickPath, m
     });
   });
   requireSuccess(response);
-  if (response.statusCode !== 200) throw new HttpFailure(`answered HTTP ${response.statusCode} instead of 200 on ${path}`);
+  if (response.statusCode !== 200)
+    throw new HttpFailure(`answered HTTP ${response.statusCode} instead of 200 on ${path}`);
   try {
     return utf8.decode(response.body);
   } catch {
@@ -36,5 +37,9 @@ export async function fetchStick(http: Http, stick: Endpoint, path: StickPath, m
 }
 
 function formatBytes(bytes: number): string {
-  return bytes % 1048576 === 0 ? `${bytes / 1048576} MiB` : bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`;
+  return bytes % 1048576 === 0
+    ? `${bytes / 1048576} MiB`
+    : bytes % 1024 === 0
+      ? `${bytes / 1024} KiB`
+      : `${bytes} bytes`;
 }

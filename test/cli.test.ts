@@ -27,28 +27,47 @@ describe('a run against each simulated variant', () => {
   for (const variant of ['T2SG', 'T2MG'] as const) {
     test(`${variant}: every reading lands with its value and labels, and nothing else`, async () => {
       const stick = sticks[variant]!;
-      const result = await runCli(['--target', `${variant.toLowerCase()}=${stick.url}`, '--pushgateway', pushgateway.url]);
+      const result = await runCli([
+        '--target',
+        `${variant.toLowerCase()}=${stick.url}`,
+        '--pushgateway',
+        pushgateway.url,
+      ]);
       assert.equal(result.code, 0, result.stderr);
       const group = await pushgateway.group({ job: 'trucki', instance: variant.toLowerCase() });
       assert.ok(group, 'group not found on the Pushgateway');
       for (const { family, labels, value } of expectedAtZero[variant]) {
         const landed = sampleValue(group, family, labels);
-        assert.ok(landed !== undefined && close(landed, value), `${family}${JSON.stringify(labels ?? {})}: expected ${value}, got ${landed}`);
+        assert.ok(
+          landed !== undefined && close(landed, value),
+          `${family}${JSON.stringify(labels ?? {})}: expected ${value}, got ${landed}`,
+        );
       }
-      const expectedFamilies = new Set([...expectedAtZero[variant].map((e) => e.family), 'trucki_scrape_duration_seconds', 'trucki_last_success_timestamp_seconds']);
+      const expectedFamilies = new Set([
+        ...expectedAtZero[variant].map((e) => e.family),
+        'trucki_scrape_duration_seconds',
+        'trucki_last_success_timestamp_seconds',
+      ]);
       assert.deepEqual(familyNames(group), [...expectedFamilies].sort());
       const duration = sampleValue(group, 'trucki_scrape_duration_seconds')!;
       assert.ok(duration > 0 && duration < 5, `scrape duration ${duration}`);
       const lastSuccess = sampleValue(group, 'trucki_last_success_timestamp_seconds')!;
       assert.ok(Math.abs(lastSuccess - Date.now() / 1000) < 60, `last success ${lastSuccess}`);
       assert.deepEqual(new Set(stick.requests), new Set(['GET /jsonlive', 'GET /jsononce']));
-      assert.match(result.stderr, new RegExp(`^stick ${variant.toLowerCase()} \\(127\\.0\\.0\\.1:\\d+\\): read \\d+ samples in \\d+ ms; pushed\\n$`));
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `^stick ${variant.toLowerCase()} \\(127\\.0\\.0\\.1:\\d+\\): read \\d+ samples in \\d+ ms; pushed\\n$`,
+        ),
+      );
     });
   }
 
   test('the two variants together cover every family of the catalogue', () => {
     const covered = new Set([...expectedAtZero.T2SG, ...expectedAtZero.T2MG].map((e) => e.family));
-    const missing = [...new Set([...liveCatalogue, ...onceCatalogue].map((row) => row.family.name))].filter((name) => !covered.has(name));
+    const missing = [...new Set([...liveCatalogue, ...onceCatalogue].map((row) => row.family.name))].filter(
+      (name) => !covered.has(name),
+    );
     assert.deepEqual(missing, []);
   });
 });
@@ -57,7 +76,14 @@ describe('several sticks in one run', () => {
   test('one stick down: the other is pushed in full, the down one gets up 0 and no readings, exit 1', async () => {
     const deadPort = await freePort();
     const result = await runCli([
-      '-t', `good=${sticks.T2SG!.url},dead=127.0.0.1:${deadPort}`, '-g', pushgateway.url, '--job', 'several', '--retries', '0',
+      '-t',
+      `good=${sticks.T2SG!.url},dead=127.0.0.1:${deadPort}`,
+      '-g',
+      pushgateway.url,
+      '--job',
+      'several',
+      '--retries',
+      '0',
     ]);
     assert.equal(result.code, 1, result.stderr);
     const good = await pushgateway.group({ job: 'several', instance: 'good' });
@@ -69,12 +95,29 @@ describe('several sticks in one run', () => {
     assert.match(result.stderr, /stick good \(127\.0\.0\.1:\d+\): read \d+ samples/);
     const lines = result.stderr.trim().split('\n');
     assert.equal(lines.length, 2, result.stderr);
-    assert.ok(lines.some((line) => /^stick good .*pushed$/.test(line)), result.stderr);
-    assert.ok(lines.some((line) => /^stick dead \(127\.0\.0\.1:\d+\): failed, refused the connection; took \d+ ms; pushed trucki_up 0$/.test(line)), result.stderr);
+    assert.ok(
+      lines.some((line) => /^stick good .*pushed$/.test(line)),
+      result.stderr,
+    );
+    assert.ok(
+      lines.some((line) =>
+        /^stick dead \(127\.0\.0\.1:\d+\): failed, refused the connection; took \d+ ms; pushed trucki_up 0$/.test(line),
+      ),
+      result.stderr,
+    );
   });
 
   test('grouping labels with a slash and an empty value, from the command line', async () => {
-    const result = await runCli(['-t', `roof/south=${sticks.T2SG!.url}`, '-g', pushgateway.url, '--job', 'grouped', '--grouping', 'site=,path=/var/x']);
+    const result = await runCli([
+      '-t',
+      `roof/south=${sticks.T2SG!.url}`,
+      '-g',
+      pushgateway.url,
+      '--job',
+      'grouped',
+      '--grouping',
+      'site=,path=/var/x',
+    ]);
     assert.equal(result.code, 0, result.stderr);
     const group = await pushgateway.group({ job: 'grouped', instance: 'roof/south', site: '', path: '/var/x' });
     assert.equal(sampleValue(group, 'trucki_up'), 1);
@@ -124,7 +167,10 @@ describe('exit status', () => {
     const port = await freePort();
     const result = await runCli(['-t', sticks.T2SG!.url, '-g', `http://127.0.0.1:${port}`, '--retries', '0']);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, new RegExp(`not pushed: Pushgateway http://127\\.0\\.0\\.1:${port}/ refused the connection`));
+    assert.match(
+      result.stderr,
+      new RegExp(`not pushed: Pushgateway http://127\\.0\\.0\\.1:${port}/ refused the connection`),
+    );
   });
 
   const usage: [string, string[], RegExp][] = [
@@ -132,8 +178,16 @@ describe('exit status', () => {
     ['no Pushgateway', ['-t', '127.0.0.1:9'], /--pushgateway \/ PUSHGATEWAY_URL is required/],
     ['unknown flag', ['-t', '127.0.0.1:9', '--stdot'], /Unknown option '--stdot'/],
     ['bad timeout', ['-t', '127.0.0.1:9', '--stdout', '--timeout', 'soon'], /--timeout must be a whole number/],
-    ['bad grouping', ['-t', '127.0.0.1:9', '-g', 'http://127.0.0.1:9', '--grouping', 'instance=x'], /--grouping: label "instance" is used by the job itself/],
-    ['missing env file', ['-t', '127.0.0.1:9', '--stdout', '--env-file', 'nope.env'], /--env-file nope\.env cannot be read/],
+    [
+      'bad grouping',
+      ['-t', '127.0.0.1:9', '-g', 'http://127.0.0.1:9', '--grouping', 'instance=x'],
+      /--grouping: label "instance" is used by the job itself/,
+    ],
+    [
+      'missing env file',
+      ['-t', '127.0.0.1:9', '--stdout', '--env-file', 'nope.env'],
+      /--env-file nope\.env cannot be read/,
+    ],
   ];
   for (const [name, args, message] of usage) {
     test(`2 for a usage error: ${name}, in one line naming the option`, async () => {
@@ -149,7 +203,10 @@ describe('exit status', () => {
 describe('configuration precedence', () => {
   test('flags beat the environment, which beats the env file', async () => {
     const cwd = await emptyDir();
-    await writeFile(join(cwd, '.env'), `TRUCKI_TARGET=${sticks.T2SG!.url}\nPUSHGATEWAY_URL=${pushgateway.url}\nPUSHGATEWAY_JOB=from-file\n`);
+    await writeFile(
+      join(cwd, '.env'),
+      `TRUCKI_TARGET=${sticks.T2SG!.url}\nPUSHGATEWAY_URL=${pushgateway.url}\nPUSHGATEWAY_JOB=from-file\n`,
+    );
     const fileOnly = await runCli([], { cwd });
     const envBeatsFile = await runCli([], { cwd, env: { PUSHGATEWAY_JOB: 'from-env' } });
     const flagBeatsEnv = await runCli(['--job', 'from-flag'], { cwd, env: { PUSHGATEWAY_JOB: 'from-env' } });

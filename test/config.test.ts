@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { inspect } from 'node:util';
 import { readCommand } from '../src/config/load.js';
 import type { Config } from '../src/config/types.js';
 import { ConfigError } from '../src/errors.js';
@@ -36,24 +37,29 @@ function empty(): Promise<string> {
 }
 
 async function config(argv: readonly string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<Config> {
-  const command = await readCommand(argv, env, cwd ?? await empty());
+  const command = await readCommand(argv, env, cwd ?? (await empty()));
   assert.equal(command.kind, 'run');
-  assert.ok(command.kind === 'run');
   return command.config;
 }
 
 /** Rejects with a ConfigError whose message holds every fragment; returns the message. */
-async function configError(argv: readonly string[], env: NodeJS.ProcessEnv = {}, cwd?: string, ...fragments: string[]): Promise<string> {
+async function configError(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd?: string,
+  ...fragments: string[]
+): Promise<string> {
   let caught: unknown;
   try {
-    await readCommand(argv, env, cwd ?? await empty());
+    await readCommand(argv, env, cwd ?? (await empty()));
   } catch (error) {
     caught = error;
   }
   assert.ok(caught !== undefined, `${JSON.stringify(argv)} ${JSON.stringify(env)} was accepted`);
-  assert.ok(caught instanceof ConfigError, `expected a ConfigError, got ${String(caught)}`);
+  assert.ok(caught instanceof ConfigError, `expected a ConfigError, got ${inspect(caught)}`);
   assert.equal(caught.name, 'ConfigError');
-  for (const fragment of fragments) assert.ok(caught.message.includes(fragment), `"${caught.message}" does not mention ${fragment}`);
+  for (const fragment of fragments)
+    assert.ok(caught.message.includes(fragment), `"${caught.message}" does not mention ${fragment}`);
   return caught.message;
 }
 
@@ -96,8 +102,11 @@ describe('flags, environment, env file', () => {
 
   test('a flag beats the environment and the env file', async () => {
     const cwd = await cwdWith(fileText);
-    const result = await config(['--target', 'flag-host', '--pushgateway', 'http://flag-pg:9091', '--timeout', '333'],
-      { TRUCKI_TARGET: 'env-host', PUSHGATEWAY_URL: 'http://env-pg:9091', TRUCKI_TIMEOUT_MS: '222' }, cwd);
+    const result = await config(
+      ['--target', 'flag-host', '--pushgateway', 'http://flag-pg:9091', '--timeout', '333'],
+      { TRUCKI_TARGET: 'env-host', PUSHGATEWAY_URL: 'http://env-pg:9091', TRUCKI_TIMEOUT_MS: '222' },
+      cwd,
+    );
     assert.equal(result.targets[0]?.instance, 'flag-host');
     assert.equal(result.pushgateway?.url.host, 'flag-pg:9091');
     assert.equal(result.timeoutMs, 333);
@@ -105,7 +114,11 @@ describe('flags, environment, env file', () => {
 
   test('the environment beats the env file', async () => {
     const cwd = await cwdWith(fileText);
-    const result = await config([], { TRUCKI_TARGET: 'env-host', PUSHGATEWAY_URL: 'http://env-pg:9091', TRUCKI_TIMEOUT_MS: '222' }, cwd);
+    const result = await config(
+      [],
+      { TRUCKI_TARGET: 'env-host', PUSHGATEWAY_URL: 'http://env-pg:9091', TRUCKI_TIMEOUT_MS: '222' },
+      cwd,
+    );
     assert.equal(result.targets[0]?.instance, 'env-host');
     assert.equal(result.pushgateway?.url.host, 'env-pg:9091');
     assert.equal(result.timeoutMs, 222);
@@ -127,7 +140,7 @@ describe('flags, environment, env file', () => {
     assert.equal(result.timeoutMs, 111);
   });
 
-  test('the env file is read from the given cwd, not the process\'s', async () => {
+  test("the env file is read from the given cwd, not the process's", async () => {
     const cwd = await cwdWith('TRUCKI_TARGET=from-temp-cwd\n');
     const result = await config([...stdout], {}, cwd);
     assert.equal(result.targets[0]?.instance, 'from-temp-cwd');
@@ -165,10 +178,15 @@ describe('flags, environment, env file', () => {
     assert.equal(result.targets[0]?.instance, 'h');
   });
 
-  test('the env file\'s quoting and comments are understood (dotenv)', async () => {
-    const cwd = await cwdWith('# a comment\nTRUCKI_TARGET="garage=10.0.0.2,roof=10.0.0.3"\nPUSHGATEWAY_GROUPING=\'site=home\'\n');
+  test("the env file's quoting and comments are understood (dotenv)", async () => {
+    const cwd = await cwdWith(
+      '# a comment\nTRUCKI_TARGET="garage=10.0.0.2,roof=10.0.0.3"\nPUSHGATEWAY_GROUPING=\'site=home\'\n',
+    );
     const result = await config([...pg], {}, cwd);
-    assert.deepEqual(result.targets.map((target) => target.instance), ['garage', 'roof']);
+    assert.deepEqual(
+      result.targets.map((target) => target.instance),
+      ['garage', 'roof'],
+    );
     assert.deepEqual(result.pushgateway?.grouping, [['site', 'home']]);
   });
 });
@@ -211,15 +229,15 @@ describe('targets', () => {
     const [target, ...rest] = (await config(['-t', '192.168.1.5', ...stdout])).targets;
     assert.equal(rest.length, 0);
     assert.equal(target?.url.href, 'http://192.168.1.5/');
-    assert.equal(target?.instance, '192.168.1.5');
-    assert.equal(target?.username, undefined);
-    assert.equal(target?.password, undefined);
+    assert.equal(target.instance, '192.168.1.5');
+    assert.equal(target.username, undefined);
+    assert.equal(target.password, undefined);
   });
 
   test('"host:8081" → instance "host:8081"', async () => {
     const [target] = (await config(['-t', 'host:8081', ...stdout])).targets;
     assert.equal(target?.url.href, 'http://host:8081/');
-    assert.equal(target?.instance, 'host:8081');
+    assert.equal(target.instance, 'host:8081');
   });
 
   test('"192.168.178.59:8081" → instance with port', async () => {
@@ -230,18 +248,27 @@ describe('targets', () => {
   test('"https://stick.lan/" stays https', async () => {
     const [target] = (await config(['-t', 'https://stick.lan/', ...stdout])).targets;
     assert.equal(target?.url.protocol, 'https:');
-    assert.equal(target?.url.href, 'https://stick.lan/');
-    assert.equal(target?.instance, 'stick.lan');
+    assert.equal(target.url.href, 'https://stick.lan/');
+    assert.equal(target.instance, 'stick.lan');
   });
 
   test('"garage=10.0.0.2,roof=10.0.0.3" → two targets named garage and roof', async () => {
     const { targets } = await config(['-t', 'garage=10.0.0.2,roof=10.0.0.3', ...stdout]);
-    assert.deepEqual(targets.map((target) => [target.instance, target.url.href]), [['garage', 'http://10.0.0.2/'], ['roof', 'http://10.0.0.3/']]);
+    assert.deepEqual(
+      targets.map((target) => [target.instance, target.url.href]),
+      [
+        ['garage', 'http://10.0.0.2/'],
+        ['roof', 'http://10.0.0.3/'],
+      ],
+    );
   });
 
   test('several unnamed targets take their host as instance', async () => {
     const { targets } = await config(['-t', '10.0.0.2, 10.0.0.3:8081', ...stdout]);
-    assert.deepEqual(targets.map((target) => target.instance), ['10.0.0.2', '10.0.0.3:8081']);
+    assert.deepEqual(
+      targets.map((target) => target.instance),
+      ['10.0.0.2', '10.0.0.3:8081'],
+    );
   });
 
   test('a duplicate instance is an error', async () => {
@@ -253,7 +280,7 @@ describe('targets', () => {
   test('--instance overrides the instance of a single target', async () => {
     const [target] = (await config(['-t', '192.168.1.5', '--instance', 'garage', ...stdout])).targets;
     assert.equal(target?.instance, 'garage');
-    assert.equal(target?.url.href, 'http://192.168.1.5/');
+    assert.equal(target.url.href, 'http://192.168.1.5/');
   });
 
   test('PUSHGATEWAY_INSTANCE overrides the instance of a single target', async () => {
@@ -262,15 +289,25 @@ describe('targets', () => {
   });
 
   test('--instance with several targets is an error', async () => {
-    await configError(['-t', 'garage=10.0.0.2,roof=10.0.0.3', '--instance', 'x', ...stdout], {}, undefined, '--instance');
-    await configError(['-t', '10.0.0.2,10.0.0.3', ...stdout], { PUSHGATEWAY_INSTANCE: 'x' }, undefined, 'PUSHGATEWAY_INSTANCE');
+    await configError(
+      ['-t', 'garage=10.0.0.2,roof=10.0.0.3', '--instance', 'x', ...stdout],
+      {},
+      undefined,
+      '--instance',
+    );
+    await configError(
+      ['-t', '10.0.0.2,10.0.0.3', ...stdout],
+      { PUSHGATEWAY_INSTANCE: 'x' },
+      undefined,
+      'PUSHGATEWAY_INSTANCE',
+    );
   });
 
   test('user info becomes username/password and leaves the URL', async () => {
     const [target] = (await config(['-t', 'http://admin:s3cret@10.0.0.2', ...stdout])).targets;
     assert.equal(target?.username, 'admin');
-    assert.equal(target?.password, 's3cret');
-    assert.equal(target?.url.href, 'http://10.0.0.2/');
+    assert.equal(target.password, 's3cret');
+    assert.equal(target.url.href, 'http://10.0.0.2/');
     assert.ok(!target.url.href.includes('s3cret'));
     assert.ok(!target.url.href.includes('admin'));
     assert.equal(target.url.username, '');
@@ -281,14 +318,14 @@ describe('targets', () => {
   test('percent-encoded user info is decoded', async () => {
     const [target] = (await config(['-t', 'http://ad%20min:p%40ss%3Aw0rd@10.0.0.2', ...stdout])).targets;
     assert.equal(target?.username, 'ad min');
-    assert.equal(target?.password, 'p@ss:w0rd');
+    assert.equal(target.password, 'p@ss:w0rd');
   });
 
   test('a named target may carry user info', async () => {
     const [target] = (await config(['-t', 'garage=http://admin:s3cret@10.0.0.2:8081', ...stdout])).targets;
     assert.equal(target?.instance, 'garage');
-    assert.equal(target?.password, 's3cret');
-    assert.equal(target?.url.href, 'http://10.0.0.2:8081/');
+    assert.equal(target.password, 's3cret');
+    assert.equal(target.url.href, 'http://10.0.0.2:8081/');
   });
 
   test('a non-http scheme is an error', async () => {
@@ -329,9 +366,9 @@ describe('no ConfigError message contains a password', () => {
         await configError(['-t', value, ...stdout]),
         await configError([...stdout], { TRUCKI_TARGET: value }),
         await configError([...stdout], {}, await cwdWith(`TRUCKI_TARGET="${value}"\n`)),
-      ]) assert.ok(!message.includes(secret), `password in: ${message}`);
+      ])
+        assert.ok(!message.includes(secret), `password in: ${message}`);
     });
-
   }
   // Only single URLs: name=address lists are target syntax.
   for (const value of badTargets.filter((value) => !value.includes(',') && !value.includes('='))) {
@@ -339,22 +376,34 @@ describe('no ConfigError message contains a password', () => {
       for (const message of [
         await configError(['-t', 'h', '-g', value]),
         await configError(['-t', 'h'], { PUSHGATEWAY_URL: value }),
-      ]) assert.ok(!message.includes(secret), `password in: ${message}`);
+      ])
+        assert.ok(!message.includes(secret), `password in: ${message}`);
     });
   }
 
   test('--instance with several user-info targets does not echo them', async () => {
-    const message = await configError(['-t', 'a=http://admin:s3cret@10.0.0.2,b=http://admin:s3cret@10.0.0.3', '--instance', 'x', ...stdout]);
+    const message = await configError([
+      '-t',
+      'a=http://admin:s3cret@10.0.0.2,b=http://admin:s3cret@10.0.0.3',
+      '--instance',
+      'x',
+      ...stdout,
+    ]);
     assert.ok(!message.includes(secret), message);
   });
 
   test('a password holding a comma is not echoed (the target list is split on commas)', async () => {
     // "http://admin:hunter2,x@10.0.0.2" splits into "http://admin:hunter2" (no "@" left, so it is shown) and "x@10.0.0.2".
-    for (const value of ['http://admin:hunter2,x@10.0.0.2', 'admin:hunter2,x@10.0.0.2', 'garage=http://admin:hunter2,x@10.0.0.2']) {
+    for (const value of [
+      'http://admin:hunter2,x@10.0.0.2',
+      'admin:hunter2,x@10.0.0.2',
+      'garage=http://admin:hunter2,x@10.0.0.2',
+    ]) {
       for (const message of [
         await configError(['-t', value, ...stdout], {}, undefined, '--target'),
         await configError([...stdout], { TRUCKI_TARGET: value }, undefined, 'TRUCKI_TARGET'),
-      ]) assert.ok(!message.includes('hunter2'), `password in: ${message}`);
+      ])
+        assert.ok(!message.includes('hunter2'), `password in: ${message}`);
     }
   });
 
@@ -373,8 +422,8 @@ describe('Pushgateway', () => {
   test('a path prefix and user info are kept apart', async () => {
     const result = await config(['-t', 'h', '-g', 'https://push:pw0rd@metrics.example/pushgateway/']);
     assert.equal(result.pushgateway?.url.href, 'https://metrics.example/pushgateway/');
-    assert.equal(result.pushgateway?.username, 'push');
-    assert.equal(result.pushgateway?.password, 'pw0rd');
+    assert.equal(result.pushgateway.username, 'push');
+    assert.equal(result.pushgateway.password, 'pw0rd');
   });
 
   test('PUSHGATEWAY_JOB defaults to "trucki"', async () => {
@@ -383,7 +432,10 @@ describe('Pushgateway', () => {
 
   test('--job and PUSHGATEWAY_JOB set the job; the flag wins', async () => {
     assert.equal((await config(['-t', 'h', ...pg], { PUSHGATEWAY_JOB: 'solar' })).pushgateway?.job, 'solar');
-    assert.equal((await config(['-t', 'h', ...pg, '--job', 'flagjob'], { PUSHGATEWAY_JOB: 'solar' })).pushgateway?.job, 'flagjob');
+    assert.equal(
+      (await config(['-t', 'h', ...pg, '--job', 'flagjob'], { PUSHGATEWAY_JOB: 'solar' })).pushgateway?.job,
+      'flagjob',
+    );
   });
 
   test('an empty job is an error', async () => {
@@ -403,7 +455,10 @@ describe('grouping', () => {
   });
 
   test('"site=home,room=" → [["site","home"],["room",""]]', async () => {
-    assert.deepEqual(await grouping('site=home,room='), [['site', 'home'], ['room', '']]);
+    assert.deepEqual(await grouping('site=home,room='), [
+      ['site', 'home'],
+      ['room', ''],
+    ]);
   });
 
   test('"path=/a/b" keeps the slash', async () => {
@@ -411,7 +466,9 @@ describe('grouping', () => {
   });
 
   test('from PUSHGATEWAY_GROUPING', async () => {
-    assert.deepEqual((await config(['-t', 'h', ...pg], { PUSHGATEWAY_GROUPING: 'site=home' })).pushgateway?.grouping, [['site', 'home']]);
+    assert.deepEqual((await config(['-t', 'h', ...pg], { PUSHGATEWAY_GROUPING: 'site=home' })).pushgateway?.grouping, [
+      ['site', 'home'],
+    ]);
   });
 
   for (const pair of ['1abc=x', 'a-b=x', 'a b=x', '=x', 'novalue', '__name=x', 'ä=x']) {
@@ -450,7 +507,11 @@ describe('numbers: timeout, retries, body limit', () => {
   });
 
   test('from the environment', async () => {
-    const result = await config(['-t', 'h', ...stdout], { TRUCKI_TIMEOUT_MS: '2500', TRUCKI_RETRIES: '4', TRUCKI_MAX_BODY_BYTES: '65536' });
+    const result = await config(['-t', 'h', ...stdout], {
+      TRUCKI_TIMEOUT_MS: '2500',
+      TRUCKI_RETRIES: '4',
+      TRUCKI_MAX_BODY_BYTES: '65536',
+    });
     assert.equal(result.timeoutMs, 2500);
     assert.equal(result.retries, 4);
     assert.equal(result.maxBodyBytes, 65536);
@@ -513,15 +574,32 @@ describe('schedule and switches', () => {
   });
 
   test('--timezone / TZ reaches the schedule; a C-library TZ like ":/etc/localtime" is left to the OS', async () => {
-    assert.deepEqual((await config([...stdout, '-t', 'x', '-s', '0 7 * * *'], { TZ: 'Europe/Berlin' })).schedule, { pattern: '0 7 * * *', timezone: 'Europe/Berlin' });
-    assert.deepEqual((await config([...stdout, '-t', 'x', '-s', '0 7 * * *'], { TZ: ':/etc/localtime' })).schedule, { pattern: '0 7 * * *' });
-    await configError(['-t', 'x', ...stdout, '-s', '0 7 * * *', '--timezone', 'Nowhere/Land'], {}, undefined, '--timezone', 'Nowhere/Land');
+    assert.deepEqual((await config([...stdout, '-t', 'x', '-s', '0 7 * * *'], { TZ: 'Europe/Berlin' })).schedule, {
+      pattern: '0 7 * * *',
+      timezone: 'Europe/Berlin',
+    });
+    assert.deepEqual((await config([...stdout, '-t', 'x', '-s', '0 7 * * *'], { TZ: ':/etc/localtime' })).schedule, {
+      pattern: '0 7 * * *',
+    });
+    await configError(
+      ['-t', 'x', ...stdout, '-s', '0 7 * * *', '--timezone', 'Nowhere/Land'],
+      {},
+      undefined,
+      '--timezone',
+      'Nowhere/Land',
+    );
   });
 
   test('switches from the environment accept true/false words and refuse others', async () => {
     const loop = ['-t', 'x', ...pg, '-s', '* * * * * *'];
     assert.equal((await config(loop, { PUSHGATEWAY_DELETE_ON_EXIT: 'yes' })).deleteOnExit, true);
     assert.equal((await config(loop, { PUSHGATEWAY_DELETE_ON_EXIT: 'false' })).deleteOnExit, false);
-    await configError(loop, { PUSHGATEWAY_DELETE_ON_EXIT: 'sometimes' }, undefined, 'PUSHGATEWAY_DELETE_ON_EXIT', 'true or false');
+    await configError(
+      loop,
+      { PUSHGATEWAY_DELETE_ON_EXIT: 'sometimes' },
+      undefined,
+      'PUSHGATEWAY_DELETE_ON_EXIT',
+      'true or false',
+    );
   });
 });

@@ -18,7 +18,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
-import { chown, copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chown, copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -45,17 +45,46 @@ function whyNot(): string | false {
   return false;
 }
 
+// apt-get waits up to 5 min for the dpkg lock held by anything else on the machine, instead of failing.
+const aptConfig = join(tmpdir(), `trucki-deb-test-apt-${process.pid}.conf`);
 const env = {
   PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
   HOME: process.env.HOME ?? '/root',
   DEBIAN_FRONTEND: 'noninteractive',
+  APT_CONFIG: aptConfig,
 };
+
+/**
+ * One run of this test per machine at a time (the package and the dpkg database are the machine's):
+ * flock(1) holds a lock file until its stdin closes. Resolves with the release.
+ */
+function machineLock(path: string, timeoutSeconds: number): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    const holder = spawn(
+      'flock',
+      ['-w', String(timeoutSeconds), path, 'sh', '-c', 'echo locked; exec cat >/dev/null'],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
+    holder.on('error', reject);
+    holder.on('exit', (code) => {
+      reject(new Error(`no lock on ${path} within ${String(timeoutSeconds)} s (flock exited ${String(code)})`));
+    });
+    holder.stdout.once('data', () => {
+      resolve(() => {
+        holder.stdin.end();
+      });
+    });
+  });
+}
 const sh = (command: string, cwd: string): Promise<Run> => run('sh', ['-c', command], { cwd, env, timeout: 240_000 });
 
 /** Purges the package if an earlier, interrupted run left it installed. */
 async function purgeLeftover(): Promise<void> {
   const status = await run('dpkg-query', ['-W', '-f', '${db:Status-Status}', name]);
-  if (status.code === 0 && status.stdout !== 'not-installed') await runOk('apt-get', ['purge', '-y', '-q', name], { env });
+  if (status.code === 0 && status.stdout !== 'not-installed')
+    await runOk('apt-get', ['purge', '-y', '-q', name], { env });
 }
 
 /** KEY=value lines of an EnvironmentFile, as systemd reads them (plain lines only: ours are). */
@@ -68,7 +97,8 @@ function parseEnvironmentFile(text: string): Record<string, string> {
   return vars;
 }
 
-const directive = (unit: string, key: string): string[] => [...unit.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((match) => match[1]!.trim());
+const directive = (unit: string, key: string): string[] =>
+  [...unit.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((match) => match[1]!.trim());
 
 describe('the Debian package, installed as the README says', { skip: whyNot(), timeout: 600_000 }, () => {
   let clone: CleanClone;
@@ -81,10 +111,16 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
   let enabledAfterInstall = '';
   const outputs: { command: string; result: Run }[] = [];
 
+  let release: (() => void) | undefined;
   before(async () => {
+    await writeFile(aptConfig, 'DPkg::Lock::Timeout "300";\n');
+    release = await machineLock('/run/lock/trucki2pushgateway-deb-test.lock', 240);
     await purgeLeftover();
     [clone, stick, pushgateway, work] = await Promise.all([
-      cleanClone(), startSimulator({ variant: 'T2SG' }), startPushgateway(), mkdtemp(join(tmpdir(), 'trucki-deb-')),
+      cleanClone(),
+      startSimulator({ variant: 'T2SG' }),
+      startPushgateway(),
+      mkdtemp(join(tmpdir(), 'trucki-deb-')),
     ]);
     await mkdir(join(work, 'etc/prometheus'), { recursive: true });
     await copyFile(debianPrometheusYml, join(work, 'etc/prometheus/prometheus.yml'));
@@ -92,7 +128,15 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
   after(async () => {
     await purgeLeftover().catch(() => undefined);
     await rm(cacheDir, { recursive: true, force: true });
-    await Promise.all([clone?.remove(), stick?.close(), pushgateway?.stop(), prometheus?.stop(), work && rm(work, { recursive: true, force: true })]);
+    await Promise.all([
+      clone?.remove(),
+      stick?.close(),
+      pushgateway?.stop(),
+      prometheus?.stop(),
+      work && rm(work, { recursive: true, force: true }),
+      rm(aptConfig, { force: true }),
+    ]);
+    release?.();
   });
 
   /** What `systemctl enable --now trucki2pushgateway.timer` does, on a machine without systemd as PID 1. */
@@ -101,8 +145,13 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
     const enabled = await runOk('systemctl', ['enable', unit], { env });
     // The timer's first tick: one run of the service as systemd would start it.
     const service = await readFile(join(unitDir, `${name}.service`), 'utf8');
-    const vars = Object.fromEntries(directive(service, 'EnvironmentFile').flatMap((file) => Object.entries(parseEnvironmentFile(readFileSync(file, 'utf8')))));
-    for (const unset of directive(service, 'UnsetEnvironment').flatMap((names) => names.split(/\s+/))) delete vars[unset];
+    const vars = Object.fromEntries(
+      directive(service, 'EnvironmentFile').flatMap((file) =>
+        Object.entries(parseEnvironmentFile(readFileSync(file, 'utf8'))),
+      ),
+    );
+    const unsets = new Set(directive(service, 'UnsetEnvironment').flatMap((names) => names.split(/\s+/)));
+    for (const name of unsets) Reflect.deleteProperty(vars, name);
     const [cache] = directive(service, 'CacheDirectory');
     assert.equal(cache, name);
     await mkdir(cacheDir, { recursive: true, mode: 0o700 });
@@ -111,15 +160,24 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
     const [file, ...args] = execStart!.split(/\s+/);
     const result = await new Promise<Run>((resolve) => {
       const child = spawn(file!, args, {
-        uid: dynamicUser, gid: dynamicUser, cwd: '/',
+        uid: dynamicUser,
+        gid: dynamicUser,
+        cwd: '/',
         env: { PATH: '/usr/local/bin:/usr/bin:/bin', ...vars, CACHE_DIRECTORY: cacheDir },
-        stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        timeout: 60_000,
       });
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (chunk) => { stdout += chunk; });
-      child.stderr.on('data', (chunk) => { stderr += chunk; });
-      child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      child.on('close', (code) => {
+        resolve({ code: code ?? 1, stdout, stderr });
+      });
     });
     return { code: result.code, stdout: enabled.stdout + result.stdout, stderr: enabled.stderr + result.stderr };
   }
@@ -144,7 +202,7 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
     return { code: 0, stdout: `prometheus: trucki_up{job="${sample!.metric.job}"} ${sample!.value[1]}\n`, stderr: '' };
   }
 
-  test('every command of the README\'s Install section runs, and the first push arrives', async (t) => {
+  test("every command of the README's Install section runs, and the first push arrives", async (t) => {
     const { source, commands } = installDoc();
     t.diagnostic(`${commands.length} commands from ${source}`);
     const stickAddress = new URL(stick.url).host;
@@ -175,16 +233,25 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
       }
       outputs.push({ command: written, result });
       assert.equal(result.code, 0, `"${written}" exited ${result.code}:\n${result.stdout}\n${result.stderr}`);
-      if (/^npm run deb$/.test(command)) deb = join(clone.dir, result.stdout.trim().split('\n').at(-1)!.replace(clone.dir, '.'));
+      if (/^npm run deb$/.test(command))
+        deb = join(clone.dir, result.stdout.trim().split('\n').at(-1)!.replace(clone.dir, '.'));
       if (/apt-get install \S*\.deb$/.test(command)) {
         packageFiles = (await runOk('dpkg', ['-L', name])).stdout.trim().split('\n');
         enabledAfterInstall = (await run('systemctl', ['is-enabled', `${name}.timer`])).stdout.trim();
       }
     }
-    assert.deepEqual(rewrites.filter(([pattern]) => !applied.has(pattern)).map(([pattern]) => String(pattern)), [], 'a stand-in no longer applies: the README changed');
+    assert.deepEqual(
+      rewrites.filter(([pattern]) => !applied.has(pattern)).map(([pattern]) => String(pattern)),
+      [],
+      'a stand-in no longer applies: the README changed',
+    );
 
     const said = (pattern: RegExp) => outputs.find(({ command }) => pattern.test(command))?.result.stdout ?? '';
-    assert.match(said(/^npm run deb$/), new RegExp(`build/${name}_\\d+\\.\\d+\\.\\d+-1_all\\.deb\\n$`), 'npm run deb prints the package\'s path last');
+    assert.match(
+      said(/^npm run deb$/),
+      new RegExp(`build/${name}_\\d+\\.\\d+\\.\\d+-1_all\\.deb\\n$`),
+      "npm run deb prints the package's path last",
+    );
     assert.match(said(/--stdout/), /^trucki_up 1$/m, 'the try reads the stick');
     assert.match(said(/^curl /), /^trucki_up\{.*\} 1$/m, 'the first push arrived');
     const group = await pushgateway.group({ job: 'trucki', instance: stickAddress });
@@ -205,24 +272,43 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
     const contents = (await runOk('dpkg-deb', ['-c', deb])).stdout;
     assert.match(contents, /^-rw------- root\/root .* \.\/etc\/trucki2pushgateway\/trucki2pushgateway\.env$/m);
     assert.equal((await runOk('dpkg-deb', ['-I', deb, 'conffiles'])).stdout.trim(), envFile);
-    for (const path of [`/usr/bin/${name}`, `/usr/lib/${name}/${name}.js`, `/usr/lib/${name}/program.js`, ...units.map((unit) => `${unitDir}/${unit}`),
-      `/usr/share/doc/${name}/copyright`, `/usr/share/doc/${name}/changelog.Debian.gz`, `/usr/share/man/man1/${name}.1.gz`,
-      `/usr/share/doc/${name}/examples/${name}.crontab`, `/usr/share/doc/${name}/examples/prometheus/trucki-scrape.yml`,
-      `/usr/share/doc/${name}/examples/prometheus/trucki-rules.yml`, `/usr/share/doc/${name}/examples/grafana/trucki-dashboard.json`,
-      `/usr/share/doc/${name}/examples/grafana/provisioning/dashboards/${name}.yml`]) {
+    for (const path of [
+      `/usr/bin/${name}`,
+      `/usr/lib/${name}/${name}.js`,
+      `/usr/lib/${name}/program.js`,
+      ...units.map((unit) => `${unitDir}/${unit}`),
+      `/usr/share/doc/${name}/copyright`,
+      `/usr/share/doc/${name}/changelog.Debian.gz`,
+      `/usr/share/man/man1/${name}.1.gz`,
+      `/usr/share/doc/${name}/examples/${name}.crontab`,
+      `/usr/share/doc/${name}/examples/prometheus/trucki-scrape.yml`,
+      `/usr/share/doc/${name}/examples/prometheus/trucki-rules.yml`,
+      `/usr/share/doc/${name}/examples/grafana/trucki-dashboard.json`,
+      `/usr/share/doc/${name}/examples/grafana/provisioning/dashboards/${name}.yml`,
+    ]) {
       assert.ok(packageFiles.includes(path), `${path} is not in the package`);
     }
-    assert.deepEqual(packageFiles.filter((path) => /codecache|node_modules/.test(path)), []);
+    assert.deepEqual(
+      packageFiles.filter((path) => /codecache|node_modules/.test(path)),
+      [],
+    );
   });
 
   test('lintian: no error, no warning (what is left is overridden, with a reason)', async () => {
     const result = await run('lintian', ['--fail-on', 'error,warning', deb], { env, timeout: 120_000 });
-    assert.deepEqual(result.stdout.split('\n').filter((line) => /^[EW]: /.test(line)), []);
+    assert.deepEqual(
+      result.stdout.split('\n').filter((line) => /^[EW]: /.test(line)),
+      [],
+    );
     assert.equal(result.code, 0, result.stdout + result.stderr);
   });
 
   test('systemd-analyze verify finds nothing wrong with the installed units', async () => {
-    const result = await run('systemd-analyze', ['verify', '--man=no', '--recursive-errors=no', ...units.map((unit) => `${unitDir}/${unit}`)], { env });
+    const result = await run(
+      'systemd-analyze',
+      ['verify', '--man=no', '--recursive-errors=no', ...units.map((unit) => `${unitDir}/${unit}`)],
+      { env },
+    );
     const ours = `${result.stdout}${result.stderr}`.split('\n').filter((line) => line.includes(name));
     assert.deepEqual(ours, []);
   });
@@ -231,7 +317,12 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
     const mode = (await stat(envFile)).mode & 0o777;
     assert.equal(mode, 0o600);
     const asUser = await new Promise<number>((resolve) => {
-      spawn('/usr/bin/head', ['-c1', envFile], { uid: dynamicUser, gid: dynamicUser, stdio: 'ignore' }).on('close', (code) => resolve(code ?? 1));
+      spawn('/usr/bin/head', ['-c1', envFile], { uid: dynamicUser, gid: dynamicUser, stdio: 'ignore' }).on(
+        'close',
+        (code) => {
+          resolve(code ?? 1);
+        },
+      );
     });
     assert.notEqual(asUser, 0, 'nobody could read the env file');
   });
@@ -241,9 +332,31 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
     assert.match(await readFile(envFile, 'utf8'), new RegExp(`^TRUCKI_TARGET=${new URL(stick.url).host}$`, 'm'));
     assert.ok(!existsSync(`/usr/bin/${name}`));
     await runOk('apt-get', ['purge', '-y', '-q', name], { env });
-    const left = [...packageFiles, `/etc/${name}`, cacheDir, `/var/cache/private/${name}`, `/etc/systemd/system/timers.target.wants/${name}.timer`]
-      .filter((path) => !['/.', '/etc', '/usr', '/usr/bin', '/usr/lib', '/usr/share', '/usr/share/doc', '/usr/share/man', '/usr/share/man/man1',
-        '/usr/lib/systemd', '/usr/lib/systemd/system', '/usr/share/lintian', '/usr/share/lintian/overrides'].includes(path))
+    const left = [
+      ...packageFiles,
+      `/etc/${name}`,
+      cacheDir,
+      `/var/cache/private/${name}`,
+      `/etc/systemd/system/timers.target.wants/${name}.timer`,
+    ]
+      .filter(
+        (path) =>
+          ![
+            '/.',
+            '/etc',
+            '/usr',
+            '/usr/bin',
+            '/usr/lib',
+            '/usr/share',
+            '/usr/share/doc',
+            '/usr/share/man',
+            '/usr/share/man/man1',
+            '/usr/lib/systemd',
+            '/usr/lib/systemd/system',
+            '/usr/share/lintian',
+            '/usr/share/lintian/overrides',
+          ].includes(path),
+      )
       .filter((path) => existsSync(path) || isLink(path));
     assert.deepEqual(left, []);
     assert.notEqual((await run('dpkg-query', ['-W', name])).code, 0);

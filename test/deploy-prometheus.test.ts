@@ -48,35 +48,46 @@ async function promtoolMissing(): Promise<string | false> {
 
 const skip = await promtoolMissing();
 
-test('promtool check config accepts Debian\'s prometheus.yml with the scrape job and rules added as the README says', { skip }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'trucki-prometheus-'));
-  try {
-    const config = await debianConfigWithTrucki(dir);
-    const text = await readFile(config, 'utf8');
-    assert.match(text, /^rule_files:\n {2}- trucki-rules\.yml$/m);
-    assert.match(text, /^ {2}- job_name: pushgateway$/m);
-    const { code, output } = await runPromtool(['check', 'config', config]);
-    assert.equal(code, 0, output);
-    // The rule file is found and checked too: "SUCCESS: 1 rule files found" and its rules.
-    assert.match(output, /SUCCESS: 1 rule files found/, output);
-    assert.match(output, /trucki-rules\.yml/, output);
-    assert.doesNotMatch(output, /FAILED/, output);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+test(
+  "promtool check config accepts Debian's prometheus.yml with the scrape job and rules added as the README says",
+  { skip },
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'trucki-prometheus-'));
+    try {
+      const config = await debianConfigWithTrucki(dir);
+      const text = await readFile(config, 'utf8');
+      assert.match(text, /^rule_files:\n {2}- trucki-rules\.yml$/m);
+      assert.match(text, /^ {2}- job_name: pushgateway$/m);
+      const { code, output } = await runPromtool(['check', 'config', config]);
+      assert.equal(code, 0, output);
+      // The rule file is found and checked too: "SUCCESS: 1 rule files found" and its rules.
+      assert.match(output, /SUCCESS: 1 rule files found/, output);
+      assert.match(output, /trucki-rules\.yml/, output);
+      assert.doesNotMatch(output, /FAILED/, output);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
 
-test('promtool check config rejects the snippet merged into a file that does not end with scrape_configs (the check is live)', { skip }, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'trucki-prometheus-'));
-  try {
-    const config = await debianConfigWithTrucki(dir);
-    await writeFile(config, `${await readFile(config, 'utf8')}remote_write: []\n${await readFile(join(repoRoot, 'deploy/prometheus/trucki-scrape.yml'), 'utf8')}`);
-    const { code } = await runPromtool(['check', 'config', config]);
-    assert.notEqual(code, 0);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+test(
+  'promtool check config rejects the snippet merged into a file that does not end with scrape_configs (the check is live)',
+  { skip },
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'trucki-prometheus-'));
+    try {
+      const config = await debianConfigWithTrucki(dir);
+      await writeFile(
+        config,
+        `${await readFile(config, 'utf8')}remote_write: []\n${await readFile(join(repoRoot, 'deploy/prometheus/trucki-scrape.yml'), 'utf8')}`,
+      );
+      const { code } = await runPromtool(['check', 'config', config]);
+      assert.notEqual(code, 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
 
 test('promtool check rules accepts deploy/prometheus/trucki-rules.yml', { skip }, async () => {
   const { code, output } = await runPromtool(['check', 'rules', 'deploy/prometheus/trucki-rules.yml']);
@@ -135,7 +146,10 @@ test('dashboardQueries() returns every expr, nested rows included, as plain Prom
     .flatMap((p) => p.targets ?? [])
     .filter((t) => t.expr).length;
   assert.equal(queries.length, exprCount);
-  assert.ok(queries.some((q) => q.startsWith('rate(')), 'collapsed-row panels are collected');
+  assert.ok(
+    queries.some((q) => q.startsWith('rate(')),
+    'collapsed-row panels are collected',
+  );
   for (const q of queries) assert.doesNotMatch(q, /\$/, `unsubstituted variable in ${q}`);
   assert.ok(queries.includes('trucki_ac_power_watts{instance=~".*"}'));
 });
@@ -145,16 +159,24 @@ test('dashboard queries no recording rule, so it works on import alone (the rule
   const recorded = [...rules.matchAll(/^\s*- record:\s*(\S+)/gm)].map((m) => m[1]!);
   assert.ok(recorded.length > 0);
   const queries = dashboardQueries(dashboardPath);
-  const used = queries.filter((query) => recorded.some((name) => query.includes(name)) || /\b\w+:\w+/.test(query.replace(/\[[^\]]*\]/g, '')));
+  const used = queries.filter(
+    (query) => recorded.some((name) => query.includes(name)) || /\b\w+:\w+/.test(query.replace(/\[[^\]]*\]/g, '')),
+  );
   assert.deepEqual(used, []);
 });
 
 test('the Grafana provisioning files name a Prometheus data source and the directory the README puts the dashboard in', async () => {
-  const datasource = await readFile(join(repoRoot, 'deploy/grafana/provisioning/datasources/trucki2pushgateway.yml'), 'utf8');
+  const datasource = await readFile(
+    join(repoRoot, 'deploy/grafana/provisioning/datasources/trucki2pushgateway.yml'),
+    'utf8',
+  );
   assert.match(datasource, /^apiVersion: 1$/m);
   assert.match(datasource, /^ {4}type: prometheus$/m);
   assert.match(datasource, /^ {4}url: http:\/\/localhost:9090$/m);
-  const provider = await readFile(join(repoRoot, 'deploy/grafana/provisioning/dashboards/trucki2pushgateway.yml'), 'utf8');
+  const provider = await readFile(
+    join(repoRoot, 'deploy/grafana/provisioning/dashboards/trucki2pushgateway.yml'),
+    'utf8',
+  );
   assert.match(provider, /^apiVersion: 1$/m);
   assert.match(provider, /^ {4}type: file$/m);
   const path = /^ {6}path: (\S+)$/m.exec(provider)?.[1];

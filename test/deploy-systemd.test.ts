@@ -45,7 +45,8 @@ async function probe(): Promise<{ missing: string | false; version: number }> {
     const { stdout } = await execFileAsync(systemdAnalyze, ['--version']);
     return { missing: false, version: Number(/^systemd (\d+)/.exec(stdout)?.[1] ?? 0) };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { missing: `${systemdAnalyze} not found on PATH (systemd not installed)`, version: 0 };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      return { missing: `${systemdAnalyze} not found on PATH (systemd not installed)`, version: 0 };
     throw err;
   }
 }
@@ -56,11 +57,14 @@ const { missing, version } = await probe();
  * Copies the units into a fresh directory for `verify`, which checks that ExecStart='s binary
  * exists on the machine running it. The units name /usr/bin/node, as on the target host; where
  * node lives elsewhere (nvm, a CI image) the copy names this node instead, so the rest of each unit
- * is still verified in full. The script path under /opt is only an argument to node and is not
+ * is still verified in full. The script path under /usr/lib is only an argument to node and is not
  * checked, so it needs no stub, and DynamicUser= leaves no User= to look up.
  */
 async function copyUnits(dir: string): Promise<string[]> {
-  const nodeHere = await access(unitNode, constants.X_OK).then(() => true, () => false);
+  const nodeHere = await access(unitNode, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
   const paths: string[] = [];
   for (const unit of units) {
     const target = join(dir, unit);
@@ -79,12 +83,17 @@ async function copyUnits(dir: string): Promise<string[]> {
  * the way (network-online.target and friends from the host), which are not ours to fix.
  */
 function classify(output: string, dir: string): { ours: string[]; foreign: string[] } {
-  const lines = output.split('\n').map((line) => line.trim()).filter((line) => line !== '');
+  const lines = output
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
   const ours: string[] = [];
   const foreign: string[] = [];
   for (const line of lines) {
-    const named = line.match(/[\w@\\.:-]+\.(?:service|socket|target|timer|mount|automount|swap|path|slice|scope|device)\b/g) ?? [];
-    const aboutOthers = !line.includes(dir) && named.length > 0 && named.every((name) => !units.some((unit) => name.endsWith(unit)));
+    const named =
+      line.match(/[\w@\\.:-]+\.(?:service|socket|target|timer|mount|automount|swap|path|slice|scope|device)\b/g) ?? [];
+    const aboutOthers =
+      !line.includes(dir) && named.length > 0 && named.every((name) => !units.some((unit) => name.endsWith(unit)));
     (aboutOthers ? foreign : ours).push(line);
   }
   return { ours, foreign };
@@ -113,6 +122,27 @@ test('systemd-analyze verify reports no problems with the units in deploy/system
   }
 });
 
+test("the LoadCredential= example in the units' comments verifies, uncommented as a user would add it", async (t) => {
+  if (missing) {
+    t.skip(missing);
+    return;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'trucki2pushgateway-units-'));
+  try {
+    const paths = await copyUnits(dir);
+    for (const path of paths.filter((unit) => unit.endsWith('.service'))) {
+      const text = await readFile(path, 'utf8');
+      const example = /^#\s+(LoadCredential=PUSHGATEWAY_PASSWORD:\S+)$/m.exec(text)?.[1];
+      assert.ok(example, `${path} shows no LoadCredential= example`);
+      await writeFile(path, text.replace('[Service]\n', `[Service]\n${example}\n`));
+    }
+    const { output, ours } = await verify(paths, dir);
+    assert.deepEqual(ours, [], output);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('systemd-analyze verify does flag a broken unit (the check above is live)', async (t) => {
   if (missing) {
     t.skip(missing);
@@ -124,7 +154,10 @@ test('systemd-analyze verify does flag a broken unit (the check above is live)',
     const service = paths[0]!;
     await writeFile(service, `${await readFile(service, 'utf8')}ProtectSystm=strict\n`);
     const { ours, output } = await verify(paths, dir);
-    assert.ok(ours.some((line) => line.includes('ProtectSystm')), output);
+    assert.ok(
+      ours.some((line) => line.includes('ProtectSystm')),
+      output,
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -147,7 +180,10 @@ for (const service of services) {
     assert.ok(match, `no overall exposure in the output:\n${output}`);
     const exposure = Number(match[1]);
     t.diagnostic(`${service}: exposure ${exposure} (systemd ${version})`);
-    const kept = output.split('\n').filter((line) => line.startsWith('✗')).join('\n');
+    const kept = output
+      .split('\n')
+      .filter((line) => line.startsWith('✗'))
+      .join('\n');
     assert.ok(exposure <= maxExposure, `${service}: exposure ${exposure} > ${maxExposure}; still exposed:\n${kept}`);
   });
 }

@@ -1,19 +1,19 @@
 /** The documentation keeps up with the code: every setting and every metric is written down. */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { allFamilies } from '../src/catalogue.js';
 import { optionSpecs, type OptionSpec } from '../src/config/options.js';
 import { repoRoot } from './helpers/paths.js';
 
-// The fleet section is drafted in docs/ for the README (issue 12) until it is pasted in there.
-const draft = `${repoRoot}docs/readme-fleet-draft.md`;
-const readme = readFileSync(`${repoRoot}README.md`, 'utf8') + (existsSync(draft) ? readFileSync(draft, 'utf8') : '');
+const readme = readFileSync(`${repoRoot}README.md`, 'utf8');
 const envExample = readFileSync(`${repoRoot}.env.example`, 'utf8');
 const specs = Object.values(optionSpecs as Record<string, OptionSpec>);
 
 test('.env.example sets or shows every environment variable', () => {
-  const missing = specs.flatMap((spec) => (spec.env && !new RegExp(`^#?${spec.env}=`, 'm').test(envExample) ? [spec.env] : []));
+  const missing = specs.flatMap((spec) =>
+    spec.env && !new RegExp(`^#?${spec.env}=`, 'm').test(envExample) ? [spec.env] : [],
+  );
   assert.deepEqual(missing, []);
 });
 
@@ -25,16 +25,21 @@ test('.env.example, read as an env file, is a valid configuration', async () => 
 
 test('the README names every flag and every environment variable', () => {
   const documented = (name: string) => new RegExp(`(\`|, )${name}\\b`).test(readme);
-  const missing = specs.flatMap((spec) => [spec.flag && `--${spec.flag}`, spec.env].filter((name): name is string => Boolean(name) && !documented(name!)));
+  const missing = specs.flatMap((spec) =>
+    [spec.flag && `--${spec.flag}`, spec.env].filter((name): name is string => Boolean(name) && !documented(name!)),
+  );
   assert.deepEqual(missing, []);
 });
 
-test('the README\'s metric table lists every metric the job can push', () => {
+test("the README's metric table lists every metric the job can push", () => {
   const missing = allFamilies.map((family) => family.name).filter((name) => !readme.includes(`| \`${name}\` |`));
   assert.deepEqual(missing, []);
 });
 
-test('the README\'s test command is what CI runs', () => {
-  assert.match(readme, /```sh\nnpm run test:fresh\n```/);
+test("the README's test command is what CI runs, near the top, before any contributor material", () => {
+  const testCommand = readme.indexOf('npm run test:fresh');
+  assert.ok(testCommand > 0 && testCommand < readme.indexOf('## Install'), 'the test command stands before Install');
+  assert.ok(readme.split('\n').length <= 300, `the README has ${readme.split('\n').length} lines`);
+  assert.match(readme, /```sh\n(?:.*\n)*?npm run test:fresh\b.*\n(?:.*\n)*?```/);
   assert.match(readFileSync(`${repoRoot}.ci/run`, 'utf8'), /^npm run test:fresh$/m);
 });

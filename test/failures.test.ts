@@ -12,7 +12,9 @@ import { familyNames, sampleValue, startPushgateway, type RunningPushgateway } f
 import { freePort } from './helpers/process.js';
 
 let pushgateway: RunningPushgateway;
-before(async () => { pushgateway = await startPushgateway(); });
+before(async () => {
+  pushgateway = await startPushgateway();
+});
 after(() => pushgateway.stop());
 
 const quick = ['--timeout', '1000', '--retries', '1'];
@@ -21,7 +23,9 @@ const slackMs = 4000;
 
 describe('a stick that went away', () => {
   let stick: Simulator;
-  before(async () => { stick = await startSimulator({ variant: 'T2SG' }); });
+  before(async () => {
+    stick = await startSimulator({ variant: 'T2SG' });
+  });
   after(() => stick.close());
 
   test('its group keeps trucki_up 0 and the old last success, and no reading survives', async () => {
@@ -29,28 +33,46 @@ describe('a stick that went away', () => {
     assert.equal(first.code, 0, first.stderr);
     const good = await pushgateway.group({ job: 'trucki', instance: 'night' });
     const lastSuccess = sampleValue(good, 'trucki_last_success_timestamp_seconds');
-    assert.ok(lastSuccess !== undefined && sampleValue(good, 'trucki_ac_power_watts', { inverter: 'sun1' }) !== undefined);
+    assert.ok(
+      lastSuccess !== undefined && sampleValue(good, 'trucki_ac_power_watts', { inverter: 'sun1' }) !== undefined,
+    );
 
     await stick.close();
     const second = await runCli(['-t', `night=${stick.url}`, '-g', pushgateway.url, ...quick]);
     assert.equal(second.code, 1);
-    assert.match(second.stderr, /^stick night \(127\.0\.0\.1:\d+\): failed, refused the connection \(2 attempts\); took \d+ ms; pushed trucki_up 0\n$/);
+    assert.match(
+      second.stderr,
+      /^stick night \(127\.0\.0\.1:\d+\): failed, refused the connection \(2 attempts\); took \d+ ms; pushed trucki_up 0\n$/,
+    );
     const down = await pushgateway.group({ job: 'trucki', instance: 'night' });
     assert.equal(sampleValue(down, 'trucki_up'), 0);
     assert.equal(sampleValue(down, 'trucki_last_success_timestamp_seconds'), lastSuccess);
-    assert.deepEqual(familyNames(down), ['trucki_last_success_timestamp_seconds', 'trucki_scrape_duration_seconds', 'trucki_up']);
+    assert.deepEqual(familyNames(down), [
+      'trucki_last_success_timestamp_seconds',
+      'trucki_scrape_duration_seconds',
+      'trucki_up',
+    ]);
 
     // And a third failed run still carries it over, read back from what the second one pushed.
     const third = await runCli(['-t', `night=${stick.url}`, '-g', pushgateway.url, ...quick]);
     assert.equal(third.code, 1);
-    assert.equal(sampleValue(await pushgateway.group({ job: 'trucki', instance: 'night' }), 'trucki_last_success_timestamp_seconds'), lastSuccess);
+    assert.equal(
+      sampleValue(
+        await pushgateway.group({ job: 'trucki', instance: 'night' }),
+        'trucki_last_success_timestamp_seconds',
+      ),
+      lastSuccess,
+    );
   });
 });
 
 describe('a hostile stick', () => {
   const expectations: Record<Misbehaviour, { message: RegExp; retried: boolean }> = {
     'status 500': { message: /answered HTTP 500 Internal Server Error \(2 attempts\)/, retried: true },
-    'HTML login page with status 200': { message: /sent HTML, not JSON \(a login or error page\?\) on \/jsonlive/, retried: false },
+    'HTML login page with status 200': {
+      message: /sent HTML, not JSON \(a login or error page\?\) on \/jsonlive/,
+      retried: false,
+    },
     'truncated JSON': { message: /sent a body that is not valid JSON on \/jsonlive/, retried: false },
     'connection reset': { message: /closed the connection unexpectedly \(2 attempts\)/, retried: true },
     'never answers': { message: /timed out after 1 s \(2 attempts\)/, retried: true },
@@ -64,7 +86,9 @@ describe('a hostile stick', () => {
       const stick = await startHostileStick(kind);
       try {
         const instance = `hostile-${kind.replace(/\W+/g, '-')}`;
-        const result = await runCli(['-t', `${instance}=${stick.url}`, '-g', pushgateway.url, ...quick], { measure: true });
+        const result = await runCli(['-t', `${instance}=${stick.url}`, '-g', pushgateway.url, ...quick], {
+          measure: true,
+        });
         assert.equal(result.code, 1, result.stderr);
         const lines = result.stderr.trim().split('\n');
         assert.equal(lines.length, 1, result.stderr);
@@ -77,7 +101,10 @@ describe('a hostile stick', () => {
         assert.deepEqual(familyNames(group), ['trucki_scrape_duration_seconds', 'trucki_up']);
         const live = stick.requests.filter((r) => r === 'GET /jsonlive').length;
         assert.equal(live, expectations[kind].retried ? 2 : 1, `GET /jsonlive ${live} times`);
-        assert.ok(stick.requests.every((r) => r === 'GET /jsonlive' || r === 'GET /jsononce'), stick.requests.join(', '));
+        assert.ok(
+          stick.requests.every((r) => r === 'GET /jsonlive' || r === 'GET /jsononce'),
+          stick.requests.join(', '),
+        );
         assert.ok(result.wallMs < 1000 * 2 + slackMs, `took ${Math.round(result.wallMs)} ms`);
         assert.ok(result.peakRssMiB !== undefined && result.peakRssMiB < 200, `peak RSS ${result.peakRssMiB} MiB`);
       } finally {
@@ -89,14 +116,21 @@ describe('a hostile stick', () => {
 
 describe('the Pushgateway side', () => {
   let stick: Simulator;
-  before(async () => { stick = await startSimulator({ variant: 'T2SG' }); });
+  before(async () => {
+    stick = await startSimulator({ variant: 'T2SG' });
+  });
   after(() => stick.close());
 
   test('unreachable: retried, then a message naming it without its credentials, exit 1', async () => {
     const port = await freePort();
     const result = await runCli(['-t', stick.url, '-g', `http://pushuser:pushpass@127.0.0.1:${port}/prefix`, ...quick]);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, new RegExp(`not pushed: Pushgateway http://127\\.0\\.0\\.1:${port}/prefix refused the connection \\(2 attempts\\)`));
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `not pushed: Pushgateway http://127\\.0\\.0\\.1:${port}/prefix refused the connection \\(2 attempts\\)`,
+      ),
+    );
     assert.doesNotMatch(result.stderr, /pushpass|pushuser/);
   });
 
@@ -105,7 +139,10 @@ describe('the Pushgateway side', () => {
     try {
       const result = await runCli(['-t', stick.url, '-g', hung.url, ...quick]);
       assert.equal(result.code, 1);
-      assert.match(result.stderr, /not pushed: Pushgateway http:\/\/127\.0\.0\.1:\d+\/ timed out after 1 s \(2 attempts\)/);
+      assert.match(
+        result.stderr,
+        /not pushed: Pushgateway http:\/\/127\.0\.0\.1:\d+\/ timed out after 1 s \(2 attempts\)/,
+      );
       assert.equal(hung.requests.filter((r) => r.startsWith('PUT ')).length, 2);
     } finally {
       await hung.close();
@@ -113,7 +150,10 @@ describe('the Pushgateway side', () => {
   });
 
   test('a 503 once: retried, and the second attempt lands', async () => {
-    const proxy = await startProxy(pushgateway.url, { fail: (seen) => (seen.method === 'PUT' && !proxy.seen.slice(0, -1).some((r) => r.method === 'PUT') ? 503 : undefined) });
+    const proxy = await startProxy(pushgateway.url, {
+      fail: (seen) =>
+        seen.method === 'PUT' && !proxy.seen.slice(0, -1).some((r) => r.method === 'PUT') ? 503 : undefined,
+    });
     try {
       const result = await runCli(['-t', `retried=${stick.url}`, '-g', proxy.url, ...quick]);
       assert.equal(result.code, 0, result.stderr);
@@ -129,22 +169,31 @@ describe('the Pushgateway side', () => {
     try {
       const result = await runCli(['-t', stick.url, '-g', proxy.url, ...quick]);
       assert.equal(result.code, 1);
-      assert.match(result.stderr, /not pushed: Pushgateway http:\/\/127\.0\.0\.1:\d+\/ answered HTTP 502 Bad Gateway \(2 attempts\)/);
+      assert.match(
+        result.stderr,
+        /not pushed: Pushgateway http:\/\/127\.0\.0\.1:\d+\/ answered HTTP 502 Bad Gateway \(2 attempts\)/,
+      );
     } finally {
       await proxy.close();
     }
   });
 
-  test('a refused push (400, a type clash with another group) shows the Pushgateway\'s reason and is not retried', async () => {
+  test("a refused push (400, a type clash with another group) shows the Pushgateway's reason and is not retried", async () => {
     // Another group declares trucki_up a counter; ours is a gauge, which the Pushgateway refuses.
     const fresh = await startPushgateway();
     const proxy = await startProxy(fresh.url);
     try {
-      const clash = await fetch(`${fresh.url}/metrics/job/other/instance/x`, { method: 'PUT', body: '# TYPE trucki_up counter\ntrucki_up 1\n' });
+      const clash = await fetch(`${fresh.url}/metrics/job/other/instance/x`, {
+        method: 'PUT',
+        body: '# TYPE trucki_up counter\ntrucki_up 1\n',
+      });
       assert.equal(clash.status, 200);
       const result = await runCli(['-t', stick.url, '-g', proxy.url, ...quick]);
       assert.equal(result.code, 1);
-      assert.match(result.stderr, /not pushed: Pushgateway http:\/\/127\.0\.0\.1:\d+\/ refused the push with HTTP 400: .*trucki_up/);
+      assert.match(
+        result.stderr,
+        /not pushed: Pushgateway http:\/\/127\.0\.0\.1:\d+\/ refused the push with HTTP 400: .*trucki_up/,
+      );
       assert.equal(proxy.seen.filter((r) => r.method === 'PUT').length, 1);
     } finally {
       await proxy.close();

@@ -27,7 +27,9 @@ let dir: string;
 let pushgateway: RunningPushgateway;
 let open: RunningPushgateway;
 const sticks = new Map<string, Simulator>();
-const authHeader = (c: string) => ({ authorization: `Basic ${Buffer.from(`${userOf(c)}:${password(c)}`).toString('base64')}` });
+const authHeader = (c: string) => ({
+  authorization: `Basic ${Buffer.from(`${userOf(c)}:${password(c)}`).toString('base64')}`,
+});
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'trucki-auth-'));
@@ -39,7 +41,8 @@ before(async () => {
   const config = join(dir, 'web.yml');
   await writeFile(config, `basic_auth_users:\n${users.join('\n')}\n`);
   [pushgateway, open] = await Promise.all([startPushgateway([`--web.config.file=${config}`]), startPushgateway()]);
-  for (const c of specials) sticks.set(c, await startSimulator({ variant: 'T2SG', auth: { username: 'admin', password: password(c) } }));
+  for (const c of specials)
+    sticks.set(c, await startSimulator({ variant: 'T2SG', auth: { username: 'admin', password: password(c) } }));
 });
 after(async () => {
   await Promise.all([pushgateway.stop(), open.stop(), ...[...sticks.values()].map((stick) => stick.close())]);
@@ -47,21 +50,26 @@ after(async () => {
 });
 
 function assertNoPiece(text: string, where: string): void {
-  for (const half of halves) assert.ok(!text.includes(half), `a piece of the password ("${half}") in ${where}:\n${text.slice(0, 2000)}`);
+  for (const half of halves)
+    assert.ok(!text.includes(half), `a piece of the password ("${half}") in ${where}:\n${text.slice(0, 2000)}`);
 }
 function assertQuiet(result: CliResult): void {
   assertNoPiece(result.stdout, 'stdout');
   assertNoPiece(result.stderr, 'stderr');
 }
 async function pushgatewayText(pg: RunningPushgateway, headers: Record<string, string> = {}): Promise<string> {
-  const [metrics, api] = await Promise.all([fetch(`${pg.url}/metrics`, { headers }), fetch(`${pg.url}/api/v1/metrics`, { headers })]);
+  const [metrics, api] = await Promise.all([
+    fetch(`${pg.url}/metrics`, { headers }),
+    fetch(`${pg.url}/api/v1/metrics`, { headers }),
+  ]);
   assert.equal(metrics.status, 200);
   return `${await metrics.text()}\n${await api.text()}`;
 }
-const stickAddress = (c: string, encoded: boolean) => sticks.get(c)!.url.replace('//', `//admin:${encoded ? encodeURIComponent(password(c)) : password(c)}@`);
+const stickAddress = (c: string, encoded: boolean) =>
+  sticks.get(c)!.url.replace('//', `//admin:${encoded ? encodeURIComponent(password(c)) : password(c)}@`);
 const name = (c: string) => `pw${specials.indexOf(c as never)}`;
 
-describe('a stick\'s password', { concurrency: true }, () => {
+describe("a stick's password", { concurrency: true }, () => {
   for (const c of specials) {
     test(`holding "${c}", percent-encoded: the stick gets the right basic auth, nothing leaks`, async () => {
       const instance = `${name(c)}-enc`;
@@ -109,9 +117,10 @@ describe('a stick\'s password', { concurrency: true }, () => {
   }
 });
 
-describe('the Pushgateway\'s password (--web.config.file basic auth)', { concurrency: true }, () => {
+describe("the Pushgateway's password (--web.config.file basic auth)", { concurrency: true }, () => {
   const stickUrl = () => sticks.get(',')!.url.replace('//', `//admin:${encodeURIComponent(password(','))}@`);
-  const pgAddress = (c: string, encoded: boolean) => pushgateway.url.replace('//', `//${userOf(c)}:${encoded ? encodeURIComponent(password(c)) : password(c)}@`);
+  const pgAddress = (c: string, encoded: boolean) =>
+    pushgateway.url.replace('//', `//${userOf(c)}:${encoded ? encodeURIComponent(password(c)) : password(c)}@`);
 
   test('the Pushgateway really requires it', async () => {
     assert.equal((await fetch(`${pushgateway.url}/api/v1/metrics`)).status, 401);

@@ -21,27 +21,45 @@ let stick: Simulator;
 let dir: string;
 before(async () => {
   [pushgateway, stick, dir] = await Promise.all([
-    startPushgateway(), startSimulator({ variant: 'T2SG' }), mkdtemp(join(tmpdir(), 'trucki-field-')),
+    startPushgateway(),
+    startSimulator({ variant: 'T2SG' }),
+    mkdtemp(join(tmpdir(), 'trucki-field-')),
   ]);
 });
 after(async () => {
   await Promise.all([pushgateway.stop(), stick.close(), rm(dir, { recursive: true, force: true })]);
 });
 
-const noStack = (text: string) => assert.doesNotMatch(text, /^\s+at /m, `a stack trace:\n${text}`);
+const noStack = (text: string) => {
+  assert.doesNotMatch(text, /^\s+at /m, `a stack trace:\n${text}`);
+};
 /** A loopback port nothing listens on: a stick that refuses the connection. */
 const deadStick = async () => `127.0.0.1:${await freePort()}`;
 
 /** Runs the job with its own stdio, e.g. a closed pipe or a device, as a shell would hand it over. */
-async function spawnJob(args: readonly string[], stdio: StdioOptions, prepare?: (child: ReturnType<typeof spawn>) => void) {
+async function spawnJob(
+  args: readonly string[],
+  stdio: StdioOptions,
+  prepare?: (child: ReturnType<typeof spawn>) => void,
+) {
   const cwd = await emptyDir();
   try {
-    const child = spawn(process.execPath, ['--', jobBundle, ...args], { cwd, env: { PATH: process.env.PATH ?? '' }, stdio });
+    const child = spawn(process.execPath, ['--', jobBundle, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '' },
+      stdio,
+    });
     prepare?.(child);
     let stderr = '';
-    child.stderr?.on('data', (chunk) => { stderr += chunk; });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    const code = await new Promise<number | null>((resolve) => child.on('close', (status) => resolve(status)));
+    const code = await new Promise<number | null>((resolve) =>
+      child.on('close', (status) => {
+        resolve(status);
+      }),
+    );
     clearTimeout(timer);
     return { code, stderr };
   } finally {
@@ -53,7 +71,13 @@ describe('1. a push answered with a redirect is a failure, not "pushed"', { conc
   for (const status of [301, 302, 303, 304, 307, 308]) {
     test(`HTTP ${status} to the PUT: exit 1, the log names where it pointed, without credentials`, async () => {
       const proxy = await startProxy(pushgateway.url, {
-        fail: ({ method }) => (method === 'PUT' ? { status, headers: { location: 'http://user:redirect-secret@moved.example:9091/new/base/metrics/job/trucki' } } : undefined),
+        fail: ({ method }) =>
+          method === 'PUT'
+            ? {
+                status,
+                headers: { location: 'http://user:redirect-secret@moved.example:9091/new/base/metrics/job/trucki' },
+              }
+            : undefined,
       });
       try {
         const instance = `redirected-${status}`;
@@ -63,7 +87,11 @@ describe('1. a push answered with a redirect is a failure, not "pushed"', { conc
         assert.match(result.stderr, /moved\.example:9091\/new\/base/);
         assert.doesNotMatch(result.stderr, /redirect-secret|user:/);
         assert.doesNotMatch(result.stderr, /; pushed$/m);
-        assert.equal(await pushgateway.group({ job: 'trucki', instance }), undefined, 'nothing reached the Pushgateway');
+        assert.equal(
+          await pushgateway.group({ job: 'trucki', instance }),
+          undefined,
+          'nothing reached the Pushgateway',
+        );
       } finally {
         await proxy.close();
       }
@@ -72,10 +100,19 @@ describe('1. a push answered with a redirect is a failure, not "pushed"', { conc
 
   test('a redirect of the DELETE (--delete-on-exit) is reported as a failed deletion', async () => {
     const proxy = await startProxy(pushgateway.url, {
-      fail: ({ method }) => (method === 'DELETE' ? { status: 308, headers: { location: '/elsewhere/metrics/job/trucki' } } : undefined),
+      fail: ({ method }) =>
+        method === 'DELETE' ? { status: 308, headers: { location: '/elsewhere/metrics/job/trucki' } } : undefined,
     });
     try {
-      const loop = await startCli(['-t', `redirected-delete=${stick.url}`, '-g', proxy.url, '-s', '* * * * * *', '--delete-on-exit']);
+      const loop = await startCli([
+        '-t',
+        `redirected-delete=${stick.url}`,
+        '-g',
+        proxy.url,
+        '-s',
+        '* * * * * *',
+        '--delete-on-exit',
+      ]);
       await loop.waitFor(/; pushed$/m);
       await loop.stop();
       assert.match(loop.stderr(), /could not delete its group: .*redirect/i);
@@ -88,9 +125,14 @@ describe('1. a push answered with a redirect is a failure, not "pushed"', { conc
 
   test('a redirect of the read-back is no last success: the group still gets trucki_up 0', async () => {
     const instance = 'redirected-read-back';
-    await putGroup(pushgateway.url, `/metrics/job/trucki/instance/${instance}`, withLastSuccess(await healthyExposition(stick.url), 1700000000));
+    await putGroup(
+      pushgateway.url,
+      `/metrics/job/trucki/instance/${instance}`,
+      withLastSuccess(await healthyExposition(stick.url), 1700000000),
+    );
     const proxy = await startProxy(pushgateway.url, {
-      fail: ({ method }) => (method === 'GET' ? { status: 302, headers: { location: 'http://moved.example/login' } } : undefined),
+      fail: ({ method }) =>
+        method === 'GET' ? { status: 302, headers: { location: 'http://moved.example/login' } } : undefined,
     });
     try {
       const result = await runCli(['-t', `${instance}=${await deadStick()}`, '-g', proxy.url, '--retries', '0']);
@@ -114,14 +156,30 @@ describe('5. repeated -t and --grouping accumulate', { concurrency: true }, () =
   });
 
   test('--grouping a=1 --grouping b=2 gives both labels', async () => {
-    const result = await runCli(['-t', `rep-grouping=${stick.url}`, '-g', pushgateway.url, '--grouping', 'site=home', '--grouping', 'rack=r2']);
+    const result = await runCli([
+      '-t',
+      `rep-grouping=${stick.url}`,
+      '-g',
+      pushgateway.url,
+      '--grouping',
+      'site=home',
+      '--grouping',
+      'rack=r2',
+    ]);
     assert.equal(result.code, 0, result.stderr);
     const group = await pushgateway.group({ job: 'trucki', instance: 'rep-grouping', site: 'home', rack: 'r2' });
     assert.equal(sampleValue(group, 'trucki_up'), 1);
   });
 
   test('the same instance in two -t flags is exit 2', async () => {
-    const result = await runCli(['-t', `rep-twice=${stick.url}`, '-t', `rep-twice=${stick.url}`, '-g', pushgateway.url]);
+    const result = await runCli([
+      '-t',
+      `rep-twice=${stick.url}`,
+      '-t',
+      `rep-twice=${stick.url}`,
+      '-g',
+      pushgateway.url,
+    ]);
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /twice/);
     assert.equal(await pushgateway.group({ job: 'trucki', instance: 'rep-twice' }), undefined);
@@ -130,7 +188,9 @@ describe('5. repeated -t and --grouping accumulate', { concurrency: true }, () =
 
 describe('8. a closed or full stdout, a closed stderr', { concurrency: true }, () => {
   test('--stdout into a closed pipe (`| true`): one line, exit 1, no stack trace', async () => {
-    const result = await spawnJob(['-t', `pipe=${stick.url}`, '--stdout'], ['ignore', 'pipe', 'pipe'], (child) => child.stdout!.destroy());
+    const result = await spawnJob(['-t', `pipe=${stick.url}`, '--stdout'], ['ignore', 'pipe', 'pipe'], (child) =>
+      child.stdout!.destroy(),
+    );
     assert.equal(result.code, 1, result.stderr);
     noStack(result.stderr);
     assert.match(result.stderr, /standard output|stdout/);
@@ -149,7 +209,11 @@ describe('8. a closed or full stdout, a closed stderr', { concurrency: true }, (
   });
 
   test('a closed stderr does not change the status of a good run', async () => {
-    const result = await spawnJob(['-t', `closed-stderr=${stick.url}`, '-g', pushgateway.url], ['ignore', 'ignore', 'pipe'], (child) => child.stderr!.destroy());
+    const result = await spawnJob(
+      ['-t', `closed-stderr=${stick.url}`, '-g', pushgateway.url],
+      ['ignore', 'ignore', 'pipe'],
+      (child) => child.stderr!.destroy(),
+    );
     assert.equal(result.code, 0);
     assert.equal(sampleValue(await pushgateway.group({ job: 'trucki', instance: 'closed-stderr' }), 'trucki_up'), 1);
   });
@@ -157,7 +221,9 @@ describe('8. a closed or full stdout, a closed stderr', { concurrency: true }, (
 
 describe('9-11. clear errors instead of raw codes', { concurrency: true }, () => {
   test('9. a schedule that never fires (0 0 30 2 *): exit 2 naming the pattern', async () => {
-    const result = await runCli(['-t', stick.url, '-g', pushgateway.url, '--schedule', '0 0 30 2 *'], { timeoutMs: 10_000 });
+    const result = await runCli(['-t', stick.url, '-g', pushgateway.url, '--schedule', '0 0 30 2 *'], {
+      timeoutMs: 10_000,
+    });
     assert.equal(result.code, 2, `${result.signal ?? ''} ${result.stderr}`);
     assert.match(result.stderr, /"0 0 30 2 \*"/);
     assert.match(result.stderr, /never fires/);
@@ -172,21 +238,36 @@ describe('9-11. clear errors instead of raw codes', { concurrency: true }, () =>
   });
 
   test('11. an https URL for an http stick: a hint, no EPROTO', async () => {
-    const result = await runCli(['-t', `tls-stick=${stick.url.replace('http:', 'https:')}`, '--stdout', '--retries', '0']);
+    const result = await runCli([
+      '-t',
+      `tls-stick=${stick.url.replace('http:', 'https:')}`,
+      '--stdout',
+      '--retries',
+      '0',
+    ]);
     assert.equal(result.code, 1, result.stderr);
     assert.doesNotMatch(result.stderr, /EPROTO|ERR_SSL/);
     assert.match(result.stderr, /not https|is it http/);
   });
 
   test('11. an https URL for an http Pushgateway: a hint, no EPROTO', async () => {
-    const result = await runCli(['-t', `tls-pg=${stick.url}`, '-g', pushgateway.url.replace('http:', 'https:'), '--retries', '0']);
+    const result = await runCli([
+      '-t',
+      `tls-pg=${stick.url}`,
+      '-g',
+      pushgateway.url.replace('http:', 'https:'),
+      '--retries',
+      '0',
+    ]);
     assert.equal(result.code, 1, result.stderr);
     assert.doesNotMatch(result.stderr, /EPROTO|ERR_SSL/);
     assert.match(result.stderr, /not https|is it http/);
   });
 
   test('11. a line break in PUSHGATEWAY_BEARER_TOKEN: exit 2 in words, no ERR_INVALID_CHAR', async () => {
-    const result = await runCli(['-t', `token-nl=${stick.url}`, '-g', pushgateway.url], { env: { PUSHGATEWAY_BEARER_TOKEN: 'abc\ndef-token-secret' } });
+    const result = await runCli(['-t', `token-nl=${stick.url}`, '-g', pushgateway.url], {
+      env: { PUSHGATEWAY_BEARER_TOKEN: 'abc\ndef-token-secret' },
+    });
     assert.equal(result.code, 2, result.stderr);
     assert.doesNotMatch(result.stderr, /ERR_INVALID_CHAR/);
     assert.match(result.stderr, /PUSHGATEWAY_BEARER_TOKEN.*line break/);
@@ -197,7 +278,14 @@ describe('9-11. clear errors instead of raw codes', { concurrency: true }, () =>
     let proxy: Proxy | undefined;
     try {
       proxy = await startProxy(pushgateway.url, {
-        fail: ({ method }) => (method === 'GET' ? { status: 200, headers: { 'content-type': 'text/html' }, body: '<!DOCTYPE html><html><body>Login</body></html>' } : undefined),
+        fail: ({ method }) =>
+          method === 'GET'
+            ? {
+                status: 200,
+                headers: { 'content-type': 'text/html' },
+                body: '<!DOCTYPE html><html><body>Login</body></html>',
+              }
+            : undefined,
       });
       const result = await runCli(['-t', `html-read-back=${await deadStick()}`, '-g', proxy.url, '--retries', '0']);
       assert.equal(result.code, 1, result.stderr);
@@ -210,7 +298,14 @@ describe('9-11. clear errors instead of raw codes', { concurrency: true }, () =>
   });
 
   test('11. -g http://host:port/metrics: a hint that the URL is the base', async () => {
-    const result = await runCli(['-t', `metrics-suffix=${stick.url}`, '-g', `${pushgateway.url}/metrics`, '--retries', '0']);
+    const result = await runCli([
+      '-t',
+      `metrics-suffix=${stick.url}`,
+      '-g',
+      `${pushgateway.url}/metrics`,
+      '--retries',
+      '0',
+    ]);
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, /base URL/);
   });
@@ -272,23 +367,26 @@ describe('13. --textfile replaces only a regular file', { concurrency: true }, (
   });
 });
 
-describe('15. the simulator\'s command line', { concurrency: true }, () => {
-  const simulator = (args: string[]) => new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [simulatorBundle, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => { stdout += chunk; });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-      // A serving simulator announces itself: that is all this test needs from it.
-      if (/serving/.test(stderr)) child.kill('SIGTERM');
+describe("15. the simulator's command line", { concurrency: true }, () => {
+  const simulator = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [simulatorBundle, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        // A serving simulator announces itself: that is all this test needs from it.
+        if (/serving/.test(stderr)) child.kill('SIGTERM');
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
     });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
 
   test('an IPv6 host is announced as http://[::1]:port', async () => {
     const result = await simulator(['--host', '::1', '--port', '0']);

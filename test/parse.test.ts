@@ -6,7 +6,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { liveCatalogue, signalQualities, unknownState, wifiStates } from '../src/catalogue.js';
-import { parsePayload, readNumber, readPayload, stateLabel, type Payload, type Reading, type Sample } from '../src/parse.js';
+import {
+  parsePayload,
+  readNumber,
+  readPayload,
+  stateLabel,
+  type Payload,
+  type Reading,
+  type Sample,
+} from '../src/parse.js';
 
 function read(payload: Payload): Reading {
   return readPayload(payload, liveCatalogue);
@@ -53,7 +61,11 @@ describe('parsePayload', () => {
     });
   }
 
-  for (const text of ['<html><head><title>Login</title></head><body>…</body></html>', '<!DOCTYPE html>\n<html>', '\n  <html>']) {
+  for (const text of [
+    '<html><head><title>Login</title></head><body>…</body></html>',
+    '<!DOCTYPE html>\n<html>',
+    '\n  <html>',
+  ]) {
     test(`an HTML page (${JSON.stringify(text.slice(0, 15))}) is an error that says HTML`, () => {
       const result = parsePayload(text);
       assert.ok('error' in result, JSON.stringify(result));
@@ -117,7 +129,14 @@ describe('readNumber', () => {
     assert.match(result as string, /V/);
   });
 
-  for (const [raw, unit] of [['5 A', 'V'], ['12 W', 'ms'], ['3 s', 'kWh'], ['57 °C', 'W'], ['5 W', ''], ['5 xyz', 'W']] as const) {
+  for (const [raw, unit] of [
+    ['5 A', 'V'],
+    ['12 W', 'ms'],
+    ['3 s', 'kWh'],
+    ['57 °C', 'W'],
+    ['5 W', ''],
+    ['5 xyz', 'W'],
+  ] as const) {
     test(`${JSON.stringify(raw)} on a '${unit}' row is refused`, () => {
       assert.equal(typeof readNumber(raw, unit), 'string');
     });
@@ -161,11 +180,28 @@ describe('readPayload', () => {
   test('absent keys yield no sample and no problem', () => {
     assert.deepEqual(read({}), { samples: [], problems: [] });
     // Keys the catalogue does not know (format unconfirmed) are ignored too.
-    assert.deepEqual(read({ UPTIME: '1d 02:03:04', TIME: '12:00', LOCALIP: '192.168.1.5', BSSID: 'AA:BB:CC:DD:EE:FF', ACSETPOINTOVR: '' }), { samples: [], problems: [] });
+    assert.deepEqual(
+      read({
+        UPTIME: '1d 02:03:04',
+        TIME: '12:00',
+        LOCALIP: '192.168.1.5',
+        BSSID: 'AA:BB:CC:DD:EE:FF',
+        ACSETPOINTOVR: '',
+      }),
+      { samples: [], problems: [] },
+    );
   });
 
   test('a real T2SG capture reads without problems', () => {
-    const reading = read({ VGRID: 234.2, VBAT: 24.5, TEMP: 57, SETACPOWER: 868, ACPOWER: '880.10 W', METERPOWER: '21.95 W', DAYENERGY: 0.4 });
+    const reading = read({
+      VGRID: 234.2,
+      VBAT: 24.5,
+      TEMP: 57,
+      SETACPOWER: 868,
+      ACPOWER: '880.10 W',
+      METERPOWER: '21.95 W',
+      DAYENERGY: 0.4,
+    });
     assert.deepEqual(reading.problems, []);
     assert.equal(reading.samples.length, 7);
     assert.equal(only(reading, 'trucki_grid_voltage_volts').value, 234.2);
@@ -195,8 +231,14 @@ describe('readPayload', () => {
     assert.equal(only(reading, 'trucki_ac_power_watts').value, 880.1);
     assert.equal(only(reading, 'trucki_battery_voltage_volts').value, 24.5);
     assert.equal(reading.problems.length, 2, JSON.stringify(reading.problems));
-    assert.ok(reading.problems.some((problem) => problem.includes('VGRID')), JSON.stringify(reading.problems));
-    assert.ok(reading.problems.some((problem) => problem.includes('METERPOWER') && problem.includes('--- W')), JSON.stringify(reading.problems));
+    assert.ok(
+      reading.problems.some((problem) => problem.includes('VGRID')),
+      JSON.stringify(reading.problems),
+    );
+    assert.ok(
+      reading.problems.some((problem) => problem.includes('METERPOWER') && problem.includes('--- W')),
+      JSON.stringify(reading.problems),
+    );
   });
 
   for (const raw of ['', 'nan', 'NaN', null, '--- W', { a: 1 }, [234.2], true, '1e999', '5 A']) {
@@ -210,7 +252,14 @@ describe('readPayload', () => {
   }
 
   test('no sample carries a non-finite value, whatever the payload', () => {
-    const reading = read({ VGRID: '1e999', VBAT: 'Infinity', TEMP: 'NaN', ACPOWER: '-1e999 W', DAYENERGY: '1e308', TOTALENERGY: '1e308' });
+    const reading = read({
+      VGRID: '1e999',
+      VBAT: 'Infinity',
+      TEMP: 'NaN',
+      ACPOWER: '-1e999 W',
+      DAYENERGY: '1e308',
+      TOTALENERGY: '1e308',
+    });
     for (const sample of reading.samples) assert.ok(Number.isFinite(sample.value), JSON.stringify(sample));
     assert.equal(samplesOf(reading, 'trucki_grid_voltage_volts').length, 0);
     // 1e308 kWh overflows once converted to joules.
@@ -293,10 +342,13 @@ describe('readPayload', () => {
 
     test('ACPOWER, ACPOWERSUN2, ACPOWERSUN3 are trucki_ac_power_watts for sun1, sun2, sun3', () => {
       const reading = read({ ACPOWER: '880.10 W', ACPOWERSUN2: '400.5 W', ACPOWERSUN3: '0.00 W' });
-      const byInverter = Object.fromEntries(samplesOf(reading, 'trucki_ac_power_watts').map((sample) => [sample.labels['inverter'], sample.value]));
+      const byInverter = Object.fromEntries(
+        samplesOf(reading, 'trucki_ac_power_watts').map((sample) => [sample.labels['inverter']!, sample.value]),
+      );
       assert.deepEqual(byInverter, { sun1: 880.1, sun2: 400.5, sun3: 0 });
       assert.equal(samplesOf(reading, 'trucki_ac_power_watts').length, 3);
-      for (const sample of samplesOf(reading, 'trucki_ac_power_watts')) assert.deepEqual(Object.keys(sample.labels), ['inverter']);
+      for (const sample of samplesOf(reading, 'trucki_ac_power_watts'))
+        assert.deepEqual(Object.keys(sample.labels), ['inverter']);
     });
 
     test('a negative TOTALENERGY is refused: a counter cannot go below zero', () => {
@@ -315,7 +367,13 @@ describe('readPayload', () => {
   });
 
   describe('state sets', () => {
-    function stateSet(raw: unknown, key = 'WIFI', family = 'trucki_wifi_state', label = 'state', states: readonly string[] = wifiStates) {
+    function stateSet(
+      raw: unknown,
+      key = 'WIFI',
+      family = 'trucki_wifi_state',
+      label = 'state',
+      states: readonly string[] = wifiStates,
+    ) {
       const reading = read({ [key]: raw });
       const samples = samplesOf(reading, family);
       assert.equal(samples.length, states.length + 1, JSON.stringify(samples));
@@ -349,7 +407,13 @@ describe('readPayload', () => {
       });
     }
 
-    for (const [raw, expected] of [['Bad', 'bad'], ['Not good', 'not_good'], ['Okay', 'okay'], ['Fairly good', 'fairly_good'], ['Very good', 'very_good']] as const) {
+    for (const [raw, expected] of [
+      ['Bad', 'bad'],
+      ['Not good', 'not_good'],
+      ['Okay', 'okay'],
+      ['Fairly good', 'fairly_good'],
+      ['Very good', 'very_good'],
+    ] as const) {
       test(`RSSI ${JSON.stringify(raw)} → quality="${expected}"`, () => {
         const { current, problems } = stateSet(raw, 'RSSI', 'trucki_wifi_signal_quality', 'quality', signalQualities);
         assert.equal(current, expected);
@@ -450,14 +514,16 @@ describe('readPayload', () => {
     });
 
     test('"__proto__", "constructor" and other Object.prototype names as keys break nothing', () => {
-      const parsed = parsePayload('{"__proto__": {"VGRID": 999, "TEMP": 999}, "constructor": {"prototype": 1}, "hasOwnProperty": 1, "toString": "x", "valueOf": null, "TEMP": 57}');
+      const parsed = parsePayload(
+        '{"__proto__": {"VGRID": 999, "TEMP": 999}, "constructor": {"prototype": 1}, "hasOwnProperty": 1, "toString": "x", "valueOf": null, "TEMP": 57}',
+      );
       assert.ok('payload' in parsed, JSON.stringify(parsed));
       const reading = read(parsed.payload);
       assert.deepEqual(reading.problems, []);
       assert.equal(reading.samples.length, 1, JSON.stringify(reading.samples));
       assert.equal(only(reading, 'trucki_inverter_temperature_celsius').value, 57);
       // Nothing leaked onto Object.prototype.
-      assert.equal((({}) as Record<string, unknown>)['VGRID'], undefined);
+      assert.equal(({} as Record<string, unknown>)['VGRID'], undefined);
     });
 
     test('a payload whose "__proto__" key holds a catalogue-looking object yields nothing', () => {
@@ -465,7 +531,7 @@ describe('readPayload', () => {
       assert.deepEqual(read(payload), { samples: [], problems: [] });
     });
 
-    test('an inherited key is not read as the stick\'s', () => {
+    test("an inherited key is not read as the stick's", () => {
       const payload = Object.create({ VGRID: 234.2 }) as Payload;
       assert.deepEqual(read(payload), { samples: [], problems: [] });
     });

@@ -72,9 +72,15 @@ describe('a real Prometheus scraping a real Pushgateway, with the shipped config
     const result = await runCli(['-t', `roof=${sticks[0]!.url},garage=${sticks[1]!.url}`, '-g', pushgateway.url]);
     assert.equal(result.code, 0, result.stderr);
   });
-  after(() => Promise.all([prometheus?.stop(), pushgateway?.stop(), configDir && rm(configDir, { recursive: true, force: true })]));
+  after(() =>
+    Promise.all([
+      prometheus?.stop(),
+      pushgateway?.stop(),
+      configDir && rm(configDir, { recursive: true, force: true }),
+    ]),
+  );
 
-  test('a stick\'s reading arrives with the stick\'s own job and instance labels', async () => {
+  test("a stick's reading arrives with the stick's own job and instance labels", async () => {
     const [sample] = await prometheus.waitFor('trucki_ac_power_watts{inverter="sun1", instance="roof"}');
     assert.equal(sample!.metric.job, 'trucki');
     assert.ok(Number(sample!.value[1]) > 0);
@@ -83,7 +89,11 @@ describe('a real Prometheus scraping a real Pushgateway, with the shipped config
   });
 
   test('the recording rules produce values for the sticks', async () => {
-    for (const rule of ['instance:trucki_energy_today:kwh', 'instance:trucki_energy_total:kwh', 'instance:trucki_ac_power:sum_watts']) {
+    for (const rule of [
+      'instance:trucki_energy_today:kwh',
+      'instance:trucki_energy_total:kwh',
+      'instance:trucki_ac_power:sum_watts',
+    ]) {
       const result = await prometheus.waitFor(`${rule}{instance="roof"}`);
       assert.ok(Number.isFinite(Number(result[0]!.value[1])), rule);
     }
@@ -99,7 +109,10 @@ describe('a real Prometheus scraping a real Pushgateway, with the shipped config
     const failures: string[] = [];
     const empty: string[] = [];
     for (const expr of queries) {
-      const result = await prometheus.query(expr).catch((error: Error) => { failures.push(error.message); return undefined; });
+      const result = await prometheus.query(expr).catch((error: unknown) => {
+        failures.push((error as Error).message);
+        return undefined;
+      });
       // A rate needs two samples of a counter that moved; the rest must show the sticks' data now.
       if (result?.length === 0 && !/\b(rate|increase|delta|deriv)\(/.test(expr)) empty.push(expr);
     }
@@ -110,10 +123,20 @@ describe('a real Prometheus scraping a real Pushgateway, with the shipped config
   test('a healthy stick sets off none of the alerts', async () => {
     await prometheus.waitFor('instance:trucki_ac_power:sum_watts');
     const response = await fetch(`${prometheus.url}/api/v1/rules?type=alert`);
-    const { data } = await response.json() as { data: { groups: { rules: { name: string; health: string; state: string }[] }[] } };
+    const { data } = (await response.json()) as {
+      data: { groups: { rules: { name: string; health: string; state: string }[] }[] };
+    };
     const rules = data.groups.flatMap((group) => group.rules);
     assert.ok(rules.length >= 4, 'the alert rules were loaded');
-    assert.deepEqual(rules.filter((rule) => rule.health === 'err').map((rule) => rule.name), []);
-    assert.deepEqual(rules.filter((rule) => rule.state !== 'inactive' && rule.name !== 'TruckiPushgatewayDown').map((rule) => rule.name), []);
+    assert.deepEqual(
+      rules.filter((rule) => rule.health === 'err').map((rule) => rule.name),
+      [],
+    );
+    assert.deepEqual(
+      rules
+        .filter((rule) => rule.state !== 'inactive' && rule.name !== 'TruckiPushgatewayDown')
+        .map((rule) => rule.name),
+      [],
+    );
   });
 });

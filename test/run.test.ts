@@ -15,13 +15,21 @@ import type { StickReading } from '../src/stick.js';
 
 const target = (instance: string): Target => ({ url: new URL(`http://${instance}.test/`), instance, labels: [] });
 const config = (targets: Target[], concurrency = 64): Config => ({
-  targets, timeoutMs: 1000, retries: 0, maxBodyBytes: 1024, concurrency, deleteOnExit: false,
+  targets,
+  timeoutMs: 1000,
+  retries: 0,
+  maxBodyBytes: 1024,
+  concurrency,
+  deleteOnExit: false,
   pushgateway: { url: new URL('http://pg.test/'), job: 'trucki', grouping: [] },
 });
 const reading = (failure?: string): StickReading => ({
-  live: failure ? { samples: [], problems: [], failure } : {
-    samples: [{ family: liveCatalogue[0]!.family, labels: {}, value: 234.5 }], problems: [],
-  },
+  live: failure
+    ? { samples: [], problems: [], failure }
+    : {
+        samples: [{ family: liveCatalogue[0]!.family, labels: {}, value: 234.5 }],
+        problems: [],
+      },
   once: { samples: [], problems: [] },
   seconds: 0.01,
   readAt: 1_700_000_000_000,
@@ -38,12 +46,17 @@ function fakeSink(held: Record<string, number>, recallFails = false): FakeSink {
   return {
     delivered,
     asked,
-    lastSuccesses: async (targets) => {
+    lastSuccesses: (targets) => {
       asked.push(targets.map(({ instance }) => instance));
-      if (recallFails) throw new SinkFailure('Pushgateway http://pg.test/ timed out after 1 s');
-      return new Map(Object.entries(held).filter(([instance]) => targets.some((t) => t.instance === instance)));
+      if (recallFails) return Promise.reject(new SinkFailure('Pushgateway http://pg.test/ timed out after 1 s'));
+      return Promise.resolve(
+        new Map(Object.entries(held).filter(([instance]) => targets.some((t) => t.instance === instance))),
+      );
     },
-    deliver: async (delivery) => { delivered.push(delivery); },
+    deliver: (delivery) => {
+      delivered.push(delivery);
+      return Promise.resolve();
+    },
     flush: async () => {},
   };
 }
@@ -61,25 +74,42 @@ describe('one run', () => {
     const sink = fakeSink({ dead: 1_600_000_000 });
     const lines: string[] = [];
     const targets = [target('alive'), target('dead')];
-    const job = createJob(config(targets), (line) => lines.push(line),
-      connections(sink, async ({ instance }) => reading(instance === 'dead' ? 'refused the connection' : undefined)));
+    const job = createJob(
+      config(targets),
+      (line) => lines.push(line),
+      connections(sink, ({ instance }) =>
+        Promise.resolve(reading(instance === 'dead' ? 'refused the connection' : undefined)),
+      ),
+    );
     assert.equal(await job.run(targets), false);
     const alive = sink.delivered.find(({ target: t }) => t.instance === 'alive');
     const dead = sink.delivered.find(({ target: t }) => t.instance === 'dead');
     assert.equal(valueOf(alive, jobFamilies.up.name), 1);
     assert.equal(valueOf(alive, liveCatalogue[0]!.family.name), 234.5);
     assert.equal(valueOf(alive, jobFamilies.lastSuccess.name), 1_700_000_000);
-    assert.deepEqual(familiesOf(dead), [jobFamilies.lastSuccess.name, jobFamilies.scrapeDuration.name, jobFamilies.up.name].sort());
+    assert.deepEqual(
+      familiesOf(dead),
+      [jobFamilies.lastSuccess.name, jobFamilies.scrapeDuration.name, jobFamilies.up.name].sort(),
+    );
     assert.equal(valueOf(dead, jobFamilies.up.name), 0);
     assert.equal(valueOf(dead, jobFamilies.lastSuccess.name), 1_600_000_000);
     assert.equal(lines.length, 2);
-    assert.ok(lines.some((line) => /^stick dead \(dead\.test\): failed, refused the connection; took 10 ms; pushed trucki_up 0$/.test(line)), lines.join('\n'));
+    assert.ok(
+      lines.some((line) =>
+        /^stick dead \(dead\.test\): failed, refused the connection; took 10 ms; pushed trucki_up 0$/.test(line),
+      ),
+      lines.join('\n'),
+    );
   });
 
   test('300 failed sticks ask the sink for last successes once', async () => {
     const targets = Array.from({ length: 300 }, (_, index) => target(`s${index}`));
     const sink = fakeSink(Object.fromEntries(targets.map(({ instance }, index) => [instance, 1_600_000_000 + index])));
-    const job = createJob(config(targets), () => {}, connections(sink, async () => reading('timed out after 1 s')));
+    const job = createJob(
+      config(targets),
+      () => {},
+      connections(sink, () => Promise.resolve(reading('timed out after 1 s'))),
+    );
     assert.equal(await job.run(targets), false);
     assert.equal(sink.asked.length, 1);
     assert.equal(sink.delivered.length, 300);
@@ -92,40 +122,65 @@ describe('one run', () => {
     const sink = fakeSink({}, true);
     const lines: string[] = [];
     const targets = [target('dead')];
-    const job = createJob(config(targets), (line) => lines.push(line), connections(sink, async () => reading('refused the connection')));
+    const job = createJob(
+      config(targets),
+      (line) => lines.push(line),
+      connections(sink, () => Promise.resolve(reading('refused the connection'))),
+    );
     assert.equal(await job.run(targets), false);
     assert.deepEqual(familiesOf(sink.delivered[0]), [jobFamilies.scrapeDuration.name, jobFamilies.up.name].sort());
-    assert.match(lines[0]!, /last success lost: Pushgateway http:\/\/pg\.test\/ timed out after 1 s; pushed trucki_up 0$/);
+    assert.match(
+      lines[0]!,
+      /last success lost: Pushgateway http:\/\/pg\.test\/ timed out after 1 s; pushed trucki_up 0$/,
+    );
   });
 
   test('a loop remembers last successes: the sink is asked once for a stick, not every run', async () => {
     const sink = fakeSink({ dead: 1_600_000_000 });
     const targets = [target('dead')];
-    const job = createJob(config(targets), () => {}, connections(sink, async () => reading('refused the connection')));
+    const job = createJob(
+      config(targets),
+      () => {},
+      connections(sink, () => Promise.resolve(reading('refused the connection'))),
+    );
     for (let run = 0; run < 3; run++) await job.run(targets);
     assert.equal(sink.asked.length, 1);
-    assert.deepEqual(sink.delivered.map((delivery) => valueOf(delivery, jobFamilies.lastSuccess.name)), [1_600_000_000, 1_600_000_000, 1_600_000_000]);
+    assert.deepEqual(
+      sink.delivered.map((delivery) => valueOf(delivery, jobFamilies.lastSuccess.name)),
+      [1_600_000_000, 1_600_000_000, 1_600_000_000],
+    );
   });
 
   test('no more sticks are read at once than --concurrency allows', async () => {
     let reading_ = 0;
     let most = 0;
     const targets = Array.from({ length: 20 }, (_, index) => target(`s${index}`));
-    const job = createJob(config(targets, 3), () => {}, connections(fakeSink({}), async () => {
-      most = Math.max(most, ++reading_);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-      reading_--;
-      return reading();
-    }));
+    const job = createJob(
+      config(targets, 3),
+      () => {},
+      connections(fakeSink({}), async () => {
+        most = Math.max(most, ++reading_);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        reading_--;
+        return reading();
+      }),
+    );
     assert.equal(await job.run(targets), true);
     assert.equal(most, 3);
   });
 
-  test('a refused delivery fails the run and names the sink in the stick\'s line', async () => {
-    const sink: Sink = { deliver: async () => { throw new SinkFailure('Pushgateway http://pg.test/ answered HTTP 503'); }, flush: async () => {} };
+  test("a refused delivery fails the run and names the sink in the stick's line", async () => {
+    const sink: Sink = {
+      deliver: () => Promise.reject(new SinkFailure('Pushgateway http://pg.test/ answered HTTP 503')),
+      flush: async () => {},
+    };
     const lines: string[] = [];
     const targets = [target('alive')];
-    const job = createJob(config(targets), (line) => lines.push(line), connections(sink, async () => reading()));
+    const job = createJob(
+      config(targets),
+      (line) => lines.push(line),
+      connections(sink, () => Promise.resolve(reading())),
+    );
     assert.equal(await job.run(targets), false);
     assert.match(lines[0]!, /; not pushed: Pushgateway http:\/\/pg\.test\/ answered HTTP 503$/);
   });
@@ -136,19 +191,27 @@ describe('the loop', () => {
     const runs = { quick: 0, slow: 0 };
     const lines: string[] = [];
     const targets = [target('quick'), target('slow')];
-    const stopped = startSchedule(async (due, onStickDone) => {
-      await Promise.all(due.map(async (stick) => {
-        runs[stick.instance as keyof typeof runs]++;
-        if (stick.instance === 'slow') await new Promise((resolve) => setTimeout(resolve, 2500));
-        onStickDone?.(stick);
-      }));
-      return true;
-    }, { pattern: '* * * * * *', log: (line) => lines.push(line), targets: () => targets });
+    const stopped = startSchedule(
+      async (due, onStickDone) => {
+        await Promise.all(
+          due.map(async (stick) => {
+            runs[stick.instance as keyof typeof runs]++;
+            if (stick.instance === 'slow') await new Promise((resolve) => setTimeout(resolve, 2500));
+            onStickDone?.(stick);
+          }),
+        );
+        return true;
+      },
+      { pattern: '* * * * * *', log: (line) => lines.push(line), targets: () => targets },
+    );
     await new Promise((resolve) => setTimeout(resolve, 3300));
     process.emit('SIGTERM', 'SIGTERM');
     await stopped;
     assert.ok(runs.quick >= 3, `quick ran ${runs.quick} times`);
     assert.ok(runs.slow <= 2, `slow ran ${runs.slow} times`);
-    assert.ok(lines.some((line) => /^stick slow: skipped the run due at .* is still busy; skipping until it ends$/.test(line)), lines.join('\n'));
+    assert.ok(
+      lines.some((line) => /^stick slow: skipped the run due at .* is still busy; skipping until it ends$/.test(line)),
+      lines.join('\n'),
+    );
   });
 });

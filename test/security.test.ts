@@ -21,7 +21,13 @@ const stickUser = 'admin';
 const stickPassword = 'stick-pa:ss@word,1';
 const bearerToken = 'bearer-test-token-7f3a';
 const simulatorSecrets = /sim-[a-z]+-secret-\d/;
-const allSecrets = [pgPassword, stickPassword, encodeURIComponent(stickPassword), bearerToken, Buffer.from(`${pgUser}:${pgPassword}`).toString('base64')];
+const allSecrets = [
+  pgPassword,
+  stickPassword,
+  encodeURIComponent(stickPassword),
+  bearerToken,
+  Buffer.from(`${pgUser}:${pgPassword}`).toString('base64'),
+];
 
 function assertNoSecret(text: string, where: string): void {
   assert.doesNotMatch(text, simulatorSecrets, `a /jsononce secret in ${where}`);
@@ -33,7 +39,8 @@ function assertQuiet(result: CliResult, where: string): void {
 }
 
 const authHeader = { authorization: `Basic ${Buffer.from(`${pgUser}:${pgPassword}`).toString('base64')}` };
-const stickUrl = (stick: Simulator, password = stickPassword) => stick.url.replace('//', `//${stickUser}:${encodeURIComponent(password)}@`);
+const stickUrl = (stick: Simulator, password = stickPassword) =>
+  stick.url.replace('//', `//${stickUser}:${encodeURIComponent(password)}@`);
 
 let certificates: Certificates;
 let basicPg: RunningPushgateway;
@@ -44,7 +51,10 @@ before(async () => {
   const basicConfig = join(certificates.dir, 'basic.yml');
   await writeFile(basicConfig, `basic_auth_users:\n  ${pgUser}: ${pgPasswordHash}\n`);
   const tlsConfig = join(certificates.dir, 'tls.yml');
-  await writeFile(tlsConfig, `tls_server_config:\n  cert_file: ${certificates.certFile}\n  key_file: ${certificates.keyFile}\n`);
+  await writeFile(
+    tlsConfig,
+    `tls_server_config:\n  cert_file: ${certificates.certFile}\n  key_file: ${certificates.keyFile}\n`,
+  );
   basicPg = await startPushgateway([`--web.config.file=${basicConfig}`]);
   tlsPg = await startPushgateway([`--web.config.file=${tlsConfig}`], 'https');
   stick = await startSimulator({ variant: 'T2SG', auth: { username: stickUser, password: stickPassword } });
@@ -57,7 +67,7 @@ after(async () => {
 async function basicGroup(instance: string) {
   const response = await fetch(`${basicPg.url}/api/v1/metrics`, { headers: authHeader });
   assert.equal(response.status, 200);
-  const { data } = await response.json() as { data: { labels: Record<string, string> }[] };
+  const { data } = (await response.json()) as { data: { labels: Record<string, string> }[] };
   return data.find((group) => group.labels.instance === instance);
 }
 
@@ -66,22 +76,31 @@ describe('basic auth on the Pushgateway (--web.config.file)', () => {
     assert.equal((await fetch(`${basicPg.url}/api/v1/metrics`)).status, 401);
   });
 
-  test('from the URL\'s user info', async () => {
-    const result = await runCli(['-t', `url-auth=${stickUrl(stick)}`, '-g', basicPg.url.replace('//', `//${pgUser}:${pgPassword}@`)]);
+  test("from the URL's user info", async () => {
+    const result = await runCli([
+      '-t',
+      `url-auth=${stickUrl(stick)}`,
+      '-g',
+      basicPg.url.replace('//', `//${pgUser}:${pgPassword}@`),
+    ]);
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(sampleValue(await basicGroup('url-auth') as never, 'trucki_up'), 1);
+    assert.equal(sampleValue((await basicGroup('url-auth')) as never, 'trucki_up'), 1);
     assertQuiet(result, 'basic auth from URL');
   });
 
   test('from PUSHGATEWAY_USERNAME / PUSHGATEWAY_PASSWORD', async () => {
-    const result = await runCli(['-t', `env-auth=${stickUrl(stick)}`, '-g', basicPg.url], { env: { PUSHGATEWAY_USERNAME: pgUser, PUSHGATEWAY_PASSWORD: pgPassword } });
+    const result = await runCli(['-t', `env-auth=${stickUrl(stick)}`, '-g', basicPg.url], {
+      env: { PUSHGATEWAY_USERNAME: pgUser, PUSHGATEWAY_PASSWORD: pgPassword },
+    });
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(sampleValue(await basicGroup('env-auth') as never, 'trucki_up'), 1);
+    assert.equal(sampleValue((await basicGroup('env-auth')) as never, 'trucki_up'), 1);
     assertQuiet(result, 'basic auth from env');
   });
 
   test('a wrong password: 401, not retried, exit 1, and no password in the message', async () => {
-    const result = await runCli(['-t', stickUrl(stick), '-g', basicPg.url, '--retries', '2'], { env: { PUSHGATEWAY_USERNAME: pgUser, PUSHGATEWAY_PASSWORD: `${pgPassword}-wrong` } });
+    const result = await runCli(['-t', stickUrl(stick), '-g', basicPg.url, '--retries', '2'], {
+      env: { PUSHGATEWAY_USERNAME: pgUser, PUSHGATEWAY_PASSWORD: `${pgPassword}-wrong` },
+    });
     assert.equal(result.code, 1);
     assert.match(result.stderr, /not pushed: Pushgateway http:\/\/127\.0\.0\.1:\d+\/ refused the push with HTTP 401/);
     assert.doesNotMatch(result.stderr, /attempts/);
@@ -91,28 +110,40 @@ describe('basic auth on the Pushgateway (--web.config.file)', () => {
   test('the last success is read back with the same credentials when the stick is down', async () => {
     const pg = basicPg.url.replace('//', `//${pgUser}:${pgPassword}@`);
     assert.equal((await runCli(['-t', `recall=${stickUrl(stick)}`, '-g', pg])).code, 0);
-    const before = sampleValue(await basicGroup('recall') as never, 'trucki_last_success_timestamp_seconds');
+    const before = sampleValue(await basicGroup('recall'), 'trucki_last_success_timestamp_seconds');
     const down = await runCli(['-t', `recall=127.0.0.1:${await freePort()}`, '-g', pg, '--retries', '0']);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /pushed trucki_up 0/);
-    assert.equal(sampleValue(await basicGroup('recall') as never, 'trucki_last_success_timestamp_seconds'), before);
+    assert.equal(sampleValue((await basicGroup('recall')) as never, 'trucki_last_success_timestamp_seconds'), before);
     assertQuiet(down, 'stick down with auth');
   });
 });
 
 describe('https Pushgateway with a custom CA', () => {
   test('PUSHGATEWAY_CA_FILE makes its certificate trusted', async () => {
-    const result = await runCli(['-t', `tls=${stickUrl(stick)}`, '-g', tlsPg.url], { env: { PUSHGATEWAY_CA_FILE: certificates.caFile } });
+    const result = await runCli(['-t', `tls=${stickUrl(stick)}`, '-g', tlsPg.url], {
+      env: { PUSHGATEWAY_CA_FILE: certificates.caFile },
+    });
     assert.equal(result.code, 0, result.stderr);
     // Read back over TLS with the same CA, from this process.
     const { Agent } = await import('node:https');
     const { readFile } = await import('node:fs/promises');
     const agent = new Agent({ ca: await readFile(certificates.caFile) });
     const body = await new Promise<string>((resolve, reject) => {
-      import('node:https').then(({ get }) => get(`${tlsPg.url}/api/v1/metrics`, { agent }, (response) => {
-        let text = '';
-        response.on('data', (chunk) => { text += chunk; }).on('end', () => resolve(text));
-      }).on('error', reject));
+      import('node:https')
+        .then(({ get }) =>
+          get(`${tlsPg.url}/api/v1/metrics`, { agent }, (response) => {
+            let text = '';
+            response
+              .on('data', (chunk: Buffer) => {
+                text += chunk.toString();
+              })
+              .on('end', () => {
+                resolve(text);
+              });
+          }).on('error', reject),
+        )
+        .catch(reject);
     });
     assert.match(body, /"instance":"tls"/);
   });
@@ -120,11 +151,16 @@ describe('https Pushgateway with a custom CA', () => {
   test('without the CA: exit 1 naming the untrusted certificate', async () => {
     const result = await runCli(['-t', stickUrl(stick), '-g', tlsPg.url, '--retries', '0']);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /not pushed: Pushgateway https:\/\/127\.0\.0\.1:\d+\/ has a TLS certificate that cannot be trusted \(\w+\)/);
+    assert.match(
+      result.stderr,
+      /not pushed: Pushgateway https:\/\/127\.0\.0\.1:\d+\/ has a TLS certificate that cannot be trusted \(\w+\)/,
+    );
   });
 
   test('an unreadable CA file is a usage error naming the variable', async () => {
-    const result = await runCli(['-t', stickUrl(stick), '-g', tlsPg.url], { env: { PUSHGATEWAY_CA_FILE: '/nonexistent/ca.pem' } });
+    const result = await runCli(['-t', stickUrl(stick), '-g', tlsPg.url], {
+      env: { PUSHGATEWAY_CA_FILE: '/nonexistent/ca.pem' },
+    });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /PUSHGATEWAY_CA_FILE "\/nonexistent\/ca\.pem" cannot be read \(ENOENT\)/);
   });
@@ -134,9 +170,13 @@ describe('bearer token', () => {
   test('PUSHGATEWAY_BEARER_TOKEN is sent as Authorization: Bearer', async () => {
     // The Pushgateway checks no bearer tokens itself; a gate in front of it does, as a proxy would.
     const plain = await startPushgateway();
-    const gate = await startProxy(plain.url, { fail: (seen) => (seen.headers.authorization === `Bearer ${bearerToken}` ? undefined : 401) });
+    const gate = await startProxy(plain.url, {
+      fail: (seen) => (seen.headers.authorization === `Bearer ${bearerToken}` ? undefined : 401),
+    });
     try {
-      const result = await runCli(['-t', `bearer=${stickUrl(stick)}`, '-g', gate.url], { env: { PUSHGATEWAY_BEARER_TOKEN: bearerToken } });
+      const result = await runCli(['-t', `bearer=${stickUrl(stick)}`, '-g', gate.url], {
+        env: { PUSHGATEWAY_BEARER_TOKEN: bearerToken },
+      });
       assert.equal(result.code, 0, result.stderr);
       assert.equal(sampleValue(await plain.group({ job: 'trucki', instance: 'bearer' }), 'trucki_up'), 1);
       assertQuiet(result, 'bearer');
@@ -156,12 +196,12 @@ describe('basic auth towards the stick', () => {
     assert.equal(result.code, 1);
     assert.match(result.stderr, /stick wrong \(127\.0\.0\.1:\d+\): failed, answered HTTP 401/);
     assert.ok(!result.stderr.includes('nope-not-it'));
-    assert.equal(sampleValue(await basicGroup('wrong') as never, 'trucki_up'), 0);
+    assert.equal(sampleValue((await basicGroup('wrong')) as never, 'trucki_up'), 0);
   });
 });
 
 describe('no secret on any output path', () => {
-  test('push: nothing of /jsononce\'s secrets or any credential lands on the Pushgateway', async () => {
+  test("push: nothing of /jsononce's secrets or any credential lands on the Pushgateway", async () => {
     const pg = basicPg.url.replace('//', `//${pgUser}:${pgPassword}@`);
     const result = await runCli(['-t', `secrets=${stickUrl(stick)}`, '-g', pg]);
     assert.equal(result.code, 0, result.stderr);
@@ -180,8 +220,17 @@ describe('no secret on any output path', () => {
 
   test('errors: unreachable Pushgateway with credentials in its URL, stick down with credentials', async () => {
     const port = await freePort();
-    const result = await runCli(['-t', `http://${stickUser}:${encodeURIComponent(stickPassword)}@127.0.0.1:${await freePort()}`,
-      '-g', `http://${pgUser}:${pgPassword}@127.0.0.1:${port}`, '--retries', '0'], { env: { PUSHGATEWAY_BEARER_TOKEN: '' } });
+    const result = await runCli(
+      [
+        '-t',
+        `http://${stickUser}:${encodeURIComponent(stickPassword)}@127.0.0.1:${await freePort()}`,
+        '-g',
+        `http://${pgUser}:${pgPassword}@127.0.0.1:${port}`,
+        '--retries',
+        '0',
+      ],
+      { env: { PUSHGATEWAY_BEARER_TOKEN: '' } },
+    );
     assert.equal(result.code, 1);
     assertQuiet(result, 'errors');
   });

@@ -32,15 +32,30 @@ test('all sticks in one file, told apart by a stick label, read by a real node_e
   const text = await readFile(file, 'utf8');
   assert.equal(valueOf(text, 'trucki_up{stick="a"}'), 1);
   assert.equal(valueOf(text, 'trucki_ac_power_watts{stick="b",inverter="sun1"}'), 880.1);
-  assert.deepEqual((await readdir(dir)).filter((name) => name !== 'trucki.prom'), [], 'a temp file was left behind');
+  assert.deepEqual(
+    (await readdir(dir)).filter((name) => name !== 'trucki.prom'),
+    [],
+    'a temp file was left behind',
+  );
 
   const port = await freePort();
-  const exporter = spawn('prometheus-node-exporter', [`--web.listen-address=127.0.0.1:${port}`, '--collector.disable-defaults',
-    '--collector.textfile', `--collector.textfile.directory=${dir}`], { stdio: 'ignore' });
+  const exporter = spawn(
+    'prometheus-node-exporter',
+    [
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--collector.disable-defaults',
+      '--collector.textfile',
+      `--collector.textfile.directory=${dir}`,
+    ],
+    { stdio: 'ignore' },
+  );
   try {
     let scraped = '';
     for (let attempt = 0; attempt < 100 && !scraped; attempt++) {
-      scraped = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => '');
+      scraped = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+        (r) => r.text(),
+        () => '',
+      );
       if (!scraped) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert.equal(valueOf(scraped, 'node_textfile_scrape_error'), 0, 'node_exporter could not read the file');
@@ -66,7 +81,9 @@ test('a stick that went away: up 0, no readings, the last success carried over f
 
 test('a reader never sees half a file while a loop rewrites it', async () => {
   const file = join(dir, 'busy.prom');
-  const loop = await startCli(['-t', `a=${stick.url}`, '--textfile', file, '-s', '* * * * * *'], { env: { TRUCKI_TEST_TICK_MS: '2' } });
+  const loop = await startCli(['-t', `a=${stick.url}`, '--textfile', file, '-s', '* * * * * *'], {
+    env: { TRUCKI_TEST_TICK_MS: '2' },
+  });
   try {
     await loop.waitFor(/read \d+ samples[^]*read \d+ samples/);
     const runs = () => (loop.stderr().match(/read \d+ samples/g) ?? []).length;
@@ -76,7 +93,11 @@ test('a reader never sees half a file while a loop rewrites it', async () => {
       assert.ok(reads < 100_000, `only ${runs()} runs`);
       const text = await readFile(file, 'utf8');
       assert.match(text, /^trucki_up\{stick="a"\} 1$/m, `read ${reads} saw a partial file`);
-      assert.match(text, /^trucki_config_mqtt_read_only_enabled\{stick="a"\} 1\n$/m, `read ${reads} saw a partial file`);
+      assert.match(
+        text,
+        /^trucki_config_mqtt_read_only_enabled\{stick="a"\} 1\n$/m,
+        `read ${reads} saw a partial file`,
+      );
     }
   } finally {
     assert.deepEqual(await loop.stop(), { code: 0, signal: null });
@@ -87,7 +108,10 @@ test('a file that cannot be written: exit 1 with a message naming it', async () 
   const file = join(dir, 'missing-dir', 'trucki.prom');
   const result = await runCli(['-t', stick.url, '--textfile', file]);
   assert.equal(result.code, 1);
-  assert.match(result.stderr, new RegExp(`textfile ${file.replace(/[/.]/g, '\\$&')} could not be written \\(ENOENT\\)`));
+  assert.match(
+    result.stderr,
+    new RegExp(`textfile ${file.replace(/[/.]/g, '\\$&')} could not be written \\(ENOENT\\)`),
+  );
 });
 
 test('--textfile and a Pushgateway exclude each other', async () => {

@@ -10,7 +10,17 @@
  *   /usr/share/doc/trucki2pushgateway/examples/     crontab, Prometheus and Grafana files
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,7 +41,13 @@ const epoch = Number(process.env.SOURCE_DATE_EPOCH ?? gitCommitTime() ?? Math.fl
 
 function gitCommitTime() {
   try {
-    return execFileSync('git', ['log', '-1', '--format=%ct'], { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined;
+    return (
+      execFileSync('git', ['log', '-1', '--format=%ct'], {
+        cwd: repo,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() || undefined
+    );
   } catch {
     return undefined;
   }
@@ -47,6 +63,24 @@ function put(path, { from, contents, mode = 0o644 }) {
 }
 
 const gzip = (text) => gzipSync(text, { level: 9 });
+
+// What it needs, said in one line rather than a stack trace.
+for (const [tool, why] of [['dpkg-deb', 'Debian package dpkg']]) {
+  try {
+    execFileSync(tool, ['--version'], { stdio: 'ignore' });
+  } catch {
+    process.stderr.write(`npm run deb: ${tool} not found (${why}); build the package on Debian or a derivative\n`);
+    process.exit(1);
+  }
+}
+for (const file of [`${name}.js`, 'program.js', 'THIRD-PARTY-LICENSES.txt']) {
+  try {
+    statSync(join(repo, 'dist', file));
+  } catch {
+    process.stderr.write(`npm run deb: dist/${file} is missing: run \`npm ci\` first\n`);
+    process.exit(1);
+  }
+}
 
 rmSync(root, { recursive: true, force: true });
 rmSync(deb, { force: true });
@@ -75,11 +109,15 @@ put(`etc/${name}/${name}.env`, { from: join(repo, '.env.example'), mode: 0o600 }
 
 const doc = `usr/share/doc/${name}`;
 put(`${doc}/copyright`, { from: join(here, 'copyright') });
-put(`${doc}/THIRD-PARTY-LICENSES.txt.gz`, { contents: gzip(readFileSync(join(repo, 'dist', 'THIRD-PARTY-LICENSES.txt'))) });
+put(`${doc}/THIRD-PARTY-LICENSES.txt.gz`, {
+  contents: gzip(readFileSync(join(repo, 'dist', 'THIRD-PARTY-LICENSES.txt'))),
+});
 put(`${doc}/README.md.gz`, { contents: gzip(readFileSync(join(repo, 'README.md'))) });
 const date = new Date(epoch * 1000).toUTCString().replace(/GMT$/, '+0000');
 put(`${doc}/changelog.Debian.gz`, {
-  contents: gzip(`${name} (${debVersion}) unstable; urgency=medium\n\n  * Package of ${name} ${version}.\n\n -- ${maintainer}  ${date}\n`),
+  contents: gzip(
+    `${name} (${debVersion}) unstable; urgency=medium\n\n  * Package of ${name} ${version}.\n\n -- ${maintainer}  ${date}\n`,
+  ),
 });
 put(`${doc}/examples/${name}.crontab`, { from: join(repo, 'deploy', 'cron', `${name}.crontab`) });
 for (const dir of ['prometheus', 'grafana']) {
@@ -94,10 +132,14 @@ for (const dir of ['prometheus', 'grafana']) {
 }
 
 // The manual page is the program's own --help, so that it never says anything else.
-const help = execFileSync(process.execPath, ['--', join(repo, 'dist', `${name}.js`), '--help'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+const help = execFileSync(process.execPath, ['--', join(repo, 'dist', `${name}.js`), '--help'], {
+  encoding: 'utf8',
+  env: { PATH: process.env.PATH ?? '' },
+});
 const roff = (text) => text.replace(/\\/g, '\\e').replace(/^([.'])/gm, '\\&$1');
 put(`usr/share/man/man1/${name}.1.gz`, {
-  contents: gzip(`.TH ${name.toUpperCase()} 1 "${new Date(epoch * 1000).toISOString().slice(0, 10)}" "${name} ${version}" "User Commands"
+  contents:
+    gzip(`.TH ${name.toUpperCase()} 1 "${new Date(epoch * 1000).toISOString().slice(0, 10)}" "${name} ${version}" "User Commands"
 .SH NAME
 ${name} \\- ${roff(description)}
 .SH SYNOPSIS
@@ -130,7 +172,8 @@ const walk = (dir) => {
     if (entry.isDirectory()) walk(path);
     else if (entry.isFile()) {
       size += statSync(path).size;
-      if (!path.startsWith(join(root, 'etc'))) md5sums.push(`${createHash('md5').update(readFileSync(path)).digest('hex')}  ${relative(root, path)}`);
+      if (!path.startsWith(join(root, 'etc')))
+        md5sums.push(`${createHash('md5').update(readFileSync(path)).digest('hex')}  ${relative(root, path)}`);
     }
   }
 };
@@ -156,7 +199,8 @@ Description: push Trucki solar stick readings to a Prometheus Pushgateway
 });
 put('DEBIAN/conffiles', { contents: `/etc/${name}/${name}.env\n` });
 put('DEBIAN/md5sums', { contents: `${md5sums.join('\n')}\n` });
-for (const script of ['postinst', 'prerm', 'postrm']) put(`DEBIAN/${script}`, { from: join(here, script), mode: 0o755 });
+for (const script of ['postinst', 'prerm', 'postrm'])
+  put(`DEBIAN/${script}`, { from: join(here, script), mode: 0o755 });
 
 execFileSync('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, deb], {
   stdio: ['ignore', 'ignore', 'inherit'],

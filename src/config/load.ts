@@ -1,16 +1,26 @@
 /** From the command line, the environment and the env file to one checked Command. */
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { parseFlags, readEnvFile, readText, settingsFrom, type Settings } from './sources.js';
+import { parseFlags, readEnvFile, settingsFrom, type Settings } from './sources.js';
 import { openTargetsFile, type TargetsFile } from '../targets-source.js';
 import type { Command, Pushgateway, Target } from './types.js';
+import { readStore } from './store.js';
 import { parseVictoriaMetrics } from './victoriametrics.js';
 import {
-  parseCount, parseEndpoint, parseGrouping, parseJob, parseSchedule, parseStore, parseSwitch, parseTargets,
+  parseCount,
+  parseGrouping,
+  parseJob,
+  parseSchedule,
+  parseSwitch,
+  parseTargets,
   withStickAuth,
 } from './values.js';
 
-export async function readCommand(argv: readonly string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): Promise<Command> {
+export async function readCommand(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  cwd = process.cwd(),
+): Promise<Command> {
   const flags = parseFlags(argv);
   if (flags.help) return { kind: 'help' };
   if (flags.version) return { kind: 'version' };
@@ -34,17 +44,13 @@ export async function readCommand(argv: readonly string[], env: NodeJS.ProcessEn
   let pushgateway: Pushgateway | undefined;
   if (!stdout && !textfile && !vm) {
     if (!url) {
-      throw new ConfigError('--pushgateway / PUSHGATEWAY_URL is required '
-        + '(or use --victoriametrics, --stdout or --textfile), '
-        + 'e.g. --pushgateway http://localhost:9091');
+      throw new ConfigError(
+        '--pushgateway / PUSHGATEWAY_URL is required ' +
+          '(or use --victoriametrics, --stdout or --textfile), ' +
+          'e.g. --pushgateway http://localhost:9091',
+      );
     }
-    const store = parseStore(parseEndpoint(url, 'Pushgateway'), {
-      username: get('pushgatewayUsername'),
-      password: get('pushgatewayPassword'),
-      token: get('pushgatewayBearerToken'),
-      caFile: get('pushgatewayCaFile'),
-      ca: (file) => readText(resolve(cwd, file.value), `${file.source} "${file.value}"`),
-    });
+    const store = readStore(url, get, cwd, 'pushgateway');
     pushgateway = { ...store, job: parseJob(get('job')), grouping };
   }
   const victoriametrics = !stdout && vm ? parseVictoriaMetrics(vm, get, cwd) : undefined;
@@ -96,7 +102,9 @@ async function readTargets(get: Settings, cwd: string): Promise<{ targets: Targe
     return { targets, targetsFile };
   }
   if (!targetSetting) {
-    throw new ConfigError('--target / TRUCKI_TARGET is required: the address of your stick, e.g. --target 192.168.1.50');
+    throw new ConfigError(
+      '--target / TRUCKI_TARGET is required: the address of your stick, e.g. --target 192.168.1.50',
+    );
   }
   return { targets: withStickAuth(parseTargets(targetSetting, get('instance')), auth) };
 }

@@ -20,59 +20,102 @@ export interface OptionSpec {
 
 export const optionSpecs = {
   target: {
-    flag: 'target', short: 't', env: 'TRUCKI_TARGET', arg: '[name=]address,…', repeatable: true, file: true,
-    help: 'stick address: host, host:port or http(s) URL; a comma list or a repeated flag for several sticks; '
-      + 'name= sets its instance label (required unless --targets-file)',
+    flag: 'target',
+    short: 't',
+    env: 'TRUCKI_TARGET',
+    arg: '[name=]address,…',
+    repeatable: true,
+    file: true,
+    help:
+      'stick address: host, host:port or http(s) URL; a comma list or a repeated flag for several sticks; ' +
+      'name= sets its instance label (required unless --targets-file)',
   },
-  stickUsername: { env: 'TRUCKI_STICK_USERNAME', file: true, help: 'basic auth user for sticks whose address has no user info' },
+  stickUsername: {
+    env: 'TRUCKI_STICK_USERNAME',
+    file: true,
+    help: 'basic auth user for sticks whose address has no user info',
+  },
   stickPassword: { env: 'TRUCKI_STICK_PASSWORD', file: true, help: 'basic auth password for those sticks' },
   pushgateway: {
-    flag: 'pushgateway', short: 'g', env: 'PUSHGATEWAY_URL', arg: 'url', file: true,
+    flag: 'pushgateway',
+    short: 'g',
+    env: 'PUSHGATEWAY_URL',
+    arg: 'url',
+    file: true,
     help: 'Pushgateway base URL (not …/metrics), may carry a path prefix (required unless --stdout or --textfile)',
   },
-  pushgatewayUsername: { env: 'PUSHGATEWAY_USERNAME', file: true, help: 'basic auth user for the Pushgateway (or user info in its URL)' },
+  pushgatewayUsername: {
+    env: 'PUSHGATEWAY_USERNAME',
+    file: true,
+    help: 'basic auth user for the Pushgateway (or user info in its URL)',
+  },
   pushgatewayPassword: { env: 'PUSHGATEWAY_PASSWORD', file: true, help: 'basic auth password for the Pushgateway' },
   pushgatewayBearerToken: {
-    env: 'PUSHGATEWAY_BEARER_TOKEN', file: true, help: 'bearer token for the Pushgateway (instead of basic auth)',
+    env: 'PUSHGATEWAY_BEARER_TOKEN',
+    file: true,
+    help: 'bearer token for the Pushgateway (instead of basic auth)',
   },
   pushgatewayCaFile: {
-    env: 'PUSHGATEWAY_CA_FILE', help: 'PEM file of the CA that signed an https Pushgateway\'s certificate',
+    env: 'PUSHGATEWAY_CA_FILE',
+    help: "PEM file of the CA that signed an https Pushgateway's certificate",
   },
   job: { flag: 'job', env: 'PUSHGATEWAY_JOB', arg: 'name', help: 'job grouping label (default trucki)' },
   instance: {
-    flag: 'instance', env: 'PUSHGATEWAY_INSTANCE', arg: 'name',
+    flag: 'instance',
+    env: 'PUSHGATEWAY_INSTANCE',
+    arg: 'name',
     help: 'instance grouping label for a single target (default: its host[:port])',
   },
   grouping: {
-    flag: 'grouping', env: 'PUSHGATEWAY_GROUPING', arg: 'k=v,…', repeatable: true,
+    flag: 'grouping',
+    env: 'PUSHGATEWAY_GROUPING',
+    arg: 'k=v,…',
+    repeatable: true,
     help: 'further grouping labels; a comma list or a repeated flag',
   },
   stdout: { flag: 'stdout', help: 'print the exposition text instead of pushing' },
   textfile: {
-    flag: 'textfile', env: 'TEXTFILE_PATH', arg: 'path',
-    help: 'write the exposition to this file (atomically) for node_exporter\'s textfile collector instead of pushing',
+    flag: 'textfile',
+    env: 'TEXTFILE_PATH',
+    arg: 'path',
+    help: "write the exposition to this file (atomically) for node_exporter's textfile collector instead of pushing",
   },
   victoriametrics: {
-    flag: 'victoriametrics', env: 'VICTORIAMETRICS_URL', arg: 'url', file: true,
-    help: 'instead of a Pushgateway: base URL of VictoriaMetrics, a vmagent or a vminsert with its tenant prefix; '
-      + 'the job posts Prometheus text to <url>/api/v1/import/prometheus',
+    flag: 'victoriametrics',
+    env: 'VICTORIAMETRICS_URL',
+    arg: 'url',
+    file: true,
+    help:
+      'instead of a Pushgateway: base URL of VictoriaMetrics, a vmagent or a vminsert with its tenant prefix; ' +
+      'the job posts Prometheus text to <url>/api/v1/import/prometheus',
   },
   victoriametricsQueryUrl: {
-    flag: 'victoriametrics-query-url', env: 'VICTORIAMETRICS_QUERY_URL', arg: 'url', file: true,
-    help: 'where /api/v1/query is answered, to recall last successes (default: the --victoriametrics URL; '
-      + 'a vmagent has none: recall is then off)',
+    flag: 'victoriametrics-query-url',
+    env: 'VICTORIAMETRICS_QUERY_URL',
+    arg: 'url',
+    file: true,
+    help:
+      'where /api/v1/query is answered, to recall last successes (default: the --victoriametrics URL; ' +
+      'a vmagent has none: recall is then off)',
   },
   victoriametricsUsername: {
-    env: 'VICTORIAMETRICS_USERNAME', file: true, help: 'basic auth user for VictoriaMetrics (or user info in its URL)',
+    env: 'VICTORIAMETRICS_USERNAME',
+    file: true,
+    help: 'basic auth user for VictoriaMetrics (or user info in its URL)',
   },
   victoriametricsPassword: {
-    env: 'VICTORIAMETRICS_PASSWORD', file: true, help: 'basic auth password for VictoriaMetrics',
+    env: 'VICTORIAMETRICS_PASSWORD',
+    file: true,
+    help: 'basic auth password for VictoriaMetrics',
   },
   victoriametricsBearerToken: {
-    env: 'VICTORIAMETRICS_BEARER_TOKEN', file: true, help: 'bearer token for VictoriaMetrics (instead of basic auth)',
+    env: 'VICTORIAMETRICS_BEARER_TOKEN',
+    file: true,
+    help: 'bearer token for VictoriaMetrics (instead of basic auth)',
   },
   victoriametricsCaFile: {
-    env: 'VICTORIAMETRICS_CA_FILE', help: 'PEM file of the CA that signed an https VictoriaMetrics\' certificate',
+    env: 'VICTORIAMETRICS_CA_FILE',
+    help: "PEM file of the CA that signed an https VictoriaMetrics' certificate",
   },
   backlogBytes: {
     env: 'VICTORIAMETRICS_BACKLOG_MAX_BYTES',
@@ -83,73 +126,59 @@ export const optionSpecs = {
     help: 'loop mode: samples kept while VictoriaMetrics is away, at most this old (default 86400)',
   },
   targetsFile: {
-    flag: 'targets-file', env: 'TRUCKI_TARGETS_FILE', arg: 'path',
-    help: 'the sticks from a Prometheus file_sd file (*.json, *.yml, *.yaml) instead of --target; '
-      + 'a loop re-reads it when it changes',
+    flag: 'targets-file',
+    env: 'TRUCKI_TARGETS_FILE',
+    arg: 'path',
+    help:
+      'the sticks from a Prometheus file_sd file (*.json, *.yml, *.yaml) instead of --target; ' +
+      'a loop re-reads it when it changes',
   },
   timeout: {
-    flag: 'timeout', env: 'TRUCKI_TIMEOUT_MS', arg: 'ms', help: 'time limit per HTTP attempt in milliseconds (default 5000)',
+    flag: 'timeout',
+    env: 'TRUCKI_TIMEOUT_MS',
+    arg: 'ms',
+    help: 'time limit per HTTP attempt in milliseconds (default 5000)',
   },
   retries: {
-    flag: 'retries', env: 'TRUCKI_RETRIES', arg: 'n', help: 'retries after a failed attempt that may pass, with backoff (default 2)',
+    flag: 'retries',
+    env: 'TRUCKI_RETRIES',
+    arg: 'n',
+    help: 'retries after a failed attempt that may pass, with backoff (default 2)',
   },
   maxBody: { env: 'TRUCKI_MAX_BODY_BYTES', help: 'largest stick response accepted, in bytes (default 1048576)' },
   concurrency: {
-    flag: 'concurrency', env: 'TRUCKI_CONCURRENCY', arg: 'n', help: 'how many sticks are read at once (default 256)',
+    flag: 'concurrency',
+    env: 'TRUCKI_CONCURRENCY',
+    arg: 'n',
+    help: 'how many sticks are read at once (default 256)',
   },
   schedule: {
-    flag: 'schedule', short: 's', env: 'SCHEDULE', arg: 'cron',
-    help: 'stay running and read the sticks on this croner pattern (5 or 6 fields, e.g. "*/15 * * * * *"); '
-      + 'default: run once and exit',
+    flag: 'schedule',
+    short: 's',
+    env: 'SCHEDULE',
+    arg: 'cron',
+    help:
+      'stay running and read the sticks on this croner pattern (5 or 6 fields, e.g. "*/15 * * * * *"); ' +
+      'default: run once and exit',
   },
   timezone: {
-    flag: 'timezone', env: 'TZ', arg: 'zone',
-    help: 'time zone for calendar patterns of --schedule, e.g. Europe/Berlin (default: the system\'s)',
+    flag: 'timezone',
+    env: 'TZ',
+    arg: 'zone',
+    help: "time zone for calendar patterns of --schedule, e.g. Europe/Berlin (default: the system's)",
   },
   deleteOnExit: {
-    flag: 'delete-on-exit', env: 'PUSHGATEWAY_DELETE_ON_EXIT',
-    help: 'with --schedule: delete the sticks\' groups from the Pushgateway when stopped',
+    flag: 'delete-on-exit',
+    env: 'PUSHGATEWAY_DELETE_ON_EXIT',
+    help: "with --schedule: delete the sticks' groups from the Pushgateway when stopped",
   },
-  envFile: { flag: 'env-file', arg: 'path', help: 'dotenv file to read (default .env in the working directory, if present)' },
+  envFile: {
+    flag: 'env-file',
+    arg: 'path',
+    help: 'dotenv file to read (default .env in the working directory, if present)',
+  },
   help: { flag: 'help', short: 'h', help: 'show this help' },
   version: { flag: 'version', short: 'V', help: 'show the version' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof optionSpecs;
-
-/** The --help text, at most 100 columns wide: option and variable on one line, what it does below. */
-export function helpText(): string {
-  const options = Object.values(optionSpecs as Record<string, OptionSpec>).flatMap((spec) => {
-    const flag = spec.flag ? `${spec.short ? `-${spec.short}, ` : ''}--${spec.flag}${spec.arg ? ` <${spec.arg}>` : ''}` : '';
-    const env = spec.env ? `${spec.env}${spec.file ? '*' : ''}` : '';
-    return [`  ${[flag, env].filter(Boolean).join('  |  ')}`, ...wrap(spec.help, 92).map((line) => `        ${line}`)];
-  });
-  return [
-    'Usage: trucki2pushgateway --target <stick> --pushgateway <url> [options]',
-    '       trucki2pushgateway --targets-file <sticks.yml> --victoriametrics <url> [options]',
-    '',
-    'Reads each Trucki stick and delivers its readings (to a Prometheus Pushgateway, standard output or a',
-    'textfile), once or on a schedule. Flags beat environment variables, which beat the env file.',
-    'A variable marked * may instead come from the file named by <NAME>_FILE (relative to the working',
-    'directory), or from the systemd credential <NAME>; setting both is an error.',
-    '',
-    ...options,
-    '',
-    'Exit status: 0 every stick read and delivered; 1 a stick or a delivery failed; 2 a usage or',
-    'configuration error; 70 a bug.',
-  ].join('\n');
-}
-
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else {
-      line = line ? `${line} ${word}` : word;
-    }
-  }
-  return [...lines, line];
-}

@@ -74,7 +74,9 @@ export function readText(path: string, what: string): string {
  * line break. An empty file is a mistake, not an empty password.
  */
 function readSecretFile(path: string, what: string, cwd: string): string {
-  const value = readText(resolve(cwd, path), what).replace(/^\uFEFF/, '').replace(/\r?\n$/, '');
+  const value = readText(resolve(cwd, path), what)
+    .replace(/^\uFEFF/, '')
+    .replace(/\r?\n$/, '');
   if (value === '') throw new ConfigError(`${what} is empty`);
   return value;
 }
@@ -87,16 +89,27 @@ export function settingsFrom(flags: Flags, env: NodeJS.ProcessEnv, envFile: EnvF
    * NAME or NAME_FILE from one set of variables (the environment also has systemd's credentials).
    * An empty NAME stands aside for a file but hides lower levels; NAME and a file at once is an error.
    */
-  const fromVariables = (vars: Readonly<Record<string, string | undefined>>, name: string, secret: boolean, where: string,
-    credential?: string): { found: boolean; setting?: Setting } => {
+  const fromVariables = (
+    vars: Readonly<Record<string, string | undefined>>,
+    name: string,
+    secret: boolean,
+    where: string,
+    credential?: string,
+  ): { found: boolean; setting?: Setting } => {
     const value = vars[name];
     const fileName = secret ? vars[`${name}_FILE`] : undefined;
-    const file = fileName ? { path: fileName, source: `${name}_FILE${where}` }
-      : credential !== undefined && existsSync(credential) ? { path: credential, source: `systemd credential ${name}` }
+    const file = fileName
+      ? { path: fileName, source: `${name}_FILE${where}` }
+      : credential !== undefined && existsSync(credential)
+        ? { path: credential, source: `systemd credential ${name}` }
         : undefined;
     if (value && file) throw new ConfigError(`${name}${where} and ${file.source} are both set; keep one`);
     if (value) return { found: true, setting: single(value, `${name}${where}`) };
-    if (file) return { found: true, setting: single(readSecretFile(file.path, `${file.source} "${file.path}"`, cwd), file.source) };
+    if (file)
+      return {
+        found: true,
+        setting: single(readSecretFile(file.path, `${file.source} "${file.path}"`, cwd), file.source),
+      };
     return { found: value !== undefined };
   };
 

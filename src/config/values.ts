@@ -12,11 +12,16 @@ const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i;
 const encodeHint = 'a password holding , / # ? or @ must be percent-encoded (%2C %2F %23 %3F %40)';
 
 export function parseTargets(setting: Setting, instanceOption: Setting | undefined): Target[] {
-  const pieces = setting.parts.flatMap((part) => part.split(',')).map((piece) => piece.trim()).filter(Boolean);
+  const pieces = setting.parts
+    .flatMap((part) => part.split(','))
+    .map((piece) => piece.trim())
+    .filter(Boolean);
   if (pieces.length === 0) throw new ConfigError(`${setting.source} names no stick`);
   if (instanceOption && pieces.length > 1) {
-    throw new ConfigError(`${instanceOption.source} applies to a single target; `
-      + `name each of several sticks as name=address in ${setting.source}`);
+    throw new ConfigError(
+      `${instanceOption.source} applies to a single target; ` +
+        `name each of several sticks as name=address in ${setting.source}`,
+    );
   }
   const where = (index: number) => (pieces.length > 1 ? `${setting.source} (stick ${index + 1})` : setting.source);
   const entries = pieces.map((piece) => {
@@ -25,18 +30,22 @@ export function parseTargets(setting: Setting, instanceOption: Setting | undefin
   });
   // A password cut in two by the list's commas leaves a piece like "ss@host": refuse the whole list
   // before any piece is used, rather than read a stick with half a password as its user name.
-  const cut = entries.findIndex(({ address }) => pieces.length > 1 && !hasScheme.test(address) && address.includes('@'));
+  const cut = entries.findIndex(
+    ({ address }) => pieces.length > 1 && !hasScheme.test(address) && address.includes('@'),
+  );
   if (cut >= 0) throw new ConfigError(`${where(cut)} has user info without http://; ${encodeHint}`);
   const mayHoldSecret = setting.value.includes('@');
   const targets = entries.map(({ name, address }, index) => {
     const endpoint = parseEndpoint({ parts: [address], value: address, source: where(index) }, 'stick', mayHoldSecret);
     const instance = instanceOption?.value ?? name ?? endpoint.url.host;
-    if (instance.trim() === '') throw new ConfigError(`${instanceOption?.source ?? where(index)} gives an empty instance name`);
+    if (instance.trim() === '')
+      throw new ConfigError(`${instanceOption?.source ?? where(index)} gives an empty instance name`);
     return { ...endpoint, instance, labels: [] };
   });
   const seen = new Set<string>();
   for (const { instance } of targets) {
-    if (seen.has(instance)) throw new ConfigError(`${setting.source} names instance "${instance}" twice; give each stick its own name=`);
+    if (seen.has(instance))
+      throw new ConfigError(`${setting.source} names instance "${instance}" twice; give each stick its own name=`);
     seen.add(instance);
   }
   return targets;
@@ -49,6 +58,7 @@ export interface StickAuth {
 
 /** TRUCKI_STICK_USERNAME / _PASSWORD for every stick whose address lacks that part of its user info. */
 export function withStickAuth(targets: Target[], { username, password }: StickAuth): Target[] {
+  // Each part of a stick's own user info wins: http://user@host with the password in a file.
   return targets.map((target) => ({
     ...target,
     ...(target.username === undefined && username !== undefined && { username }),
@@ -73,9 +83,11 @@ export function parseEndpoint(setting: Setting, what: string, mayHoldSecret = se
   } catch {
     throw new ConfigError(`${setting.source}${shown} is not a valid ${what} address${hint}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${setting.source} must be an http or https URL`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError(`${setting.source} must be an http or https URL`);
   // An "@" after the host is user info cut short by a raw "/", "?" or "#" in the password.
-  if (/@/.test(url.pathname + url.search + url.hash)) throw new ConfigError(`${setting.source} is not a valid ${what} address; ${encodeHint}`);
+  if (/@/.test(url.pathname + url.search + url.hash))
+    throw new ConfigError(`${setting.source} is not a valid ${what} address; ${encodeHint}`);
   if (url.search || url.hash) throw new ConfigError(`${setting.source} must not carry a query or fragment`);
   let username: string;
   let password: string;
@@ -91,9 +103,16 @@ export function parseEndpoint(setting: Setting, what: string, mayHoldSecret = se
 }
 
 /** Basic auth from options where the URL carries none, or a bearer token; and a CA. */
-export function parseStore(endpoint: Endpoint, auth: {
-  username?: Setting; password?: Setting; token?: Setting; ca?: (path: Setting) => string; caFile?: Setting;
-}): Store {
+export function parseStore(
+  endpoint: Endpoint,
+  auth: {
+    username?: Setting;
+    password?: Setting;
+    token?: Setting;
+    ca?: (path: Setting) => string;
+    caFile?: Setting;
+  },
+): Store {
   const token = auth.token?.value;
   // A line break in a header value would be refused by Node on every request: say so now.
   if (token !== undefined && /[\0-\x1f\x7f]/.test(token)) {
@@ -124,8 +143,10 @@ export function parseGrouping(setting: Setting | undefined): Grouping {
     if (eq < 0 || !labelName.test(name) || name.startsWith('__')) {
       throw new ConfigError(`${setting.source}: "${pair}" is not label=value with a valid label name`);
     }
-    if (reservedLabelNames.has(name)) throw new ConfigError(`${setting.source}: label "${name}" is used by the job itself; pick another name`);
-    if (grouping.some(([seen]) => seen === name)) throw new ConfigError(`${setting.source} names label "${name}" twice`);
+    if (reservedLabelNames.has(name))
+      throw new ConfigError(`${setting.source}: label "${name}" is used by the job itself; pick another name`);
+    if (grouping.some(([seen]) => seen === name))
+      throw new ConfigError(`${setting.source} names label "${name}" twice`);
     grouping.push([name, pair.slice(eq + 1)]);
   }
   return grouping;

@@ -1,17 +1,11 @@
 /** The VictoriaMetrics settings into one checked VictoriaMetrics: where, with which credentials. */
-import { resolve } from 'node:path';
-import { readText, type Setting, type Settings } from './sources.js';
+import type { Setting, Settings } from './sources.js';
+import { readStore } from './store.js';
 import type { Store, VictoriaMetrics } from './types.js';
-import { parseCount, parseEndpoint, parseGrouping, parseJob, parseStore } from './values.js';
+import { parseCount, parseEndpoint, parseGrouping, parseJob } from './values.js';
 
 export function parseVictoriaMetrics(url: Setting, get: Settings, cwd: string): VictoriaMetrics {
-  const store = parseStore(parseEndpoint(url, 'VictoriaMetrics'), {
-    username: get('victoriametricsUsername'),
-    password: get('victoriametricsPassword'),
-    token: get('victoriametricsBearerToken'),
-    caFile: get('victoriametricsCaFile'),
-    ca: (file) => readText(resolve(cwd, file.value), `${file.source} "${file.value}"`),
-  });
+  const store = readStore(url, get, cwd, 'victoriametrics');
   const querySetting = get('victoriametricsQueryUrl');
   const queryEndpoint = querySetting ? parseEndpoint(querySetting, 'VictoriaMetrics query') : store;
   // The query URL shares the store's credentials and CA, unless it carries user info of its own.

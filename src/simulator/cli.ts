@@ -31,7 +31,9 @@ let parsed: ReturnType<typeof parseArgs<{ options: typeof options; strict: false
 try {
   parsed = parseArgs({ options, strict: !demo });
 } catch (error) {
-  process.stderr.write(`simulator: ${error instanceof Error ? error.message.split(/\.\s/)[0] : String(error)}; see --help\n`);
+  process.stderr.write(
+    `simulator: ${error instanceof Error ? error.message.split(/\.\s/)[0] : String(error)}; see --help\n`,
+  );
   process.exit(2);
 }
 const { values } = parsed;
@@ -46,9 +48,20 @@ if (values.demo) {
   const mg = await startSimulator({ variant: 'T2MG' });
   const job = fileURLToPath(new URL('./trucki2pushgateway.js', import.meta.url));
   const extra = process.argv.slice(2).filter((arg) => arg !== '--demo');
-  const args = ['--', job, '--target', `demo-t2sg=${sg.url},demo-t2mg=${mg.url}`, ...(process.env.PUSHGATEWAY_URL ? [] : ['--stdout']), ...extra];
+  const args = [
+    '--',
+    job,
+    '--target',
+    `demo-t2sg=${sg.url},demo-t2mg=${mg.url}`,
+    ...(process.env.PUSHGATEWAY_URL ? [] : ['--stdout']),
+    ...extra,
+  ];
   const child = spawn(process.execPath, args, { stdio: 'inherit' });
-  const code = await new Promise<number>((resolve) => child.on('exit', (status) => { resolve(status ?? 1); }));
+  const code = await new Promise<number>((resolve) =>
+    child.on('exit', (status) => {
+      resolve(status ?? 1);
+    }),
+  );
   await Promise.all([sg.close(), mg.close()]);
   process.exitCode = code;
 } else {

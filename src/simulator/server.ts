@@ -30,7 +30,8 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
 
   const server: Server = createServer((request, response) => {
     requests.push(`${request.method} ${request.url}`);
-    const expected = options.auth && `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;
+    const expected =
+      options.auth && `Basic ${Buffer.from(`${options.auth.username}:${options.auth.password}`).toString('base64')}`;
     if (expected && request.headers.authorization !== expected) {
       response.writeHead(401, { 'www-authenticate': 'Basic realm="trucki"' }).end();
       return;
@@ -56,9 +57,12 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
     url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
     requests,
     lastLive: () => last,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => { resolve(); });
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
   };
 }

@@ -9,7 +9,8 @@ import { textfileSink } from './textfile.js';
 import { victoriaMetricsSink } from './victoriametrics.js';
 
 export function createSink(config: Config, policy: HttpPolicy, agents: Agents, print: Print): Sink {
-  if (config.pushgateway) return pushgatewaySink(config.pushgateway, createHttp(policy, agents, storeAuth(config.pushgateway)));
+  if (config.pushgateway)
+    return pushgatewaySink(config.pushgateway, createHttp(policy, agents, storeAuth(config.pushgateway)));
   if (config.victoriametrics) {
     const store = config.victoriametrics;
     // Only a loop has later runs to deliver a backlog in.

@@ -26,13 +26,20 @@ function encodeLabel(name: string, value: string): string {
 /** Replaces the whole group with `body`, so nothing of an earlier push survives in it. */
 export async function pushGroup(http: Http, base: URL, grouping: Grouping, body: string): Promise<void> {
   const url = urlUnder(base, groupPath(grouping));
-  await explainRefusal('push', withRetries(http, async (got) => requireSuccess(
-    await got.put(url, { body, headers: { 'content-type': contentType } }))));
+  await explainRefusal(
+    'push',
+    withRetries(http, async (got) =>
+      requireSuccess(await got.put(url, { body, headers: { 'content-type': contentType } })),
+    ),
+  );
 }
 
 export async function deleteGroup(http: Http, base: URL, grouping: Grouping): Promise<void> {
   const url = urlUnder(base, groupPath(grouping));
-  await explainRefusal('deletion', withRetries(http, async (got) => requireSuccess(await got.delete(url))));
+  await explainRefusal(
+    'deletion',
+    withRetries(http, async (got) => requireSuccess(await got.delete(url))),
+  );
 }
 
 /** A 4xx is the Pushgateway's considered answer (e.g. a type clash with another group): show it. */
@@ -44,7 +51,9 @@ async function explainRefusal(what: string, request: Promise<unknown>): Promise<
     const { statusCode, statusMessage } = error.response;
     const body: unknown = error.response.body;
     if (statusCode === 404) {
-      throw new HttpFailure(`answered the ${what} with HTTP 404: is the URL the Pushgateway's base URL, without /metrics?`);
+      throw new HttpFailure(
+        `answered the ${what} with HTTP 404: is the URL the Pushgateway's base URL, without /metrics?`,
+      );
     }
     const reason = String(body).trim().split('\n')[0]?.slice(0, 300) || statusMessage;
     throw new HttpFailure(`refused the ${what} with HTTP ${statusCode}: ${reason}`);
@@ -62,60 +71,73 @@ const maxLineLength = 1024 * 1024;
  * the number of sticks, and bounded in size and memory however many groups the Pushgateway holds.
  * Retried once at most: a run makes at most two read-back requests.
  */
-export async function readGroupValues(http: Http, base: URL, groupings: readonly Grouping[], family: string): Promise<Map<number, number>> {
+export async function readGroupValues(
+  http: Http,
+  base: URL,
+  groupings: readonly Grouping[],
+  family: string,
+): Promise<Map<number, number>> {
   const wanted = new Map(groupings.map((grouping, index) => [labelKey(grouping), index]));
   const found = new Map<number, number>();
   const once = { ...http, policy: { ...http.policy, retries: Math.min(http.policy.retries, 1) } };
-  await withRetries(once, (got) => new Promise<void>((resolve, reject) => {
-    found.clear();
-    const stream = got.stream(urlUnder(base, '/metrics'), { headers: { accept: 'text/plain' } });
-    let partial = '';
-    let overlong = false;
-    let bytes = 0;
-    const fail = (error: Error) => {
-      stream.destroy();
-      reject(error);
-    };
-    stream.once('response', (response: Parameters<typeof requireSuccess>[0]) => {
-      try {
-        requireSuccess(response);
-      } catch (error) {
-        fail(error as Error);
-        return;
-      }
-      const type = response.headers['content-type'] ?? '';
-      if (!type.startsWith('text/plain')) {
-        fail(new HttpFailure(`answered with ${type.split(';')[0] || 'no content type'}, not metrics: `
-          + 'is the URL the Pushgateway\'s base URL?'));
-      }
-    });
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      bytes += Buffer.byteLength(chunk);
-      if (bytes > maxReadBackBytes) {
-        fail(new HttpFailure(`sent more than ${maxReadBackBytes / 1048576} MiB of metrics`));
-        return;
-      }
-      let start = 0;
-      for (let end = chunk.indexOf('\n'); end >= 0; end = chunk.indexOf('\n', start)) {
-        if (!overlong) readLine(partial + chunk.slice(start, end), family, wanted, found);
-        partial = '';
-        overlong = false;
-        start = end + 1;
-      }
-      if (overlong) return;
-      partial += chunk.slice(start);
-      if (partial.length > maxLineLength) {
-        partial = '';
-        overlong = true;
-      }
-    });
-    stream.once('end', () => {
-      if (!overlong) readLine(partial, family, wanted, found);
-      resolve();
-    });
-    stream.once('error', reject);
-  }));
+  await withRetries(
+    once,
+    (got) =>
+      new Promise<void>((resolve, reject) => {
+        found.clear();
+        const stream = got.stream(urlUnder(base, '/metrics'), { headers: { accept: 'text/plain' } });
+        let partial = '';
+        let overlong = false;
+        let bytes = 0;
+        const fail = (error: Error) => {
+          stream.destroy();
+          reject(error);
+        };
+        stream.once('response', (response: Parameters<typeof requireSuccess>[0]) => {
+          try {
+            requireSuccess(response);
+          } catch (error) {
+            fail(error as Error);
+            return;
+          }
+          const type = response.headers['content-type'] ?? '';
+          if (!type.startsWith('text/plain')) {
+            fail(
+              new HttpFailure(
+                `answered with ${type.split(';')[0] || 'no content type'}, not metrics: ` +
+                  "is the URL the Pushgateway's base URL?",
+              ),
+            );
+          }
+        });
+        stream.setEncoding('utf8');
+        stream.on('data', (chunk: string) => {
+          bytes += Buffer.byteLength(chunk);
+          if (bytes > maxReadBackBytes) {
+            fail(new HttpFailure(`sent more than ${maxReadBackBytes / 1048576} MiB of metrics`));
+            return;
+          }
+          let start = 0;
+          for (let end = chunk.indexOf('\n'); end >= 0; end = chunk.indexOf('\n', start)) {
+            if (!overlong) readLine(partial + chunk.slice(start, end), family, wanted, found);
+            partial = '';
+            overlong = false;
+            start = end + 1;
+          }
+          if (overlong) return;
+          partial += chunk.slice(start);
+          if (partial.length > maxLineLength) {
+            partial = '';
+            overlong = true;
+          }
+        });
+        stream.once('end', () => {
+          if (!overlong) readLine(partial, family, wanted, found);
+          resolve();
+        });
+        stream.once('error', reject);
+      }),
+  );
   return found;
 }
 

@@ -17,25 +17,30 @@ const pushesInFlight = 4;
 export function pushgatewaySink(pushgateway: Pushgateway, http: Http): Sink {
   const { url } = pushgateway;
   const limit = createLimit(pushesInFlight);
-  const groupingOf = (target: Target) => [
-    ['job', pushgateway.job], ['instance', target.instance], ...target.labels, ...pushgateway.grouping,
-  ] as const;
-  const failure = (context: string) => (error: unknown): never => {
-    throw new SinkFailure(`Pushgateway ${url.href} ${describeFailure(error, http.policy)}${context}`);
-  };
+  const groupingOf = (target: Target) =>
+    [['job', pushgateway.job], ['instance', target.instance], ...target.labels, ...pushgateway.grouping] as const;
+  const failure =
+    (context: string) =>
+    (error: unknown): never => {
+      throw new SinkFailure(`Pushgateway ${url.href} ${describeFailure(error, http.policy)}${context}`);
+    };
   return {
     lastSuccesses: async (targets) => {
-      const values = await readGroupValues(http, url, targets.map(groupingOf), jobFamilies.lastSuccess.name)
-        .catch(failure(' when asked for the last successes'));
-      return new Map(targets.flatMap((target, index) => {
-        const value = values.get(index);
-        return value === undefined ? [] : [[target.instance, value] as const];
-      }));
+      const values = await readGroupValues(http, url, targets.map(groupingOf), jobFamilies.lastSuccess.name).catch(
+        failure(' when asked for the last successes'),
+      );
+      return new Map(
+        targets.flatMap((target, index) => {
+          const value = values.get(index);
+          return value === undefined ? [] : [[target.instance, value] as const];
+        }),
+      );
     },
-    deliver: ({ target, samples }) => limit(async () => {
-      const text = await expositionText(samples);
-      await pushGroup(http, url, groupingOf(target), text).catch(failure(''));
-    }),
+    deliver: ({ target, samples }) =>
+      limit(async () => {
+        const text = await expositionText(samples);
+        await pushGroup(http, url, groupingOf(target), text).catch(failure(''));
+      }),
     flush: async () => {},
     remove: (target) => deleteGroup(http, url, groupingOf(target)).catch(failure('')),
   };

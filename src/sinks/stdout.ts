@@ -21,12 +21,19 @@ export function stdoutSink(targets: readonly Target[], print: Print): Sink {
       });
       collected.clear();
       // The stick's name goes in a comment: escaped, so that it cannot start a line of its own.
-      const texts = await Promise.all(sticks.map(async ({ target, samples }) =>
-        `# stick ${escapeLabelValue(target.instance)}\n${await expositionText(samples)}`));
+      const texts = await Promise.all(
+        sticks.map(
+          async ({ target, samples }) =>
+            `# stick ${escapeLabelValue(target.instance)}\n${await expositionText(samples)}`,
+        ),
+      );
       await print(texts.join('\n')).catch((error: unknown) => {
         const { code } = error as NodeJS.ErrnoException;
-        throw new SinkFailure(`standard output could not be written (${code === 'EPIPE'
-          ? 'the reading end was closed' : code === 'ENOSPC' ? 'no space left' : code ?? 'error'})`);
+        throw new SinkFailure(
+          `standard output could not be written (${
+            code === 'EPIPE' ? 'the reading end was closed' : code === 'ENOSPC' ? 'no space left' : (code ?? 'error')
+          })`,
+        );
       });
     },
   };

@@ -14,13 +14,18 @@ import { SinkFailure, type Sink } from './sink.js';
 export function textfileSink(path: string): Sink {
   // Every stick's latest samples: a loop tick that reads only some sticks still writes them all.
   const latest = new Map<string, readonly Sample[]>();
-  const fail = (what: string) => (error: unknown): never => {
-    throw new SinkFailure(`textfile ${path} could not be ${what} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  };
+  const fail =
+    (what: string) =>
+    (error: unknown): never => {
+      throw new SinkFailure(
+        `textfile ${path} could not be ${what} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      );
+    };
   return {
     lastSuccesses: async (targets) => {
-      const text = await readFile(path, 'utf8')
-        .catch((error: unknown) => ((error as NodeJS.ErrnoException).code === 'ENOENT' ? '' : fail('read')(error)));
+      const text = await readFile(path, 'utf8').catch((error: unknown) =>
+        (error as NodeJS.ErrnoException).code === 'ENOENT' ? '' : fail('read')(error),
+      );
       const wanted = new Set(targets.map(({ instance }) => instance));
       const found = new Map<string, number>();
       const name = jobFamilies.lastSuccess.name;
@@ -28,7 +33,8 @@ export function textfileSink(path: string): Sink {
         if (!line.startsWith(`${name}{`)) continue;
         const sample = parseSampleLine(line.slice(name.length));
         const stick = sample?.labels.find(([label]) => label === 'stick')?.[1];
-        if (sample && stick !== undefined && wanted.has(stick) && Number.isFinite(sample.value)) found.set(stick, sample.value);
+        if (sample && stick !== undefined && wanted.has(stick) && Number.isFinite(sample.value))
+          found.set(stick, sample.value);
       }
       return found;
     },
@@ -42,7 +48,8 @@ export function textfileSink(path: string): Sink {
         throw new SinkFailure(`textfile ${path} is a ${kind}, not a regular file: not replaced`);
       }
       const samples = [...latest].flatMap(([stick, members]) =>
-        members.map((sample) => ({ ...sample, labels: { stick, ...sample.labels } })));
+        members.map((sample) => ({ ...sample, labels: { stick, ...sample.labels } })),
+      );
       const text = await expositionText(samples);
       // Not *.prom: the collector ignores the temp file while it is being written.
       const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);

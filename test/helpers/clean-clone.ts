@@ -22,19 +22,29 @@ export interface Run {
 /** Runs a program to its end; never rejects for a non-zero exit (the caller asserts the code). */
 export async function run(file: string, args: readonly string[], options: ExecFileOptions = {}): Promise<Run> {
   try {
-    const { stdout, stderr } = await execFileAsync(file, args, { timeout: 180_000, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8', ...options });
+    const { stdout, stderr } = await execFileAsync(file, args, {
+      timeout: 180_000,
+      maxBuffer: 64 * 1024 * 1024,
+      encoding: 'utf8',
+      ...options,
+    });
     return { code: 0, stdout: String(stdout), stderr: String(stderr) };
   } catch (error) {
     const failure = error as NodeJS.ErrnoException & { code?: number | string; stdout?: string; stderr?: string };
     if (failure.code === 'ENOENT') throw error;
-    return { code: typeof failure.code === 'number' ? failure.code : 1, stdout: failure.stdout ?? '', stderr: `${failure.stderr ?? ''}${failure.message}` };
+    return {
+      code: typeof failure.code === 'number' ? failure.code : 1,
+      stdout: failure.stdout ?? '',
+      stderr: `${failure.stderr ?? ''}${failure.message}`,
+    };
   }
 }
 
 /** Throws, with the program's output, unless it exited 0. */
 export async function runOk(file: string, args: readonly string[], options: ExecFileOptions = {}): Promise<Run> {
   const result = await run(file, args, options);
-  if (result.code !== 0) throw new Error(`${file} ${args.join(' ')} exited ${result.code}:\n${result.stdout}\n${result.stderr}`);
+  if (result.code !== 0)
+    throw new Error(`${file} ${args.join(' ')} exited ${result.code}:\n${result.stdout}\n${result.stderr}`);
   return result;
 }
 
@@ -46,19 +56,24 @@ export interface CleanClone {
   readonly remove: () => Promise<void>;
 }
 
-const git = (dir: string, ...args: string[]) => runOk('git', ['-c', 'user.name=test', '-c', 'user.email=test@localhost', '-c', 'commit.gpgsign=false', ...args], { cwd: dir });
+const git = (dir: string, ...args: string[]) =>
+  runOk('git', ['-c', 'user.name=test', '-c', 'user.email=test@localhost', '-c', 'commit.gpgsign=false', ...args], {
+    cwd: dir,
+  });
 
 export async function cleanClone(): Promise<CleanClone> {
   const top = await mkdtemp(join(tmpdir(), 'trucki-clone-'));
   const origin = join(top, 'origin');
   const dir = join(top, 'clone');
-  const { stdout } = await runOk('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repoRoot });
+  const { stdout } = await runOk('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: repoRoot,
+  });
   await mkdir(origin);
   for (const file of stdout.split('\0').filter(Boolean)) {
     await mkdir(dirname(join(origin, file)), { recursive: true });
     // A file deleted in the working tree but still in the index is not part of what would be committed.
-    await cp(join(repoRoot, file), join(origin, file), { preserveTimestamps: true }).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
+    await cp(join(repoRoot, file), join(origin, file), { preserveTimestamps: true }).catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     });
   }
   await git(origin, 'init', '-q', '-b', 'main');

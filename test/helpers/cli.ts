@@ -28,7 +28,7 @@ export async function emptyDir(): Promise<string> {
 }
 
 export async function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
-  const cwd = options.cwd ?? await emptyDir();
+  const cwd = options.cwd ?? (await emptyDir());
   try {
     return await runIn(cwd, args, options);
   } finally {
@@ -38,27 +38,34 @@ export async function runCli(args: readonly string[], options: CliOptions = {}):
 
 async function runIn(cwd: string, args: readonly string[], options: CliOptions): Promise<CliResult> {
   const command = ['--', jobBundle, ...args];
-  const [file, argv] = options.measure ? ['/usr/bin/time', ['-q', '-f', 'peak-rss-kib=%M', process.execPath, ...command]] : [process.execPath, command];
+  const [file, argv] = options.measure
+    ? ['/usr/bin/time', ['-q', '-f', 'peak-rss-kib=%M', process.execPath, ...command]]
+    : [process.execPath, command];
   const started = performance.now();
   return new Promise((resolve) => {
-    execFile(file, argv, {
-      cwd,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
-      timeout: options.timeoutMs ?? 60_000,
-      maxBuffer: 16 * 1024 * 1024,
-    }, (error, stdout, stderr) => {
-      const wallMs = performance.now() - started;
-      const failure = error as (NodeJS.ErrnoException & { code?: number | string; signal?: NodeJS.Signals }) | null;
-      const peak = /^peak-rss-kib=(\d+)\n/m.exec(stderr);
-      resolve({
-        code: failure ? (typeof failure.code === 'number' ? failure.code : null) : 0,
-        signal: failure?.signal ?? null,
-        stdout,
-        stderr: peak ? stderr.replace(peak[0], '') : stderr,
-        wallMs,
-        ...(peak && { peakRssMiB: Number(peak[1]) / 1024 }),
-      });
-    });
+    execFile(
+      file,
+      argv,
+      {
+        cwd,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
+        timeout: options.timeoutMs ?? 60_000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const wallMs = performance.now() - started;
+        const failure = error as (NodeJS.ErrnoException & { code?: number | string; signal?: NodeJS.Signals }) | null;
+        const peak = /^peak-rss-kib=(\d+)\n/m.exec(stderr);
+        resolve({
+          code: failure ? (typeof failure.code === 'number' ? failure.code : null) : 0,
+          signal: failure?.signal ?? null,
+          stdout,
+          stderr: peak ? stderr.replace(peak[0], '') : stderr,
+          wallMs,
+          ...(peak && { peakRssMiB: Number(peak[1]) / 1024 }),
+        });
+      },
+    );
   });
 }
 
@@ -76,7 +83,7 @@ export interface RunningCli {
 /** Starts the command in the background, e.g. in loop mode. */
 export async function startCli(args: readonly string[], options: CliOptions = {}): Promise<RunningCli> {
   const { spawn } = await import('node:child_process');
-  const cwd = options.cwd ?? await emptyDir();
+  const cwd = options.cwd ?? (await emptyDir());
   const child = spawn(process.execPath, ['--', jobBundle, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
@@ -84,31 +91,34 @@ export async function startCli(args: readonly string[], options: CliOptions = {}
   });
   let stderr = '';
   const listeners = new Set<() => void>();
-  child.stderr!.on('data', (chunk) => {
-    stderr += chunk;
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
     for (const listener of listeners) listener();
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => {
-    if (!options.cwd) void rm(cwd, { recursive: true, force: true });
-    resolve({ code, signal });
-  }));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => {
+      if (!options.cwd) void rm(cwd, { recursive: true, force: true });
+      resolve({ code, signal });
+    }),
+  );
   return {
     pid: child.pid!,
     stderr: () => stderr,
-    waitFor: (pattern, timeoutMs = 15_000) => new Promise((resolve, reject) => {
-      const check = () => {
-        if (!pattern.test(stderr)) return;
-        listeners.delete(check);
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        listeners.delete(check);
-        reject(new Error(`no ${pattern} in stderr after ${timeoutMs} ms:\n${stderr}`));
-      }, timeoutMs);
-      listeners.add(check);
-      check();
-    }),
+    waitFor: (pattern, timeoutMs = 15_000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          if (!pattern.test(stderr)) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`no ${pattern} in stderr after ${timeoutMs} ms:\n${stderr}`));
+        }, timeoutMs);
+        listeners.add(check);
+        check();
+      }),
     stop: async (signal = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

@@ -6,26 +6,48 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import type { AddressInfo, Socket } from 'node:net';
 
 export const misbehaviours = {
-  'status 500': (_request, response) => { response.writeHead(500, { 'content-type': 'text/plain' }).end('internal error'); },
-  'HTML login page with status 200': (_request, response) => {
-    response.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><html><body><form>Password: <input type="password"></form></body></html>');
+  'status 500': (_request, response) => {
+    response.writeHead(500, { 'content-type': 'text/plain' }).end('internal error');
   },
-  'truncated JSON': (_request, response) => { response.writeHead(200, { 'content-type': 'application/json' }).end('{"VGRID": 234.2, "ACPOWER": "880.'); },
-  'connection reset': (request) => { request.socket.resetAndDestroy(); },
-  'never answers': () => { /* holds the connection open, says nothing */ },
+  'HTML login page with status 200': (_request, response) => {
+    response
+      .writeHead(200, { 'content-type': 'text/html' })
+      .end('<!DOCTYPE html><html><body><form>Password: <input type="password"></form></body></html>');
+  },
+  'truncated JSON': (_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' }).end('{"VGRID": 234.2, "ACPOWER": "880.');
+  },
+  'connection reset': (request) => {
+    request.socket.resetAndDestroy();
+  },
+  'never answers': () => {
+    /* holds the connection open, says nothing */
+  },
   'endless body': (_request, response) => {
     response.writeHead(200, { 'content-type': 'application/json' });
     const chunk = Buffer.alloc(64 * 1024, 0x20);
-    const pump = () => { while (!response.destroyed && response.write(chunk)); };
+    const pump = () => {
+      while (!response.destroyed && response.write(chunk));
+    };
     response.on('drain', pump);
     response.write('{"VGRID":');
     pump();
   },
-  'JSON array': (_request, response) => { response.writeHead(200, { 'content-type': 'application/json' }).end('[{"VGRID": 234.2}]'); },
-  'JSON string': (_request, response) => { response.writeHead(200, { 'content-type': 'application/json' }).end('"VGRID 234.2"'); },
+  'JSON array': (_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' }).end('[{"VGRID": 234.2}]');
+  },
+  'JSON string': (_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' }).end('"VGRID 234.2"');
+  },
   'invalid UTF-8': (_request, response) => {
     response.writeHead(200, { 'content-type': 'application/json' });
-    response.end(Buffer.concat([Buffer.from('{"WIFI": "CONN'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('ECTED", "VGRID": 234.2}')]));
+    response.end(
+      Buffer.concat([
+        Buffer.from('{"WIFI": "CONN'),
+        Buffer.from([0xc3, 0x28, 0xff]),
+        Buffer.from('ECTED", "VGRID": 234.2}'),
+      ]),
+    );
   },
 } satisfies Record<string, (request: IncomingMessage, response: ServerResponse) => void>;
 
@@ -54,9 +76,12 @@ export async function startHostileStick(kind: Misbehaviour): Promise<HostileStic
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise((resolve) => {
-      for (const socket of sockets) socket.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => {
+          resolve();
+        });
+      }),
   };
 }

@@ -1,6 +1,5 @@
 /**
  * The commands of the README's "## Install" section, in order: every line of its ```sh blocks.
- * Until README.md has that section, docs/readme-install-draft.md (the text meant for it) stands in.
  */
 import { readFileSync } from 'node:fs';
 import { repoRoot } from './paths.js';
@@ -27,9 +26,8 @@ export function shellCommands(text: string): string[] {
 }
 
 export function installDoc(): InstallDoc {
-  for (const source of ['README.md', 'docs/readme-install-draft.md']) {
-    const text = section(readFileSync(`${repoRoot}${source}`, 'utf8'), '## Install');
-    if (text !== undefined) return { source, commands: shellCommands(text) };
-  }
-  throw new Error('neither README.md nor docs/readme-install-draft.md has a "## Install" section');
+  const source = 'README.md';
+  const text = section(readFileSync(`${repoRoot}${source}`, 'utf8'), '## Install');
+  if (text === undefined) throw new Error('README.md has no "## Install" section');
+  return { source, commands: shellCommands(text) };
 }

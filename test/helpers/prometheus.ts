@@ -20,29 +20,42 @@ export async function startPrometheus(configYaml: string, args: readonly string[
   const configFile = join(dir, 'prometheus.yml');
   await writeFile(configFile, configYaml);
   const port = await freePort();
-  const child: ChildProcess = spawn('prometheus', [
-    `--config.file=${configFile}`,
-    `--storage.tsdb.path=${join(dir, 'data')}`,
-    `--web.listen-address=127.0.0.1:${port}`,
-    '--log.level=warn',
-    ...args,
-  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(
+    'prometheus',
+    [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+      ...args,
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
   let stderr = '';
-  child.stderr!.on('data', (chunk) => { stderr += chunk; });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const url = `http://127.0.0.1:${port}`;
 
   const deadline = Date.now() + 20_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) throw new Error(`prometheus not ready: ${stderr}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
   const query = async (expr: string) => {
-    const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr })}`);
-    const body = await response.json() as { status: string; error?: string; data?: { resultType: string; result: unknown } };
+    const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr }).toString()}`);
+    const body = (await response.json()) as {
+      status: string;
+      error?: string;
+      data?: { resultType: string; result: unknown };
+    };
     if (body.status !== 'success') throw new Error(`query ${expr}: ${body.error}`);
     const result = body.data!.result;
     return (Array.isArray(result) ? result : []) as { metric: Record<string, string>; value: [number, string] }[];

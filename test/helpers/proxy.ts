@@ -12,7 +12,8 @@ export interface SeenRequest {
 }
 
 /** An answer the proxy gives itself instead of forwarding: a status, or a status with headers and body. */
-export type Injected = number | { readonly status: number; readonly headers?: Record<string, string>; readonly body?: string };
+export type Injected =
+  number | { readonly status: number; readonly headers?: Record<string, string>; readonly body?: string };
 
 export interface ProxyOptions {
   /** Answer this instead of forwarding the n-th request (0-based), if it returns one. */
@@ -33,15 +34,22 @@ export async function startProxy(upstream: string, options: ProxyOptions = {}): 
     seen.push(request);
     const injected = options.fail?.(request, seen.length - 1);
     if (injected !== undefined) {
-      const { status, headers = {}, body = `injected ${status}\n` } = typeof injected === 'number' ? { status: injected } : injected;
+      const {
+        status,
+        headers = {},
+        body = `injected ${status}\n`,
+      } = typeof injected === 'number' ? { status: injected } : injected;
       incoming.resume();
       outgoing.writeHead(status, { 'content-type': 'text/plain', ...headers }).end(body);
       return;
     }
-    const forward = httpRequest({ host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers }, (answer) => {
-      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(outgoing);
-    });
+    const forward = httpRequest(
+      { host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
     forward.on('error', () => outgoing.writeHead(502).end());
     incoming.pipe(forward);
   });
@@ -51,9 +59,12 @@ export async function startProxy(upstream: string, options: ProxyOptions = {}): 
   return {
     url: `http://127.0.0.1:${port}`,
     seen,
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
   };
 }

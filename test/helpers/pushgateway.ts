@@ -17,7 +17,7 @@ export interface MetricFamilyJson {
 }
 export interface GroupJson {
   readonly labels: Record<string, string>;
-  readonly [family: string]: MetricFamilyJson | Record<string, string> | unknown;
+  readonly [family: string]: unknown; // a MetricFamilyJson per family, the labels, last_push_successful
 }
 
 export interface RunningPushgateway {
@@ -36,14 +36,20 @@ export async function startPushgateway(args: readonly string[] = [], scheme = 'h
   const dir = await mkdtemp(join(tmpdir(), 'pushgateway-'));
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const child = spawn(pushgatewayBinary, [
-      `--web.listen-address=127.0.0.1:${port}`,
-      `--persistence.file=${join(dir, 'persistence')}`,
-      '--log.level=warn',
-      ...args,
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(
+      pushgatewayBinary,
+      [
+        `--web.listen-address=127.0.0.1:${port}`,
+        `--persistence.file=${join(dir, 'persistence')}`,
+        '--log.level=warn',
+        ...args,
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
     let stderr = '';
-    child.stderr!.on('data', (chunk) => { stderr += chunk; });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     const url = `${scheme}://127.0.0.1:${port}`;
     if (await ready(child, port)) return handle(url, dir, child);
     child.kill('SIGKILL');
@@ -61,8 +67,13 @@ async function ready(child: ChildProcess, port: number): Promise<boolean> {
   while (Date.now() < deadline) {
     if (child.exitCode !== null) return false;
     const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
-      socket.on('error', () => resolve(false));
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => {
+        resolve(false);
+      });
     });
     if (open) return true;
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -90,14 +101,22 @@ function handle(url: string, dir: string, child: ChildProcess, fetchInit: Reques
 }
 
 /** The value of one sample of `family` in `group` whose labels include `labels`. */
-export function sampleValue(group: GroupJson | undefined, family: string, labels: Record<string, string> = {}): number | undefined {
+export function sampleValue(
+  group: GroupJson | undefined,
+  family: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   const metrics = (group?.[family] as MetricFamilyJson | undefined)?.metrics ?? [];
-  const match = metrics.find((metric) => Object.entries(labels).every(([name, value]) => metric.labels[name] === value));
+  const match = metrics.find((metric) =>
+    Object.entries(labels).every(([name, value]) => metric.labels[name] === value),
+  );
   return match?.value === undefined ? undefined : Number(match.value);
 }
 
 /** Names of the metric families a group holds, without the Pushgateway's own push_* families. */
 export function familyNames(group: GroupJson | undefined): string[] {
   if (!group) return [];
-  return Object.keys(group).filter((key) => key !== 'labels' && key !== 'last_push_successful' && !key.startsWith('push_')).sort();
+  return Object.keys(group)
+    .filter((key) => key !== 'labels' && key !== 'last_push_successful' && !key.startsWith('push_'))
+    .sort();
 }

@@ -9,7 +9,10 @@ import { runCli } from './cli.js';
 export async function healthyExposition(stickUrl: string): Promise<string> {
   const result = await runCli(['-t', `seed=${stickUrl}`, '--stdout']);
   if (result.code !== 0 || !/^trucki_up 1$/m.test(result.stdout)) throw new Error(`seed run failed:\n${result.stderr}`);
-  return result.stdout.split('\n').filter((line) => !line.startsWith('# stick ')).join('\n');
+  return result.stdout
+    .split('\n')
+    .filter((line) => !line.startsWith('# stick '))
+    .join('\n');
 }
 
 /** The same text with its last success set to `seconds`. */
@@ -28,5 +31,8 @@ export async function putGroup(pushgatewayUrl: string, path: string, body: strin
 /** Only these families of the text (HELP, TYPE and samples): small groups, for seeding hundreds. */
 export function onlyFamilies(text: string, names: readonly string[]): string {
   const family = (line: string) => (line.startsWith('# ') ? line.split(' ')[2] : line.split(/[{ ]/)[0]);
-  return `${text.split('\n').filter((line) => line !== '' && names.includes(family(line)!)).join('\n')}\n`;
+  return `${text
+    .split('\n')
+    .filter((line) => line !== '' && names.includes(family(line)!))
+    .join('\n')}\n`;
 }

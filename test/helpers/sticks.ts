@@ -9,11 +9,30 @@ export interface Expected {
   readonly value: number;
 }
 
-const wifiConnected = ['connected', 'disconnected', 'not_set', 'connecting', 'no_shield', 'idle_status', 'connect_failed',
-  'no_ssid_avail', 'scan_completed', 'connection_lost', 'unknown'].map((state) => ({ family: 'trucki_wifi_state', labels: { state }, value: state === 'connected' ? 1 : 0 }));
-const quality = (current: string) => ['bad', 'not_good', 'okay', 'fairly_good', 'very_good', 'unknown']
-  .map((q) => ({ family: 'trucki_wifi_signal_quality', labels: { quality: q }, value: q === current ? 1 : 0 }));
-const runOn = ['on', 'off', 'unknown'].map((state) => ({ family: 'trucki_run_state', labels: { state }, value: state === 'on' ? 1 : 0 }));
+const wifiConnected = [
+  'connected',
+  'disconnected',
+  'not_set',
+  'connecting',
+  'no_shield',
+  'idle_status',
+  'connect_failed',
+  'no_ssid_avail',
+  'scan_completed',
+  'connection_lost',
+  'unknown',
+].map((state) => ({ family: 'trucki_wifi_state', labels: { state }, value: state === 'connected' ? 1 : 0 }));
+const quality = (current: string) =>
+  ['bad', 'not_good', 'okay', 'fairly_good', 'very_good', 'unknown'].map((q) => ({
+    family: 'trucki_wifi_signal_quality',
+    labels: { quality: q },
+    value: q === current ? 1 : 0,
+  }));
+const runOn = ['on', 'off', 'unknown'].map((state) => ({
+  family: 'trucki_run_state',
+  labels: { state },
+  value: state === 'on' ? 1 : 0,
+}));
 const kWh = 3.6e6;
 
 const common: Expected[] = [
@@ -31,7 +50,11 @@ const common: Expected[] = [
 
 /** /jsononce: the same configuration on both variants. */
 const configuration = (variant: string): Expected[] => [
-  { family: 'trucki_stick_info', labels: { device: `${variant}A55A69`, firmware: '1.16 21.05.2026 09:56', variant }, value: 1 },
+  {
+    family: 'trucki_stick_info',
+    labels: { device: `${variant}A55A69`, firmware: '1.16 21.05.2026 09:56', variant },
+    value: 1,
+  },
   { family: 'trucki_config_min_power_watts', value: 50 },
   { family: 'trucki_config_max_power_watts', value: 1000 },
   { family: 'trucki_config_night_max_power_watts', value: 300 },

@@ -1,0 +1,41 @@
+/** The --help text, rendered from the option table. */
+import { optionSpecs, type OptionSpec } from './options.js';
+
+/** The --help text, at most 100 columns wide: option and variable on one line, what it does below. */
+export function helpText(): string {
+  const options = Object.values(optionSpecs as Record<string, OptionSpec>).flatMap((spec) => {
+    const flag = spec.flag
+      ? `${spec.short ? `-${spec.short}, ` : ''}--${spec.flag}${spec.arg ? ` <${spec.arg}>` : ''}`
+      : '';
+    const env = spec.env ? `${spec.env}${spec.file ? '*' : ''}` : '';
+    return [`  ${[flag, env].filter(Boolean).join('  |  ')}`, ...wrap(spec.help, 92).map((line) => `        ${line}`)];
+  });
+  return [
+    'Usage: trucki2pushgateway --target <stick> --pushgateway <url> [options]',
+    '       trucki2pushgateway --targets-file <sticks.yml> --victoriametrics <url> [options]',
+    '',
+    'Reads each Trucki stick and delivers its readings (to a Prometheus Pushgateway, standard output or a',
+    'textfile), once or on a schedule. Flags beat environment variables, which beat the env file.',
+    'A variable marked * may instead come from the file named by <NAME>_FILE (relative to the working',
+    'directory), or from the systemd credential <NAME>; setting both is an error.',
+    '',
+    ...options,
+    '',
+    'Exit status: 0 every stick read and delivered; 1 a stick or a delivery failed; 2 a usage or',
+    'configuration error; 70 a bug.',
+  ].join('\n');
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  return [...lines, line];
+}
