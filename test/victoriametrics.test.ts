@@ -325,6 +325,43 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
+  test('loop straight to VictoriaMetrics with a small backlog: the oldest kept batches dropped first, and counted', async () => {
+    const vm = await startVictoriaMetrics();
+    const stick = await startSimulator({ variant: 'T2SG' });
+    // About three runs' worth of import text (one run of this stick is about 6.7 kB).
+    const loop = await startCli(
+      ['-t', `small=${stick.url}`, '--victoriametrics', vm.url, '--schedule', everySecond, '--retries', '0'],
+      {
+        env: { VICTORIAMETRICS_BACKLOG_MAX_BYTES: '20000' },
+      },
+    );
+    try {
+      await vm.exportSeries('trucki_up{instance="small"}');
+      await vm.pause();
+      const down = Date.now();
+      await sleep(8_000);
+      const up = Date.now();
+      await vm.resume();
+      await sleep(3_000);
+      assert.deepEqual(await loop.stop(), { code: 0, signal: null }, loop.stderr());
+      const dropped = [...loop.stderr().matchAll(/samples kept for the next runs, (\d+) dropped so far$/gm)].map((m) =>
+        Number(m[1]),
+      );
+      assert.ok(dropped.length > 0 && dropped.at(-1)! > 0, loop.stderr());
+      const [series] = await vm.exportSeries(
+        'trucki_up{instance="small"}',
+        (found) => (found[0]?.values.length ?? 0) > 3,
+      );
+      const during = series!.timestamps.filter((at) => at > down && at < up);
+      // Kept: the newest runs of the outage; dropped: the oldest, which leaves a gap at its start.
+      assert.ok(during.length >= 1 && during.length <= 4, `${during.length} samples of the outage kept`);
+      assert.ok(during[0]! - down > 3_000, 'the oldest samples of the outage were the ones dropped');
+      assert.ok(liveReads(stick) > series!.values.length, 'some reads were dropped');
+    } finally {
+      await finally_([() => loop.stop(), () => vm.stop(), () => stick.close()]);
+    }
+  });
+
   test("any remote-write store: Prometheus' receiver behind a vmagent gets the samples", async () => {
     const prometheus = await startPrometheus('global:\n  scrape_interval: 1m\n', [
       '--web.enable-remote-write-receiver',
