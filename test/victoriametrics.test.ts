@@ -5,7 +5,7 @@
  * The slow tests run concurrently, each with programs of its own.
  */
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
@@ -105,7 +105,12 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
         assert.equal(success!.values[0], readAt / 1000, 'the last success is the read time');
       }
     } finally {
-      await finally_([() => vm.stop(), () => sticks.T2SG.close(), () => sticks.T2MG.close()]);
+      await finally_([
+        () => vm.stop(),
+        () => sticks.T2SG.close(),
+        () => sticks.T2MG.close(),
+        () => rm(dir, { recursive: true, force: true }),
+      ]);
     }
   });
 
