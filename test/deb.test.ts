@@ -276,6 +276,7 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
       `/usr/bin/${name}`,
       `/usr/lib/${name}/${name}.js`,
       `/usr/lib/${name}/program.js`,
+      `/usr/lib/${name}/yaml.js`,
       ...units.map((unit) => `${unitDir}/${unit}`),
       `/usr/share/doc/${name}/copyright`,
       `/usr/share/doc/${name}/changelog.Debian.gz`,

@@ -54,6 +54,7 @@ describe('the npm package', { skip: onlyOnce, timeout: 420_000 }, () => {
     for (const wanted of [
       'dist/trucki2pushgateway.js',
       'dist/program.js',
+      'dist/yaml.js',
       'dist/package.json',
       '.env.example',
       'LICENSE',

@@ -73,7 +73,7 @@ for (const [tool, why] of [['dpkg-deb', 'Debian package dpkg']]) {
     process.exit(1);
   }
 }
-for (const file of [`${name}.js`, 'program.js', 'THIRD-PARTY-LICENSES.txt']) {
+for (const file of [`${name}.js`, 'program.js', 'yaml.js', 'THIRD-PARTY-LICENSES.txt']) {
   try {
     statSync(join(repo, 'dist', file));
   } catch {
@@ -94,6 +94,7 @@ if (!launcher.startsWith(envShebang)) throw new Error(`dist/${name}.js no longer
 // Debian's node is /usr/bin/node: no env lookup along PATH.
 put(`${lib}/${name}.js`, { contents: `#!/usr/bin/node --\n${launcher.slice(envShebang.length)}`, mode: 0o755 });
 put(`${lib}/program.js`, { from: join(repo, 'dist', 'program.js') });
+put(`${lib}/yaml.js`, { from: join(repo, 'dist', 'yaml.js') });
 put(`${lib}/package.json`, { from: join(repo, 'dist', 'package.json') });
 mkdirSync(join(root, 'usr/bin'), { recursive: true });
 symlinkSync(`../lib/${name}/${name}.js`, join(root, 'usr/bin', name));
