@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import {
   cleanEnv,
   cpuMs,
@@ -26,38 +26,8 @@ import {
   startPushgateway,
   timeBinary,
   workDir,
+  startFarm,
 } from './lib.mjs';
-
-/** The sticks, served by bench/stick-farm.mjs in a process of their own. */
-async function startFarm(count, delayMs) {
-  const child = spawn(
-    process.execPath,
-    [
-      fileURLToPath(new URL('./stick-farm.mjs', import.meta.url)),
-      '--count',
-      String(count),
-      '--delay-ms',
-      String(delayMs),
-    ],
-    { cwd: workDir, env: cleanEnv(), stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const urls = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('\n')) resolve(JSON.parse(out));
-    });
-    child.on('exit', (code) => reject(new Error(`bench/stick-farm.mjs exited ${code}`)));
-  });
-  return {
-    urls,
-    stop: () =>
-      new Promise((resolve) => {
-        child.removeAllListeners('exit').on('exit', resolve);
-        child.kill('SIGTERM');
-      }),
-  };
-}
 
 async function startVictoriaMetrics() {
   const { startVictoriaMetrics: start } = await import(

@@ -203,3 +203,34 @@ export async function runAlone(meta, main) {
     printTable(await main());
   }
 }
+
+/** The sticks, served by bench/stick-farm.mjs in a process of their own. */
+export async function startFarm(count, delayMs) {
+  const child = spawn(
+    process.execPath,
+    [
+      fileURLToPath(new URL('./stick-farm.mjs', import.meta.url)),
+      '--count',
+      String(count),
+      '--delay-ms',
+      String(delayMs),
+    ],
+    { cwd: workDir, env: cleanEnv(), stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const urls = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('\n')) resolve(JSON.parse(out));
+    });
+    child.on('exit', (code) => reject(new Error(`bench/stick-farm.mjs exited ${code}`)));
+  });
+  return {
+    urls,
+    stop: () =>
+      new Promise((resolve) => {
+        child.removeAllListeners('exit').on('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -9,40 +9,7 @@
  * the Pushgateway checks every push against all the groups it holds, one push at a time, so 100
  * pushes of 100 groups cost it O(100²) series checks: most of the run on a small machine.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { cleanEnv, figure, jobArgs, median, runAlone, short, startPushgateway, timeOk, workDir } from './lib.mjs';
-
-/** The sticks, served by bench/stick-farm.mjs in a process of their own. */
-async function startFarm(count, delayMs) {
-  const child = spawn(
-    process.execPath,
-    [
-      fileURLToPath(new URL('./stick-farm.mjs', import.meta.url)),
-      '--count',
-      String(count),
-      '--delay-ms',
-      String(delayMs),
-    ],
-    { cwd: workDir, env: cleanEnv(), stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const urls = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('\n')) resolve(JSON.parse(out));
-    });
-    child.on('exit', (code) => reject(new Error(`bench/stick-farm.mjs exited ${code}`)));
-  });
-  return {
-    urls,
-    stop: () =>
-      new Promise((resolve) => {
-        child.removeAllListeners('exit').on('exit', resolve);
-        child.kill('SIGTERM');
-      }),
-  };
-}
+import { figure, jobArgs, median, runAlone, short, startFarm, startPushgateway, timeOk } from './lib.mjs';
 
 export async function main({ count = 100, delayMs = 300, runs = short ? 1 : 5 } = {}) {
   const farm = await startFarm(count, delayMs);

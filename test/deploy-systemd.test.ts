@@ -2,7 +2,7 @@
 // problem with them, and `security --offline=yes` must rate both services at an overall exposure
 // of 1.5 or lower. Skipped, with the reason printed, where systemd-analyze is not installed
 // (override the binary with $SYSTEMD_ANALYZE).
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { access, constants, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -106,30 +106,35 @@ async function verify(paths: string[], dir: string): Promise<RunResult & { ours:
   return { ...result, ...classify(result.output, dir) };
 }
 
-test('systemd-analyze verify reports no problems with the units in deploy/systemd', async (t) => {
-  if (missing) {
-    t.skip(missing);
-    return;
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'trucki2pushgateway-units-'));
-  try {
-    const { code, output, ours, foreign } = await verify(await copyUnits(dir), dir);
+/** Runs `check` on fresh copies of the units in a temp directory, or skips where systemd-analyze is missing. */
+function withUnitCopies(check: (paths: string[], dir: string, t: TestContext) => Promise<void>) {
+  return async (t: TestContext) => {
+    if (missing) {
+      t.skip(missing);
+      return;
+    }
+    const dir = await mkdtemp(join(tmpdir(), 'trucki2pushgateway-units-'));
+    try {
+      await check(await copyUnits(dir), dir, t);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  };
+}
+
+test(
+  'systemd-analyze verify reports no problems with the units in deploy/systemd',
+  withUnitCopies(async (paths, dir, t) => {
+    const { code, output, ours, foreign } = await verify(paths, dir);
     for (const line of foreign) t.diagnostic(`not ours, ignored: ${line}`);
     assert.deepEqual(ours, [], output);
-    assert.ok(code === 0 || foreign.length > 0, `verify exited ${code} without saying why:\n${output}`);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+    assert.ok(code === 0 || foreign.length > 0, `verify exited ${String(code)} without saying why:\n${output}`);
+  }),
+);
 
-test("the LoadCredential= example in the units' comments verifies, uncommented as a user would add it", async (t) => {
-  if (missing) {
-    t.skip(missing);
-    return;
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'trucki2pushgateway-units-'));
-  try {
-    const paths = await copyUnits(dir);
+test(
+  "the LoadCredential= example in the units' comments verifies, uncommented as a user would add it",
+  withUnitCopies(async (paths, dir) => {
     for (const path of paths.filter((unit) => unit.endsWith('.service'))) {
       const text = await readFile(path, 'utf8');
       const example = /^#\s+(LoadCredential=PUSHGATEWAY_PASSWORD:\S+)$/m.exec(text)?.[1];
@@ -138,19 +143,12 @@ test("the LoadCredential= example in the units' comments verifies, uncommented a
     }
     const { output, ours } = await verify(paths, dir);
     assert.deepEqual(ours, [], output);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }),
+);
 
-test('systemd-analyze verify does flag a broken unit (the check above is live)', async (t) => {
-  if (missing) {
-    t.skip(missing);
-    return;
-  }
-  const dir = await mkdtemp(join(tmpdir(), 'trucki2pushgateway-units-'));
-  try {
-    const paths = await copyUnits(dir);
+test(
+  'systemd-analyze verify does flag a broken unit (the check above is live)',
+  withUnitCopies(async (paths, dir) => {
     const service = paths[0]!;
     await writeFile(service, `${await readFile(service, 'utf8')}ProtectSystm=strict\n`);
     const { ours, output } = await verify(paths, dir);
@@ -158,10 +156,8 @@ test('systemd-analyze verify does flag a broken unit (the check above is live)',
       ours.some((line) => line.includes('ProtectSystm')),
       output,
     );
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+  }),
+);
 
 for (const service of services) {
   test(`systemd-analyze security rates ${service} at an exposure of ${maxExposure} or lower`, async (t) => {
