@@ -86,7 +86,11 @@ async function main(argv: readonly string[]): Promise<number> {
       targets,
       testTickMs,
       stopOn: stdoutGone.signal,
-      ...(config.deleteOnExit && { onStop: () => job.deleteGroups(targets()) }),
+      // What the sink kept goes out once more; then, if asked, the groups go.
+      onStop: async () => {
+        const delivered = await job.finish();
+        return (config.deleteOnExit ? await job.deleteGroups(targets()) : true) && delivered;
+      },
     });
     return stoppedWell ? exitCodes.ok : exitCodes.failed;
   } finally {

@@ -141,7 +141,7 @@ export function describeFailure(error: unknown, policy: HttpPolicy): string {
   if (error instanceof HttpFailure) return error.message;
   if (!(error instanceof RequestError)) {
     const code = (error as { code?: unknown } | null)?.code;
-    return typeof code === 'string' ? `failed: ${code}` : 'failed unexpectedly';
+    return typeof code === 'string' ? `ended in error ${code}` : 'failed unexpectedly';
   }
   if (error instanceof HTTPError) {
     const { statusCode, statusMessage } = error.response;
@@ -177,7 +177,9 @@ export function describeFailure(error: unknown, policy: HttpPolicy): string {
     case 'CERT_HAS_EXPIRED':
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
       return `has a TLS certificate that cannot be trusted (${error.code})`;
+    case 'EMFILE':
+      return 'could not be reached: the job ran out of file descriptors (EMFILE; lower --concurrency)';
     default:
-      return `failed: ${error.code}`;
+      return `ended in error ${error.code}`;
   }
 }

@@ -25,6 +25,8 @@ export interface Job {
   readonly run: Run;
   /** Removes the sticks' groups from the Pushgateway, for --delete-on-exit; false if one failed. */
   readonly deleteGroups: (targets: readonly Target[]) => Promise<boolean>;
+  /** As a loop stops: delivers what the sink kept for later runs; false if some could not be. */
+  readonly finish: () => Promise<boolean>;
   /** Closes the kept-alive connections, so that the process can end. */
   readonly close: () => void;
 }
@@ -107,7 +109,18 @@ export function createJob(config: Config, log: (line: string) => void, { readSti
     return results.every(Boolean);
   }
 
-  return { run, deleteGroups, close };
+  async function finish(): Promise<boolean> {
+    try {
+      await sink.drain?.();
+      return true;
+    } catch (error) {
+      if (!(error instanceof SinkFailure)) throw error;
+      log(error.message);
+      return false;
+    }
+  }
+
+  return { run, deleteGroups, finish, close };
 }
 
 /** A read stick's readings; a failed one's only trucki_up 0, the read's duration and the last success. */

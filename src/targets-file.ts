@@ -68,7 +68,7 @@ function parseYaml(text: string, parse: typeof import('yaml').parse): unknown {
   try {
     // failsafe: every scalar is a string, as Go's YAML decoder fills Prometheus' string fields
     // (`port: 80` is "80", `on: yes` is "yes"); duplicate keys are an error there too.
-    return parse(text, { schema: 'failsafe', uniqueKeys: true, prettyErrors: false }) ?? [];
+    return nullsAsEmpty(parse(text, { schema: 'failsafe', uniqueKeys: true, prettyErrors: false }) ?? []);
   } catch (error) {
     // The parser's own words may quote the file; its error code and the position do not.
     const { code, pos } = error as { code?: string; pos?: [number, number] };
@@ -80,7 +80,11 @@ function parseYaml(text: string, parse: typeof import('yaml').parse): unknown {
 }
 
 /** The parsed document (list of target groups) into targets, checking every entry. */
-export function targetsFrom(document: unknown, toEndpoint: EndpointParser): Target[] {
+export function targetsFrom(
+  document: unknown,
+  toEndpoint: EndpointParser,
+  grouping: ReadonlySet<string> = new Set(),
+): Target[] {
   if (!Array.isArray(document)) throw new TargetsFileError('must be a list of {targets: [...], labels: {...}} entries');
   const targets: Target[] = [];
   /** The entry each target came from, for messages. */
@@ -97,7 +101,7 @@ export function targetsFrom(document: unknown, toEndpoint: EndpointParser): Targ
     if (!Array.isArray(addresses) || !addresses.every((address) => typeof address === 'string')) {
       fail('targets must be a list of addresses as strings');
     }
-    const labels = checkLabels(rawLabels, fail);
+    const labels = checkLabels(rawLabels, grouping, fail);
     const instance = labels.get('instance');
     labels.delete('instance');
     if (instance !== undefined && (addresses as string[]).length > 1) {
@@ -130,17 +134,27 @@ export function targetsFrom(document: unknown, toEndpoint: EndpointParser): Targ
 }
 
 /** Label names as Prometheus allows them, none of the job's own; empty values dropped as in Prometheus. */
-function checkLabels(raw: unknown, fail: (what: string) => never): Map<string, string> {
+function checkLabels(raw: unknown, grouping: ReadonlySet<string>, fail: (what: string) => never): Map<string, string> {
   if (!isObject(raw)) fail('labels must be a map of label names to strings');
   const labels = new Map<string, string>();
   for (const [name, value] of Object.entries(raw)) {
     if (!labelName.test(name)) fail(`"${name}" is not a valid label name`);
     if (name.startsWith('__')) fail(`label "${name}": names starting with __ are reserved`);
     if (reservedLabels.has(name)) fail(`label "${name}" is used by the job itself; pick another name`);
+    if (grouping.has(name)) fail(`label "${name}" is also set by --grouping; set it in one place`);
     if (typeof value !== 'string') fail(`label "${name}" must have a string value`);
     if (value !== '') labels.set(name, value);
   }
   return labels;
+}
+
+/** Go's YAML decoder reads `~` and `null` as an empty string (no label) where Prometheus wants one. */
+function nullsAsEmpty(value: unknown): unknown {
+  if (typeof value === 'string') return /^(~|null|Null|NULL)$/.test(value) ? '' : value;
+  if (Array.isArray(value)) return value.map(nullsAsEmpty);
+  if (isObject(value))
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, nullsAsEmpty(inner)]));
+  return value ?? '';
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -19,8 +19,16 @@ export interface TargetsFile {
   readonly changed: () => boolean;
 }
 
-/** `name` names the file as the user gave it: "--targets-file sticks.yml". */
-export async function openTargetsFile(path: string, name: string, auth: StickAuth): Promise<TargetsFile> {
+/**
+ * `name` names the file as the user gave it: "--targets-file sticks.yml"; `grouping`, the label
+ * names --grouping sets, which a stick's own labels may not set again.
+ */
+export async function openTargetsFile(
+  path: string,
+  name: string,
+  auth: StickAuth,
+  grouping: ReadonlySet<string>,
+): Promise<TargetsFile> {
   const format = formatOf(path);
   if (!format) throw new ConfigError(`${name} must end in .json, .yml or .yaml, as Prometheus' file_sd files do`);
   const parse = await loadParser(format);
@@ -40,14 +48,20 @@ export async function openTargetsFile(path: string, name: string, auth: StickAut
       seen = stamp();
       let text: string;
       try {
-        text = readFileSync(path, 'utf8');
+        // A named pipe or a device would block or never end: only a regular file is read.
+        if (!statSync(path).isFile()) throw new ConfigError(`${name} is not a regular file`);
+        text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
       } catch (error) {
+        if (error instanceof ConfigError) throw error;
         throw new ConfigError(`${name} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
       }
       try {
         const toEndpoint = (address: string, where: string) =>
-          parseEndpoint({ parts: [address], value: address, source: where }, 'stick', true);
-        return withStickAuth(targetsFrom(parse(text), toEndpoint), auth);
+          parseEndpoint({ value: address, source: where }, 'stick', true);
+        const targets = withStickAuth(targetsFrom(parse(text), toEndpoint, grouping), auth);
+        // An empty file is most often one being rewritten: never "every stick removed".
+        if (targets.length === 0) throw new TargetsFileError('names no stick');
+        return targets;
       } catch (error) {
         if (error instanceof TargetsFileError || error instanceof ConfigError)
           throw new ConfigError(`${name}: ${error.message}`);

@@ -33,7 +33,7 @@ export function watchTargets(
     const removed = current.filter((target) => !after.has(keyOf(target)));
     const names = (targets: Target[]) => targets.map(({ instance }) => escapeLabelValue(instance)).join(', ');
     log(
-      `${file.name} changed: ${next.length} sticks` +
+      `${file.name} changed: ${next.length === 1 ? '1 stick' : `${String(next.length)} sticks`}` +
         (added.length ? `; added ${names(added)}` : '') +
         (removed.length ? `; removed ${names(removed)}` : ''),
     );

@@ -1,7 +1,7 @@
 /** From the command line, the environment and the env file to one checked Command. */
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { parseFlags, readEnvFile, settingsFrom, type Settings } from './sources.js';
+import { parseFlags, readEnvFile, settingsFrom, strongest, type Settings } from './sources.js';
 import { openTargetsFile, type TargetsFile } from '../targets-source.js';
 import type { Command, Pushgateway, Target } from './types.js';
 import { readStore } from './store.js';
@@ -27,20 +27,22 @@ export async function readCommand(
   const get = settingsFrom(flags, env, await readEnvFile(flags.envFile as string | undefined, cwd), cwd);
 
   const stdout = parseSwitch(get('stdout'));
-  const { targets, targetsFile } = await readTargets(get, cwd);
+  // Checked whatever the sink, so that a mistake shows before it matters.
+  const grouping = parseGrouping(get('grouping'));
+  const { targets, targetsFile } = await readTargets(get, cwd, new Set(grouping.map(([name]) => name)));
 
-  const sinks = [get('textfile'), get('pushgateway'), get('victoriametrics')].filter((found) => found !== undefined);
-  // --stdout wins over a Pushgateway, textfile or VictoriaMetrics from the environment: it is how one looks first.
+  // --stdout wins over any sink: it is how one looks first. Otherwise the strongest source chooses.
+  const given = { textfile: get('textfile'), pushgateway: get('pushgateway'), vm: get('victoriametrics') };
+  const sinks = strongest(Object.values(given));
   if (!stdout && sinks.length > 1) {
     const sources = sinks.map(({ source }) => source).join(' and ');
     throw new ConfigError(`${sources} exclude each other: choose where the metrics go`);
   }
-  const textfile = get('textfile');
+  const [chosen] = stdout ? [] : sinks;
+  const textfile = chosen === given.textfile ? chosen : undefined;
   if (textfile?.value.trim() === '') throw new ConfigError(`${textfile.source} must name a file`);
-  // Checked whatever the sink, so that a mistake shows before it matters.
-  const grouping = parseGrouping(get('grouping'));
-  const url = get('pushgateway');
-  const vm = get('victoriametrics');
+  const url = chosen === given.pushgateway ? chosen : undefined;
+  const vm = chosen === given.vm ? chosen : undefined;
   let pushgateway: Pushgateway | undefined;
   if (!stdout && !textfile && !vm) {
     if (!url) {
@@ -80,26 +82,33 @@ export async function readCommand(
   };
 }
 
-/** The sticks from --target or from --targets-file (which a loop re-reads), never both. */
-async function readTargets(get: Settings, cwd: string): Promise<{ targets: Target[]; targetsFile?: TargetsFile }> {
+/**
+ * The sticks from --target or from --targets-file (which a loop re-reads), whichever the strongest
+ * source names; both from one source is an error, as is a file label that --grouping also sets.
+ */
+async function readTargets(
+  get: Settings,
+  cwd: string,
+  grouping: ReadonlySet<string>,
+): Promise<{ targets: Target[]; targetsFile?: TargetsFile }> {
   const auth = { username: get('stickUsername')?.value, password: get('stickPassword')?.value };
-  const targetSetting = get('target');
-  const fileSetting = get('targetsFile');
-  if (fileSetting && targetSetting) {
+  const given = { target: get('target'), file: get('targetsFile') };
+  const named = strongest([given.target, given.file]);
+  if (named.length > 1) {
     throw new ConfigError(
-      `${fileSetting.source} and ${targetSetting.source} exclude each other: name the sticks in one place`,
+      `${named[1]!.source} and ${named[0]!.source} exclude each other: name the sticks in one place`,
     );
   }
+  const targetSetting = named[0] === given.target ? named[0] : undefined;
+  const fileSetting = named[0] === given.file ? named[0] : undefined;
   if (fileSetting) {
     const instance = get('instance');
     if (instance) {
       throw new ConfigError(`${instance.source} applies to --target; name a stick in the file with labels.instance`);
     }
     const name = `${fileSetting.source} ${fileSetting.value}`;
-    const targetsFile = await openTargetsFile(resolve(cwd, fileSetting.value), name, auth);
-    const targets = targetsFile.read();
-    if (targets.length === 0) throw new ConfigError(`${targetsFile.name} names no stick`);
-    return { targets, targetsFile };
+    const targetsFile = await openTargetsFile(resolve(cwd, fileSetting.value), name, auth, grouping);
+    return { targets: targetsFile.read(), targetsFile };
   }
   if (!targetSetting) {
     throw new ConfigError(

@@ -16,6 +16,19 @@ export interface Setting {
   readonly value: string;
   /** For error messages: "--timeout", "TRUCKI_TIMEOUT_MS", "TRUCKI_TIMEOUT_MS in .env". */
   readonly source: string;
+  /** Which source: 0 a flag, 1 the environment (with its files and credentials), 2 the env file. */
+  readonly level: 0 | 1 | 2;
+}
+
+/**
+ * Of settings that exclude each other (where the metrics go; --target or --targets-file), those from
+ * the strongest source present: a flag overrides the environment's choice, as for any one setting.
+ * More than one is a clash at that level.
+ */
+export function strongest(settings: readonly (Setting | undefined)[]): Setting[] {
+  const present = settings.filter((setting) => setting !== undefined);
+  const level = Math.min(...present.map((setting) => setting.level));
+  return present.filter((setting) => setting.level === level);
 }
 
 export type Settings = (name: OptionName) => Setting | undefined;
@@ -82,7 +95,12 @@ function readSecretFile(path: string, what: string, cwd: string): string {
 }
 
 export function settingsFrom(flags: Flags, env: NodeJS.ProcessEnv, envFile: EnvFile, cwd: string): Settings {
-  const single = (value: string, source: string): Setting => ({ parts: [value], value, source });
+  const single = (value: string, source: string, level: Setting['level']): Setting => ({
+    parts: [value],
+    value,
+    source,
+    level,
+  });
   const credentials = env.CREDENTIALS_DIRECTORY;
 
   /**
@@ -94,6 +112,7 @@ export function settingsFrom(flags: Flags, env: NodeJS.ProcessEnv, envFile: EnvF
     name: string,
     secret: boolean,
     where: string,
+    level: Setting['level'],
     credential?: string,
   ): { found: boolean; setting?: Setting } => {
     const value = vars[name];
@@ -104,11 +123,11 @@ export function settingsFrom(flags: Flags, env: NodeJS.ProcessEnv, envFile: EnvF
         ? { path: credential, source: `systemd credential ${name}` }
         : undefined;
     if (value && file) throw new ConfigError(`${name}${where} and ${file.source} are both set; keep one`);
-    if (value) return { found: true, setting: single(value, `${name}${where}`) };
+    if (value) return { found: true, setting: single(value, `${name}${where}`, level) };
     if (file)
       return {
         found: true,
-        setting: single(readSecretFile(file.path, `${file.source} "${file.path}"`, cwd), file.source),
+        setting: single(readSecretFile(file.path, `${file.source} "${file.path}"`, cwd), file.source, level),
       };
     return { found: value !== undefined };
   };
@@ -117,16 +136,16 @@ export function settingsFrom(flags: Flags, env: NodeJS.ProcessEnv, envFile: EnvF
     const spec: OptionSpec = optionSpecs[name];
     const flag = flags[name];
     const flagSource = `--${spec.flag}`;
-    if (Array.isArray(flag)) return { parts: flag, value: flag.join(','), source: flagSource };
-    if (typeof flag === 'string') return single(flag, flagSource);
-    if (flag === true) return single('true', flagSource);
+    if (Array.isArray(flag)) return { parts: flag, value: flag.join(','), source: flagSource, level: 0 };
+    if (typeof flag === 'string') return single(flag, flagSource, 0);
+    if (flag === true) return single('true', flagSource, 0);
     if (spec.env === undefined) return undefined;
     const secret = spec.file === true;
     // A variable set in the environment, even to "", beats the env file: `SCHEDULE= trucki2pushgateway`
     // runs once whatever the file says.
     const credential = secret && credentials ? join(credentials, spec.env) : undefined;
-    const fromEnv = fromVariables(env, spec.env, secret, '', credential);
+    const fromEnv = fromVariables(env, spec.env, secret, '', 1, credential);
     if (fromEnv.found) return fromEnv.setting;
-    return fromVariables(envFile.values, spec.env, secret, ` in ${envFile.name}`).setting;
+    return fromVariables(envFile.values, spec.env, secret, ` in ${envFile.name}`, 2).setting;
   };
 }

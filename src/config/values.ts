@@ -36,7 +36,7 @@ export function parseTargets(setting: Setting, instanceOption: Setting | undefin
   if (cut >= 0) throw new ConfigError(`${where(cut)} has user info without http://; ${encodeHint}`);
   const mayHoldSecret = setting.value.includes('@');
   const targets = entries.map(({ name, address }, index) => {
-    const endpoint = parseEndpoint({ parts: [address], value: address, source: where(index) }, 'stick', mayHoldSecret);
+    const endpoint = parseEndpoint({ value: address, source: where(index) }, 'stick', mayHoldSecret);
     const instance = instanceOption?.value ?? name ?? endpoint.url.host;
     if (instance.trim() === '')
       throw new ConfigError(`${instanceOption?.source ?? where(index)} gives an empty instance name`);
@@ -73,7 +73,11 @@ export function parseJob(setting: Setting | undefined): string {
 }
 
 /** `mayHoldSecret`: the value, or the list it came from, may hold a password; never echo it then. */
-export function parseEndpoint(setting: Setting, what: string, mayHoldSecret = setting.value.includes('@')): Endpoint {
+export function parseEndpoint(
+  setting: Pick<Setting, 'value' | 'source'>,
+  what: string,
+  mayHoldSecret = setting.value.includes('@'),
+): Endpoint {
   const text = hasScheme.test(setting.value) ? setting.value : `http://${setting.value}`;
   const shown = mayHoldSecret ? '' : ` "${setting.value}"`;
   const hint = mayHoldSecret ? `; ${encodeHint}` : '';

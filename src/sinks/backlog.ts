@@ -60,7 +60,7 @@ export class Backlog {
   private trim(now: number): void {
     while (
       this.batches.length > 0 &&
-      (this.heldBytes > this.bounds.maxBytes || this.batches[0]!.oldestAt < now - this.bounds.maxAgeMs)
+      (this.heldBytes > this.bounds.maxBytes || this.batches[0]!.oldestAt <= now - this.bounds.maxAgeMs)
     ) {
       const oldest = this.batches.shift()!;
       this.heldBytes -= oldest.bytes;

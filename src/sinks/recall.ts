@@ -19,7 +19,7 @@ interface QueryAnswer {
   readonly data?: { readonly result?: readonly { metric: Record<string, string>; value: [number, string] }[] };
 }
 
-/** Instance → last success (Unix s) for those of `targets` whose labels match a series. */
+/** Instance → last success (Unix s) for those of `targets` whose exact label set a series has. */
 export async function readLastSuccesses(
   http: Http,
   base: URL,
@@ -32,11 +32,17 @@ export async function readLastSuccesses(
   const url = urlUnder(base, '/api/v1/query');
   const answer = await withRetries(http, (got) => got.post(url, { form: { query, nocache: '1' } }).json<QueryAnswer>());
   const found = new Map<string, number>();
+  // The same instance under other labels (another site's stick of that name) is another stick.
   const byInstance = new Map(targets.map((target) => [target.instance, [...grouping, ...target.labels]]));
   for (const { metric, value } of answer.data?.result ?? []) {
     const labels = byInstance.get(metric.instance ?? '');
     const seconds = Number(value[1]);
-    if (!labels || !Number.isFinite(seconds) || !labels.every(([name, wanted]) => metric[name] === wanted)) continue;
+    const others = Object.keys(metric).filter((name) => !['job', 'instance', '__name__'].includes(name));
+    const exact =
+      labels !== undefined &&
+      others.length === labels.length &&
+      labels.every(([name, wanted]) => metric[name] === wanted);
+    if (!exact || !Number.isFinite(seconds)) continue;
     found.set(metric.instance!, Math.max(seconds, found.get(metric.instance!) ?? -Infinity));
   }
   return found;

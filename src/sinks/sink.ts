@@ -20,6 +20,11 @@ export interface Sink {
   readonly deliver: (delivery: Delivery) => Promise<void>;
   /** After the sticks of a run were delivered. Throws a SinkFailure. */
   readonly flush: () => Promise<void>;
+  /**
+   * As a loop stops: one last try to deliver what it kept for later runs, which will not come.
+   * Throws a SinkFailure saying how much was not delivered.
+   */
+  readonly drain?: () => Promise<void>;
   /** Removes the stick's metrics for good (--delete-on-exit). Throws a SinkFailure. */
   readonly remove?: (target: Target) => Promise<void>;
 }

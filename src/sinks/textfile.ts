@@ -12,7 +12,8 @@ import type { Sample } from '../parse.js';
 import { SinkFailure, type Sink } from './sink.js';
 
 export function textfileSink(path: string): Sink {
-  // Every stick's latest samples: a loop tick that reads only some sticks still writes them all.
+  // Every stick's latest samples, with its own labels (from a targets file): a loop tick that reads
+  // only some sticks still writes them all.
   const latest = new Map<string, readonly Sample[]>();
   const fail =
     (what: string) =>
@@ -39,7 +40,11 @@ export function textfileSink(path: string): Sink {
       return found;
     },
     deliver: ({ target, samples }) => {
-      latest.set(target.instance, samples);
+      const own = Object.fromEntries(target.labels);
+      latest.set(
+        target.instance,
+        samples.map((sample) => ({ ...sample, labels: { ...own, ...sample.labels } })),
+      );
       return Promise.resolve();
     },
     flush: async () => {

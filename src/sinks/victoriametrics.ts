@@ -104,6 +104,14 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
       batch.oldestAt = Math.min(batch.oldestAt, readAt);
       return Promise.resolve();
     },
+    drain: async () => {
+      closeBatch();
+      const queue = [...backlog.takeAll(Date.now()), ...ready];
+      ready = [];
+      const { lost, failure } = await sendInOrder(queue);
+      if (failure)
+        throw new SinkFailure(`VictoriaMetrics ${store.url.href} ${failure}; ${lost} samples not delivered (stopping)`);
+    },
     flush: async () => {
       closeBatch();
       const now = Date.now();
