@@ -5,8 +5,7 @@ import { formatOf, parseTargetsFile, TargetsFileError, type EndpointParser } fro
 import { parseEndpoint } from '../src/config/values.js';
 
 /** As the job reads a file's addresses: never quoting one, which may hold a password. */
-const endpoint: EndpointParser = (address, where) =>
-  parseEndpoint({ value: address, source: where }, 'stick', true);
+const endpoint: EndpointParser = (address, where) => parseEndpoint({ value: address, source: where }, 'stick', true);
 const parse = (text: string, format: 'json' | 'yaml' = 'json') => parseTargetsFile(text, format, endpoint);
 const simple = async (text: string, format: 'json' | 'yaml' = 'json') =>
   (await parse(text, format)).map(({ url, instance, labels, username, password }) => ({
