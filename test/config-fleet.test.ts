@@ -81,9 +81,13 @@ describe('VictoriaMetrics', () => {
       await configError([...vm, '--pushgateway', 'http://pg:9091']),
       /^--pushgateway and --victoriametrics exclude each other/,
     );
+    // A flag chooses over the environment, as for any one setting.
+    const flagWins = await config([...vm], { TEXTFILE_PATH: '/tmp/x.prom' });
+    assert.equal(flagWins.textfile, undefined);
+    assert.equal(flagWins.victoriametrics?.url.host, 'vm:8428');
     assert.match(
-      await configError([...vm], { TEXTFILE_PATH: '/tmp/x.prom' }),
-      /^TEXTFILE_PATH and --victoriametrics exclude each other/,
+      await configError(['-t', 'a'], { TEXTFILE_PATH: '/tmp/x.prom', VICTORIAMETRICS_URL: 'http://vm:8428' }),
+      /^TEXTFILE_PATH and VICTORIAMETRICS_URL exclude each other/,
     );
     assert.equal((await config([...vm, '--stdout'])).victoriametrics, undefined);
     assert.match(
@@ -130,7 +134,7 @@ describe('targets file', () => {
       /^--targets-file .*bad\.yml: entry 2: labels\.instance names one stick, but the entry lists 2 targets$/,
     );
     await writeFile(join(directory, 'empty.yml'), '');
-    assert.match(await configError(['--targets-file', 'empty.yml', '--stdout']), /empty\.yml names no stick$/);
+    assert.match(await configError(['--targets-file', 'empty.yml', '--stdout']), /empty\.yml: names no stick$/);
     assert.match(
       await configError(['--targets-file', 'sticks.txt', '--stdout']),
       /must end in \.json, \.yml or \.yaml/,
