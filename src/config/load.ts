@@ -43,19 +43,17 @@ export async function readCommand(
   if (textfile?.value.trim() === '') throw new ConfigError(`${textfile.source} must name a file`);
   const url = chosen === given.pushgateway ? chosen : undefined;
   const vm = chosen === given.vm ? chosen : undefined;
-  let pushgateway: Pushgateway | undefined;
-  if (!stdout && !textfile && !vm) {
-    if (!url) {
-      throw new ConfigError(
-        '--pushgateway / PUSHGATEWAY_URL is required ' +
-          '(or use --victoriametrics, --stdout or --textfile), ' +
-          'e.g. --pushgateway http://localhost:9091',
-      );
-    }
-    const store = readStore(url, get, cwd, 'pushgateway');
-    pushgateway = { ...store, job: parseJob(get('job')), grouping };
+  if (!stdout && !chosen) {
+    throw new ConfigError(
+      '--pushgateway / PUSHGATEWAY_URL is required ' +
+        '(or use --victoriametrics, --stdout or --textfile), ' +
+        'e.g. --pushgateway http://localhost:9091',
+    );
   }
-  const victoriametrics = !stdout && vm ? parseVictoriaMetrics(vm, get, cwd) : undefined;
+  /** The labels a store puts on every stick's samples. */
+  const labelled = () => ({ job: parseJob(get('job')), grouping });
+  const pushgateway: Pushgateway | undefined = url && { ...readStore(url, get, cwd, 'pushgateway'), ...labelled() };
+  const victoriametrics = vm && parseVictoriaMetrics(vm, get, cwd, labelled());
 
   const deleteOnExit = get('deleteOnExit');
   if (parseSwitch(deleteOnExit) && (!pushgateway || !get('schedule'))) {

@@ -25,17 +25,17 @@ export interface Store extends Endpoint {
   readonly ca?: string;
 }
 
-export interface Pushgateway extends Store {
+/** The labels a store gives every stick's samples, beside instance and the stick's own. */
+export interface Labelled {
   readonly job: string;
-  /** Grouping labels after job, instance and the stick's own labels. */
+  /** --grouping: grouping labels on the Pushgateway, ordinary labels in VictoriaMetrics. */
   readonly grouping: Grouping;
 }
 
+export type Pushgateway = Store & Labelled;
+
 /** VictoriaMetrics, a vmagent or a vminsert: the import API below `url`. */
-export interface VictoriaMetrics extends Store {
-  readonly job: string;
-  /** Labels on every sample after job, instance and the stick's own labels. */
-  readonly grouping: Grouping;
+export interface VictoriaMetrics extends Store, Labelled {
   /** Where /api/v1/query is answered, with its credentials. */
   readonly query: Store;
   /** Bounds of what a loop keeps while the store is away. */

@@ -1,10 +1,10 @@
 /** The VictoriaMetrics settings into one checked VictoriaMetrics: where, with which credentials. */
 import type { Setting, Settings } from './sources.js';
 import { readStore } from './store.js';
-import type { Store, VictoriaMetrics } from './types.js';
-import { parseCount, parseEndpoint, parseGrouping, parseJob } from './values.js';
+import type { Labelled, Store, VictoriaMetrics } from './types.js';
+import { parseCount, parseEndpoint } from './values.js';
 
-export function parseVictoriaMetrics(url: Setting, get: Settings, cwd: string): VictoriaMetrics {
+export function parseVictoriaMetrics(url: Setting, get: Settings, cwd: string, labels: Labelled): VictoriaMetrics {
   const store = readStore(url, get, cwd, 'victoriametrics');
   const querySetting = get('victoriametricsQueryUrl');
   const queryEndpoint = querySetting ? parseEndpoint(querySetting, 'VictoriaMetrics query') : store;
@@ -15,8 +15,7 @@ export function parseVictoriaMetrics(url: Setting, get: Settings, cwd: string): 
       : { ...store, url: queryEndpoint.url };
   return {
     ...store,
-    job: parseJob(get('job')),
-    grouping: parseGrouping(get('grouping')),
+    ...labels,
     query,
     backlog: {
       maxBytes: parseCount(get('backlogBytes'), 32 * 1_048_576, 0, 1_073_741_824),
