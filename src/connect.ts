@@ -17,8 +17,10 @@ export interface Connections {
 export async function connect(config: Config, print: Print): Promise<Connections> {
   const policy: HttpPolicy = { timeoutMs: config.timeoutMs, retries: config.retries };
   const endpoints = [...config.targets, config.pushgateway, config.victoriametrics, config.victoriametrics?.query];
-  // A targets file may name an https stick later: keep an https agent ready then.
-  const https = config.targetsFile !== undefined || endpoints.some((endpoint) => endpoint?.url.protocol === 'https:');
+  // A loop's targets file may name an https stick later: keep an https agent ready then. A one-shot
+  // run knows all its sticks now, and loads TLS only if one of them needs it.
+  const rereads = config.targetsFile !== undefined && config.schedule !== undefined;
+  const https = rereads || endpoints.some((endpoint) => endpoint?.url.protocol === 'https:');
   const agents = await createAgents(https);
   return {
     readStick: createStickReader(createHttp(policy, agents), config.maxBodyBytes),
