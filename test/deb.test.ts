@@ -158,26 +158,12 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
     await chown(cacheDir, dynamicUser, dynamicUser);
     const [execStart] = directive(service, 'ExecStart');
     const [file, ...args] = execStart!.split(/\s+/);
-    const result = await new Promise<Run>((resolve) => {
-      const child = spawn(file!, args, {
-        uid: dynamicUser,
-        gid: dynamicUser,
-        cwd: '/',
-        env: { PATH: '/usr/local/bin:/usr/bin:/bin', ...vars, CACHE_DIRECTORY: cacheDir },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        timeout: 60_000,
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      child.on('close', (code) => {
-        resolve({ code: code ?? 1, stdout, stderr });
-      });
+    const result = await run(file!, args, {
+      uid: dynamicUser,
+      gid: dynamicUser,
+      cwd: '/',
+      env: { PATH: '/usr/local/bin:/usr/bin:/bin', ...vars, CACHE_DIRECTORY: cacheDir },
+      timeout: 60_000,
     });
     return { code: result.code, stdout: enabled.stdout + result.stdout, stderr: enabled.stderr + result.stderr };
   }
