@@ -15,30 +15,21 @@
 //   dist/simulator.js, .mjs      the stick simulator (an ES module, behind a CommonJS shim)
 //
 // `node esbuild.config.mjs [--outdir <dir>] [--without <part>]…` builds elsewhere, or leaves a part
-// out, to measure builds side by side (bench/builds.mjs). Parts: see `parts` below.
+// out, to measure builds side by side (bench/builds.mjs). Parts: scripts/build-parts.mjs.
 import { build } from 'esbuild';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { buildParts } from './scripts/build-parts.mjs';
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const { values: cli } = parseArgs({
   options: { outdir: { type: 'string', default: 'dist' }, without: { type: 'string', multiple: true, default: [] } },
 });
 const outdir = resolve(cli.outdir);
-const parts = [
-  'http2-stand-in',
-  'lazy-list-format',
-  'prom-client-core',
-  'lazy-builtins',
-  'builtin-require',
-  'minify',
-  'compile-cache',
-  'yaml-apart',
-];
 for (const part of cli.without) {
-  if (!parts.includes(part)) throw new Error(`--without ${part}: not one of ${parts.join(', ')}`);
+  if (!buildParts.includes(part)) throw new Error(`--without ${part}: not one of ${buildParts.join(', ')}`);
 }
 const use = (part) => !cli.without.includes(part);
 

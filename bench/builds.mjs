@@ -26,16 +26,7 @@ import {
   startStick,
   timeOk,
 } from './lib.mjs';
-
-const parts = [
-  'compile-cache',
-  'http2-stand-in',
-  'lazy-list-format',
-  'prom-client-core',
-  'lazy-builtins',
-  'builtin-require',
-  'minify',
-];
+import { buildParts } from '../scripts/build-parts.mjs';
 
 function buildInto(dir, args) {
   execFileSync(process.execPath, [join(repoRoot, 'esbuild.config.mjs'), '--outdir', dir, ...args], {
@@ -67,7 +58,7 @@ export async function main({ rounds = short ? 2 : 20, rssRuns = short ? 1 : 5, b
   const pushgateway = await startPushgateway();
   try {
     const builds = [{ name: 'the final build', job: buildInto(join(work, 'final'), []) }];
-    for (const part of only ?? (short ? parts.slice(0, 1) : parts)) {
+    for (const part of only ?? (short ? ['compile-cache'] : buildParts)) {
       builds.push({ name: `without ${part}`, job: buildInto(join(work, part), ['--without', part]) });
     }
     if (before) builds.push({ name: `the build of ${before}`, job: buildBefore(join(work, 'before'), before) });
