@@ -1,6 +1,5 @@
 /** The operator's one line per stick per run, on stderr. */
 import type { Target } from './config/types.js';
-import { escapeLabelValue } from './exposition.js';
 import type { StickReading } from './stick.js';
 
 export interface Outcome {
@@ -15,9 +14,9 @@ export interface Outcome {
 
 export function stickLine({ target, reading, deliveredAs, deliveryFailure, lastSuccessLost }: Outcome): string {
   const { live, once, seconds } = reading;
-  // Names are escaped as label values are, so that no name can break the line in two.
-  const instance = escapeLabelValue(target.instance);
-  const name = target.instance === target.url.host ? `stick ${instance}` : `stick ${instance} (${target.url.host})`;
+  // A name with a line break cannot split the line: the command's log shows control characters.
+  const { instance, url } = target;
+  const name = instance === url.host ? `stick ${instance}` : `stick ${instance} (${url.host})`;
   const took = seconds < 1 ? `${Math.round(seconds * 1000)} ms` : `${seconds.toFixed(1)} s`;
   const unreadable = [...live.problems, ...once.problems];
   const outcome = live.failure

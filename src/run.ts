@@ -7,7 +7,6 @@
 import { jobFamilies } from './catalogue.js';
 import type { Config, Target } from './config/types.js';
 import { messageOf } from './errors.js';
-import { escapeLabelValue } from './exposition.js';
 import { createLimit } from './limit.js';
 import { stickLine, type Outcome } from './log-line.js';
 import type { Sample } from './parse.js';
@@ -98,10 +97,10 @@ export function createJob(config: Config, log: (line: string) => void, { readSti
       targets.map(async (target) => {
         try {
           await remove(target);
-          log(`stick ${escapeLabelValue(target.instance)}: deleted its group from the Pushgateway`);
+          log(`stick ${target.instance}: deleted its group from the Pushgateway`);
           return true;
         } catch (error) {
-          log(`stick ${escapeLabelValue(target.instance)}: could not delete its group: ${messageOf(error)}`);
+          log(`stick ${target.instance}: could not delete its group: ${messageOf(error)}`);
           return false;
         }
       }),

@@ -7,7 +7,6 @@
 import { Cron } from 'croner';
 import type { Target } from './config/types.js';
 import { ConfigError, messageOf } from './errors.js';
-import { escapeLabelValue } from './exposition.js';
 import type { Run } from './run.js';
 
 export interface LoopOptions {
@@ -36,7 +35,7 @@ export function startSchedule(run: Run, options: LoopOptions): Promise<boolean> 
       if (since && !skipLogged.has(instance)) {
         skipLogged.add(instance);
         options.log(
-          `stick ${escapeLabelValue(instance)}: skipped the run due at ${new Date().toISOString()}: ` +
+          `stick ${instance}: skipped the run due at ${new Date().toISOString()}: ` +
             `the run started ${since.toISOString()} is still busy; skipping until it ends`,
         );
       }

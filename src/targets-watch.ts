@@ -4,7 +4,6 @@
  * Pushgateway groups), and an invalid file is logged once and the previous sticks kept.
  */
 import type { Target } from './config/types.js';
-import { escapeLabelValue } from './exposition.js';
 import { messageOf } from './errors.js';
 import type { TargetsFile } from './targets-source.js';
 
@@ -31,7 +30,7 @@ export function watchTargets(
     const after = new Set(next.map(keyOf));
     const added = next.filter((target) => !before.has(keyOf(target)));
     const removed = current.filter((target) => !after.has(keyOf(target)));
-    const names = (targets: Target[]) => targets.map(({ instance }) => escapeLabelValue(instance)).join(', ');
+    const names = (targets: Target[]) => targets.map(({ instance }) => instance).join(', ');
     log(
       `${file.name} changed: ${next.length === 1 ? '1 stick' : `${String(next.length)} sticks`}` +
         (added.length ? `; added ${names(added)}` : '') +
