@@ -9,6 +9,8 @@ import type { Endpoint, Grouping, Store, Target } from './types.js';
 
 const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i;
+/** name=address; a name is a word, or a host:port such as the instance of a scraped exporter. */
+const namedTarget = /^([^=:@]+|[^=:@/[\]]+:\d+|\[[0-9a-fA-F:.]+\]:\d+)=(.+)$/;
 const encodeHint = 'a password holding , / # ? or @ must be percent-encoded (%2C %2F %23 %3F %40)';
 
 export function parseTargets(setting: Setting, instanceOption: Setting | undefined): Target[] {
@@ -25,8 +27,11 @@ export function parseTargets(setting: Setting, instanceOption: Setting | undefin
   }
   const where = (index: number) => (pieces.length > 1 ? `${setting.source} (stick ${index + 1})` : setting.source);
   const entries = pieces.map((piece) => {
-    const named = /^([^=:@]+)=(.+)$/.exec(piece);
-    return { name: named?.[1]?.trim(), address: named ? named[2]! : piece };
+    const named = namedTarget.exec(piece);
+    // "admin:123=pw@host" is user info, not the name "admin:123": a host:port name needs an
+    // address that is not user info without http://.
+    const userInfo = named?.[1]?.includes(':') && !hasScheme.test(named[2]!) && named[2]!.includes('@');
+    return named && !userInfo ? { name: named[1]!.trim(), address: named[2]! } : { name: undefined, address: piece };
   });
   // A password cut in two by the list's commas leaves a piece like "ss@host": refuse the whole list
   // before any piece is used, rather than read a stick with half a password as its user name.
