@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { allPanels, dashboardQueries, loadDashboard } from './helpers/dashboard.js';
-import { debianConfigWithTrucki } from './helpers/prometheus-config.js';
+import { addToPrometheusCommands, debianConfigWithTrucki, debianPrometheusYml } from './helpers/prometheus-config.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -83,6 +83,45 @@ test(
       );
       const { code } = await runPromtool(['check', 'config', config]);
       assert.notEqual(code, 0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test(
+  "a prometheus.yml that already has a job named pushgateway: the README's append is refused, docs/deploy.md's renamed append is accepted",
+  { skip },
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'trucki-prometheus-'));
+    try {
+      const config = join(dir, 'prometheus.yml');
+      const existing = "\n  - job_name: 'pushgateway'\n    static_configs:\n      - targets: ['pg.lan:9091']\n";
+      const withExisting = `${await readFile(debianPrometheusYml, 'utf8')}${existing}`;
+      const [copyRules, addRuleFile, appendJob] = addToPrometheusCommands(dir);
+      await writeFile(config, withExisting);
+      for (const command of [copyRules!, addRuleFile!, appendJob!]) await execFileAsync('sh', ['-ec', command]);
+      const refused = await runPromtool(['check', 'config', config]);
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.output, /multiple scrape configs with job name "pushgateway"/);
+
+      const deployDoc = await readFile(join(repoRoot, 'docs/deploy.md'), 'utf8');
+      const renamed =
+        /^ *(sed '[^']+') \S+\/trucki-scrape\.yml \| sudo tee -a \/etc\/prometheus\/prometheus\.yml >\/dev\/null$/m.exec(
+          deployDoc,
+        );
+      assert.ok(renamed, 'docs/deploy.md has no renamed append');
+      await writeFile(config, withExisting);
+      await execFileAsync('sh', ['-ec', addRuleFile!]);
+      await execFileAsync('sh', [
+        '-ec',
+        `${renamed[1]!} ${join(repoRoot, 'deploy/prometheus/trucki-scrape.yml')} >> ${config}`,
+      ]);
+      const accepted = await runPromtool(['check', 'config', config]);
+      assert.equal(accepted.code, 0, accepted.output);
+      const text = await readFile(config, 'utf8');
+      assert.match(text, /^ {2}- job_name: 'pushgateway'$/m);
+      assert.match(text, /^ {2}- job_name: trucki-pushgateway\n(?: {4}#.*\n)* {4}honor_labels: true$/m);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
