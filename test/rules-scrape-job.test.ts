@@ -1,8 +1,9 @@
 /**
  * TruckiScrapeWithoutHonorLabels on a real Prometheus scraping real Pushgateways: Debian's
  * prometheus.yml with the README's scrape job and rules (honor_labels: true), plus the same job
- * without honor_labels for a second Pushgateway, and once more named like the pushed job ("trucki")
- * for a third. Two sticks on each, so that a join on job and instance alone would be many-to-many.
+ * without honor_labels for a second Pushgateway, once more named like the pushed job ("trucki") for
+ * a third, and for a fourth with the exported_* labels dropped by a relabelling. Two sticks on each,
+ * so that a join on job and instance alone would be many-to-many.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -31,7 +32,7 @@ interface Rule {
 const address = (pushgateway: RunningPushgateway) => pushgateway.url.replace('http://', '');
 
 /** trucki-scrape.yml as a user without honor_labels would have it, under another job name. */
-async function scrapeJobWithoutHonorLabels(jobName: string, target: string): Promise<string> {
+async function scrapeJobWithoutHonorLabels(jobName: string, target: string, extra = ''): Promise<string> {
   const shipped = await readFile(`${repoRoot}deploy/prometheus/trucki-scrape.yml`, 'utf8');
   const edits: [RegExp, string][] = [
     [/^ {4}honor_labels: true\n/m, ''],
@@ -43,19 +44,25 @@ async function scrapeJobWithoutHonorLabels(jobName: string, target: string): Pro
     assert.match(job, pattern, `trucki-scrape.yml no longer has ${pattern}`);
     job = job.replace(pattern, replacement);
   }
-  return job;
+  return job + extra;
 }
 
 let sticks: Simulator[];
 let right: RunningPushgateway;
 let plain: RunningPushgateway;
 let sameName: RunningPushgateway;
+let relabelled: RunningPushgateway;
 let prometheus: RunningPrometheus;
 let configDir: string;
 
 before(async () => {
   sticks = [await startSimulator({ variant: 'T2SG' }), await startSimulator({ variant: 'T2MG' })];
-  [right, plain, sameName] = await Promise.all([startPushgateway(), startPushgateway(), startPushgateway()]);
+  [right, plain, sameName, relabelled] = await Promise.all([
+    startPushgateway(),
+    startPushgateway(),
+    startPushgateway(),
+    startPushgateway(),
+  ]);
   configDir = await mkdtemp(join(tmpdir(), 'trucki-scrape-job-'));
   let config = await readFile(await debianConfigWithTrucki(configDir), 'utf8');
   const edits: [RegExp, string][] = [
@@ -70,13 +77,20 @@ before(async () => {
   }
   config += await scrapeJobWithoutHonorLabels('pg-plain', address(plain));
   config += await scrapeJobWithoutHonorLabels('trucki', address(sameName));
+  // The stick's own labels thrown away as well: its series now collide, and only the job and
+  // instance of the Pushgateway's own metrics tell.
+  config += await scrapeJobWithoutHonorLabels(
+    'pg-relabelled',
+    address(relabelled),
+    '    metric_relabel_configs:\n      - action: labeldrop\n        regex: exported_.*\n',
+  );
   // The shipped rules with only the `for:` durations shortened, so that this takes seconds.
   const shipped = await readFile(`${repoRoot}deploy/prometheus/trucki-rules.yml`, 'utf8');
   const rules = shipped.replace(/^(\s+)for: \d+m$/gm, '$1for: 1s');
   assert.equal((rules.match(/for: 1s/g) ?? []).length, (shipped.match(/for: \d+m/g) ?? []).length);
   await writeFile(join(configDir, 'trucki-rules.yml'), rules);
   prometheus = await startPrometheus(config);
-  for (const pushgateway of [right, plain, sameName]) {
+  for (const pushgateway of [right, plain, sameName, relabelled]) {
     const result = await runCli(['-t', `roof=${sticks[0]!.url},garage=${sticks[1]!.url}`, '-g', pushgateway.url]);
     assert.equal(result.code, 0, result.stderr);
   }
@@ -85,7 +99,7 @@ before(async () => {
 after(() =>
   Promise.all([
     prometheus?.stop(),
-    ...[right, plain, sameName].map((pushgateway) => pushgateway?.stop()),
+    ...[right, plain, sameName, relabelled].map((pushgateway) => pushgateway?.stop()),
     ...(sticks ?? []).map((stick) => stick.close()),
     configDir && rm(configDir, { recursive: true, force: true }),
   ]),
@@ -105,17 +119,18 @@ async function rules(): Promise<Rule[]> {
 
 test('TruckiScrapeWithoutHonorLabels fires for each scrape job without honor_labels, naming it, and not for the right one', async () => {
   // Every stick of every Pushgateway has arrived and the rules have seen them.
-  await prometheus.waitFor('count(trucki_up) == 6');
+  await prometheus.waitFor('count(trucki_up) == 7');
   const name = 'TruckiScrapeWithoutHonorLabels';
   const deadline = Date.now() + 30_000;
   let firing: Alert[] = [];
-  while (firing.length < 2) {
+  while (firing.length < 3) {
     assert.ok(Date.now() < deadline, `after 30 s: ${JSON.stringify(await alerts())}`);
     await sleep(250);
     firing = (await alerts()).filter((alert) => alert.labels.alertname === name && alert.state === 'firing');
   }
   assert.deepEqual(firing.map((alert) => [alert.labels.job, alert.labels.instance]).sort(), [
     ['pg-plain', address(plain)],
+    ['pg-relabelled', address(relabelled)],
     ['trucki', address(sameName)],
   ]);
   for (const alert of firing) {
@@ -123,7 +138,9 @@ test('TruckiScrapeWithoutHonorLabels fires for each scrape job without honor_lab
       alert.annotations.description!,
       new RegExp(`Add "honor_labels: true" to scrape job ${alert.labels.job} `),
     );
-    assert.match(alert.annotations.description!, /, so 2 Trucki series arrive as/);
+    // Two sticks, collided into one series where the relabelling dropped what told them apart.
+    const series = alert.labels.job === 'pg-relabelled' ? 1 : 2;
+    assert.match(alert.annotations.description!, new RegExp(`, so ${series} Trucki series arrive as`));
   }
   // Still none for the job scraping with honor_labels, a moment later.
   await sleep(2000);
@@ -135,7 +152,7 @@ test('TruckiScrapeWithoutHonorLabels fires for each scrape job without honor_lab
 
 test('without honor_labels no shipped rule fails ("many-to-many matching"), and the recording rules keep the sticks apart', async () => {
   // Two evaluations at least after every stick arrived.
-  await prometheus.waitFor('count(trucki_up) == 6');
+  await prometheus.waitFor('count(trucki_up) == 7');
   await sleep(2500);
   const all = await rules();
   assert.ok(all.length >= 15, `only ${all.length} rules loaded`);
