@@ -38,7 +38,7 @@ test("the env file's template is a valid configuration, short, and every line it
   );
 });
 
-describe('upgrading the Debian package over an edited env file', { skip: whyNoDpkg(), timeout: 600_000 }, () => {
+describe('upgrading the Debian package over an edited env file', { skip: whyNoDpkg(), timeout: 900_000 }, () => {
   let machine: AptMachine | undefined;
   let clone: CleanClone | undefined;
   let work = '';

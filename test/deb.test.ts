@@ -60,7 +60,7 @@ function parseEnvironmentFile(text: string): Record<string, string> {
 const directive = (unit: string, key: string): string[] =>
   [...unit.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((match) => match[1]!.trim());
 
-describe('the Debian package, installed as the README says', { skip: whyNoDpkg(), timeout: 600_000 }, () => {
+describe('the Debian package, installed as the README says', { skip: whyNoDpkg(), timeout: 900_000 }, () => {
   let machine: AptMachine | undefined;
   let env: Record<string, string> = {};
   let clone: CleanClone;
