@@ -31,10 +31,9 @@ export interface AptMachine {
 
 /**
  * Takes the machine for one test: the package and the dpkg database are the machine's, so flock(1)
- * holds a lock file until its stdin closes (waiting up to `timeoutSeconds` for another such test, which
- * may take minutes: the suite runs them side by side), and
- * apt-get waits up to 5 min for the dpkg lock held by anything else instead of failing. Purges
- * what an interrupted earlier run left.
+ * holds a lock file until its stdin closes (waiting up to `timeoutSeconds` for another such test,
+ * which may take minutes: the suite runs them side by side), and apt-get waits up to 5 min for the
+ * dpkg lock held by anything else instead of failing. Purges what an interrupted earlier run left.
  */
 export async function takeMachine(timeoutSeconds = 540): Promise<AptMachine> {
   const aptConfig = join(tmpdir(), `trucki-deb-test-apt-${process.pid}.conf`);
