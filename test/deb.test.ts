@@ -5,11 +5,15 @@
  * installed units, apt-get remove (the env file stays) and apt-get purge (nothing stays).
  *
  * What this machine cannot do as written is stood in for, and said so where it is done: systemd is
- * not PID 1 here, so `systemctl enable --now` enables the timer for real and then does what its
- * first tick would (the service's ExecStart, with the environment systemd would read from its
- * EnvironmentFile= as root, run as an unprivileged user, with its CacheDirectory=);
- * `systemctl reload prometheus` starts a real Prometheus on the edited prometheus.yml. The stick is
- * the simulator, the Pushgateway a real one on a free port, /etc/prometheus/ a copy of Debian's.
+ * not PID 1 here, so `systemctl enable --now` enables the timer for real (its first tick would come
+ * within 15 s, so it starts nothing now); `systemctl start trucki2pushgateway.service` does what
+ * systemd would (the service's ExecStart, with the environment systemd would read from its
+ * EnvironmentFile= as root, run as an unprivileged user, with its CacheDirectory=), and
+ * `journalctl -u` shows that run's log; `systemctl reload prometheus` starts a real Prometheus on
+ * the edited prometheus.yml. This machine's Node.js is NodeSource's, whose `nodejs` includes npm and
+ * conflicts with Debian's `npm`: there step 1 installs `nodejs git` and shows npm's version. The
+ * stick is the simulator, the Pushgateway a real one on a free port, /etc/prometheus/ a copy of
+ * Debian's.
  *
  * Installs into this machine's dpkg database: root only, and safe to run again (a leftover
  * installation is purged first). Skipped where not root or without dpkg, and on test/on-node.sh
@@ -18,19 +22,18 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
-import { chown, copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chown, copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { cleanClone, run, runOk, type CleanClone, type Run } from './helpers/clean-clone.js';
+import { packageName as name, takeMachine, whyNoDpkg, type AptMachine } from './helpers/debian.js';
 import { installDoc } from './helpers/install-doc.js';
-import { onlyOnce } from './helpers/once.js';
 import { startPrometheus, type RunningPrometheus } from './helpers/prometheus.js';
 import { debianPrometheusYml } from './helpers/prometheus-config.js';
 import { sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
 
-const name = 'trucki2pushgateway';
 const envFile = `/etc/${name}/${name}.env`;
 const units = [`${name}.service`, `${name}.timer`, `${name}-loop.service`];
 const unitDir = '/usr/lib/systemd/system';
@@ -38,53 +41,10 @@ const cacheDir = `/var/cache/${name}`;
 // DynamicUser= stands in for: nobody, whom nothing on the machine runs as.
 const dynamicUser = 65534;
 
-function whyNot(): string | false {
-  if (onlyOnce) return onlyOnce;
-  if (process.getuid?.() !== 0) return 'needs root: it installs and purges a Debian package';
-  if (!existsSync('/usr/bin/dpkg')) return 'dpkg is missing: not a Debian machine';
-  return false;
-}
-
-// apt-get waits up to 5 min for the dpkg lock held by anything else on the machine, instead of failing.
-const aptConfig = join(tmpdir(), `trucki-deb-test-apt-${process.pid}.conf`);
-const env = {
-  PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-  HOME: process.env.HOME ?? '/root',
-  DEBIAN_FRONTEND: 'noninteractive',
-  APT_CONFIG: aptConfig,
-};
-
-/**
- * One run of this test per machine at a time (the package and the dpkg database are the machine's):
- * flock(1) holds a lock file until its stdin closes. Resolves with the release.
- */
-function machineLock(path: string, timeoutSeconds: number): Promise<() => void> {
-  return new Promise((resolve, reject) => {
-    const holder = spawn(
-      'flock',
-      ['-w', String(timeoutSeconds), path, 'sh', '-c', 'echo locked; exec cat >/dev/null'],
-      {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      },
-    );
-    holder.on('error', reject);
-    holder.on('exit', (code) => {
-      reject(new Error(`no lock on ${path} within ${String(timeoutSeconds)} s (flock exited ${String(code)})`));
-    });
-    holder.stdout.once('data', () => {
-      resolve(() => {
-        holder.stdin.end();
-      });
-    });
-  });
-}
-const sh = (command: string, cwd: string): Promise<Run> => run('sh', ['-c', command], { cwd, env, timeout: 240_000 });
-
-/** Purges the package if an earlier, interrupted run left it installed. */
-async function purgeLeftover(): Promise<void> {
-  const status = await run('dpkg-query', ['-W', '-f', '${db:Status-Status}', name]);
-  if (status.code === 0 && status.stdout !== 'not-installed')
-    await runOk('apt-get', ['purge', '-y', '-q', name], { env });
+/** NodeSource's `nodejs` carries npm (and conflicts with Debian's `npm`); Debian's does not. */
+async function nodejsIncludesNpm(): Promise<boolean> {
+  const provides = await run('dpkg-query', ['-W', '-f', '${Provides}', 'nodejs']);
+  return /(^|, )npm\b/.test(provides.stdout);
 }
 
 /** KEY=value lines of an EnvironmentFile, as systemd reads them (plain lines only: ours are). */
@@ -100,7 +60,9 @@ function parseEnvironmentFile(text: string): Record<string, string> {
 const directive = (unit: string, key: string): string[] =>
   [...unit.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((match) => match[1]!.trim());
 
-describe('the Debian package, installed as the README says', { skip: whyNot(), timeout: 600_000 }, () => {
+describe('the Debian package, installed as the README says', { skip: whyNoDpkg(), timeout: 900_000 }, () => {
+  let machine: AptMachine | undefined;
+  let env: Record<string, string> = {};
   let clone: CleanClone;
   let stick: Simulator;
   let pushgateway: RunningPushgateway;
@@ -110,12 +72,11 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
   let packageFiles: string[] = [];
   let enabledAfterInstall = '';
   const outputs: { command: string; result: Run }[] = [];
+  const sh = (command: string, cwd: string): Promise<Run> => run('sh', ['-c', command], { cwd, env, timeout: 240_000 });
 
-  let release: (() => void) | undefined;
   before(async () => {
-    await writeFile(aptConfig, 'DPkg::Lock::Timeout "300";\n');
-    release = await machineLock('/run/lock/trucki2pushgateway-deb-test.lock', 240);
-    await purgeLeftover();
+    machine = await takeMachine();
+    env = { ...machine.env, DEBIAN_FRONTEND: 'noninteractive' };
     [clone, stick, pushgateway, work] = await Promise.all([
       cleanClone(),
       startSimulator({ variant: 'T2SG' }),
@@ -126,7 +87,7 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
     await copyFile(debianPrometheusYml, join(work, 'etc/prometheus/prometheus.yml'));
   });
   after(async () => {
-    await purgeLeftover().catch(() => undefined);
+    await machine?.release();
     await rm(cacheDir, { recursive: true, force: true });
     await Promise.all([
       clone?.remove(),
@@ -134,17 +95,13 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
       pushgateway?.stop(),
       prometheus?.stop(),
       work && rm(work, { recursive: true, force: true }),
-      rm(aptConfig, { force: true }),
     ]);
-    release?.();
   });
 
-  /** What `systemctl enable --now trucki2pushgateway.timer` does, on a machine without systemd as PID 1. */
-  async function enableNow(unit: string): Promise<Run> {
-    assert.equal(unit, `${name}.timer`, `the README enables ${unit}; this test knows how to start only the timer`);
-    const enabled = await runOk('systemctl', ['enable', unit], { env });
-    // The timer's first tick: one run of the service as systemd would start it.
-    const service = await readFile(join(unitDir, `${name}.service`), 'utf8');
+  /** What `systemctl start trucki2pushgateway.service` does, on a machine without systemd as PID 1. */
+  async function startService(unit: string): Promise<Run> {
+    assert.equal(unit, `${name}.service`, `the README starts ${unit}; this test knows how to start only the service`);
+    const service = await readFile(join(unitDir, unit), 'utf8');
     const vars = Object.fromEntries(
       directive(service, 'EnvironmentFile').flatMap((file) =>
         Object.entries(parseEnvironmentFile(readFileSync(file, 'utf8'))),
@@ -158,14 +115,13 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
     await chown(cacheDir, dynamicUser, dynamicUser);
     const [execStart] = directive(service, 'ExecStart');
     const [file, ...args] = execStart!.split(/\s+/);
-    const result = await run(file!, args, {
+    return run(file!, args, {
       uid: dynamicUser,
       gid: dynamicUser,
       cwd: '/',
       env: { PATH: '/usr/local/bin:/usr/bin:/bin', ...vars, CACHE_DIRECTORY: cacheDir },
       timeout: 60_000,
     });
-    return { code: result.code, stdout: enabled.stdout + result.stdout, stderr: enabled.stderr + result.stderr };
   }
 
   /** What `systemctl reload prometheus` does: Prometheus runs the edited prometheus.yml. */
@@ -200,6 +156,8 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
       [/\/etc\/prometheus\//g, `${work}/etc/prometheus/`],
     ];
     const applied = new Set<RegExp>();
+    // What `journalctl -u` would show: the log of the unit's last run.
+    const journals = new Map<string, string>();
     for (const written of commands) {
       let command = written;
       for (const [pattern, replacement] of rewrites) {
@@ -209,11 +167,20 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
       }
       let result: Run;
       const systemctl = /^systemctl (.*)$/.exec(command);
+      const journal = /^journalctl -u (\S+) -n \d+$/.exec(command);
       if (systemctl) {
-        const enable = /^enable --now (\S+)$/.exec(systemctl[1]!);
-        if (enable) result = await enableNow(enable[1]!);
-        else if (systemctl[1] === 'reload prometheus') result = await reloadPrometheus();
+        const enable = /^enable --now (\S+\.timer)$/.exec(systemctl[1]!);
+        const start = /^start (\S+\.service)$/.exec(systemctl[1]!);
+        if (enable) result = await runOk('systemctl', ['enable', enable[1]!], { env });
+        else if (start) {
+          result = await startService(start[1]!);
+          journals.set(start[1]!, result.stderr);
+        } else if (systemctl[1] === 'reload prometheus') result = await reloadPrometheus();
         else throw new Error(`the README runs "${written}", which this test cannot stand in for`);
+      } else if (journal) {
+        result = { code: journals.has(journal[1]!) ? 0 : 1, stdout: journals.get(journal[1]!) ?? '', stderr: '' };
+      } else if (/^apt-get install nodejs npm git$/.test(command) && (await nodejsIncludesNpm())) {
+        result = await sh('apt-get install nodejs git && npm --version', clone.dir);
       } else {
         result = await sh(command, clone.dir);
       }
@@ -240,6 +207,7 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
     );
     assert.match(said(/--stdout/), /^trucki_up 1$/m, 'the try reads the stick');
     assert.match(said(/^curl /), /^trucki_up\{.*\} 1$/m, 'the first push arrived');
+    assert.match(said(/journalctl/), /^stick .*: read \d+ samples.*pushed/m, 'the journal shows the run');
     const group = await pushgateway.group({ job: 'trucki', instance: stickAddress });
     assert.equal(sampleValue(group, 'trucki_up'), 1);
     assert.ok(sampleValue(group, 'trucki_grid_voltage_volts')! > 0);
@@ -251,13 +219,60 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
     assert.equal(enabledAfterInstall, 'disabled');
   });
 
+  test('the env file is made from the short template, 0600 root, and no package owns it', async () => {
+    assert.equal((await stat(envFile)).uid, 0);
+    assert.match(await readFile(`/usr/share/${name}/${name}.env`, 'utf8'), /^TRUCKI_TARGET=/m);
+    assert.notEqual((await run('dpkg', ['-S', envFile])).code, 0, `dpkg -S ${envFile} names a package`);
+    assert.ok((await readFile(envFile, 'utf8')).split('\n').length < 20, 'the env file holds only what an owner sets');
+  });
+
+  test('every relative link in the installed README and docs resolves inside the package', async () => {
+    const broken: string[] = [];
+    for (const document of packageFiles.filter((path) => /^\/usr\/share\/doc\/[^/]+\/(docs\/)?[^/]+\.md$/.test(path))) {
+      if (document.endsWith('/CONTRIBUTING.md')) continue; // for contributors: it links the source tree
+      for (const [, target] of (await readFile(document, 'utf8')).matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z][a-z0-9+.-]*:/i.test(target!)) continue;
+        const [path, anchor] = target!.split('#');
+        const file = path ? resolve(dirname(document), path) : document;
+        if (!file.startsWith(`/usr/share/doc/${name}/`) || !packageFiles.includes(file)) {
+          broken.push(`${document}: ${target!}`);
+        } else if (anchor && !headingAnchors(await readFile(file, 'utf8')).has(anchor)) {
+          broken.push(`${document}: ${target!} (no such heading)`);
+        }
+      }
+    }
+    assert.deepEqual(broken, []);
+    assert.ok(packageFiles.includes(`/usr/share/doc/${name}/docs/deploy.md`), 'docs/ is shipped');
+  });
+
+  test('every example the README, deploy.md and fleets.md point at is in the package', async () => {
+    const doc = `/usr/share/doc/${name}`;
+    const missing: string[] = [];
+    for (const document of ['README.md', 'docs/deploy.md', 'docs/fleets.md'].map((file) => `${doc}/${file}`)) {
+      const text = await readFile(document, 'utf8');
+      for (const [mention] of text.matchAll(
+        /(?:\/usr\/share\/doc\/trucki2pushgateway\/|\b(?:examples|deploy)\/)[\w./-]*/g,
+      )) {
+        const path = mention
+          .replace(/[.]+$/, '')
+          .replace(/^deploy\/cron\//, 'examples/')
+          .replace(/^(deploy|examples)\//, `${doc}/examples/`)
+          .replace(/\/$/, '');
+        if (/\/examples\/systemd\b/.test(path)) continue; // the units: /usr/lib/systemd/system, checked above
+        if (!packageFiles.includes(path)) missing.push(`${document}: ${mention}`);
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
+
   test('the package: architecture all, Depends nodejs (>= 20), the files where Debian wants them', async () => {
     const info = (await runOk('dpkg-deb', ['-f', deb, 'Package', 'Architecture', 'Depends'])).stdout;
     assert.match(info, /^Architecture: all$/m);
     assert.match(info, /^Depends: nodejs \(>= 20\)$/m);
     const contents = (await runOk('dpkg-deb', ['-c', deb])).stdout;
-    assert.match(contents, /^-rw------- root\/root .* \.\/etc\/trucki2pushgateway\/trucki2pushgateway\.env$/m);
-    assert.equal((await runOk('dpkg-deb', ['-I', deb, 'conffiles'])).stdout.trim(), envFile);
+    // The env file is postinst's, from a template (packaging/deb/postinst says why): no conffile.
+    assert.doesNotMatch(contents, / \.\/etc\//);
+    assert.notEqual((await run('dpkg-deb', ['-I', deb, 'conffiles'])).code, 0, 'the package has conffiles');
     for (const path of [
       `/usr/bin/${name}`,
       `/usr/lib/${name}/${name}.js`,
@@ -272,6 +287,11 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
       `/usr/share/doc/${name}/examples/prometheus/trucki-rules.yml`,
       `/usr/share/doc/${name}/examples/grafana/trucki-dashboard.json`,
       `/usr/share/doc/${name}/examples/grafana/provisioning/dashboards/${name}.yml`,
+      `/usr/share/doc/${name}/examples/vmagent/trucki-vmagent.service`,
+      `/usr/share/doc/${name}/examples/${name}.env.example`,
+      `/usr/share/doc/${name}/README.md`,
+      `/usr/share/doc/${name}/docs/fleets.md`,
+      `/usr/share/${name}/${name}.env`,
     ]) {
       assert.ok(packageFiles.includes(path), `${path} is not in the package`);
     }
@@ -349,6 +369,19 @@ describe('the Debian package, installed as the README says', { skip: whyNot(), t
     assert.notEqual((await run('dpkg-query', ['-W', name])).code, 0);
   });
 });
+
+/** The anchors GitHub makes of a Markdown file's headings: lower case, punctuation gone, spaces as -. */
+function headingAnchors(markdown: string): Set<string> {
+  return new Set(
+    [...markdown.replace(/^```[\s\S]*?^```$/gm, '').matchAll(/^#{1,6} +(.+)$/gm)].map(([, heading]) =>
+      heading!
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, '')
+        .replace(/ /g, '-'),
+    ),
+  );
+}
 
 function isLink(path: string): boolean {
   try {

@@ -6,8 +6,13 @@
  *   /usr/bin/trucki2pushgateway                     the command (a link to the launcher)
  *   /usr/lib/trucki2pushgateway/                    the program: launcher, bundle, package.json
  *   /usr/lib/systemd/system/                        the units; none is enabled or started
- *   /etc/trucki2pushgateway/trucki2pushgateway.env  conffile, 0600 root:root (credentials)
- *   /usr/share/doc/trucki2pushgateway/examples/     crontab, Prometheus and Grafana files
+ *   /usr/share/trucki2pushgateway/                  the env file's template, which postinst copies to
+ *                                                   /etc/trucki2pushgateway/ if absent (not a conffile:
+ *                                                   postinst says why)
+ *   /usr/share/doc/trucki2pushgateway/              README.md, CONTRIBUTING.md and docs/, laid out as in
+ *                                                   the repository, so that their links resolve
+ *   /usr/share/doc/trucki2pushgateway/examples/     deploy/'s prometheus/, grafana/ and vmagent/ whole,
+ *                                                   the crontab, the env file with every setting
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -102,9 +107,8 @@ symlinkSync(`../lib/${name}/${name}.js`, join(root, 'usr/bin', name));
 for (const unit of readdirSync(join(repo, 'deploy', 'systemd'))) {
   put(`usr/lib/systemd/system/${unit}`, { from: join(repo, 'deploy', 'systemd', unit) });
 }
-// Credentials may go in here: readable by root only. systemd reads it as root before it drops to
-// the unit's DynamicUser.
-put(`etc/${name}/${name}.env`, { from: join(repo, '.env.example'), mode: 0o600 });
+// What an owner sets, short; postinst makes /etc/trucki2pushgateway/trucki2pushgateway.env of it.
+put(`usr/share/${name}/${name}.env`, { from: join(here, `${name}.env`) });
 
 // --- Documentation ---------------------------------------------------------------------------------
 
@@ -113,7 +117,10 @@ put(`${doc}/copyright`, { from: join(here, 'copyright') });
 put(`${doc}/THIRD-PARTY-LICENSES.txt.gz`, {
   contents: gzip(readFileSync(join(repo, 'dist', 'THIRD-PARTY-LICENSES.txt'))),
 });
-put(`${doc}/README.md.gz`, { contents: gzip(readFileSync(join(repo, 'README.md'))) });
+// Not compressed, against Policy 12.3's "should" for files over 4 kB: the documents link each
+// other by name (README.md -> docs/fleets.md), and a .gz breaks every link. About 100 kB.
+const docs = ['README.md', 'CONTRIBUTING.md', ...readdirSync(join(repo, 'docs')).map((file) => `docs/${file}`)];
+for (const file of docs.filter((file) => file.endsWith('.md'))) put(`${doc}/${file}`, { from: join(repo, file) });
 const date = new Date(epoch * 1000).toUTCString().replace(/GMT$/, '+0000');
 put(`${doc}/changelog.Debian.gz`, {
   contents: gzip(
@@ -121,7 +128,9 @@ put(`${doc}/changelog.Debian.gz`, {
   ),
 });
 put(`${doc}/examples/${name}.crontab`, { from: join(repo, 'deploy', 'cron', `${name}.crontab`) });
-for (const dir of ['prometheus', 'grafana']) {
+put(`${doc}/examples/${name}.env.example`, { from: join(repo, '.env.example') });
+// Whole directories, so that a file added to one is shipped without a change here.
+for (const dir of ['prometheus', 'grafana', 'vmagent']) {
   const walk = (from) => {
     for (const entry of readdirSync(from, { withFileTypes: true })) {
       const path = join(from, entry.name);
@@ -153,12 +162,14 @@ ${roff(help.trim())}
 .SH FILES
 .TP
 /etc/${name}/${name}.env
-The environment file of the systemd units (mode 0600: it may hold credentials).
+The environment file of the systemd units (mode 0600: it may hold credentials), made at the first
+install from /usr/share/${name}/${name}.env and never changed by an upgrade.
 .TP
 /usr/share/doc/${name}/examples/
-A crontab, the Prometheus scrape job, rules and the Grafana dashboard.
+Every setting explained (${name}.env.example), a crontab, the Prometheus scrape job and rules, the
+Grafana dashboard and a vmagent unit.
 .SH SEE ALSO
-/usr/share/doc/${name}/README.md.gz
+/usr/share/doc/${name}/README.md
 `),
 });
 put(`usr/share/lintian/overrides/${name}`, { from: join(here, 'lintian-overrides') });
@@ -173,8 +184,7 @@ const walk = (dir) => {
     if (entry.isDirectory()) walk(path);
     else if (entry.isFile()) {
       size += statSync(path).size;
-      if (!path.startsWith(join(root, 'etc')))
-        md5sums.push(`${createHash('md5').update(readFileSync(path)).digest('hex')}  ${relative(root, path)}`);
+      md5sums.push(`${createHash('md5').update(readFileSync(path)).digest('hex')}  ${relative(root, path)}`);
     }
   }
 };
@@ -198,7 +208,6 @@ Description: push Trucki solar stick readings to a Prometheus Pushgateway
  and the loop unit are installed but not enabled.
 `,
 });
-put('DEBIAN/conffiles', { contents: `/etc/${name}/${name}.env\n` });
 put('DEBIAN/md5sums', { contents: `${md5sums.join('\n')}\n` });
 for (const script of ['postinst', 'prerm', 'postrm'])
   put(`DEBIAN/${script}`, { from: join(here, script), mode: 0o755 });
