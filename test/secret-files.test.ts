@@ -1,5 +1,5 @@
 /**
- * Issue 9, item 14: every secret can come from a file (<NAME>_FILE) or a systemd credential
+ * Secrets from files (issue 9.14): every secret can come from a file (<NAME>_FILE) or a systemd credential
  * ($CREDENTIALS_DIRECTORY/<NAME>), so that none sits on a command line; the secret is used, and
  * appears in no output and not in /proc/<pid>/cmdline of a running loop.
  */
