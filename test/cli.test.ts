@@ -1,15 +1,22 @@
-/** The bundled command, end to end: simulator sticks in, a real Pushgateway out. */
+/**
+ * The bundled command, end to end: simulator sticks in, a real Pushgateway out; repeated flags,
+ * exit statuses, standard streams that are closed or full, where a setting comes from.
+ */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { spawn, type StdioOptions } from 'node:child_process';
+import { open, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { liveCatalogue, onceCatalogue } from '../src/catalogue.js';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { emptyDir, runCli } from './helpers/cli.js';
+import { jobBundle } from './helpers/paths.js';
 import { familyNames, sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
 import { freePort } from './helpers/process.js';
 import { expectedAtZero } from './helpers/sticks.js';
 
+/** How the log says a duration: ms under a second, else seconds (a loaded machine can take one). */
+const took = String.raw`(?:\d+ ms|\d+\.\d s)`;
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(b));
 
 let pushgateway: RunningPushgateway;
@@ -57,7 +64,7 @@ describe('a run against each simulated variant', () => {
       assert.match(
         result.stderr,
         new RegExp(
-          `^stick ${variant.toLowerCase()} \\(127\\.0\\.0\\.1:\\d+\\): read \\d+ samples in \\d+ ms; pushed\\n$`,
+          `^stick ${variant.toLowerCase()} \\(127\\.0\\.0\\.1:\\d+\\): read \\d+ samples in ${took}; pushed\\n$`,
         ),
       );
     });
@@ -139,6 +146,47 @@ describe('several sticks in one run', () => {
   });
 });
 
+describe('repeated -t and --grouping accumulate (issue 9.5)', { concurrency: true }, () => {
+  test('-t one=… -t two=… reads and pushes both', async () => {
+    const stick = sticks.T2SG!;
+    const result = await runCli(['-t', `rep-one=${stick.url}`, '-t', `rep-two=${stick.url}`, '-g', pushgateway.url]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(sampleValue(await pushgateway.group({ job: 'trucki', instance: 'rep-one' }), 'trucki_up'), 1);
+    assert.equal(sampleValue(await pushgateway.group({ job: 'trucki', instance: 'rep-two' }), 'trucki_up'), 1);
+  });
+
+  test('--grouping a=1 --grouping b=2 gives both labels', async () => {
+    const result = await runCli([
+      '-t',
+      `rep-grouping=${sticks.T2SG!.url}`,
+      '-g',
+      pushgateway.url,
+      '--grouping',
+      'site=home',
+      '--grouping',
+      'rack=r2',
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const group = await pushgateway.group({ job: 'trucki', instance: 'rep-grouping', site: 'home', rack: 'r2' });
+    assert.equal(sampleValue(group, 'trucki_up'), 1);
+  });
+
+  test('the same instance in two -t flags is exit 2', async () => {
+    const stick = sticks.T2SG!;
+    const result = await runCli([
+      '-t',
+      `rep-twice=${stick.url}`,
+      '-t',
+      `rep-twice=${stick.url}`,
+      '-g',
+      pushgateway.url,
+    ]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /twice/);
+    assert.equal(await pushgateway.group({ job: 'trucki', instance: 'rep-twice' }), undefined);
+  });
+});
+
 describe('--stdout', () => {
   test('prints the exposition and pushes nothing', async () => {
     const before = (await pushgateway.groups()).length;
@@ -173,6 +221,13 @@ describe('exit status', () => {
     );
   });
 
+  test('2 for --timeout 3000000000, with the allowed range and no Node warning (issue 9.10)', async () => {
+    const result = await runCli(['-t', sticks.T2SG!.url, '--stdout', '--timeout', '3000000000'], { timeoutMs: 20_000 });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /--timeout must be a whole number from 1 to \d+/);
+    assert.doesNotMatch(result.stderr, /Warning|TimeoutOverflow/);
+  });
+
   const usage: [string, string[], RegExp][] = [
     ['no target', ['-g', 'http://127.0.0.1:9'], /--target \/ TRUCKI_TARGET is required/],
     ['no Pushgateway', ['-t', '127.0.0.1:9'], /--pushgateway \/ PUSHGATEWAY_URL is required/],
@@ -198,6 +253,73 @@ describe('exit status', () => {
       assert.match(result.stderr, message);
     });
   }
+});
+
+/** Runs the job with its own stdio, e.g. a closed pipe or a device, as a shell would hand it over. */
+async function spawnJob(
+  args: readonly string[],
+  stdio: StdioOptions,
+  prepare?: (child: ReturnType<typeof spawn>) => void,
+) {
+  const cwd = await emptyDir();
+  try {
+    const child = spawn(process.execPath, ['--', jobBundle, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '' },
+      stdio,
+    });
+    prepare?.(child);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    const code = await new Promise<number | null>((resolve) =>
+      child.on('close', (status) => {
+        resolve(status);
+      }),
+    );
+    clearTimeout(timer);
+    return { code, stderr };
+  } finally {
+    await rm(cwd, { recursive: true, force: true });
+  }
+}
+const noStack = (text: string) => {
+  assert.doesNotMatch(text, /^\s+at /m, `a stack trace:\n${text}`);
+};
+
+describe('a closed or full stdout, a closed stderr (issue 9.8)', { concurrency: true }, () => {
+  test('--stdout into a closed pipe (`| true`): one line, exit 1, no stack trace', async () => {
+    const result = await spawnJob(['-t', `pipe=${sticks.T2SG!.url}`, '--stdout'], ['ignore', 'pipe', 'pipe'], (child) =>
+      child.stdout!.destroy(),
+    );
+    assert.equal(result.code, 1, result.stderr);
+    noStack(result.stderr);
+    assert.match(result.stderr, /standard output|stdout/);
+  });
+
+  test('--stdout > /dev/full: one line naming it, exit 1, no stack trace', async () => {
+    const full = await open('/dev/full', 'w');
+    try {
+      const result = await spawnJob(['-t', `full=${sticks.T2SG!.url}`, '--stdout'], ['ignore', full.fd, 'pipe']);
+      assert.equal(result.code, 1, result.stderr);
+      noStack(result.stderr);
+      assert.match(result.stderr, /standard output.*no space left/);
+    } finally {
+      await full.close();
+    }
+  });
+
+  test('a closed stderr does not change the status of a good run', async () => {
+    const result = await spawnJob(
+      ['-t', `closed-stderr=${sticks.T2SG!.url}`, '-g', pushgateway.url],
+      ['ignore', 'ignore', 'pipe'],
+      (child) => child.stderr!.destroy(),
+    );
+    assert.equal(result.code, 0);
+    assert.equal(sampleValue(await pushgateway.group({ job: 'trucki', instance: 'closed-stderr' }), 'trucki_up'), 1);
+  });
 });
 
 describe('configuration precedence', () => {

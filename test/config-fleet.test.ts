@@ -1,6 +1,7 @@
 /**
  * readCommand for fleets: --victoriametrics and its credentials, query URL and backlog bounds;
- * --targets-file (one-shot: exit 2 naming the entry); the sinks exclude each other.
+ * --targets-file (one-shot: exit 2 naming the entry; its labels beside --grouping; YAML's nulls);
+ * the sinks exclude each other, and a flag chooses among them over the env file.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -101,6 +102,24 @@ describe('VictoriaMetrics', () => {
     const secret = await configError(['-t', 'a', '--victoriametrics', 'http://u:hunter2@vm:99999']);
     assert.doesNotMatch(secret, /hunter2/);
   });
+
+  test('a flag chooses the sink and the sticks over the env file, as for any setting', async () => {
+    const directory = await cwd();
+    await writeFile(join(directory, 'one.json'), JSON.stringify([{ targets: ['127.0.0.1:1'] }]));
+    await writeFile(
+      join(directory, 'site.env'),
+      'TRUCKI_TARGETS_FILE=one.json\nVICTORIAMETRICS_URL=http://127.0.0.1:2\n',
+    );
+    const flags = ['--env-file', 'site.env', '-t', '127.0.0.1:3', '-g', 'http://127.0.0.1:4'];
+    const chosen = await config(flags);
+    assert.deepEqual(
+      chosen.targets.map(({ instance }) => instance),
+      ['127.0.0.1:3'],
+    );
+    assert.equal(chosen.pushgateway?.url.port, '4');
+    assert.equal(chosen.victoriametrics, undefined);
+    assert.match(await configError([...flags, '--victoriametrics', 'http://127.0.0.1:5']), /exclude each other/);
+  });
 });
 
 describe('targets file', () => {
@@ -151,5 +170,25 @@ describe('targets file', () => {
       await configError(['--targets-file', 'bad.yml', '--instance', 'x', '--stdout']),
       /^--instance applies to --target/,
     );
+  });
+
+  test('a label set by --grouping and by the targets file is a ConfigError (exit 2), naming both', async () => {
+    await writeFile(
+      join(await cwd(), 'grouped.yml'),
+      "- targets: ['127.0.0.1:1']\n  labels: {instance: g1, site: berlin}\n",
+    );
+    assert.match(
+      await configError(['--targets-file', 'grouped.yml', '--grouping', 'site=hamburg', '--stdout']),
+      /entry 1: label "site" is also set by --grouping/,
+    );
+  });
+
+  test('YAML ~ and null are empty, so no label, as Prometheus reads them; a byte order mark is fine', async () => {
+    await writeFile(
+      join(await cwd(), 'nulls.yml'),
+      "\uFEFF- targets: ['127.0.0.1:1']\n  labels: {instance: g1, site: ~, floor: null}\n",
+    );
+    const { targets } = await config(['--targets-file', 'nulls.yml', '--stdout']);
+    assert.deepEqual(targets[0]?.labels, []);
   });
 });

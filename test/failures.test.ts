@@ -1,11 +1,12 @@
 /**
  * What lands on the Pushgateway when things go wrong: never a stale reading, always trucki_up 0,
- * the last success kept, bounded time and memory, and words a user can act on.
+ * the last success kept, bounded time and memory, and words a user can act on: a redirect is a
+ * failure, an https URL for an http server and a URL with /metrics get a hint, not a raw code.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
-import { runCli } from './helpers/cli.js';
+import { quickTicks, runCli, startCli } from './helpers/cli.js';
 import { misbehaviours, startHostileStick, type Misbehaviour } from './helpers/hostile.js';
 import { startProxy } from './helpers/proxy.js';
 import { familyNames, sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
@@ -199,5 +200,111 @@ describe('the Pushgateway side', () => {
       await proxy.close();
       await fresh.stop();
     }
+  });
+});
+
+describe('a redirect from the Pushgateway is a failure, not "pushed" (issue 9.1)', { concurrency: true }, () => {
+  let stick: Simulator;
+  before(async () => {
+    stick = await startSimulator({ variant: 'T2SG' });
+  });
+  after(() => stick.close());
+
+  for (const status of [301, 302, 303, 304, 307, 308]) {
+    test(`HTTP ${status} to the PUT: exit 1, the log names where it pointed, without credentials`, async () => {
+      const proxy = await startProxy(pushgateway.url, {
+        fail: ({ method }) =>
+          method === 'PUT'
+            ? {
+                status,
+                headers: { location: 'http://user:redirect-secret@moved.example:9091/new/base/metrics/job/trucki' },
+              }
+            : undefined,
+      });
+      try {
+        const instance = `redirected-${status}`;
+        const result = await runCli(['-t', `${instance}=${stick.url}`, '-g', proxy.url]);
+        assert.equal(result.code, 1, result.stderr);
+        assert.match(result.stderr, /redirect/i);
+        assert.match(result.stderr, /moved\.example:9091\/new\/base/);
+        assert.doesNotMatch(result.stderr, /redirect-secret|user:/);
+        assert.doesNotMatch(result.stderr, /; pushed$/m);
+        assert.equal(
+          await pushgateway.group({ job: 'trucki', instance }),
+          undefined,
+          'nothing reached the Pushgateway',
+        );
+      } finally {
+        await proxy.close();
+      }
+    });
+  }
+
+  test('a redirect of the DELETE (--delete-on-exit) is reported as a failed deletion', async () => {
+    const proxy = await startProxy(pushgateway.url, {
+      fail: ({ method }) =>
+        method === 'DELETE' ? { status: 308, headers: { location: '/elsewhere/metrics/job/trucki' } } : undefined,
+    });
+    try {
+      const loop = await startCli(
+        ['-t', `redirected-delete=${stick.url}`, '-g', proxy.url, '-s', '* * * * * *', '--delete-on-exit'],
+        { env: quickTicks },
+      );
+      await loop.waitFor(/; pushed$/m);
+      await loop.stop();
+      assert.match(loop.stderr(), /could not delete its group: .*redirect/i);
+      assert.doesNotMatch(loop.stderr(), /deleted its group/);
+      assert.notEqual(await pushgateway.group({ job: 'trucki', instance: 'redirected-delete' }), undefined);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe('a wrong URL gets a hint, not a raw code (issue 9.11)', { concurrency: true }, () => {
+  let stick: Simulator;
+  before(async () => {
+    stick = await startSimulator({ variant: 'T2SG' });
+  });
+  after(() => stick.close());
+
+  test('an https URL for an http stick: a hint, no EPROTO', async () => {
+    const result = await runCli([
+      '-t',
+      `tls-stick=${stick.url.replace('http:', 'https:')}`,
+      '--stdout',
+      '--retries',
+      '0',
+    ]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.doesNotMatch(result.stderr, /EPROTO|ERR_SSL/);
+    assert.match(result.stderr, /not https|is it http/);
+  });
+
+  test('an https URL for an http Pushgateway: a hint, no EPROTO', async () => {
+    const result = await runCli([
+      '-t',
+      `tls-pg=${stick.url}`,
+      '-g',
+      pushgateway.url.replace('http:', 'https:'),
+      '--retries',
+      '0',
+    ]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.doesNotMatch(result.stderr, /EPROTO|ERR_SSL/);
+    assert.match(result.stderr, /not https|is it http/);
+  });
+
+  test('-g http://host:port/metrics: a hint that the URL is the base', async () => {
+    const result = await runCli([
+      '-t',
+      `metrics-suffix=${stick.url}`,
+      '-g',
+      `${pushgateway.url}/metrics`,
+      '--retries',
+      '0',
+    ]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /base URL/);
   });
 });

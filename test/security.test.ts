@@ -187,6 +187,16 @@ describe('bearer token', () => {
       await plain.stop();
     }
   });
+
+  test('a line break in PUSHGATEWAY_BEARER_TOKEN: exit 2 in words, no ERR_INVALID_CHAR (issue 9.11)', async () => {
+    const result = await runCli(['-t', `token-nl=${stickUrl(stick)}`, '-g', basicPg.url], {
+      env: { PUSHGATEWAY_BEARER_TOKEN: 'abc\ndef-token-secret' },
+    });
+    assert.equal(result.code, 2, result.stderr);
+    assert.doesNotMatch(result.stderr, /ERR_INVALID_CHAR/);
+    assert.match(result.stderr, /PUSHGATEWAY_BEARER_TOKEN.*line break/);
+    assert.doesNotMatch(result.stderr, /def-token-secret/);
+  });
 });
 
 describe('basic auth towards the stick', () => {

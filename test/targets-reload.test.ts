@@ -1,16 +1,18 @@
 /**
  * --targets-file in loop mode, against a real Pushgateway: the loop re-reads the file when it
  * changes (added sticks start, removed ones stop and, with --delete-on-exit, lose their groups),
- * keeps the previous sticks when the new file is invalid; a one-shot run refuses an invalid file.
+ * keeps the previous sticks when the new file is invalid or empty; a one-shot run refuses an
+ * invalid file, and one that is not a regular file.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
-import { emptyDir, runCli, startCli } from './helpers/cli.js';
+import { emptyDir, quickTicks, runCli, startCli } from './helpers/cli.js';
 import { startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
+import { until } from './helpers/until.js';
 
 let pushgateway: RunningPushgateway;
 let sticks: Simulator[];
@@ -34,13 +36,6 @@ const entry = (index: number, instance: string) => ({
 });
 const liveReads = (stick: Simulator) => stick.requests.filter((line) => line === 'GET /jsonlive').length;
 
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    assert.ok(Date.now() < deadline, `no ${what} after ${timeoutMs} ms`);
-    await sleep(200);
-  }
-}
 const hasGroup = async (instance: string) =>
   (await pushgateway.group({ job: 'trucki', instance, site: 'test' })) !== undefined;
 
@@ -49,13 +44,15 @@ test('the loop follows the file: added start, removed stop and lose their groups
   await writeFile(file, JSON.stringify([entry(0, 'one'), entry(1, 'two')]));
   const loop = await startCli(
     ['--targets-file', 'sticks.json', '-g', pushgateway.url, '--schedule', '* * * * * *', '--delete-on-exit'],
-    { cwd: dir },
+    { cwd: dir, env: quickTicks },
   );
   try {
-    await until(async () => (await hasGroup('one')) && (await hasGroup('two')), 'groups one and two');
+    await until(async () => (await hasGroup('one')) && (await hasGroup('two')), { what: 'groups one and two' });
     await writeFile(file, JSON.stringify([entry(1, 'two'), entry(2, 'three')]));
     await loop.waitFor(/sticks\.json changed: 2 sticks; added three; removed one$/m);
-    await until(async () => (await hasGroup('three')) && !(await hasGroup('one')), 'group three and no group one');
+    await until(async () => (await hasGroup('three')) && !(await hasGroup('one')), {
+      what: 'group three and no group one',
+    });
     const readsOfOne = liveReads(sticks[0]!);
 
     await writeFile(file, JSON.stringify([{ targets: [sticks[0]!.url], labels: { job: 'other' } }]));
@@ -63,8 +60,8 @@ test('the loop follows the file: added start, removed stop and lose their groups
       /sticks\.json: entry 1: label "job" is used by the job itself; .*; keeping the 2 sticks read before$/m,
     );
     const readsOfThree = liveReads(sticks[2]!);
-    await sleep(2500);
-    assert.ok(liveReads(sticks[2]!) >= readsOfThree + 2, 'three is still read every second');
+    // Ten more runs of the loop: three is read on each, one on none.
+    await until(() => liveReads(sticks[2]!) >= readsOfThree + 10, { what: 'ten more reads of three' });
     assert.equal(liveReads(sticks[0]!), readsOfOne, 'one is no longer read');
     assert.deepEqual(await loop.stop(), { code: 0, signal: null });
     assert.equal(await hasGroup('two'), false, '--delete-on-exit deleted the sticks of the file as it last was');
@@ -86,4 +83,38 @@ test('one-shot: an invalid file is exit 2 with one line naming the entry, and no
     /^trucki2pushgateway: --targets-file bad\.yml: entry 2: labels\.instance names one stick, but .*\n$/,
   );
   assert.equal(await pushgateway.group({ job: 'trucki', instance: 'fine' }), undefined);
+});
+
+test("an emptied targets file keeps a loop's sticks instead of removing them all", async () => {
+  const cwd = await emptyDir();
+  await writeFile(join(cwd, 'sticks.yml'), `- targets: ['${sticks[0]!.url}']\n  labels: {instance: w1}\n`);
+  const loop = await startCli(['--targets-file', 'sticks.yml', '--stdout', '-s', '* * * * * *'], {
+    cwd,
+    env: quickTicks,
+  });
+  try {
+    await loop.waitFor(/stick w1 .*read \d+ samples/);
+    await writeFile(join(cwd, 'sticks.yml'), '');
+    await loop.waitFor(/sticks\.yml: names no stick; keeping the 1 sticks read before/, 10_000);
+    const reads = liveReads(sticks[0]!);
+    await until(() => liveReads(sticks[0]!) >= reads + 10, {
+      what: 'ten more reads: the loop stopped reading the stick',
+    });
+    assert.doesNotMatch(loop.stderr(), /removed w1/);
+  } finally {
+    await loop.stop();
+    await rm(cwd, { recursive: true, force: true });
+  }
+});
+
+test('a targets file that is not a regular file (a FIFO) is exit 2, not a hang', async () => {
+  const cwd = await emptyDir();
+  try {
+    execFileSync('mkfifo', [join(cwd, 'sticks.json')]);
+    const result = await runCli(['--targets-file', 'sticks.json', '--stdout'], { cwd, timeoutMs: 10_000 });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /sticks\.json is not a regular file/);
+  } finally {
+    await rm(cwd, { recursive: true, force: true });
+  }
 });

@@ -1,13 +1,17 @@
-/** --textfile: the exposition for node_exporter's textfile collector, written atomically. */
+/**
+ * --textfile: the exposition for node_exporter's textfile collector, written atomically, only
+ * over a regular file, with the labels a targets file gives each stick.
+ */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { lstat, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
-import { runCli, startCli } from './helpers/cli.js';
+import { emptyDir, runCli, startCli } from './helpers/cli.js';
 import { freePort } from './helpers/process.js';
+import { until } from './helpers/until.js';
 
 let dir: string;
 let stick: Simulator;
@@ -50,14 +54,14 @@ test('all sticks in one file, told apart by a stick label, read by a real node_e
     { stdio: 'ignore' },
   );
   try {
-    let scraped = '';
-    for (let attempt = 0; attempt < 100 && !scraped; attempt++) {
-      scraped = await fetch(`http://127.0.0.1:${port}/metrics`).then(
-        (r) => r.text(),
-        () => '',
-      );
-      if (!scraped) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const scraped = await until(
+      () =>
+        fetch(`http://127.0.0.1:${port}/metrics`).then(
+          async (r) => (await r.text()) || undefined,
+          () => undefined,
+        ),
+      { timeoutMs: 10_000, what: 'node_exporter answering' },
+    );
     assert.equal(valueOf(scraped, 'node_textfile_scrape_error'), 0, 'node_exporter could not read the file');
     assert.equal(valueOf(scraped, 'trucki_ac_power_watts{inverter="sun1",stick="a"}'), 880.1);
     assert.equal(valueOf(scraped, 'trucki_up{stick="b"}'), 1);
@@ -118,4 +122,54 @@ test('--textfile and a Pushgateway exclude each other', async () => {
   const result = await runCli(['-t', stick.url, '--textfile', join(dir, 'x.prom'), '-g', 'http://127.0.0.1:9']);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /--textfile and --pushgateway exclude each other/);
+});
+
+test('the textfile keeps the labels a targets file gives a stick', async () => {
+  const cwd = await emptyDir();
+  try {
+    await writeFile(join(cwd, 'sticks.yml'), `- targets: ['${stick.url}']\n  labels: {instance: roof, site: berlin}\n`);
+    const result = await runCli(['--targets-file', 'sticks.yml', '--textfile', 'trucki.prom'], { cwd });
+    assert.equal(result.code, 0, result.stderr);
+    const text = await readFile(join(cwd, 'trucki.prom'), 'utf8');
+    assert.match(text, /^trucki_up\{(?=[^}]*stick="roof")(?=[^}]*site="berlin")[^}]*\} 1$/m);
+  } finally {
+    await rm(cwd, { recursive: true, force: true });
+  }
+});
+
+describe('only a regular file is replaced (issue 9.13)', { concurrency: true }, () => {
+  test('a symbolic link: exit 1 naming it, neither the link nor its target replaced', async () => {
+    const target = join(dir, 'elsewhere.txt');
+    const link = join(dir, 'link.prom');
+    await writeFile(target, 'precious\n');
+    await symlink(target, link);
+    const result = await runCli(['-t', `link=${stick.url}`, '--textfile', link]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /symbolic link/);
+    assert.ok((await lstat(link)).isSymbolicLink(), 'the link was replaced');
+    assert.equal(await readFile(target, 'utf8'), 'precious\n');
+  });
+
+  test('a named pipe: exit 1 naming it, the pipe left in place', async () => {
+    const fifo = join(dir, 'fifo.prom');
+    execFileSync('mkfifo', [fifo]);
+    const result = await runCli(['-t', `fifo=${stick.url}`, '--textfile', fifo]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /named pipe/);
+    assert.ok((await lstat(fifo)).isFIFO(), 'the pipe was replaced');
+  });
+
+  test('a device (a private copy of /dev/full, made with mknod): exit 1 naming it, the device left', async (t) => {
+    const device = join(dir, 'full.prom');
+    try {
+      execFileSync('mknod', [device, 'c', '1', '7'], { stdio: 'ignore' });
+    } catch {
+      t.skip('mknod needs root');
+      return;
+    }
+    const result = await runCli(['-t', `device=${stick.url}`, '--textfile', device]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /device/);
+    assert.ok((await lstat(device)).isCharacterDevice(), 'the device node was replaced');
+  });
 });

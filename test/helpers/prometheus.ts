@@ -4,6 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, stopProgram } from './process.js';
+import { until } from './until.js';
 
 export interface RunningPrometheus {
   readonly url: string;
@@ -37,17 +38,16 @@ export async function startPrometheus(configYaml: string, args: readonly string[
   });
   const url = `http://127.0.0.1:${port}`;
 
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
-    const ready = await fetch(`${url}/-/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (Date.now() > deadline) throw new Error(`prometheus not ready: ${stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await until(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
+      return fetch(`${url}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
+    },
+    { timeoutMs: 20_000, what: 'prometheus ready', last: () => stderr },
+  );
 
   const query = async (expr: string) => {
     const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr }).toString()}`);
@@ -64,13 +64,13 @@ export async function startPrometheus(configYaml: string, args: readonly string[
     url,
     query,
     async waitFor(expr, timeoutMs = 20_000) {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const result = await query(expr);
-        if (result.length > 0) return result;
-        if (Date.now() > until) throw new Error(`no result for ${expr} after ${timeoutMs} ms`);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
+      return until(
+        async () => {
+          const result = await query(expr);
+          return result.length > 0 && result;
+        },
+        { timeoutMs, intervalMs: 250, what: `result for ${expr}` },
+      );
     },
     stop: () => stopProgram(child, dir),
   };

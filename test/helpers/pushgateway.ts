@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, stopProgram } from './process.js';
+import { until } from './until.js';
 
 export const pushgatewayBinary = process.env.PUSHGATEWAY_BIN ?? 'prometheus-pushgateway';
 
@@ -63,10 +64,8 @@ export async function startPushgateway(args: readonly string[] = [], scheme = 'h
 /** Ready once it accepts TCP connections; false if it exits first (e.g. the port was taken). */
 async function ready(child: ChildProcess, port: number): Promise<boolean> {
   const { connect } = await import('node:net');
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) return false;
-    const open = await new Promise<boolean>((resolve) => {
+  const accepts = () =>
+    new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1', () => {
         socket.destroy();
         resolve(true);
@@ -75,10 +74,10 @@ async function ready(child: ChildProcess, port: number): Promise<boolean> {
         resolve(false);
       });
     });
-    if (open) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return false;
+  return until(async () => child.exitCode !== null || (await accepts()), { timeoutMs: 10_000, intervalMs: 50 }).then(
+    () => child.exitCode === null,
+    () => false,
+  );
 }
 
 function handle(url: string, dir: string, child: ChildProcess, fetchInit: RequestInit = {}): RunningPushgateway {

@@ -18,6 +18,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, stopProgram } from './process.js';
+import { until } from './until.js';
 
 export interface Series {
   readonly metric: Record<string, string>;
@@ -69,15 +70,19 @@ async function launch(
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && child.exitCode === null) {
-      const healthy = await fetch(`http://127.0.0.1:${chosen}/health`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (healthy) return { child, port: chosen };
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const healthy = await until(
+      async () =>
+        child.exitCode !== null ||
+        (await fetch(`http://127.0.0.1:${chosen}/health`).then(
+          (r) => r.ok,
+          () => false,
+        )),
+      { timeoutMs: 20_000, intervalMs: 50, what: `${binary} healthy` },
+    ).then(
+      () => child.exitCode === null,
+      () => false,
+    );
+    if (healthy) return { child, port: chosen };
     child.kill('SIGKILL');
     if (attempt >= 3 || port !== undefined) throw new Error(`${binary} did not start: ${stderr.trim()}`);
   }
@@ -126,31 +131,37 @@ export async function startVictoriaMetrics(options: VictoriaMetricsOptions = {})
     query,
     flush,
     async exportSeries(selector, done = (series) => series.length > 0, timeoutMs = 20_000) {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        await flush();
-        const text = await (
-          await fetch(`${url}/api/v1/export?${new URLSearchParams({ 'match[]': selector }).toString()}`)
-        ).text();
-        const series = text
-          .split('\n')
-          .filter((line) => line !== '')
-          .map((line) => JSON.parse(line) as Series);
-        if (done(series)) return series;
-        if (Date.now() > until)
-          throw new Error(`${selector} still ${JSON.stringify(series).slice(0, 2000)} after ${timeoutMs} ms`);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
+      let series: Series[] = [];
+      return until(
+        async () => {
+          await flush();
+          const text = await (
+            await fetch(`${url}/api/v1/export?${new URLSearchParams({ 'match[]': selector }).toString()}`)
+          ).text();
+          series = text
+            .split('\n')
+            .filter((line) => line !== '')
+            .map((line) => JSON.parse(line) as Series);
+          return done(series) && series;
+        },
+        {
+          timeoutMs,
+          intervalMs: 250,
+          what: `${selector} as wanted`,
+          last: () => JSON.stringify(series).slice(0, 2000),
+        },
+      );
     },
     async waitFor(expr, done = (result) => result.length > 0, timeoutMs = 20_000) {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        await flush();
-        const result = await query(expr);
-        if (done(result)) return result;
-        if (Date.now() > until) throw new Error(`${expr} still ${JSON.stringify(result)} after ${timeoutMs} ms`);
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
+      let result: Awaited<ReturnType<typeof query>> = [];
+      return until(
+        async () => {
+          await flush();
+          result = await query(expr);
+          return done(result) && result;
+        },
+        { timeoutMs, intervalMs: 250, what: `${expr} as wanted`, last: () => JSON.stringify(result) },
+      );
     },
     async pause() {
       const exited = new Promise((resolve) => child.once('exit', resolve));

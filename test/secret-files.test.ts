@@ -1,5 +1,5 @@
 /**
- * Issue 9, item 14: every secret can come from a file (<NAME>_FILE) or a systemd credential
+ * Secrets from files (issue 9.14): every secret can come from a file (<NAME>_FILE) or a systemd credential
  * ($CREDENTIALS_DIRECTORY/<NAME>), so that none sits on a command line; the secret is used, and
  * appears in no output and not in /proc/<pid>/cmdline of a running loop.
  */
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
-import { runCli, startCli, type CliResult } from './helpers/cli.js';
+import { quickTicks, runCli, startCli, type CliResult } from './helpers/cli.js';
 import { startProxy, type Proxy } from './helpers/proxy.js';
 import { sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
 
@@ -124,6 +124,7 @@ describe('secrets from files', { concurrency: true }, () => {
         TRUCKI_STICK_PASSWORD_FILE: file('stick-password'),
         PUSHGATEWAY_USERNAME: pgUser,
         PUSHGATEWAY_PASSWORD_FILE: file('pg-password'),
+        ...quickTicks,
       },
     });
     try {

@@ -1,10 +1,12 @@
 /**
- * Issue 9, item 4: grouping values that URL path normalisation could change ("." "..", their
- * percent-encoded forms, "%", "?", "#", ";", spaces, unicode, a line break, 10 kB) each land in
- * exactly their own group on a real Pushgateway, and a neighbour group is left as it was.
+ * Grouping keys: the Pushgateway path a group is pushed to (`groupPath`), and instance names and
+ * grouping values that URL path normalisation could change ("." "..", their percent-encoded forms,
+ * "%", "?", "#", ";", spaces, unicode, a line break, 10 kB), each landing in exactly its own group
+ * on a real Pushgateway, a neighbour group left as it was; a line break in a name stays escaped.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { groupPath } from '../src/sinks/pushgateway-api.js';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { runCli } from './helpers/cli.js';
 import { healthyExposition, putGroup, withLastSuccess } from './helpers/seed.js';
@@ -59,6 +61,58 @@ async function assertOwnGroup(labels: Record<string, string>, stderr: string): P
   assert.equal(sampleValue(group, 'trucki_grid_voltage_volts') !== undefined, true);
 }
 
+describe('groupPath', () => {
+  test('plain values are path segments as they are', () => {
+    assert.equal(
+      groupPath([
+        ['job', 'trucki'],
+        ['instance', '192.168.1.5:8081'],
+      ]),
+      '/metrics/job/trucki/instance/192.168.1.5:8081',
+    );
+  });
+  test('a value with a slash uses base64url', () => {
+    assert.equal(groupPath([['job', 'a/b']]), `/metrics/job@base64/${Buffer.from('a/b').toString('base64url')}`);
+  });
+  test('an empty value is base64 "="', () => {
+    assert.equal(
+      groupPath([
+        ['job', 'x'],
+        ['site', ''],
+      ]),
+      '/metrics/job/x/site@base64/=',
+    );
+  });
+});
+
+describe('groupPath on a real Pushgateway', () => {
+  let own: RunningPushgateway;
+  before(async () => {
+    own = await startPushgateway();
+  });
+  after(() => own.stop());
+
+  for (const [name, value] of [
+    ['slash', 'roof/south'],
+    ['empty', ''],
+    ['colon and space', 'garage 1:8081'],
+    ['unicode', 'Dach Süd'],
+    ['base64 lookalike', 'a+b=c'],
+  ] as const) {
+    test(`${name}: "${value}" lands as the same label value`, async () => {
+      const grouping = [
+        ['job', 'grouping-test'],
+        ['instance', `i-${name}`],
+        ['place', value],
+      ] as const;
+      const response = await fetch(own.url + groupPath(grouping), { method: 'PUT', body: 'probe_value 1\n' });
+      assert.equal(response.status, 200, await response.text());
+      const group = await own.group(Object.fromEntries(grouping));
+      assert.ok(group, `no group with place="${value}"`);
+    });
+  }
+});
+
 describe('as an instance name', { concurrency: true }, () => {
   for (const [title, value] of values) {
     test(`-t ${title}=host lands in {job, instance=${title}}`, async () => {
@@ -84,10 +138,32 @@ describe('as a --grouping value', { concurrency: true }, () => {
   }
 });
 
+/** Could end a line of the exposition or the log, and start a forged one. */
+const lineBreakName = 'nl\nforged_metric 1';
+
+describe('a line break in an instance name stays escaped (issue 9.12)', { concurrency: true }, () => {
+  test('in --stdout output and the log line, as -t name=', async () => {
+    const result = await runCli(['-t', `${lineBreakName}=${stick.url}`, '--stdout']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stdout, /^forged_metric/m, 'a line injected into the exposition');
+    assert.doesNotMatch(result.stderr, /^forged_metric/m, 'the log line split');
+    assert.match(result.stdout, /^# stick nl\\nforged_metric 1$/m);
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+  });
+
+  test('in the log line, as --instance, when pushing', async () => {
+    const result = await runCli(['-t', stick.url, '--instance', lineBreakName, '-g', pushgateway.url]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stderr, /^forged_metric/m, 'the log line split');
+    assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+  });
+});
+
 test('nothing landed anywhere else, and the neighbour {b=x, instance=vic} is untouched', async () => {
   const expected = new Set([
     labelSet(neighbour),
     ...values.map(([, value]) => labelSet({ job: 'trucki', instance: value })),
+    labelSet({ job: 'trucki', instance: lineBreakName }),
     labelSet({ job: 'trucki', instance: '../..' }),
     ...groupingValues.map(([, value]) => labelSet({ job: 'trucki', instance: 'vic', a: value, b: 'x' })),
   ]);

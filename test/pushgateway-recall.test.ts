@@ -1,7 +1,8 @@
 /**
- * Issue 9, item 3: many sticks failing at once, against a real Pushgateway that holds many groups.
- * Every failed stick is replaced by trucki_up 0 with its last success and no reading, in one run,
- * from at most one read-back request; when that read-back fails the groups are still replaced.
+ * The last success of a failed stick, read back from a real Pushgateway: many sticks failing at
+ * once beside many groups (issue 9.3) are each replaced by trucki_up 0 with its last success and no
+ * reading, in one run, from at most one read-back request; when that read-back fails, floods,
+ * redirects or answers HTML, the groups are still replaced and the log says it in words.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -170,5 +171,57 @@ test('a read-back that floods (no line breaks, then endless lines) stays small i
       flood.closeAllConnections();
       flood.close();
     }
+  }
+});
+
+test('a redirect of the read-back is no last success: the group still gets trucki_up 0 (issue 9.1)', async () => {
+  const instance = 'redirected-read-back';
+  await putGroup(
+    pushgateway.url,
+    `/metrics/job/trucki/instance/${instance}`,
+    withLastSuccess(await healthyExposition(stick.url), 1700000000),
+  );
+  const proxy = await startProxy(pushgateway.url, {
+    fail: ({ method }) =>
+      method === 'GET' ? { status: 302, headers: { location: 'http://moved.example/login' } } : undefined,
+  });
+  try {
+    const result = await runCli(['-t', `${instance}=127.0.0.1:${await freePort()}`, '-g', proxy.url, '--retries', '0']);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /redirect/i);
+    const group = await pushgateway.group({ job: 'trucki', instance });
+    assert.equal(sampleValue(group, 'trucki_up'), 0, 'the stale trucki_up 1 survived');
+    assert.equal(sampleValue(group, 'trucki_grid_voltage_volts'), undefined, 'a stale reading survived');
+  } finally {
+    await proxy.close();
+  }
+});
+
+test('HTML from the read-back: words, no ERR_BODY_PARSE_FAILURE (issue 9.11)', async () => {
+  const proxy = await startProxy(pushgateway.url, {
+    fail: ({ method }) =>
+      method === 'GET'
+        ? {
+            status: 200,
+            headers: { 'content-type': 'text/html' },
+            body: '<!DOCTYPE html><html><body>Login</body></html>',
+          }
+        : undefined,
+  });
+  try {
+    const result = await runCli([
+      '-t',
+      `html-read-back=127.0.0.1:${await freePort()}`,
+      '-g',
+      proxy.url,
+      '--retries',
+      '0',
+    ]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.doesNotMatch(result.stderr, /ERR_BODY_PARSE_FAILURE|Unexpected token/);
+    assert.match(result.stderr, /text\/html.*base URL/);
+    assert.equal(sampleValue(await pushgateway.group({ job: 'trucki', instance: 'html-read-back' }), 'trucki_up'), 0);
+  } finally {
+    await proxy.close();
   }
 });

@@ -1,6 +1,6 @@
 /**
- * Issue 9, item 2: passwords holding , = @ # / : (and ?), raw and percent-encoded, in a stick's
- * address and in the Pushgateway URL. A raw character that would cut the address or the target
+ * Credentials in addresses (issue 9.2): passwords holding , = @ # / : (and ?), raw and
+ * percent-encoded, in a stick's address and in the Pushgateway URL. A raw character that would cut the address or the target
  * list is refused with exit 2 and a hint to percent-encode; no piece of a password ever reaches a
  * log line, a label or the Pushgateway, and never becomes a stick of its own.
  */
