@@ -6,15 +6,11 @@
 import { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import got, { HTTPError, RequestError, type ExtendOptions, type Got, type Response } from 'got';
+import { HttpFailure } from './errors.js';
 
 export interface HttpPolicy {
   readonly timeoutMs: number;
   readonly retries: number;
-}
-
-/** A failure already put in words that are safe to log: no URL, no credentials. */
-export class HttpFailure extends Error {
-  override readonly name = 'HttpFailure';
 }
 
 /** Keep-alive connections that the job itself closes: a loop reuses them from run to run. */

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, messageOf } from '../errors.js';
+import { ConfigError, errnoCode, messageOf } from '../errors.js';
 import { optionSpecs, type OptionName, type OptionSpec } from './options.js';
 
 export interface Setting {
@@ -78,7 +78,7 @@ export function readText(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`${what} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ConfigError(`${what} cannot be read (${errnoCode(error) ?? 'error'})`);
   }
 }
 

@@ -5,7 +5,7 @@
 import { reservedLabelNames } from '../catalogue.js';
 import { ConfigError } from '../errors.js';
 import type { Setting } from './sources.js';
-import type { Endpoint, Grouping, Store, Target } from './types.js';
+import type { Endpoint, Grouping, StickAuth, Store, Target } from './types.js';
 
 const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i;
@@ -49,11 +49,6 @@ export function parseTargets(setting: Setting, instanceOption: Setting | undefin
     seen.add(instance);
   }
   return targets;
-}
-
-export interface StickAuth {
-  readonly username?: string;
-  readonly password?: string;
 }
 
 /** TRUCKI_STICK_USERNAME / _PASSWORD for every stick whose address lacks that part of its user info. */

@@ -2,7 +2,8 @@
 import { HTTPError } from 'got';
 import type { Grouping } from '../config/types.js';
 import { parseSampleLine } from '../exposition.js';
-import { HttpFailure, requireSuccess, urlUnder, withRetries, type Http } from '../http.js';
+import { HttpFailure } from '../errors.js';
+import { requireSuccess, urlUnder, withRetries, type Http } from '../http.js';
 
 /** The exposition format the Pushgateway expects for a text push. */
 const contentType = 'text/plain; version=0.0.4; charset=utf-8';

@@ -10,8 +10,20 @@ import type { Target, VictoriaMetrics } from '../config/types.js';
 import { describeFailure, requireSuccess, urlUnder, withRetries, type Http } from '../http.js';
 import { Backlog, type Batch } from './backlog.js';
 import { importText } from './import-text.js';
-import { recallQuery, readLastSuccesses } from './recall.js';
-import { SinkFailure, type Delivery, type Sink } from './sink.js';
+import { recallQuery, readLastSuccesses } from './victoriametrics-api.js';
+import { SinkFailure } from '../errors.js';
+import type { Delivery, Sink, SinkKind } from './sink.js';
+
+export const victoriaMetrics: SinkKind = {
+  name: 'VictoriaMetrics',
+  words: {},
+  choose: ({ victoriametrics: store, schedule }) =>
+    store && {
+      endpoints: [store, store.query],
+      // Only a loop has later runs to deliver a backlog in.
+      create: ({ http }) => victoriaMetricsSink(store, http(store), http(store.query), schedule !== undefined),
+    },
+};
 
 /** One request's worth: VictoriaMetrics takes far more (32 MB), but a small request fails small. */
 const maxRequestBytes = 1 << 20;
