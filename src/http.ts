@@ -126,6 +126,11 @@ export function basicAuth({ username, password }: { username?: string; password?
   return { ...(username !== undefined && { username }), ...(password !== undefined && { password }) };
 }
 
+/** A store's 4xx in its own words: the first line of its answer, at most 300 characters. */
+export function refusalReason(error: HTTPError): string {
+  return String(error.response.body).trim().split('\n')[0]!.slice(0, 300);
+}
+
 /** `path` below the base URL's own path, so that a base with a path prefix keeps it. */
 export function urlUnder(base: URL, path: string): URL {
   return new URL(base.pathname.replace(/\/$/, '') + path, base);

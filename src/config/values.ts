@@ -2,12 +2,11 @@
  * How each value is read: one function per kind of value, each throwing a ConfigError that names
  * the option's source and never echoes what may hold a credential.
  */
-import { reservedLabelNames } from '../catalogue.js';
+import { labelName, reservedLabelNames } from '../catalogue.js';
 import { ConfigError } from '../errors.js';
 import type { Setting } from './sources.js';
 import type { Endpoint, Grouping, StickAuth, Store, Target } from './types.js';
 
-const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i;
 const encodeHint = 'a password holding , / # ? or @ must be percent-encoded (%2C %2F %23 %3F %40)';
 

@@ -4,7 +4,7 @@
  * names the stick (so such an entry holds one target); the other labels go with each of the
  * entry's sticks. Pure: the text in, targets or a TargetsFileError out; no I/O, no logging.
  */
-import { reservedLabelNames } from '../catalogue.js';
+import { labelName, reservedLabelNames } from '../catalogue.js';
 import type { Endpoint, Target } from '../config/types.js';
 import { TargetsFileError } from '../errors.js';
 
@@ -14,7 +14,6 @@ import { TargetsFileError } from '../errors.js';
  */
 export type EndpointParser = (address: string, where: string) => Endpoint;
 
-const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** Label names of the job's own (and the textfile's `stick`): a target label of that name would clash. */
 const reservedLabels = new Set([...reservedLabelNames, 'stick'].filter((name) => name !== 'instance'));
 
