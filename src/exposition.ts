@@ -1,6 +1,8 @@
 /**
  * The Prometheus text format, both ways: samples into text through a fresh prom-client registry
- * (one per stick per run, so nothing carries over), and one sample line back into labels and value.
+ * (one per call: a stick's push, a run's textfile or standard output, so nothing carries over), and
+ * one sample line back into labels and value. VictoriaMetrics' import text is written without a
+ * registry (sinks/import-text.ts).
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import { labelNameSource, type Family } from './catalogue.js';

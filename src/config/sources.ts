@@ -1,7 +1,8 @@
 /**
  * Where each setting comes from, and which source wins: flags beat the environment, which beats
- * the env file. At each level a value beats a file named by <NAME>_FILE; systemd credentials
- * ($CREDENTIALS_DIRECTORY/<NAME>) count as environment. Only options marked `file` have files.
+ * the env file. At each level a value and a file named by <NAME>_FILE for the same setting are an
+ * error; systemd credentials ($CREDENTIALS_DIRECTORY/<NAME>) count as environment. Only options
+ * marked `file` have files.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
