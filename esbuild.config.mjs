@@ -19,7 +19,7 @@
 import { build } from 'esbuild';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildParts } from './scripts/build-parts.mjs';
 
@@ -104,10 +104,10 @@ const lazyListFormat = {
 const promClientCore = {
   name: 'prom-client-core',
   setup(b) {
-    const serve = mustServe(b, 'prom-client-core', ['prom-client from src/exposition.ts']);
+    const serve = mustServe(b, 'prom-client-core', ['prom-client from src/']);
     b.onResolve({ filter: /^prom-client$/ }, ({ importer }) => {
       if (importer.includes('node_modules')) return undefined;
-      serve(`prom-client from ${relative(process.cwd(), importer).replace(/\\/g, '/')}`);
+      serve('prom-client from src/');
       return { path: 'prom-client', namespace: 'prom-client-core' };
     });
     b.onLoad({ filter: /^prom-client$/, namespace: 'prom-client-core' }, () => ({
