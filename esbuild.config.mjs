@@ -36,6 +36,30 @@ const use = (part) => !cli.without.includes(part);
 // --- Leaving out of the program what it never runs ---------------------------------------------
 
 /**
+ * Each stand-in below is written for a file of a dependency. If an update moves or drops the import
+ * it serves, the stand-in would silently stop applying and its start-up cost come back: so each one
+ * names what it must serve in every build of the program, and the build fails (esbuild's onEnd
+ * errors) when one of those went unserved. Returns the function that records a use.
+ */
+function mustServe(b, name, expected) {
+  const served = new Set();
+  b.onStart(() => {
+    served.clear();
+  });
+  b.onEnd(() => ({
+    errors: expected
+      .filter((key) => !served.has(key))
+      .map((key) => ({
+        text: `the ${name} stand-in no longer serves ${key}: the dependency changed; see esbuild.config.mjs and CONTRIBUTING.md`,
+      })),
+  }));
+  return (key) => served.add(key);
+}
+
+/** A dependency's file as the stand-ins name it: its path below node_modules, with forward slashes. */
+const dependencyFile = (path) => path.replace(/\\/g, '/').replace(/^.*\/node_modules\//, '');
+
+/**
  * got 14 imports http2-wrapper at the top of core/options.js but touches it only for requests with
  * `http2: true`, which this job never makes. Loading it is dearer than all the rest of got: it
  * loads node:http2 and creates a TLS socket at import time, so a TLS context with the whole CA
@@ -45,7 +69,11 @@ const use = (part) => !cli.without.includes(part);
 const withoutHttp2Wrapper = {
   name: 'without-http2-wrapper',
   setup(b) {
-    b.onResolve({ filter: /^http2-wrapper$/ }, () => ({ path: 'http2-wrapper', namespace: 'stand-in' }));
+    const serve = mustServe(b, 'without-http2-wrapper', ['http2-wrapper from got/dist/source/core/options.js']);
+    b.onResolve({ filter: /^http2-wrapper$/ }, ({ importer }) => {
+      serve(`http2-wrapper from ${dependencyFile(importer)}`);
+      return { path: 'http2-wrapper', namespace: 'stand-in' };
+    });
     b.onLoad({ filter: /^http2-wrapper$/, namespace: 'stand-in' }, () => ({
       loader: 'js',
       contents: `export default new Proxy({}, { get(_, key) {
@@ -76,9 +104,12 @@ const lazyListFormat = {
 const promClientCore = {
   name: 'prom-client-core',
   setup(b) {
-    b.onResolve({ filter: /^prom-client$/ }, ({ importer }) =>
-      importer.includes('node_modules') ? undefined : { path: 'prom-client', namespace: 'prom-client-core' },
-    );
+    const serve = mustServe(b, 'prom-client-core', ['prom-client from src/']);
+    b.onResolve({ filter: /^prom-client$/ }, ({ importer }) => {
+      if (importer.includes('node_modules')) return undefined;
+      serve('prom-client from src/');
+      return { path: 'prom-client', namespace: 'prom-client-core' };
+    });
     b.onLoad({ filter: /^prom-client$/, namespace: 'prom-client-core' }, () => ({
       loader: 'js',
       resolveDir: process.cwd(),
@@ -104,11 +135,17 @@ const lazyBuiltins = {
   setup(b) {
     const importers =
       /[\\/]node_modules[\\/](got[\\/]dist[\\/]source[\\/]core[\\/](options|diagnostics-channel)|cacheable-request[\\/]dist[\\/]index)\.js$/;
-    b.onResolve({ filter: /^node:(https|tls|crypto)$/ }, ({ path, importer }) =>
-      importers.test(importer)
-        ? { path: /diagnostics-channel/.test(importer) ? 'request-id' : path, namespace: 'lazy-builtin' }
-        : undefined,
-    );
+    const serve = mustServe(b, 'lazy-builtins', [
+      'node:https from got/dist/source/core/options.js',
+      'node:tls from got/dist/source/core/options.js',
+      'node:crypto from got/dist/source/core/diagnostics-channel.js',
+      'node:crypto from cacheable-request/dist/index.js',
+    ]);
+    b.onResolve({ filter: /^node:(https|tls|crypto)$/ }, ({ path, importer }) => {
+      if (!importers.test(importer)) return undefined;
+      serve(`${path} from ${dependencyFile(importer)}`);
+      return { path: /diagnostics-channel/.test(importer) ? 'request-id' : path, namespace: 'lazy-builtin' };
+    });
     b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, ({ path }) => {
       if (path === 'request-id') {
         return {

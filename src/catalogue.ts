@@ -140,6 +140,10 @@ export const allFamilies: readonly Family[] = [
   ...new Set([...Object.values(jobFamilies), ...allRows.map((row) => row.family)]),
 ];
 
+/** A Prometheus label name, unanchored: the text format's, a --grouping's and a targets file's. */
+export const labelNameSource = '[a-zA-Z_][a-zA-Z0-9_]*';
+export const labelName = new RegExp(`^${labelNameSource}$`);
+
 /** Label names the job's samples carry (and job, instance): a grouping label of such a name would clash. */
 export const reservedLabelNames: ReadonlySet<string> = new Set([
   'job',

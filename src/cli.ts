@@ -8,10 +8,10 @@
  */
 import { helpText } from './config/help.js';
 import { readCommand } from './config/load.js';
-import { ConfigError, messageOf } from './errors.js';
-import { connect } from './connect.js';
+import { ConfigError, errnoCode, messageOf } from './errors.js';
+import { connect } from './wiring.js';
 import { createJob } from './run.js';
-import type { Print } from './sinks/stdout.js';
+import type { Print } from './sinks/sink.js';
 
 /** Set by the bundler from package.json. */
 declare const __VERSION__: string | undefined;
@@ -54,9 +54,7 @@ async function printOrFail(text: string): Promise<number> {
     await io.print(text);
     return exitCodes.ok;
   } catch (error) {
-    io.log(
-      `trucki2pushgateway: standard output could not be written (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
-    );
+    io.log(`trucki2pushgateway: standard output could not be written (${errnoCode(error) ?? 'error'})`);
     return exitCodes.failed;
   }
 }
@@ -75,7 +73,9 @@ async function main(argv: readonly string[]): Promise<number> {
     const { startSchedule } = await import('./schedule.js');
     const testTickMs = Number(process.env.TRUCKI_TEST_TICK_MS) || undefined;
     const targets = config.targetsFile
-      ? (await import('./targets-watch.js')).watchTargets(config.targetsFile, config.targets, io.log, (removed) => {
+      ? await (
+          await import('./targets/watch.js')
+        ).watchTargetsFile(config.targetsFile, config.targets, io.log, (removed) => {
           // A stick taken out of the file is retired as on exit: its group goes too.
           if (config.deleteOnExit) void job.deleteGroups(removed);
         })

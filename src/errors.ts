@@ -1,11 +1,32 @@
-/** Error helpers every module shares. */
+/** The job's error classes, each saying who is at fault, and the helpers that read any error. */
 
 /** Bad input from the user: flags, environment, env file or a file they name. Exit status 2. */
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/** Why a targets file cannot be used, naming the entry; never quoting a credential. */
+export class TargetsFileError extends Error {
+  override readonly name = 'TargetsFileError';
+}
+
+/** An HTTP failure already put in words that are safe to log: no URL, no credentials. */
+export class HttpFailure extends Error {
+  override readonly name = 'HttpFailure';
+}
+
+/** A failure of the sink, in words that name it and hold no credential. */
+export class SinkFailure extends Error {
+  override readonly name = 'SinkFailure';
+}
+
 /** The message of anything thrown, for a log line. */
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A system error's code ("ENOENT", "EPIPE"), if what was thrown has one. */
+export function errnoCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
 }

@@ -1,11 +1,16 @@
 /**
  * The Prometheus text format, both ways: samples into text through a fresh prom-client registry
- * (one per stick per run, so nothing carries over), and one sample line back into labels and value.
+ * (one per call: a stick's push, a run's textfile or standard output, so nothing carries over), and
+ * one sample line back into labels and value. VictoriaMetrics' import text is written without a
+ * registry (sinks/import-text.ts).
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { Family } from './catalogue.js';
+import { labelNameSource, type Family } from './catalogue.js';
 import type { Grouping } from './config/types.js';
 import type { Sample } from './parse.js';
+
+/** The content type of the text format, version 0.0.4, as a push or an import sends it. */
+export const textFormatContentType = 'text/plain; version=0.0.4; charset=utf-8';
 
 export function expositionText(samples: readonly Sample[]): Promise<string> {
   const registry = new Registry();
@@ -34,10 +39,13 @@ export function escapeLabelValue(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
+/** One `name="value",` of a label set; sticky, and reset before each use. */
+const labelPair = new RegExp(`\\s*(${labelNameSource})="((?:[^"\\\\]|\\\\.)*)"\\s*,?`, 'y');
+
 /** `{name="value",…} 1.5`, the part of a sample line after the metric name, read back. */
 export function parseSampleLine(text: string): { labels: Grouping; value: number } | undefined {
   const labels: [string, string][] = [];
-  const pattern = /\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?/y;
+  const pattern = labelPair;
   if (text[0] !== '{') return undefined;
   pattern.lastIndex = 1;
   for (let match = pattern.exec(text); match; match = pattern.exec(text)) {

@@ -6,15 +6,11 @@
 import { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import got, { HTTPError, RequestError, type ExtendOptions, type Got, type Response } from 'got';
+import { HttpFailure } from './errors.js';
 
 export interface HttpPolicy {
   readonly timeoutMs: number;
   readonly retries: number;
-}
-
-/** A failure already put in words that are safe to log: no URL, no credentials. */
-export class HttpFailure extends Error {
-  override readonly name = 'HttpFailure';
 }
 
 /** Keep-alive connections that the job itself closes: a loop reuses them from run to run. */
@@ -128,6 +124,11 @@ export function basicAuth({ username, password }: { username?: string; password?
   password?: string;
 } {
   return { ...(username !== undefined && { username }), ...(password !== undefined && { password }) };
+}
+
+/** A store's 4xx in its own words: the first line of its answer, at most 300 characters. */
+export function refusalReason(error: HTTPError): string {
+  return String(error.response.body).trim().split('\n')[0]!.slice(0, 300);
 }
 
 /** `path` below the base URL's own path, so that a base with a path prefix keeps it. */

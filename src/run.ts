@@ -6,13 +6,13 @@
  */
 import { jobFamilies } from './catalogue.js';
 import type { Config, Target } from './config/types.js';
-import { messageOf } from './errors.js';
-import { createLimit } from './limit.js';
+import { messageOf, SinkFailure } from './errors.js';
+import { createLimit } from './concurrency-limit.js';
 import { stickLine, type Outcome } from './log-line.js';
 import type { Sample } from './parse.js';
-import { SinkFailure } from './sinks/sink.js';
+import type { Sink, SinkWords } from './sinks/sink.js';
 import type { StickReading } from './stick.js';
-import type { Connections } from './connect.js';
+import type { Connections } from './wiring.js';
 
 /**
  * Resolves to true when every stick was read and its metrics delivered. `onStickDone` hears of each
@@ -22,7 +22,7 @@ export type Run = (targets: readonly Target[], onStickDone?: (target: Target) =>
 
 export interface Job {
   readonly run: Run;
-  /** Removes the sticks' groups from the Pushgateway, for --delete-on-exit; false if one failed. */
+  /** Removes the sticks' metrics from the sink (the Pushgateway's groups), for --delete-on-exit; false if one failed. */
   readonly deleteGroups: (targets: readonly Target[]) => Promise<boolean>;
   /** As a loop stops: delivers what the sink kept for later runs; false if some could not be. */
   readonly finish: () => Promise<boolean>;
@@ -30,14 +30,33 @@ export interface Job {
   readonly close: () => void;
 }
 
-export function createJob(config: Config, log: (line: string) => void, { readStick, sink, close }: Connections): Job {
+export function createJob(config: Config, log: (line: string) => void, connections: Connections): Job {
+  const { sink, words, close } = connections;
+  return {
+    run: createRun(config, log, connections),
+    deleteGroups: (targets) => removeAll(targets, sink, words, log),
+    finish: async () => {
+      try {
+        await sink.drain?.();
+        return true;
+      } catch (error) {
+        if (!(error instanceof SinkFailure)) throw error;
+        log(error.message);
+        return false;
+      }
+    },
+    close,
+  };
+}
+
+function createRun(config: Config, log: (line: string) => void, { readStick, sink, words }: Connections): Run {
   const readLimit = createLimit(config.concurrency);
-  const deliveredAs = config.pushgateway ? 'pushed' : undefined;
+  const deliveredAs = words.delivered;
   // What a loop remembers between runs; a one-shot run starts with it empty. Undefined: the sink
   // was asked and holds none.
   const lastSuccess = new Map<string, number | undefined>();
 
-  async function run(targets: readonly Target[], onStickDone?: (target: Target) => void): Promise<boolean> {
+  return async (targets, onStickDone) => {
     // Asked at most once per run, on the first failed stick, for every stick not remembered.
     let recall: Promise<ReadonlyMap<string, number>> | undefined;
     const recallFor = () => {
@@ -88,38 +107,30 @@ export function createJob(config: Config, log: (line: string) => void, { readSti
       return false;
     }
     return results.every(Boolean);
-  }
+  };
+}
 
-  async function deleteGroups(targets: readonly Target[]): Promise<boolean> {
-    const { remove } = sink;
-    if (!remove) return true;
-    const results = await Promise.all(
-      targets.map(async (target) => {
-        try {
-          await remove(target);
-          log(`stick ${target.instance}: deleted its group from the Pushgateway`);
-          return true;
-        } catch (error) {
-          log(`stick ${target.instance}: could not delete its group: ${messageOf(error)}`);
-          return false;
-        }
-      }),
-    );
-    return results.every(Boolean);
-  }
-
-  async function finish(): Promise<boolean> {
-    try {
-      await sink.drain?.();
-      return true;
-    } catch (error) {
-      if (!(error instanceof SinkFailure)) throw error;
-      log(error.message);
-      return false;
-    }
-  }
-
-  return { run, deleteGroups, finish, close };
+/** --delete-on-exit: removes each stick's metrics from the sink, if the sink can; false if one failed. */
+async function removeAll(
+  targets: readonly Target[],
+  { remove }: Sink,
+  { removed: said }: SinkWords,
+  log: (line: string) => void,
+): Promise<boolean> {
+  if (!remove) return true;
+  const results = await Promise.all(
+    targets.map(async (target) => {
+      try {
+        await remove(target);
+        log(`stick ${target.instance}: ${said?.done ?? 'removed its metrics'}`);
+        return true;
+      } catch (error) {
+        log(`stick ${target.instance}: ${said?.failed ?? 'could not remove its metrics'}: ${messageOf(error)}`);
+        return false;
+      }
+    }),
+  );
+  return results.every(Boolean);
 }
 
 /** A read stick's readings; a failed one's only trucki_up 0, the read's duration and the last success. */

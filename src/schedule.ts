@@ -25,45 +25,7 @@ export interface LoopOptions {
 
 /** Resolves once stopped: true after a signal, false when stopped by `stopOn` or `onStop` failed. */
 export function startSchedule(run: Run, options: LoopOptions): Promise<boolean> {
-  const busy = new Map<string, Date>();
-  // One line per busy run, not one per skipped tick: a hung stick on a 1 s tick would flood the log.
-  const skipLogged = new Set<string>();
-  const inFlight = new Set<Promise<void>>();
-  const tick = () => {
-    const due = options.targets().filter(({ instance }) => {
-      const since = busy.get(instance);
-      if (since && !skipLogged.has(instance)) {
-        skipLogged.add(instance);
-        options.log(
-          `stick ${instance}: skipped the run due at ${new Date().toISOString()}: ` +
-            `the run started ${since.toISOString()} is still busy; skipping until it ends`,
-        );
-      }
-      return !since;
-    });
-    if (due.length === 0) return Promise.resolve();
-    const started = new Date();
-    for (const { instance } of due) busy.set(instance, started);
-    // A failed run is logged by the run itself; the loop goes on either way.
-    // Each stick is free for the next tick as soon as it is done, whatever the others do.
-    const done = ({ instance }: Target) => {
-      busy.delete(instance);
-      skipLogged.delete(instance);
-    };
-    const running: Promise<void> = run(due, done)
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          options.log(`run failed unexpectedly: ${messageOf(error)}`);
-        },
-      )
-      .finally(() => {
-        for (const target of due) done(target);
-        inFlight.delete(running);
-      });
-    inFlight.add(running);
-    return running;
-  };
+  const { tick, inFlight } = createTick(run, options);
   const job = options.testTickMs ? testTicker(options.testTickMs, tick) : cron(options, tick);
   const next = job.nextRun();
   if (!next) {
@@ -106,6 +68,53 @@ export function startSchedule(run: Run, options: LoopOptions): Promise<boolean> 
       `next run ${next.toISOString()}`,
   );
   return stopped;
+}
+
+/**
+ * One tick of the loop: runs the sticks that are due, skipping (and saying so, once) those whose
+ * previous run is still busy. `inFlight` holds the runs not yet ended, for a graceful stop.
+ */
+function createTick(run: Run, options: LoopOptions): { tick: () => Promise<void>; inFlight: Set<Promise<void>> } {
+  const busy = new Map<string, Date>();
+  // One line per busy run, not one per skipped tick: a hung stick on a 1 s tick would flood the log.
+  const skipLogged = new Set<string>();
+  const inFlight = new Set<Promise<void>>();
+  const tick = () => {
+    const due = options.targets().filter(({ instance }) => {
+      const since = busy.get(instance);
+      if (since && !skipLogged.has(instance)) {
+        skipLogged.add(instance);
+        options.log(
+          `stick ${instance}: skipped the run due at ${new Date().toISOString()}: ` +
+            `the run started ${since.toISOString()} is still busy; skipping until it ends`,
+        );
+      }
+      return !since;
+    });
+    if (due.length === 0) return Promise.resolve();
+    const started = new Date();
+    for (const { instance } of due) busy.set(instance, started);
+    // A failed run is logged by the run itself; the loop goes on either way.
+    // Each stick is free for the next tick as soon as it is done, whatever the others do.
+    const done = ({ instance }: Target) => {
+      busy.delete(instance);
+      skipLogged.delete(instance);
+    };
+    const running: Promise<void> = run(due, done)
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          options.log(`run failed unexpectedly: ${messageOf(error)}`);
+        },
+      )
+      .finally(() => {
+        for (const target of due) done(target);
+        inFlight.delete(running);
+      });
+    inFlight.add(running);
+    return running;
+  };
+  return { tick, inFlight };
 }
 
 type Ticker = Pick<Cron, 'nextRun' | 'stop'>;

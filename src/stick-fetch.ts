@@ -1,6 +1,7 @@
 /** Reading one JSON document from a stick: GET only, bounded in size, strictly UTF-8. */
 import type { Endpoint } from './config/types.js';
-import { basicAuth, HttpFailure, requireSuccess, urlUnder, withRetries, type Http } from './http.js';
+import { HttpFailure } from './errors.js';
+import { basicAuth, requireSuccess, urlUnder, withRetries, type Http } from './http.js';
 
 export type StickPath = '/jsonlive' | '/jsononce';
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { errnoCode } from '../src/errors.js';
 import { allPanels, dashboardQueries, loadDashboard } from './helpers/dashboard.js';
 import { addToPrometheusCommands, debianConfigWithTrucki, debianPrometheusYml } from './helpers/prometheus-config.js';
 
@@ -41,7 +42,7 @@ async function promtoolMissing(): Promise<string | false> {
     await execFileAsync(promtool, ['--version']);
     return false;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return `${promtool} not found on PATH`;
+    if (errnoCode(err) === 'ENOENT') return `${promtool} not found on PATH`;
     return false;
   }
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { errnoCode } from '../src/errors.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -45,7 +46,7 @@ async function probe(): Promise<{ missing: string | false; version: number }> {
     const { stdout } = await execFileAsync(systemdAnalyze, ['--version']);
     return { missing: false, version: Number(/^systemd (\d+)/.exec(stdout)?.[1] ?? 0) };
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+    if (errnoCode(err) === 'ENOENT')
       return { missing: `${systemdAnalyze} not found on PATH (systemd not installed)`, version: 0 };
     throw err;
   }

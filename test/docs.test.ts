@@ -43,3 +43,26 @@ test("the README's test command is what CI runs, near the top, before any contri
   assert.match(readme, /```sh\n(?:.*\n)*?npm run test:fresh\b.*\n(?:.*\n)*?```/);
   assert.match(readFileSync(`${repoRoot}.ci/run`, 'utf8'), /^npm run test:fresh$/m);
 });
+
+test('--help, the README and sinks/sink.ts list the sinks of the registry, no more, no fewer', async () => {
+  const { sinkKinds } = await import('../src/sinks/registry.js');
+  const { helpText } = await import('../src/config/help.js');
+  const sinkModule = readFileSync(`${repoRoot}src/sinks/sink.ts`, 'utf8').replace(/\n \* /g, ' ');
+  const names = sinkKinds.map(({ name }) => name);
+  const lists = {
+    '--help': [helpText(), 'delivers its readings (to ', ')'],
+    README: [readme, 'delivers them to one of ', ', and exits'],
+    'src/sinks/sink.ts': [sinkModule, 'A kind of sink (', ')'],
+  } as const;
+  for (const [where, [text, start, end]] of Object.entries(lists)) {
+    const flat = text.replace(/\s+/g, ' ');
+    const from = flat.indexOf(start);
+    assert.ok(from >= 0, `${where} has no list of sinks after "${start}"`);
+    const items = flat.slice(from + start.length, flat.indexOf(end, from + start.length)).split(/, | or /);
+    assert.deepEqual(
+      items.map((item) => names.filter((name) => item.includes(name))),
+      names.map((name) => [name]),
+      `${where} lists the sinks ${JSON.stringify(items)}`,
+    );
+  }
+});

@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { jobFamilies, liveCatalogue } from '../src/catalogue.js';
 import type { Config, Target } from '../src/config/types.js';
-import type { Connections } from '../src/connect.js';
+import { SinkFailure } from '../src/errors.js';
 import { createJob } from '../src/run.js';
-import { SinkFailure, type Delivery, type Sink } from '../src/sinks/sink.js';
+import type { Delivery, Sink } from '../src/sinks/sink.js';
+import type { Connections } from '../src/wiring.js';
 import type { StickReading } from '../src/stick.js';
 
 const target = (instance: string): Target => ({ url: new URL(`http://${instance}.test/`), instance, labels: [] });
@@ -61,7 +62,8 @@ function fakeSink(held: Record<string, number>, recallFails = false): FakeSink {
 }
 
 function connections(sink: Sink, read: (target: Target) => Promise<StickReading>): Connections {
-  return { readStick: read, sink, close: () => {} };
+  // The fake sink stands for a Pushgateway: it says so in the log.
+  return { readStick: read, sink, words: { delivered: 'pushed' }, close: () => {} };
 }
 
 const familiesOf = (delivery: Delivery | undefined) => delivery?.samples.map((sample) => sample.family.name).sort();

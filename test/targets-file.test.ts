@@ -1,7 +1,8 @@
 /** The targets file (Prometheus file_sd) into sticks: JSON and YAML, every entry checked. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatOf, parseTargetsFile, TargetsFileError, type EndpointParser } from '../src/targets-file.js';
+import { TargetsFileError } from '../src/errors.js';
+import { formatOf, parseTargetsFile, type EndpointParser } from '../src/targets/file.js';
 import { parseEndpoint } from '../src/config/values.js';
 
 /** As the job reads a file's addresses: never quoting one, which may hold a password. */

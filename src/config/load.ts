@@ -2,8 +2,8 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { parseFlags, readEnvFile, settingsFrom, strongest, type Settings } from './sources.js';
-import { openTargetsFile, type TargetsFile } from '../targets-source.js';
-import type { Command, Pushgateway, Target } from './types.js';
+import { openTargetsFile } from '../targets/read.js';
+import type { Command, Pushgateway, Target, TargetsFileSpec } from './types.js';
 import { readStore } from './store.js';
 import { parseVictoriaMetrics } from './victoriametrics.js';
 import {
@@ -29,7 +29,11 @@ export async function readCommand(
   const stdout = parseSwitch(get('stdout'));
   // Checked whatever the sink, so that a mistake shows before it matters.
   const grouping = parseGrouping(get('grouping'));
-  const { targets, targetsFile } = await readTargets(get, cwd, new Set(grouping.map(([name]) => name)));
+  const { targets, targetsFile } = await readTargets(
+    get,
+    cwd,
+    grouping.map(([name]) => name),
+  );
 
   // --stdout wins over any sink: it is how one looks first. Otherwise the strongest source chooses.
   const given = { textfile: get('textfile'), pushgateway: get('pushgateway'), vm: get('victoriametrics') };
@@ -87,8 +91,8 @@ export async function readCommand(
 async function readTargets(
   get: Settings,
   cwd: string,
-  grouping: ReadonlySet<string>,
-): Promise<{ targets: Target[]; targetsFile?: TargetsFile }> {
+  grouping: readonly string[],
+): Promise<{ targets: Target[]; targetsFile?: TargetsFileSpec }> {
   const auth = { username: get('stickUsername')?.value, password: get('stickPassword')?.value };
   const given = { target: get('target'), file: get('targetsFile') };
   const named = strongest([given.target, given.file]);
@@ -104,9 +108,15 @@ async function readTargets(
     if (instance) {
       throw new ConfigError(`${instance.source} applies to --target; name a stick in the file with labels.instance`);
     }
-    const name = `${fileSetting.source} ${fileSetting.value}`;
-    const targetsFile = await openTargetsFile(resolve(cwd, fileSetting.value), name, auth, grouping);
-    return { targets: targetsFile.read(), targetsFile };
+    const spec = {
+      path: resolve(cwd, fileSetting.value),
+      name: `${fileSetting.source} ${fileSetting.value}`,
+      auth,
+      grouping,
+    };
+    const file = await openTargetsFile(spec);
+    const targets = file.read();
+    return { targets, targetsFile: { ...spec, readStamp: file.readStamp() } };
   }
   if (!targetSetting) {
     throw new ConfigError(

@@ -1,12 +1,13 @@
 /**
  * Where each setting comes from, and which source wins: flags beat the environment, which beats
- * the env file. At each level a value beats a file named by <NAME>_FILE; systemd credentials
- * ($CREDENTIALS_DIRECTORY/<NAME>) count as environment. Only options marked `file` have files.
+ * the env file. At each level a value and a file named by <NAME>_FILE for the same setting are an
+ * error; systemd credentials ($CREDENTIALS_DIRECTORY/<NAME>) count as environment. Only options
+ * marked `file` have files.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, messageOf } from '../errors.js';
+import { ConfigError, errnoCode, messageOf } from '../errors.js';
 import { optionSpecs, type OptionName, type OptionSpec } from './options.js';
 
 export interface Setting {
@@ -78,7 +79,7 @@ export function readText(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError(`${what} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ConfigError(`${what} cannot be read (${errnoCode(error) ?? 'error'})`);
   }
 }
 

@@ -1,5 +1,4 @@
 /** The checked configuration every module reads: what the sticks are and where their metrics go. */
-import type { TargetsFile } from '../targets-source.js';
 
 /** Label name/value pairs in order, as they appear in a Pushgateway grouping key. */
 export type Grouping = readonly (readonly [name: string, value: string])[];
@@ -16,6 +15,25 @@ export interface Target extends Endpoint {
   readonly instance: string;
   /** This stick's own labels after job and instance (from a targets file), before the global ones. */
   readonly labels: Grouping;
+}
+
+/** TRUCKI_STICK_USERNAME / _PASSWORD: for every stick whose address lacks that part of its user info. */
+export interface StickAuth {
+  readonly username?: string;
+  readonly password?: string;
+}
+
+/** A --targets-file as data: enough for a loop to open it again and follow its changes. */
+export interface TargetsFileSpec {
+  /** Absolute. */
+  readonly path: string;
+  /** For messages: "--targets-file sticks.yml". */
+  readonly name: string;
+  readonly auth: StickAuth;
+  /** The label names --grouping sets, which a stick's own labels may not set again. */
+  readonly grouping: readonly string[];
+  /** The file's size, mtime and inode when the targets were read: it has changed once these differ. */
+  readonly readStamp?: string;
 }
 
 /** A store the job sends to over HTTP, with its credentials. */
@@ -45,7 +63,7 @@ export interface VictoriaMetrics extends Store, Labelled {
 export interface Config {
   readonly targets: readonly Target[];
   /** With --targets-file: the file the targets came from, for a loop to re-read. */
-  readonly targetsFile?: TargetsFile;
+  readonly targetsFile?: TargetsFileSpec;
   /** Absent with --stdout, --textfile or --victoriametrics. */
   readonly pushgateway?: Pushgateway;
   readonly victoriametrics?: VictoriaMetrics;

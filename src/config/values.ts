@@ -2,12 +2,11 @@
  * How each value is read: one function per kind of value, each throwing a ConfigError that names
  * the option's source and never echoes what may hold a credential.
  */
-import { reservedLabelNames } from '../catalogue.js';
+import { labelName, reservedLabelNames } from '../catalogue.js';
 import { ConfigError } from '../errors.js';
 import type { Setting } from './sources.js';
-import type { Endpoint, Grouping, Store, Target } from './types.js';
+import type { Endpoint, Grouping, StickAuth, Store, Target } from './types.js';
 
-const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i;
 /** name=address; a name is a word, or a host:port such as the instance of a scraped exporter. */
 const namedTarget = /^([^=:@]+|[^=:@/[\]]+:\d+|\[[0-9a-fA-F:.]+\]:\d+)=(.+)$/;
@@ -54,11 +53,6 @@ export function parseTargets(setting: Setting, instanceOption: Setting | undefin
     seen.add(instance);
   }
   return targets;
-}
-
-export interface StickAuth {
-  readonly username?: string;
-  readonly password?: string;
 }
 
 /** TRUCKI_STICK_USERNAME / _PASSWORD for every stick whose address lacks that part of its user info. */

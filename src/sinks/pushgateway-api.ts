@@ -1,11 +1,9 @@
 /** The Pushgateway's HTTP API as the job uses it: grouping-key paths, PUT, DELETE, and the read-back. */
 import { HTTPError } from 'got';
 import type { Grouping } from '../config/types.js';
-import { parseSampleLine } from '../exposition.js';
-import { HttpFailure, requireSuccess, urlUnder, withRetries, type Http } from '../http.js';
-
-/** The exposition format the Pushgateway expects for a text push. */
-const contentType = 'text/plain; version=0.0.4; charset=utf-8';
+import { parseSampleLine, textFormatContentType } from '../exposition.js';
+import { HttpFailure } from '../errors.js';
+import { refusalReason, requireSuccess, urlUnder, withRetries, type Http } from '../http.js';
 
 /**
  * `/metrics/job/<job>/<label>/<value>…`. Only values that no URL handling can change are path
@@ -29,7 +27,7 @@ export async function pushGroup(http: Http, base: URL, grouping: Grouping, body:
   await explainRefusal(
     'push',
     withRetries(http, async (got) =>
-      requireSuccess(await got.put(url, { body, headers: { 'content-type': contentType } })),
+      requireSuccess(await got.put(url, { body, headers: { 'content-type': textFormatContentType } })),
     ),
   );
 }
@@ -49,13 +47,12 @@ async function explainRefusal(what: string, request: Promise<unknown>): Promise<
   } catch (error) {
     if (!(error instanceof HTTPError) || error.response.statusCode >= 500) throw error;
     const { statusCode, statusMessage } = error.response;
-    const body: unknown = error.response.body;
     if (statusCode === 404) {
       throw new HttpFailure(
         `answered the ${what} with HTTP 404: is the URL the Pushgateway's base URL, without /metrics?`,
       );
     }
-    const reason = String(body).trim().split('\n')[0]?.slice(0, 300) || statusMessage;
+    const reason = refusalReason(error) || statusMessage;
     throw new HttpFailure(`refused the ${what} with HTTP ${statusCode}: ${reason}`);
   }
 }
@@ -86,8 +83,6 @@ export async function readGroupValues(
       new Promise<void>((resolve, reject) => {
         found.clear();
         const stream = got.stream(urlUnder(base, '/metrics'), { headers: { accept: 'text/plain' } });
-        let partial = '';
-        let overlong = false;
         let bytes = 0;
         const fail = (error: Error) => {
           stream.destroy();
@@ -110,6 +105,9 @@ export async function readGroupValues(
             );
           }
         });
+        const lines = new LineReader((line) => {
+          readLine(line, family, wanted, found);
+        });
         stream.setEncoding('utf8');
         stream.on('data', (chunk: string) => {
           bytes += Buffer.byteLength(chunk);
@@ -117,28 +115,48 @@ export async function readGroupValues(
             fail(new HttpFailure(`sent more than ${maxReadBackBytes / 1048576} MiB of metrics`));
             return;
           }
-          let start = 0;
-          for (let end = chunk.indexOf('\n'); end >= 0; end = chunk.indexOf('\n', start)) {
-            if (!overlong) readLine(partial + chunk.slice(start, end), family, wanted, found);
-            partial = '';
-            overlong = false;
-            start = end + 1;
-          }
-          if (overlong) return;
-          partial += chunk.slice(start);
-          if (partial.length > maxLineLength) {
-            partial = '';
-            overlong = true;
-          }
+          lines.push(chunk);
         });
         stream.once('end', () => {
-          if (!overlong) readLine(partial, family, wanted, found);
+          lines.end();
           resolve();
         });
         stream.once('error', reject);
       }),
   );
   return found;
+}
+
+/**
+ * Text in chunks as it streams, out as whole lines; a line longer than maxLineLength is passed over
+ * unread, so that memory stays bounded.
+ */
+class LineReader {
+  private partial = '';
+  private overlong = false;
+
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  push(chunk: string): void {
+    let start = 0;
+    for (let end = chunk.indexOf('\n'); end >= 0; end = chunk.indexOf('\n', start)) {
+      if (!this.overlong) this.onLine(this.partial + chunk.slice(start, end));
+      this.partial = '';
+      this.overlong = false;
+      start = end + 1;
+    }
+    if (this.overlong) return;
+    this.partial += chunk.slice(start);
+    if (this.partial.length > maxLineLength) {
+      this.partial = '';
+      this.overlong = true;
+    }
+  }
+
+  /** The last line, which has no line break after it. */
+  end(): void {
+    if (!this.overlong) this.onLine(this.partial);
+  }
 }
 
 function readLine(line: string, family: string, wanted: Map<string, number>, found: Map<number, number>): void {

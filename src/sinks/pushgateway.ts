@@ -8,11 +8,22 @@ import { jobFamilies } from '../catalogue.js';
 import type { Pushgateway, Target } from '../config/types.js';
 import { expositionText } from '../exposition.js';
 import { describeFailure, type Http } from '../http.js';
-import { createLimit } from '../limit.js';
+import { createLimit } from '../concurrency-limit.js';
 import { deleteGroup, pushGroup, readGroupValues } from './pushgateway-api.js';
-import { SinkFailure, type Sink } from './sink.js';
+import { SinkFailure } from '../errors.js';
+import type { Sink, SinkKind } from './sink.js';
 
 const pushesInFlight = 4;
+
+export const pushgateway: SinkKind = {
+  name: 'Pushgateway',
+  words: {
+    delivered: 'pushed',
+    removed: { done: 'deleted its group from the Pushgateway', failed: 'could not delete its group' },
+  },
+  choose: ({ pushgateway: store }) =>
+    store && { endpoints: [store], create: ({ http }) => pushgatewaySink(store, http(store)) },
+};
 
 export function pushgatewaySink(pushgateway: Pushgateway, http: Http): Sink {
   const { url } = pushgateway;

@@ -1,5 +1,11 @@
-/** Where a run's metrics go, behind one interface: the Pushgateway, standard output or a textfile. */
-import type { Target } from '../config/types.js';
+/**
+ * Where a run's metrics go, behind one interface. A kind of sink (the Pushgateway, VictoriaMetrics,
+ * a node_exporter textfile, standard output) is one module exporting a SinkKind, listed once in
+ * registry.ts: it says when the configuration chose it, where it sends (for TLS) and its words for
+ * the log; the run and the wiring name no store.
+ */
+import type { Config, Endpoint, Store, Target } from '../config/types.js';
+import type { Http } from '../http.js';
 import type { Sample } from '../parse.js';
 
 /** One stick's samples of one run. */
@@ -29,7 +35,40 @@ export interface Sink {
   readonly remove?: (target: Target) => Promise<void>;
 }
 
-/** A failure of the sink, in words that name it and hold no credential. */
-export class SinkFailure extends Error {
-  override readonly name = 'SinkFailure';
+/** What the run's log says of a sink's work. */
+export interface SinkWords {
+  /**
+   * Said of each stick delivered ("pushed", "pushed trucki_up 0") and of one that was not ("not
+   * pushed: …"). Absent: a delivery is not mentioned, a failed one is "not delivered: …".
+   */
+  readonly delivered?: string;
+  /** After remove: "deleted its group from the Pushgateway"; and "could not delete its group". */
+  readonly removed?: { readonly done: string; readonly failed: string };
+}
+
+/** Writes text out; rejects when the output is closed or full. */
+export type Print = (text: string) => Promise<void>;
+
+/** What the wiring hands a sink to reach its store with. */
+export interface SinkWiring {
+  /** A got instance for one of the sink's endpoints, with that endpoint's credentials and CA. */
+  readonly http: (store: Store) => Http;
+  /** Standard output. */
+  readonly print: Print;
+}
+
+/** The sink a configuration chose: where it sends, and how to make it. */
+export interface ChosenSink {
+  /** The stores it talks to over HTTP: the wiring loads TLS if one of them is https. */
+  readonly endpoints: readonly Endpoint[];
+  readonly create: (wiring: SinkWiring) => Sink;
+}
+
+/** A kind of sink, as the registry lists it. */
+export interface SinkKind {
+  /** As --help and the README name it: "VictoriaMetrics". */
+  readonly name: string;
+  readonly words: SinkWords;
+  /** The sink, if the configuration chose this kind. */
+  readonly choose: (config: Config) => ChosenSink | undefined;
 }

@@ -1,11 +1,15 @@
 /** What would be pushed, stick by stick, in the order the sticks were given: a look before pushing. */
 import type { Target } from '../config/types.js';
 import { escapeLabelValue, expositionText } from '../exposition.js';
-import type { Delivery, Sink } from './sink.js';
-import { SinkFailure } from './sink.js';
+import { errnoCode, SinkFailure } from '../errors.js';
+import type { Delivery, Print, Sink, SinkKind } from './sink.js';
 
-/** Writes text out; rejects when the output is closed or full. */
-export type Print = (text: string) => Promise<void>;
+/** Chosen by --stdout, or rather by no store being chosen: the registry lists it last. */
+export const stdout: SinkKind = {
+  name: 'standard output',
+  words: {},
+  choose: ({ targets }) => ({ endpoints: [], create: ({ print }) => stdoutSink(targets, print) }),
+};
 
 export function stdoutSink(targets: readonly Target[], print: Print): Sink {
   const collected = new Map<string, Delivery>();
@@ -28,7 +32,7 @@ export function stdoutSink(targets: readonly Target[], print: Print): Sink {
         ),
       );
       await print(texts.join('\n')).catch((error: unknown) => {
-        const { code } = error as NodeJS.ErrnoException;
+        const code = errnoCode(error);
         throw new SinkFailure(
           `standard output could not be written (${
             code === 'EPIPE' ? 'the reading end was closed' : code === 'ENOSPC' ? 'no space left' : (code ?? 'error')

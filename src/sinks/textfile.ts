@@ -9,7 +9,15 @@ import { basename, dirname, join } from 'node:path';
 import { jobFamilies } from '../catalogue.js';
 import { expositionText, parseSampleLine } from '../exposition.js';
 import type { Sample } from '../parse.js';
-import { SinkFailure, type Sink } from './sink.js';
+import { errnoCode, SinkFailure } from '../errors.js';
+import type { Sink, SinkKind } from './sink.js';
+
+export const textfile: SinkKind = {
+  name: 'node_exporter textfile',
+  words: {},
+  choose: ({ textfile: path }) =>
+    path !== undefined ? { endpoints: [], create: () => textfileSink(path) } : undefined,
+};
 
 export function textfileSink(path: string): Sink {
   // Every stick's latest samples, with its own labels (from a targets file): a loop tick that reads
@@ -18,14 +26,12 @@ export function textfileSink(path: string): Sink {
   const fail =
     (what: string) =>
     (error: unknown): never => {
-      throw new SinkFailure(
-        `textfile ${path} could not be ${what} (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
-      );
+      throw new SinkFailure(`textfile ${path} could not be ${what} (${errnoCode(error) ?? String(error)})`);
     };
   return {
     lastSuccesses: async (targets) => {
       const text = await readFile(path, 'utf8').catch((error: unknown) =>
-        (error as NodeJS.ErrnoException).code === 'ENOENT' ? '' : fail('read')(error),
+        errnoCode(error) === 'ENOENT' ? '' : fail('read')(error),
       );
       const wanted = new Set(targets.map(({ instance }) => instance));
       const found = new Map<string, number>();

@@ -9,6 +9,7 @@ import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { errnoCode } from '../../src/errors.js';
 import { repoRoot } from './paths.js';
 
 const execFileAsync = promisify(execFile);
@@ -73,7 +74,7 @@ export async function cleanClone(): Promise<CleanClone> {
     await mkdir(dirname(join(origin, file)), { recursive: true });
     // A file deleted in the working tree but still in the index is not part of what would be committed.
     await cp(join(repoRoot, file), join(origin, file), { preserveTimestamps: true }).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if (errnoCode(error) !== 'ENOENT') throw error;
     });
   }
   await git(origin, 'init', '-q', '-b', 'main');

@@ -5,10 +5,10 @@
  * is synchronous and can happen on a loop's tick.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { parseEndpoint, withStickAuth, type StickAuth } from './config/values.js';
-import type { Target } from './config/types.js';
-import { ConfigError } from './errors.js';
-import { formatOf, loadParser, targetsFrom, TargetsFileError } from './targets-file.js';
+import { parseEndpoint, withStickAuth } from '../config/values.js';
+import type { Target, TargetsFileSpec } from '../config/types.js';
+import { ConfigError, errnoCode, TargetsFileError } from '../errors.js';
+import { formatOf, loadParser, targetsFrom } from './file.js';
 
 export interface TargetsFile {
   /** For messages: "--targets-file sticks.yml". */
@@ -17,22 +17,23 @@ export interface TargetsFile {
   readonly read: () => Target[];
   /** Whether the file looks different from when it was last read. */
   readonly changed: () => boolean;
+  /** What `changed` compares: the file's size, mtime and inode when it was last read. */
+  readonly readStamp: () => string;
 }
 
-/**
- * `name` names the file as the user gave it: "--targets-file sticks.yml"; `grouping`, the label
- * names --grouping sets, which a stick's own labels may not set again.
- */
-export async function openTargetsFile(
-  path: string,
-  name: string,
-  auth: StickAuth,
-  grouping: ReadonlySet<string>,
-): Promise<TargetsFile> {
+/** The file of `spec`, as last read at `spec.readStamp` (a loop opening again what the start read). */
+export async function openTargetsFile({
+  path,
+  name,
+  auth,
+  grouping,
+  readStamp = '',
+}: TargetsFileSpec): Promise<TargetsFile> {
   const format = formatOf(path);
   if (!format) throw new ConfigError(`${name} must end in .json, .yml or .yaml, as Prometheus' file_sd files do`);
   const parse = await loadParser(format);
-  let seen = '';
+  const reserved = new Set(grouping);
+  let seen = readStamp;
   const stamp = () => {
     try {
       const { size, mtimeMs, ino } = statSync(path);
@@ -44,6 +45,7 @@ export async function openTargetsFile(
   return {
     name,
     changed: () => stamp() !== seen,
+    readStamp: () => seen,
     read: () => {
       seen = stamp();
       let text: string;
@@ -53,12 +55,12 @@ export async function openTargetsFile(
         text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
       } catch (error) {
         if (error instanceof ConfigError) throw error;
-        throw new ConfigError(`${name} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+        throw new ConfigError(`${name} cannot be read (${errnoCode(error) ?? 'error'})`);
       }
       try {
         const toEndpoint = (address: string, where: string) =>
           parseEndpoint({ value: address, source: where }, 'stick', true);
-        const targets = withStickAuth(targetsFrom(parse(text), toEndpoint, grouping), auth);
+        const targets = withStickAuth(targetsFrom(parse(text), toEndpoint, reserved), auth);
         // An empty file is most often one being rewritten: never "every stick removed".
         if (targets.length === 0) throw new TargetsFileError('names no stick');
         return targets;

@@ -3,14 +3,24 @@
  * start on that tick, removed ones stop (and are handed to `onRemoved`, e.g. to delete their
  * Pushgateway groups), and an invalid file is logged once and the previous sticks kept.
  */
-import type { Target } from './config/types.js';
-import { messageOf } from './errors.js';
-import type { TargetsFile } from './targets-source.js';
+import type { Target, TargetsFileSpec } from '../config/types.js';
+import { messageOf } from '../errors.js';
+import { openTargetsFile, type TargetsFile } from './read.js';
 
 /** A stick is the same stick only with the same name, address and labels. */
 const keyOf = (target: Target) => JSON.stringify([target.instance, target.url.href, target.labels]);
 
-export function watchTargets(
+/** The file the configuration read `initial` from, followed from the version it read on. */
+export async function watchTargetsFile(
+  spec: TargetsFileSpec,
+  initial: readonly Target[],
+  log: (line: string) => void,
+  onRemoved: (removed: Target[]) => void,
+): Promise<() => readonly Target[]> {
+  return watchTargets(await openTargetsFile(spec), initial, log, onRemoved);
+}
+
+function watchTargets(
   file: TargetsFile,
   initial: readonly Target[],
   log: (line: string) => void,

@@ -4,13 +4,9 @@
  * names the stick (so such an entry holds one target); the other labels go with each of the
  * entry's sticks. Pure: the text in, targets or a TargetsFileError out; no I/O, no logging.
  */
-import { reservedLabelNames } from './catalogue.js';
-import type { Endpoint, Target } from './config/types.js';
-
-/** Why the file cannot be used, naming the entry; never quoting a credential. */
-export class TargetsFileError extends Error {
-  override readonly name = 'TargetsFileError';
-}
+import { labelName, reservedLabelNames } from '../catalogue.js';
+import type { Endpoint, Target } from '../config/types.js';
+import { TargetsFileError } from '../errors.js';
 
 /**
  * Address text into an endpoint; `where` names it ("entry 3, target 2"). Throws an Error whose
@@ -18,7 +14,6 @@ export class TargetsFileError extends Error {
  */
 export type EndpointParser = (address: string, where: string) => Endpoint;
 
-const labelName = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** Label names of the job's own (and the textfile's `stick`): a target label of that name would clash. */
 const reservedLabels = new Set([...reservedLabelNames, 'stick'].filter((name) => name !== 'instance'));
 

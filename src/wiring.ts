@@ -1,30 +1,38 @@
-/** The real connections of a job: HTTP to the sticks and the sink the configuration asks for. */
+/** The real connections of a job: HTTP to the sticks and the sink the configuration chose. */
 import type { Config, Target } from './config/types.js';
 import { createAgents, createHttp, destroyAgents, type HttpPolicy } from './http.js';
-import { createSink } from './sinks/index.js';
-import type { Sink } from './sinks/sink.js';
-import type { Print } from './sinks/stdout.js';
+import { storeAuth } from './sinks/auth.js';
+import { chooseSink, sinkKinds } from './sinks/registry.js';
+import type { Print, Sink, SinkKind, SinkWords } from './sinks/sink.js';
 import { createStickReader, type StickReading } from './stick.js';
 
-/** What a job talks to: the sticks and the sink. Tests put fakes here. */
+/** What a job talks to: the sticks and the sink, with the sink's words for the log. Tests put fakes here. */
 export interface Connections {
   readonly readStick: (target: Target) => Promise<StickReading>;
   readonly sink: Sink;
+  readonly words: SinkWords;
   /** Closes the kept-alive connections, so that the process can end. */
   readonly close: () => void;
 }
 
-export async function connect(config: Config, print: Print): Promise<Connections> {
+/** `kinds`: the sinks to choose from; the registry's unless a test adds one. */
+export async function connect(
+  config: Config,
+  print: Print,
+  kinds: readonly SinkKind[] = sinkKinds,
+): Promise<Connections> {
   const policy: HttpPolicy = { timeoutMs: config.timeoutMs, retries: config.retries };
-  const endpoints = [...config.targets, config.pushgateway, config.victoriametrics, config.victoriametrics?.query];
+  const { kind, chosen } = chooseSink(config, kinds);
+  const endpoints = [...config.targets, ...chosen.endpoints];
   // A loop's targets file may name an https stick later: keep an https agent ready then. A one-shot
   // run knows all its sticks now, and loads TLS only if one of them needs it.
   const rereads = config.targetsFile !== undefined && config.schedule !== undefined;
-  const https = rereads || endpoints.some((endpoint) => endpoint?.url.protocol === 'https:');
+  const https = rereads || endpoints.some((endpoint) => endpoint.url.protocol === 'https:');
   const agents = await createAgents(https);
   return {
     readStick: createStickReader(createHttp(policy, agents), config.maxBodyBytes),
-    sink: createSink(config, policy, agents, print),
+    sink: chosen.create({ http: (store) => createHttp(policy, agents, storeAuth(store)), print }),
+    words: kind.words,
     close: () => {
       destroyAgents(agents);
     },

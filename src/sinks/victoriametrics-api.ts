@@ -1,11 +1,21 @@
 /**
- * The last success of each stick, read back from VictoriaMetrics with one instant query per run.
- * Every run writes the last success it knows with its own timestamp, so only the latest sample
- * matters and the window needs to span only the longest pause of the job, not of the stick.
+ * VictoriaMetrics' HTTP API as the job uses it: the import of Prometheus text, and the last success
+ * of each stick read back with one instant query per run. Every run writes the last success it
+ * knows with its own timestamp, so only the latest sample matters and the window needs to span only
+ * the longest pause of the job, not of the stick.
  */
 import type { Grouping, Target } from '../config/types.js';
 import { jobFamilies } from '../catalogue.js';
-import { urlUnder, withRetries, type Http } from '../http.js';
+import { textFormatContentType } from '../exposition.js';
+import { requireSuccess, urlUnder, withRetries, type Http } from '../http.js';
+
+/** Posts Prometheus text to `<base>/api/v1/import/prometheus`. */
+export async function postImport(http: Http, base: URL, text: string): Promise<void> {
+  const url = urlUnder(base, '/api/v1/import/prometheus');
+  await withRetries(http, async (got) => {
+    requireSuccess(await got.post(url, { body: text, headers: { 'content-type': textFormatContentType } }));
+  });
+}
 
 /** A day: the job may be stopped overnight (a Pi switched off) and still carry the value over. */
 export const recallWindow = '1d';

@@ -1,0 +1,43 @@
+/**
+ * A run's import text cut into requests: the sticks' texts in the order they came, joined into
+ * batches of at most `maxBytes` each (a stick's text is never split), so that a run sends as few
+ * requests as the cap allows and a failing one fails small.
+ */
+import type { Batch } from './backlog.js';
+
+export class ImportBatches {
+  private parts: string[] = [];
+  private bytes = 0;
+  private samples = 0;
+  private oldestAt = Infinity;
+  private full: Batch[] = [];
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** One stick's text: `lines` samples read at `readAt` (Unix ms). */
+  add(text: string, lines: number, readAt: number): void {
+    const bytes = Buffer.byteLength(text);
+    if (this.bytes + bytes > this.maxBytes) this.close();
+    this.parts.push(text);
+    this.bytes += bytes;
+    this.samples += lines;
+    this.oldestAt = Math.min(this.oldestAt, readAt);
+  }
+
+  /** Every batch of the run so far, in order, the last one closed; none are kept. */
+  takeAll(): Batch[] {
+    this.close();
+    const all = this.full;
+    this.full = [];
+    return all;
+  }
+
+  private close(): void {
+    if (this.parts.length === 0) return;
+    this.full.push({ text: this.parts.join(''), bytes: this.bytes, samples: this.samples, oldestAt: this.oldestAt });
+    this.parts = [];
+    this.bytes = 0;
+    this.samples = 0;
+    this.oldestAt = Infinity;
+  }
+}
