@@ -3,9 +3,10 @@
  * the env file. At each level a value beats a file named by <NAME>_FILE; systemd credentials
  * ($CREDENTIALS_DIRECTORY/<NAME>) count as environment. Only options marked `file` have files.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { readBoundedFile, smallFileBytes } from '../bounded-file.js';
 import { ConfigError, messageOf } from '../errors.js';
 import { optionSpecs, type OptionName, type OptionSpec } from './options.js';
 
@@ -67,19 +68,25 @@ export interface EnvFile {
 export async function readEnvFile(path: string | undefined, cwd: string): Promise<EnvFile> {
   const name = path ?? '.env';
   const full = resolve(cwd, name);
-  if (path === undefined && !existsSync(full)) return { name, values: {} };
+  if (path === undefined && !present(full)) return { name, values: {} };
   const text = readText(full, path === undefined ? `the env file ${name}` : `--env-file ${name}`);
   // Loaded only when there is a file to read: most runs have none and should not pay for it.
   const { parse } = await import('dotenv');
   return { name, values: parse(text) };
 }
 
-export function readText(path: string, what: string): string {
+/** Whether the directory has an entry of that name: a broken link is there, to be refused, not skipped. */
+function present(path: string): boolean {
   try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`${what} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return true; // not to be looked at (EACCES, ENOTDIR): reading it says why
   }
+}
+
+/** A secret's, a CA's or the env file's text: a regular file of at most 1 MiB, or a ConfigError. */
+export function readText(path: string, what: string): string {
+  return readBoundedFile(path, what, smallFileBytes);
 }
 
 /**
@@ -119,7 +126,7 @@ export function settingsFrom(flags: Flags, env: NodeJS.ProcessEnv, envFile: EnvF
     const fileName = secret ? vars[`${name}_FILE`] : undefined;
     const file = fileName
       ? { path: fileName, source: `${name}_FILE${where}` }
-      : credential !== undefined && existsSync(credential)
+      : credential !== undefined && present(credential)
         ? { path: credential, source: `systemd credential ${name}` }
         : undefined;
     if (value && file) throw new ConfigError(`${name}${where} and ${file.source} are both set; keep one`);
