@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { cleanClone, run, runOk, type CleanClone, type Run } from './helpers/clean-clone.js';
+import { npmEnv } from './helpers/npm-env.js';
 import { installDoc } from './helpers/install-doc.js';
 import { onlyOnce } from './helpers/once.js';
 import { startPrometheus, type RunningPrometheus } from './helpers/prometheus.js';
@@ -47,12 +48,7 @@ function whyNot(): string | false {
 
 // apt-get waits up to 5 min for the dpkg lock held by anything else on the machine, instead of failing.
 const aptConfig = join(tmpdir(), `trucki-deb-test-apt-${process.pid}.conf`);
-const env = {
-  PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-  HOME: process.env.HOME ?? '/root',
-  DEBIAN_FRONTEND: 'noninteractive',
-  APT_CONFIG: aptConfig,
-};
+const env = npmEnv({ DEBIAN_FRONTEND: 'noninteractive', APT_CONFIG: aptConfig });
 
 /**
  * One run of this test per machine at a time (the package and the dpkg database are the machine's):
