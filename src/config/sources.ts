@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readBoundedFile, smallFileBytes } from '../bounded-file.js';
 import { ConfigError, messageOf } from '../errors.js';
+import { checkSameReading } from './env-file.js';
 import { optionSpecs, type OptionName, type OptionSpec } from './options.js';
 
 export interface Setting {
@@ -69,10 +70,14 @@ export async function readEnvFile(path: string | undefined, cwd: string): Promis
   const name = path ?? '.env';
   const full = resolve(cwd, name);
   if (path === undefined && !present(full)) return { name, values: {} };
-  const text = readText(full, path === undefined ? `the env file ${name}` : `--env-file ${name}`);
+  const what = path === undefined ? `the env file ${name}` : `--env-file ${name}`;
+  const text = readText(full, what);
   // Loaded only when there is a file to read: most runs have none and should not pay for it.
   const { parse } = await import('dotenv');
-  return { name, values: parse(text) };
+  const values = parse(text);
+  // The units read the same file with systemd's EnvironmentFile=: it must mean the same there.
+  checkSameReading(text, values, what);
+  return { name, values };
 }
 
 /** Whether the directory has an entry of that name: a broken link is there, to be refused, not skipped. */

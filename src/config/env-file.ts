@@ -1,0 +1,180 @@
+/**
+ * The env file is read two ways: by dotenv here (--env-file, cron, a first try by hand) and by
+ * systemd's EnvironmentFile= in the shipped units. The two disagree on some lines (`PASS=abc#def`
+ * is `abc` to dotenv, `abc#def` to systemd; a backslash, `export`, a quote followed by more text),
+ * so every variable is read both ways and a file where they differ is refused, naming the line.
+ *
+ * systemd's reading, as systemd.exec(5) describes EnvironmentFile= and its parser does it (v252 to
+ * v256): lines starting with # or ; are comments; around the = and at the end of a value, spaces
+ * and tabs are dropped; a value may be in '…' (nothing escaped) or "…" (\ escapes " \ ` $ and a line
+ * break, and stays before any other character), and may go on after its closing quote; outside
+ * quotes \ escapes the next character and \ at the end of a line joins the next one; \r ends a line
+ * as \n does; a name that is not [A-Za-z_][A-Za-z0-9_]* is dropped when the service starts.
+ */
+import { ConfigError } from '../errors.js';
+
+interface Assignment {
+  readonly value: string;
+  /** The line the assignment starts on, from 1. */
+  readonly line: number;
+}
+
+const isWhitespace = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
+const isNewline = (c: string) => c === '\n' || c === '\r';
+const validName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** What a service started with EnvironmentFile= naming this text gets: name → value and line. */
+export function systemdReading(text: string): Map<string, Assignment> {
+  const found = new Map<string, Assignment>();
+  type State =
+    'preKey' | 'key' | 'preValue' | 'value' | 'valueEscape' | 'single' | 'double' | 'doubleEscape' | 'comment';
+  let state: State = 'preKey';
+  let key = '';
+  let value = '';
+  /** Where trailing whitespace of the key or of an unquoted value starts, if it does. */
+  let keyEnd: number | undefined;
+  let valueEnd: number | undefined;
+  let line = 1;
+  let startLine = 1;
+  let previous = '';
+  const push = () => {
+    const name = key.slice(0, keyEnd);
+    if (validName.test(name)) found.set(name, { value, line: startLine });
+    key = '';
+    value = '';
+    keyEnd = undefined;
+    valueEnd = undefined;
+  };
+  for (const c of text) {
+    switch (state) {
+      case 'preKey':
+        if (c === '#' || c === ';') state = 'comment';
+        else if (!isWhitespace(c)) {
+          state = 'key';
+          startLine = line;
+          key = c;
+          keyEnd = undefined;
+        }
+        break;
+      case 'key':
+        if (isNewline(c)) {
+          state = 'preKey';
+          key = '';
+        } else if (c === '=') {
+          state = 'preValue';
+        } else {
+          if (!isWhitespace(c)) keyEnd = undefined;
+          else keyEnd ??= key.length;
+          key += c;
+        }
+        break;
+      case 'preValue':
+        if (isNewline(c)) {
+          push();
+          state = 'preKey';
+        } else if (c === "'") state = 'single';
+        else if (c === '"') state = 'double';
+        else if (c === '\\') state = 'valueEscape';
+        else if (!isWhitespace(c)) {
+          state = 'value';
+          value += c;
+        }
+        break;
+      case 'value':
+        if (isNewline(c)) {
+          value = value.slice(0, valueEnd);
+          push();
+          state = 'preKey';
+        } else if (c === '\\') {
+          state = 'valueEscape';
+          valueEnd = undefined;
+        } else {
+          if (!isWhitespace(c)) valueEnd = undefined;
+          else valueEnd ??= value.length;
+          value += c;
+        }
+        break;
+      case 'valueEscape':
+        state = 'value';
+        if (!isNewline(c)) value += c;
+        break;
+      case 'single':
+        if (c === "'") state = 'preValue';
+        else value += c;
+        break;
+      case 'double':
+        if (c === '"') state = 'preValue';
+        else if (c === '\\') state = 'doubleEscape';
+        else value += c;
+        break;
+      case 'doubleEscape':
+        state = 'double';
+        if ('"\\`$'.includes(c)) value += c;
+        else if (c !== '\n') value += `\\${c}`;
+        break;
+      case 'comment':
+        if (isNewline(c)) state = 'preKey';
+        break;
+    }
+    // Lines as an editor counts them: \r\n is one.
+    if (c === '\r' || (c === '\n' && previous !== '\r')) line++;
+    previous = c;
+  }
+  if (state === 'value') value = value.slice(0, valueEnd);
+  if (state !== 'preKey' && state !== 'key' && state !== 'comment') push();
+  return found;
+}
+
+/**
+ * Throws a ConfigError naming the first line whose variable dotenv (`values`) and systemd read
+ * differently. `name` names the file ("--env-file x.env"). Never quotes a value: it may be a password.
+ */
+export function checkSameReading(text: string, values: Readonly<Record<string, string>>, name: string): void {
+  const lines = text.split(/\r\n|\r|\n/);
+  if (text.startsWith('\uFEFF')) {
+    throw new ConfigError(
+      `${name} starts with a byte-order mark, which systemd's EnvironmentFile= (the units) reads as part of ` +
+        'the first name: save it as UTF-8 without one',
+    );
+  }
+  // Before systemd 254 a comment ending in \ also hides the next line; from 254 on it does not.
+  const hiding = lines.findIndex((line, index) => /^\s*[#;].*\\$/.test(line) && /\S/.test(lines[index + 1] ?? ''));
+  const systemd = systemdReading(text);
+  const differing: { line: number; message: string }[] = [];
+  if (hiding >= 0) {
+    differing.push({
+      line: hiding + 1,
+      message: 'a comment ending in \\ hides the next line from systemd before version 254: end it otherwise',
+    });
+  }
+  for (const variable of new Set([...systemd.keys(), ...Object.keys(values)])) {
+    const bySystemd = systemd.get(variable);
+    if (bySystemd?.value === values[variable]) continue;
+    differing.push(
+      bySystemd === undefined
+        ? {
+            // dotenv also reads `export NAME=`, `NAME: value` and names with . or -; systemd does not.
+            line: lineOf(lines, variable),
+            message: `systemd's EnvironmentFile= (the units) would not set ${variable}: write NAME=value, without export`,
+          }
+        : {
+            line: bySystemd.line,
+            message:
+              `systemd's EnvironmentFile= (the units) and --env-file would read ${variable} differently: ` +
+              `quote the value, ${variable}='…' (or "…" without \\ if it holds a ')`,
+          },
+    );
+  }
+  const first = differing.sort((a, b) => a.line - b.line)[0];
+  if (first) throw new ConfigError(`${name} line ${first.line}: ${first.message}`);
+}
+
+/** The last line that dotenv would take as setting `variable`. */
+function lineOf(lines: readonly string[], variable: string): number {
+  const setting = new RegExp(`^\\s*(?:export\\s+)?${variable.replace(/\./g, '\\.')}\\s*[=:]`);
+  let found = 0;
+  lines.forEach((line, index) => {
+    if (setting.test(line)) found = index + 1;
+  });
+  return found;
+}
