@@ -178,3 +178,42 @@ function lineOf(lines: readonly string[], variable: string): number {
   });
   return found;
 }
+
+/**
+ * A line for each variable of the file that is none of ours but looks like one (a typo such as
+ * PUSHGATEWAY_ULR, or our prefix): such a setting would silently not apply. `known` holds our names.
+ */
+export function strayNames(
+  text: string,
+  values: Readonly<Record<string, string>>,
+  known: readonly string[],
+  name: string,
+): string[] {
+  const lines = text.split(/\r\n|\r|\n/);
+  const ours = /^(TRUCKI|PUSHGATEWAY|VICTORIAMETRICS|TEXTFILE)_/i;
+  const stray: string[] = [];
+  for (const variable of Object.keys(values)) {
+    if (known.includes(variable)) continue;
+    const [closest] = known
+      .map((candidate) => ({ candidate, distance: editDistance(variable.toUpperCase(), candidate) }))
+      .filter(({ distance }) => distance <= 2)
+      .sort((a, b) => a.distance - b.distance);
+    if (!closest && !ours.test(variable)) continue;
+    const hint = closest ? `did you mean ${closest.candidate}?` : 'see --help for the settings';
+    stray.push(`${name} line ${lineOf(lines, variable)}: ${variable} is not a setting of trucki2pushgateway; ${hint}`);
+  }
+  return stray;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readBoundedFile, smallFileBytes } from '../bounded-file.js';
 import { ConfigError, messageOf } from '../errors.js';
-import { checkSameReading } from './env-file.js';
+import { checkSameReading, strayNames } from './env-file.js';
 import { optionSpecs, type OptionName, type OptionSpec } from './options.js';
 
 export interface Setting {
@@ -66,7 +66,17 @@ export interface EnvFile {
   readonly values: Readonly<Record<string, string>>;
 }
 
-export async function readEnvFile(path: string | undefined, cwd: string): Promise<EnvFile> {
+/** Every variable the job reads: each option's, and <NAME>_FILE for those that may be secret. */
+const knownNames = specs.flatMap(([, spec]) =>
+  spec.env ? [spec.env, ...(spec.file ? [`${spec.env}_FILE`] : [])] : [],
+);
+
+/** `warn` gets a line for a variable that looks like one of ours and is not (a typo). */
+export async function readEnvFile(
+  path: string | undefined,
+  cwd: string,
+  warn = (line: string) => void process.stderr.write(`${line}\n`),
+): Promise<EnvFile> {
   const name = path ?? '.env';
   const full = resolve(cwd, name);
   if (path === undefined && !present(full)) return { name, values: {} };
@@ -77,6 +87,7 @@ export async function readEnvFile(path: string | undefined, cwd: string): Promis
   const values = parse(text);
   // The units read the same file with systemd's EnvironmentFile=: it must mean the same there.
   checkSameReading(text, values, what);
+  for (const line of strayNames(text, values, knownNames, what)) warn(`trucki2pushgateway: ${line}`);
   return { name, values };
 }
 
