@@ -97,6 +97,8 @@ const same: [text: string, reads: string | undefined][] = [
   [`${P}=a'b"c\n`, 'a\'b"c'],
   [`${P}=x$y\`z\n`, 'x$y`z'],
   [`${P}=abc\r\nPUSHGATEWAY_USERNAME=u\r\n`, 'abc'],
+  [`# comment\r\n${P}="abc#def"\r\n`, 'abc#def'],
+  [`${P}='abc'  \t\n`, 'abc'],
   [`${P}=abc`, 'abc'],
   [`# ${P}=commented\n${P}=abc\n`, 'abc'],
   [`; a comment\n  # indented\n\n${P}=abc\n`, 'abc'],
@@ -152,4 +154,16 @@ test('the shipped .env.example means the same to both readers', () => {
   const systemd = systemdReading(text);
   const dotenv = parse(text);
   assert.deepEqual(Object.fromEntries([...systemd].map(([name, { value }]) => [name, value])), dotenv);
+});
+
+test('bytes that are not UTF-8 are refused naming the line: systemd would refuse the whole file', async () => {
+  const file = join(dir, 'latin1.env');
+  await writeFile(file, Buffer.concat([Buffer.from(`X=1\n${P}=gr`), Buffer.from([0xfc]), Buffer.from('n\n')]));
+  await assert.rejects(
+    readCommand(['--env-file', file, '-t', '127.0.0.1:9', '--stdout'], {}, dir),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      error.message ===
+        `--env-file ${file} line 2: holds bytes that are not UTF-8, which systemd's EnvironmentFile= (the units) refuses: save the file as UTF-8`,
+  );
 });

@@ -137,6 +137,15 @@ export function checkSameReading(text: string, values: Readonly<Record<string, s
         'the first name: save it as UTF-8 without one',
     );
   }
+  // systemd refuses the whole file then, and the service does not start; read leniently, such bytes
+  // are U+FFFD here (which a file may also hold as such, rarely).
+  const notUtf8 = lines.findIndex((line) => line.includes('\uFFFD'));
+  if (notUtf8 >= 0) {
+    throw new ConfigError(
+      `${name} line ${notUtf8 + 1}: holds bytes that are not UTF-8, which systemd's EnvironmentFile= (the units) ` +
+        'refuses: save the file as UTF-8',
+    );
+  }
   // Before systemd 254 a comment ending in \ also hides the next line; from 254 on it does not.
   const hiding = lines.findIndex((line, index) => /^\s*[#;].*\\$/.test(line) && /\S/.test(lines[index + 1] ?? ''));
   const systemd = systemdReading(text);
