@@ -58,3 +58,28 @@ test('the shipped .env.example and a file of only our settings give no such line
   });
   assert.doesNotMatch(example.stderr, /not a setting/);
 });
+
+test('a 1 MiB env file of stray variables gets five lines and one more, and the run goes on', async () => {
+  const file = join(dir, 'many.env');
+  const lines: string[] = ['TRUCKI_TARGET=127.0.0.1:9'];
+  for (let i = 0, size = 0; size < 1000 * 1024; i++) {
+    lines.push(`TRUCKI_X${i}=1`);
+    size += lines.at(-1)!.length + 1;
+  }
+  await writeFile(file, `${lines.join('\n')}\n`);
+  const result = await runCli(['--env-file', file, '--stdout', '--retries', '0'], { timeoutMs: 30_000 });
+  assert.equal(result.code, 1, result.stderr.slice(0, 2000));
+  const said = result.stderr.split('\n').filter((line) => line.startsWith('trucki2pushgateway: '));
+  assert.equal(said.length, 6, said.join('\n'));
+  assert.match(said[5]!, /more variables that are not settings; only the first 5 are named$/);
+});
+
+test('a short name is not taken for a typo of a short setting (X is not TZ)', async () => {
+  const file = join(dir, 'short.env');
+  await writeFile(file, 'TRUCKI_TARGET=127.0.0.1:9\nX=1\nTA=2\ntz=Europe/Berlin\n');
+  const result = await runCli(['--env-file', file, '--stdout', '--retries', '0']);
+  const said = result.stderr.split('\n').filter((line) => line.startsWith('trucki2pushgateway: '));
+  assert.deepEqual(said, [
+    `trucki2pushgateway: --env-file ${file} line 4: tz is not a setting of trucki2pushgateway; did you mean TZ?`,
+  ]);
+});

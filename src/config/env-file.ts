@@ -149,6 +149,7 @@ export function checkSameReading(text: string, values: Readonly<Record<string, s
   // Before systemd 254 a comment ending in \ also hides the next line; from 254 on it does not.
   const hiding = lines.findIndex((line, index) => /^\s*[#;].*\\$/.test(line) && /\S/.test(lines[index + 1] ?? ''));
   const systemd = systemdReading(text);
+  const setBy = dotenvLines(lines);
   const differing: { line: number; message: string }[] = [];
   if (hiding >= 0) {
     differing.push({
@@ -163,7 +164,7 @@ export function checkSameReading(text: string, values: Readonly<Record<string, s
       bySystemd === undefined
         ? {
             // dotenv also reads `export NAME=`, `NAME: value` and names with . or -; systemd does not.
-            line: lineOf(lines, variable),
+            line: setBy.get(variable) ?? 0,
             message: `systemd's EnvironmentFile= (the units) would not set ${variable}: write NAME=value, without export`,
           }
         : {
@@ -178,12 +179,12 @@ export function checkSameReading(text: string, values: Readonly<Record<string, s
   if (first) throw new ConfigError(`${name} line ${first.line}: ${first.message}`);
 }
 
-/** The last line that dotenv would take as setting `variable`. */
-function lineOf(lines: readonly string[], variable: string): number {
-  const setting = new RegExp(`^\\s*(?:export\\s+)?${variable.replace(/\./g, '\\.')}\\s*[=:]`);
-  let found = 0;
+/** For each name, the last line that dotenv would take as setting it; one pass over the file. */
+function dotenvLines(lines: readonly string[]): Map<string, number> {
+  const found = new Map<string, number>();
   lines.forEach((line, index) => {
-    if (setting.test(line)) found = index + 1;
+    const name = /^\s*(?:export\s+)?([\w.-]+)\s*[=:]/.exec(line)?.[1];
+    if (name !== undefined) found.set(name, index + 1);
   });
   return found;
 }
@@ -197,19 +198,32 @@ export function strayNames(
   values: Readonly<Record<string, string>>,
   known: readonly string[],
   name: string,
+  limit = 5,
 ): string[] {
-  const lines = text.split(/\r\n|\r|\n/);
+  const setBy = dotenvLines(text.split(/\r\n|\r|\n/));
   const ours = /^(TRUCKI|PUSHGATEWAY|VICTORIAMETRICS|TEXTFILE)_/i;
   const stray: string[] = [];
   for (const variable of Object.keys(values)) {
     if (known.includes(variable)) continue;
+    // Up to two edits for a long name, fewer for a short one: X is not a typo of TZ.
     const [closest] = known
-      .map((candidate) => ({ candidate, distance: editDistance(variable.toUpperCase(), candidate) }))
-      .filter(({ distance }) => distance <= 2)
+      .map((candidate) => ({ candidate, allowed: Math.min(2, Math.floor(candidate.length / 5)) }))
+      .filter(({ candidate, allowed }) => Math.abs(candidate.length - variable.length) <= allowed)
+      .map(({ candidate, allowed }) => ({
+        candidate,
+        allowed,
+        distance: editDistance(variable.toUpperCase(), candidate),
+      }))
+      .filter(({ distance, allowed }) => distance <= allowed)
       .sort((a, b) => a.distance - b.distance);
     if (!closest && !ours.test(variable)) continue;
+    // A handful says it; a file of thousands of strays gets one more line, not thousands.
+    if (stray.length === limit) {
+      stray.push(`${name}: more variables that are not settings; only the first ${limit} are named`);
+      break;
+    }
     const hint = closest ? `did you mean ${closest.candidate}?` : 'see --help for the settings';
-    stray.push(`${name} line ${lineOf(lines, variable)}: ${variable} is not a setting of trucki2pushgateway; ${hint}`);
+    stray.push(`${name} line ${setBy.get(variable) ?? 0}: ${variable} is not a setting of trucki2pushgateway; ${hint}`);
   }
   return stray;
 }
