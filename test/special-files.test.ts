@@ -206,3 +206,29 @@ describe('a regular file within the bound is read', () => {
     }
   });
 });
+
+describe('the default .env in the working directory', () => {
+  test('a named pipe is refused, not waited on', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'dotenv-fifo-'));
+    try {
+      execFileSync('mkfifo', [join(cwd, '.env')]);
+      const result = await runCli(['-t', dead, '--stdout'], { cwd, timeoutMs: 15_000 });
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stderr, 'trucki2pushgateway: the env file .env is not a regular file (a named pipe)\n');
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
+  test('a dangling link is named, not taken for no file', async () => {
+    const cwd = await mkdtemp(join(tmpdir(), 'dotenv-dangling-'));
+    try {
+      await symlink(join(cwd, 'gone.env'), join(cwd, '.env'));
+      const result = await runCli(['-t', dead, '--stdout'], { cwd });
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stderr, 'trucki2pushgateway: the env file .env cannot be read (ENOENT)\n');
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+});
