@@ -4,8 +4,8 @@
  * is `abc` to dotenv, `abc#def` to systemd; a backslash, `export`, a quote followed by more text),
  * so every variable is read both ways and a file where they differ is refused, naming the line.
  *
- * systemd's reading, as systemd.exec(5) describes EnvironmentFile= and its parser does it (v252 to
- * v256): lines starting with # or ; are comments; around the = and at the end of a value, spaces
+ * systemd's reading, as systemd.exec(5) describes EnvironmentFile= and its parser does it (the
+ * tests ask systemd's own where they can): lines starting with # or ; are comments; around the = and at the end of a value, spaces
  * and tabs are dropped; a value may be in '…' (nothing escaped) or "…" (\ escapes " \ ` $ and a line
  * break, and stays before any other character), and may go on after its closing quote; outside
  * quotes \ escapes the next character and \ at the end of a line joins the next one; \r ends a line
@@ -165,7 +165,9 @@ export function checkSameReading(text: string, values: Readonly<Record<string, s
         ? {
             // dotenv also reads `export NAME=`, `NAME: value` and names with . or -; systemd does not.
             line: setBy.get(variable) ?? 0,
-            message: `systemd's EnvironmentFile= (the units) would not set ${variable}: write NAME=value, without export`,
+            message: validName.test(variable)
+              ? `systemd's EnvironmentFile= (the units) would not set ${variable}: write NAME=value, without export`
+              : `systemd's EnvironmentFile= (the units) takes no ${variable}: a name is letters, digits and _`,
           }
         : {
             line: bySystemd.line,
