@@ -177,10 +177,29 @@ export function parseSchedule(pattern: Setting | undefined, timezone: Setting | 
   if (!pattern) return undefined;
   // TZ=":/etc/localtime" and the like are for the C library; Node already runs in that zone.
   if (!timezone || timezone.value.startsWith(':')) return { pattern: pattern.value };
+  const zone = zoneName(timezone.value);
   try {
-    new Intl.DateTimeFormat('en', { timeZone: timezone.value });
+    new Intl.DateTimeFormat('en', { timeZone: zone });
   } catch {
-    throw new ConfigError(`${timezone.source} "${timezone.value}" is not a time zone name such as Europe/Berlin`);
+    throw new ConfigError(
+      /[0-9]/.test(timezone.value)
+        ? `${timezone.source} "${timezone.value}" is a POSIX rule with daylight saving time or minutes, ` +
+            'which Node cannot follow: name the zone, such as Europe/Berlin'
+        : `${timezone.source} "${timezone.value}" is not a time zone name such as Europe/Berlin`,
+    );
   }
-  return { pattern: pattern.value, timezone: timezone.value };
+  return { pattern: pattern.value, timezone: zone };
+}
+
+/**
+ * A POSIX TZ of a fixed whole-hour offset (`UTC0`, `CET-1`, `<+03>-3`), which the C library and so
+ * a one-shot run take, as the IANA zone croner needs: `Etc/GMT-1` (POSIX and Etc/ share the sign,
+ * west of Greenwich positive). Anything else as it is.
+ */
+function zoneName(value: string): string {
+  const fixed = /^(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]+>)([+-]?)(\d{1,2})$/.exec(value);
+  if (!fixed) return value;
+  const hours = Number(fixed[2]);
+  if (hours === 0) return 'Etc/GMT';
+  return `Etc/GMT${fixed[1] === '-' ? '-' : '+'}${hours}`;
 }

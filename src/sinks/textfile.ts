@@ -4,7 +4,7 @@
  * beside it and renamed over it, so the collector never reads half a file; only ever a regular
  * file is replaced, never a device, a link or a directory someone pointed us at.
  */
-import { lstat, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, lstat, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { jobFamilies } from '../catalogue.js';
 import { expositionText, parseSampleLine } from '../exposition.js';
@@ -65,7 +65,10 @@ export function textfileSink(path: string): Sink {
       // Not *.prom: the collector ignores the temp file while it is being written.
       const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
       try {
-        await writeFile(temp, text, { mode: 0o644 });
+        await writeFile(temp, text);
+        // Readable by node_exporter, another user, whatever the umask (the units' is 0077): it
+        // holds no secret. A mode given at creation would be cut by the umask.
+        await chmod(temp, 0o644);
         await rename(temp, path);
       } catch (error) {
         await rm(temp, { force: true });
