@@ -1,0 +1,145 @@
+/**
+ * `trucki2pushgateway check`: the whole chain once, with the configuration a run would have, one
+ * line per step on standard output, each ✓, ✗ or ? (could not be checked, which is no pass):
+ * the configuration; each stick; the sink taking a real run's delivery; and where Prometheus
+ * applies, that it scrapes and keeps the sticks' series as they are meant to arrive, with the
+ * shipped rules loaded and which Trucki alerts fire. The exit status adds the marks up (report.ts).
+ */
+import { readCommand } from '../config/load.js';
+import type { Command, Endpoint, Target } from '../config/types.js';
+import { connect } from '../connect.js';
+import { ConfigError } from '../errors.js';
+import { createAgents, createHttp, destroyAgents, type HttpPolicy } from '../http.js';
+import { createJob } from '../run.js';
+import { storeAuth } from '../sinks/auth.js';
+import type { Print } from '../sinks/stdout.js';
+import type { StickReading } from '../stick.js';
+import { pushCadence, type Cadence } from './cadence.js';
+import { prometheusApi } from './prometheus-api.js';
+import { pushgatewaySteps, rulesAndAlerts, type PrometheusSide } from './prometheus.js';
+import { checkStatus, count, failed, lineOf, ok, statusOf, type Step } from './report.js';
+import { deliveryStep, recallStep, recording, textfileStep } from './sink.js';
+import { stickStep } from './stick.js';
+
+/** Where Prometheus is looked for when none is named. */
+export const defaultPrometheusUrl = 'http://localhost:9090';
+
+export interface CheckIo {
+  /** The run's own lines (one per stick), on standard error as ever. */
+  readonly log: (line: string) => void;
+  readonly print: Print;
+}
+
+/** `answer` prints --help or --version, as the command does without `check`. */
+export async function runCheck(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  io: CheckIo,
+  answer: (kind: 'help' | 'version') => Promise<number>,
+): Promise<number> {
+  const steps: Step[] = [];
+  const say = async (step: Step) => {
+    steps.push(step);
+    await io.print(lineOf(step));
+  };
+
+  let command: Command;
+  let cadence: Cadence;
+  try {
+    command = await readCommand(argv, env);
+    if (command.kind === 'help' || command.kind === 'version') return await answer(command.kind);
+    if (command.kind !== 'check') throw new Error('check: readCommand did not read a check');
+    cadence = pushCadence(command.config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    await say(failed(`configuration: ${error.message}`));
+    return checkStatus.configuration;
+  }
+  const { config } = command;
+  const sink = config.pushgateway
+    ? `Pushgateway ${config.pushgateway.url.href}`
+    : config.victoriametrics
+      ? `VictoriaMetrics ${config.victoriametrics.url.href}`
+      : config.textfile
+        ? `textfile ${config.textfile}`
+        : 'standard output';
+  await say(ok(`configuration: ${count(config.targets.length)}, to ${sink}, pushing ${cadence.words}`));
+
+  // The run's readings, kept for the stick lines; standard output only takes its samples in words.
+  const readings = new Map<Target, StickReading>();
+  const connections = await connect(config, io.print);
+  const recorded = recording(
+    config.pushgateway || config.victoriametrics || config.textfile ? connections.sink : quietSink,
+    config.targets,
+  );
+  const job = createJob(config, io.log, {
+    readStick: async (target) => {
+      const reading = await connections.readStick(target);
+      readings.set(target, reading);
+      return reading;
+    },
+    sink: recorded.sink,
+    close: connections.close,
+  });
+  try {
+    await job.run(config.targets);
+    const pushedAt = Date.now();
+    for (const target of config.targets) await say(stickStep(target, readings.get(target)!));
+    for (const step of deliveryStep(config, recorded.failures, config.targets.length)) await say(step);
+    if (config.textfile && recorded.failures.size === 0) await say(await textfileStep(config.textfile));
+
+    const struck = new Set([...recorded.failures.values()].flat());
+    const delivered = config.targets.filter(({ instance }) => !struck.has(instance));
+    const policy: HttpPolicy = { timeoutMs: config.timeoutMs, retries: config.retries };
+    if (config.pushgateway) {
+      await withPrometheus(
+        command.prometheus ?? defaultEndpoint(),
+        command.prometheus !== undefined,
+        false,
+        policy,
+        (side) => pushgatewaySteps(side, config.pushgateway!, delivered, pushedAt, cadence, say),
+      );
+    } else if (config.victoriametrics && recorded.failures.size === 0) {
+      const store = config.victoriametrics;
+      const readAt = new Map(
+        [...readings].flatMap(([target, { live, readAt: at }]) =>
+          live.failure ? [] : [[target.instance, at] as const],
+        ),
+      );
+      const recall = await recallStep(store, recorded.sink, readAt, config.targets);
+      await say(recall);
+      // The query API is Prometheus's; a vmagent has none to ask unless another is named.
+      const named = command.prometheus;
+      if (named !== undefined || recall.mark !== 'unchecked') {
+        await withPrometheus(named ?? store.query, true, named === undefined, policy, (side) =>
+          rulesAndAlerts(side, say),
+        );
+      }
+    }
+  } finally {
+    job.close();
+  }
+  return statusOf(steps);
+}
+
+const defaultEndpoint = (): Endpoint => ({ url: new URL(defaultPrometheusUrl) });
+
+/** A Prometheus API client for `endpoint`, with its credentials, for the length of `use`. */
+async function withPrometheus(
+  endpoint: Endpoint,
+  named: boolean,
+  victoriametrics: boolean,
+  policy: HttpPolicy,
+  use: (side: PrometheusSide) => Promise<void>,
+): Promise<void> {
+  const agents = await createAgents(endpoint.url.protocol === 'https:');
+  try {
+    const api = prometheusApi(createHttp(policy, agents, storeAuth(endpoint)), endpoint.url);
+    await use({ api, shown: endpoint.url.href, named, policy, victoriametrics });
+  } finally {
+    destroyAgents(agents);
+  }
+}
+
+/** For --stdout: the check shows no exposition text, only its lines. */
+const quietSink = { deliver: () => Promise.resolve(), flush: () => Promise.resolve() };

@@ -1,0 +1,305 @@
+/**
+ * The Prometheus end of the chain: it scrapes this Pushgateway and the target is up, at a cadence
+ * that keeps every push; the sticks' series arrive with their own job and instance; the shipped
+ * rules are loaded and healthy; and which Trucki alerts fire now.
+ */
+import { lookup } from 'node:dns/promises';
+import { networkInterfaces } from 'node:os';
+import type { Pushgateway, Target } from '../config/types.js';
+import { describeFailure, type HttpPolicy } from '../http.js';
+import { durationSeconds, type Cadence } from './cadence.js';
+import type { PrometheusApi, ScrapeTarget, Series } from './prometheus-api.js';
+import { failed, ok, unchecked, type Step } from './report.js';
+
+/** What every Prometheus step needs: the API, how to name it, and how to put its failures in words. */
+export interface PrometheusSide {
+  readonly api: PrometheusApi;
+  /** Its URL without user info. */
+  readonly shown: string;
+  /** False for the default URL: nothing answering there means "not checked", not "failed". */
+  readonly named: boolean;
+  readonly policy: HttpPolicy;
+  /** VictoriaMetrics' query API, which shows rules only when it passes the request on to a vmalert. */
+  readonly victoriametrics: boolean;
+}
+
+/** The names of deploy/prometheus/trucki-rules.yml's rules a loaded copy must have (test/check.test.ts keeps them in step). */
+export const shippedRules = [
+  'instance:trucki_energy_today:kwh',
+  'instance:trucki_ac_power:sum_watts',
+  'TruckiStickDown',
+  'TruckiStickStale',
+  'TruckiPushesStopped',
+  'TruckiPushFailing',
+  'TruckiPushgatewayDown',
+  'TruckiInverterHot',
+] as const;
+
+/** Bounds of every wait for Prometheus, whatever intervals it reports. */
+const maxWaitMs = 5 * 60_000;
+/** Prometheus 2.42 holds a new target about 5 s before its first scrape. */
+const firstScrapeMs = 6_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A step for a failed read of Prometheus: unchecked where only the default URL was tried. */
+export function unreachable(side: PrometheusSide, error: unknown, what: string): Step {
+  const why = describeFailure(error, side.policy);
+  return side.named
+    ? failed(`Prometheus ${side.shown} ${why}: ${what} not checked; is --prometheus-url its base URL?`)
+    : unchecked(
+        `no Prometheus at ${side.shown} (${why}): ${what} not checked; name it with --prometheus-url or PROMETHEUS_URL`,
+      );
+}
+
+/** The Prometheus steps of the Pushgateway path, each said as soon as it is known. */
+export async function pushgatewaySteps(
+  side: PrometheusSide,
+  pushgateway: Pushgateway,
+  pushed: readonly Target[],
+  pushedAt: number,
+  cadence: Cadence,
+  say: (step: Step) => Promise<void>,
+): Promise<void> {
+  const wanted = `${pushgateway.url.hostname}:${portOf(pushgateway.url)}`;
+  const found = await scrapeTarget(side, pushgateway.url).catch((error: unknown) => error as Error);
+  if (found instanceof Error) {
+    await say(unreachable(side, found, 'Prometheus'));
+    return;
+  }
+  if (!found) {
+    await say(
+      failed(
+        `Prometheus ${side.shown} has no target for the Pushgateway ${wanted}: add the scrape job of ` +
+          `deploy/prometheus/trucki-scrape.yml to prometheus.yml (targets: ['${wanted}'], honor_labels: true) and reload it`,
+      ),
+    );
+  } else {
+    const job = `scrape job "${found.scrapePool}"`;
+    const interval = found.scrapeInterval === undefined ? undefined : durationSeconds(found.scrapeInterval);
+    if (found.health !== 'up') {
+      await say(
+        failed(
+          `Prometheus's ${job} cannot scrape the Pushgateway ${wanted}: ` +
+            (found.lastError || `target ${found.health}`),
+        ),
+      );
+    } else {
+      await say(
+        ok(`Prometheus scrapes the Pushgateway ${wanted} (${job}, every ${found.scrapeInterval ?? '?'}) and it is up`),
+      );
+    }
+    await say(cadenceStep(job, found.scrapeInterval, interval, cadence));
+    if (found.health === 'up') await say(await seriesStep(side, pushgateway, pushed, pushedAt, job, interval ?? 60));
+  }
+  await rulesAndAlerts(side, say);
+}
+
+function cadenceStep(job: string, shown: string | undefined, interval: number | undefined, cadence: Cadence): Step {
+  if (interval === undefined)
+    return unchecked(
+      `Prometheus does not say the scrape interval of its ${job}: whether it keeps every push is not checked`,
+    );
+  if (interval <= cadence.seconds)
+    return ok(`the scrape interval ${shown!} of the ${job} fits the pushes, ${cadence.words}`);
+  return failed(
+    `the ${job} scrapes every ${shown!}, but the job pushes ${cadence.words}: pushes between two scrapes never reach ` +
+      `Prometheus; set scrape_interval: ${cadence.seconds}s (or less) in the ${job}`,
+  );
+}
+
+/** The Pushgateway's target among Prometheus's active ones: the same host (loopback names alike) and port. */
+async function scrapeTarget(side: PrometheusSide, pushgateway: URL): Promise<ScrapeTarget | undefined> {
+  const deadline = Date.now() + firstScrapeMs;
+  for (;;) {
+    const targets = await side.api.targets();
+    const matches: ScrapeTarget[] = [];
+    for (const target of targets) {
+      let url: URL;
+      try {
+        url = new URL(target.scrapeUrl);
+      } catch {
+        continue;
+      }
+      if (portOf(url) === portOf(pushgateway) && (await sameHost(url.hostname, pushgateway.hostname)))
+        matches.push(target);
+    }
+    // A Prometheus just (re)loaded lists its targets, and scrapes them first, only after a few seconds.
+    const best = matches.find(({ health }) => health === 'up') ?? matches.find(({ health }) => health === 'down');
+    if (best) return best;
+    if (Date.now() > deadline) return matches[0];
+    await sleep(500);
+  }
+}
+
+function portOf(url: URL): string {
+  return url.port || (url.protocol === 'https:' ? '443' : '80');
+}
+
+/** This machine's own addresses: a name for any of them (localhost, 127.0.1.1, its LAN address) is this host. */
+function ownAddresses(): Set<string> {
+  const own = new Set(['::1']);
+  for (const list of Object.values(networkInterfaces())) for (const { address } of list ?? []) own.add(address);
+  return own;
+}
+
+async function addressesOf(host: string): Promise<string[]> {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  const resolved = await Promise.race([
+    lookup(bare, { all: true }).then(
+      (found) => found.map(({ address }) => address),
+      () => [],
+    ),
+    sleep(2000).then(() => []),
+  ]);
+  return [bare, ...resolved];
+}
+
+async function sameHost(a: string, b: string): Promise<boolean> {
+  if (a.toLowerCase() === b.toLowerCase()) return true;
+  const own = ownAddresses();
+  const local = (address: string) => own.has(address) || address.startsWith('127.') || address === 'localhost';
+  const [left, right] = await Promise.all([addressesOf(a), addressesOf(b)]);
+  if (left.some((address) => right.includes(address))) return true;
+  return left.some(local) && right.some(local);
+}
+
+/** A PromQL string literal: JSON's escapes are a subset of PromQL's. */
+function quoted(value: string): string {
+  return JSON.stringify(value);
+}
+
+/**
+ * The sticks' trucki_up with their own job and instance, waited for about two scrape intervals after
+ * the push. Found instead with exported_job / exported_instance, the scrape job lacks honor_labels.
+ */
+async function seriesStep(
+  side: PrometheusSide,
+  pushgateway: Pushgateway,
+  pushed: readonly Target[],
+  pushedAt: number,
+  job: string,
+  intervalSeconds: number,
+): Promise<Step> {
+  if (pushed.length === 0)
+    return unchecked("no stick was pushed: whether the sticks' series reach Prometheus is not checked");
+  const deadline = pushedAt + Math.min(2 * intervalSeconds * 1000 + 2000, maxWaitMs);
+  const labelsOf = (target: Target) => [['instance', target.instance], ...target.labels, ...pushgateway.grouping];
+  const has = (series: Series, labels: readonly (readonly string[])[], prefix: string) =>
+    labels.every(([name, value]) => series.metric[`${prefix}${name!}`] === value);
+  const own = `trucki_up{job=${quoted(pushgateway.job)}}`;
+  const exported = `trucki_up{exported_job=${quoted(pushgateway.job)}}`;
+  for (;;) {
+    let ownSeries: Series[];
+    let exportedSeries: Series[];
+    try {
+      [ownSeries, exportedSeries] = await Promise.all([side.api.query(own), side.api.query(exported)]);
+    } catch (error) {
+      return unreachable(side, error, "whether the sticks' series arrive");
+    }
+    const missing = pushed.filter(
+      (target) =>
+        !ownSeries.some((series) => has(series, labelsOf(target), '') && series.metric.exported_instance === undefined),
+    );
+    const renamed = missing.flatMap((target) => {
+      const series = exportedSeries.find((each) => has(each, [['instance', target.instance]], 'exported_'));
+      return series ? [{ target, series }] : [];
+    });
+    if (renamed.length > 0) {
+      const { series } = renamed[0]!;
+      return failed(
+        `the sticks' series reach Prometheus as job="${series.metric.job ?? ''}", instance="${series.metric.instance ?? ''}" ` +
+          `(their own moved to exported_job, exported_instance): add \`honor_labels: true\` to ${job}`,
+      );
+    }
+    if (missing.length === 0) {
+      const example = `trucki_up{job="${pushgateway.job}", instance="${pushed[0]!.instance}"}`;
+      return ok(`the sticks' series reach Prometheus with their own job and instance, e.g. ${example}`);
+    }
+    if (Date.now() > deadline) {
+      const names = missing.map(({ instance }) => instance).join(', ');
+      return failed(
+        `no trucki_up{job="${pushgateway.job}"} of ${names} in Prometheus ${Math.round((Date.now() - pushedAt) / 1000)} s after ` +
+          `the push: does a relabelling of the ${job} drop or rename them?`,
+      );
+    }
+    await sleep(Math.min(1000, intervalSeconds * 250));
+  }
+}
+
+/** The shipped rules loaded and healthy, and the Trucki alerts firing now. */
+export async function rulesAndAlerts(side: PrometheusSide, say: (step: Step) => Promise<void>): Promise<void> {
+  const rules = await rulesStep(side);
+  await say(rules);
+  if (rules.mark === 'unchecked') return;
+  let alerts;
+  try {
+    alerts = await side.api.alerts();
+  } catch (error) {
+    await say(unreachable(side, error, 'the Trucki alerts'));
+    return;
+  }
+  const trucki = alerts.filter(({ labels }) => labels.alertname?.startsWith('Trucki'));
+  const firing = trucki.filter(({ state }) => state === 'firing');
+  for (const { labels } of firing) {
+    const about = ['job', 'instance', 'inverter']
+      .filter((name) => labels[name] !== undefined)
+      .map((name) => `${name}="${labels[name]!}"`)
+      .join(', ');
+    await say(failed(`alert ${labels.alertname!} is firing${about ? ` for ${about}` : ''}`));
+  }
+  if (firing.length === 0) {
+    const pending = trucki.length
+      ? ` (${trucki.length} pending: ${[...new Set(trucki.map(({ labels }) => labels.alertname!))].join(', ')})`
+      : '';
+    await say(ok(`no Trucki alert is firing${pending}`));
+  }
+}
+
+async function rulesStep(side: PrometheusSide): Promise<Step> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    let rules;
+    try {
+      rules = await side.api.rules();
+    } catch (error) {
+      return unreachable(side, error, 'the rules');
+    }
+    if (rules.length === 0 && side.victoriametrics) {
+      return unchecked(
+        `VictoriaMetrics ${side.shown} shows no rules: they run in a vmalert; the rules and alerts are not checked ` +
+          '(start VictoriaMetrics with -vmalert.proxyURL to show them, or give the vmalert as --prometheus-url)',
+      );
+    }
+    const ours = rules.filter(({ name }) => (shippedRules as readonly string[]).includes(name));
+    if (ours.length === 0) {
+      return failed(
+        `the shipped rules are not loaded in Prometheus ${side.shown}: copy deploy/prometheus/trucki-rules.yml ` +
+          'beside prometheus.yml, name it under rule_files: and reload Prometheus',
+      );
+    }
+    const broken = ours.filter(
+      ({ health, lastError }) => (health !== 'ok' && health !== 'unknown') || lastError !== '',
+    );
+    if (broken.length > 0) {
+      return failed(
+        broken
+          .map(({ name, group, lastError, health }) => `rule ${name} (group ${group}) fails: ${lastError || health}`)
+          .join('; '),
+      );
+    }
+    const missing = shippedRules.filter((name) => !ours.some((rule) => rule.name === name));
+    if (missing.length > 0) {
+      return failed(
+        `Prometheus has an older or partial copy of the shipped rules: ${missing.join(', ')} missing; ` +
+          'copy deploy/prometheus/trucki-rules.yml again and reload',
+      );
+    }
+    // Loaded but not evaluated yet: wait for one evaluation.
+    if (ours.every(({ health }) => health === 'ok') || Date.now() > deadline) {
+      const groups = [...new Set(ours.map(({ group }) => group))].join(', ');
+      return ok(`the shipped rules are loaded and healthy (groups ${groups})`);
+    }
+    await sleep(500);
+  }
+}
