@@ -6,7 +6,8 @@
 import { lookup } from 'node:dns/promises';
 import { networkInterfaces } from 'node:os';
 import type { Pushgateway, Target } from '../config/types.js';
-import { describeFailure, type HttpPolicy } from '../http.js';
+import { HTTPError } from 'got';
+import { describeFailure, HttpFailure, type HttpPolicy } from '../http.js';
 import { durationSeconds, type Cadence } from './cadence.js';
 import type { PrometheusApi, ScrapeTarget, Series } from './prometheus-api.js';
 import { failed, ok, unchecked, type Step } from './report.js';
@@ -42,14 +43,24 @@ const firstScrapeMs = 6_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A step for a failed read of Prometheus: unchecked where only the default URL was tried. */
+/**
+ * A step for a failed read of Prometheus. Nothing answering there (refused, timed out) leaves the
+ * step unchecked; a wrong answer from a URL the user named is a failure, from the default one it
+ * is only not Prometheus.
+ */
 export function unreachable(side: PrometheusSide, error: unknown, what: string): Step {
   const why = describeFailure(error, side.policy);
-  return side.named
-    ? failed(`Prometheus ${side.shown} ${why}: ${what} not checked; is --prometheus-url its base URL?`)
-    : unchecked(
-        `no Prometheus at ${side.shown} (${why}): ${what} not checked; name it with --prometheus-url or PROMETHEUS_URL`,
-      );
+  if (side.named && answered(error))
+    return failed(`Prometheus ${side.shown} ${why}: ${what} not checked; is --prometheus-url its base URL?`);
+  const named = side.named ? '' : '; name it with --prometheus-url or PROMETHEUS_URL';
+  return unchecked(`no Prometheus at ${side.shown} (${why}): ${what} not checked${named}`);
+}
+
+/** Whether the server answered at all, if wrongly: an HTTP status, or a body that is not the API's. */
+function answered(error: unknown): boolean {
+  // A retried request's failure holds the last attempt's.
+  const last = (error as { last?: unknown } | null)?.last ?? error;
+  return last instanceof HttpFailure || last instanceof HTTPError;
 }
 
 /** The Prometheus steps of the Pushgateway path, each said as soon as it is known. */

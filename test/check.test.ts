@@ -1,0 +1,415 @@
+/**
+ * `trucki2pushgateway check` against the real programs: a real Pushgateway, real Prometheus servers
+ * set up right and set up wrong, the simulator as the stick, and servers that answer badly.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { shippedRules } from '../src/check/prometheus.js';
+import { startSimulator, type Simulator } from '../src/simulator/server.js';
+import { runCli, type CliResult } from './helpers/cli.js';
+import { repoRoot } from './helpers/paths.js';
+import { freePort } from './helpers/process.js';
+import { startPrometheus, type RunningPrometheus } from './helpers/prometheus.js';
+import { startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
+
+const rulesFile = `${repoRoot}deploy/prometheus/trucki-rules.yml`;
+const deadStick = '127.0.0.1:9';
+
+/** A Prometheus configuration scraping `pushgateway` every second, as the test needs it. */
+function prometheusYml(options: {
+  pushgateway?: string;
+  jobName?: string;
+  honorLabels?: boolean;
+  rules?: readonly string[];
+}): string {
+  const scrape = options.pushgateway
+    ? [
+        `  - job_name: ${options.jobName ?? 'pushgateway'}`,
+        `    honor_labels: ${String(options.honorLabels ?? true)}`,
+        '    static_configs:',
+        `      - targets: ['${options.pushgateway}']`,
+      ]
+    : [];
+  return [
+    'global:',
+    '  scrape_interval: 1s',
+    '  evaluation_interval: 1s',
+    'rule_files:',
+    ...(options.rules ?? []).map((file) => `  - ${file}`),
+    'scrape_configs:',
+    // Something to scrape besides: Prometheus itself.
+    '  - job_name: prometheus',
+    '    static_configs:',
+    "      - targets: ['localhost:9090']",
+    ...scrape,
+    '',
+  ].join('\n');
+}
+
+/** The lines of a check's output with the given mark. */
+const marked = (result: CliResult, mark: '✓' | '✗' | '?') =>
+  result.stdout.split('\n').filter((line) => line.startsWith(`${mark} `));
+
+/** Every line of a check starts with one of the three marks, and there is no stack trace anywhere. */
+function assertWellFormed(result: CliResult): void {
+  const lines = result.stdout.split('\n').filter(Boolean);
+  assert.ok(lines.length > 0, 'no output');
+  for (const line of lines) assert.match(line, /^[✓✗?] /, `not a check line: ${line}`);
+  assert.doesNotMatch(result.stdout + result.stderr, /\n\s+at /, 'a stack trace');
+}
+
+let stick: Simulator;
+let pushgateway: RunningPushgateway;
+let unscraped: RunningPushgateway;
+/** host:port of the Pushgateway, as Prometheus scrapes it: "localhost", where the job pushes to 127.0.0.1. */
+let scrapedAs: string;
+before(async () => {
+  [stick, pushgateway, unscraped] = await Promise.all([
+    startSimulator({ variant: 'T2SG' }),
+    startPushgateway(),
+    startPushgateway(),
+  ]);
+  scrapedAs = pushgateway.url.replace('http://127.0.0.1', 'localhost');
+});
+after(() => Promise.all([stick?.close(), pushgateway?.stop(), unscraped?.stop()]));
+
+const checkArgs = (prometheus: RunningPrometheus | string, ...more: string[]) => [
+  'check',
+  '-t',
+  `roof=${stick.url}`,
+  '-g',
+  pushgateway.url,
+  '--prometheus-url',
+  typeof prometheus === 'string' ? prometheus : prometheus.url,
+  ...more,
+];
+
+describe('a Prometheus set up right: honor_labels, the shipped rules', () => {
+  let prometheus: RunningPrometheus;
+  before(async () => {
+    prometheus = await startPrometheus(prometheusYml({ pushgateway: scrapedAs, rules: [rulesFile] }));
+    await prometheus.waitFor(`up{job="pushgateway"} == 1`);
+  });
+  after(() => prometheus?.stop());
+
+  test('every step holds: all ✓, exit 0', async () => {
+    const result = await runCli(checkArgs(prometheus));
+    assertWellFormed(result);
+    assert.deepEqual([...marked(result, '✗'), ...marked(result, '?')], [], result.stdout);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const text = result.stdout;
+    assert.match(text, /^✓ configuration: 1 stick, to Pushgateway/m);
+    assert.match(
+      text,
+      /^✓ stick roof \(127\.0\.0\.1:\d+\): a Trucki T2SG, device T2SGA55A69, firmware 1\.16 .*; \d+ known keys$/m,
+    );
+    assert.match(text, /^✓ Pushgateway .* took the push of 1 stick, as job "trucki"$/m);
+    assert.match(
+      text,
+      /^✓ Prometheus scrapes the Pushgateway 127\.0\.0\.1:\d+ \(scrape job "pushgateway", every 1s\) and it is up$/m,
+    );
+    assert.match(text, /^✓ the scrape interval 1s .* fits the pushes, every 15 s/m);
+    assert.match(
+      text,
+      /^✓ the sticks' series reach Prometheus with their own job and instance, e.g. trucki_up\{job="trucki", instance="roof"\}$/m,
+    );
+    assert.match(text, /^✓ the shipped rules are loaded and healthy/m);
+    assert.match(text, /^✓ no Trucki alert is firing/m);
+    // The push was real: the group is in the Pushgateway.
+    assert.ok(await pushgateway.group({ job: 'trucki', instance: 'roof' }));
+  });
+
+  test('a dead stick is a ✗ line naming it, the rest still checked; exit 1', async () => {
+    const result = await runCli([
+      ...checkArgs(prometheus, '--timeout', '500', '--retries', '0'),
+      '-t',
+      `dark=${deadStick}`,
+    ]);
+    assertWellFormed(result);
+    assert.equal(result.code, 1);
+    assert.deepEqual(marked(result, '✗'), [
+      `✗ stick dark (${deadStick}): refused the connection: is the address right, and the stick on and reachable from here? (a stick that is off shows here too)`,
+    ]);
+    assert.match(result.stdout, /^✓ stick roof /m);
+    assert.match(result.stdout, /^✓ Pushgateway .* took the push of 2 sticks/m);
+    // The later scenarios start without it.
+    await fetch(`${pushgateway.url}/metrics/job/trucki/instance/dark`, { method: 'DELETE' });
+  });
+
+  test('a schedule slower than the scrape interval fits; the cadence is read from the pattern', async () => {
+    const result = await runCli(checkArgs(prometheus, '--schedule', '*/30 * * * * *'));
+    assert.equal(result.code, 0, result.stdout);
+    assert.match(
+      result.stdout,
+      /^✓ the scrape interval 1s .* fits the pushes, every 30 s \(--schedule "\*\/30 \* \* \* \* \*"\)$/m,
+    );
+  });
+
+  test('a Pushgateway that Prometheus does not scrape: ✗ no target, with the scrape job to add; exit 1', async () => {
+    const result = await runCli([
+      'check',
+      '-t',
+      `roof=${stick.url}`,
+      '-g',
+      unscraped.url,
+      '--prometheus-url',
+      prometheus.url,
+    ]);
+    assertWellFormed(result);
+    assert.equal(result.code, 1);
+    const host = unscraped.url.replace('http://', '');
+    assert.deepEqual(marked(result, '✗'), [
+      `✗ Prometheus ${prometheus.url}/ has no target for the Pushgateway ${host}: add the scrape job of ` +
+        `deploy/prometheus/trucki-scrape.yml to prometheus.yml (targets: ['${host}'], honor_labels: true) and reload it`,
+    ]);
+  });
+
+  test('user info in the URLs never shows', async () => {
+    const withSecret = (url: string) => url.replace('http://', 'http://someone:s3cr3t-pw@');
+    const result = await runCli([
+      'check',
+      '-t',
+      `roof=${stick.url}`,
+      '-g',
+      withSecret(pushgateway.url),
+      '--prometheus-url',
+      withSecret(prometheus.url),
+    ]);
+    assert.equal(result.code, 0, result.stdout);
+    assert.doesNotMatch(result.stdout + result.stderr, /s3cr3t|someone/);
+  });
+});
+
+describe('a Prometheus scraping the Pushgateway without honor_labels', () => {
+  let prometheus: RunningPrometheus;
+  before(async () => {
+    prometheus = await startPrometheus(
+      prometheusYml({ pushgateway: scrapedAs, jobName: 'my-gateway', honorLabels: false, rules: [rulesFile] }),
+    );
+    await prometheus.waitFor(`up{job="my-gateway"} == 1`);
+  });
+  after(() => prometheus?.stop());
+
+  test('✗ says to add `honor_labels: true` to that scrape job; exit 1', async () => {
+    const result = await runCli(checkArgs(prometheus));
+    assertWellFormed(result);
+    assert.equal(result.code, 1);
+    const host = scrapedAs.replace('localhost', '127.0.0.1');
+    assert.ok(
+      marked(result, '✗').includes(
+        `✗ the sticks' series reach Prometheus as job="my-gateway", instance="${scrapedAs}" (their own moved to ` +
+          'exported_job, exported_instance): add `honor_labels: true` to scrape job "my-gateway"',
+      ),
+      result.stdout,
+    );
+    assert.match(
+      result.stdout,
+      new RegExp(`^✓ Prometheus scrapes the Pushgateway ${host} \\(scrape job "my-gateway"`, 'm'),
+    );
+  });
+});
+
+describe('a Prometheus without the shipped rules, with another Trucki alert firing', () => {
+  let prometheus: RunningPrometheus;
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'trucki-check-'));
+    const firing = join(dir, 'other.yml');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(
+      firing,
+      'groups:\n  - name: other\n    rules:\n      - alert: TruckiCheckTestAlert\n        expr: trucki_up == 0\n',
+    );
+    prometheus = await startPrometheus(prometheusYml({ pushgateway: scrapedAs, rules: [firing] }));
+    await prometheus.waitFor(`up{job="pushgateway"} == 1`);
+  });
+  after(() => Promise.all([prometheus?.stop(), dir && rm(dir, { recursive: true, force: true })]));
+
+  test('✗ the shipped rules are not loaded; a firing Trucki alert is a ✗ line; exit 1', async () => {
+    // A dead stick pushed as trucki_up 0 sets the test's alert firing.
+    const result = await runCli([
+      'check',
+      '-t',
+      `dark=${deadStick}`,
+      '-g',
+      pushgateway.url,
+      '--prometheus-url',
+      prometheus.url,
+      '--retries',
+      '0',
+    ]);
+    assertWellFormed(result);
+    assert.equal(result.code, 1);
+    assert.ok(
+      marked(result, '✗').includes(
+        `✗ the shipped rules are not loaded in Prometheus ${prometheus.url}/: copy deploy/prometheus/trucki-rules.yml ` +
+          'beside prometheus.yml, name it under rule_files: and reload Prometheus',
+      ),
+      result.stdout,
+    );
+    await prometheus.waitFor('ALERTS{alertname="TruckiCheckTestAlert", alertstate="firing"}');
+    const again = await runCli([
+      'check',
+      '-t',
+      `dark=${deadStick}`,
+      '-g',
+      pushgateway.url,
+      '--prometheus-url',
+      prometheus.url,
+      '--retries',
+      '0',
+    ]);
+    assert.ok(
+      marked(again, '✗').includes('✗ alert TruckiCheckTestAlert is firing for job="trucki", instance="dark"'),
+      again.stdout,
+    );
+  });
+});
+
+describe('no Prometheus where the check looks', () => {
+  test('a closed port: the ? mark says Prometheus was not checked; exit 3, not 0', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const result = await runCli(checkArgs(url, '--retries', '0'));
+    assertWellFormed(result);
+    assert.equal(result.code, 3);
+    assert.deepEqual(marked(result, '✗'), []);
+    assert.deepEqual(marked(result, '?'), [
+      `? no Prometheus at ${url}/ (refused the connection): Prometheus not checked`,
+    ]);
+  });
+});
+
+describe('the configuration', () => {
+  test('an invalid one is a ✗ line naming the mistake; exit 2', async () => {
+    const result = await runCli(['check', '-t', stick.url]);
+    assert.equal(result.code, 2);
+    assert.equal(
+      result.stdout,
+      '✗ configuration: --pushgateway / PUSHGATEWAY_URL is required (or use --victoriametrics, --stdout or --textfile), e.g. --pushgateway http://localhost:9091\n',
+    );
+  });
+
+  test('--prometheus-url belongs to check: a run refuses it, and ignores PROMETHEUS_URL', async () => {
+    const refused = await runCli(['-t', stick.url, '--stdout', '--prometheus-url', 'http://127.0.0.1:1']);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /--prometheus-url applies only to the check command/);
+    const ignored = await runCli(['-t', stick.url, '--stdout'], { env: { PROMETHEUS_URL: 'http://127.0.0.1:1' } });
+    assert.equal(ignored.code, 0, ignored.stderr);
+  });
+
+  test('PROMETHEUS_URL names the Prometheus of a check', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    const result = await runCli(['check', '-t', stick.url, '--stdout', '--retries', '0'], {
+      env: { PROMETHEUS_URL: url },
+    });
+    // --stdout has no Prometheus step: nothing to check beyond the stick.
+    assert.equal(result.code, 0, result.stdout);
+    assert.match(result.stdout, /^✓ standard output: nothing to check$/m);
+  });
+
+  test("the rule names the check looks for are the shipped file's", async () => {
+    const text = await readFile(rulesFile, 'utf8');
+    const names = new Set([...text.matchAll(/^\s+- (?:alert|record): (\S+)$/gm)].map((match) => match[1]));
+    assert.deepEqual(
+      shippedRules.filter((name) => !names.has(name)),
+      [],
+    );
+  });
+});
+
+/** A server that answers every request with `answer`, for the hostile pass; closes its sockets on close. */
+async function startServer(answer: (request: IncomingMessage, response: ServerResponse) => void) {
+  const sockets = new Set<Socket>();
+  const server = createServer(answer);
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+const json = (body: unknown) => (_request: IncomingMessage, response: ServerResponse) => {
+  response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+};
+
+describe('a Prometheus URL that answers badly: one ✗ line in words, no crash, bounded in time', () => {
+  const cases: [string, (request: IncomingMessage, response: ServerResponse) => void, RegExp][] = [
+    [
+      'an HTML page',
+      (_request, response) =>
+        response.writeHead(200, { 'content-type': 'text/html' }).end('<!DOCTYPE html><html>login</html>'),
+      /^✗ Prometheus http:\/\/127\.0\.0\.1:\d+\/ answered \/api\/v1\/targets with HTML: is it the base URL of Prometheus's API\?: Prometheus not checked; is --prometheus-url its base URL\?$/m,
+    ],
+    [
+      'HTTP 500',
+      (_request, response) => response.writeHead(500).end('oops'),
+      /^✗ Prometheus http:\/\/127\.0\.0\.1:\d+\/ answered HTTP 500 Internal Server Error: Prometheus not checked/m,
+    ],
+    [
+      'a target list of the wrong shape',
+      json({ status: 'success', data: { activeTargets: [{ scrapeUrl: 42 }] } }),
+      /^✗ Prometheus http:\/\/127\.0\.0\.1:\d+\/ answered \/api\/v1\/targets with JSON of another shape than Prometheus's API/m,
+    ],
+    [
+      'a target list that is not a list',
+      json({ status: 'success', data: { activeTargets: 'all of them' } }),
+      /answered \/api\/v1\/targets with JSON of another shape than Prometheus's API/,
+    ],
+    [
+      'an endless /api/v1/targets',
+      (_request, response) => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.write('{"status":"success","data":{"activeTargets":[');
+        const chunk = Buffer.alloc(64 * 1024, 0x20);
+        const pump = () => {
+          while (!response.destroyed && response.write(chunk));
+        };
+        response.on('drain', pump);
+        pump();
+      },
+      /^✗ Prometheus http:\/\/127\.0\.0\.1:\d+\/ sent more than 32 MiB on \/api\/v1\/targets: Prometheus not checked/m,
+    ],
+  ];
+  for (const [name, answer, expected] of cases) {
+    test(name, async () => {
+      const server = await startServer(answer);
+      try {
+        const result = await runCli(checkArgs(server.url, '--retries', '0'), { timeoutMs: 30_000 });
+        assertWellFormed(result);
+        assert.equal(result.code, 1, result.stdout + result.stderr);
+        assert.match(result.stdout, expected);
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
+  test('one that never answers: ? after the timeout, exit 3', async () => {
+    const server = await startServer(() => {
+      /* holds the request, says nothing */
+    });
+    try {
+      const result = await runCli(checkArgs(server.url, '--retries', '0', '--timeout', '1000'), { timeoutMs: 30_000 });
+      assertWellFormed(result);
+      assert.equal(result.code, 3);
+      assert.match(
+        result.stdout,
+        /^\? no Prometheus at http:\/\/127\.0\.0\.1:\d+\/ \(timed out after 1 s\): Prometheus not checked$/m,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+});
