@@ -3,16 +3,17 @@
  * set up right and set up wrong, the simulator as the stick, and servers that answer badly.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { shippedRules } from '../src/check/prometheus.js';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
-import { runCli, type CliResult } from './helpers/cli.js';
-import { repoRoot } from './helpers/paths.js';
+import { emptyDir, runCli, type CliResult } from './helpers/cli.js';
+import { jobBundle, repoRoot } from './helpers/paths.js';
 import { freePort } from './helpers/process.js';
 import { startPrometheus, type RunningPrometheus } from './helpers/prometheus.js';
 import { startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
@@ -42,10 +43,6 @@ function prometheusYml(options: {
     'rule_files:',
     ...(options.rules ?? []).map((file) => `  - ${file}`),
     'scrape_configs:',
-    // Something to scrape besides: Prometheus itself.
-    '  - job_name: prometheus',
-    '    static_configs:',
-    "      - targets: ['localhost:9090']",
     ...scrape,
     '',
   ].join('\n');
@@ -220,7 +217,6 @@ describe('a Prometheus without the shipped rules, with another Trucki alert firi
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'trucki-check-'));
     const firing = join(dir, 'other.yml');
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(
       firing,
       'groups:\n  - name: other\n    rules:\n      - alert: TruckiCheckTestAlert\n        expr: trucki_up == 0\n',
@@ -411,5 +407,160 @@ describe('a Prometheus URL that answers badly: one ✗ line in words, no crash, 
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('the later steps of a Prometheus that answers badly', () => {
+  /** Answers like a Prometheus that scrapes our Pushgateway, but with `rules` and `alerts` as given. */
+  const fakePrometheus = (rules: unknown, alerts: unknown) =>
+    startServer((request, response) => {
+      const path = new URL(request.url ?? '/', 'http://x').pathname;
+      const data =
+        path === '/api/v1/targets'
+          ? {
+              activeTargets: [
+                {
+                  scrapePool: 'pg',
+                  scrapeUrl: `${pushgateway.url}/metrics`,
+                  health: 'up',
+                  lastError: '',
+                  scrapeInterval: '1s',
+                },
+              ],
+            }
+          : path === '/api/v1/query'
+            ? {
+                resultType: 'vector',
+                result: [{ metric: { __name__: 'trucki_up', job: 'trucki', instance: 'roof' }, value: [0, '1'] }],
+              }
+            : path === '/api/v1/rules'
+              ? rules
+              : alerts;
+      json({ status: 'success', data })(request, response);
+    });
+
+  test("a rule's endless error is cut short: the line stays readable", async () => {
+    const rules = {
+      groups: [
+        {
+          name: 'trucki.alerts',
+          rules: shippedRules.map((name) => ({ name, health: 'err', lastError: `many-to-many ${'x'.repeat(20_000)}` })),
+        },
+      ],
+    };
+    const server = await fakePrometheus(rules, { alerts: [] });
+    try {
+      const result = await runCli(checkArgs(server.url, '--retries', '0'));
+      assertWellFormed(result);
+      assert.equal(result.code, 1);
+      const [line] = marked(result, '✗');
+      assert.match(
+        line!,
+        /^✗ rule instance:trucki_energy_today:kwh \(group trucki\.alerts\) fails: many-to-many x+\.\.\.; /,
+      );
+      assert.ok(line!.length < 400 * shippedRules.length, `${line!.length} characters`);
+      assert.ok(!line!.includes('x'.repeat(400)));
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('rules and alerts of the wrong shape: ✗ in words, exit 1', async () => {
+    const server = await fakePrometheus({ groups: [{ name: 'g', rules: 'none' }] }, { alerts: { firing: true } });
+    try {
+      const result = await runCli(checkArgs(server.url, '--retries', '0'));
+      assertWellFormed(result);
+      assert.equal(result.code, 1);
+      assert.deepEqual(marked(result, '✗'), [
+        `✗ Prometheus ${server.url}/ answered /api/v1/rules with JSON of another shape than Prometheus's API: the rules not checked; is --prometheus-url its base URL?`,
+        `✗ Prometheus ${server.url}/ answered /api/v1/alerts with JSON of another shape than Prometheus's API: the Trucki alerts not checked; is --prometheus-url its base URL?`,
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('standard output that cannot be written', () => {
+  test('check > /dev/full: one line on stderr, exit 1, not an internal error', async () => {
+    const full = await open('/dev/full', 'w');
+    const cwd = await emptyDir();
+    try {
+      const child = spawn(process.execPath, ['--', jobBundle, 'check', '-t', stick.url, '--stdout'], {
+        cwd,
+        env: { PATH: process.env.PATH ?? '' },
+        stdio: ['ignore', full.fd, 'pipe'],
+      });
+      let stderr = '';
+      child.stderr!.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 1, stderr);
+      assert.equal(stderr, 'trucki2pushgateway: standard output could not be written (ENOSPC); check stopped\n');
+    } finally {
+      await full.close();
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a stick that is not a Trucki', () => {
+  test('JSON with no key a Trucki sends: ✗ "not a Trucki stick?"', async () => {
+    const server = await startServer(json({ status: 'ok', uptime: 12 }));
+    try {
+      const result = await runCli(['check', '-t', `router=${server.url}`, '--stdout']);
+      assertWellFormed(result);
+      assert.equal(result.code, 1);
+      assert.deepEqual(marked(result, '✗'), [
+        `✗ stick router (${server.url.replace('http://', '')}): answers /jsonlive with JSON but with no key a Trucki stick sends: not a Trucki stick?`,
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('the textfile: node_exporter, another user, must reach and read it', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'trucki-check-textfile-'));
+    await chmod(dir, 0o755);
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  test('written, mode 0644, in a directory others may enter: ✓, exit 0', async () => {
+    const file = join(dir, 'trucki.prom');
+    const result = await runCli(['check', '-t', stick.url, '--textfile', file]);
+    assertWellFormed(result);
+    assert.equal(result.code, 0, result.stdout);
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `^✓ textfile ${file.replace(/[.]/g, '\\.')} written, mode 0644: node_exporter can read trucki\\.prom$`,
+        'm',
+      ),
+    );
+    assert.equal((await stat(file)).mode & 0o777, 0o644);
+  });
+
+  test('not named *.prom: ✗, the collector would never read it', async () => {
+    const result = await runCli(['check', '-t', stick.url, '--textfile', join(dir, 'trucki.txt')]);
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stdout,
+      /^✗ textfile .*trucki\.txt: node_exporter's textfile collector reads only files named \*\.prom$/m,
+    );
+  });
+
+  test('in a directory only its owner may enter: ✗ naming the directory', async () => {
+    const closed = join(dir, 'closed');
+    await mkdir(closed, { mode: 0o700 });
+    await chmod(closed, 0o700);
+    const result = await runCli(['check', '-t', stick.url, '--textfile', join(closed, 'trucki.prom')]);
+    assert.equal(result.code, 1);
+    assert.deepEqual(marked(result, '✗'), [
+      `✗ textfile ${closed}/trucki.prom: directory ${closed} has mode 0700: node_exporter, running as another user, cannot reach the file; chmod o+x it`,
+    ]);
   });
 });

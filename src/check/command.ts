@@ -40,9 +40,30 @@ export async function runCheck(
   const steps: Step[] = [];
   const say = async (step: Step) => {
     steps.push(step);
-    await io.print(lineOf(step));
+    await io.print(lineOf(step)).catch((error: unknown) => {
+      throw new OutputLost((error as NodeJS.ErrnoException).code ?? 'error');
+    });
   };
+  try {
+    return await walk(argv, env, io, answer, steps, say);
+  } catch (error) {
+    if (!(error instanceof OutputLost)) throw error;
+    // Nobody reads the lines any more (a closed pipe, a full disk): stop, and say so where one may.
+    io.log(`trucki2pushgateway: standard output could not be written (${error.message}); check stopped`);
+    return checkStatus.failed;
+  }
+}
 
+class OutputLost extends Error {}
+
+async function walk(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  io: CheckIo,
+  answer: (kind: 'help' | 'version') => Promise<number>,
+  steps: readonly Step[],
+  say: (step: Step) => Promise<void>,
+): Promise<number> {
   let command: Command;
   let cadence: Cadence;
   try {

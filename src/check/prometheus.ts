@@ -4,6 +4,7 @@
  * rules are loaded and healthy; and which Trucki alerts fire now.
  */
 import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Pushgateway, Target } from '../config/types.js';
 import { HTTPError } from 'got';
@@ -92,7 +93,7 @@ export async function pushgatewaySteps(
       await say(
         failed(
           `Prometheus's ${job} cannot scrape the Pushgateway ${wanted}: ` +
-            (found.lastError || `target ${found.health}`),
+            (clip(found.lastError) || 'Prometheus has not scraped it yet'),
         ),
       );
     } else {
@@ -123,18 +124,22 @@ function cadenceStep(job: string, shown: string | undefined, interval: number | 
 async function scrapeTarget(side: PrometheusSide, pushgateway: URL): Promise<ScrapeTarget | undefined> {
   const deadline = Date.now() + firstScrapeMs;
   for (;;) {
-    const targets = await side.api.targets();
-    const matches: ScrapeTarget[] = [];
-    for (const target of targets) {
-      let url: URL;
-      try {
-        url = new URL(target.scrapeUrl);
-      } catch {
-        continue;
-      }
-      if (portOf(url) === portOf(pushgateway) && (await sameHost(url.hostname, pushgateway.hostname)))
-        matches.push(target);
-    }
+    const candidates = (await side.api.targets()).flatMap((target) => {
+      const url = URL.canParse(target.scrapeUrl) ? new URL(target.scrapeUrl) : undefined;
+      return url && portOf(url) === portOf(pushgateway) ? [{ target, host: url.hostname }] : [];
+    });
+    // Each name resolved once, all at once: a long list of targets costs one lookup's time at most.
+    const hosts = [...new Set([pushgateway.hostname, ...candidates.map(({ host }) => host)])];
+    const addresses = new Map(await Promise.all(hosts.map(async (host) => [host, await addressesOf(host)] as const)));
+    const own = ownAddresses();
+    const local = (list: readonly string[]) => list.some((address) => own.has(address) || address.startsWith('127.'));
+    const wanted = addresses.get(pushgateway.hostname)!;
+    const matches = candidates
+      .filter(({ host }) => {
+        const theirs = addresses.get(host)!;
+        return theirs.some((address) => wanted.includes(address)) || (local(theirs) && local(wanted));
+      })
+      .map(({ target }) => target);
     // A Prometheus just (re)loaded lists its targets, and scrapes them first, only after a few seconds.
     const best = matches.find(({ health }) => health === 'up') ?? matches.find(({ health }) => health === 'down');
     if (best) return best;
@@ -149,30 +154,27 @@ function portOf(url: URL): string {
 
 /** This machine's own addresses: a name for any of them (localhost, 127.0.1.1, its LAN address) is this host. */
 function ownAddresses(): Set<string> {
-  const own = new Set(['::1']);
+  const own = new Set(['::1', 'localhost']);
   for (const list of Object.values(networkInterfaces())) for (const { address } of list ?? []) own.add(address);
   return own;
 }
 
+/** A host's addresses: an address or localhost as it is; a name looked up, within 2 s. */
 async function addressesOf(host: string): Promise<string[]> {
   const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (isIP(bare) || bare === 'localhost') return [bare];
+  let timer: NodeJS.Timeout | undefined;
   const resolved = await Promise.race([
     lookup(bare, { all: true }).then(
       (found) => found.map(({ address }) => address),
       () => [],
     ),
-    sleep(2000).then(() => []),
+    new Promise<string[]>((resolve) => {
+      timer = setTimeout(resolve, 2000, []);
+    }),
   ]);
+  clearTimeout(timer);
   return [bare, ...resolved];
-}
-
-async function sameHost(a: string, b: string): Promise<boolean> {
-  if (a.toLowerCase() === b.toLowerCase()) return true;
-  const own = ownAddresses();
-  const local = (address: string) => own.has(address) || address.startsWith('127.') || address === 'localhost';
-  const [left, right] = await Promise.all([addressesOf(a), addressesOf(b)]);
-  if (left.some((address) => right.includes(address))) return true;
-  return left.some(local) && right.some(local);
 }
 
 /** A PromQL string literal: JSON's escapes are a subset of PromQL's. */
@@ -295,7 +297,9 @@ async function rulesStep(side: PrometheusSide): Promise<Step> {
     if (broken.length > 0) {
       return failed(
         broken
-          .map(({ name, group, lastError, health }) => `rule ${name} (group ${group}) fails: ${lastError || health}`)
+          .map(
+            ({ name, group, lastError, health }) => `rule ${name} (group ${group}) fails: ${clip(lastError) || health}`,
+          )
           .join('; '),
       );
     }
@@ -313,4 +317,9 @@ async function rulesStep(side: PrometheusSide): Promise<Step> {
     }
     await sleep(500);
   }
+}
+
+/** A server's message, at most 300 characters: Prometheus's many-to-many errors list whole series. */
+function clip(message: string): string {
+  return message.length > 300 ? `${message.slice(0, 297)}...` : message;
 }
