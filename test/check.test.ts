@@ -17,6 +17,7 @@ import { jobBundle, repoRoot } from './helpers/paths.js';
 import { freePort } from './helpers/process.js';
 import { startPrometheus, type RunningPrometheus } from './helpers/prometheus.js';
 import { startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
+import { startVictoriaMetrics, startVmagent, startVmalert } from './helpers/victoriametrics.js';
 
 const rulesFile = `${repoRoot}deploy/prometheus/trucki-rules.yml`;
 const deadStick = '127.0.0.1:9';
@@ -562,5 +563,83 @@ describe('the textfile: node_exporter, another user, must reach and read it', ()
     assert.deepEqual(marked(result, '✗'), [
       `✗ textfile ${closed}/trucki.prom: directory ${closed} has mode 0700: node_exporter, running as another user, cannot reach the file; chmod o+x it`,
     ]);
+  });
+});
+
+describe('VictoriaMetrics: the import, the recall, the rules where a vmalert shows them', () => {
+  let vm: Awaited<ReturnType<typeof startVictoriaMetrics>>;
+  let vmagent: Awaited<ReturnType<typeof startVmagent>>;
+  let vmalert: Awaited<ReturnType<typeof startVmalert>>;
+  before(async () => {
+    vm = await startVictoriaMetrics();
+    [vmagent, vmalert] = await Promise.all([
+      startVmagent(`${vm.url}/api/v1/write`),
+      startVmalert(await readFile(rulesFile, 'utf8'), vm.url),
+    ]);
+  });
+  after(() => Promise.all([vmalert?.stop(), vmagent?.stop(), vm?.stop()]));
+
+  test('a single node: import and recall ✓; its rules ? (a vmalert runs them); exit 3', async () => {
+    const result = await runCli(['check', '-t', `roof=${stick.url}`, '--victoriametrics', vm.url]);
+    assertWellFormed(result);
+    assert.equal(result.code, 3, result.stdout);
+    assert.match(result.stdout, new RegExp(`^✓ VictoriaMetrics ${vm.url}/ took the import of 1 stick$`, 'm'));
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `^✓ VictoriaMetrics query API ${vm.url}/ answers and recalls the last success of every stick read$`,
+        'm',
+      ),
+    );
+    assert.deepEqual(marked(result, '?'), [
+      `? VictoriaMetrics ${vm.url}/ shows no rules: they run in a vmalert; the rules and alerts are not checked ` +
+        '(start VictoriaMetrics with -vmalert.proxyURL to show them, or give the vmalert as --prometheus-url)',
+    ]);
+  });
+
+  test('with the vmalert as --prometheus-url: every step ✓, exit 0', async () => {
+    const result = await runCli([
+      'check',
+      '-t',
+      `roof=${stick.url}`,
+      '--victoriametrics',
+      vm.url,
+      '--prometheus-url',
+      vmalert.url,
+    ]);
+    assertWellFormed(result);
+    assert.equal(result.code, 0, result.stdout);
+    assert.match(result.stdout, /^✓ the shipped rules are loaded and healthy/m);
+    assert.match(result.stdout, /^✓ no Trucki alert is firing/m);
+  });
+
+  test('a vmagent without a query URL: the import ✓, recall is off: ?, exit 3', async () => {
+    const result = await runCli(['check', '-t', `roof=${stick.url}`, '--victoriametrics', vmagent.url]);
+    assertWellFormed(result);
+    assert.equal(result.code, 3, result.stdout);
+    assert.match(result.stdout, /^✓ VictoriaMetrics .* took the import of 1 stick$/m);
+    assert.deepEqual(marked(result, '?'), [
+      `? VictoriaMetrics query API ${vmagent.url}/ has no /api/v1/query (a vmagent?): recall is off; set --victoriametrics-query-url`,
+    ]);
+  });
+
+  test('a vmagent with the store as its query URL: the import reaches it and is recalled; ✓', async () => {
+    const result = await runCli([
+      'check',
+      '-t',
+      `roof=${stick.url}`,
+      '--victoriametrics',
+      vmagent.url,
+      '--victoriametrics-query-url',
+      vm.url,
+    ]);
+    assertWellFormed(result);
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `^✓ VictoriaMetrics query API ${vm.url}/ answers and recalls the last success of every stick read$`,
+        'm',
+      ),
+    );
   });
 });
