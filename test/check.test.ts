@@ -16,6 +16,7 @@ import { emptyDir, runCli, type CliResult } from './helpers/cli.js';
 import { jobBundle, repoRoot } from './helpers/paths.js';
 import { freePort } from './helpers/process.js';
 import { startPrometheus, type RunningPrometheus } from './helpers/prometheus.js';
+import { startProxy, type Proxy } from './helpers/proxy.js';
 import { startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
 import { startVictoriaMetrics, startVmagent, startVmalert } from './helpers/victoriametrics.js';
 
@@ -28,6 +29,8 @@ function prometheusYml(options: {
   jobName?: string;
   honorLabels?: boolean;
   rules?: readonly string[];
+  /** Scrape jobs of its own, as YAML list items. */
+  more?: readonly string[];
 }): string {
   const scrape = options.pushgateway
     ? [
@@ -45,6 +48,7 @@ function prometheusYml(options: {
     ...(options.rules ?? []).map((file) => `  - ${file}`),
     'scrape_configs:',
     ...scrape,
+    ...(options.more ?? []),
     '',
   ].join('\n');
 }
@@ -209,6 +213,61 @@ describe('a Prometheus scraping the Pushgateway without honor_labels', () => {
       result.stdout,
       new RegExp(`^✓ Prometheus scrapes the Pushgateway ${host} \\(scrape job "my-gateway"`, 'm'),
     );
+  });
+});
+
+describe('a Prometheus scraping the Pushgateway twice, once with and once without honor_labels', () => {
+  let prometheus: RunningPrometheus;
+  before(async () => {
+    const without = ['  - job_name: old-gateway', '    static_configs:', `      - targets: ['${scrapedAs}']`];
+    prometheus = await startPrometheus(
+      prometheusYml({ pushgateway: scrapedAs, jobName: 'trucki-gateway', rules: [rulesFile], more: without }),
+    );
+    await prometheus.waitFor(`up{job="old-gateway"} == 1 and on() up{job="trucki-gateway"} == 1`);
+    // The Pushgateway holds a group from an earlier run, as it does between timer runs.
+    assert.equal((await runCli(['-t', `roof=${stick.url}`, '-g', pushgateway.url])).code, 0);
+    await prometheus.waitFor('trucki_up{exported_instance="roof"}');
+  });
+  after(() => prometheus?.stop());
+
+  test('✗ names the scrape job without honor_labels, though the other brings the series right', async () => {
+    const result = await runCli(checkArgs(prometheus));
+    assertWellFormed(result);
+    assert.equal(result.code, 1, result.stdout);
+    assert.ok(
+      marked(result, '✗').includes(
+        `✗ the sticks' series reach Prometheus as job="old-gateway", instance="${scrapedAs}" (their own moved to ` +
+          'exported_job, exported_instance): add `honor_labels: true` to scrape job "old-gateway"',
+      ),
+      result.stdout,
+    );
+  });
+});
+
+describe('a Prometheus scraping the Pushgateway under another address (a proxy, a container name)', () => {
+  let prometheus: RunningPrometheus;
+  let proxy: Proxy;
+  before(async () => {
+    proxy = await startProxy(pushgateway.url);
+    prometheus = await startPrometheus(
+      prometheusYml({ pushgateway: proxy.url.replace('http://', ''), rules: [rulesFile] }),
+    );
+    await prometheus.waitFor(`up{job="pushgateway"} == 1`);
+    assert.equal((await runCli(['-t', `roof=${stick.url}`, '-g', pushgateway.url])).code, 0);
+    await prometheus.waitFor('trucki_up{job="trucki", instance="roof"}');
+  });
+  after(() => Promise.all([prometheus?.stop(), proxy?.close()]));
+
+  test('the series arrive right, so no "no target" ✗: ? says it cannot tell the scrape interval; exit 3', async () => {
+    const result = await runCli(checkArgs(prometheus));
+    assertWellFormed(result);
+    assert.equal(result.code, 3, result.stdout);
+    assert.deepEqual(marked(result, '✗'), []);
+    assert.deepEqual(marked(result, '?'), [
+      `? Prometheus ${prometheus.url}/ has no target at the Pushgateway's address ${pushgateway.url.replace('http://', '')}, ` +
+        "yet the sticks' series arrive with their own job and instance: it scrapes the Pushgateway under another name, " +
+        'whose scrape interval is not checked',
+    ]);
   });
 });
 

@@ -12,6 +12,8 @@ const maxAnswerBytes = 32 * 1_048_576;
 export interface ScrapeTarget {
   /** The scrape job's name. */
   readonly scrapePool: string;
+  /** The job label its series get: the scrape job's name unless relabelled. */
+  readonly job: string;
   readonly scrapeUrl: string;
   /** "up", "down" or "unknown" (not scraped yet). */
   readonly health: string;
@@ -79,6 +81,7 @@ export function prometheusApi(http: Http, base: URL): PrometheusApi {
         const labels = isRecord(target.labels) ? target.labels : {};
         return {
           scrapePool: text(target.scrapePool) || text(labels.job),
+          job: text(labels.job),
           scrapeUrl: target.scrapeUrl,
           health: target.health,
           lastError: text(target.lastError),

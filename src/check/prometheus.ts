@@ -74,18 +74,36 @@ export async function pushgatewaySteps(
   say: (step: Step) => Promise<void>,
 ): Promise<void> {
   const wanted = `${pushgateway.url.hostname}:${portOf(pushgateway.url)}`;
-  const found = await scrapeTarget(side, pushgateway.url).catch((error: unknown) => error as Error);
-  if (found instanceof Error) {
-    await say(unreachable(side, found, 'Prometheus'));
+  const targets = await scrapeTargets(side, pushgateway.url).catch((error: unknown) => error as Error);
+  if (targets instanceof Error) {
+    await say(unreachable(side, targets, 'Prometheus'));
     return;
   }
+  // The scrape job a series came through, by its job label.
+  const scrapeJob = (jobLabel: string) =>
+    `scrape job "${targets.find(({ job }) => job === jobLabel)?.scrapePool ?? jobLabel}"`;
+  const found = targets.find(({ health }) => health === 'up') ?? targets[0];
   if (!found) {
-    await say(
-      failed(
-        `Prometheus ${side.shown} has no target for the Pushgateway ${wanted}: add the scrape job of ` +
-          `deploy/prometheus/trucki-scrape.yml to prometheus.yml (targets: ['${wanted}'], honor_labels: true) and reload it`,
-      ),
-    );
+    // Perhaps it is scraped under another name (a container's, a DNS alias): the series tell.
+    const seen = await arrival(side, pushgateway, pushed).catch((error: unknown) => error as Error);
+    if (seen instanceof Error) await say(unreachable(side, seen, "whether the sticks' series arrive"));
+    else if (seen.renamed) await say(renamedStep(seen.renamed, scrapeJob));
+    else if (pushed.length > 0 && seen.missing.length === 0) {
+      await say(
+        unchecked(
+          `Prometheus ${side.shown} has no target at the Pushgateway's address ${wanted}, yet the sticks' series ` +
+            'arrive with their own job and instance: it scrapes the Pushgateway under another name, whose scrape ' +
+            'interval is not checked',
+        ),
+      );
+    } else {
+      await say(
+        failed(
+          `Prometheus ${side.shown} has no target for the Pushgateway ${wanted}: add the scrape job of ` +
+            `deploy/prometheus/trucki-scrape.yml to prometheus.yml (targets: ['${wanted}'], honor_labels: true) and reload it`,
+        ),
+      );
+    }
   } else {
     const job = `scrape job "${found.scrapePool}"`;
     const interval = found.scrapeInterval === undefined ? undefined : durationSeconds(found.scrapeInterval);
@@ -102,7 +120,8 @@ export async function pushgatewaySteps(
       );
     }
     await say(cadenceStep(job, found.scrapeInterval, interval, cadence));
-    if (found.health === 'up') await say(await seriesStep(side, pushgateway, pushed, pushedAt, job, interval ?? 60));
+    if (found.health === 'up')
+      await say(await seriesStep(side, pushgateway, pushed, pushedAt, job, scrapeJob, interval ?? 60));
   }
   await rulesAndAlerts(side, say);
 }
@@ -120,8 +139,8 @@ function cadenceStep(job: string, shown: string | undefined, interval: number | 
   );
 }
 
-/** The Pushgateway's target among Prometheus's active ones: the same host (loopback names alike) and port. */
-async function scrapeTarget(side: PrometheusSide, pushgateway: URL): Promise<ScrapeTarget | undefined> {
+/** The Pushgateway's targets among Prometheus's active ones: the same host (loopback names alike) and port. */
+async function scrapeTargets(side: PrometheusSide, pushgateway: URL): Promise<ScrapeTarget[]> {
   const deadline = Date.now() + firstScrapeMs;
   for (;;) {
     const candidates = (await side.api.targets()).flatMap((target) => {
@@ -141,9 +160,7 @@ async function scrapeTarget(side: PrometheusSide, pushgateway: URL): Promise<Scr
       })
       .map(({ target }) => target);
     // A Prometheus just (re)loaded lists its targets, and scrapes them first, only after a few seconds.
-    const best = matches.find(({ health }) => health === 'up') ?? matches.find(({ health }) => health === 'down');
-    if (best) return best;
-    if (Date.now() > deadline) return matches[0];
+    if (matches.some(({ health }) => health !== 'unknown') || Date.now() > deadline) return matches;
     await sleep(500);
   }
 }
@@ -182,9 +199,43 @@ function quoted(value: string): string {
   return JSON.stringify(value);
 }
 
+interface Arrival {
+  /** The sticks whose trucki_up is not in Prometheus with their own job, instance and labels. */
+  readonly missing: readonly Target[];
+  /** A stick's trucki_up that came through a scrape job without honor_labels, if one did. */
+  readonly renamed?: Series;
+}
+
+/** One look at the sticks' trucki_up in Prometheus: under their own labels, and under exported_ ones. */
+async function arrival(side: PrometheusSide, pushgateway: Pushgateway, pushed: readonly Target[]): Promise<Arrival> {
+  const [own, exported] = await Promise.all([
+    side.api.query(`trucki_up{job=${quoted(pushgateway.job)}}`),
+    side.api.query(`trucki_up{exported_job=${quoted(pushgateway.job)}}`),
+  ]);
+  const labelsOf = (target: Target) => [['instance', target.instance], ...target.labels, ...pushgateway.grouping];
+  const has = (series: Series, labels: readonly (readonly string[])[], prefix: string) =>
+    labels.every(([name, value]) => series.metric[`${prefix}${name!}`] === value);
+  const missing = pushed.filter(
+    (target) =>
+      !own.some((series) => has(series, labelsOf(target), '') && series.metric.exported_instance === undefined),
+  );
+  const renamed = exported.find((series) =>
+    pushed.some((target) => has(series, [['instance', target.instance]], 'exported_')),
+  );
+  return { missing, ...(renamed && { renamed }) };
+}
+
+function renamedStep(series: Series, scrapeJob: (jobLabel: string) => string): Step {
+  const { job = '', instance = '' } = series.metric;
+  return failed(
+    `the sticks' series reach Prometheus as job="${job}", instance="${instance}" (their own moved to ` +
+      `exported_job, exported_instance): add \`honor_labels: true\` to ${scrapeJob(job)}`,
+  );
+}
+
 /**
  * The sticks' trucki_up with their own job and instance, waited for about two scrape intervals after
- * the push. Found instead with exported_job / exported_instance, the scrape job lacks honor_labels.
+ * the push. Found (also) with exported_job / exported_instance, a scrape job lacks honor_labels.
  */
 async function seriesStep(
   side: PrometheusSide,
@@ -192,48 +243,29 @@ async function seriesStep(
   pushed: readonly Target[],
   pushedAt: number,
   job: string,
+  scrapeJob: (jobLabel: string) => string,
   intervalSeconds: number,
 ): Promise<Step> {
   if (pushed.length === 0)
     return unchecked("no stick was pushed: whether the sticks' series reach Prometheus is not checked");
   const deadline = pushedAt + Math.min(2 * intervalSeconds * 1000 + 2000, maxWaitMs);
-  const labelsOf = (target: Target) => [['instance', target.instance], ...target.labels, ...pushgateway.grouping];
-  const has = (series: Series, labels: readonly (readonly string[])[], prefix: string) =>
-    labels.every(([name, value]) => series.metric[`${prefix}${name!}`] === value);
-  const own = `trucki_up{job=${quoted(pushgateway.job)}}`;
-  const exported = `trucki_up{exported_job=${quoted(pushgateway.job)}}`;
   for (;;) {
-    let ownSeries: Series[];
-    let exportedSeries: Series[];
+    let seen: Arrival;
     try {
-      [ownSeries, exportedSeries] = await Promise.all([side.api.query(own), side.api.query(exported)]);
+      seen = await arrival(side, pushgateway, pushed);
     } catch (error) {
       return unreachable(side, error, "whether the sticks' series arrive");
     }
-    const missing = pushed.filter(
-      (target) =>
-        !ownSeries.some((series) => has(series, labelsOf(target), '') && series.metric.exported_instance === undefined),
-    );
-    const renamed = missing.flatMap((target) => {
-      const series = exportedSeries.find((each) => has(each, [['instance', target.instance]], 'exported_'));
-      return series ? [{ target, series }] : [];
-    });
-    if (renamed.length > 0) {
-      const { series } = renamed[0]!;
-      return failed(
-        `the sticks' series reach Prometheus as job="${series.metric.job ?? ''}", instance="${series.metric.instance ?? ''}" ` +
-          `(their own moved to exported_job, exported_instance): add \`honor_labels: true\` to ${job}`,
-      );
-    }
-    if (missing.length === 0) {
+    if (seen.renamed) return renamedStep(seen.renamed, scrapeJob);
+    if (seen.missing.length === 0) {
       const example = `trucki_up{job="${pushgateway.job}", instance="${pushed[0]!.instance}"}`;
       return ok(`the sticks' series reach Prometheus with their own job and instance, e.g. ${example}`);
     }
     if (Date.now() > deadline) {
-      const names = missing.map(({ instance }) => instance).join(', ');
+      const names = seen.missing.map(({ instance }) => instance).join(', ');
       return failed(
-        `no trucki_up{job="${pushgateway.job}"} of ${names} in Prometheus ${Math.round((Date.now() - pushedAt) / 1000)} s after ` +
-          `the push: does a relabelling of the ${job} drop or rename them?`,
+        `no trucki_up{job="${pushgateway.job}"} of ${names} in Prometheus ${Math.round((Date.now() - pushedAt) / 1000)} s ` +
+          `after the push: does a relabelling of the ${job} drop or rename them?`,
       );
     }
     await sleep(Math.min(1000, intervalSeconds * 250));
