@@ -470,35 +470,32 @@ describe('a Prometheus URL that answers badly: one ✗ line in words, no crash, 
   });
 });
 
-describe('the later steps of a Prometheus that answers badly', () => {
-  /** Answers like a Prometheus that scrapes our Pushgateway, but with `rules` and `alerts` as given. */
-  const fakePrometheus = (rules: unknown, alerts: unknown) =>
-    startServer((request, response) => {
-      const path = new URL(request.url ?? '/', 'http://x').pathname;
-      const data =
-        path === '/api/v1/targets'
-          ? {
-              activeTargets: [
-                {
-                  scrapePool: 'pg',
-                  scrapeUrl: `${pushgateway.url}/metrics`,
-                  health: 'up',
-                  lastError: '',
-                  scrapeInterval: '1s',
-                },
-              ],
-            }
-          : path === '/api/v1/query'
-            ? {
-                resultType: 'vector',
-                result: [{ metric: { __name__: 'trucki_up', job: 'trucki', instance: 'roof' }, value: [0, '1'] }],
-              }
-            : path === '/api/v1/rules'
-              ? rules
-              : alerts;
-      json({ status: 'success', data })(request, response);
-    });
+/** Answers like a Prometheus that scrapes our Pushgateway, with `rules`, `alerts` and the target as given. */
+const fakePrometheus = (rules: unknown, alerts: unknown, target: Record<string, unknown> = {}) =>
+  startServer((request, response) => {
+    const path = new URL(request.url ?? '/', 'http://x').pathname;
+    const scraped = {
+      scrapePool: 'pg',
+      labels: { job: 'pg' },
+      scrapeUrl: `${pushgateway.url}/metrics`,
+      health: 'up',
+      lastError: '',
+      scrapeInterval: '1s',
+      ...target,
+    };
+    const series = { metric: { __name__: 'trucki_up', job: 'trucki', instance: 'roof' }, value: [0, '1'] };
+    const data =
+      path === '/api/v1/targets'
+        ? { activeTargets: [scraped] }
+        : path === '/api/v1/query'
+          ? { resultType: 'vector', result: [series] }
+          : path === '/api/v1/rules'
+            ? rules
+            : alerts;
+    json({ status: 'success', data })(request, response);
+  });
 
+describe('the later steps of a Prometheus that answers badly', () => {
   test("a rule's endless error is cut short: the line stays readable", async () => {
     const rules = {
       groups: [
@@ -539,6 +536,69 @@ describe('the later steps of a Prometheus that answers badly', () => {
       await server.close();
     }
   });
+});
+
+describe('what Prometheus reports about its target, rules and alerts', () => {
+  const loaded = {
+    groups: [{ name: 'trucki.alerts', rules: shippedRules.map((name) => ({ name, health: 'ok', lastError: '' })) }],
+  };
+  const cases: [string, Record<string, unknown>, unknown, string[], string[]][] = [
+    [
+      'a scrape interval longer than the push period: pushes are lost between scrapes',
+      { scrapeInterval: '1m' },
+      { alerts: [] },
+      [
+        '✗ the scrape job "pg" scrapes every 1m, but the job pushes every 15 s (the shipped timer\'s): pushes between ' +
+          'two scrapes never reach Prometheus; set scrape_interval: 15s (or less) in the scrape job "pg"',
+      ],
+      [],
+    ],
+    [
+      'a target that is down, with its error',
+      { health: 'down', lastError: 'Get "http://localhost:9091/metrics": dial tcp: connection refused' },
+      { alerts: [] },
+      [
+        '✗ Prometheus\'s scrape job "pg" cannot scrape the Pushgateway 127.0.0.1:PORT: ' +
+          'Get "http://localhost:9091/metrics": dial tcp: connection refused',
+      ],
+      [],
+    ],
+    [
+      'no scrape interval reported (an old Prometheus)',
+      { scrapeInterval: undefined },
+      { alerts: [] },
+      [],
+      [
+        '? Prometheus does not say the scrape interval of its scrape job "pg": whether it keeps every push is not checked',
+      ],
+    ],
+    [
+      'a firing alert whose label holds a line break: one line still',
+      {},
+      { alerts: [{ labels: { alertname: 'TruckiStickDown', job: 'trucki', instance: 'roof\nx' }, state: 'firing' }] },
+      ['✗ alert TruckiStickDown is firing for job="trucki", instance="roof\\x0ax"'],
+      [],
+    ],
+  ];
+  for (const [name, target, alerts, failures, uncheckable] of cases) {
+    test(name, async () => {
+      const fake = await fakePrometheus(loaded, alerts, target);
+      try {
+        const result = await runCli(checkArgs(fake.url, '--retries', '0'));
+        assertWellFormed(result);
+        const port = pushgateway.url.replace(/.*:/, '');
+        assert.deepEqual(
+          marked(result, '✗'),
+          failures.map((line) => line.replace('PORT', port)),
+          result.stdout,
+        );
+        assert.deepEqual(marked(result, '?'), uncheckable, result.stdout);
+        assert.equal(result.code, failures.length > 0 ? 1 : uncheckable.length > 0 ? 3 : 0);
+      } finally {
+        await fake.close();
+      }
+    });
+  }
 });
 
 describe('standard output that cannot be written', () => {
