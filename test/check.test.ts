@@ -17,7 +17,7 @@ import { jobBundle, repoRoot } from './helpers/paths.js';
 import { freePort } from './helpers/process.js';
 import { startPrometheus, type RunningPrometheus } from './helpers/prometheus.js';
 import { startProxy, type Proxy } from './helpers/proxy.js';
-import { startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
+import { sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
 import { startVictoriaMetrics, startVmagent, startVmalert } from './helpers/victoriametrics.js';
 
 const rulesFile = `${repoRoot}deploy/prometheus/trucki-rules.yml`;
@@ -153,6 +153,9 @@ describe('a Prometheus set up right: honor_labels, the shipped rules', () => {
   });
 
   test('a Pushgateway that Prometheus does not scrape: ✗ no target, with the scrape job to add; exit 1', async () => {
+    // The same stick's series from the scraped Pushgateway are there: they are not this push's.
+    assert.equal((await runCli(['-t', `roof=${stick.url}`, '-g', pushgateway.url])).code, 0);
+    await prometheus.waitFor('trucki_up{job="trucki", instance="roof"}');
     const result = await runCli([
       'check',
       '-t',
@@ -470,10 +473,13 @@ describe('a Prometheus URL that answers badly: one ✗ line in words, no crash, 
   });
 });
 
-/** Answers like a Prometheus that scrapes our Pushgateway, with `rules`, `alerts` and the target as given. */
+/**
+ * Answers like a Prometheus that scrapes our Pushgateway, with `rules`, `alerts` and the target as
+ * given: its query answers hold the group of stick "roof" as the Pushgateway holds it now.
+ */
 const fakePrometheus = (rules: unknown, alerts: unknown, target: Record<string, unknown> = {}) =>
   startServer((request, response) => {
-    const path = new URL(request.url ?? '/', 'http://x').pathname;
+    const url = new URL(request.url ?? '/', 'http://x');
     const scraped = {
       scrapePool: 'pg',
       labels: { job: 'pg' },
@@ -483,16 +489,19 @@ const fakePrometheus = (rules: unknown, alerts: unknown, target: Record<string, 
       scrapeInterval: '1s',
       ...target,
     };
-    const series = { metric: { __name__: 'trucki_up', job: 'trucki', instance: 'roof' }, value: [0, '1'] };
-    const data =
-      path === '/api/v1/targets'
-        ? { activeTargets: [scraped] }
-        : path === '/api/v1/query'
-          ? { resultType: 'vector', result: [series] }
-          : path === '/api/v1/rules'
-            ? rules
-            : alerts;
-    json({ status: 'success', data })(request, response);
+    const answer = async () => {
+      if (url.pathname === '/api/v1/targets') return { activeTargets: [scraped] };
+      if (url.pathname === '/api/v1/rules') return rules;
+      if (url.pathname !== '/api/v1/query') return alerts;
+      const name = /^\w+/.exec(url.searchParams.get('query') ?? '')![0];
+      const group = await pushgateway.group({ job: 'trucki', instance: 'roof' });
+      const value = sampleValue(group, name);
+      const metric = { __name__: name, job: 'trucki', instance: 'roof' };
+      return { resultType: 'vector', result: value === undefined ? [] : [{ metric, value: [0, String(value)] }] };
+    };
+    void answer().then((data) => {
+      json({ status: 'success', data })(request, response);
+    });
   });
 
 describe('the later steps of a Prometheus that answers badly', () => {

@@ -18,7 +18,7 @@ import { pushCadence, type Cadence } from './cadence.js';
 import { prometheusApi } from './prometheus-api.js';
 import { pushgatewaySteps, rulesAndAlerts, type PrometheusSide } from './prometheus.js';
 import { checkStatus, count, failed, lineOf, ok, statusOf, type Step } from './report.js';
-import { deliveryStep, recallStep, recording, textfileStep } from './sink.js';
+import { deliveryStep, pushTimes, recallStep, recording, textfileStep } from './sink.js';
 import { stickStep } from './stick.js';
 
 /** Where Prometheus is looked for when none is named. */
@@ -112,30 +112,35 @@ async function walk(
     const struck = new Set([...recorded.failures.values()].flat());
     const delivered = config.targets.filter(({ instance }) => !struck.has(instance));
     const policy: HttpPolicy = { timeoutMs: config.timeoutMs, retries: config.retries };
-    if (config.pushgateway) {
-      await withPrometheus(
-        command.prometheus ?? defaultEndpoint(),
-        command.prometheus !== undefined,
-        false,
-        policy,
-        (side) => pushgatewaySteps(side, config.pushgateway!, delivered, pushedAt, cadence, say),
-      );
-    } else if (config.victoriametrics && recorded.failures.size === 0) {
-      const store = config.victoriametrics;
-      const readAt = new Map(
-        [...readings].flatMap(([target, { live, readAt: at }]) =>
-          live.failure ? [] : [[target.instance, at] as const],
-        ),
-      );
-      const recall = await recallStep(store, recorded.sink, readAt, config.targets);
-      await say(recall);
-      // The query API is Prometheus's; a vmagent has none to ask unless another is named.
-      const named = command.prometheus;
-      if (named !== undefined || recall.mark !== 'unchecked') {
-        await withPrometheus(named ?? store.query, true, named === undefined, policy, (side) =>
-          rulesAndAlerts(side, say),
+    const prometheus = command.prometheus ?? config.victoriametrics?.query ?? defaultEndpoint();
+    const agents = await createAgents(
+      [prometheus, config.pushgateway].some((endpoint) => endpoint?.url.protocol === 'https:'),
+    );
+    const side = (victoriametrics: boolean): PrometheusSide => ({
+      api: prometheusApi(createHttp(policy, agents, storeAuth(prometheus)), prometheus.url),
+      shown: prometheus.url.href,
+      named: command.prometheus !== undefined || victoriametrics,
+      policy,
+      victoriametrics: victoriametrics && command.prometheus === undefined,
+    });
+    try {
+      if (config.pushgateway) {
+        const pushgateway = config.pushgateway;
+        const times = await pushTimes(pushgateway, createHttp(policy, agents, storeAuth(pushgateway)), delivered);
+        await pushgatewaySteps(side(false), pushgateway, delivered, pushedAt, times, cadence, say);
+      } else if (config.victoriametrics && recorded.failures.size === 0) {
+        const readAt = new Map(
+          [...readings].flatMap(([target, { live, readAt: at }]) =>
+            live.failure ? [] : [[target.instance, at] as const],
+          ),
         );
+        const recall = await recallStep(config.victoriametrics, recorded.sink, readAt, config.targets);
+        await say(recall);
+        // The query API is Prometheus's; a vmagent has none to ask unless another is named.
+        if (command.prometheus !== undefined || recall.mark !== 'unchecked') await rulesAndAlerts(side(true), say);
       }
+    } finally {
+      destroyAgents(agents);
     }
   } finally {
     job.close();
@@ -144,23 +149,6 @@ async function walk(
 }
 
 const defaultEndpoint = (): Endpoint => ({ url: new URL(defaultPrometheusUrl) });
-
-/** A Prometheus API client for `endpoint`, with its credentials, for the length of `use`. */
-async function withPrometheus(
-  endpoint: Endpoint,
-  named: boolean,
-  victoriametrics: boolean,
-  policy: HttpPolicy,
-  use: (side: PrometheusSide) => Promise<void>,
-): Promise<void> {
-  const agents = await createAgents(endpoint.url.protocol === 'https:');
-  try {
-    const api = prometheusApi(createHttp(policy, agents, storeAuth(endpoint)), endpoint.url);
-    await use({ api, shown: endpoint.url.href, named, policy, victoriametrics });
-  } finally {
-    destroyAgents(agents);
-  }
-}
 
 /** For --stdout: the check shows no exposition text, only its lines. */
 const quietSink = { deliver: () => Promise.resolve(), flush: () => Promise.resolve() };

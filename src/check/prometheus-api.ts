@@ -38,6 +38,8 @@ export interface Alert {
 
 export interface Series {
   readonly metric: Readonly<Record<string, string>>;
+  /** NaN where the answer held no number. */
+  readonly value: number;
 }
 
 export interface PrometheusApi {
@@ -97,7 +99,8 @@ export function prometheusApi(http: Http, base: URL): PrometheusApi {
       if (!Array.isArray(data.result)) throw wrongShape(path);
       return data.result.map((series: unknown): Series => {
         if (!isRecord(series) || !isRecord(series.metric)) throw wrongShape(path);
-        return { metric: stringsOf(series.metric) };
+        const value = Array.isArray(series.value) ? Number(series.value[1]) : NaN;
+        return { metric: stringsOf(series.metric), value };
       });
     },
     rules: async () => {

@@ -70,22 +70,28 @@ export async function pushgatewaySteps(
   pushgateway: Pushgateway,
   pushed: readonly Target[],
   pushedAt: number,
+  pushTimes: PushTimes,
   cadence: Cadence,
   say: (step: Step) => Promise<void>,
 ): Promise<void> {
   const wanted = `${pushgateway.url.hostname}:${portOf(pushgateway.url)}`;
-  const targets = await scrapeTargets(side, pushgateway.url).catch((error: unknown) => error as Error);
-  if (targets instanceof Error) {
-    await say(unreachable(side, targets, 'Prometheus'));
+  const listed = await scrapeTargets(side, pushgateway.url).catch((error: unknown) => error as Error);
+  if (listed instanceof Error) {
+    await say(unreachable(side, listed, 'Prometheus'));
     return;
   }
+  const { matches: targets, others } = listed;
   // The scrape job a series came through, by its job label.
   const scrapeJob = (jobLabel: string) =>
     `scrape job "${targets.find(({ job }) => job === jobLabel)?.scrapePool ?? jobLabel}"`;
   const found = targets.find(({ health }) => health === 'up') ?? targets[0];
   if (!found) {
-    // Perhaps it is scraped under another name (a container's, a DNS alias): the series tell.
-    const seen = await arrival(side, pushgateway, pushed).catch((error: unknown) => error as Error);
+    // Perhaps it is scraped under another name (a container's, a DNS alias): this push's series tell,
+    // within about two of Prometheus's usual scrape intervals.
+    const usual = Math.max(0, ...others.map(({ scrapeInterval }) => durationSeconds(scrapeInterval ?? '') ?? 0)) || 15;
+    const seen = await awaitArrival(side, pushgateway, pushed, pushTimes, pushedAt + waitFor(usual)).catch(
+      (error: unknown) => error as Error,
+    );
     if (seen instanceof Error) await say(unreachable(side, seen, "whether the sticks' series arrive"));
     else if (seen.renamed) await say(renamedStep(seen.renamed, scrapeJob));
     else if (pushed.length > 0 && seen.missing.length === 0) {
@@ -121,7 +127,7 @@ export async function pushgatewaySteps(
     }
     await say(cadenceStep(job, found.scrapeInterval, interval, cadence));
     if (found.health === 'up')
-      await say(await seriesStep(side, pushgateway, pushed, pushedAt, job, scrapeJob, interval ?? 60));
+      await say(await seriesStep(side, pushgateway, pushed, { pushedAt, pushTimes }, job, scrapeJob, interval ?? 60));
   }
   await rulesAndAlerts(side, say);
 }
@@ -140,10 +146,14 @@ function cadenceStep(job: string, shown: string | undefined, interval: number | 
 }
 
 /** The Pushgateway's targets among Prometheus's active ones: the same host (loopback names alike) and port. */
-async function scrapeTargets(side: PrometheusSide, pushgateway: URL): Promise<ScrapeTarget[]> {
+async function scrapeTargets(
+  side: PrometheusSide,
+  pushgateway: URL,
+): Promise<{ matches: ScrapeTarget[]; others: ScrapeTarget[] }> {
   const deadline = Date.now() + firstScrapeMs;
   for (;;) {
-    const candidates = (await side.api.targets()).flatMap((target) => {
+    const all = await side.api.targets();
+    const candidates = all.flatMap((target) => {
       const url = URL.canParse(target.scrapeUrl) ? new URL(target.scrapeUrl) : undefined;
       return url && portOf(url) === portOf(pushgateway) ? [{ target, host: url.hostname }] : [];
     });
@@ -160,7 +170,8 @@ async function scrapeTargets(side: PrometheusSide, pushgateway: URL): Promise<Sc
       })
       .map(({ target }) => target);
     // A Prometheus just (re)loaded lists its targets, and scrapes them first, only after a few seconds.
-    if (matches.some(({ health }) => health !== 'unknown') || Date.now() > deadline) return matches;
+    if (matches.some(({ health }) => health !== 'unknown') || Date.now() > deadline)
+      return { matches, others: all.filter((target) => !matches.includes(target)) };
     await sleep(500);
   }
 }
@@ -200,29 +211,46 @@ function quoted(value: string): string {
 }
 
 interface Arrival {
-  /** The sticks whose trucki_up is not in Prometheus with their own job, instance and labels. */
+  /** The sticks whose series of this push are not in Prometheus with their own job, instance and labels. */
   readonly missing: readonly Target[];
-  /** A stick's trucki_up that came through a scrape job without honor_labels, if one did. */
+  /** A stick's series of this push that came through a scrape job without honor_labels, if one did. */
   readonly renamed?: Series;
 }
 
-/** One look at the sticks' trucki_up in Prometheus: under their own labels, and under exported_ ones. */
-async function arrival(side: PrometheusSide, pushgateway: Pushgateway, pushed: readonly Target[]): Promise<Arrival> {
-  const [own, exported] = await Promise.all([
-    side.api.query(`trucki_up{job=${quoted(pushgateway.job)}}`),
-    side.api.query(`trucki_up{exported_job=${quoted(pushgateway.job)}}`),
+/**
+ * What the Pushgateway holds for the pushed sticks: push_time_seconds of each one's group, by
+ * instance. Series in Prometheus with that very value come from this Pushgateway and this push, not
+ * from another Pushgateway or an earlier run under the same labels.
+ */
+export type PushTimes = ReadonlyMap<string, number>;
+
+/** One look at the sticks' series in Prometheus: under their own labels, and under exported_ ones. */
+async function arrival(
+  side: PrometheusSide,
+  pushgateway: Pushgateway,
+  pushed: readonly Target[],
+  pushTimes: PushTimes,
+): Promise<Arrival> {
+  const job = quoted(pushgateway.job);
+  const [up, own, exported] = await Promise.all([
+    side.api.query(`trucki_up{job=${job}}`),
+    side.api.query(`push_time_seconds{job=${job}}`),
+    side.api.query(`push_time_seconds{exported_job=${job}}`),
   ]);
   const labelsOf = (target: Target) => [['instance', target.instance], ...target.labels, ...pushgateway.grouping];
   const has = (series: Series, labels: readonly (readonly string[])[], prefix: string) =>
     labels.every(([name, value]) => series.metric[`${prefix}${name!}`] === value);
-  const missing = pushed.filter(
-    (target) =>
-      !own.some((series) => has(series, labelsOf(target), '') && series.metric.exported_instance === undefined),
-  );
+  const ofThisPush = (series: Series, target: Target) => {
+    const time = pushTimes.get(target.instance);
+    return time === undefined || Math.abs(series.value - time) < 1e-3;
+  };
+  const arrived = (target: Target) =>
+    up.some((series) => has(series, labelsOf(target), '') && series.metric.exported_instance === undefined) &&
+    own.some((series) => has(series, labelsOf(target), '') && ofThisPush(series, target));
   const renamed = exported.find((series) =>
-    pushed.some((target) => has(series, [['instance', target.instance]], 'exported_')),
+    pushed.some((target) => has(series, [['instance', target.instance]], 'exported_') && ofThisPush(series, target)),
   );
-  return { missing, ...(renamed && { renamed }) };
+  return { missing: pushed.filter((target) => !arrived(target)), ...(renamed && { renamed }) };
 }
 
 function renamedStep(series: Series, scrapeJob: (jobLabel: string) => string): Step {
@@ -233,43 +261,57 @@ function renamedStep(series: Series, scrapeJob: (jobLabel: string) => string): S
   );
 }
 
+/** How long this push's series may take to show after it: about two scrape intervals. */
+function waitFor(intervalSeconds: number): number {
+  return Math.min(2 * intervalSeconds * 1000 + 2000, maxWaitMs);
+}
+
+/** Looks until every stick's series of this push arrived, or a renamed one did, or `until`. */
+async function awaitArrival(
+  side: PrometheusSide,
+  pushgateway: Pushgateway,
+  pushed: readonly Target[],
+  pushTimes: PushTimes,
+  until: number,
+): Promise<Arrival> {
+  for (;;) {
+    const seen = await arrival(side, pushgateway, pushed, pushTimes);
+    if (seen.renamed || seen.missing.length === 0 || Date.now() > until) return seen;
+    await sleep(500);
+  }
+}
+
 /**
- * The sticks' trucki_up with their own job and instance, waited for about two scrape intervals after
- * the push. Found (also) with exported_job / exported_instance, a scrape job lacks honor_labels.
+ * The sticks' series of this push with their own job and instance, waited for about two scrape
+ * intervals. Found (also) with exported_job / exported_instance, a scrape job lacks honor_labels.
  */
 async function seriesStep(
   side: PrometheusSide,
   pushgateway: Pushgateway,
   pushed: readonly Target[],
-  pushedAt: number,
+  { pushedAt, pushTimes }: { pushedAt: number; pushTimes: PushTimes },
   job: string,
   scrapeJob: (jobLabel: string) => string,
   intervalSeconds: number,
 ): Promise<Step> {
   if (pushed.length === 0)
     return unchecked("no stick was pushed: whether the sticks' series reach Prometheus is not checked");
-  const deadline = pushedAt + Math.min(2 * intervalSeconds * 1000 + 2000, maxWaitMs);
-  for (;;) {
-    let seen: Arrival;
-    try {
-      seen = await arrival(side, pushgateway, pushed);
-    } catch (error) {
-      return unreachable(side, error, "whether the sticks' series arrive");
-    }
-    if (seen.renamed) return renamedStep(seen.renamed, scrapeJob);
-    if (seen.missing.length === 0) {
-      const example = `trucki_up{job="${pushgateway.job}", instance="${pushed[0]!.instance}"}`;
-      return ok(`the sticks' series reach Prometheus with their own job and instance, e.g. ${example}`);
-    }
-    if (Date.now() > deadline) {
-      const names = seen.missing.map(({ instance }) => instance).join(', ');
-      return failed(
-        `no trucki_up{job="${pushgateway.job}"} of ${names} in Prometheus ${Math.round((Date.now() - pushedAt) / 1000)} s ` +
-          `after the push: does a relabelling of the ${job} drop or rename them?`,
-      );
-    }
-    await sleep(Math.min(1000, intervalSeconds * 250));
+  let seen: Arrival;
+  try {
+    seen = await awaitArrival(side, pushgateway, pushed, pushTimes, pushedAt + waitFor(intervalSeconds));
+  } catch (error) {
+    return unreachable(side, error, "whether the sticks' series arrive");
   }
+  if (seen.renamed) return renamedStep(seen.renamed, scrapeJob);
+  if (seen.missing.length === 0) {
+    const example = `trucki_up{job="${pushgateway.job}", instance="${pushed[0]!.instance}"}`;
+    return ok(`the sticks' series reach Prometheus with their own job and instance, e.g. ${example}`);
+  }
+  const names = seen.missing.map(({ instance }) => instance).join(', ');
+  return failed(
+    `this push's series of ${names} (trucki_up{job="${pushgateway.job}"}, push_time_seconds) are not in Prometheus ` +
+      `${Math.round((Date.now() - pushedAt) / 1000)} s after the push: does a relabelling of the ${job} drop or rename them?`,
+  );
 }
 
 /** The shipped rules loaded and healthy, and the Trucki alerts firing now. */

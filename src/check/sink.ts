@@ -4,9 +4,12 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import type { Config, Target, VictoriaMetrics } from '../config/types.js';
+import type { Config, Pushgateway, Target, VictoriaMetrics } from '../config/types.js';
+import type { Http } from '../http.js';
+import { readGroupValues } from '../sinks/pushgateway-api.js';
 import { messageOf } from '../errors.js';
 import { SinkFailure, type Sink } from '../sinks/sink.js';
+import type { PushTimes } from './prometheus.js';
 import { count, failed, ok, unchecked, type Step } from './report.js';
 
 /** A sink that remembers why a delivery or a flush failed, for the check to say. */
@@ -129,4 +132,26 @@ export async function recallStep(
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
+}
+
+/**
+ * push_time_seconds of each pushed stick's group, as the Pushgateway holds it now, in one streamed
+ * read; none if it cannot say (the series are then taken as they come, of whichever push).
+ */
+export async function pushTimes(pushgateway: Pushgateway, http: Http, targets: readonly Target[]): Promise<PushTimes> {
+  const groupings = targets.map((target) => [
+    ['job', pushgateway.job] as const,
+    ['instance', target.instance] as const,
+    ...target.labels,
+    ...pushgateway.grouping,
+  ]);
+  const values = await readGroupValues(http, pushgateway.url, groupings, 'push_time_seconds').catch(
+    () => new Map<number, number>(),
+  );
+  return new Map(
+    targets.flatMap((target, index) => {
+      const value = values.get(index);
+      return value === undefined ? [] : [[target.instance, value] as const];
+    }),
+  );
 }
