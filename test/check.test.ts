@@ -291,17 +291,19 @@ describe('a Prometheus without the shipped rules, with another Trucki alert firi
 
   test('✗ the shipped rules are not loaded; a firing Trucki alert is a ✗ line; exit 1', async () => {
     // A dead stick pushed as trucki_up 0 sets the test's alert firing.
-    const result = await runCli([
-      'check',
-      '-t',
-      `dark=${deadStick}`,
-      '-g',
-      pushgateway.url,
-      '--prometheus-url',
-      prometheus.url,
-      '--retries',
-      '0',
-    ]);
+    const check = () =>
+      runCli([
+        'check',
+        '-t',
+        `dark=${deadStick}`,
+        '-g',
+        pushgateway.url,
+        '--prometheus-url',
+        prometheus.url,
+        '--retries',
+        '0',
+      ]);
+    const result = await check();
     assertWellFormed(result);
     assert.equal(result.code, 1);
     assert.ok(
@@ -312,21 +314,12 @@ describe('a Prometheus without the shipped rules, with another Trucki alert firi
       result.stdout,
     );
     await prometheus.waitFor('ALERTS{alertname="TruckiCheckTestAlert", alertstate="firing"}');
-    const again = await runCli([
-      'check',
-      '-t',
-      `dark=${deadStick}`,
-      '-g',
-      pushgateway.url,
-      '--prometheus-url',
-      prometheus.url,
-      '--retries',
-      '0',
-    ]);
+    const again = await check();
     assert.ok(
       marked(again, '✗').includes('✗ alert TruckiCheckTestAlert is firing for job="trucki", instance="dark"'),
       again.stdout,
     );
+    await fetch(`${pushgateway.url}/metrics/job/trucki/instance/dark`, { method: 'DELETE' });
   });
 });
 
@@ -706,9 +699,10 @@ describe('VictoriaMetrics: the import, the recall, the rules where a vmalert sho
     ]);
   });
   after(() => Promise.all([vmalert?.stop(), vmagent?.stop(), vm?.stop()]));
+  const checkRoof = (args: readonly string[]) => runCli(['check', '-t', `roof=${stick.url}`, ...args]);
 
   test('a single node: import and recall ✓; its rules ? (a vmalert runs them); exit 3', async () => {
-    const result = await runCli(['check', '-t', `roof=${stick.url}`, '--victoriametrics', vm.url]);
+    const result = await checkRoof(['--victoriametrics', vm.url]);
     assertWellFormed(result);
     assert.equal(result.code, 3, result.stdout);
     assert.match(result.stdout, new RegExp(`^✓ VictoriaMetrics ${vm.url}/ took the import of 1 stick$`, 'm'));
@@ -726,15 +720,7 @@ describe('VictoriaMetrics: the import, the recall, the rules where a vmalert sho
   });
 
   test('with the vmalert as --prometheus-url: every step ✓, exit 0', async () => {
-    const result = await runCli([
-      'check',
-      '-t',
-      `roof=${stick.url}`,
-      '--victoriametrics',
-      vm.url,
-      '--prometheus-url',
-      vmalert.url,
-    ]);
+    const result = await checkRoof(['--victoriametrics', vm.url, '--prometheus-url', vmalert.url]);
     assertWellFormed(result);
     assert.equal(result.code, 0, result.stdout);
     assert.match(result.stdout, /^✓ the shipped rules are loaded and healthy/m);
@@ -742,7 +728,7 @@ describe('VictoriaMetrics: the import, the recall, the rules where a vmalert sho
   });
 
   test('a vmagent without a query URL: the import ✓, recall is off: ?, exit 3', async () => {
-    const result = await runCli(['check', '-t', `roof=${stick.url}`, '--victoriametrics', vmagent.url]);
+    const result = await checkRoof(['--victoriametrics', vmagent.url]);
     assertWellFormed(result);
     assert.equal(result.code, 3, result.stdout);
     assert.match(result.stdout, /^✓ VictoriaMetrics .* took the import of 1 stick$/m);
@@ -752,15 +738,7 @@ describe('VictoriaMetrics: the import, the recall, the rules where a vmalert sho
   });
 
   test('a vmagent with the store as its query URL: the import reaches it and is recalled; ✓', async () => {
-    const result = await runCli([
-      'check',
-      '-t',
-      `roof=${stick.url}`,
-      '--victoriametrics',
-      vmagent.url,
-      '--victoriametrics-query-url',
-      vm.url,
-    ]);
+    const result = await checkRoof(['--victoriametrics', vmagent.url, '--victoriametrics-query-url', vm.url]);
     assertWellFormed(result);
     assert.match(
       result.stdout,
