@@ -84,7 +84,7 @@ async function walk(
       : config.textfile
         ? `textfile ${config.textfile}`
         : 'standard output';
-  await say(ok(`configuration: ${count(config.targets.length)}, to ${sink}, pushing ${cadence.words}`));
+  await say(ok(`configuration: ${count(config.targets.length)}, to ${sink}, a run ${cadence.words}`));
 
   // The run's readings, kept for the stick lines; standard output only takes its samples in words.
   const readings = new Map<Target, StickReading>();

@@ -106,7 +106,8 @@ export async function pushgatewaySteps(
       await say(
         failed(
           `Prometheus ${side.shown} has no target for the Pushgateway ${wanted}: add the scrape job of ` +
-            `deploy/prometheus/trucki-scrape.yml to prometheus.yml (targets: ['${wanted}'], honor_labels: true) and reload it`,
+            `deploy/prometheus/trucki-scrape.yml to prometheus.yml (targets: ['${wanted}'], honor_labels: true) and reload it` +
+            (side.named ? '' : ' (or name your Prometheus with --prometheus-url)'),
         ),
       );
     }
