@@ -217,6 +217,53 @@ describe('a Prometheus scraping the Pushgateway without honor_labels', () => {
       new RegExp(`^✓ Prometheus scrapes the Pushgateway ${host} \\(scrape job "my-gateway"`, 'm'),
     );
   });
+
+  test('with two sticks the shipped rules fail there (many-to-many): a ✗ line names the rule and its error', async () => {
+    const sticks = ['-t', `roof=${stick.url}`, '-t', `garage=${stick.url}`];
+    assert.equal((await runCli([...sticks, '-g', pushgateway.url])).code, 0);
+    await prometheus.waitFor('count(push_time_seconds{exported_job="trucki"}) == 2');
+    // One evaluation (every second) after the scrape that brought both.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const result = await runCli(['check', ...sticks, '-g', pushgateway.url, '--prometheus-url', prometheus.url]);
+    assert.equal(result.code, 1);
+    assert.match(
+      result.stdout,
+      /^✗ rule TruckiPushFailing \(group trucki\.alerts\) fails: found duplicate series for the match group .{0,300}$/m,
+    );
+    await fetch(`${pushgateway.url}/metrics/job/trucki/instance/garage`, { method: 'DELETE' });
+  });
+});
+
+describe('a Prometheus whose scrape job drops the instance label (metric_relabel_configs)', () => {
+  let prometheus: RunningPrometheus;
+  before(async () => {
+    const dropping = [
+      '  - job_name: dropping',
+      '    honor_labels: true',
+      '    metric_relabel_configs:',
+      '      - action: labeldrop',
+      '        regex: instance',
+      '    static_configs:',
+      `      - targets: ['${scrapedAs}']`,
+    ];
+    prometheus = await startPrometheus(prometheusYml({ rules: [rulesFile], more: dropping }));
+    await prometheus.waitFor(`up{job="dropping"} == 1`);
+  });
+  after(() => prometheus?.stop());
+
+  test("✗ the sticks' series are not there under their own labels: a relabelling of that scrape job?", async () => {
+    const result = await runCli(checkArgs(prometheus));
+    assertWellFormed(result);
+    assert.equal(result.code, 1);
+    assert.ok(
+      marked(result, '✗').some((line) =>
+        /^✗ this push's series of roof \(trucki_up\{job="trucki"\}, push_time_seconds\) are not in Prometheus \d+ s after the push: does a relabelling of the scrape job "dropping" drop or rename them\?$/.test(
+          line,
+        ),
+      ),
+      result.stdout,
+    );
+  });
 });
 
 describe('a Prometheus scraping the Pushgateway twice, once with and once without honor_labels', () => {
