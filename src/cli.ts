@@ -4,7 +4,7 @@
 /**
  * The command: configuration in, one run (or with --schedule, a loop of runs), exit status out.
  * 0: every stick read and delivered; 1: a stick or a delivery failed; 2: usage or configuration
- * error; 70: a bug, in one line.
+ * error; 70: a bug, in one line. `check` has its own (src/check/report.ts).
  */
 import { helpText } from './config/help.js';
 import { readCommand } from './config/load.js';
@@ -59,12 +59,16 @@ async function printOrFail(text: string): Promise<number> {
   }
 }
 
+function answer(kind: 'help' | 'version'): Promise<number> {
+  if (kind === 'help') return printOrFail(`${helpText()}\n`);
+  return printOrFail(`trucki2pushgateway ${typeof __VERSION__ === 'string' ? __VERSION__ : 'dev'}\n`);
+}
+
 async function main(argv: readonly string[]): Promise<number> {
+  // `check` reads the configuration itself: a mistake in it is the first of its ✗ lines.
+  if (argv[0] === 'check') return (await import('./check/command.js')).runCheck(argv, process.env, io, answer);
   const command = await readCommand(argv, process.env);
-  if (command.kind === 'help') return printOrFail(`${helpText()}\n`);
-  if (command.kind === 'version') {
-    return printOrFail(`trucki2pushgateway ${typeof __VERSION__ === 'string' ? __VERSION__ : 'dev'}\n`);
-  }
+  if (command.kind !== 'run') return answer(command.kind === 'version' ? 'version' : 'help');
   const { config } = command;
   const job = createJob(config, io.log, await connect(config, io.print));
   try {

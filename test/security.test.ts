@@ -256,4 +256,27 @@ describe('no secret on any output path', () => {
       assertQuiet(result, 'configuration error');
     }
   });
+
+  test('check: its lines, the run it makes, a Prometheus with credentials, a configuration error', async () => {
+    const pg = basicPg.url.replace('//', `//${pgUser}:${pgPassword}@`);
+    const prometheus = `http://${pgUser}:${pgPassword}@127.0.0.1:${await freePort()}`;
+    const args = [
+      'check',
+      '-t',
+      `secrets=${stickUrl(stick)}`,
+      '-g',
+      pg,
+      '--prometheus-url',
+      prometheus,
+      '--retries',
+      '0',
+    ];
+    const result = await runCli(args);
+    assert.equal(result.code, 3, result.stdout);
+    assert.match(result.stdout, /^✓ Pushgateway .* took the push of 1 stick/m);
+    assertQuiet(result, 'check');
+    const invalid = await runCli(['check', '-t', stickUrl(stick), '-g', `ftp://${pgUser}:${pgPassword}@127.0.0.1:1`]);
+    assert.equal(invalid.code, 2, invalid.stdout);
+    assertQuiet(invalid, 'check: configuration error');
+  });
 });

@@ -13,6 +13,7 @@ export function helpText(): string {
   return [
     'Usage: trucki2pushgateway --target <stick> --pushgateway <url> [options]',
     '       trucki2pushgateway --targets-file <sticks.yml> --victoriametrics <url> [options]',
+    '       trucki2pushgateway check [the same options] [--prometheus-url <url>]',
     '',
     'Reads each Trucki stick and delivers its readings (to a Prometheus Pushgateway, VictoriaMetrics,',
     'a node_exporter textfile or standard output), once or on a schedule. Flags beat environment',
@@ -24,6 +25,10 @@ export function helpText(): string {
     '',
     'Exit status: 0 every stick read and delivered; 1 a stick or a delivery failed; 2 a usage or',
     'configuration error; 70 a bug.',
+    '',
+    'check makes one real run and asks Prometheus whether all arrived as meant: one line per step,',
+    '✓ it holds, ✗ it does not (with what to do), ? it could not be checked. Exit status: 0 every step',
+    '✓; 1 a ✗; 2 the configuration is invalid; 3 no ✗, but a step could not be checked.',
   ].join('\n');
 }
 

@@ -8,6 +8,7 @@ import { readStore } from './store.js';
 import { parseVictoriaMetrics } from './victoriametrics.js';
 import {
   parseCount,
+  parseEndpoint,
   parseGrouping,
   parseJob,
   parseSchedule,
@@ -21,7 +22,9 @@ export async function readCommand(
   env: NodeJS.ProcessEnv,
   cwd = process.cwd(),
 ): Promise<Command> {
-  const flags = parseFlags(argv);
+  // `check` walks the whole setup with the configuration a run would have, and may name a Prometheus.
+  const check = argv[0] === 'check';
+  const flags = parseFlags(check ? argv.slice(1) : argv);
   if (flags.help) return { kind: 'help' };
   if (flags.version) return { kind: 'version' };
   const get = settingsFrom(flags, env, await readEnvFile(flags.envFile as string | undefined, cwd), cwd);
@@ -64,8 +67,12 @@ export async function readCommand(
     throw new ConfigError(`${deleteOnExit!.source} applies only to a --schedule loop that pushes to a Pushgateway`);
   }
   const schedule = parseSchedule(get('schedule'), get('timezone'));
+  // PROMETHEUS_URL may sit in an env file a run shares: a run ignores it, and refuses only the flag.
+  if (!check && flags.prometheusUrl !== undefined)
+    throw new ConfigError('--prometheus-url applies only to the check command');
+  const prometheus = check ? get('prometheusUrl') : undefined;
 
-  return {
+  const run = {
     kind: 'run',
     config: {
       targets,
@@ -81,7 +88,9 @@ export async function readCommand(
       ...(schedule && { schedule }),
       deleteOnExit: parseSwitch(deleteOnExit),
     },
-  };
+  } as const;
+  if (!check) return run;
+  return { ...run, kind: 'check', ...(prometheus && { prometheus: parseEndpoint(prometheus, 'Prometheus') }) };
 }
 
 /**

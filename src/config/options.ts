@@ -174,6 +174,15 @@ export const optionSpecs = {
     env: 'PUSHGATEWAY_DELETE_ON_EXIT',
     help: "with --schedule: delete the sticks' groups from the Pushgateway when stopped",
   },
+  prometheusUrl: {
+    flag: 'prometheus-url',
+    env: 'PROMETHEUS_URL',
+    arg: 'url',
+    file: true,
+    help:
+      "check only: the Prometheus (or VictoriaMetrics query API) that should hold the sticks' series " +
+      '(default http://localhost:9090; with --victoriametrics its query URL)',
+  },
   envFile: {
     flag: 'env-file',
     arg: 'path',
