@@ -129,7 +129,9 @@ export async function pushgatewaySteps(
     }
     await say(cadenceStep(job, found.scrapeInterval, interval, cadence));
     if (found.health === 'up')
-      await say(await seriesStep(side, pushgateway, pushed, { pushedAt, pushTimes }, job, scrapeJob, interval ?? 60));
+      await say(
+        await seriesStep(side, pushgateway, pushed, { pushedAt, pushTimes, scrapedBy: targets }, job, scrapeJob),
+      );
   }
   await rulesAndAlerts(side, say);
 }
@@ -268,17 +270,22 @@ function waitFor(intervalSeconds: number): number {
   return Math.min(2 * intervalSeconds * 1000 + 2000, maxWaitMs);
 }
 
-/** Looks until every stick's series of this push arrived, or a renamed one did, or `until`. */
+/**
+ * Looks until every stick's series of this push arrived, or a renamed one did, or `until`. With
+ * `untilRenamed` (several scrape jobs take the Pushgateway), the one that renames may scrape last:
+ * only a renamed series or `until` ends the look.
+ */
 async function awaitArrival(
   side: PrometheusSide,
   pushgateway: Pushgateway,
   pushed: readonly Target[],
   pushTimes: PushTimes,
   until: number,
+  untilRenamed = false,
 ): Promise<Arrival> {
   for (;;) {
     const seen = await arrival(side, pushgateway, pushed, pushTimes);
-    if (seen.renamed || seen.missing.length === 0 || Date.now() > until) return seen;
+    if (seen.renamed || (seen.missing.length === 0 && !untilRenamed) || Date.now() > until) return seen;
     await sleep(500);
   }
 }
@@ -291,16 +298,20 @@ async function seriesStep(
   side: PrometheusSide,
   pushgateway: Pushgateway,
   pushed: readonly Target[],
-  { pushedAt, pushTimes }: { pushedAt: number; pushTimes: PushTimes },
+  { pushedAt, pushTimes, scrapedBy }: { pushedAt: number; pushTimes: PushTimes; scrapedBy: readonly ScrapeTarget[] },
   job: string,
   scrapeJob: (jobLabel: string) => string,
-  intervalSeconds: number,
 ): Promise<Step> {
+  // The slowest of the scrape jobs that take the Pushgateway sets how long the series may take.
+  const intervalSeconds = Math.max(
+    ...scrapedBy.map(({ scrapeInterval }) => durationSeconds(scrapeInterval ?? '') ?? 60),
+  );
   if (pushed.length === 0)
     return unchecked("no stick was pushed: whether the sticks' series reach Prometheus is not checked");
   let seen: Arrival;
   try {
-    seen = await awaitArrival(side, pushgateway, pushed, pushTimes, pushedAt + waitFor(intervalSeconds));
+    const until = pushedAt + waitFor(intervalSeconds);
+    seen = await awaitArrival(side, pushgateway, pushed, pushTimes, until, scrapedBy.length > 1);
   } catch (error) {
     return unreachable(side, error, "whether the sticks' series arrive");
   }
