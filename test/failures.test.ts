@@ -81,6 +81,10 @@ describe('a hostile stick', () => {
     'JSON array': { message: /sent JSON array, not an object on \/jsonlive/, retried: false },
     'JSON string': { message: /sent JSON string, not an object on \/jsonlive/, retried: false },
     'invalid UTF-8': { message: /sent a body that is not valid UTF-8 on \/jsonlive/, retried: false },
+    "a smart plug's JSON": {
+      message: /answered JSON, but no Trucki key: is this a Trucki stick\? on \/jsonlive;/,
+      retried: false,
+    },
   };
   for (const kind of Object.keys(misbehaviours) as Misbehaviour[]) {
     test(`${kind}: up 0 pushed, exit 1, one clear line, bounded in time and memory`, async () => {
