@@ -243,6 +243,15 @@ describe('exit status', () => {
     assert.match(result.stderr, /^stick down .*; not pushed: Pushgateway/m);
   });
 
+  test('--help: the usage and -g name --victoriametrics as another way; --grouping says what --textfile does', async () => {
+    const { stdout } = await runCli(['--help']);
+    assert.match(stdout, /^Usage: .*\n {7}trucki2pushgateway .*--victoriametrics <url>/);
+    const pushgateway = /-g, --pushgateway <url>.*\n((?: {8}.*\n)+)/.exec(stdout)?.[1]?.replace(/\s+/g, ' ');
+    assert.match(pushgateway ?? '', /required unless --victoriametrics, --textfile or --stdout/, stdout);
+    const grouping = /--grouping <k=v,…>.*\n((?: {8}.*\n)+)/.exec(stdout)?.[1]?.replace(/\s+/g, ' ');
+    assert.match(grouping ?? '', /refused with --textfile/, stdout);
+  });
+
   test('--help names every exit status the command can end with', async () => {
     const help = await runCli(['--help']);
     for (const status of [0, 1, 2, 69, 70]) assert.match(help.stdout, new RegExp(`\\b${status} [a-z]`), String(status));

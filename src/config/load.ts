@@ -45,6 +45,14 @@ export async function readCommand(
   const [chosen] = stdout ? [] : sinks;
   const textfile = chosen === given.textfile ? chosen : undefined;
   if (textfile?.value.trim() === '') throw new ConfigError(`${textfile.source} must name a file`);
+  // Refused, not dropped: the file has no grouping key, and a label the user asked for must not
+  // vanish. Per-stick labels from a targets file are what the textfile keeps.
+  if (textfile && grouping.length > 0) {
+    throw new ConfigError(
+      `${get('grouping')!.source} does not apply to ${textfile.source}: a textfile has no grouping key; ` +
+        'give the sticks labels in a --targets-file instead',
+    );
+  }
   const url = chosen === given.pushgateway ? chosen : undefined;
   const vm = chosen === given.vm ? chosen : undefined;
   if (!stdout && !chosen) {
