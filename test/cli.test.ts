@@ -357,6 +357,36 @@ describe('a closed or full stdout, a closed stderr (issue 9.8)', { concurrency: 
     }
   });
 
+  test('a dark stick with --stdout into a closed pipe or /dev/full: 1 (not delivered), not 69 (issue 16.4)', async () => {
+    const piped = await spawnJob(
+      ['-t', 'dark-pipe=127.0.0.1:9', '--stdout', '--retries', '0'],
+      ['ignore', 'pipe', 'pipe'],
+      (child) => child.stdout!.destroy(),
+    );
+    assert.equal(piped.code, 1, piped.stderr);
+    const full = await open('/dev/full', 'w');
+    try {
+      const result = await spawnJob(
+        ['-t', 'dark-full=127.0.0.1:9', '--stdout', '--retries', '0'],
+        ['ignore', full.fd, 'pipe'],
+      );
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /standard output.*no space left/);
+    } finally {
+      await full.close();
+    }
+  });
+
+  test('a closed stderr does not change the status of a run with a dark stick: 69', async () => {
+    const result = await spawnJob(
+      ['-t', 'dark-quiet=127.0.0.1:9', '-g', pushgateway.url, '--retries', '0'],
+      ['ignore', 'ignore', 'pipe'],
+      (child) => child.stderr!.destroy(),
+    );
+    assert.equal(result.code, 69);
+    assert.equal(sampleValue(await pushgateway.group({ job: 'trucki', instance: 'dark-quiet' }), 'trucki_up'), 0);
+  });
+
   test('a closed stderr does not change the status of a good run', async () => {
     const result = await spawnJob(
       ['-t', `closed-stderr=${sticks.T2SG!.url}`, '-g', pushgateway.url],

@@ -106,6 +106,14 @@ describe('readAnswer: is it a Trucki? (issue 15.1)', () => {
     });
   }
 
+  test('a Trucki key under __proto__ or beside inherited names is not a known key', () => {
+    for (const text of ['{"__proto__":{"VGRID":234.2}}', '{"constructor":1,"toString":"x","hasOwnProperty":2}']) {
+      const answer = readAnswer(text, liveCatalogue);
+      assert.ok('error' in answer, text);
+      assert.match(answer.error, notTrucki);
+    }
+  });
+
   test('a JSON array, number or null is still refused as not an object', () => {
     for (const text of ['[]', '[{"VGRID":234.2}]', '42', 'null', '"VGRID"']) {
       const answer = readAnswer(text, liveCatalogue);
