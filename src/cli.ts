@@ -3,12 +3,13 @@
 // file before our code runs; options after "--" are left to the script.
 /**
  * The command: configuration in, one run (or with --schedule, a loop of runs), exit status out.
- * 0: every stick read and delivered; 1: a stick or a delivery failed; 2: usage or configuration
- * error; 70: a bug, in one line. `check` has its own (src/check/report.ts).
+ * 0: every stick read and delivered; 1: something was not delivered; 2: usage or configuration
+ * error; 69: every delivery made, but a stick could not be read; 70: a bug, in one line. `check`
+ * has its own (src/check/report.ts).
  */
 import { helpText } from './config/help.js';
 import { readCommand } from './config/load.js';
-import { ConfigError, errnoCode, messageOf } from './errors.js';
+import { ConfigError, errnoCode, exitCodes, messageOf } from './errors.js';
 import { connect } from './wiring.js';
 import { createJob } from './run.js';
 import type { Print } from './sinks/sink.js';
@@ -16,7 +17,7 @@ import type { Print } from './sinks/sink.js';
 /** Set by the bundler from package.json. */
 declare const __VERSION__: string | undefined;
 
-export const exitCodes = { ok: 0, failed: 1, usage: 2, internal: 70 } as const;
+const runExit = { ok: exitCodes.ok, dark: exitCodes.sticksDark, undelivered: exitCodes.failed } as const;
 
 // A closed or full stderr must not turn a good run into a crash: the log is best effort.
 process.stderr.on('error', () => {});
@@ -72,7 +73,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const { config } = command;
   const job = createJob(config, io.log, await connect(config, io.print));
   try {
-    if (!config.schedule) return (await job.run(config.targets)) ? exitCodes.ok : exitCodes.failed;
+    if (!config.schedule) return runExit[await job.run(config.targets)];
     // Loaded only in loop mode: a one-shot start never pays for croner.
     const { startSchedule } = await import('./schedule.js');
     const testTickMs = Number(process.env.TRUCKI_TEST_TICK_MS) || undefined;

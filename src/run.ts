@@ -15,10 +15,13 @@ import type { StickReading } from './stick.js';
 import type { Connections } from './wiring.js';
 
 /**
- * Resolves to true when every stick was read and its metrics delivered. `onStickDone` hears of each
- * stick as soon as it is delivered, before the slowest of the run is.
+ * How a run ended: `ok`, every stick read and delivered; `dark`, every delivery made but some stick
+ * could not be read (its trucki_up 0 carries the news); `undelivered`, something was not delivered.
  */
-export type Run = (targets: readonly Target[], onStickDone?: (target: Target) => void) => Promise<boolean>;
+export type RunResult = 'ok' | 'dark' | 'undelivered';
+
+/** `onStickDone` hears of each stick as soon as it is delivered, before the slowest of the run is. */
+export type Run = (targets: readonly Target[], onStickDone?: (target: Target) => void) => Promise<RunResult>;
 
 export interface Job {
   readonly run: Run;
@@ -69,7 +72,7 @@ function createRun(config: Config, log: (line: string) => void, { readStick, sin
       });
     };
 
-    const runStick = async (target: Target): Promise<boolean> => {
+    const runStick = async (target: Target): Promise<RunResult> => {
       const reading = await readLimit(() => readStick(target));
       const up = reading.live.failure === undefined;
       let lastSuccessLost: string | undefined;
@@ -92,10 +95,10 @@ function createRun(config: Config, log: (line: string) => void, { readStick, sin
       } catch (error) {
         if (!(error instanceof SinkFailure)) throw error;
         log(stickLine({ ...outcome, deliveryFailure: error.message }));
-        return false;
+        return 'undelivered';
       }
       log(stickLine(outcome));
-      return up;
+      return up ? 'ok' : 'dark';
     };
 
     const results = await Promise.all(targets.map((target) => runStick(target).finally(() => onStickDone?.(target))));
@@ -104,9 +107,9 @@ function createRun(config: Config, log: (line: string) => void, { readStick, sin
     } catch (error) {
       if (!(error instanceof SinkFailure)) throw error;
       log(error.message);
-      return false;
+      return 'undelivered';
     }
-    return results.every(Boolean);
+    return results.includes('undelivered') ? 'undelivered' : results.includes('dark') ? 'dark' : 'ok';
   };
 }
 

@@ -112,7 +112,7 @@ describe('basic auth on the Pushgateway (--web.config.file)', () => {
     assert.equal((await runCli(['-t', `recall=${stickUrl(stick)}`, '-g', pg])).code, 0);
     const before = sampleValue(await basicGroup('recall'), 'trucki_last_success_timestamp_seconds');
     const down = await runCli(['-t', `recall=127.0.0.1:${await freePort()}`, '-g', pg, '--retries', '0']);
-    assert.equal(down.code, 1);
+    assert.equal(down.code, 69);
     assert.match(down.stderr, /pushed trucki_up 0/);
     assert.equal(sampleValue((await basicGroup('recall')) as never, 'trucki_last_success_timestamp_seconds'), before);
     assertQuiet(down, 'stick down with auth');
@@ -200,10 +200,10 @@ describe('bearer token', () => {
 });
 
 describe('basic auth towards the stick', () => {
-  test('a wrong stick password: exit 1, up 0, and the password appears nowhere', async () => {
+  test('a wrong stick password: exit 69, up 0, and the password appears nowhere', async () => {
     const pg = basicPg.url.replace('//', `//${pgUser}:${pgPassword}@`);
     const result = await runCli(['-t', `wrong=${stickUrl(stick, 'nope-not-it')}`, '-g', pg]);
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 69);
     assert.match(result.stderr, /stick wrong \(127\.0\.0\.1:\d+\): failed, answered HTTP 401/);
     assert.ok(!result.stderr.includes('nope-not-it'));
     assert.equal(sampleValue((await basicGroup('wrong')) as never, 'trucki_up'), 0);

@@ -122,7 +122,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       await stick.close();
       const queries = queriesThrough(proxy);
       const failed = await runCli(args);
-      assert.equal(failed.code, 1);
+      assert.equal(failed.code, 69);
       assert.match(failed.stderr, /^stick gone \(127\.0\.0\.1:\d+\): failed, refused the connection; took \d+ ms\n$/);
       assert.equal(queriesThrough(proxy) - queries, 1, 'one query for the run');
       const series = await vm.exportSeries(
@@ -161,7 +161,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       const result = await runCli(['--targets-file', 'sticks.json', '--victoriametrics', vm.url, '--retries', '0'], {
         cwd: dir,
       });
-      assert.equal(result.code, 1, result.stderr);
+      assert.equal(result.code, 69, result.stderr);
       const ours = await vm.exportSeries('trucki_up{instance="roof",site=""}');
       assert.equal(ours.length, 1);
       const lent = await vm.query('trucki_last_success_timestamp_seconds{instance="roof",site=""}');
@@ -199,7 +199,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
         '--retries',
         '0',
       ]);
-      assert.equal(result.code, 1);
+      assert.equal(result.code, 69);
       assert.match(
         result.stderr,
         /last success lost: VictoriaMetrics query API \S+ has no \/api\/v1\/query \(a vmagent\?\): recall is off/,
@@ -221,7 +221,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       const [first] = await vm.exportSeries('trucki_last_success_timestamp_seconds{instance="via"}');
       await stick.close();
       const failed = await runCli([...args, '--retries', '0']);
-      assert.equal(failed.code, 1);
+      assert.equal(failed.code, 69);
       assert.doesNotMatch(failed.stderr, /last success lost/);
       const [success] = await vm.exportSeries(
         'trucki_last_success_timestamp_seconds{instance="via"}',

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { parseFlags, readEnvFile, settingsFrom, strongest, type Settings } from './sources.js';
 import { openTargetsFile } from '../targets/read.js';
-import type { Command, Pushgateway, Target, TargetsFileSpec } from './types.js';
+import type { Command, Grouping, Pushgateway, Target, TargetsFileSpec } from './types.js';
 import { readStore } from './store.js';
 import { parseVictoriaMetrics } from './victoriametrics.js';
 import {
@@ -38,25 +38,7 @@ export async function readCommand(
     grouping.map(([name]) => name),
   );
 
-  // --stdout wins over any sink: it is how one looks first. Otherwise the strongest source chooses.
-  const given = { textfile: get('textfile'), pushgateway: get('pushgateway'), vm: get('victoriametrics') };
-  const sinks = strongest(Object.values(given));
-  if (!stdout && sinks.length > 1) {
-    const sources = sinks.map(({ source }) => source).join(' and ');
-    throw new ConfigError(`${sources} exclude each other: choose where the metrics go`);
-  }
-  const [chosen] = stdout ? [] : sinks;
-  const textfile = chosen === given.textfile ? chosen : undefined;
-  if (textfile?.value.trim() === '') throw new ConfigError(`${textfile.source} must name a file`);
-  const url = chosen === given.pushgateway ? chosen : undefined;
-  const vm = chosen === given.vm ? chosen : undefined;
-  if (!stdout && !chosen) {
-    throw new ConfigError(
-      '--pushgateway / PUSHGATEWAY_URL is required ' +
-        '(or use --victoriametrics, --stdout or --textfile), ' +
-        'e.g. --pushgateway http://localhost:9091',
-    );
-  }
+  const { textfile, url, vm } = chooseStore(get, stdout, grouping);
   /** The labels a store puts on every stick's samples. */
   const labelled = () => ({ job: parseJob(get('job')), grouping });
   const pushgateway: Pushgateway | undefined = url && { ...readStore(url, get, cwd, 'pushgateway'), ...labelled() };
@@ -91,6 +73,38 @@ export async function readCommand(
   } as const;
   if (!check) return run;
   return { ...run, kind: 'check', ...(prometheus && { prometheus: parseEndpoint(prometheus, 'Prometheus') }) };
+}
+
+/** Where the metrics go: the store the strongest source names; none with --stdout. */
+function chooseStore(get: Settings, stdout: boolean, grouping: Grouping) {
+  // --stdout wins over any sink: it is how one looks first. Otherwise the strongest source chooses.
+  const given = { textfile: get('textfile'), pushgateway: get('pushgateway'), vm: get('victoriametrics') };
+  const sinks = strongest(Object.values(given));
+  if (!stdout && sinks.length > 1) {
+    const sources = sinks.map(({ source }) => source).join(' and ');
+    throw new ConfigError(`${sources} exclude each other: choose where the metrics go`);
+  }
+  const [chosen] = stdout ? [] : sinks;
+  const textfile = chosen === given.textfile ? chosen : undefined;
+  if (textfile?.value.trim() === '') throw new ConfigError(`${textfile.source} must name a file`);
+  // Refused, not dropped: the file has no grouping key, and a label the user asked for must not
+  // vanish. Per-stick labels from a targets file are what the textfile keeps.
+  if (textfile && grouping.length > 0) {
+    throw new ConfigError(
+      `${get('grouping')!.source} does not apply to ${textfile.source}: a textfile has no grouping key; ` +
+        'give the sticks labels in a --targets-file instead',
+    );
+  }
+  const url = chosen === given.pushgateway ? chosen : undefined;
+  const vm = chosen === given.vm ? chosen : undefined;
+  if (!stdout && !chosen) {
+    throw new ConfigError(
+      '--pushgateway / PUSHGATEWAY_URL is required ' +
+        '(or use --victoriametrics, --stdout or --textfile), ' +
+        'e.g. --pushgateway http://localhost:9091',
+    );
+  }
+  return { textfile, url, vm };
 }
 
 /**

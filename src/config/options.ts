@@ -44,7 +44,9 @@ export const optionSpecs = {
     env: 'PUSHGATEWAY_URL',
     arg: 'url',
     file: true,
-    help: 'Pushgateway base URL (not …/metrics), may carry a path prefix (required unless --stdout or --textfile)',
+    help:
+      'Pushgateway base URL (not …/metrics), may carry a path prefix ' +
+      '(required unless --victoriametrics, --textfile or --stdout)',
   },
   pushgatewayUsername: {
     env: 'PUSHGATEWAY_USERNAME',
@@ -73,7 +75,9 @@ export const optionSpecs = {
     env: 'PUSHGATEWAY_GROUPING',
     arg: 'k=v,…',
     repeatable: true,
-    help: 'further grouping labels; a comma list or a repeated flag',
+    help:
+      'further grouping labels; a comma list or a repeated flag (VictoriaMetrics: labels on every sample; ' +
+      'refused with --textfile, which has no grouping key: label the sticks in a --targets-file)',
   },
   stdout: { flag: 'stdout', help: 'print the exposition text instead of pushing' },
   textfile: {

@@ -13,11 +13,10 @@ const namedTarget = /^([^=:@]+|[^=:@/[\]]+:\d+|\[[0-9a-fA-F:.]+\]:\d+)=(.+)$/;
 const encodeHint = 'a password holding , / # ? or @ must be percent-encoded (%2C %2F %23 %3F %40)';
 
 export function parseTargets(setting: Setting, instanceOption: Setting | undefined): Target[] {
-  const pieces = setting.parts
-    .flatMap((part) => part.split(','))
-    .map((piece) => piece.trim())
-    .filter(Boolean);
-  if (pieces.length === 0) throw new ConfigError(`${setting.source} names no stick`);
+  const pieces = setting.parts.flatMap((part) => part.split(',')).map((piece) => piece.trim());
+  if (pieces.every((piece) => piece === '')) {
+    throw new ConfigError(`${setting.source} is an empty address: name a stick, e.g. --target 192.168.1.50`);
+  }
   if (instanceOption && pieces.length > 1) {
     throw new ConfigError(
       `${instanceOption.source} applies to a single target; ` +
@@ -25,12 +24,22 @@ export function parseTargets(setting: Setting, instanceOption: Setting | undefin
     );
   }
   const where = (index: number) => (pieces.length > 1 ? `${setting.source} (stick ${index + 1})` : setting.source);
+  // Said before any piece is parsed: an empty piece would otherwise read as half of a password.
+  pieces.forEach((piece, index) => {
+    if (piece === '' || piece.endsWith('=')) {
+      const extra = piece === '' ? ': an extra comma?' : ' after its name=';
+      throw new ConfigError(`${where(index)} is an empty address${extra}`);
+    }
+    if (piece.startsWith('=')) throw new ConfigError(`${where(index)} has an empty name before =`);
+  });
   const entries = pieces.map((piece) => {
     const named = namedTarget.exec(piece);
     // "admin:123=pw@host" is user info, not the name "admin:123": a host:port name needs an
     // address that is not user info without http://.
     const userInfo = named?.[1]?.includes(':') && !hasScheme.test(named[2]!) && named[2]!.includes('@');
-    return named && !userInfo ? { name: named[1]!.trim(), address: named[2]! } : { name: undefined, address: piece };
+    return named && !userInfo
+      ? { name: named[1]!.trim(), address: named[2]!.trim() }
+      : { name: undefined, address: piece };
   });
   // A password cut in two by the list's commas leaves a piece like "ss@host": refuse the whole list
   // before any piece is used, rather than read a stick with half a password as its user name.
@@ -78,6 +87,11 @@ export function parseEndpoint(
   mayHoldSecret = setting.value.includes('@'),
 ): Endpoint {
   const text = hasScheme.test(setting.value) ? setting.value : `http://${setting.value}`;
+  // No host (`http://`, `user:pw@`, `:80`): say so, rather than hint at percent-encoding.
+  const host = /^[^/?#]*/.exec(text.replace(hasScheme, ''))![0].replace(/^.*@/, '');
+  if (host.replace(/:\d*$/, '').trim() === '') {
+    throw new ConfigError(`${setting.source} is an empty ${what} address${host === '' ? '' : ' (a port only)'}`);
+  }
   const shown = mayHoldSecret ? '' : ` "${setting.value}"`;
   const hint = mayHoldSecret ? `; ${encodeHint}` : '';
   let url: URL;
