@@ -316,6 +316,10 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
         [json(200, [1, 2]), /answered with JSON that is not the result of a query: is the query URL right\? when/],
         [json(200, { status: 'success', data: { result: 'none' } }), /JSON that is not the result of a query/],
         [{ status: 200, body: '<html>login</html>' }, /answered with something that is not JSON/],
+        [
+          { status: 302, headers: { location: '/login?next=vmui' }, body: '' },
+          /answered HTTP 302 Found, redirecting to 127\.0\.0\.1:\d+\/login; redirects are not followed: use that URL when/,
+        ],
       ];
       for (const [index, [injected, said]] of cases.entries()) {
         answer = injected;

@@ -69,6 +69,8 @@ export async function readLastSuccesses(
   const byInstance = new Map(targets.map((target) => [target.instance, new Map([...grouping, ...target.labels])]));
   const latest = Date.now() / 1000 + 86_400;
   const found = new Map<string, number>();
+  // A redirect (a proxy's login page) is an answer to got here: say where it pointed.
+  requireSuccess(response);
   for (const { metric, value } of queryResult(response.body)) {
     const instance = metric.instance ?? '';
     const wanted = byInstance.get(instance);
