@@ -171,9 +171,10 @@ export function basicAuth({ username, password }: { username?: string; password?
   return { ...(username !== undefined && { username }), ...(password !== undefined && { password }) };
 }
 
-/** A store's 4xx in its own words: the first line of its answer, at most 300 characters. */
+/** A store's 4xx in its own words: the first line of its answer, at most 300 characters; or its status's. */
 export function refusalReason(error: HTTPError): string {
-  return String(error.response.body).trim().split('\n')[0]!.slice(0, 300);
+  const said = String(error.response.body).trim().split('\n')[0]!.slice(0, 300);
+  return said || error.response.statusMessage || 'no reason given';
 }
 
 /** `path` below the base URL's own path, so that a base with a path prefix keeps it. */

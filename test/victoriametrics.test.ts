@@ -820,6 +820,20 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
+  test('hostile store: a refusal with no body is named by its status', async () => {
+    const store = await startTestStore(() => ({ status: 400 }));
+    try {
+      const result = await runCli(['-t', 'a=127.0.0.1:9', '--victoriametrics', store.url, '--retries', '0']);
+      assert.equal(result.code, 1);
+      assert.match(
+        result.stderr,
+        /^VictoriaMetrics \S+ refused 1 of 1 import requests with HTTP 400: Bad Request; \d+ samples not delivered$/m,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
   test('hostile store: 429 with an hour-long Retry-After in a loop: not sent to again, and the stop says what was kept', async () => {
     const store = await startTestStore(() => ({ status: 429, headers: { 'retry-after': '999999999' } }));
     const stick = await startSimulator({ variant: 'T2SG' });
