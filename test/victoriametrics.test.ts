@@ -559,6 +559,37 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
+  test('a vmagent stopped mid-run and started again: the loop keeps what it could not send, and loses nothing', async () => {
+    const vm = await startVictoriaMetrics();
+    const agent = await startVmagent(`${vm.url}/api/v1/write`);
+    const stick = await startSimulator({ variant: 'T2SG' });
+    const loop = await startCli(['-t', `hop=${stick.url}`, '--victoriametrics', agent.url, '-s', everySecond], {
+      env: quickTicks,
+    });
+    try {
+      await vm.exportSeries('trucki_up{instance="hop"}');
+      await agent.pause();
+      const readsInOutage = readsFrom(stick);
+      await until(() => readsInOutage() >= 10, { what: '10 reads while the vmagent is down' });
+      await loop.waitFor(
+        /^VictoriaMetrics \S+ refused the connection \(3 attempts\); \d+ samples kept for the next runs$/m,
+      );
+      await agent.resume();
+      const readsSinceBack = readsFrom(stick);
+      await until(() => readsSinceBack() >= 5, { what: '5 reads after the vmagent is back' });
+      assert.deepEqual(await loop.stop(), { code: 0, signal: null }, loop.stderr());
+      const reads = liveReads(stick);
+      const [up] = await vm.exportSeries(
+        'trucki_up{instance="hop"}',
+        (found) => found[0]?.values.length === reads,
+        60_000,
+      );
+      assert.equal(new Set(up!.timestamps).size, reads);
+    } finally {
+      await finally_([() => loop.stop(), () => agent.stop(), () => vm.stop(), () => stick.close()]);
+    }
+  });
+
   test('loop straight to VictoriaMetrics: 0 samples lost across an outage of 20 runs, kept batches sent later', async () => {
     const vm = await startVictoriaMetrics();
     const stick = await startSimulator({ variant: 'T2SG' });
