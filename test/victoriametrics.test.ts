@@ -51,7 +51,10 @@ interface TestStore {
   readonly close: () => Promise<void>;
 }
 
-/** A loopback store that misbehaves as `answer` says for the n-th import (0-based), counting what it got. */
+/**
+ * A loopback store that misbehaves as `answer` says for the n-th import (0-based), counting what it
+ * got; it has no query API.
+ */
 async function startTestStore(answer: (index: number) => StoreAnswer): Promise<TestStore> {
   const bodies: string[] = [];
   const held: ServerResponse[] = [];
@@ -62,6 +65,11 @@ async function startTestStore(answer: (index: number) => StoreAnswer): Promise<T
     open++;
     maxOpen = Math.max(maxOpen, open);
     response.on('close', () => open--);
+    if (!request.url?.startsWith('/api/v1/import/prometheus')) {
+      // No query API here: recall is off, and only imports are counted.
+      response.writeHead(404).end('unsupported path requested');
+      return;
+    }
     let body = '';
     request.setEncoding('utf8');
     request.on('data', (chunk: string) => (body += chunk));
@@ -746,9 +754,11 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
         labels: { instance: `s${String(index)}` },
       }));
       await writeFile(join(dir, 'sticks.json'), JSON.stringify(sticks));
-      const result = await runCli(['--targets-file', 'sticks.json', '--victoriametrics', store.url, '--retries', '0'], {
-        cwd: dir,
-      });
+      // A generous timeout: the one simulator in this busy test process answers all 400.
+      const result = await runCli(
+        ['--targets-file', 'sticks.json', '--victoriametrics', store.url, '--retries', '0', '--timeout', '60000'],
+        { cwd: dir, timeoutMs: 120_000 },
+      );
       assert.equal(result.code, 1, result.stderr);
       // Three when every stick answers in time; a stick read as failed makes a shorter text.
       assert.ok(store.bodies.length >= 2, `${String(store.bodies.length)} imports`);
@@ -874,7 +884,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     );
     try {
       const reads = readsFrom(stick);
-      await until(() => reads() >= 10, { what: '10 reads after the 429' });
+      await until(() => reads() >= 10, { timeoutMs: 60_000, what: '10 reads after the 429' });
       assert.equal(store.bodies.length, 1, 'sent again before the Retry-After');
       const said = loop.stderr();
       assert.match(said, /asking to wait 3600 s; \d+ samples kept for the next runs$/m);
