@@ -48,7 +48,8 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
   /** Whether the log heard already that this run's batches wait: once per busy stretch. */
   let waitSaid = false;
 
-  const deliver = async (queue: readonly Batch[], now: number, stopping: boolean) => {
+  const droppedSoFar = () => (backlog.droppedSamples ? `, ${backlog.droppedSamples} dropped so far` : '');
+  const sendQueue = async (queue: readonly Batch[], now: number, stopping: boolean) => {
     const sent = await sendAll(queue, http.policy, (text) => postImport(http, store.url, text));
     if (sent.retryAfterMs !== undefined) notBefore = Date.now() + sent.retryAfterMs;
     for (const refused of sent.refused) backlog.drop(refused);
@@ -61,11 +62,10 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
       ...(lost ? [`${lost} samples not delivered${stopping ? ' (stopping)' : ''}`] : []),
       ...(later && sent.unsent.length ? [`${backlog.samples} samples kept for the next runs`] : []),
     ];
-    const dropped = later && backlog.droppedSamples ? `, ${backlog.droppedSamples} dropped so far` : '';
-    throw new SinkFailure(`${where} ${said}; ${tail.join('; ')}${dropped}`);
+    throw new SinkFailure(`${where} ${said}; ${tail.join('; ')}${later ? droppedSoFar() : ''}`);
   };
   const oneAtATime = async (queue: readonly Batch[], now: number, stopping: boolean) => {
-    const delivery = deliver(queue, now, stopping);
+    const delivery = sendQueue(queue, now, stopping);
     // Only that it ended matters here: its failure is the caller's.
     sending = delivery.then(
       () => {
@@ -103,8 +103,7 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
         if (waitSaid) return;
         waitSaid = true;
         const why = sending ? 'is still busy with the delivery before' : askedToWait(notBefore);
-        const dropped = backlog.droppedSamples ? `, ${backlog.droppedSamples} dropped so far` : '';
-        throw new SinkFailure(`${where} ${why}; ${backlog.samples} samples kept for the next runs${dropped}`);
+        throw new SinkFailure(`${where} ${why}; ${backlog.samples} samples kept for the next runs${droppedSoFar()}`);
       }
       waitSaid = false;
       await oneAtATime([...backlog.takeAll(now), ...batches.takeAll()], now, false);
@@ -117,6 +116,7 @@ function askedToWait(notBefore: number): string {
 }
 
 const count = (list: readonly Batch[]) => list.reduce((sum, each) => sum + each.samples, 0);
+
 /** The sink's lastSuccesses: one query per run, until the store turns out to have no query API. */
 function lastSuccessRecall(store: VictoriaMetrics, queryHttp: Http): NonNullable<Sink['lastSuccesses']> {
   let queryApi = true;
