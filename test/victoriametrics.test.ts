@@ -296,6 +296,24 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
+  test('a recall query that is never answered ends with the timeout, and the stick still gets up 0', async () => {
+    const vm = await startVictoriaMetrics();
+    const silent = await startHostileStick('never answers');
+    try {
+      const args = ['-t', 'mute=127.0.0.1:9', '--victoriametrics', vm.url, '--victoriametrics-query-url', silent.url];
+      const result = await runCli([...args, '--retries', '0', '--timeout', '1000']);
+      assert.equal(result.code, 1);
+      assert.match(
+        result.stderr,
+        /last success lost: VictoriaMetrics query API \S+ timed out after 1 s when asked for the last successes$/m,
+      );
+      const [up] = await vm.exportSeries('trucki_up{instance="mute"}');
+      assert.deepEqual(up!.values, [0]);
+    } finally {
+      await finally_([() => vm.stop(), () => silent.close()]);
+    }
+  });
+
   test('a recall answer of the wrong shape or an error says so; implausible times are no last success', async () => {
     const vm = await startVictoriaMetrics();
     let answer: Injected = 200;
