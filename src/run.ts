@@ -77,7 +77,8 @@ function createRun(config: Config, log: (line: string) => void, { readStick, sin
       else if (!lastSuccess.has(target.instance)) {
         await recallFor().then(
           () => {
-            if (lastSuccess.get(target.instance) === undefined) lastSuccessLost = words.notRecalled;
+            if (sink.lastSuccesses && lastSuccess.get(target.instance) === undefined)
+              lastSuccessLost = words.notRecalled;
           },
           (error: unknown) => {
             if (!(error instanceof SinkFailure)) throw error;

@@ -424,6 +424,22 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
+  test('a loop through a vmagent (no query API) says once that recall is off, not that nothing was found', async () => {
+    const vm = await startVictoriaMetrics();
+    const agent = await startVmagent(`${vm.url}/api/v1/write`);
+    const loop = await startCli(
+      ['-t', 'off=127.0.0.1:9', '--victoriametrics', agent.url, '-s', everySecond, '--retries', '0'],
+      { env: quickTicks },
+    );
+    try {
+      await until(() => (loop.stderr().match(/^stick off /gm) ?? []).length >= 3, { what: '3 runs' });
+      assert.equal((loop.stderr().match(/recall is off/g) ?? []).length, 1, loop.stderr());
+      assert.doesNotMatch(loop.stderr(), /no series in VictoriaMetrics/);
+    } finally {
+      await finally_([() => loop.stop(), () => agent.stop(), () => vm.stop()]);
+    }
+  });
+
   test('the recommended setup: posts to a vmagent, recall from the store behind it with --victoriametrics-query-url', async () => {
     const vm = await startVictoriaMetrics({ latencyOffset: 'default' });
     const agent = await startVmagent(`${vm.url}/api/v1/write`);

@@ -78,8 +78,12 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
     await delivery;
   };
 
+  const recall = lastSuccessRecall(store, queryHttp);
   return {
-    lastSuccesses: lastSuccessRecall(store, queryHttp),
+    // Absent once recall is off: a stick's last success is then not "not found", only not asked for.
+    get lastSuccesses() {
+      return recall.available() ? recall.ask : undefined;
+    },
     // Only collects: the run's sticks go out together at flush.
     deliver: ({ target, samples, readAt }: Delivery) => {
       const labels = [['job', store.job], ['instance', target.instance], ...store.grouping, ...target.labels] as const;
@@ -117,11 +121,17 @@ function askedToWait(notBefore: number): string {
 
 const count = (list: readonly Batch[]) => list.reduce((sum, each) => sum + each.samples, 0);
 
-/** The sink's lastSuccesses: one query per run, until the store turns out to have no query API. */
-function lastSuccessRecall(store: VictoriaMetrics, queryHttp: Http): NonNullable<Sink['lastSuccesses']> {
+/**
+ * The sink's lastSuccesses: one query per run, until the store turns out to have no query API;
+ * `available` says whether it still asks.
+ */
+function lastSuccessRecall(
+  store: VictoriaMetrics,
+  queryHttp: Http,
+): { ask: NonNullable<Sink['lastSuccesses']>; available: () => boolean } {
   let queryApi = true;
-  return async (targets: readonly Target[]) => {
-    if (!queryApi) return new Map();
+  const ask = async (targets: readonly Target[]) => {
+    if (!queryApi) return new Map<string, number>();
     try {
       return await readLastSuccesses(queryHttp, store.query.url, recallQuery(store.job), targets, store.grouping);
     } catch (error) {
@@ -143,6 +153,7 @@ function lastSuccessRecall(store: VictoriaMetrics, queryHttp: Http): NonNullable
       throw new SinkFailure(`${where} ${said} when asked for the last successes`);
     }
   };
+  return { ask, available: () => queryApi };
 }
 
 /** What became of a queue of batches: refused for good, left to send later, and why. */
