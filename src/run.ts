@@ -78,10 +78,16 @@ function createRun(config: Config, log: (line: string) => void, { readStick, sin
       let lastSuccessLost: string | undefined;
       if (up) lastSuccess.set(target.instance, reading.readAt / 1000);
       else if (!lastSuccess.has(target.instance)) {
-        await recallFor().catch((error: unknown) => {
-          if (!(error instanceof SinkFailure)) throw error;
-          lastSuccessLost = error.message;
-        });
+        await recallFor().then(
+          () => {
+            if (sink.lastSuccesses && lastSuccess.get(target.instance) === undefined)
+              lastSuccessLost = words.notRecalled;
+          },
+          (error: unknown) => {
+            if (!(error instanceof SinkFailure)) throw error;
+            lastSuccessLost = error.message;
+          },
+        );
       }
       const outcome: Outcome = {
         target,
