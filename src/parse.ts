@@ -45,7 +45,7 @@ export function parsePayload(text: string): { payload: Payload } | { error: stri
 export function readAnswer(
   text: string,
   catalogue: readonly CatalogueRow[],
-): (Reading & { readonly knownKeys: number }) | { error: string } {
+): (Reading & { readonly knownKeys: number }) | { error: string; readonly knownKeys?: number } {
   const parsed = parsePayload(text);
   if ('error' in parsed) return parsed;
   const reading = readPayload(parsed.payload, catalogue);
@@ -53,11 +53,12 @@ export function readAnswer(
   // A real stick always sends readable keys of its own making (WIFI, RSSI, its energy counters):
   // one key read is a Trucki, however few; none read is another device, or a stick gone wrong.
   if (reading.samples.length > 0) return { ...reading, knownKeys };
-  if (knownKeys === 0) return { error: 'answered JSON, but no Trucki key: is this a Trucki stick?' };
+  if (knownKeys === 0) return { error: 'answered JSON, but no Trucki key: is this a Trucki stick?', knownKeys };
   const [first, ...more] = reading.problems;
   const which = `${first ?? ''}${more.length ? `, and ${more.length} more` : ''}`;
   return {
     error: `answered JSON, but none of its ${knownKeys} Trucki ${knownKeys === 1 ? 'key' : 'keys'} could be read (${which}): is this a Trucki stick?`,
+    knownKeys,
   };
 }
 

@@ -11,6 +11,8 @@ import { fetchStick, type StickPath } from './stick-fetch.js';
 export type StickRead = Reading & {
   /** Why the stick could not be read, in words: "timed out after 5 s". */
   readonly failure?: string;
+  /** How many Trucki keys its JSON answer held; absent when it sent no JSON object. */
+  readonly knownKeys?: number;
 };
 
 export interface StickReading {
@@ -37,8 +39,15 @@ export function createStickReader(http: Http, maxBodyBytes: number): (target: Ta
       return { samples: [], problems: [], failure: describeFailure(error, http.policy) };
     }
     const answer = readAnswer(text, catalogue);
-    if ('error' in answer) return { samples: [], problems: [], failure: `${answer.error} on ${path}` };
-    return { samples: answer.samples, problems: answer.problems };
+    const { knownKeys } = answer;
+    if ('error' in answer)
+      return {
+        samples: [],
+        problems: [],
+        failure: `${answer.error} on ${path}`,
+        ...(knownKeys !== undefined && { knownKeys }),
+      };
+    return { samples: answer.samples, problems: answer.problems, knownKeys };
   }
 
   async function readOnce(target: Target): Promise<StickRead> {

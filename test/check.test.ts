@@ -680,7 +680,8 @@ describe('a stick that is not a Trucki', () => {
       assertWellFormed(result);
       assert.equal(result.code, 1);
       assert.deepEqual(marked(result, '✗'), [
-        `✗ stick router (${server.url.replace('http://', '')}): answers /jsonlive with JSON but with no key a Trucki stick sends: not a Trucki stick?`,
+        `✗ stick router (${server.url.replace('http://', '')}): answered JSON, but no Trucki key: is this a Trucki stick? on /jsonlive: ` +
+          "is the address still the stick's (a DHCP change may have given it to another device)?",
       ]);
     } finally {
       await server.close();

@@ -59,6 +59,6 @@ test('!!str, the tag of what failsafe YAML reads anyway, is accepted', async () 
   const file = join(dir, 'str.yml');
   await writeFile(file, "- targets: [!!str '127.0.0.1:9']\n  labels: {site: !!str berlin}\n");
   const result = await runCli(['--targets-file', file, '--stdout', '--retries', '0']);
-  assert.equal(result.code, 1, result.stderr);
+  assert.equal(result.code, 69, result.stderr);
   assert.match(result.stderr, /^stick 127\.0\.0\.1:9: failed/m);
 });

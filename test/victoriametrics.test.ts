@@ -657,7 +657,9 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       const reads = liveReads(stick);
       const [up] = await vm.exportSeries(
         'trucki_up{instance="kept"}',
-        (found) => found[0]?.values.length === reads,
+        // A delivery cut off by the outage after the store took it is sent again: the same sample at the
+        // same time, a duplicate, not a loss. What counts is that every read is there.
+        (found) => new Set(found[0]?.timestamps).size === reads,
         30_000,
       );
       assert.equal(new Set(up!.timestamps).size, reads);

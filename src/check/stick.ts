@@ -1,7 +1,6 @@
 /** Whether a stick answers and is a Trucki: its variant, firmware and how many keys it sent that we know. */
-import { liveCatalogue, onceCatalogue, type CatalogueRow } from '../catalogue.js';
+import { onceCatalogue } from '../catalogue.js';
 import type { Target } from '../config/types.js';
-import type { Sample } from '../parse.js';
 import type { StickReading } from '../stick.js';
 import { failed, ok, type Step } from './report.js';
 
@@ -14,22 +13,21 @@ export function stickName({ instance, url }: Target): string {
 export function stickStep(target: Target, { live, once }: StickReading): Step {
   const name = stickName(target);
   if (live.failure) {
-    return failed(
-      `${name}: ${live.failure}: is the address right, and the stick on and reachable from here? ` +
-        `(a stick that is off shows here too)`,
-    );
+    // It answered in JSON: something answers there, but is it a Trucki?
+    const advice =
+      live.knownKeys === undefined
+        ? 'is the address right, and the stick on and reachable from here? (a stick that is off shows here too)'
+        : "is the address still the stick's (a DHCP change may have given it to another device)?";
+    return failed(`${name}: ${live.failure}: ${advice}`);
   }
-  const liveKeys = knownKeys(liveCatalogue, live.samples) + live.problems.length;
-  if (liveKeys === 0) {
-    return failed(`${name}: answers /jsonlive with JSON but with no key a Trucki stick sends: not a Trucki stick?`);
-  }
+  const liveKeys = live.knownKeys ?? 0;
   if (once.failure) {
     return failed(
       `${name}: ${liveKeys} known keys on /jsonlive, but /jsononce ${once.failure}: its identity ` +
         `(variant, firmware) is unknown`,
     );
   }
-  const keys = liveKeys + knownKeys(onceCatalogue, once.samples) + once.problems.length;
+  const keys = liveKeys + (once.knownKeys ?? 0);
   const info = once.samples.find(({ family }) => family === identity)?.labels;
   const who = info
     ? `a Trucki ${info.variant ?? 'of unknown variant'}, device ${info.device ?? '?'}, firmware ${info.firmware || 'unknown'}`
@@ -38,15 +36,4 @@ export function stickStep(target: Target, { live, once }: StickReading): Step {
   return ok(
     `${name}: ${who}; ${keys} known keys` + (unreadable.length ? `, unreadable: ${unreadable.join(', ')}` : ''),
   );
-}
-
-/** How many of the catalogue's rows gave samples: each row is one key of the stick. */
-function knownKeys(catalogue: readonly CatalogueRow[], samples: readonly Sample[]): number {
-  return catalogue.filter((row) =>
-    samples.some(
-      (sample) =>
-        sample.family === row.family &&
-        Object.entries(row.labels ?? {}).every(([label, value]) => sample.labels[label] === value),
-    ),
-  ).length;
 }
