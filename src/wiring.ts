@@ -32,7 +32,7 @@ export async function connect(
   return {
     readStick: createStickReader(createHttp(policy, agents), config.maxBodyBytes),
     sink: chosen.create({ http: (store) => createHttp(policy, agents, storeAuth(store)), print }),
-    words: kind.words,
+    words: chosen.words ?? kind.words,
     close: () => {
       destroyAgents(agents);
     },

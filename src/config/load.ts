@@ -8,6 +8,7 @@ import { readStore } from './store.js';
 import { parseVictoriaMetrics } from './victoriametrics.js';
 import {
   parseCount,
+  parseDuration,
   parseGrouping,
   parseJob,
   parseSchedule,
@@ -56,7 +57,13 @@ export async function readCommand(
   }
   /** The labels a store puts on every stick's samples. */
   const labelled = () => ({ job: parseJob(get('job')), grouping });
-  const pushgateway: Pushgateway | undefined = url && { ...readStore(url, get, cwd, 'pushgateway'), ...labelled() };
+  // Checked whatever the sink, so that a mistake shows before it matters.
+  const forgetAfterMs = parseDuration(get('forgetAfter'), 7 * 86_400_000);
+  const pushgateway: Pushgateway | undefined = url && {
+    ...readStore(url, get, cwd, 'pushgateway'),
+    ...labelled(),
+    ...(forgetAfterMs !== undefined && { forgetAfterMs }),
+  };
   const victoriametrics = vm && parseVictoriaMetrics(vm, get, cwd, labelled());
 
   const deleteOnExit = get('deleteOnExit');
@@ -80,6 +87,7 @@ export async function readCommand(
       concurrency: parseCount(get('concurrency'), 256, 1, 4096),
       ...(schedule && { schedule }),
       deleteOnExit: parseSwitch(deleteOnExit),
+      verbose: parseSwitch(get('verbose')),
     },
   };
 }

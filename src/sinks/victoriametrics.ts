@@ -17,7 +17,7 @@ import { postImport, readLastSuccesses, recallQuery } from './victoriametrics-ap
 
 export const victoriaMetrics: SinkKind = {
   name: 'VictoriaMetrics',
-  words: {},
+  words: { delivered: 'sent to VictoriaMetrics', atFlush: true },
   choose: ({ victoriametrics: store, schedule }) =>
     store && {
       endpoints: [store, store.query],
