@@ -4,6 +4,9 @@
  * it; neither the run nor the wiring had to learn its name.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { readCommand } from '../src/config/load.js';
 import type { Target } from '../src/config/types.js';
@@ -89,9 +92,6 @@ test('without the registration, the same configuration gets the registry’s own
 });
 
 test('every sink of the registry says where the samples went, in each stick’s line (issue 16.7)', async () => {
-  const { mkdtemp, rm } = await import('node:fs/promises');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
   const dir = await mkdtemp(join(tmpdir(), 'trucki-words-'));
   const file = join(dir, 'trucki.prom');
   const lineOf = async (args: string[]) => {
