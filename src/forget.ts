@@ -3,6 +3,8 @@
  * taken out of the targets file) goes once nobody has delivered it for that long. Another host
  * delivering under the same job keeps its sticks: only the sink's own delivery time counts.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Target } from './config/types.js';
 import { createLimit } from './concurrency-limit.js';
 import { escapeLabelValue } from './exposition.js';
@@ -26,32 +28,75 @@ export interface Look {
 
 /**
  * Called at the start of each run with the sticks whose last success is wanted and every stick the
- * job names now: a Look when this run looks for what to forget, else undefined. A one-shot process
- * makes one run, so it looks every time.
+ * job names now: a Look when this run looks for what to forget, else undefined.
  */
 export type Forgetter = (recall: readonly Target[], named: readonly Target[]) => Look | undefined;
 
+/**
+ * When the job last looked, kept across one-shot runs: a timer every 15 s would otherwise read the
+ * whole Pushgateway on every run (about three times the Pushgateway's work of the pushes).
+ */
+export interface LookStamp {
+  readonly read: () => number | undefined;
+  readonly write: (lookedAt: number) => void;
+}
+
+/** `stateDir`: where a one-shot run keeps the time of its last look for the next run. */
 export function createForgetter(
   forgetting: Forgetting | undefined,
   log: (line: string) => void,
+  stateDir?: string,
   clock: () => number = Date.now,
 ): Forgetter {
   if (!forgetting) return () => undefined;
+  const stamp = stateDir === undefined ? undefined : fileStamp(stateDir, forgetting.key);
   const every = Math.min(forgetting.afterMs, lookEveryMs);
   let lookedAt: number | undefined;
   return (recall, named) => {
     const now = clock();
-    if (lookedAt !== undefined && now - lookedAt < every) return undefined;
+    const last = lookedAt ?? stamp?.read();
+    // A clock set back makes the stamp a time to come: look then rather than wait for it.
+    if (last !== undefined && now - last < every && now >= last) return undefined;
     lookedAt = now;
     const found = forgetting.find(recall, named, now - forgetting.afterMs);
     const done = found.then(
-      ({ stale }) => forgetAll(stale, forgetting, log, now),
+      ({ stale }) => {
+        stamp?.write(now);
+        return forgetAll(stale, forgetting, log, now);
+      },
       (error: unknown) => {
         if (!(error instanceof SinkFailure)) throw error;
         log(`could not look for groups to forget: ${error.message}`);
       },
     );
     return { found, done };
+  };
+}
+
+/**
+ * A stamp in `dir` (systemd's CacheDirectory for the shipped units) for the store and job in `key`:
+ * another configuration's stamp, or an unreadable one, counts as none, which costs one look; one
+ * that cannot be written is no worse than none.
+ */
+function fileStamp(dir: string, key: string): LookStamp {
+  const path = join(dir, 'forget-looked-at');
+  return {
+    read: () => {
+      try {
+        const [stampKey, time] = readFileSync(path, 'utf8').split('\n');
+        const lookedAt = Number(time);
+        return stampKey === key && Number.isFinite(lookedAt) ? lookedAt : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    write: (lookedAt) => {
+      try {
+        writeFileSync(path, `${key}\n${String(lookedAt)}\n`);
+      } catch {
+        // No stamp: the next run looks again.
+      }
+    },
   };
 }
 

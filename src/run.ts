@@ -10,7 +10,7 @@ import { messageOf, SinkFailure } from './errors.js';
 import { createLimit } from './concurrency-limit.js';
 import { createForgetter } from './forget.js';
 import type { Outcome } from './log-line.js';
-import { createLoopLog } from './loop-log.js';
+import { createLoopLog, type RunReport } from './loop-log.js';
 import type { Sample } from './parse.js';
 import type { Sink, SinkWords } from './sinks/sink.js';
 import type { StickReading } from './stick.js';
@@ -56,9 +56,13 @@ export function createJob(config: Config, log: (line: string) => void, connectio
   };
 }
 
-function createRun(config: Config, log: (line: string) => void, { readStick, sink, words }: Connections): Run {
+function createRun(
+  config: Config,
+  log: (line: string) => void,
+  { readStick, sink, words, stateDir }: Connections,
+): Run {
   const readLimit = createLimit(config.concurrency);
-  const forgetter = createForgetter(sink.forgetting, log);
+  const forgetter = createForgetter(sink.forgetting, log, stateDir);
   const loopLog = createLoopLog(log, { quiet: config.schedule !== undefined && !config.verbose });
   // What a loop remembers between runs; a one-shot run starts with it empty. Undefined: the sink
   // was asked and holds none.
@@ -118,20 +122,30 @@ function createRun(config: Config, log: (line: string) => void, { readStick, sin
     };
 
     const results = await Promise.all(targets.map((target) => runStick(target).finally(() => onStickDone?.(target))));
-    const flushed = await sink.flush().then(
-      () => true,
-      (error: unknown) => {
-        if (!(error instanceof SinkFailure)) throw error;
-        for (const { outcome } of atFlush) report.stick({ ...outcome, deliveryFailure: '' }, 0);
-        report.sinkFailure(error.message);
-        return false;
-      },
-    );
-    if (flushed) for (const { outcome, samples } of atFlush) report.stick(outcome, samples);
+    const flushed = await flush(sink, atFlush, report);
     await look?.done;
     report.end(named);
     return flushed && results.every(Boolean);
   };
+}
+
+/** The run's flush; then the sticks that waited for it are reported, delivered or not. */
+async function flush(
+  sink: Sink,
+  waiting: readonly { outcome: Outcome; samples: number }[],
+  report: RunReport,
+): Promise<boolean> {
+  try {
+    await sink.flush();
+  } catch (error) {
+    if (!(error instanceof SinkFailure)) throw error;
+    // Each stick's line says it was not delivered; why, once, on the line after them.
+    for (const { outcome } of waiting) report.stick({ ...outcome, deliveryFailure: '' }, 0);
+    report.sinkFailure(error.message);
+    return false;
+  }
+  for (const { outcome, samples } of waiting) report.stick(outcome, samples);
+  return true;
 }
 
 /** --delete-on-exit: removes each stick's metrics from the sink, if the sink can; false if one failed. */

@@ -7,7 +7,7 @@
  * the seeded groups are older than that, as the Pushgateway's push_time_seconds says.
  */
 import assert from 'node:assert/strict';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readCommand } from '../src/config/load.js';
@@ -120,6 +120,37 @@ describe('a one-shot run', () => {
     assert.equal(sampleValue(named, 'trucki_up'), 0);
     assert.equal(sampleValue(named, 'trucki_last_success_timestamp_seconds'), 1_700_000_000, 'recall lost');
     assert.equal(sampleValue(await pushgateway.group({ job: 'trucki', instance: 'live' }), 'trucki_up'), 1);
+  });
+
+  test('under systemd (CACHE_DIRECTORY) a one-shot run looks at most once an hour, not on every run', async () => {
+    const cache = await emptyDir();
+    const proxy = await startProxy(pushgateway.url);
+    const gets = () => proxy.seen.filter(({ method }) => method === 'GET').length;
+    const run = async () => {
+      const result = await runCli(['-t', `hourly=${stick.url}`, '-g', proxy.url], { env: { CACHE_DIRECTORY: cache } });
+      assert.equal(result.code, 0, result.stderr);
+    };
+    try {
+      await run();
+      assert.equal(gets(), 1, 'the first run looks');
+      await run();
+      await run();
+      assert.equal(gets(), 1, 'the next runs of the hour do not');
+      // An hour later, by the stamp: the next run looks again.
+      const stamp = join(cache, 'forget-looked-at');
+      const [key] = (await readFile(stamp, 'utf8')).split('\n');
+      assert.doesNotMatch(key!, /hourly/, 'the stamp names the store and job, not the sticks');
+      await writeFile(stamp, `${key!}\n${String(Date.now() - 3_601_000)}\n`);
+      await run();
+      assert.equal(gets(), 2);
+      // Another store or job's stamp is no stamp.
+      await writeFile(stamp, `["http://elsewhere:9091/","trucki",[]]\n${String(Date.now())}\n`);
+      await run();
+      assert.equal(gets(), 3);
+    } finally {
+      await proxy.close();
+      await rm(cache, { recursive: true, force: true });
+    }
   });
 
   test('0 and off forget nothing and read nothing while the sticks are well', async () => {

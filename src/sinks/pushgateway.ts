@@ -70,6 +70,7 @@ export function pushgatewaySink(pushgateway: Pushgateway, http: Http): Sink {
     ...(forgetAfterMs !== undefined && {
       forgetting: {
         afterMs: forgetAfterMs,
+        key: JSON.stringify([url.href, pushgateway.job, pushgateway.grouping]),
         find: (recall, named, before) => read(recall, { named, before }),
         forget: ({ grouping }) => deleteGroup(http, url, grouping).catch(failure('')),
       },

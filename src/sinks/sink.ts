@@ -46,6 +46,8 @@ export interface Forgettable {
 export interface Forgetting {
   /** How long something must have gone undelivered, by anyone, to be forgotten. */
   readonly afterMs: number;
+  /** Names the store and the job (no credentials): whose the record of the last look is. */
+  readonly key: string;
   /**
    * In one request: the last successes of `recall` (as lastSuccesses), and what of the job belongs to
    * none of `named` and was last delivered before `before` (Unix ms). Throws a SinkFailure.
