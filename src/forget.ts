@@ -59,16 +59,17 @@ export function createForgetter(
     if (last !== undefined && now - last < every && now >= last) return undefined;
     lookedAt = now;
     const found = forgetting.find(recall, named, now - forgetting.afterMs);
-    const done = found.then(
-      ({ stale }) => {
-        stamp?.write(now);
-        return forgetAll(stale, forgetting, log, now);
-      },
-      (error: unknown) => {
-        if (!(error instanceof SinkFailure)) throw error;
-        log(`could not look for groups to forget: ${error.message}`);
-      },
-    );
+    // A failed look counts as a look: a Pushgateway that refuses the read (a proxy allowing only
+    // pushes) costs a request and a line an hour, not one per run.
+    const done = found
+      .then(
+        ({ stale }) => forgetAll(stale, forgetting, log, now),
+        (error: unknown) => {
+          if (!(error instanceof SinkFailure)) throw error;
+          log(`could not look for groups to forget: ${error.message}`);
+        },
+      )
+      .finally(() => stamp?.write(now));
     return { found, done };
   };
 }

@@ -126,8 +126,10 @@ describe('a one-shot run', () => {
     const cache = await emptyDir();
     const proxy = await startProxy(pushgateway.url);
     const gets = () => proxy.seen.filter(({ method }) => method === 'GET').length;
+    // With credentials in the URL: the stamp must not hold them.
+    const withSecret = proxy.url.replace('http://', 'http://stamp-user:stamp-secret@');
     const run = async () => {
-      const result = await runCli(['-t', `hourly=${stick.url}`, '-g', proxy.url], { env: { CACHE_DIRECTORY: cache } });
+      const result = await runCli(['-t', `hourly=${stick.url}`, '-g', withSecret], { env: { CACHE_DIRECTORY: cache } });
       assert.equal(result.code, 0, result.stderr);
     };
     try {
@@ -140,6 +142,7 @@ describe('a one-shot run', () => {
       const stamp = join(cache, 'forget-looked-at');
       const [key] = (await readFile(stamp, 'utf8')).split('\n');
       assert.doesNotMatch(key!, /hourly/, 'the stamp names the store and job, not the sticks');
+      assert.doesNotMatch(await readFile(stamp, 'utf8'), /stamp-user|stamp-secret/);
       await writeFile(stamp, `${key!}\n${String(Date.now() - 3_601_000)}\n`);
       await run();
       assert.equal(gets(), 2);
@@ -233,6 +236,139 @@ describe('the setting', () => {
   test('refuses what is not one, naming the option', async () => {
     for (const bad of ['7', '7 d', '1m1h', 'd', '', '-1d', '1.5h', '999999999y', '1h 30m']) {
       await assert.rejects(read(bad), /--forget-after must be a duration such as 7d/, bad);
+    }
+  });
+});
+
+describe('a hostile Pushgateway (a server that answers as one would, or worse)', () => {
+  /** Serves `metrics` on GET /metrics (or answers `get` instead), 200 to any PUT and DELETE, and records them. */
+  async function startFakePushgateway(metrics: string, get?: 'hang' | 500) {
+    const { createServer } = await import('node:http');
+    const seen: { method: string; url: string }[] = [];
+    const server = createServer((request, response) => {
+      seen.push({ method: request.method ?? '', url: request.url ?? '' });
+      request.resume();
+      if (request.method !== 'GET') response.writeHead(200).end();
+      else if (get === 'hang') return;
+      else if (get === 500) response.writeHead(500).end('boom');
+      else response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(metrics);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
+      seen,
+      deleted: () => seen.filter(({ method }) => method === 'DELETE').map(({ url }) => url),
+      close: () => {
+        server.closeAllConnections();
+        server.close();
+      },
+    };
+  }
+  const old = 1_600_000_000;
+  const group = (labels: string, pushed: string, failed = '0') =>
+    `push_failure_time_seconds{${labels}} ${failed}\npush_time_seconds{${labels}} ${pushed}\ntrucki_up{${labels}} 1\n`;
+
+  test('10,000 groups of the job and 10,000 of another: exactly its own old ones go, in one read', async () => {
+    const lines = ['# TYPE push_time_seconds gauge'];
+    for (let index = 0; index < 10_000; index++) {
+      lines.push(group(`instance="gone-${index}",job="trucki"`, String(old)));
+      lines.push(group(`instance="gone-${index}",job="other"`, String(old)));
+    }
+    const fake = await startFakePushgateway(lines.join('\n'));
+    try {
+      const result = await runCli(['-t', `live=${stick.url}`, '-g', fake.url], { timeoutMs: 120_000 });
+      assert.equal(result.code, 0, result.stderr.slice(-2000));
+      assert.equal(fake.seen.filter(({ method }) => method === 'GET').length, 1);
+      const deleted = fake.deleted();
+      assert.equal(deleted.length, 10_000);
+      assert.equal(new Set(deleted).size, 10_000);
+      assert.ok(
+        deleted.every((path) => /^\/metrics\/job\/trucki\/instance\/gone-\d+$/.test(path)),
+        deleted[0],
+      );
+      assert.equal((result.stderr.match(/^forgot group /gm) ?? []).length, 10_000);
+    } finally {
+      fake.close();
+    }
+  });
+
+  test('garbage or missing push times, a failed push since, no trucki_up, other --grouping values: all kept', async () => {
+    const now = Date.now() / 1000;
+    const metrics = [
+      group('instance="nan",job="trucki",site="a"', 'NaN'),
+      group('instance="word",job="trucki",site="a"', 'soon'),
+      group('instance="inf",job="trucki",site="a"', '+Inf'),
+      group('instance="future",job="trucki",site="a"', String(now + 86_400)),
+      group('instance="tried",job="trucki",site="a"', String(old), String(now - 1)),
+      group('instance="site-b",job="trucki",site="b"', String(old)),
+      group('instance="no-site",job="trucki"', String(old)),
+      'trucki_up{instance="no-push-time",job="trucki",site="a"} 1',
+      `push_time_seconds{instance="not-ours",job="trucki",site="a"} ${old}`,
+      `push_time_seconds{instance="torn",job="trucki",site="a" ${old}`,
+      group('job="trucki",site="a"', String(old)),
+      // The only one to go: old, of the job and site, with more labels than the sticks named now.
+      group('instance="live",job="trucki",room="attic",site="a"', String(old)),
+    ].join('\n');
+    const fake = await startFakePushgateway(metrics);
+    try {
+      const result = await runCli(['-t', `live=${stick.url}`, '-g', fake.url, '--grouping', 'site=a']);
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(fake.deleted(), ['/metrics/job/trucki/instance/live/room/attic/site/a']);
+      assert.match(result.stderr, /^forgot group \{job="trucki",instance="live",room="attic",site="a"\}: /m);
+    } finally {
+      fake.close();
+    }
+  });
+
+  test('a read answered with 500, or never: said once, the sticks still pushed, the run still ends well', async () => {
+    for (const get of [500, 'hang'] as const) {
+      const fake = await startFakePushgateway('', get);
+      try {
+        const result = await runCli(['-t', `live=${stick.url}`, '-g', fake.url, '--timeout', '1000'], {
+          timeoutMs: 30_000,
+        });
+        assert.equal(result.code, 0, `${get}: ${result.stderr}`);
+        assert.match(
+          result.stderr,
+          get === 500
+            ? /^could not look for groups to forget: Pushgateway .* answered HTTP 500/m
+            : /^could not look for groups to forget: Pushgateway .* timed out after 1 s/m,
+        );
+        assert.match(result.stderr, /^stick live .*; pushed$/m);
+        assert.equal(fake.deleted().length, 0);
+        assert.ok(fake.seen.filter(({ method }) => method === 'GET').length <= 2, 'retried once at most');
+      } finally {
+        fake.close();
+      }
+    }
+  });
+
+  test('a read refused (403, a proxy that lets only pushes through): one try an hour, not one per run', async () => {
+    const { createServer } = await import('node:http');
+    let gets = 0;
+    const server = createServer((request, response) => {
+      request.resume();
+      if (request.method === 'GET') gets++;
+      response.writeHead(request.method === 'GET' ? 403 : 200).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const cache = await emptyDir();
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      for (let run = 0; run < 3; run++) {
+        const result = await runCli(['-t', `live=${stick.url}`, '-g', url], { env: { CACHE_DIRECTORY: cache } });
+        assert.equal(result.code, 0, result.stderr);
+        assert.equal(
+          (result.stderr.match(/could not look for groups to forget/g) ?? []).length,
+          run === 0 ? 1 : 0,
+          result.stderr,
+        );
+      }
+      assert.equal(gets, 1);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+      await rm(cache, { recursive: true, force: true });
     }
   });
 });

@@ -59,8 +59,10 @@ describe('each stick on its own cadence', () => {
     const runs = { quick: 0, slow: 0 };
     const lines: string[] = [];
     const targets = [target('quick'), target('slow')];
+    const namedSeen = new Set<string>();
     const stopped = startSchedule(
-      async (due, onStickDone) => {
+      async (due, onStickDone, named) => {
+        namedSeen.add((named ?? []).map(({ instance }) => instance).join(','));
         await Promise.all(
           due.map(async (stick) => {
             runs[stick.instance as keyof typeof runs]++;
@@ -84,6 +86,8 @@ describe('each stick on its own cadence', () => {
     // Ticks at 1, 2, ... 30 s: the quick stick on each; the slow one at 1, 4, ... 28 s (busy 2.5 s each time).
     assert.equal(runs.quick, 30);
     assert.equal(runs.slow, 10);
+    // Every run hears of every stick named, busy or not: what is not named may be forgotten (issue 16.3).
+    assert.deepEqual([...namedSeen], ['quick,slow']);
     const skipped = lines.filter((line) => /^stick \w+: skipped the run due at /.test(line));
     assert.equal(skipped.length, 10, lines.join('\n'));
     for (const line of skipped)
