@@ -443,6 +443,32 @@ describe('a quiet loop (issue 16.4)', { concurrency: true }, () => {
     }
   });
 
+  test('a stick the targets file drops and adds again is logged again at its first read', () => {
+    const lines: string[] = [];
+    const loopLog = createLoopLog((line) => lines.push(line), { quiet: true });
+    const target = (instance: string): Target => ({ url: new URL(`http://${instance}.test/`), instance, labels: [] });
+    const reading = {
+      live: { samples: [], problems: [] },
+      once: { samples: [], problems: [] },
+      seconds: 0.01,
+      readAt: 0,
+    };
+    const run = (named: Target[]) => {
+      const report = loopLog.begin();
+      for (const stick of named) report.stick({ target: stick, reading, deliveredAs: 'pushed' }, 1);
+      report.end(named);
+    };
+    const [a, b] = [target('a'), target('b')];
+    run([a, b]);
+    run([a, b]);
+    run([a]);
+    run([a, b]);
+    assert.deepEqual(
+      lines.map((line) => line.split(':')[0]),
+      ['stick a (a.test)', 'stick b (b.test)', 'stick b (b.test)'],
+    );
+  });
+
   test('a summary every 10 minutes of the loop clock: sticks up and down, samples and failures since', () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     const lines: string[] = [];
