@@ -5,8 +5,9 @@ import type { StickReading } from './stick.js';
 export interface Outcome {
   readonly target: Target;
   readonly reading: StickReading;
-  /** Set when the sink delivers stick by stick and says so: "pushed". */
+  /** The sink's word for a delivery: "pushed", "written to /var/lib/…/trucki.prom". */
   readonly deliveredAs?: string;
+  /** Why the delivery failed; "" when the run's flush failed and says why on a line of its own. */
   readonly deliveryFailure?: string;
   /** Why the last success could not be recalled, if it could not. */
   readonly lastSuccessLost?: string;
@@ -26,12 +27,13 @@ export function stickLine({ target, reading, deliveredAs, deliveryFailure, lastS
       (unreadable.length ? `; unreadable: ${unreadable.join(', ')}` : '');
   const lost = lastSuccessLost ? `; last success lost: ${lastSuccessLost}` : '';
   const word = deliveredAs ?? 'delivered';
-  const delivery = deliveryFailure
-    ? `; not ${word}: ${deliveryFailure}`
-    : !deliveredAs
-      ? ''
-      : live.failure
-        ? `; ${word} trucki_up 0`
-        : `; ${word}`;
+  const delivery =
+    deliveryFailure !== undefined
+      ? `; not ${word}${deliveryFailure && `: ${deliveryFailure}`}`
+      : !deliveredAs
+        ? ''
+        : live.failure
+          ? `; ${word} trucki_up 0`
+          : `; ${word}`;
   return `${name}: ${outcome}${lost}${delivery}`;
 }

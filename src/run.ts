@@ -8,7 +8,9 @@ import { jobFamilies } from './catalogue.js';
 import type { Config, Target } from './config/types.js';
 import { messageOf, SinkFailure } from './errors.js';
 import { createLimit } from './concurrency-limit.js';
-import { stickLine, type Outcome } from './log-line.js';
+import { createForgetter } from './forget.js';
+import type { Outcome } from './log-line.js';
+import { createLoopLog, type RunReport } from './loop-log.js';
 import type { Sample } from './parse.js';
 import type { Sink, SinkWords } from './sinks/sink.js';
 import type { StickReading } from './stick.js';
@@ -20,8 +22,16 @@ import type { Connections } from './wiring.js';
  */
 export type RunResult = 'ok' | 'dark' | 'undelivered';
 
-/** `onStickDone` hears of each stick as soon as it is delivered, before the slowest of the run is. */
-export type Run = (targets: readonly Target[], onStickDone?: (target: Target) => void) => Promise<RunResult>;
+/**
+ * `onStickDone` hears of each stick as soon as it is delivered, before the slowest of the run is.
+ * `named`: every stick the job names now, of which a loop's tick may run only some; what the sink
+ * holds of others may be forgotten.
+ */
+export type Run = (
+  targets: readonly Target[],
+  onStickDone?: (target: Target) => void,
+  named?: readonly Target[],
+) => Promise<RunResult>;
 
 export interface Job {
   readonly run: Run;
@@ -52,25 +62,40 @@ export function createJob(config: Config, log: (line: string) => void, connectio
   };
 }
 
-function createRun(config: Config, log: (line: string) => void, { readStick, sink, words }: Connections): Run {
+function createRun(
+  config: Config,
+  log: (line: string) => void,
+  { readStick, sink, words, stateDir }: Connections,
+): Run {
   const readLimit = createLimit(config.concurrency);
-  const deliveredAs = words.delivered;
+  const forgetter = createForgetter(sink.forgetting, log, stateDir);
+  const loopLog = createLoopLog(log, { quiet: config.schedule !== undefined && !config.verbose });
   // What a loop remembers between runs; a one-shot run starts with it empty. Undefined: the sink
   // was asked and holds none.
   const lastSuccess = new Map<string, number | undefined>();
 
-  return async (targets, onStickDone) => {
+  return async (targets, onStickDone, named = targets) => {
+    const report = loopLog.begin();
+    const unknown = () => targets.filter(({ instance }) => !lastSuccess.has(instance));
+    // Looking for what to forget reads the sink once, and the recall shares that read.
+    const look = forgetter(unknown(), named);
     // Asked at most once per run, on the first failed stick, for every stick not remembered.
     let recall: Promise<ReadonlyMap<string, number>> | undefined;
     const recallFor = () => {
-      const unknown = targets.filter(({ instance }) => !lastSuccess.has(instance));
-      recall ??= sink.lastSuccesses ? sink.lastSuccesses(unknown) : Promise.resolve(new Map());
+      const asked = unknown();
+      recall ??= look
+        ? look.found.then(({ lastSuccesses }) => lastSuccesses)
+        : sink.lastSuccesses
+          ? sink.lastSuccesses(asked)
+          : Promise.resolve(new Map());
       return recall.then((found) => {
         // A stick read while the sink was being asked knows better than the sink.
-        for (const { instance } of unknown)
+        for (const { instance } of asked)
           if (!lastSuccess.has(instance)) lastSuccess.set(instance, found.get(instance));
       });
     };
+    // A sink that delivers at flush: its sticks are reported once the flush said how it went.
+    const atFlush: { outcome: Outcome; samples: number }[] = [];
 
     const runStick = async (target: Target): Promise<RunResult> => {
       const reading = await readLimit(() => readStick(target));
@@ -92,31 +117,48 @@ function createRun(config: Config, log: (line: string) => void, { readStick, sin
       const outcome: Outcome = {
         target,
         reading,
-        ...(deliveredAs && { deliveredAs }),
+        ...(words.delivered && { deliveredAs: words.delivered }),
         ...(lastSuccessLost && { lastSuccessLost }),
       };
-      const last = lastSuccess.get(target.instance);
+      const samples = samplesOf(reading, lastSuccess.get(target.instance));
       try {
-        await sink.deliver({ target, samples: samplesOf(reading, last), readAt: reading.readAt });
+        await sink.deliver({ target, samples, readAt: reading.readAt });
       } catch (error) {
         if (!(error instanceof SinkFailure)) throw error;
-        log(stickLine({ ...outcome, deliveryFailure: error.message }));
+        report.stick({ ...outcome, deliveryFailure: error.message }, 0);
         return 'undelivered';
       }
-      log(stickLine(outcome));
+      if (words.atFlush) atFlush.push({ outcome, samples: samples.length });
+      else report.stick(outcome, samples.length);
       return up ? 'ok' : 'dark';
     };
 
     const results = await Promise.all(targets.map((target) => runStick(target).finally(() => onStickDone?.(target))));
-    try {
-      await sink.flush();
-    } catch (error) {
-      if (!(error instanceof SinkFailure)) throw error;
-      log(error.message);
-      return 'undelivered';
-    }
-    return results.includes('undelivered') ? 'undelivered' : results.includes('dark') ? 'dark' : 'ok';
+    const flushed = await flush(sink, atFlush, report);
+    await look?.done;
+    report.end(named);
+    if (!flushed || results.includes('undelivered')) return 'undelivered';
+    return results.includes('dark') ? 'dark' : 'ok';
   };
+}
+
+/** The run's flush; then the sticks that waited for it are reported, delivered or not. */
+async function flush(
+  sink: Sink,
+  waiting: readonly { outcome: Outcome; samples: number }[],
+  report: RunReport,
+): Promise<boolean> {
+  try {
+    await sink.flush();
+  } catch (error) {
+    if (!(error instanceof SinkFailure)) throw error;
+    // Each stick's line says it was not delivered; why, once, on the line after them.
+    for (const { outcome } of waiting) report.stick({ ...outcome, deliveryFailure: '' }, 0);
+    report.sinkFailure(error.message);
+    return false;
+  }
+  for (const { outcome, samples } of waiting) report.stick(outcome, samples);
+  return true;
 }
 
 /** --delete-on-exit: removes each stick's metrics from the sink, if the sink can; false if one failed. */

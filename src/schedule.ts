@@ -80,7 +80,8 @@ function createTick(run: Run, options: LoopOptions): { tick: () => Promise<void>
   const skipLogged = new Set<string>();
   const inFlight = new Set<Promise<void>>();
   const tick = () => {
-    const due = options.targets().filter(({ instance }) => {
+    const named = options.targets();
+    const due = named.filter(({ instance }) => {
       const since = busy.get(instance);
       if (since && !skipLogged.has(instance)) {
         skipLogged.add(instance);
@@ -100,7 +101,7 @@ function createTick(run: Run, options: LoopOptions): { tick: () => Promise<void>
       busy.delete(instance);
       skipLogged.delete(instance);
     };
-    const running: Promise<void> = run(due, done)
+    const running: Promise<void> = run(due, done, named)
       .then(
         () => undefined,
         (error: unknown) => {

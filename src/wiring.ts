@@ -13,6 +13,8 @@ export interface Connections {
   readonly words: SinkWords;
   /** Closes the kept-alive connections, so that the process can end. */
   readonly close: () => void;
+  /** Where a one-shot run keeps what the next run should know (systemd's CacheDirectory). */
+  readonly stateDir?: string;
 }
 
 /** `kinds`: the sinks to choose from; the registry's unless a test adds one. */
@@ -32,7 +34,8 @@ export async function connect(
   return {
     readStick: createStickReader(createHttp(policy, agents), config.maxBodyBytes),
     sink: chosen.create({ http: (store) => createHttp(policy, agents, storeAuth(store)), print }),
-    words: kind.words,
+    words: chosen.words ?? kind.words,
+    ...(!config.schedule && process.env.CACHE_DIRECTORY && { stateDir: process.env.CACHE_DIRECTORY }),
     close: () => {
       destroyAgents(agents);
     },

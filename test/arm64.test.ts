@@ -150,7 +150,8 @@ describe('the packed program on arm64 Node under qemu', { skip: whyNot(), timeou
     const pushed = (stderr: string) => stderr.split('\n').filter((line) => /^stick loop .*; pushed$/.test(line)).length;
     const ended = await runArm64(
       program,
-      ['--target', `loop=${stick.url}`, '--pushgateway', pushgateway.url, '--schedule', '* * * * * *'],
+      // --verbose: a line per tick, which the test counts.
+      ['--target', `loop=${stick.url}`, '--pushgateway', pushgateway.url, '--schedule', '* * * * * *', '--verbose'],
       90_000,
       (stderr) => pushed(stderr) >= 3,
     );

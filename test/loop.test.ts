@@ -11,10 +11,12 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Target } from '../src/config/types.js';
+import { createLoopLog } from '../src/loop-log.js';
 import { startSchedule } from '../src/schedule.js';
 import { livePayload, oncePayload } from '../src/simulator/payload.js';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { quickTicks, runCli, startCli } from './helpers/cli.js';
+import { startProxy } from './helpers/proxy.js';
 import { sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
 import { until } from './helpers/until.js';
 
@@ -57,8 +59,10 @@ describe('each stick on its own cadence', () => {
     const runs = { quick: 0, slow: 0 };
     const lines: string[] = [];
     const targets = [target('quick'), target('slow')];
+    const namedSeen = new Set<string>();
     const stopped = startSchedule(
-      async (due, onStickDone) => {
+      async (due, onStickDone, named) => {
+        namedSeen.add((named ?? []).map(({ instance }) => instance).join(','));
         await Promise.all(
           due.map(async (stick) => {
             runs[stick.instance as keyof typeof runs]++;
@@ -82,6 +86,8 @@ describe('each stick on its own cadence', () => {
     // Ticks at 1, 2, ... 30 s: the quick stick on each; the slow one at 1, 4, ... 28 s (busy 2.5 s each time).
     assert.equal(runs.quick, 30);
     assert.equal(runs.slow, 10);
+    // Every run hears of every stick named, busy or not: what is not named may be forgotten (issue 16.3).
+    assert.deepEqual([...namedSeen], ['quick,slow']);
     const skipped = lines.filter((line) => /^stick \w+: skipped the run due at /.test(line));
     assert.equal(skipped.length, 10, lines.join('\n'));
     for (const line of skipped)
@@ -102,6 +108,7 @@ describe('each stick on its own cadence', () => {
         '5000',
         '--retries',
         '0',
+        '--verbose',
       ]);
       try {
         const hungFailed = /^stick cadence-hung .*failed, timed out after 5 s/m;
@@ -125,7 +132,15 @@ describe('each stick on its own cadence', () => {
 
 describe('stopping', { concurrency: true }, () => {
   test('runs every second, pushes each time, and SIGTERM ends it with status 0', async () => {
-    const loop = await startCli(['-t', `loop-a=${stick.url}`, '-g', pushgateway.url, '--schedule', everySecond]);
+    const loop = await startCli([
+      '-t',
+      `loop-a=${stick.url}`,
+      '-g',
+      pushgateway.url,
+      '--schedule',
+      everySecond,
+      '--verbose',
+    ]);
     await loop.waitFor(/(read \d+ samples.*\n[^]*){3}/);
     const ended = await loop.stop('SIGTERM');
     assert.deepEqual(ended, { code: 0, signal: null }, loop.stderr());
@@ -172,6 +187,7 @@ describe('a stick that fails', { concurrency: true }, () => {
         '2500',
         '--retries',
         '0',
+        '--verbose',
       ]);
       await loop.waitFor(/failed, timed out after 2\.5 s[^]*failed, timed out after 2\.5 s/, 20_000);
       const ended = await loop.stop();
@@ -316,5 +332,182 @@ describe('the pattern', { concurrency: true }, () => {
     const result = await runCli(['-t', stick.url, '-g', pushgateway.url, '--delete-on-exit']);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--delete-on-exit applies only to a --schedule loop/);
+  });
+});
+
+describe('a quiet loop (issue 16.4)', { concurrency: true }, () => {
+  /** A stick that serves the simulator's payloads, or HTTP 503 while `down`. */
+  async function startFlakyStick() {
+    const state = { down: false };
+    const server = createHttpServer((request, response) => {
+      const body =
+        request.url === '/jsonlive'
+          ? livePayload('T2SG', 0)
+          : request.url === '/jsononce'
+            ? oncePayload('T2SG')
+            : undefined;
+      if (state.down || body === undefined) {
+        response.writeHead(state.down ? 503 : 404).end();
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      state,
+      address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () => {
+        server.closeAllConnections();
+        server.close();
+      },
+    };
+  }
+  const linesOf = (instance: string, log: string) =>
+    log.split('\n').filter((line) => line.startsWith(`stick ${instance} `));
+
+  test('3 sticks over 20 ticks: a line at first read, one when a stick goes down and one when it is back; one per outage of the store', async () => {
+    const flaky = await startFlakyStick();
+    const store = { failing: false };
+    const proxy = await startProxy(pushgateway.url, {
+      fail: ({ method }) => (store.failing && method === 'PUT' ? 503 : undefined),
+    });
+    const puts = (instance: string) =>
+      proxy.seen.filter(({ method, url }) => method === 'PUT' && url.endsWith(`/instance/${instance}`)).length;
+    const ticks = async (n: number) => {
+      const target = puts('quiet-c') + n;
+      await until(() => puts('quiet-c') >= target, { what: `${n} more runs`, last: () => loop.stderr() });
+    };
+    const loop = await startCli(
+      ['-t', `quiet-a=${stick.url},quiet-b=${stick.url},quiet-c=${flaky.address}`, '-g', proxy.url, '-s', everySecond],
+      { env: { ...quickTicks, TRUCKI_RETRIES: '0' } },
+    );
+    try {
+      await ticks(5);
+      flaky.state.down = true;
+      await ticks(5);
+      flaky.state.down = false;
+      await ticks(5);
+      store.failing = true;
+      await ticks(3);
+      store.failing = false;
+      await ticks(2);
+    } finally {
+      assert.deepEqual(await loop.stop(), { code: 0, signal: null }, loop.stderr());
+      await proxy.close();
+      flaky.close();
+    }
+    const log = loop.stderr();
+    assert.ok(puts('quiet-a') >= 20, `${puts('quiet-a')} runs`);
+    for (const quiet of ['quiet-a', 'quiet-b']) {
+      const lines = linesOf(quiet, log);
+      // Its first read; and the store's outage, once for all sticks, may have started with this stick's push.
+      assert.ok(lines.length >= 1 && lines.length <= 2, log);
+      assert.match(lines[0]!, /: read \d+ samples in .*; pushed$/);
+    }
+    const flakyLines = linesOf('quiet-c', log);
+    const withoutOutage = flakyLines.filter((line) => !/not pushed/.test(line));
+    assert.equal(withoutOutage.length, 3, log);
+    assert.match(withoutOutage[0]!, /: read \d+ samples in .*; pushed$/);
+    assert.match(withoutOutage[1]!, /: failed, answered HTTP 503 .*; pushed trucki_up 0$/);
+    assert.match(withoutOutage[2]!, /: read \d+ samples in .*; pushed$/);
+    const outage = log.split('\n').filter((line) => /not pushed/.test(line));
+    assert.equal(outage.length, 1, log);
+    assert.match(outage[0]!, /HTTP 503.*\(further delivery failures are not logged until deliveries succeed again\)$/);
+    assert.match(log, /^deliveries succeed again \(\d+ failed since \d{4}-.*Z\)$/m);
+  });
+
+  test('--verbose: every stick on every run', async () => {
+    const proxy = await startProxy(pushgateway.url);
+    const puts = (instance: string) =>
+      proxy.seen.filter(({ method, url }) => method === 'PUT' && url.endsWith(`/instance/${instance}`)).length;
+    const loop = await startCli(
+      [
+        '-t',
+        `loud-a=${stick.url},loud-b=${stick.url},loud-c=${stick.url}`,
+        '-g',
+        proxy.url,
+        '-s',
+        everySecond,
+        '--verbose',
+      ],
+      { env: quickTicks },
+    );
+    try {
+      await until(() => puts('loud-c') >= 20, { what: '20 runs' });
+    } finally {
+      assert.deepEqual(await loop.stop(), { code: 0, signal: null }, loop.stderr());
+      await proxy.close();
+    }
+    for (const loud of ['loud-a', 'loud-b', 'loud-c']) {
+      assert.equal(linesOf(loud, loop.stderr()).length, puts(loud), loop.stderr());
+    }
+  });
+
+  test('a stick the targets file drops and adds again is logged again at its first read', () => {
+    const lines: string[] = [];
+    const loopLog = createLoopLog((line) => lines.push(line), { quiet: true });
+    const target = (instance: string): Target => ({ url: new URL(`http://${instance}.test/`), instance, labels: [] });
+    const reading = {
+      live: { samples: [], problems: [] },
+      once: { samples: [], problems: [] },
+      seconds: 0.01,
+      readAt: 0,
+    };
+    const run = (named: Target[]) => {
+      const report = loopLog.begin();
+      for (const stick of named) report.stick({ target: stick, reading, deliveredAs: 'pushed' }, 1);
+      report.end(named);
+    };
+    const [a, b] = [target('a'), target('b')];
+    run([a, b]);
+    run([a, b]);
+    run([a]);
+    run([a, b]);
+    assert.deepEqual(
+      lines.map((line) => line.split(':')[0]),
+      ['stick a (a.test)', 'stick b (b.test)', 'stick b (b.test)'],
+    );
+  });
+
+  test('a summary every 10 minutes of the loop clock: sticks up and down, samples and failures since', () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const lines: string[] = [];
+    const loopLog = createLoopLog(
+      (line) => lines.push(line),
+      { quiet: true },
+      () => now,
+    );
+    const target = (instance: string): Target => ({ url: new URL(`http://${instance}.test/`), instance, labels: [] });
+    const sticks = [target('s1'), target('s2')];
+    const reading = (failure?: string) => ({
+      live: { samples: [], problems: [], ...(failure && { failure }) },
+      once: { samples: [], problems: [] },
+      seconds: 0.01,
+      readAt: now,
+    });
+    for (let minute = 1; minute <= 25; minute++) {
+      now += 60_000;
+      const report = loopLog.begin();
+      report.stick({ target: sticks[0]!, reading: reading(), deliveredAs: 'pushed' }, 10);
+      report.stick(
+        {
+          target: sticks[1]!,
+          reading: reading(minute > 5 && minute <= 12 ? 'timed out' : undefined),
+          deliveredAs: 'pushed',
+        },
+        3,
+      );
+      report.end(sticks);
+    }
+    const summaries = lines.filter((line) => line.startsWith('since '));
+    assert.deepEqual(summaries, [
+      'since 2026-01-01T00:00:00.000Z: 1 sticks up, 1 down; 130 samples delivered, 0 deliveries failed',
+      'since 2026-01-01T00:10:00.000Z: 2 sticks up, 0 down; 130 samples delivered, 0 deliveries failed',
+    ]);
+    // s1's first read; s2's first read, its going down and its coming back.
+    assert.deepEqual(
+      lines.filter((line) => !line.startsWith('since ')).map((line) => line.split(':')[0]),
+      ['stick s1 (s1.test)', 'stick s2 (s2.test)', 'stick s2 (s2.test)', 'stick s2 (s2.test)'],
+    );
   });
 });

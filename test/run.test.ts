@@ -21,6 +21,7 @@ const config = (targets: Target[], concurrency = 64): Config => ({
   maxBodyBytes: 1024,
   concurrency,
   deleteOnExit: false,
+  verbose: false,
   pushgateway: { url: new URL('http://pg.test/'), job: 'trucki', grouping: [] },
 });
 const reading = (failure?: string): StickReading => ({

@@ -4,6 +4,9 @@
  * it; neither the run nor the wiring had to learn its name.
  */
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { readCommand } from '../src/config/load.js';
 import type { Target } from '../src/config/types.js';
@@ -86,4 +89,46 @@ test('without the registration, the same configuration gets the registry’s own
     job.close();
   }
   assert.match(printed.join(''), /^# stick 127\.0\.0\.1:\d+\n/);
+});
+
+test('every sink of the registry says where the samples went, in each stick’s line (issue 16.7)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'trucki-words-'));
+  const file = join(dir, 'trucki.prom');
+  const lineOf = async (args: string[]) => {
+    const command = await readCommand(['--target', `roof=${stick.url}`, '--retries', '0', ...args], {});
+    assert.equal(command.kind, 'run');
+    const lines: string[] = [];
+    const job = createJob(command.config, (line) => lines.push(line), await connect(command.config, async () => {}));
+    try {
+      await job.run(command.config.targets);
+    } finally {
+      job.close();
+    }
+    return lines;
+  };
+  try {
+    const said = {
+      stdout: await lineOf(['--stdout']),
+      textfile: await lineOf(['--textfile', file]),
+      unwritable: await lineOf(['--textfile', join(dir, 'no-such-dir', 'trucki.prom')]),
+      victoriametrics: await lineOf(['--victoriametrics', 'http://127.0.0.1:9']),
+      pushgateway: await lineOf(['--pushgateway', 'http://127.0.0.1:9', '--forget-after', 'off']),
+    };
+    const suffix = (lines: string[]) =>
+      lines[0]!.replace(/^stick roof \(127\.0\.0\.1:\d+\): read \d+ samples in \d+ ms/, '');
+    assert.equal(suffix(said.stdout), '; printed');
+    assert.equal(suffix(said.textfile), `; written to ${file}`);
+    assert.equal(suffix(said.unwritable), `; not written to ${join(dir, 'no-such-dir', 'trucki.prom')}`);
+    assert.match(said.unwritable[1]!, /could not be written \(ENOENT\)$/);
+    assert.equal(suffix(said.victoriametrics), '; not sent to VictoriaMetrics');
+    assert.match(said.victoriametrics[1]!, /^VictoriaMetrics http:\/\/127\.0\.0\.1:9\/ refused the connection/);
+    assert.match(
+      suffix(said.pushgateway),
+      /^; not pushed: Pushgateway http:\/\/127\.0\.0\.1:9\/ refused the connection/,
+    );
+    // Every sink has its word: none is left unsaid.
+    for (const kind of sinkKinds) assert.ok(kind.words.delivered, `${kind.name} has no word for a delivery`);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -85,7 +85,7 @@ test('a stick that went away: up 0, no readings, the last success carried over f
 
 test('a reader never sees half a file while a loop rewrites it', async () => {
   const file = join(dir, 'busy.prom');
-  const loop = await startCli(['-t', `a=${stick.url}`, '--textfile', file, '-s', '* * * * * *'], {
+  const loop = await startCli(['-t', `a=${stick.url}`, '--textfile', file, '-s', '* * * * * *', '--verbose'], {
     env: { TRUCKI_TEST_TICK_MS: '2' },
   });
   try {

@@ -205,7 +205,10 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       const queries = queriesThrough(proxy);
       const failed = await runCli(args);
       assert.equal(failed.code, 69);
-      assert.match(failed.stderr, /^stick gone \(127\.0\.0\.1:\d+\): failed, refused the connection; took \d+ ms\n$/);
+      assert.match(
+        failed.stderr,
+        /^stick gone \(127\.0\.0\.1:\d+\): failed, refused the connection; took \d+ ms; sent to VictoriaMetrics trucki_up 0\n$/,
+      );
       assert.equal(queriesThrough(proxy) - queries, 1, 'one query for the run');
       const series = await vm.exportSeries(
         '{instance="gone"}',
@@ -595,7 +598,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       // Every read of the outage but the one in flight at each end of it.
       const duringOutage = up!.timestamps.filter((at) => at > down && at < back).length;
       assert.ok(duringOutage >= 28, `${duringOutage} samples read during the outage`);
-      assert.doesNotMatch(loop.stderr(), /VictoriaMetrics/, 'vmagent took every batch');
+      assert.doesNotMatch(loop.stderr(), /^VictoriaMetrics |not sent to VictoriaMetrics/m, 'vmagent took every batch');
     } finally {
       await finally_([() => loop.stop(), () => agent.stop(), () => vm.stop(), () => stick.close()]);
     }
@@ -635,9 +638,11 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
   test('loop straight to VictoriaMetrics: 0 samples lost across an outage of 20 runs, kept batches sent later', async () => {
     const vm = await startVictoriaMetrics();
     const stick = await startSimulator({ variant: 'T2SG' });
-    const loop = await startCli(['-t', `kept=${stick.url}`, '--victoriametrics', vm.url, '--schedule', everySecond], {
-      env: quickTicks,
-    });
+    // --verbose: every run's line, the failures of the outage included.
+    const loop = await startCli(
+      ['-t', `kept=${stick.url}`, '--victoriametrics', vm.url, '--schedule', everySecond, '--verbose'],
+      { env: quickTicks },
+    );
     try {
       await vm.exportSeries('trucki_up{instance="kept"}');
       await vm.pause();
@@ -677,7 +682,17 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     const stick = await startSimulator({ variant: 'T2SG' });
     // About three runs' worth of import text (one run of this stick is about 6.7 kB).
     const loop = await startCli(
-      ['-t', `small=${stick.url}`, '--victoriametrics', vm.url, '--schedule', everySecond, '--retries', '0'],
+      [
+        '-t',
+        `small=${stick.url}`,
+        '--victoriametrics',
+        vm.url,
+        '--schedule',
+        everySecond,
+        '--retries',
+        '0',
+        '--verbose',
+      ],
       { env: { VICTORIAMETRICS_BACKLOG_MAX_BYTES: '20000', ...quickTicks } },
     );
     try {

@@ -8,6 +8,7 @@ import { readStore } from './store.js';
 import { parseVictoriaMetrics } from './victoriametrics.js';
 import {
   parseCount,
+  parseDuration,
   parseEndpoint,
   parseGrouping,
   parseJob,
@@ -41,7 +42,13 @@ export async function readCommand(
   const { textfile, url, vm } = chooseStore(get, stdout, grouping);
   /** The labels a store puts on every stick's samples. */
   const labelled = () => ({ job: parseJob(get('job')), grouping });
-  const pushgateway: Pushgateway | undefined = url && { ...readStore(url, get, cwd, 'pushgateway'), ...labelled() };
+  // Checked whatever the sink, so that a mistake shows before it matters.
+  const forgetAfterMs = parseDuration(get('forgetAfter'), 7 * 86_400_000);
+  const pushgateway: Pushgateway | undefined = url && {
+    ...readStore(url, get, cwd, 'pushgateway'),
+    ...labelled(),
+    ...(forgetAfterMs !== undefined && { forgetAfterMs }),
+  };
   const victoriametrics = vm && parseVictoriaMetrics(vm, get, cwd, labelled());
 
   const deleteOnExit = get('deleteOnExit');
@@ -69,6 +76,7 @@ export async function readCommand(
       concurrency: parseCount(get('concurrency'), 256, 1, 4096),
       ...(schedule && { schedule }),
       deleteOnExit: parseSwitch(deleteOnExit),
+      verbose: parseSwitch(get('verbose')),
     },
   } as const;
   if (!check) return run;

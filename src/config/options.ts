@@ -187,6 +187,19 @@ export const optionSpecs = {
       "check only: the Prometheus (or VictoriaMetrics query API) that should hold the sticks' series " +
       '(default http://localhost:9090; with --victoriametrics its query URL)',
   },
+  forgetAfter: {
+    flag: 'forget-after',
+    env: 'PUSHGATEWAY_FORGET_AFTER',
+    arg: 'duration',
+    help:
+      'delete the Pushgateway groups of this job whose stick is no longer named and that nobody pushed for ' +
+      'this long (Prometheus duration: 7d, 36h, 1h30m; 0 or off: never; default 7d)',
+  },
+  verbose: {
+    flag: 'verbose',
+    env: 'TRUCKI_VERBOSE',
+    help: 'loop mode: log every stick on every run (default: changes, and a summary every 10 minutes)',
+  },
   envFile: {
     flag: 'env-file',
     arg: 'path',

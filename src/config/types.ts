@@ -50,7 +50,11 @@ export interface Labelled {
   readonly grouping: Grouping;
 }
 
-export type Pushgateway = Store & Labelled;
+export type Pushgateway = Store &
+  Labelled & {
+    /** Groups of the job whose stick is no longer named, unpushed this long, are deleted; absent: never. */
+    readonly forgetAfterMs?: number;
+  };
 
 /** VictoriaMetrics, a vmagent or a vminsert: the import API below `url`. */
 export interface VictoriaMetrics extends Store, Labelled {
@@ -78,6 +82,8 @@ export interface Config {
   readonly schedule?: { readonly pattern: string; readonly timezone?: string };
   /** With a schedule: delete the sticks' groups on the way out. */
   readonly deleteOnExit: boolean;
+  /** A loop logs every stick on every run, not only its changes. */
+  readonly verbose: boolean;
 }
 
 export type Command =

@@ -4,6 +4,7 @@ import type { Grouping } from '../config/types.js';
 import { parseSampleLine, textFormatContentType } from '../exposition.js';
 import { HttpFailure } from '../errors.js';
 import { refusalReason, requireSuccess, urlUnder, withRetries, type Http } from '../http.js';
+import type { Forgettable } from './sink.js';
 
 /**
  * `/metrics/job/<job>/<label>/<value>…`. Only values that no URL handling can change are path
@@ -62,26 +63,68 @@ const maxReadBackBytes = 256 * 1024 * 1024;
 /** Longer lines (a grouping value of 1 MiB?) are passed over unread: memory stays bounded. */
 const maxLineLength = 1024 * 1024;
 
+/** What one read of the Pushgateway looks for. */
+export interface GroupsQuery {
+  /** The value of `family` in each of `groupings`. */
+  readonly values: { readonly groupings: readonly Grouping[]; readonly family: string };
+  /**
+   * Also the groups of `job` that carry every label of `labels`, belong to none of `except`, hold a
+   * sample of `family` (the job's own, so that another program's group of that job is never one),
+   * and whose push_time_seconds is before `pushedBefore`.
+   */
+  readonly stale?: {
+    readonly job: string;
+    readonly labels: Grouping;
+    readonly except: readonly Grouping[];
+    readonly family: string;
+    readonly pushedBefore: number;
+  };
+}
+
+/** At most this many stale groups come back from one read: the next read finds the rest. */
+const maxForgettables = 10_000;
+
 /**
- * The value of `family` in each of the groups, keyed by the index of the grouping, from one GET of
- * the Pushgateway's own /metrics, read line by line as it streams in: one request per run whatever
- * the number of sticks, and bounded in size and memory however many groups the Pushgateway holds.
- * Retried once at most: a run makes at most two read-back requests.
+ * One GET of the Pushgateway's own /metrics, read line by line as it streams in, for what `query`
+ * asks: the values keyed by the index of the grouping, and the stale groups. One request per run
+ * whatever the number of sticks, and bounded in size and memory however many groups the
+ * Pushgateway holds. Retried once at most: a run makes at most two read-back requests.
  */
-export async function readGroupValues(
+export async function readGroups(
   http: Http,
   base: URL,
-  groupings: readonly Grouping[],
-  family: string,
-): Promise<Map<number, number>> {
-  const wanted = new Map(groupings.map((grouping, index) => [labelKey(grouping), index]));
-  const found = new Map<number, number>();
+  query: GroupsQuery,
+): Promise<{ values: Map<number, number>; stale: Forgettable[] }> {
+  let result = { values: new Map<number, number>(), stale: [] as Forgettable[] };
+  await readMetricLines(http, base, () => {
+    const values = new Map<number, number>();
+    const wanted = new Map(query.values.groupings.map((grouping, index) => [labelKey(grouping), index]));
+    const stale = query.stale && new Forgettables(query.stale);
+    return {
+      line: (line) => {
+        readValue(line, query.values.family, wanted, values);
+        stale?.line(line);
+      },
+      end: () => {
+        result = { values, stale: stale?.found() ?? [] };
+      },
+    };
+  });
+  return result;
+}
+
+/** Streams /metrics into a fresh reader per attempt. */
+function readMetricLines(
+  http: Http,
+  base: URL,
+  attempt: () => { line: (line: string) => void; end: () => void },
+): Promise<void> {
   const once = { ...http, policy: { ...http.policy, retries: Math.min(http.policy.retries, 1) } };
-  await withRetries(
+  return withRetries(
     once,
     (got) =>
       new Promise<void>((resolve, reject) => {
-        found.clear();
+        const reader = attempt();
         const stream = got.stream(urlUnder(base, '/metrics'), { headers: { accept: 'text/plain' } });
         let bytes = 0;
         const fail = (error: Error) => {
@@ -105,9 +148,7 @@ export async function readGroupValues(
             );
           }
         });
-        const lines = new LineReader((line) => {
-          readLine(line, family, wanted, found);
-        });
+        const lines = new LineReader(reader.line);
         stream.setEncoding('utf8');
         stream.on('data', (chunk: string) => {
           bytes += Buffer.byteLength(chunk);
@@ -119,12 +160,59 @@ export async function readGroupValues(
         });
         stream.once('end', () => {
           lines.end();
+          reader.end();
           resolve();
         });
         stream.once('error', reject);
       }),
   );
-  return found;
+}
+
+/**
+ * The stale groups of one read: push_time_seconds old enough, no failed push since (that is someone
+ * pushing too), and a sample of the job's own family with the same labels; in any order of families.
+ */
+class Forgettables {
+  private readonly except: Set<string>;
+  private readonly old = new Map<string, Forgettable>();
+  private readonly ours = new Set<string>();
+  private readonly triedSince = new Set<string>();
+
+  constructor(private readonly query: NonNullable<GroupsQuery['stale']>) {
+    this.except = new Set(query.except.map(labelKey));
+  }
+
+  line(line: string): void {
+    const { family, pushedBefore } = this.query;
+    const name = ['push_time_seconds', 'push_failure_time_seconds', family].find((each) => line.startsWith(`${each}{`));
+    if (name === undefined) return;
+    const parsed = parseSampleLine(line.slice(name.length));
+    if (!parsed || !this.isCandidate(parsed.labels)) return;
+    const key = labelKey(parsed.labels);
+    // Bounded: a set of keys of the job's groups, and at most maxForgettables groups.
+    if (name === family) this.ours.add(key);
+    else if (name === 'push_failure_time_seconds') {
+      if (!(parsed.value < pushedBefore)) this.triedSince.add(key);
+    } else if (Number.isFinite(parsed.value) && parsed.value < pushedBefore && this.old.size < maxForgettables) {
+      const grouping = [['job', this.query.job] as const, ...parsed.labels.filter(([label]) => label !== 'job')];
+      this.old.set(key, { grouping, pushedAt: parsed.value });
+    }
+  }
+
+  found(): Forgettable[] {
+    return [...this.old].flatMap(([key, group]) => (this.ours.has(key) && !this.triedSince.has(key) ? [group] : []));
+  }
+
+  /** Of the job, with an instance and every one of the job's own grouping labels, and no stick named now. */
+  private isCandidate(labels: Grouping): boolean {
+    const has = (name: string, value: string) => labels.some(([n, v]) => n === name && v === value);
+    return (
+      has('job', this.query.job) &&
+      labels.some(([name, value]) => name === 'instance' && value !== '') &&
+      this.query.labels.every(([name, value]) => value === '' || has(name, value)) &&
+      !this.except.has(labelKey(labels))
+    );
+  }
 }
 
 /**
@@ -159,13 +247,14 @@ class LineReader {
   }
 }
 
-function readLine(line: string, family: string, wanted: Map<string, number>, found: Map<number, number>): void {
+function readValue(line: string, family: string, wanted: Map<string, number>, found: Map<number, number>): void {
   if (!line.startsWith(`${family}{`)) return;
   const parsed = parseSampleLine(line.slice(family.length));
   const index = parsed && wanted.get(labelKey(parsed.labels));
   if (parsed && index !== undefined && Number.isFinite(parsed.value)) found.set(index, parsed.value);
 }
 
+/** The same for the same label set: in any order, and an empty value is no label (as in Prometheus). */
 function labelKey(labels: Grouping): string {
-  return JSON.stringify([...labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return JSON.stringify(labels.filter(([, value]) => value !== '').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

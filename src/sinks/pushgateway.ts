@@ -9,7 +9,7 @@ import type { Pushgateway, Target } from '../config/types.js';
 import { expositionText } from '../exposition.js';
 import { describeFailure, type Http } from '../http.js';
 import { createLimit } from '../concurrency-limit.js';
-import { deleteGroup, pushGroup, readGroupValues } from './pushgateway-api.js';
+import { deleteGroup, pushGroup, readGroups } from './pushgateway-api.js';
 import { SinkFailure } from '../errors.js';
 import type { Sink, SinkKind } from './sink.js';
 
@@ -35,18 +35,31 @@ export function pushgatewaySink(pushgateway: Pushgateway, http: Http): Sink {
     (error: unknown): never => {
       throw new SinkFailure(`Pushgateway ${url.href} ${describeFailure(error, http.policy)}${context}`);
     };
+  /** The last successes of `recall`; with `stale`, also the groups to forget, from the same read. */
+  const read = async (recall: readonly Target[], stale?: { named: readonly Target[]; before: number }) => {
+    const found = await readGroups(http, url, {
+      values: { groupings: recall.map(groupingOf), family: jobFamilies.lastSuccess.name },
+      ...(stale && {
+        stale: {
+          job: pushgateway.job,
+          labels: pushgateway.grouping,
+          except: stale.named.map(groupingOf),
+          family: jobFamilies.up.name,
+          pushedBefore: stale.before / 1000,
+        },
+      }),
+    }).catch(failure(recall.length ? ' when asked for the last successes' : ' when asked for its groups'));
+    const lastSuccesses = new Map(
+      recall.flatMap((target, index) => {
+        const value = found.values.get(index);
+        return value === undefined ? [] : [[target.instance, value] as const];
+      }),
+    );
+    return { lastSuccesses, stale: found.stale };
+  };
+  const { forgetAfterMs } = pushgateway;
   return {
-    lastSuccesses: async (targets) => {
-      const values = await readGroupValues(http, url, targets.map(groupingOf), jobFamilies.lastSuccess.name).catch(
-        failure(' when asked for the last successes'),
-      );
-      return new Map(
-        targets.flatMap((target, index) => {
-          const value = values.get(index);
-          return value === undefined ? [] : [[target.instance, value] as const];
-        }),
-      );
-    },
+    lastSuccesses: async (targets) => (await read(targets)).lastSuccesses,
     deliver: ({ target, samples }) =>
       limit(async () => {
         const text = await expositionText(samples);
@@ -54,5 +67,13 @@ export function pushgatewaySink(pushgateway: Pushgateway, http: Http): Sink {
       }),
     flush: async () => {},
     remove: (target) => deleteGroup(http, url, groupingOf(target)).catch(failure('')),
+    ...(forgetAfterMs !== undefined && {
+      forgetting: {
+        afterMs: forgetAfterMs,
+        key: JSON.stringify([url.href, pushgateway.job, pushgateway.grouping]),
+        find: (recall, named, before) => read(recall, { named, before }),
+        forget: ({ grouping }) => deleteGroup(http, url, grouping).catch(failure('')),
+      },
+    }),
   };
 }

@@ -4,7 +4,7 @@
  * registry.ts: it says when the configuration chose it, where it sends (for TLS) and its words for
  * the log; the run and the wiring name no store.
  */
-import type { Config, Endpoint, Store, Target } from '../config/types.js';
+import type { Config, Endpoint, Grouping, Store, Target } from '../config/types.js';
 import type { Http } from '../http.js';
 import type { Sample } from '../parse.js';
 
@@ -33,6 +33,32 @@ export interface Sink {
   readonly drain?: () => Promise<void>;
   /** Removes the stick's metrics for good (--delete-on-exit). Throws a SinkFailure. */
   readonly remove?: (target: Target) => Promise<void>;
+  /** Set when the sink forgets what no stick named any more delivers (the Pushgateway's --forget-after). */
+  readonly forgetting?: Forgetting;
+}
+
+/** What a sink holds of a stick no longer named: a Pushgateway group, and when it was last pushed (Unix s). */
+export interface Forgettable {
+  readonly grouping: Grouping;
+  readonly pushedAt: number;
+}
+
+export interface Forgetting {
+  /** How long something must have gone undelivered, by anyone, to be forgotten. */
+  readonly afterMs: number;
+  /** Names the store and the job (no credentials): whose the record of the last look is. */
+  readonly key: string;
+  /**
+   * In one request: the last successes of `recall` (as lastSuccesses), and what of the job belongs to
+   * none of `named` and was last delivered before `before` (Unix ms). Throws a SinkFailure.
+   */
+  readonly find: (
+    recall: readonly Target[],
+    named: readonly Target[],
+    before: number,
+  ) => Promise<{ lastSuccesses: ReadonlyMap<string, number>; stale: readonly Forgettable[] }>;
+  /** Throws a SinkFailure. */
+  readonly forget: (stale: Forgettable) => Promise<void>;
 }
 
 /** What the run's log says of a sink's work. */
@@ -42,6 +68,8 @@ export interface SinkWords {
    * pushed: …"). Absent: a delivery is not mentioned, a failed one is "not delivered: …".
    */
   readonly delivered?: string;
+  /** The sink delivers every stick of a run at flush: a stick's line waits for it, and says how it went. */
+  readonly atFlush?: boolean;
   /** After remove: "deleted its group from the Pushgateway"; and "could not delete its group". */
   readonly removed?: { readonly done: string; readonly failed: string };
   /**
@@ -66,6 +94,8 @@ export interface SinkWiring {
 export interface ChosenSink {
   /** The stores it talks to over HTTP: the wiring loads TLS if one of them is https. */
   readonly endpoints: readonly Endpoint[];
+  /** Words naming where this configuration sends, instead of the kind's: "written to /var/lib/…". */
+  readonly words?: SinkWords;
   readonly create: (wiring: SinkWiring) => Sink;
 }
 

@@ -7,7 +7,7 @@ import type { Delivery, Print, Sink, SinkKind } from './sink.js';
 /** Chosen by --stdout, or rather by no store being chosen: the registry lists it last. */
 export const stdout: SinkKind = {
   name: 'standard output',
-  words: {},
+  words: { delivered: 'printed', atFlush: true },
   choose: ({ targets }) => ({ endpoints: [], create: ({ print }) => stdoutSink(targets, print) }),
 };
 

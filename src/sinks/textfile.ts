@@ -14,9 +14,11 @@ import type { Sink, SinkKind } from './sink.js';
 
 export const textfile: SinkKind = {
   name: 'node_exporter textfile',
-  words: {},
+  words: { delivered: 'written to the textfile', atFlush: true },
   choose: ({ textfile: path }) =>
-    path !== undefined ? { endpoints: [], create: () => textfileSink(path) } : undefined,
+    path !== undefined
+      ? { endpoints: [], words: { delivered: `written to ${path}`, atFlush: true }, create: () => textfileSink(path) }
+      : undefined,
 };
 
 export function textfileSink(path: string): Sink {

@@ -18,6 +18,8 @@ import { postImport, queryError, readLastSuccesses, recallQuery } from './victor
 export const victoriaMetrics: SinkKind = {
   name: 'VictoriaMetrics',
   words: {
+    delivered: 'sent to VictoriaMetrics',
+    atFlush: true,
     notRecalled:
       'no series in VictoriaMetrics has its job, instance and labels (a stick never read, or labels changed since)',
   },

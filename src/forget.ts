@@ -1,0 +1,144 @@
+/**
+ * --forget-after: what the sink holds of a stick the job no longer names (renamed, re-addressed,
+ * taken out of the targets file) goes once nobody has delivered it for that long. Another host
+ * delivering under the same job keeps its sticks: only the sink's own delivery time counts.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Target } from './config/types.js';
+import { createLimit } from './concurrency-limit.js';
+import { escapeLabelValue } from './exposition.js';
+import { SinkFailure } from './errors.js';
+import type { Forgettable, Forgetting } from './sinks/sink.js';
+
+/**
+ * A loop looks at most this often (or once per forget-after, if shorter): one read of the whole
+ * Pushgateway an hour, and a stick gone is forgotten at most an hour after its time.
+ */
+const lookEveryMs = 3_600_000;
+/** Deletions in flight: the Pushgateway handles them one at a time anyway. */
+const deletionsInFlight = 4;
+
+export interface Look {
+  /** The read this run shares with the recall of last successes. */
+  readonly found: Promise<{ readonly lastSuccesses: ReadonlyMap<string, number> }>;
+  /** Settles once the stale ones are forgotten and logged; never rejects with a SinkFailure. */
+  readonly done: Promise<void>;
+}
+
+/**
+ * Called at the start of each run with the sticks whose last success is wanted and every stick the
+ * job names now: a Look when this run looks for what to forget, else undefined.
+ */
+export type Forgetter = (recall: readonly Target[], named: readonly Target[]) => Look | undefined;
+
+/**
+ * When the job last looked, kept across one-shot runs: a timer every 15 s would otherwise read the
+ * whole Pushgateway on every run (about three times the Pushgateway's work of the pushes).
+ */
+export interface LookStamp {
+  readonly read: () => number | undefined;
+  readonly write: (lookedAt: number) => void;
+}
+
+/** `stateDir`: where a one-shot run keeps the time of its last look for the next run. */
+export function createForgetter(
+  forgetting: Forgetting | undefined,
+  log: (line: string) => void,
+  stateDir?: string,
+  clock: () => number = Date.now,
+): Forgetter {
+  if (!forgetting) return () => undefined;
+  const stamp = stateDir === undefined ? undefined : fileStamp(stateDir, forgetting.key);
+  const every = Math.min(forgetting.afterMs, lookEveryMs);
+  let lookedAt: number | undefined;
+  return (recall, named) => {
+    const now = clock();
+    const last = lookedAt ?? stamp?.read();
+    // A clock set back makes the stamp a time to come: look then rather than wait for it.
+    if (last !== undefined && now - last < every && now >= last) return undefined;
+    lookedAt = now;
+    const found = forgetting.find(recall, named, now - forgetting.afterMs);
+    // A failed look counts as a look: a Pushgateway that refuses the read (a proxy allowing only
+    // pushes) costs a request and a line an hour, not one per run.
+    const done = found
+      .then(
+        ({ stale }) => forgetAll(stale, forgetting, log, now),
+        (error: unknown) => {
+          if (!(error instanceof SinkFailure)) throw error;
+          log(`could not look for groups to forget: ${error.message}`);
+        },
+      )
+      .finally(() => stamp?.write(now));
+    return { found, done };
+  };
+}
+
+/**
+ * A stamp in `dir` (systemd's CacheDirectory for the shipped units) for the store and job in `key`:
+ * another configuration's stamp, or an unreadable one, counts as none, which costs one look; one
+ * that cannot be written is no worse than none.
+ */
+function fileStamp(dir: string, key: string): LookStamp {
+  const path = join(dir, 'forget-looked-at');
+  return {
+    read: () => {
+      try {
+        const [stampKey, time] = readFileSync(path, 'utf8').split('\n');
+        const lookedAt = Number(time);
+        return stampKey === key && Number.isFinite(lookedAt) ? lookedAt : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    write: (lookedAt) => {
+      try {
+        writeFileSync(path, `${key}\n${String(lookedAt)}\n`);
+      } catch {
+        // No stamp: the next run looks again.
+      }
+    },
+  };
+}
+
+async function forgetAll(
+  stale: readonly Forgettable[],
+  { forget }: Forgetting,
+  log: (line: string) => void,
+  now: number,
+): Promise<void> {
+  const limit = createLimit(deletionsInFlight);
+  await Promise.all(
+    stale.map((group) =>
+      limit(async () => {
+        const name = groupName(group);
+        try {
+          await forget(group);
+        } catch (error) {
+          if (!(error instanceof SinkFailure)) throw error;
+          log(`could not forget ${name}: ${error.message}`);
+          return;
+        }
+        const ago = Math.max(0, now / 1000 - group.pushedAt);
+        log(`forgot ${name}: no stick named here, last pushed ${isoOf(group.pushedAt)} (${agoText(ago)} ago)`);
+      }),
+    ),
+  );
+}
+
+/** `{job="trucki",instance="old"}`: the grouping labels, which hold no credentials. */
+function groupName({ grouping }: Forgettable): string {
+  return `group {${grouping.map(([name, value]) => `${name}="${escapeLabelValue(value)}"`).join(',')}}`;
+}
+
+function isoOf(seconds: number): string {
+  const date = new Date(seconds * 1000);
+  return Number.isNaN(date.getTime()) ? String(seconds) : date.toISOString();
+}
+
+function agoText(seconds: number): string {
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86_400)} days`;
+}

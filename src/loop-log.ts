@@ -1,0 +1,103 @@
+/**
+ * What a run tells the operator of its sticks. A one-shot run (what a timer's journal is for) and a
+ * loop with --verbose: every stick's line on every run. A loop otherwise is quiet while all is well
+ * (100 sticks on a 1 s tick would write 8.6 million lines a day): a stick's line when its state
+ * changes (its first read, up to down with the reason, down to up), a delivery failure when the
+ * deliveries start failing and a line when they succeed again (a store outage is one line, not one
+ * per stick per tick), and a summary every 10 minutes.
+ */
+import type { Target } from './config/types.js';
+import { stickLine, type Outcome } from './log-line.js';
+
+/** A loop's summary comes at the end of the first run this long after the last one. */
+export const summaryEveryMs = 600_000;
+
+/** What one run reports. */
+export interface RunReport {
+  /** A stick's outcome, and how many samples went to the sink (0 if its delivery failed). */
+  readonly stick: (outcome: Outcome, samples: number) => void;
+  /** The sink failed as a whole: the run's flush. */
+  readonly sinkFailure: (message: string) => void;
+  /** After the run, with every stick the job names now: the others are forgotten. */
+  readonly end: (named: readonly Target[]) => void;
+}
+
+export interface LoopLog {
+  readonly begin: () => RunReport;
+}
+
+export function createLoopLog(
+  log: (line: string) => void,
+  { quiet }: { readonly quiet: boolean },
+  clock: () => number = Date.now,
+): LoopLog {
+  if (!quiet) {
+    return {
+      begin: () => ({
+        stick: (outcome) => {
+          log(stickLine(outcome));
+        },
+        sinkFailure: log,
+        end: () => {},
+      }),
+    };
+  }
+  const up = new Map<string, boolean>();
+  /** Since when deliveries fail, and how many did since. */
+  let failing: { since: number; failed: number } | undefined;
+  let period = { since: clock(), samples: 0, failed: 0 };
+  const failed = () => {
+    period.failed++;
+    if (failing) failing.failed++;
+  };
+  const startFailing = (line: string) => {
+    if (failing) return;
+    failing = { since: clock(), failed: 0 };
+    log(`${line} (further delivery failures are not logged until deliveries succeed again)`);
+  };
+
+  return {
+    begin: () => {
+      let delivered = 0;
+      let runFailed = false;
+      return {
+        stick: (outcome, samples) => {
+          const { instance } = outcome.target;
+          const isUp = outcome.reading.live.failure === undefined;
+          const changed = up.get(instance) !== isUp;
+          up.set(instance, isUp);
+          if (outcome.deliveryFailure === undefined) {
+            delivered++;
+            period.samples += samples;
+          } else {
+            runFailed = true;
+            failed();
+          }
+          // A stick's own delivery failure starts an outage with its line; a flush's is said by sinkFailure.
+          if (outcome.deliveryFailure && !failing) startFailing(stickLine(outcome));
+          else if (changed) log(stickLine(outcome));
+        },
+        sinkFailure: (message) => {
+          runFailed = true;
+          startFailing(message);
+        },
+        end: (named) => {
+          const now = clock();
+          if (failing && !runFailed && delivered > 0) {
+            log(`deliveries succeed again (${failing.failed} failed since ${new Date(failing.since).toISOString()})`);
+            failing = undefined;
+          }
+          const names = new Set(named.map(({ instance }) => instance));
+          for (const instance of up.keys()) if (!names.has(instance)) up.delete(instance);
+          if (now - period.since < summaryEveryMs) return;
+          const down = [...up.values()].filter((isUp) => !isUp).length;
+          log(
+            `since ${new Date(period.since).toISOString()}: ${up.size - down} sticks up, ${down} down; ` +
+              `${period.samples} samples delivered, ${period.failed} deliveries failed`,
+          );
+          period = { since: now, samples: 0, failed: 0 };
+        },
+      };
+    },
+  };
+}
