@@ -89,7 +89,7 @@ describe('a one-shot run', () => {
         ['-t', `named=127.0.0.1:9,live=${stick.url}`, '-g', proxy.url, '--forget-after', '4s', '--retries', '0'],
         { timeoutMs: 30_000 },
       );
-      assert.equal(result.code, 1, result.stderr);
+      assert.equal(result.code, 69, result.stderr);
       const gets = proxy.seen.filter(({ method }) => method === 'GET');
       assert.deepEqual(
         gets.map(({ url }) => url),

@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Config, Pushgateway, Target, VictoriaMetrics } from '../config/types.js';
 import type { Http } from '../http.js';
-import { readGroupValues } from '../sinks/pushgateway-api.js';
+import { readGroups } from '../sinks/pushgateway-api.js';
 import { errnoCode, messageOf, SinkFailure } from '../errors.js';
 import type { Sink } from '../sinks/sink.js';
 import type { PushTimes } from './prometheus.js';
@@ -145,9 +145,9 @@ export async function pushTimes(pushgateway: Pushgateway, http: Http, targets: r
     ...target.labels,
     ...pushgateway.grouping,
   ]);
-  const values = await readGroupValues(http, pushgateway.url, groupings, 'push_time_seconds').catch(
-    () => new Map<number, number>(),
-  );
+  const { values } = await readGroups(http, pushgateway.url, {
+    values: { groupings, family: 'push_time_seconds' },
+  }).catch(() => ({ values: new Map<number, number>() }));
   return new Map(
     targets.flatMap((target, index) => {
       const value = values.get(index);
