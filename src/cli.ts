@@ -76,8 +76,8 @@ async function main(argv: readonly string[]): Promise<number> {
       ? await (
           await import('./targets/watch.js')
         ).watchTargetsFile(config.targetsFile, config.targets, io.log, (removed) => {
-          // A stick taken out of the file is retired as on exit: its group goes too.
-          if (config.deleteOnExit) void job.deleteGroups(removed);
+          // A stick taken out of the file is retired: forgotten by the sink and, as on exit, deleted.
+          void job.retire(removed);
         })
       : () => config.targets;
     const stoppedWell = await startSchedule(job.run, {

@@ -187,3 +187,25 @@ describe('one run', () => {
     assert.match(lines[0]!, /; not pushed: Pushgateway http:\/\/pg\.test\/ answered HTTP 503$/);
   });
 });
+
+describe("a loop's memory of its sticks (issue 15)", () => {
+  const at = (site: string): Target => ({ ...target('roof'), labels: [['site', site]] });
+
+  test('a stick replaced by another with the same instance and other labels does not inherit its last success (issue 15.4)', async () => {
+    const sink = fakeSink({});
+    const job = createJob(
+      config([at('berlin')]),
+      () => {},
+      connections(sink, (stick) =>
+        Promise.resolve(reading(stick.labels[0]?.[1] === 'hamburg' ? 'refused the connection' : undefined)),
+      ),
+    );
+    assert.equal(await job.run([at('berlin')]), true);
+    assert.equal(await job.run([at('hamburg')]), false);
+    const hamburg = sink.delivered.at(-1);
+    assert.deepEqual(hamburg?.target.labels, [['site', 'hamburg']]);
+    assert.equal(valueOf(hamburg, jobFamilies.up.name), 0);
+    assert.equal(valueOf(hamburg, jobFamilies.lastSuccess.name), undefined, "berlin's last success");
+    assert.deepEqual(sink.asked, [['roof']], 'the sink was not asked for the new stick');
+  });
+});

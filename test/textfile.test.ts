@@ -173,3 +173,24 @@ describe('only a regular file is replaced (issue 9.13)', { concurrency: true }, 
     assert.ok((await lstat(device)).isCharacterDevice(), 'the device node was replaced');
   });
 });
+
+describe('the last successes read back from the file (issue 15)', { concurrency: true }, () => {
+  test('only a stick with the same labels carries one over: site=berlin to site=hamburg does not (issue 15.4)', async () => {
+    const cwd = await emptyDir();
+    try {
+      const sticks = (address: string, site: string) =>
+        writeFile(join(cwd, 'sticks.yml'), `- targets: ['${address}']\n  labels: {instance: roof, site: ${site}}\n`);
+      await sticks(stick.url, 'berlin');
+      const args = ['--targets-file', 'sticks.yml', '--textfile', 'trucki.prom', '--retries', '0'];
+      assert.equal((await runCli(args, { cwd })).code, 0);
+      assert.match(await readFile(join(cwd, 'trucki.prom'), 'utf8'), /^trucki_last_success_timestamp_seconds\{/m);
+      await sticks('127.0.0.1:9', 'hamburg');
+      assert.equal((await runCli(args, { cwd })).code, 1);
+      const text = await readFile(join(cwd, 'trucki.prom'), 'utf8');
+      assert.match(text, /^trucki_up\{(?=[^}]*site="hamburg")[^}]*\} 0$/m);
+      assert.doesNotMatch(text, /^trucki_last_success_timestamp_seconds/m, "berlin's last success was carried over");
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+});

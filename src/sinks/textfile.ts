@@ -4,10 +4,12 @@
  * beside it and renamed over it, so the collector never reads half a file; only ever a regular
  * file is replaced, never a device, a link or a directory someone pointed us at.
  */
+import type { Stats } from 'node:fs';
 import { lstat, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { jobFamilies } from '../catalogue.js';
 import { expositionText, parseSampleLine } from '../exposition.js';
+import { stickIdentity, type Grouping, type Target } from '../config/types.js';
 import type { Sample } from '../parse.js';
 import { errnoCode, SinkFailure } from '../errors.js';
 import type { Sink, SinkKind } from './sink.js';
@@ -20,46 +22,41 @@ export const textfile: SinkKind = {
 };
 
 export function textfileSink(path: string): Sink {
-  // Every stick's latest samples, with its own labels (from a targets file): a loop tick that reads
-  // only some sticks still writes them all.
-  const latest = new Map<string, readonly Sample[]>();
-  const fail =
-    (what: string) =>
-    (error: unknown): never => {
-      throw new SinkFailure(`textfile ${path} could not be ${what} (${errnoCode(error) ?? String(error)})`);
-    };
+  // Every stick's latest samples, with its own labels (from a targets file), by stickIdentity: a
+  // loop tick that reads only some sticks still writes them all.
+  const latest = new Map<string, { readonly instance: string; readonly samples: readonly Sample[] }>();
   return {
     lastSuccesses: async (targets) => {
       const text = await readFile(path, 'utf8').catch((error: unknown) =>
-        errnoCode(error) === 'ENOENT' ? '' : fail('read')(error),
+        errnoCode(error) === 'ENOENT' ? '' : fail(path, 'read', error),
       );
-      const wanted = new Set(targets.map(({ instance }) => instance));
+      // A stick's own line only: the same instance with other labels was another stick.
+      const wanted = new Map(targets.map((target) => [labelSetKey(fileLabels(target)), target.instance]));
       const found = new Map<string, number>();
       const name = jobFamilies.lastSuccess.name;
       for (const line of text.split('\n')) {
         if (!line.startsWith(`${name}{`)) continue;
         const sample = parseSampleLine(line.slice(name.length));
-        const stick = sample?.labels.find(([label]) => label === 'stick')?.[1];
-        if (sample && stick !== undefined && wanted.has(stick) && Number.isFinite(sample.value))
-          found.set(stick, sample.value);
+        const instance = sample && wanted.get(labelSetKey(sample.labels));
+        if (instance !== undefined && Number.isFinite(sample?.value)) found.set(instance, sample!.value);
       }
       return found;
     },
     deliver: ({ target, samples }) => {
       const own = Object.fromEntries(target.labels);
-      latest.set(
-        target.instance,
-        samples.map((sample) => ({ ...sample, labels: { ...own, ...sample.labels } })),
-      );
+      latest.set(stickIdentity(target), {
+        instance: target.instance,
+        samples: samples.map((sample) => ({ ...sample, labels: { ...own, ...sample.labels } })),
+      });
       return Promise.resolve();
     },
+    forget: (target) => {
+      latest.delete(stickIdentity(target));
+    },
     flush: async () => {
-      const kind = await existingKind(path);
-      if (kind !== undefined && kind !== 'regular file') {
-        throw new SinkFailure(`textfile ${path} is a ${kind}, not a regular file: not replaced`);
-      }
-      const samples = [...latest].flatMap(([stick, members]) =>
-        members.map((sample) => ({ ...sample, labels: { stick, ...sample.labels } })),
+      refuseUnlessRegular(path, await existingKind(path));
+      const samples = [...latest.values()].flatMap(({ instance, samples: members }) =>
+        members.map((sample) => ({ ...sample, labels: { stick: instance, ...sample.labels } })),
       );
       const text = await expositionText(samples);
       // Not *.prom: the collector ignores the temp file while it is being written.
@@ -69,15 +66,32 @@ export function textfileSink(path: string): Sink {
         await rename(temp, path);
       } catch (error) {
         await rm(temp, { force: true });
-        fail('written')(error);
+        fail(path, 'written', error);
       }
     },
   };
 }
 
+/** The labels a stick's job samples have in the file. */
+const fileLabels = (target: Target): Grouping => [['stick', target.instance], ...target.labels];
+const labelSetKey = (labels: Grouping) => JSON.stringify([...labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+function fail(path: string, what: string, error: unknown): never {
+  throw new SinkFailure(`textfile ${path} could not be ${what} (${errnoCode(error) ?? String(error)})`);
+}
+
+/** Only ever a regular file is replaced, never a device, a link or a directory someone pointed us at. */
+function refuseUnlessRegular(path: string, kind: string | undefined): void {
+  if (kind !== undefined && kind !== 'regular file')
+    throw new SinkFailure(`textfile ${path} is a ${kind}, not a regular file: not replaced`);
+}
+
 async function existingKind(path: string): Promise<string | undefined> {
   const stats = await lstat(path).catch(() => undefined);
-  if (!stats) return undefined;
+  return stats && kindOf(stats);
+}
+
+function kindOf(stats: Stats): string {
   if (stats.isFile()) return 'regular file';
   if (stats.isSymbolicLink()) return 'symbolic link';
   if (stats.isDirectory()) return 'directory';
