@@ -88,7 +88,7 @@ function createRun(
         // by instance, which is one stick within a run.
         for (const target of unknown) {
           const key = stickIdentity(target);
-          if (!lastSuccess.has(key)) lastSuccess.set(key, found.get(target.instance));
+          if (!lastSuccess.has(key)) lastSuccess.set(key, plausibleUnixTime(found.get(target.instance)));
         }
       });
     };
@@ -186,6 +186,11 @@ function retire(
     return removal;
   });
   return Promise.all(removals).then((results) => results.every(Boolean));
+}
+
+/** A last success recalled from a store is believed only as a Unix time in seconds, since 2001 and not ahead of now. */
+function plausibleUnixTime(value: number | undefined): number | undefined {
+  return value !== undefined && value >= 1e9 && value <= Date.now() / 1000 + 60 ? value : undefined;
 }
 
 /** --delete-on-exit: removes each stick's metrics from the sink, if the sink can; false if one failed. */

@@ -208,4 +208,27 @@ describe("a loop's memory of its sticks (issue 15)", () => {
     assert.equal(valueOf(hamburg, jobFamilies.lastSuccess.name), undefined, "berlin's last success");
     assert.deepEqual(sink.asked, [['roof']], 'the sink was not asked for the new stick');
   });
+
+  test('a recalled last success that is no plausible Unix time in seconds is not delivered (issue 15)', async () => {
+    const now = Date.now() / 1000;
+    const held = { zero: 0, huge: 1e300, millis: now * 1000, ahead: now + 86_400, fine: 1_600_000_000 };
+    const targets = Object.keys(held).map(target);
+    const sink = fakeSink(held);
+    const job = createJob(
+      config(targets),
+      () => {},
+      connections(sink, () => Promise.resolve(reading('refused the connection'))),
+    );
+    assert.equal(await job.run(targets), false);
+    const recalled = Object.fromEntries(
+      sink.delivered.map((delivery) => [delivery.target.instance, valueOf(delivery, jobFamilies.lastSuccess.name)]),
+    );
+    assert.deepEqual(recalled, {
+      zero: undefined,
+      huge: undefined,
+      millis: undefined,
+      ahead: undefined,
+      fine: 1_600_000_000,
+    });
+  });
 });

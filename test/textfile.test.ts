@@ -193,4 +193,36 @@ describe('the last successes read back from the file (issue 15)', { concurrency:
       await rm(cwd, { recursive: true, force: true });
     }
   });
+
+  test('a value that is no plausible Unix time (1e300, 0, NaN) is not carried over (issue 15)', async () => {
+    for (const value of ['1e300', '0', 'NaN', String(Date.now())]) {
+      const file = join(dir, `implausible-${value}.prom`);
+      await writeFile(file, `trucki_last_success_timestamp_seconds{stick="a"} ${value}\n`);
+      const result = await runCli(['-t', 'a=127.0.0.1:9', '--textfile', file, '--retries', '0']);
+      assert.equal(result.code, 1, result.stderr);
+      const text = await readFile(file, 'utf8');
+      assert.equal(valueOf(text, 'trucki_up{stick="a"}'), 0);
+      assert.doesNotMatch(text, /^trucki_last_success_timestamp_seconds/m, `${value} was carried over`);
+    }
+  });
+
+  test('a named pipe there and a stick that fails: exit 1 naming it, not a hang (issue 15.7)', async () => {
+    const fifo = join(dir, 'recall-fifo.prom');
+    execFileSync('mkfifo', [fifo]);
+    const result = await runCli(['-t', 'a=127.0.0.1:9', '--textfile', fifo, '--retries', '0'], { timeoutMs: 15_000 });
+    assert.equal(result.signal, null, 'the job hung on the pipe');
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /last success lost: textfile .*recall-fifo\.prom is a named pipe, not a regular file/);
+    assert.ok((await lstat(fifo)).isFIFO(), 'the pipe was replaced');
+  });
+
+  test('a symbolic link there and a stick that fails: its target is not read (issue 15.7)', async () => {
+    const target = join(dir, 'recall-elsewhere.txt');
+    const link = join(dir, 'recall-link.prom');
+    await writeFile(target, `trucki_last_success_timestamp_seconds{stick="a"} 1600000000\n`);
+    await symlink(target, link);
+    const result = await runCli(['-t', 'a=127.0.0.1:9', '--textfile', link, '--retries', '0']);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /last success lost: textfile .*recall-link\.prom is a symbolic link/);
+  });
 });

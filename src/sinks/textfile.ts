@@ -4,8 +4,8 @@
  * beside it and renamed over it, so the collector never reads half a file; only ever a regular
  * file is replaced, never a device, a link or a directory someone pointed us at.
  */
-import type { Stats } from 'node:fs';
-import { lstat, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { lstat, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { jobFamilies } from '../catalogue.js';
 import { expositionText, parseSampleLine } from '../exposition.js';
@@ -27,9 +27,7 @@ export function textfileSink(path: string): Sink {
   const latest = new Map<string, { readonly instance: string; readonly samples: readonly Sample[] }>();
   return {
     lastSuccesses: async (targets) => {
-      const text = await readFile(path, 'utf8').catch((error: unknown) =>
-        errnoCode(error) === 'ENOENT' ? '' : fail(path, 'read', error),
-      );
+      const text = (await readRegularFile(path)) ?? '';
       // A stick's own line only: the same instance with other labels was another stick.
       const wanted = new Map(targets.map((target) => [labelSetKey(fileLabels(target)), target.instance]));
       const found = new Map<string, number>();
@@ -76,11 +74,43 @@ export function textfileSink(path: string): Sink {
 const fileLabels = (target: Target): Grouping => [['stick', target.instance], ...target.labels];
 const labelSetKey = (labels: Grouping) => JSON.stringify([...labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
+/** The file as the job last wrote it, for its last successes: more than this is not the job's. */
+const maxRecallBytes = 64 * 1024 * 1024;
+
+/**
+ * The text of the file at `path`, undefined when there is none; refused as the write refuses it
+ * unless it is a regular file. Opened without blocking and without following a link, and checked
+ * once open: a named pipe swapped in would otherwise hang the run for ever.
+ */
+async function readRegularFile(path: string): Promise<string | undefined> {
+  let file: FileHandle;
+  try {
+    file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    // A link (ELOOP) or a socket (ENXIO) cannot be opened so: say what it is, as the write does.
+    refuseUnlessRegular(path, await existingKind(path));
+    return fail(path, 'read', error);
+  }
+  try {
+    const stats = await file.stat();
+    refuseUnlessRegular(path, kindOf(stats));
+    if (stats.size > maxRecallBytes)
+      throw new SinkFailure(`textfile ${path} is larger than ${maxRecallBytes / 1024 / 1024} MiB: not read`);
+    return await file.readFile('utf8');
+  } catch (error) {
+    if (error instanceof SinkFailure) throw error;
+    return fail(path, 'read', error);
+  } finally {
+    await file.close();
+  }
+}
+
 function fail(path: string, what: string, error: unknown): never {
   throw new SinkFailure(`textfile ${path} could not be ${what} (${errnoCode(error) ?? String(error)})`);
 }
 
-/** Only ever a regular file is replaced, never a device, a link or a directory someone pointed us at. */
+/** Only ever a regular file is read or replaced, never a device, a link or a directory someone pointed us at. */
 function refuseUnlessRegular(path: string, kind: string | undefined): void {
   if (kind !== undefined && kind !== 'regular file')
     throw new SinkFailure(`textfile ${path} is a ${kind}, not a regular file: not replaced`);
