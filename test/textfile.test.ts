@@ -6,10 +6,13 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { lstat, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
-import { emptyDir, runCli, startCli } from './helpers/cli.js';
+import { liveCatalogue } from '../src/catalogue.js';
+import { textfileSink } from '../src/sinks/textfile.js';
+import { emptyDir, quickTicks, runCli, startCli } from './helpers/cli.js';
 import { freePort } from './helpers/process.js';
 import { until } from './helpers/until.js';
 
@@ -224,5 +227,65 @@ describe('the last successes read back from the file (issue 15)', { concurrency:
     const result = await runCli(['-t', 'a=127.0.0.1:9', '--textfile', link, '--retries', '0']);
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, /last success lost: textfile .*recall-link\.prom is a symbolic link/);
+  });
+});
+
+describe('a loop and its textfile (issue 15, hostile)', { concurrency: true }, () => {
+  test('runs that end together write one after the other: each write whole, none refused', async () => {
+    // In-process: the loop's runs end together only by chance, the sink's flushes can be made to.
+    const path = join(dir, 'together.prom');
+    const sink = textfileSink(path);
+    for (let index = 0; index < 300; index++) {
+      const target = { url: new URL('http://127.0.0.1:9/'), instance: `s${index}`, labels: [] };
+      const samples = liveCatalogue.slice(0, 20).map(({ family }) => ({ family, labels: {}, value: index }));
+      await sink.deliver({ target, samples, readAt: 0 });
+    }
+    const flushes = await Promise.allSettled(Array.from({ length: 5 }, () => sink.flush()));
+    assert.deepEqual(
+      flushes.map((flush) => (flush.status === 'rejected' ? String(flush.reason) : flush.status)),
+      Array<string>(5).fill('fulfilled'),
+    );
+    const text = await readFile(path, 'utf8');
+    const linesOf = (stick: string) => text.split('\n').filter((line) => line.includes(`stick="${stick}"`)).length;
+    assert.ok(linesOf('s0') > 0);
+    assert.equal(linesOf('s299'), linesOf('s0'), 'the last stick is not all there');
+    assert.deepEqual(
+      (await readdir(dir)).filter((name) => name.startsWith('.together')),
+      [],
+      'a temp file was left behind',
+    );
+  });
+
+  test('the path swapped for a named pipe between ticks: refused on each run, no hang, written again once it is gone', async () => {
+    const cwd = await emptyDir();
+    const path = join(cwd, 'trucki.prom');
+    const sticksFile = (entries: string) => writeFile(join(cwd, 'sticks.yml'), entries);
+    const healthy = `- targets: ['${stick.url}']\n  labels: {instance: healthy}\n`;
+    await sticksFile(healthy);
+    const loop = await startCli(
+      ['--targets-file', 'sticks.yml', '--textfile', path, '-s', '* * * * * *', '--retries', '0'],
+      { cwd, env: quickTicks },
+    );
+    try {
+      await until(async () => /stick="healthy"/.test(await readFile(path, 'utf8').catch(() => '')), {
+        what: 'the first write',
+      });
+      await rm(path);
+      execFileSync('mkfifo', [path]);
+      // A stick that fails from its first run: its last success is looked for in the file.
+      await sticksFile(`${healthy}- targets: ['127.0.0.1:9']\n  labels: {instance: dead}\n`);
+      await loop.waitFor(/^stick dead .*last success lost: textfile .* is a named pipe, not a regular file/m);
+      await loop.waitFor(/^textfile .* is a named pipe, not a regular file: not replaced$/m);
+      await rm(path);
+      await until(async () => /stick="dead"/.test(await readFile(path, 'utf8').catch(() => '')), {
+        what: 'a write with both sticks once the pipe is gone',
+      });
+    } finally {
+      // A run hung on the pipe would hold SIGTERM's stop for ever: killed then, and failed.
+      const stopped = await Promise.race([loop.stop(), sleep(10_000)]);
+      if (!stopped) await loop.stop('SIGKILL');
+      assert.deepEqual(stopped, { code: 0, signal: null }, loop.stderr());
+      await rm(cwd, { recursive: true, force: true });
+    }
   });
 });

@@ -11,6 +11,7 @@ import { jobFamilies } from '../catalogue.js';
 import { expositionText, parseSampleLine } from '../exposition.js';
 import { stickIdentity, type Grouping, type Target } from '../config/types.js';
 import type { Sample } from '../parse.js';
+import { createLimit } from '../concurrency-limit.js';
 import { errnoCode, SinkFailure } from '../errors.js';
 import type { Sink, SinkKind } from './sink.js';
 
@@ -25,6 +26,7 @@ export function textfileSink(path: string): Sink {
   // Every stick's latest samples, with its own labels (from a targets file), by stickIdentity: a
   // loop tick that reads only some sticks still writes them all.
   const latest = new Map<string, { readonly instance: string; readonly samples: readonly Sample[] }>();
+  const oneWrite = createLimit(1);
   return {
     lastSuccesses: async (targets) => {
       const text = (await readRegularFile(path)) ?? '';
@@ -51,22 +53,24 @@ export function textfileSink(path: string): Sink {
     forget: (target) => {
       latest.delete(stickIdentity(target));
     },
-    flush: async () => {
-      refuseUnlessRegular(path, await existingKind(path));
-      const samples = [...latest.values()].flatMap(({ instance, samples: members }) =>
-        members.map((sample) => ({ ...sample, labels: { stick: instance, ...sample.labels } })),
-      );
-      const text = await expositionText(samples);
-      // Not *.prom: the collector ignores the temp file while it is being written.
-      const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-      try {
-        await writeFile(temp, text, { mode: 0o644 });
-        await rename(temp, path);
-      } catch (error) {
-        await rm(temp, { force: true });
-        fail(path, 'written', error);
-      }
-    },
+    // One write at a time: a loop's runs may end together, and two writes would share the temp file.
+    flush: () =>
+      oneWrite(async () => {
+        refuseUnlessRegular(path, await existingKind(path));
+        const samples = [...latest.values()].flatMap(({ instance, samples: members }) =>
+          members.map((sample) => ({ ...sample, labels: { stick: instance, ...sample.labels } })),
+        );
+        const text = await expositionText(samples);
+        // Not *.prom: the collector ignores the temp file while it is being written.
+        const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+        try {
+          await writeFile(temp, text, { mode: 0o644 });
+          await rename(temp, path);
+        } catch (error) {
+          await rm(temp, { force: true });
+          fail(path, 'written', error);
+        }
+      }),
   };
 }
 
