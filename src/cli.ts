@@ -88,8 +88,10 @@ async function main(argv: readonly string[]): Promise<number> {
       stopOn: stdoutGone.signal,
       // What the sink kept goes out once more; then, if asked, the groups go.
       onStop: async () => {
+        // The file as it is now, before finish(): a stick it no longer names is retired in time.
+        const last = targets();
         const delivered = await job.finish();
-        return (config.deleteOnExit ? await job.deleteGroups(targets()) : true) && delivered;
+        return (config.deleteOnExit ? await job.deleteGroups(last) : true) && delivered;
       },
     });
     return stoppedWell ? exitCodes.ok : exitCodes.failed;

@@ -238,3 +238,34 @@ test('a stick at a new address is the same stick: its group stays, its identity 
     await rm(cwd, { recursive: true, force: true });
   }
 });
+
+test('with --delete-on-exit, a stick removed and added again while its read is in flight is pushed again after its deletion', async () => {
+  const hung = await startHostileStick('never answers');
+  const cwd = await emptyDir();
+  const sticksFile = join(cwd, 'sticks.json');
+  const slow = { targets: [hung.url.replace('http://', '')], labels: { instance: 'back-slow', site: 'test' } };
+  await writeFile(sticksFile, JSON.stringify([entry(0, 'back-kept'), slow]));
+  const loop = await startCli(
+    [
+      ...['--targets-file', 'sticks.json', '-g', pushgateway.url, '-s', '* * * * * *', '--delete-on-exit'],
+      ...['--timeout', '2500', '--retries', '0'],
+    ],
+    { cwd },
+  );
+  try {
+    await loop.waitFor(/^stick back-kept .*pushed$/m);
+    await writeFile(sticksFile, JSON.stringify([entry(0, 'back-kept')]));
+    await loop.waitFor(/sticks\.json changed: 1 stick; removed back-slow$/m);
+    await writeFile(sticksFile, JSON.stringify([slow, entry(0, 'back-kept')]));
+    await loop.waitFor(/sticks\.json changed: 2 sticks; added back-slow$/m);
+    await loop.waitFor(/^stick back-slow: deleted its group/m, 10_000);
+    // Its next run, after the deletion, pushes it again: the deletion does not win for good.
+    await loop.waitFor(/^stick back-slow: deleted its group[^]*^stick back-slow .*pushed trucki_up 0$/m, 10_000);
+    const group = await pushgateway.group({ job: 'trucki', instance: 'back-slow', site: 'test' });
+    assert.equal(sampleValue(group, 'trucki_up'), 0);
+  } finally {
+    assert.deepEqual(await loop.stop(), { code: 0, signal: null });
+    await hung.close();
+    await rm(cwd, { recursive: true, force: true });
+  }
+});
