@@ -289,3 +289,26 @@ describe('a loop and its textfile (issue 15, hostile)', { concurrency: true }, (
     }
   });
 });
+
+test('a named pipe at the name of the temp file does not hang the loop (issue 15, hostile)', async () => {
+  const cwd = await emptyDir();
+  const path = join(cwd, 'trucki.prom');
+  const loop = await startCli(['-t', `a=${stick.url}`, '--textfile', path, '-s', '* * * * * *'], {
+    cwd,
+    env: quickTicks,
+  });
+  try {
+    await until(async () => (await readFile(path, 'utf8').catch(() => '')).includes('stick="a"'), {
+      what: 'the first write',
+    });
+    execFileSync('mkfifo', [join(cwd, `.trucki.prom.${loop.pid}.tmp`)]);
+    const runs = () => (loop.stderr().match(/read \d+ samples/g) ?? []).length;
+    const seen = runs();
+    await until(() => runs() >= seen + 3, { what: 'three more runs', last: loop.stderr });
+  } finally {
+    const stopped = await Promise.race([loop.stop(), sleep(10_000)]);
+    if (!stopped) await loop.stop('SIGKILL');
+    assert.deepEqual(stopped, { code: 0, signal: null }, loop.stderr());
+    await rm(cwd, { recursive: true, force: true });
+  }
+});

@@ -64,7 +64,9 @@ export function textfileSink(path: string): Sink {
         // Not *.prom: the collector ignores the temp file while it is being written.
         const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
         try {
-          await writeFile(temp, text, { mode: 0o644 });
+          // Made anew, never opened as found: a named pipe left at that name would hang the write.
+          await rm(temp, { force: true });
+          await writeFile(temp, text, { mode: 0o644, flag: 'wx' });
           await rename(temp, path);
         } catch (error) {
           await rm(temp, { force: true });
