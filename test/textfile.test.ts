@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { lstat, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
@@ -270,8 +270,9 @@ describe('a loop and its textfile (issue 15, hostile)', { concurrency: true }, (
       await until(async () => /stick="healthy"/.test(await readFile(path, 'utf8').catch(() => '')), {
         what: 'the first write',
       });
-      await rm(path);
-      execFileSync('mkfifo', [path]);
+      // Swapped in at once, as a rename does: the loop may write between a removal and a mkfifo.
+      execFileSync('mkfifo', [`${path}.fifo`]);
+      await rename(`${path}.fifo`, path);
       // A stick that fails from its first run: its last success is looked for in the file.
       await sticksFile(`${healthy}- targets: ['127.0.0.1:9']\n  labels: {instance: dead}\n`);
       await loop.waitFor(/^stick dead .*last success lost: textfile .* is a named pipe, not a regular file/m);
