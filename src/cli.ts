@@ -3,12 +3,13 @@
 // file before our code runs; options after "--" are left to the script.
 /**
  * The command: configuration in, one run (or with --schedule, a loop of runs), exit status out.
- * 0: every stick read and delivered; 1: a stick or a delivery failed; 2: usage or configuration
- * error; 70: a bug, in one line.
+ * 0: every stick read and delivered; 1: something was not delivered; 2: usage or configuration
+ * error; 69: every delivery made, but a stick could not be read; 70: a bug, in one line. `check`
+ * has its own (src/check/report.ts).
  */
 import { helpText } from './config/help.js';
 import { readCommand } from './config/load.js';
-import { ConfigError, errnoCode, messageOf } from './errors.js';
+import { ConfigError, errnoCode, exitCodes, messageOf } from './errors.js';
 import { connect } from './wiring.js';
 import { createJob } from './run.js';
 import type { Print } from './sinks/sink.js';
@@ -16,7 +17,7 @@ import type { Print } from './sinks/sink.js';
 /** Set by the bundler from package.json. */
 declare const __VERSION__: string | undefined;
 
-export const exitCodes = { ok: 0, failed: 1, usage: 2, internal: 70 } as const;
+const runExit = { ok: exitCodes.ok, dark: exitCodes.sticksDark, undelivered: exitCodes.failed } as const;
 
 // A closed or full stderr must not turn a good run into a crash: the log is best effort.
 process.stderr.on('error', () => {});
@@ -59,16 +60,20 @@ async function printOrFail(text: string): Promise<number> {
   }
 }
 
+function answer(kind: 'help' | 'version'): Promise<number> {
+  if (kind === 'help') return printOrFail(`${helpText()}\n`);
+  return printOrFail(`trucki2pushgateway ${typeof __VERSION__ === 'string' ? __VERSION__ : 'dev'}\n`);
+}
+
 async function main(argv: readonly string[]): Promise<number> {
+  // `check` reads the configuration itself: a mistake in it is the first of its ✗ lines.
+  if (argv[0] === 'check') return (await import('./check/command.js')).runCheck(argv, process.env, io, answer);
   const command = await readCommand(argv, process.env);
-  if (command.kind === 'help') return printOrFail(`${helpText()}\n`);
-  if (command.kind === 'version') {
-    return printOrFail(`trucki2pushgateway ${typeof __VERSION__ === 'string' ? __VERSION__ : 'dev'}\n`);
-  }
+  if (command.kind !== 'run') return answer(command.kind === 'version' ? 'version' : 'help');
   const { config } = command;
   const job = createJob(config, io.log, await connect(config, io.print));
   try {
-    if (!config.schedule) return (await job.run(config.targets)) ? exitCodes.ok : exitCodes.failed;
+    if (!config.schedule) return runExit[await job.run(config.targets)];
     // Loaded only in loop mode: a one-shot start never pays for croner.
     const { startSchedule } = await import('./schedule.js');
     const testTickMs = Number(process.env.TRUCKI_TEST_TICK_MS) || undefined;

@@ -1,4 +1,11 @@
-/** The job's error classes, each saying who is at fault, and the helpers that read any error. */
+/** The job's error classes, each saying who is at fault, the helpers that read any error, and the exit statuses. */
+
+/**
+ * A dark stick (off at night, unplugged) is not a failed job: its trucki_up 0 is delivered, and the
+ * units count its own status as success. 69 is sysexits' EX_UNAVAILABLE ("a service is unavailable",
+ * shown by systemd as 69/UNAVAILABLE), beside 70, EX_SOFTWARE; Node itself never exits 69.
+ */
+export const exitCodes = { ok: 0, failed: 1, usage: 2, sticksDark: 69, internal: 70 } as const;
 
 /** Bad input from the user: flags, environment, env file or a file they name. Exit status 2. */
 export class ConfigError extends Error {

@@ -5,7 +5,7 @@
  */
 import { Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import got, { HTTPError, RequestError, type ExtendOptions, type Got, type Response } from 'got';
+import got, { HTTPError, RequestError, type CancelableRequest, type ExtendOptions, type Got, type Response } from 'got';
 import { HttpFailure } from './errors.js';
 
 export interface HttpPolicy {
@@ -82,18 +82,46 @@ class Exhausted extends Error {
 
 /**
  * One request, made by `attempt` up to 1 + retries times while it fails in a way that may pass,
- * with a short capped backoff, so that it ends within about timeout × attempts.
+ * with a short capped backoff, so that it ends within about timeout × attempts. A Retry-After is
+ * honoured up to the timeout: a longer one is the caller's to keep (see retryAfterMs).
  */
 export async function withRetries<T>(http: Http, attempt: (got: Got) => Promise<T>): Promise<T> {
   for (let attempts = 1; ; attempts++) {
+    let wait = Math.min(250 * 2 ** (attempts - 1), 1000);
     try {
       return await attempt(http.got);
     } catch (error) {
       if (!worthRetrying(error) || attempts > http.policy.retries)
         throw attempts > 1 ? new Exhausted(error, attempts) : error;
+      const asked = retryAfterMs(error, Date.now());
+      if (asked !== undefined) wait = Math.min(asked, http.policy.timeoutMs);
     }
-    await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** (attempts - 1), 1000)));
+    await new Promise((resolve) => setTimeout(resolve, wait));
   }
+}
+
+/** A Retry-After beyond this is read as this: a store cannot silence a loop for days. */
+export const maxRetryAfterMs = 3_600_000;
+
+/**
+ * How long the failed request's answer (its last attempt's) asked to wait, in ms, from its
+ * Retry-After (seconds or an HTTP date; at most maxRetryAfterMs); undefined where it asked nothing
+ * readable: a negative, fractional or unparsable value is no answer.
+ */
+export function retryAfterMs(error: unknown, now: number): number | undefined {
+  const last = error instanceof Exhausted ? error.last : error;
+  if (!(last instanceof HTTPError)) return undefined;
+  const header = last.response.headers['retry-after']?.trim();
+  if (!header) return undefined;
+  const ms = /^\d+$/.test(header) ? Number(header) * 1000 : Date.parse(header) - now;
+  if (!Number.isFinite(ms)) return undefined;
+  return Math.min(Math.max(ms, 0), maxRetryAfterMs);
+}
+
+/** The HTTP status of a failed request's answer (its last attempt's), if it got one. */
+export function failedStatus(error: unknown): number | undefined {
+  const last = error instanceof Exhausted ? error.last : error;
+  return last instanceof HTTPError ? last.response.statusCode : undefined;
 }
 
 /**
@@ -118,6 +146,23 @@ export function requireSuccess<T extends Response>(response: T): T {
   throw new HttpFailure(reason);
 }
 
+/**
+ * `request`, cancelled once its body passes `maxBytes` as it streams in, so that a huge or endless
+ * answer costs no more memory than that; it then rejects with `tooLarge()`.
+ */
+export function withinBytes<T>(request: CancelableRequest<T>, maxBytes: number, tooLarge: () => Error): Promise<T> {
+  let over = false;
+  void request.on('downloadProgress', ({ transferred, total }) => {
+    if (transferred > maxBytes || (total ?? 0) > maxBytes) {
+      over = true;
+      request.cancel();
+    }
+  });
+  return request.catch((error: unknown) => {
+    throw over ? tooLarge() : error;
+  });
+}
+
 /** Basic auth for got from an endpoint's user info, if it had any. */
 export function basicAuth({ username, password }: { username?: string; password?: string }): {
   username?: string;
@@ -126,9 +171,10 @@ export function basicAuth({ username, password }: { username?: string; password?
   return { ...(username !== undefined && { username }), ...(password !== undefined && { password }) };
 }
 
-/** A store's 4xx in its own words: the first line of its answer, at most 300 characters. */
+/** A store's 4xx in its own words: the first line of its answer, at most 300 characters; or its status's. */
 export function refusalReason(error: HTTPError): string {
-  return String(error.response.body).trim().split('\n')[0]!.slice(0, 300);
+  const said = String(error.response.body).trim().split('\n')[0]!.slice(0, 300);
+  return said || error.response.statusMessage || 'no reason given';
 }
 
 /** `path` below the base URL's own path, so that a base with a path prefix keeps it. */

@@ -38,14 +38,48 @@ export function parsePayload(text: string): { payload: Payload } | { error: stri
   return { payload: value as Payload };
 }
 
+/**
+ * A stick's answer read whole: JSON text to samples, or why it is not a Trucki answer. The one place
+ * that decides what a Trucki answer is (docs/trucki-stick-api.md § Is it a Trucki?).
+ */
+export function readAnswer(
+  text: string,
+  catalogue: readonly CatalogueRow[],
+): (Reading & { readonly knownKeys: number }) | { error: string } {
+  const parsed = parsePayload(text);
+  if ('error' in parsed) return parsed;
+  const reading = readPayload(parsed.payload, catalogue);
+  const knownKeys = knownKeyCount(parsed.payload, catalogue);
+  // A real stick always sends readable keys of its own making (WIFI, RSSI, its energy counters):
+  // one key read is a Trucki, however few; none read is another device, or a stick gone wrong.
+  if (reading.samples.length > 0) return { ...reading, knownKeys };
+  if (knownKeys === 0) return { error: 'answered JSON, but no Trucki key: is this a Trucki stick?' };
+  const [first, ...more] = reading.problems;
+  const which = `${first ?? ''}${more.length ? `, and ${more.length} more` : ''}`;
+  return {
+    error: `answered JSON, but none of its ${knownKeys} Trucki ${knownKeys === 1 ? 'key' : 'keys'} could be read (${which}): is this a Trucki stick?`,
+  };
+}
+
+/** How many of the catalogue's keys the payload holds, a key and its MQTT_…_VALUE mirror counting once. */
+export function knownKeyCount(payload: Payload, catalogue: readonly CatalogueRow[]): number {
+  return catalogue.filter((row) => keyIn(payload, row) !== undefined).length;
+}
+
+/** The key a row is read from: its own, else its mirror; undefined when the payload has neither. */
+function keyIn(payload: Payload, row: CatalogueRow): string | undefined {
+  // The mirror stands in for a main key only; a mirror-only row names the mirror itself.
+  const key = Object.hasOwn(payload, row.key) || row.key.startsWith('MQTT_') ? row.key : `MQTT_${row.key}_VALUE`;
+  return Object.hasOwn(payload, key) ? key : undefined;
+}
+
 /** Reads every catalogue key the payload holds. Absent keys yield nothing and no problem. */
 export function readPayload(payload: Payload, catalogue: readonly CatalogueRow[]): Reading {
   const samples: Sample[] = [];
   const problems: string[] = [];
   for (const row of catalogue) {
-    // The mirror stands in for a main key only; a mirror-only row names the mirror itself.
-    const key = Object.hasOwn(payload, row.key) || row.key.startsWith('MQTT_') ? row.key : `MQTT_${row.key}_VALUE`;
-    if (!Object.hasOwn(payload, key)) continue;
+    const key = keyIn(payload, row);
+    if (key === undefined) continue;
     const raw = payload[key];
     const result = readers[row.read](raw, row as never, payload);
     if (typeof result === 'string') {

@@ -15,10 +15,13 @@ import type { StickReading } from './stick.js';
 import type { Connections } from './wiring.js';
 
 /**
- * Resolves to true when every stick was read and its metrics delivered. `onStickDone` hears of each
- * stick as soon as it is delivered, before the slowest of the run is.
+ * How a run ended: `ok`, every stick read and delivered; `dark`, every delivery made but some stick
+ * could not be read (its trucki_up 0 carries the news); `undelivered`, something was not delivered.
  */
-export type Run = (targets: readonly Target[], onStickDone?: (target: Target) => void) => Promise<boolean>;
+export type RunResult = 'ok' | 'dark' | 'undelivered';
+
+/** `onStickDone` hears of each stick as soon as it is delivered, before the slowest of the run is. */
+export type Run = (targets: readonly Target[], onStickDone?: (target: Target) => void) => Promise<RunResult>;
 
 export interface Job {
   readonly run: Run;
@@ -93,17 +96,22 @@ function createRun(
       });
     };
 
-    const runStick = async (target: Target, stick: { wanted: boolean }): Promise<boolean> => {
+    const runStick = async (target: Target, stick: { wanted: boolean }): Promise<RunResult> => {
       const key = stickIdentity(target);
       const reading = await readLimit(() => readStick(target));
       const up = reading.live.failure === undefined;
       let lastSuccessLost: string | undefined;
       if (up) lastSuccess.set(key, reading.readAt / 1000);
       else if (!lastSuccess.has(key)) {
-        await recallFor().catch((error: unknown) => {
-          if (!(error instanceof SinkFailure)) throw error;
-          lastSuccessLost = error.message;
-        });
+        await recallFor().then(
+          () => {
+            if (sink.lastSuccesses && lastSuccess.get(key) === undefined) lastSuccessLost = words.notRecalled;
+          },
+          (error: unknown) => {
+            if (!(error instanceof SinkFailure)) throw error;
+            lastSuccessLost = error.message;
+          },
+        );
       }
       const outcome: Outcome = {
         target,
@@ -116,42 +124,40 @@ function createRun(
       if (!stick.wanted) {
         lastSuccess.delete(key);
         log(stickLine({ ...outcome, deliveryFailure: 'removed from the targets file' }));
-        return true;
+        return 'ok';
       }
       try {
-        const samples = samplesOf(reading, lastSuccess.get(key));
-        await sink.deliver({ target, samples, readAt: reading.readAt });
+        await sink.deliver({ target, samples: samplesOf(reading, lastSuccess.get(key)), readAt: reading.readAt });
       } catch (error) {
         if (!(error instanceof SinkFailure)) throw error;
         log(stickLine({ ...outcome, deliveryFailure: error.message }));
-        return false;
+        return 'undelivered';
       }
       log(stickLine(outcome));
-      return up;
+      return up ? 'ok' : 'dark';
     };
 
     const results = await Promise.all(
-      targets.map((target) =>
-        tracked(running, target, (stick) => runStick(target, stick)).finally(() => onStickDone?.(target)),
-      ),
+      targets.map((target) => tracked(running, target, (stick) => runStick(target, stick), onStickDone)),
     );
     try {
       await sink.flush();
     } catch (error) {
       if (!(error instanceof SinkFailure)) throw error;
       log(error.message);
-      return false;
+      return 'undelivered';
     }
-    return results.every(Boolean);
+    return results.includes('undelivered') ? 'undelivered' : results.includes('dark') ? 'dark' : 'ok';
   };
 }
 
-/** One stick's run, in `running` under the stick's identity while it is in flight. */
+/** One stick's run, in `running` under the stick's identity while it is in flight; then `onDone`. */
 function tracked(
   running: StickMemory['running'],
   target: Target,
-  run: (stick: { wanted: boolean }) => Promise<boolean>,
-): Promise<boolean> {
+  run: (stick: { wanted: boolean }) => Promise<RunResult>,
+  onDone?: (target: Target) => void,
+): Promise<RunResult> {
   const key = stickIdentity(target);
   const stick = { wanted: true };
   const result = run(stick);
@@ -159,6 +165,7 @@ function tracked(
   running.set(key, entry);
   return result.finally(() => {
     if (running.get(key) === entry) running.delete(key);
+    onDone?.(target);
   });
 }
 

@@ -1,7 +1,7 @@
 /** Reading one JSON document from a stick: GET only, bounded in size, strictly UTF-8. */
 import type { Endpoint } from './config/types.js';
 import { HttpFailure } from './errors.js';
-import { basicAuth, requireSuccess, urlUnder, withRetries, type Http } from './http.js';
+import { basicAuth, requireSuccess, urlUnder, withinBytes, withRetries, type Http } from './http.js';
 
 export type StickPath = '/jsonlive' | '/jsononce';
 
@@ -9,24 +9,18 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** The body of `path` on the stick, as text. Throws a got error or an HttpFailure. */
 export async function fetchStick(http: Http, stick: Endpoint, path: StickPath, maxBytes: number): Promise<string> {
-  const response = await withRetries(http, async (got) => {
-    const request = got.get(urlUnder(stick.url, path), {
-      responseType: 'buffer',
-      headers: { accept: 'application/json' },
-      ...basicAuth(stick),
-    });
-    let tooLarge = false;
+  const response = await withRetries(http, (got) =>
     // An endless or huge body is cut off as it streams in, not after it has filled memory.
-    void request.on('downloadProgress', ({ transferred, total }) => {
-      if (transferred > maxBytes || (total ?? 0) > maxBytes) {
-        tooLarge = true;
-        request.cancel();
-      }
-    });
-    return request.catch((error: unknown) => {
-      throw tooLarge ? new HttpFailure(`sent more than ${formatBytes(maxBytes)} on ${path}`) : error;
-    });
-  });
+    withinBytes(
+      got.get(urlUnder(stick.url, path), {
+        responseType: 'buffer',
+        headers: { accept: 'application/json' },
+        ...basicAuth(stick),
+      }),
+      maxBytes,
+      () => new HttpFailure(`sent more than ${formatBytes(maxBytes)} on ${path}`),
+    ),
+  );
   requireSuccess(response);
   if (response.statusCode !== 200)
     throw new HttpFailure(`answered HTTP ${response.statusCode} instead of 200 on ${path}`);

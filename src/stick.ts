@@ -5,7 +5,7 @@
 import { liveCatalogue, onceCatalogue, type CatalogueRow } from './catalogue.js';
 import { stickIdentity, type Target } from './config/types.js';
 import { describeFailure, type Http } from './http.js';
-import { parsePayload, readPayload, type Reading } from './parse.js';
+import { readAnswer, type Reading } from './parse.js';
 import { fetchStick, type StickPath } from './stick-fetch.js';
 
 export type StickRead = Reading & {
@@ -36,9 +36,9 @@ export function createStickReader(http: Http, maxBodyBytes: number): (target: Ta
     } catch (error) {
       return { samples: [], problems: [], failure: describeFailure(error, http.policy) };
     }
-    const parsed = parsePayload(text);
-    if ('error' in parsed) return { samples: [], problems: [], failure: `${parsed.error} on ${path}` };
-    return readPayload(parsed.payload, catalogue);
+    const answer = readAnswer(text, catalogue);
+    if ('error' in answer) return { samples: [], problems: [], failure: `${answer.error} on ${path}` };
+    return { samples: answer.samples, problems: answer.problems };
   }
 
   async function readOnce(target: Target): Promise<StickRead> {

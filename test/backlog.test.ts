@@ -48,3 +48,14 @@ test('a batch the store refused outright is counted as dropped', () => {
   backlog.drop(batch('refused', 10, 9, 0));
   assert.equal(backlog.droppedSamples, 9);
 });
+
+test('batches older than those held (a late failed delivery) go before them, and are dropped first', () => {
+  const backlog = new Backlog({ maxBytes: 25, maxAgeMs: 60_000 });
+  backlog.keep([batch('newer', 10, 1, 3000)], 3000);
+  backlog.keep([batch('oldest', 10, 2, 1000), batch('older', 10, 4, 2000)], 4000);
+  assert.equal(backlog.droppedSamples, 2);
+  assert.deepEqual(
+    backlog.takeAll(4000).map(({ text }) => text),
+    ['older', 'newer'],
+  );
+});

@@ -80,7 +80,7 @@ describe('a run against each simulated variant', () => {
 });
 
 describe('several sticks in one run', () => {
-  test('one stick down: the other is pushed in full, the down one gets up 0 and no readings, exit 1', async () => {
+  test('one stick down: the other is pushed in full, the down one gets up 0 and no readings, exit 69', async () => {
     const deadPort = await freePort();
     const result = await runCli([
       '-t',
@@ -92,7 +92,7 @@ describe('several sticks in one run', () => {
       '--retries',
       '0',
     ]);
-    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.code, 69, result.stderr);
     const good = await pushgateway.group({ job: 'several', instance: 'good' });
     const dead = await pushgateway.group({ job: 'several', instance: 'dead' });
     assert.equal(sampleValue(good, 'trucki_up'), 1);
@@ -211,6 +211,52 @@ describe('exit status', () => {
     assert.match(version.stdout, /^trucki2pushgateway \d+\.\d+\.\d+\n$/);
   });
 
+  test('69 when every push was made but a stick is dark: its trucki_up 0 pushed (issue 16.4)', async () => {
+    const result = await runCli([
+      '-t',
+      `dark-healthy=${sticks.T2SG!.url},dark-dead=127.0.0.1:9`,
+      '-g',
+      pushgateway.url,
+      '--retries',
+      '0',
+    ]);
+    assert.equal(result.code, 69, result.stderr);
+    assert.equal(sampleValue(await pushgateway.group({ job: 'trucki', instance: 'dark-dead' }), 'trucki_up'), 0);
+    assert.equal(sampleValue(await pushgateway.group({ job: 'trucki', instance: 'dark-healthy' }), 'trucki_up'), 1);
+    assert.match(result.stderr, /^stick dark-dead \(127\.0\.0\.1:9\): failed, .*; pushed trucki_up 0$/m);
+    // The same sticks, all well: 0.
+    const well = await runCli(['-t', `dark-healthy=${sticks.T2SG!.url}`, '-g', pushgateway.url]);
+    assert.equal(well.code, 0, well.stderr);
+  });
+
+  test('1, not 69, when a stick is dark and the Pushgateway is down: something was not delivered', async () => {
+    const port = await freePort();
+    const result = await runCli([
+      '-t',
+      `up=${sticks.T2SG!.url},down=127.0.0.1:9`,
+      '-g',
+      `http://127.0.0.1:${port}`,
+      '--retries',
+      '0',
+    ]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /^stick down .*; not pushed: Pushgateway/m);
+  });
+
+  test('--help: the usage and -g name --victoriametrics as another way; --grouping says what --textfile does', async () => {
+    const { stdout } = await runCli(['--help']);
+    assert.match(stdout, /^Usage: .*\n {7}trucki2pushgateway .*--victoriametrics <url>/);
+    const pushgateway = /-g, --pushgateway <url>.*\n((?: {8}.*\n)+)/.exec(stdout)?.[1]?.replace(/\s+/g, ' ');
+    assert.match(pushgateway ?? '', /required unless --victoriametrics, --textfile or --stdout/, stdout);
+    const grouping = /--grouping <k=v,…>.*\n((?: {8}.*\n)+)/.exec(stdout)?.[1]?.replace(/\s+/g, ' ');
+    assert.match(grouping ?? '', /refused with --textfile/, stdout);
+  });
+
+  test('--help names every exit status the command can end with', async () => {
+    const help = await runCli(['--help']);
+    for (const status of [0, 1, 2, 69, 70]) assert.match(help.stdout, new RegExp(`\\b${status} [a-z]`), String(status));
+  });
+
   test('1 when the Pushgateway cannot be reached, naming it', async () => {
     const port = await freePort();
     const result = await runCli(['-t', sticks.T2SG!.url, '-g', `http://127.0.0.1:${port}`, '--retries', '0']);
@@ -309,6 +355,36 @@ describe('a closed or full stdout, a closed stderr (issue 9.8)', { concurrency: 
     } finally {
       await full.close();
     }
+  });
+
+  test('a dark stick with --stdout into a closed pipe or /dev/full: 1 (not delivered), not 69 (issue 16.4)', async () => {
+    const piped = await spawnJob(
+      ['-t', 'dark-pipe=127.0.0.1:9', '--stdout', '--retries', '0'],
+      ['ignore', 'pipe', 'pipe'],
+      (child) => child.stdout!.destroy(),
+    );
+    assert.equal(piped.code, 1, piped.stderr);
+    const full = await open('/dev/full', 'w');
+    try {
+      const result = await spawnJob(
+        ['-t', 'dark-full=127.0.0.1:9', '--stdout', '--retries', '0'],
+        ['ignore', full.fd, 'pipe'],
+      );
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /standard output.*no space left/);
+    } finally {
+      await full.close();
+    }
+  });
+
+  test('a closed stderr does not change the status of a run with a dark stick: 69', async () => {
+    const result = await spawnJob(
+      ['-t', 'dark-quiet=127.0.0.1:9', '-g', pushgateway.url, '--retries', '0'],
+      ['ignore', 'ignore', 'pipe'],
+      (child) => child.stderr!.destroy(),
+    );
+    assert.equal(result.code, 69);
+    assert.equal(sampleValue(await pushgateway.group({ job: 'trucki', instance: 'dark-quiet' }), 'trucki_up'), 0);
   });
 
   test('a closed stderr does not change the status of a good run', async () => {

@@ -103,6 +103,25 @@ describe('VictoriaMetrics', () => {
     assert.doesNotMatch(secret, /hunter2/);
   });
 
+  test('a URL with /api/v1/... in it gets the base-URL hint, exit 2 (issue 15)', async () => {
+    assert.equal(
+      await configError(['-t', 'a', '--victoriametrics', 'http://u:hunter2@vm:8428/api/v1/import/prometheus']),
+      '--victoriametrics ends in /api/v1/import/prometheus: give the base URL, without /api/v1/... (e.g. http://vm:8428/)',
+    );
+    assert.match(
+      await configError([
+        ...vm,
+        '--victoriametrics-query-url',
+        'http://vmselect:8481/select/0/prometheus/api/v1/query',
+      ]),
+      /^--victoriametrics-query-url ends in \/api\/v1\/query: give the base URL, without \/api\/v1\/\.\.\. \(e\.g\. http:\/\/vmselect:8481\/select\/0\/prometheus\)$/,
+    );
+    assert.match(
+      await configError(['-t', 'a'], { VICTORIAMETRICS_URL: 'http://vmagent:8429/api/v1/write' }),
+      /^VICTORIAMETRICS_URL ends in \/api\/v1\/write: give the base URL/,
+    );
+  });
+
   test('a flag chooses the sink and the sticks over the env file, as for any setting', async () => {
     const directory = await cwd();
     await writeFile(join(directory, 'one.json'), JSON.stringify([{ targets: ['127.0.0.1:1'] }]));

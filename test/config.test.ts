@@ -347,6 +347,87 @@ describe('targets', () => {
   });
 });
 
+describe('an empty target says "empty address" (issue 15, messages)', () => {
+  const cases: [what: string, argv: string[], fragment: string][] = [
+    ["--target ''", ['--target', ''], '--target is an empty address'],
+    ['--target of spaces', ['--target', '   '], '--target is an empty address'],
+    ["' , '", ['--target', ' , '], '--target is an empty address'],
+    ['-t a,,b', ['-t', 'a,,b'], '--target (stick 2) is an empty address: an extra comma?'],
+    ['-t a, ,b', ['-t', 'a, ,b'], '--target (stick 2) is an empty address'],
+    ['a trailing comma', ['-t', 'a,b,'], '--target (stick 3) is an empty address'],
+    ["a repeated flag, one ''", ['-t', 'a', '-t', ''], '--target (stick 2) is an empty address'],
+    ['name=', ['-t', 'name='], '--target is an empty address after its name='],
+    ['name= of spaces, in a list', ['-t', 'a=h, b=  '], '--target (stick 2) is an empty address after its name='],
+    ['=host', ['-t', '=host'], '--target has an empty name before ='],
+    ['user info and no host', ['-t', 'admin:pw@'], '--target is an empty stick address'],
+    ['http:// and user info only', ['-t', 'http://admin:pw@'], '--target is an empty stick address'],
+    ['http:// alone', ['-t', 'http://'], '--target is an empty stick address'],
+    ['a port only', ['-t', ':8080'], '--target is an empty stick address (a port only)'],
+    ['a named stick with user info and no host', ['-t', 'roof=http://u:pw@'], '--target is an empty stick address'],
+  ];
+  for (const [what, argv, fragment] of cases) {
+    test(`${what}: "${fragment}", no percent-encoding hint`, async () => {
+      const message = await configError([...argv, ...stdout], {}, undefined, fragment);
+      assert.doesNotMatch(message, /percent|%2C/);
+      assert.doesNotMatch(message, /pw/);
+    });
+  }
+
+  test('TRUCKI_TARGET with an extra comma, from the env file: the same words, naming the file', async () => {
+    await configError(
+      [...stdout],
+      {},
+      await cwdWith('TRUCKI_TARGET=10.0.0.2,,10.0.0.3\n'),
+      'TRUCKI_TARGET in .env (stick 2) is an empty address',
+    );
+  });
+
+  test('spaces around a name and its address are not part of either', async () => {
+    const { targets } = await config(['-t', ' roof =  10.0.0.2 , garage= 10.0.0.3', ...stdout]);
+    assert.deepEqual(
+      targets.map((target) => [target.instance, target.url.href]),
+      [
+        ['roof', 'http://10.0.0.2/'],
+        ['garage', 'http://10.0.0.3/'],
+      ],
+    );
+  });
+
+  test('-g http:// is an empty Pushgateway address', async () => {
+    await configError(['-t', 'h', '-g', 'http://'], {}, undefined, '--pushgateway is an empty Pushgateway address');
+  });
+});
+
+describe('--grouping with --textfile is refused, never dropped (issue 15, messages)', () => {
+  test('--grouping and --textfile: exit 2 naming both, and where per-stick labels go', async () => {
+    await configError(
+      ['-t', 'h', '--textfile', 'trucki.prom', '--grouping', 'site=home'],
+      {},
+      undefined,
+      '--grouping does not apply to --textfile',
+      '--targets-file',
+    );
+  });
+
+  test('PUSHGATEWAY_GROUPING from the env file with TEXTFILE_PATH: refused the same way', async () => {
+    await configError(
+      [],
+      {},
+      await cwdWith('TRUCKI_TARGET=h\nTEXTFILE_PATH=trucki.prom\nPUSHGATEWAY_GROUPING=site=home\n'),
+      'PUSHGATEWAY_GROUPING in .env does not apply to TEXTFILE_PATH in .env',
+    );
+  });
+
+  test('an empty PUSHGATEWAY_GROUPING (as in .env.example) is no grouping: the textfile is fine', async () => {
+    const result = await config(['-t', 'h', '--textfile', 'trucki.prom'], { PUSHGATEWAY_GROUPING: '' });
+    assert.ok(result.textfile?.endsWith('trucki.prom'));
+  });
+
+  test('--grouping with --stdout (a first look with the same env file) is still accepted', async () => {
+    await config(['-t', 'h', '--stdout', '--grouping', 'site=home', '--textfile', 'trucki.prom']);
+  });
+});
+
 describe('no ConfigError message contains a password', () => {
   const secret = 's3cret';
   const badTargets = [

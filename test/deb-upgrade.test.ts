@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cleanClone, run, runOk, type CleanClone, type Run } from './helpers/clean-clone.js';
 import { packageName as name, takeMachine, whyNoDpkg, type AptMachine } from './helpers/debian.js';
+import { npmEnv } from './helpers/npm-env.js';
 import { repoRoot } from './helpers/paths.js';
 
 const envFile = `/etc/${name}/${name}.env`;
@@ -51,7 +52,7 @@ describe('upgrading the Debian package over an edited env file', { skip: whyNoDp
   async function buildRelease(): Promise<string> {
     const built = await runOk('npm', ['run', 'deb'], {
       cwd: clone!.dir,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' },
+      env: npmEnv(),
       timeout: 240_000,
     });
     const deb = built.stdout.trim().split('\n').at(-1)!;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { errnoCode } from '../src/errors.js';
+import { errnoCode, exitCodes } from '../src/errors.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -184,3 +184,19 @@ for (const service of services) {
     assert.ok(exposure <= maxExposure, `${service}: exposure ${exposure} > ${maxExposure}; still exposed:\n${kept}`);
   });
 }
+
+/** The numbers of a unit's SuccessExitStatus= lines (systemd also takes signal names there: none here). */
+async function successExitStatuses(service: string): Promise<number[]> {
+  const text = await readFile(join(unitDir, service), 'utf8');
+  return [...text.matchAll(/^SuccessExitStatus=(.+)$/gm)].flatMap(([, value]) =>
+    value!.trim().split(/\s+/).map(Number),
+  );
+}
+
+test('the one-shot unit counts a dark stick (exit 69) as success, and a failed delivery still as failure (issue 16.4)', async () => {
+  const statuses = await successExitStatuses('trucki2pushgateway.service');
+  assert.ok(statuses.includes(exitCodes.sticksDark), `SuccessExitStatus= ${statuses.join(' ')}`);
+  for (const failure of [exitCodes.failed, exitCodes.usage, exitCodes.internal]) assert.ok(!statuses.includes(failure));
+  // The loop ends only at a stop, whose status never says "dark": nothing to count as success.
+  assert.deepEqual(await successExitStatuses('trucki2pushgateway-loop.service'), []);
+});

@@ -40,7 +40,7 @@ describe('a stick that went away', () => {
 
     await stick.close();
     const second = await runCli(['-t', `night=${stick.url}`, '-g', pushgateway.url, ...quick]);
-    assert.equal(second.code, 1);
+    assert.equal(second.code, 69);
     assert.match(
       second.stderr,
       /^stick night \(127\.0\.0\.1:\d+\): failed, refused the connection \(2 attempts\); took \d+ ms; pushed trucki_up 0\n$/,
@@ -56,7 +56,7 @@ describe('a stick that went away', () => {
 
     // And a third failed run still carries it over, read back from what the second one pushed.
     const third = await runCli(['-t', `night=${stick.url}`, '-g', pushgateway.url, ...quick]);
-    assert.equal(third.code, 1);
+    assert.equal(third.code, 69);
     assert.equal(
       sampleValue(
         await pushgateway.group({ job: 'trucki', instance: 'night' }),
@@ -81,16 +81,20 @@ describe('a hostile stick', () => {
     'JSON array': { message: /sent JSON array, not an object on \/jsonlive/, retried: false },
     'JSON string': { message: /sent JSON string, not an object on \/jsonlive/, retried: false },
     'invalid UTF-8': { message: /sent a body that is not valid UTF-8 on \/jsonlive/, retried: false },
+    "a smart plug's JSON": {
+      message: /answered JSON, but no Trucki key: is this a Trucki stick\? on \/jsonlive;/,
+      retried: false,
+    },
   };
   for (const kind of Object.keys(misbehaviours) as Misbehaviour[]) {
-    test(`${kind}: up 0 pushed, exit 1, one clear line, bounded in time and memory`, async () => {
+    test(`${kind}: up 0 pushed, exit 69, one clear line, bounded in time and memory`, async () => {
       const stick = await startHostileStick(kind);
       try {
         const instance = `hostile-${kind.replace(/\W+/g, '-')}`;
         const result = await runCli(['-t', `${instance}=${stick.url}`, '-g', pushgateway.url, ...quick], {
           measure: true,
         });
-        assert.equal(result.code, 1, result.stderr);
+        assert.equal(result.code, 69, result.stderr);
         const lines = result.stderr.trim().split('\n');
         assert.equal(lines.length, 1, result.stderr);
         assert.match(lines[0]!, new RegExp(`^stick ${instance} \\(127\\.0\\.0\\.1:\\d+\\): failed, `));
@@ -276,7 +280,7 @@ describe('a wrong URL gets a hint, not a raw code (issue 9.11)', { concurrency: 
       '--retries',
       '0',
     ]);
-    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.code, 69, result.stderr);
     assert.doesNotMatch(result.stderr, /EPROTO|ERR_SSL/);
     assert.match(result.stderr, /not https|is it http/);
   });

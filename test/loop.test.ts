@@ -66,7 +66,7 @@ describe('each stick on its own cadence', () => {
             onStickDone?.(stick);
           }),
         );
-        return true;
+        return 'ok' as const;
       },
       { pattern: everySecond, log: (line) => lines.push(line), targets: () => targets },
     );
@@ -109,7 +109,7 @@ describe('each stick on its own cadence', () => {
             onStickDone?.(stick);
           }),
         );
-        return true;
+        return 'ok' as const;
       },
       { pattern: everySecond, log: (line) => lines.push(line), targets: () => targets },
     );

@@ -12,12 +12,13 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { cleanClone, run, runOk, type CleanClone } from './helpers/clean-clone.js';
+import { npmEnv } from './helpers/npm-env.js';
 import { onlyOnce } from './helpers/once.js';
 import { sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
 
 // Offline where the npm cache has it; the registry only for what it lacks.
 const npmFlags = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
-const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' };
+const env = npmEnv();
 
 describe('the npm package', { skip: onlyOnce, timeout: 420_000 }, () => {
   let clone: CleanClone;

@@ -5,9 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { liveCatalogue, signalQualities, unknownState, wifiStates } from '../src/catalogue.js';
+import { liveCatalogue, onceCatalogue, signalQualities, unknownState, wifiStates } from '../src/catalogue.js';
 import {
+  knownKeyCount,
   parsePayload,
+  readAnswer,
   readNumber,
   readPayload,
   stateLabel,
@@ -82,6 +84,98 @@ describe('parsePayload', () => {
       assert.doesNotMatch(result.error, /HTML/);
     });
   }
+});
+
+describe('readAnswer: is it a Trucki? (issue 15.1)', () => {
+  const notTrucki = /^answered JSON, but no Trucki key: is this a Trucki stick\?$/;
+  for (const [what, text] of [
+    ["a smart plug's status", '{"ison":true,"apower":12.5}'],
+    ['an empty object', '{}'],
+    ['keys in the wrong case', '{"vgrid":234.2,"Acpower":"880 W","wifi":"CONNECTED"}'],
+    ['a Trucki key nested one level down', '{"status":{"VGRID":234.2,"WIFI":"CONNECTED"}}'],
+    ['an ignored key only (UPTIME, LOCALIP)', '{"UPTIME":"1d 02:03:04","LOCALIP":"192.168.1.50"}'],
+    [
+      'a large object with no known key',
+      JSON.stringify(Object.fromEntries(Array.from({ length: 20_000 }, (_, index) => [`key${index}`, index]))),
+    ],
+  ] as const) {
+    test(`${what}: not a Trucki answer, in words`, () => {
+      const answer = readAnswer(text, liveCatalogue);
+      assert.ok('error' in answer, JSON.stringify(answer).slice(0, 200));
+      assert.match(answer.error, notTrucki);
+    });
+  }
+
+  test('a Trucki key under __proto__ or beside inherited names is not a known key', () => {
+    for (const text of ['{"__proto__":{"VGRID":234.2}}', '{"constructor":1,"toString":"x","hasOwnProperty":2}']) {
+      const answer = readAnswer(text, liveCatalogue);
+      assert.ok('error' in answer, text);
+      assert.match(answer.error, notTrucki);
+    }
+  });
+
+  test('a JSON array, number or null is still refused as not an object', () => {
+    for (const text of ['[]', '[{"VGRID":234.2}]', '42', 'null', '"VGRID"']) {
+      const answer = readAnswer(text, liveCatalogue);
+      assert.ok('error' in answer, text);
+      assert.match(answer.error, /^sent JSON \w+, not an object$/, text);
+    }
+  });
+
+  test('known keys of the wrong type only: not a Trucki answer, naming what could not be read', () => {
+    const answer = readAnswer('{"RSSI":-67,"VGRID":{"value":234.2},"TEMP":true,"ison":true}', liveCatalogue);
+    assert.ok('error' in answer, JSON.stringify(answer));
+    assert.equal(
+      answer.error,
+      'answered JSON, but none of its 3 Trucki keys could be read (VGRID {"value":234.2} is not a number, and 2 more): is this a Trucki stick?',
+    );
+    const one = readAnswer('{"WIFI":5}', liveCatalogue);
+    assert.ok('error' in one);
+    assert.match(one.error, /none of its 1 Trucki key could be read \(WIFI 5 is not a state\)/);
+  });
+
+  test('one known key read is a Trucki answer: a partial answer keeps what it has', () => {
+    const answer = readAnswer('{"VGRID":234.2,"ison":true}', liveCatalogue);
+    assert.ok(!('error' in answer), JSON.stringify(answer));
+    assert.equal(answer.knownKeys, 1);
+    assert.equal(only(answer, 'trucki_grid_voltage_volts').value, 234.2);
+  });
+
+  test('one key read among unreadable ones is a Trucki answer, the others named as problems', () => {
+    const answer = readAnswer('{"ACPOWER":"--- W","VGRID":"---","WIFI":"CONNECTED"}', liveCatalogue);
+    assert.ok(!('error' in answer), JSON.stringify(answer));
+    assert.equal(answer.knownKeys, 3);
+    assert.equal(answer.problems.length, 2);
+  });
+
+  test('a mirror-only answer (MQTT_…_VALUE keys) is a Trucki answer', () => {
+    const answer = readAnswer('{"MQTT_VGRID_VALUE":234.2,"MQTT_STATE_VALUE":"ON"}', liveCatalogue);
+    assert.ok(!('error' in answer), JSON.stringify(answer));
+    assert.equal(answer.knownKeys, 2);
+  });
+
+  test('/jsononce: the identity alone is a Trucki answer; secrets alone are not', () => {
+    assert.ok(!('error' in readAnswer('{"DEVICENAME":"T2SGA55A69"}', onceCatalogue)));
+    const secrets = readAnswer('{"ADMIN_PASS":"hunter2","WIFIPASS":"x"}', onceCatalogue);
+    assert.ok('error' in secrets);
+    assert.match(secrets.error, notTrucki);
+    assert.doesNotMatch(secrets.error, /hunter2/);
+  });
+});
+
+describe('knownKeyCount', () => {
+  test('counts each catalogue key once, its mirror standing in for it, and nothing else', () => {
+    assert.equal(knownKeyCount({}, liveCatalogue), 0);
+    assert.equal(knownKeyCount({ ison: true, apower: 12.5 }, liveCatalogue), 0);
+    assert.equal(knownKeyCount({ VGRID: 1, MQTT_VGRID_VALUE: 1, ACPOWER: 'x', UPTIME: 5 }, liveCatalogue), 2);
+    assert.equal(knownKeyCount({ MQTT_ACPOWER_VALUE: 1 }, liveCatalogue), 1);
+    assert.equal(knownKeyCount({ VGRID: 1 }, onceCatalogue), 0);
+  });
+
+  test('a whole simulated answer counts every key it holds', () => {
+    const payload = Object.fromEntries(liveCatalogue.map((row) => [row.key, 1]));
+    assert.equal(knownKeyCount(payload, liveCatalogue), liveCatalogue.length);
+  });
 });
 
 describe('readNumber', () => {

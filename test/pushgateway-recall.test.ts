@@ -66,7 +66,7 @@ test('300 sticks failing at once beside 300 other groups: all trucki_up 0, last 
     const targets = failing.map((index) => `load-${index}=${dead}`).join(',');
     const result = await runCli(['-t', targets, '-g', proxy.url, '--retries', '0'], { timeoutMs: 40_000 });
     t.diagnostic(`the run took ${Math.round(result.wallMs)} ms`);
-    assert.equal(result.code, 1, result.stderr.slice(-2000));
+    assert.equal(result.code, 69, result.stderr.slice(-2000));
     assert.equal(result.signal, null, 'the run did not end in time');
     const gets = proxy.seen.filter(({ method }) => method === 'GET');
     assert.ok(
@@ -109,7 +109,7 @@ test('a failed read-back still replaces the groups with trucki_up 0 and says the
       ['-t', names.map((name) => `${name}=${dead}`).join(','), '-g', proxy.url, '--retries', '0'],
       { timeoutMs: 30_000 },
     );
-    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.code, 69, result.stderr);
     assert.equal((result.stderr.match(/last success lost/g) ?? []).length, 3, result.stderr);
     for (const name of names) {
       const group = await pushgateway.group({ job: 'trucki', instance: name });
@@ -157,7 +157,7 @@ test('a read-back that floods (no line breaks, then endless lines) stays small i
           measure: true,
         },
       );
-      assert.equal(result.code, 1, result.stderr);
+      assert.equal(result.code, 69, result.stderr);
       assert.match(
         result.stderr,
         /last success lost: Pushgateway .* sent more than 256 MiB of metrics when asked for the last successes; pushed trucki_up 0\n$/,
@@ -187,7 +187,7 @@ test('a redirect of the read-back is no last success: the group still gets truck
   });
   try {
     const result = await runCli(['-t', `${instance}=127.0.0.1:${await freePort()}`, '-g', proxy.url, '--retries', '0']);
-    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.code, 69, result.stderr);
     assert.match(result.stderr, /redirect/i);
     const group = await pushgateway.group({ job: 'trucki', instance });
     assert.equal(sampleValue(group, 'trucki_up'), 0, 'the stale trucki_up 1 survived');
@@ -217,7 +217,7 @@ test('HTML from the read-back: words, no ERR_BODY_PARSE_FAILURE (issue 9.11)', a
       '--retries',
       '0',
     ]);
-    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.code, 69, result.stderr);
     assert.doesNotMatch(result.stderr, /ERR_BODY_PARSE_FAILURE|Unexpected token/);
     assert.match(result.stderr, /text\/html.*base URL/);
     assert.equal(sampleValue(await pushgateway.group({ job: 'trucki', instance: 'html-read-back' }), 'trucki_up'), 0);

@@ -82,7 +82,7 @@ describe('one run', () => {
         Promise.resolve(reading(instance === 'dead' ? 'refused the connection' : undefined)),
       ),
     );
-    assert.equal(await job.run(targets), false);
+    assert.equal(await job.run(targets), 'dark');
     const alive = sink.delivered.find(({ target: t }) => t.instance === 'alive');
     const dead = sink.delivered.find(({ target: t }) => t.instance === 'dead');
     assert.equal(valueOf(alive, jobFamilies.up.name), 1);
@@ -111,7 +111,7 @@ describe('one run', () => {
       () => {},
       connections(sink, () => Promise.resolve(reading('timed out after 1 s'))),
     );
-    assert.equal(await job.run(targets), false);
+    assert.equal(await job.run(targets), 'dark');
     assert.equal(sink.asked.length, 1);
     assert.equal(sink.delivered.length, 300);
     for (const [index, delivery] of targets.map((t, i) => [i, sink.delivered.find((d) => d.target === t)] as const)) {
@@ -128,7 +128,7 @@ describe('one run', () => {
       (line) => lines.push(line),
       connections(sink, () => Promise.resolve(reading('refused the connection'))),
     );
-    assert.equal(await job.run(targets), false);
+    assert.equal(await job.run(targets), 'dark');
     assert.deepEqual(familiesOf(sink.delivered[0]), [jobFamilies.scrapeDuration.name, jobFamilies.up.name].sort());
     assert.match(
       lines[0]!,
@@ -167,8 +167,41 @@ describe('one run', () => {
         return reading();
       }),
     );
-    assert.equal(await job.run(targets), true);
+    assert.equal(await job.run(targets), 'ok');
     assert.equal(most, 3);
+  });
+
+  test('a dark stick beside a refused delivery: the run is undelivered, not dark (issue 16.4)', async () => {
+    const sink: Sink = {
+      deliver: ({ target: { instance } }) =>
+        instance === 'alive'
+          ? Promise.reject(new SinkFailure('Pushgateway http://pg.test/ answered HTTP 503'))
+          : Promise.resolve(),
+      flush: async () => {},
+    };
+    const targets = [target('alive'), target('dead')];
+    const job = createJob(
+      config(targets),
+      () => {},
+      connections(sink, ({ instance }) =>
+        Promise.resolve(reading(instance === 'dead' ? 'refused the connection' : undefined)),
+      ),
+    );
+    assert.equal(await job.run(targets), 'undelivered');
+  });
+
+  test('a dark stick and a flush that fails: undelivered', async () => {
+    const sink: Sink = {
+      deliver: () => Promise.resolve(),
+      flush: () => Promise.reject(new SinkFailure('VictoriaMetrics http://vm.test/ refused the connection')),
+    };
+    const targets = [target('dead')];
+    const job = createJob(
+      config(targets),
+      () => {},
+      connections(sink, () => Promise.resolve(reading('refused the connection'))),
+    );
+    assert.equal(await job.run(targets), 'undelivered');
   });
 
   test("a refused delivery fails the run and names the sink in the stick's line", async () => {
@@ -183,7 +216,7 @@ describe('one run', () => {
       (line) => lines.push(line),
       connections(sink, () => Promise.resolve(reading())),
     );
-    assert.equal(await job.run(targets), false);
+    assert.equal(await job.run(targets), 'undelivered');
     assert.match(lines[0]!, /; not pushed: Pushgateway http:\/\/pg\.test\/ answered HTTP 503$/);
   });
 });
@@ -200,8 +233,8 @@ describe("a loop's memory of its sticks (issue 15)", () => {
         Promise.resolve(reading(stick.labels[0]?.[1] === 'hamburg' ? 'refused the connection' : undefined)),
       ),
     );
-    assert.equal(await job.run([at('berlin')]), true);
-    assert.equal(await job.run([at('hamburg')]), false);
+    assert.equal(await job.run([at('berlin')]), 'ok');
+    assert.equal(await job.run([at('hamburg')]), 'dark');
     const hamburg = sink.delivered.at(-1);
     assert.deepEqual(hamburg?.target.labels, [['site', 'hamburg']]);
     assert.equal(valueOf(hamburg, jobFamilies.up.name), 0);
@@ -219,7 +252,7 @@ describe("a loop's memory of its sticks (issue 15)", () => {
       () => {},
       connections(sink, () => Promise.resolve(reading('refused the connection'))),
     );
-    assert.equal(await job.run(targets), false);
+    assert.equal(await job.run(targets), 'dark');
     const recalled = Object.fromEntries(
       sink.delivered.map((delivery) => [delivery.target.instance, valueOf(delivery, jobFamilies.lastSuccess.name)]),
     );

@@ -112,7 +112,7 @@ describe('basic auth on the Pushgateway (--web.config.file)', () => {
     assert.equal((await runCli(['-t', `recall=${stickUrl(stick)}`, '-g', pg])).code, 0);
     const before = sampleValue(await basicGroup('recall'), 'trucki_last_success_timestamp_seconds');
     const down = await runCli(['-t', `recall=127.0.0.1:${await freePort()}`, '-g', pg, '--retries', '0']);
-    assert.equal(down.code, 1);
+    assert.equal(down.code, 69);
     assert.match(down.stderr, /pushed trucki_up 0/);
     assert.equal(sampleValue((await basicGroup('recall')) as never, 'trucki_last_success_timestamp_seconds'), before);
     assertQuiet(down, 'stick down with auth');
@@ -200,10 +200,10 @@ describe('bearer token', () => {
 });
 
 describe('basic auth towards the stick', () => {
-  test('a wrong stick password: exit 1, up 0, and the password appears nowhere', async () => {
+  test('a wrong stick password: exit 69, up 0, and the password appears nowhere', async () => {
     const pg = basicPg.url.replace('//', `//${pgUser}:${pgPassword}@`);
     const result = await runCli(['-t', `wrong=${stickUrl(stick, 'nope-not-it')}`, '-g', pg]);
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 69);
     assert.match(result.stderr, /stick wrong \(127\.0\.0\.1:\d+\): failed, answered HTTP 401/);
     assert.ok(!result.stderr.includes('nope-not-it'));
     assert.equal(sampleValue((await basicGroup('wrong')) as never, 'trucki_up'), 0);
@@ -255,5 +255,28 @@ describe('no secret on any output path', () => {
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
       assertQuiet(result, 'configuration error');
     }
+  });
+
+  test('check: its lines, the run it makes, a Prometheus with credentials, a configuration error', async () => {
+    const pg = basicPg.url.replace('//', `//${pgUser}:${pgPassword}@`);
+    const prometheus = `http://${pgUser}:${pgPassword}@127.0.0.1:${await freePort()}`;
+    const args = [
+      'check',
+      '-t',
+      `secrets=${stickUrl(stick)}`,
+      '-g',
+      pg,
+      '--prometheus-url',
+      prometheus,
+      '--retries',
+      '0',
+    ];
+    const result = await runCli(args);
+    assert.equal(result.code, 3, result.stdout);
+    assert.match(result.stdout, /^✓ Pushgateway .* took the push of 1 stick/m);
+    assertQuiet(result, 'check');
+    const invalid = await runCli(['check', '-t', stickUrl(stick), '-g', `ftp://${pgUser}:${pgPassword}@127.0.0.1:1`]);
+    assert.equal(invalid.code, 2, invalid.stdout);
+    assertQuiet(invalid, 'check: configuration error');
   });
 });

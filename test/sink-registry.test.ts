@@ -54,7 +54,7 @@ test('a sink added by its module and one registration: the run delivers through 
   const connections = await connect(config, (text) => Promise.resolve(void printed.push(text)), registered);
   const job = createJob(config, (line) => lines.push(line), connections);
   try {
-    assert.equal(await job.run(config.targets), true);
+    assert.equal(await job.run(config.targets), 'ok');
     assert.equal(await job.deleteGroups(config.targets), true);
   } finally {
     job.close();
@@ -81,7 +81,7 @@ test('without the registration, the same configuration gets the registry’s own
   const connections = await connect(command.config, (text) => Promise.resolve(void printed.push(text)));
   const job = createJob(command.config, () => {}, connections);
   try {
-    assert.equal(await job.run(command.config.targets), true);
+    assert.equal(await job.run(command.config.targets), 'ok');
   } finally {
     job.close();
   }

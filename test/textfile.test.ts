@@ -79,7 +79,7 @@ test('a stick that went away: up 0, no readings, the last success carried over f
   const before = valueOf(await readFile(file, 'utf8'), 'trucki_last_success_timestamp_seconds{stick="a"}');
   assert.ok(before !== undefined);
   const down = await runCli(['-t', `a=127.0.0.1:${await freePort()}`, '--textfile', file, '--retries', '0']);
-  assert.equal(down.code, 1);
+  assert.equal(down.code, 69);
   const text = await readFile(file, 'utf8');
   assert.equal(valueOf(text, 'trucki_up{stick="a"}'), 0);
   assert.equal(valueOf(text, 'trucki_last_success_timestamp_seconds{stick="a"}'), before);
@@ -188,7 +188,7 @@ describe('the last successes read back from the file (issue 15)', { concurrency:
       assert.equal((await runCli(args, { cwd })).code, 0);
       assert.match(await readFile(join(cwd, 'trucki.prom'), 'utf8'), /^trucki_last_success_timestamp_seconds\{/m);
       await sticks('127.0.0.1:9', 'hamburg');
-      assert.equal((await runCli(args, { cwd })).code, 1);
+      assert.equal((await runCli(args, { cwd })).code, 69, 'a failed stick, delivered');
       const text = await readFile(join(cwd, 'trucki.prom'), 'utf8');
       assert.match(text, /^trucki_up\{(?=[^}]*site="hamburg")[^}]*\} 0$/m);
       assert.doesNotMatch(text, /^trucki_last_success_timestamp_seconds/m, "berlin's last success was carried over");
@@ -202,7 +202,7 @@ describe('the last successes read back from the file (issue 15)', { concurrency:
       const file = join(dir, `implausible-${value}.prom`);
       await writeFile(file, `trucki_last_success_timestamp_seconds{stick="a"} ${value}\n`);
       const result = await runCli(['-t', 'a=127.0.0.1:9', '--textfile', file, '--retries', '0']);
-      assert.equal(result.code, 1, result.stderr);
+      assert.equal(result.code, 69, result.stderr);
       const text = await readFile(file, 'utf8');
       assert.equal(valueOf(text, 'trucki_up{stick="a"}'), 0);
       assert.doesNotMatch(text, /^trucki_last_success_timestamp_seconds/m, `${value} was carried over`);

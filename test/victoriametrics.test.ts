@@ -7,6 +7,8 @@
  */
 import assert from 'node:assert/strict';
 import { readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
@@ -14,7 +16,8 @@ import { emptyDir, quickTicks, runCli, startCli } from './helpers/cli.js';
 import { repoRoot } from './helpers/paths.js';
 import { freePort } from './helpers/process.js';
 import { startPrometheus } from './helpers/prometheus.js';
-import { startProxy, type Proxy } from './helpers/proxy.js';
+import { startHostileStick } from './helpers/hostile.js';
+import { startProxy, type Injected, type Proxy } from './helpers/proxy.js';
 import { expectedAtZero } from './helpers/sticks.js';
 import { until } from './helpers/until.js';
 import { startVictoriaMetrics, startVmagent, startVmalert, type Series } from './helpers/victoriametrics.js';
@@ -32,6 +35,85 @@ const readsFrom = (stick: Simulator) => {
   const start = liveReads(stick);
   return () => liveReads(stick) - start;
 };
+
+/** What a store in this process makes of an import: hold it unanswered, or answer it. */
+type StoreAnswer =
+  'hold' | 'endless' | { readonly status: number; readonly headers?: Record<string, string>; readonly body?: string };
+
+interface TestStore {
+  readonly url: string;
+  /** Each import's body, in the order they came. */
+  readonly bodies: string[];
+  /** The most imports open at once so far. */
+  readonly maxOpen: () => number;
+  /** Answers the held imports with 204, and every later one as `answer` says. */
+  readonly release: () => void;
+  readonly close: () => Promise<void>;
+}
+
+/**
+ * A loopback store that misbehaves as `answer` says for the n-th import (0-based), counting what it
+ * got; it has no query API.
+ */
+async function startTestStore(answer: (index: number) => StoreAnswer): Promise<TestStore> {
+  const bodies: string[] = [];
+  const held: ServerResponse[] = [];
+  let open = 0;
+  let maxOpen = 0;
+  let released = false;
+  const server = createServer((request, response) => {
+    open++;
+    maxOpen = Math.max(maxOpen, open);
+    response.on('close', () => open--);
+    if (!request.url?.startsWith('/api/v1/import/prometheus')) {
+      // No query API here: recall is off, and only imports are counted.
+      response.writeHead(404).end('unsupported path requested');
+      return;
+    }
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => (body += chunk));
+    request.on('end', () => {
+      const index = bodies.push(body) - 1;
+      const what = answer(index);
+      if (what === 'hold' && !released) held.push(response);
+      else if (what === 'hold') response.writeHead(204).end();
+      else if (what === 'endless') endless(response);
+      else response.writeHead(what.status, what.headers).end(what.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`,
+    bodies,
+    maxOpen: () => maxOpen,
+    release: () => {
+      released = true;
+      for (const response of held.splice(0)) response.writeHead(204).end();
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
+}
+
+/** A 200 whose body never ends, written as fast as the client reads it. */
+function endless(response: ServerResponse): void {
+  response.writeHead(200, { 'content-type': 'text/plain' });
+  const chunk = Buffer.alloc(64 * 1024, 0x20);
+  const pump = () => {
+    while (!response.destroyed && response.write(chunk));
+  };
+  response.on('drain', pump);
+  pump();
+}
+
+/** Sample lines of `family` in import text. */
+const linesOf = (text: string, family: string) => text.split('\n').filter((line) => line.startsWith(`${family}{`));
 
 async function finally_(cleanups: (() => Promise<unknown>)[]): Promise<void> {
   await Promise.allSettled(cleanups.map((cleanup) => cleanup()));
@@ -122,7 +204,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       await stick.close();
       const queries = queriesThrough(proxy);
       const failed = await runCli(args);
-      assert.equal(failed.code, 1);
+      assert.equal(failed.code, 69);
       assert.match(failed.stderr, /^stick gone \(127\.0\.0\.1:\d+\): failed, refused the connection; took \d+ ms\n$/);
       assert.equal(queriesThrough(proxy) - queries, 1, 'one query for the run');
       const series = await vm.exportSeries(
@@ -145,29 +227,160 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
-  test('recall takes the last success of the stick with exactly these labels, not a namesake elsewhere', async () => {
+  test('recall is not from a namesake under other values of our labels, and says it found none', async () => {
     const vm = await startVictoriaMetrics();
     const dir = await emptyDir();
     try {
-      // A stick called roof in Hamburg, read a minute ago; ours is roof with no site, never read.
-      const seed = `trucki_last_success_timestamp_seconds{job="trucki",instance="roof",site="hamburg"} 1700000000 ${String(Date.now() - 60_000)}\n`;
+      // Sticks called roof and shed in Hamburg, read a minute ago. Ours: roof in Berlin, and shed
+      // without a site beside it (site is a label of ours, so a shed with site="hamburg" is another).
+      const at = String(Date.now() - 60_000);
+      const seed = ['roof', 'shed']
+        .map(
+          (name) =>
+            `trucki_last_success_timestamp_seconds{job="trucki",instance="${name}",site="hamburg"} 1700000000 ${at}\n`,
+        )
+        .join('');
       assert.equal((await fetch(`${vm.url}/api/v1/import/prometheus`, { method: 'POST', body: seed })).status, 204);
-      await vm.waitFor('trucki_last_success_timestamp_seconds');
-      const dead = await freePort();
+      await vm.waitFor('trucki_last_success_timestamp_seconds', (found) => found.length === 2);
+      const dead = `127.0.0.1:${String(await freePort())}`;
       await writeFile(
         join(dir, 'sticks.json'),
-        JSON.stringify([{ targets: [`127.0.0.1:${String(dead)}`], labels: { instance: 'roof' } }]),
+        JSON.stringify([
+          { targets: [dead], labels: { instance: 'roof', site: 'berlin' } },
+          { targets: [dead], labels: { instance: 'shed' } },
+        ]),
       );
       const result = await runCli(['--targets-file', 'sticks.json', '--victoriametrics', vm.url, '--retries', '0'], {
         cwd: dir,
       });
-      assert.equal(result.code, 1, result.stderr);
-      const ours = await vm.exportSeries('trucki_up{instance="roof",site=""}');
-      assert.equal(ours.length, 1);
-      const lent = await vm.query('trucki_last_success_timestamp_seconds{instance="roof",site=""}');
-      assert.deepEqual(lent, [], "the Hamburg stick's last success was given to ours");
+      assert.equal(result.code, 69, result.stderr);
+      for (const [name, site] of [
+        ['roof', 'berlin'],
+        ['shed', ''],
+      ] as const) {
+        assert.match(
+          result.stderr,
+          new RegExp(
+            `^stick ${name} .*; last success lost: no series in VictoriaMetrics has its job, instance and labels`,
+            'm',
+          ),
+        );
+        const ours = await vm.exportSeries(`trucki_up{instance="${name}",site="${site}"}`);
+        assert.equal(ours.length, 1);
+        const lent = await vm.query(`trucki_last_success_timestamp_seconds{instance="${name}",site="${site}"}`);
+        assert.deepEqual(lent, [], "the Hamburg stick's last success was given to ours");
+      }
     } finally {
       await finally_([() => vm.stop(), () => rm(dir, { recursive: true, force: true })]);
+    }
+  });
+
+  test('an endless recall answer is cut at 64 MiB, in words; the stick still gets up 0 (issue 15.9)', async () => {
+    const vm = await startVictoriaMetrics();
+    const endless = await startHostileStick('endless body');
+    try {
+      const dead = `gone=127.0.0.1:${String(await freePort())}`;
+      const args = ['-t', dead, '--victoriametrics', vm.url, '--victoriametrics-query-url', endless.url];
+      const result = await runCli([...args, '--retries', '0', '--timeout', '30000'], { measure: true });
+      assert.equal(result.code, 69, result.stderr);
+      assert.match(
+        result.stderr,
+        /last success lost: VictoriaMetrics query API \S+ sent an answer larger than 64 MiB when asked for the last successes$/m,
+      );
+      // A bound against memory growing with the body, not a target: the cap is 64 MiB.
+      assert.ok(result.peakRssMiB! < 512, `peak RSS ${String(result.peakRssMiB)} MiB`);
+      const [up] = await vm.exportSeries('trucki_up{instance="gone"}');
+      assert.deepEqual(up!.values, [0]);
+    } finally {
+      await finally_([() => vm.stop(), () => endless.close()]);
+    }
+  });
+
+  test('a recall query that is never answered ends with the timeout, and the stick still gets up 0', async () => {
+    const vm = await startVictoriaMetrics();
+    const silent = await startHostileStick('never answers');
+    try {
+      const args = ['-t', 'mute=127.0.0.1:9', '--victoriametrics', vm.url, '--victoriametrics-query-url', silent.url];
+      const result = await runCli([...args, '--retries', '0', '--timeout', '1000']);
+      assert.equal(result.code, 69);
+      assert.match(
+        result.stderr,
+        /last success lost: VictoriaMetrics query API \S+ timed out after 1 s when asked for the last successes$/m,
+      );
+      const [up] = await vm.exportSeries('trucki_up{instance="mute"}');
+      assert.deepEqual(up!.values, [0]);
+    } finally {
+      await finally_([() => vm.stop(), () => silent.close()]);
+    }
+  });
+
+  test('a recall answer of the wrong shape or an error says so; implausible times are no last success', async () => {
+    const vm = await startVictoriaMetrics();
+    let answer: Injected = 200;
+    const query = await startProxy(vm.url, { fail: () => answer });
+    const json = (status: number, body: unknown): Injected => ({
+      status,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    const run = (instance: string) =>
+      runCli([
+        '-t',
+        `${instance}=127.0.0.1:9`,
+        '--victoriametrics',
+        vm.url,
+        '--victoriametrics-query-url',
+        query.url,
+        '--retries',
+        '0',
+      ]);
+    try {
+      const refused = { status: 'error', errorType: 'bad_data', error: 'unknown func "last_over_time"\nmore' };
+      const cases: [Injected, RegExp][] = [
+        [json(200, refused), /answered the query with an error: unknown func "last_over_time" when/],
+        [json(422, refused), /answered HTTP 422: unknown func "last_over_time" when/],
+        [json(200, [1, 2]), /answered with JSON that is not the result of a query: is the query URL right\? when/],
+        [json(200, { status: 'success', data: { result: 'none' } }), /JSON that is not the result of a query/],
+        [{ status: 200, body: '<html>login</html>' }, /answered with something that is not JSON/],
+        [
+          { status: 302, headers: { location: '/login?next=vmui' }, body: '' },
+          /answered HTTP 302 Found, redirecting to 127\.0\.0\.1:\d+\/login; redirects are not followed: use that URL when/,
+        ],
+      ];
+      for (const [index, [injected, said]] of cases.entries()) {
+        answer = injected;
+        const result = await run(`shape${String(index)}`);
+        assert.equal(result.code, 69);
+        assert.match(result.stderr, said);
+        assert.match(result.stderr, /last success lost: VictoriaMetrics query API/);
+      }
+      const now = Date.now() / 1000;
+      for (const [index, value] of ['', null, '1e300', '-5', 'NaN', 12, String(now + 7 * 86_400)].entries()) {
+        const instance = `odd${String(index)}`;
+        const metric = { __name__: 'trucki_last_success_timestamp_seconds', job: 'trucki', instance };
+        answer = json(200, {
+          status: 'success',
+          data: { resultType: 'vector', result: [{ metric, value: [now, value] }] },
+        });
+        const result = await run(instance);
+        assert.match(result.stderr, /last success lost: no series in VictoriaMetrics has its job, instance and labels/);
+        const series = await vm.exportSeries(
+          `{instance="${instance}"}`,
+          (found) => named(found, 'trucki_up').length > 0,
+        );
+        assert.deepEqual(named(series, 'trucki_last_success_timestamp_seconds'), [], `${JSON.stringify(value)} taken`);
+      }
+      // And a plausible one is taken, so that the above is not passed over for another reason.
+      const metric = { __name__: 'trucki_last_success_timestamp_seconds', job: 'trucki', instance: 'fine' };
+      answer = json(200, {
+        status: 'success',
+        data: { resultType: 'vector', result: [{ metric, value: [now, '1700000000.5'] }] },
+      });
+      assert.doesNotMatch((await run('fine')).stderr, /last success lost/);
+      const [fine] = await vm.exportSeries('trucki_last_success_timestamp_seconds{instance="fine"}');
+      assert.deepEqual(fine!.values, [1700000000.5]);
+    } finally {
+      await finally_([() => query.close(), () => vm.stop()]);
     }
   });
 
@@ -199,7 +412,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
         '--retries',
         '0',
       ]);
-      assert.equal(result.code, 1);
+      assert.equal(result.code, 69);
       assert.match(
         result.stderr,
         /last success lost: VictoriaMetrics query API \S+ has no \/api\/v1\/query \(a vmagent\?\): recall is off/,
@@ -208,6 +421,22 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       assert.deepEqual(up!.values, [0]);
     } finally {
       await finally_([() => agent.stop(), () => vm.stop()]);
+    }
+  });
+
+  test('a loop through a vmagent (no query API) says once that recall is off, not that nothing was found', async () => {
+    const vm = await startVictoriaMetrics();
+    const agent = await startVmagent(`${vm.url}/api/v1/write`);
+    const loop = await startCli(
+      ['-t', 'off=127.0.0.1:9', '--victoriametrics', agent.url, '-s', everySecond, '--retries', '0'],
+      { env: quickTicks },
+    );
+    try {
+      await until(() => (loop.stderr().match(/^stick off /gm) ?? []).length >= 3, { what: '3 runs' });
+      assert.equal((loop.stderr().match(/recall is off/g) ?? []).length, 1, loop.stderr());
+      assert.doesNotMatch(loop.stderr(), /no series in VictoriaMetrics/);
+    } finally {
+      await finally_([() => loop.stop(), () => agent.stop(), () => vm.stop()]);
     }
   });
 
@@ -221,7 +450,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       const [first] = await vm.exportSeries('trucki_last_success_timestamp_seconds{instance="via"}');
       await stick.close();
       const failed = await runCli([...args, '--retries', '0']);
-      assert.equal(failed.code, 1);
+      assert.equal(failed.code, 69);
       assert.doesNotMatch(failed.stderr, /last success lost/);
       const [success] = await vm.exportSeries(
         'trucki_last_success_timestamp_seconds{instance="via"}',
@@ -230,6 +459,47 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       assert.deepEqual(success!.values, [first!.values[0], first!.values[0]]);
     } finally {
       await finally_([() => agent.stop(), () => vm.stop(), () => stick.close()]);
+    }
+  });
+
+  test('recall through a vmagent that adds labels (-remoteWrite.label=host=pi) carries the last success over (issue 15.6)', async () => {
+    const vm = await startVictoriaMetrics();
+    const agent = await startVmagent(`${vm.url}/api/v1/write`, ['-remoteWrite.label=host=pi']);
+    const stick = await startSimulator({ variant: 'T2SG' });
+    const dir = await emptyDir();
+    try {
+      await writeFile(
+        join(dir, 'sticks.yml'),
+        `- targets: ['${stick.url}']\n  labels: {instance: roof, site: berlin}\n`,
+      );
+      const args = ['--targets-file', 'sticks.yml', '--victoriametrics', agent.url, '--victoriametrics-query-url'];
+      const run = () => runCli([...args, vm.url, '--grouping', 'fleet=eu', '--retries', '0'], { cwd: dir });
+      assert.equal((await run()).code, 0);
+      const [first] = await vm.exportSeries('trucki_last_success_timestamp_seconds{instance="roof"}');
+      assert.deepEqual(first!.metric, {
+        __name__: 'trucki_last_success_timestamp_seconds',
+        job: 'trucki',
+        instance: 'roof',
+        fleet: 'eu',
+        site: 'berlin',
+        host: 'pi',
+      });
+      await stick.close();
+      const failed = await run();
+      assert.equal(failed.code, 69);
+      assert.doesNotMatch(failed.stderr, /last success lost/);
+      const [success] = await vm.exportSeries(
+        'trucki_last_success_timestamp_seconds{instance="roof"}',
+        (found) => found[0]?.values.length === 2,
+      );
+      assert.deepEqual(success!.values, [first!.values[0], first!.values[0]]);
+    } finally {
+      await finally_([
+        () => agent.stop(),
+        () => vm.stop(),
+        () => stick.close(),
+        () => rm(dir, { recursive: true, force: true }),
+      ]);
     }
   });
 
@@ -326,6 +596,37 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       const duringOutage = up!.timestamps.filter((at) => at > down && at < back).length;
       assert.ok(duringOutage >= 28, `${duringOutage} samples read during the outage`);
       assert.doesNotMatch(loop.stderr(), /VictoriaMetrics/, 'vmagent took every batch');
+    } finally {
+      await finally_([() => loop.stop(), () => agent.stop(), () => vm.stop(), () => stick.close()]);
+    }
+  });
+
+  test('a vmagent stopped mid-run and started again: the loop keeps what it could not send, and loses nothing', async () => {
+    const vm = await startVictoriaMetrics();
+    const agent = await startVmagent(`${vm.url}/api/v1/write`);
+    const stick = await startSimulator({ variant: 'T2SG' });
+    const loop = await startCli(['-t', `hop=${stick.url}`, '--victoriametrics', agent.url, '-s', everySecond], {
+      env: quickTicks,
+    });
+    try {
+      await vm.exportSeries('trucki_up{instance="hop"}');
+      await agent.pause();
+      const readsInOutage = readsFrom(stick);
+      await until(() => readsInOutage() >= 10, { what: '10 reads while the vmagent is down' });
+      await loop.waitFor(
+        /^VictoriaMetrics \S+ refused the connection \(3 attempts\); \d+ samples kept for the next runs$/m,
+      );
+      await agent.resume();
+      const readsSinceBack = readsFrom(stick);
+      await until(() => readsSinceBack() >= 5, { what: '5 reads after the vmagent is back' });
+      assert.deepEqual(await loop.stop(), { code: 0, signal: null }, loop.stderr());
+      const reads = liveReads(stick);
+      const [up] = await vm.exportSeries(
+        'trucki_up{instance="hop"}',
+        (found) => found[0]?.values.length === reads,
+        60_000,
+      );
+      assert.equal(new Set(up!.timestamps).size, reads);
     } finally {
       await finally_([() => loop.stop(), () => agent.stop(), () => vm.stop(), () => stick.close()]);
     }
@@ -433,6 +734,206 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       assert.match(loop.stderr(), /samples not delivered \(stopping\)\n/);
     } finally {
       await stick.close();
+    }
+  });
+
+  test('a store that takes imports and never answers: one import open at a time, the rest kept (issue 15.10)', async () => {
+    const store = await startTestStore(() => 'hold');
+    const stick = await startSimulator({ variant: 'T2SG' });
+    // On the cron pattern, not the test ticker: that one waits for a run to end, its flush included.
+    const loop = await startCli([
+      '-t',
+      `held=${stick.url}`,
+      '--victoriametrics',
+      store.url,
+      '-s',
+      everySecond,
+      '--retries',
+      '0',
+      '--timeout',
+      '60000',
+    ]);
+    try {
+      const reads = readsFrom(stick);
+      await until(() => reads() >= 4, { what: '4 reads while the store holds the first import' });
+      assert.equal(store.maxOpen(), 1, `${String(store.maxOpen())} imports open at once`);
+      assert.equal(store.bodies.length, 1);
+      assert.equal(
+        (loop.stderr().match(/is still busy with the delivery before; \d+ samples kept for the next runs$/gm) ?? [])
+          .length,
+        1,
+        loop.stderr(),
+      );
+      store.release();
+      await until(() => store.bodies.length >= 3, { what: 'the kept runs sent once the store answers' });
+      assert.deepEqual(await loop.stop(), { code: 0, signal: null }, loop.stderr());
+      assert.equal(store.maxOpen(), 1);
+      const sent = store.bodies.flatMap((body) => linesOf(body, 'trucki_up'));
+      assert.equal(sent.length, liveReads(stick), 'every read delivered once');
+    } finally {
+      await finally_([() => loop.stop('SIGKILL'), () => store.close(), () => stick.close()]);
+    }
+  });
+
+  test('one-shot: an import refused with 400 holds up none of the others, and exit 1 says how much was lost (issue 15.11)', async () => {
+    const store = await startTestStore((index) =>
+      index === 0 ? { status: 400, body: 'cannot parse line 7\n' } : { status: 204 },
+    );
+    const stick = await startSimulator({ variant: 'T2SG', clock: () => 0 });
+    const dir = await emptyDir();
+    try {
+      // About 6.7 kB of import text each: three requests of at most 1 MiB.
+      const sticks = Array.from({ length: 400 }, (_, index) => ({
+        targets: [stick.url.replace('http://', '')],
+        labels: { instance: `s${String(index)}` },
+      }));
+      await writeFile(join(dir, 'sticks.json'), JSON.stringify(sticks));
+      // A generous timeout: the one simulator in this busy test process answers all 400.
+      const result = await runCli(
+        ['--targets-file', 'sticks.json', '--victoriametrics', store.url, '--retries', '0', '--timeout', '60000'],
+        { cwd: dir, timeoutMs: 120_000 },
+      );
+      assert.equal(result.code, 1, result.stderr);
+      // Three when every stick answers in time; a stick read as failed makes a shorter text.
+      assert.ok(store.bodies.length >= 2, `${String(store.bodies.length)} imports`);
+      const [refused, ...accepted] = store.bodies.map((body) => body.split('\n').filter(Boolean).length);
+      const said =
+        /^VictoriaMetrics \S+ refused 1 of (\d+) import requests with HTTP 400: cannot parse line 7; (\d+) samples not delivered$/m.exec(
+          result.stderr,
+        );
+      assert.ok(said, result.stderr);
+      assert.equal(Number(said[1]), store.bodies.length);
+      assert.equal(Number(said[2]), refused);
+      const up = store.bodies.slice(1).flatMap((body) => linesOf(body, 'trucki_up'));
+      assert.equal(up.length + linesOf(store.bodies[0]!, 'trucki_up').length, 400, 'every stick sent once');
+      assert.ok(accepted.every((lines) => lines > 0));
+    } finally {
+      await finally_([() => store.close(), () => stick.close(), () => rm(dir, { recursive: true, force: true })]);
+    }
+  });
+
+  test('429 with --retries 0 in a loop: kept, not dropped, and nothing sent before its Retry-After (issue 15.12)', async () => {
+    const vm = await startVictoriaMetrics();
+    const imports: number[] = [];
+    const proxy = await startProxy(vm.url, {
+      fail: ({ url }) => {
+        if (!url.startsWith('/api/v1/import')) return undefined;
+        imports.push(Date.now());
+        return imports.length === 1 ? { status: 429, headers: { 'retry-after': '2' }, body: 'slow down\n' } : undefined;
+      },
+    });
+    const stick = await startSimulator({ variant: 'T2SG' });
+    const loop = await startCli(
+      ['-t', `later=${stick.url}`, '--victoriametrics', proxy.url, '-s', everySecond, '--retries', '0'],
+      { env: quickTicks },
+    );
+    try {
+      await until(() => imports.length >= 3, { what: 'imports after the 429' });
+      assert.match(
+        loop.stderr(),
+        /^VictoriaMetrics \S+ answered HTTP 429 Too Many Requests, asking to wait 2 s; \d+ samples kept for the next runs$/m,
+      );
+      assert.ok(imports[1]! - imports[0]! >= 1900, `sent again ${String(imports[1]! - imports[0]!)} ms after the 429`);
+      assert.deepEqual(await loop.stop(), { code: 0, signal: null }, loop.stderr());
+      const reads = liveReads(stick);
+      const [up] = await vm.exportSeries('trucki_up{instance="later"}', (found) => found[0]?.values.length === reads);
+      assert.equal(new Set(up!.timestamps).size, reads);
+    } finally {
+      await finally_([() => loop.stop(), () => proxy.close(), () => vm.stop(), () => stick.close()]);
+    }
+  });
+
+  test('Retry-After in the retries: honoured up to the timeout, in seconds or as a date; a bad one ignored', async () => {
+    const stick = await startSimulator({ variant: 'T2SG' });
+    try {
+      const cases = [
+        { retryAfter: '2', timeout: '5000', least: 1900 },
+        { retryAfter: '999999999', timeout: '1000', least: 900 },
+        { retryAfter: 'date', timeout: '5000', least: 900 },
+        { retryAfter: '-3', timeout: '5000', least: 0 },
+        { retryAfter: 'soon', timeout: '5000', least: 0 },
+      ];
+      for (const { retryAfter, timeout, least } of cases) {
+        const times: number[] = [];
+        const store = await startTestStore((index) => {
+          times.push(Date.now());
+          // An HTTP date 3 s ahead, made as it is sent: to the second, so 2 to 3 s.
+          const header = retryAfter === 'date' ? new Date(Date.now() + 3000).toUTCString() : retryAfter;
+          return index === 0 ? { status: 503, headers: { 'retry-after': header } } : { status: 204 };
+        });
+        try {
+          const args = ['-t', `a=${stick.url}`, '--victoriametrics', store.url, '--retries', '1', '--timeout', timeout];
+          const result = await runCli(args);
+          assert.equal(result.code, 0, `${retryAfter}: ${result.stderr}`);
+          assert.equal(times.length, 2);
+          const waited = times[1]! - times[0]!;
+          assert.ok(waited >= least, `Retry-After ${retryAfter}: retried after ${String(waited)} ms`);
+          assert.ok(waited < Number(timeout) + 2000, `Retry-After ${retryAfter}: retried after ${String(waited)} ms`);
+        } finally {
+          await store.close();
+        }
+      }
+    } finally {
+      await stick.close();
+    }
+  });
+
+  test('hostile store: an endless answer to an import is cut off in words, memory bounded', async () => {
+    const store = await startTestStore(() => 'endless');
+    const stick = await startSimulator({ variant: 'T2SG' });
+    try {
+      const args = ['-t', `a=${stick.url}`, '--victoriametrics', store.url, '--retries', '0', '--timeout', '20000'];
+      const result = await runCli(args, { measure: true });
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(
+        result.stderr,
+        /^VictoriaMetrics \S+ answered the import with more than 1 MiB; \d+ samples not delivered$/m,
+      );
+      assert.ok(result.peakRssMiB! < 512, `peak RSS ${String(result.peakRssMiB)} MiB`);
+    } finally {
+      await finally_([() => store.close(), () => stick.close()]);
+    }
+  });
+
+  test('hostile store: a refusal with no body is named by its status', async () => {
+    const store = await startTestStore(() => ({ status: 400 }));
+    try {
+      const result = await runCli(['-t', 'a=127.0.0.1:9', '--victoriametrics', store.url, '--retries', '0']);
+      assert.equal(result.code, 1);
+      assert.match(
+        result.stderr,
+        /^VictoriaMetrics \S+ refused 1 of 1 import requests with HTTP 400: Bad Request; \d+ samples not delivered$/m,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('hostile store: 429 with an hour-long Retry-After in a loop: not sent to again, and the stop says what was kept', async () => {
+    const store = await startTestStore(() => ({ status: 429, headers: { 'retry-after': '999999999' } }));
+    const stick = await startSimulator({ variant: 'T2SG' });
+    const loop = await startCli(
+      ['-t', `a=${stick.url}`, '--victoriametrics', store.url, '-s', everySecond, '--retries', '0'],
+      { env: quickTicks },
+    );
+    try {
+      const reads = readsFrom(stick);
+      await until(() => reads() >= 10, { timeoutMs: 60_000, what: '10 reads after the 429' });
+      assert.equal(store.bodies.length, 1, 'sent again before the Retry-After');
+      const said = loop.stderr();
+      assert.match(said, /asking to wait 3600 s; \d+ samples kept for the next runs$/m);
+      assert.equal(
+        (said.match(/asked to be sent nothing before \S+ \(Retry-After\); \d+ samples kept/g) ?? []).length,
+        1,
+      );
+      assert.equal((await loop.stop()).code, 1);
+      assert.match(
+        loop.stderr(),
+        /^VictoriaMetrics \S+ asked to be sent nothing before \S+ \(Retry-After\); \d+ samples not delivered \(stopping\)$/m,
+      );
+      assert.equal(store.bodies.length, 1);
+    } finally {
+      await finally_([() => loop.stop(), () => store.close(), () => stick.close()]);
     }
   });
 

@@ -3,11 +3,12 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { parseFlags, readEnvFile, settingsFrom, strongest, type Settings } from './sources.js';
 import { openTargetsFile } from '../targets/read.js';
-import type { Command, Pushgateway, Target, TargetsFileSpec } from './types.js';
+import type { Command, Grouping, Pushgateway, Target, TargetsFileSpec } from './types.js';
 import { readStore } from './store.js';
 import { parseVictoriaMetrics } from './victoriametrics.js';
 import {
   parseCount,
+  parseEndpoint,
   parseGrouping,
   parseJob,
   parseSchedule,
@@ -21,7 +22,9 @@ export async function readCommand(
   env: NodeJS.ProcessEnv,
   cwd = process.cwd(),
 ): Promise<Command> {
-  const flags = parseFlags(argv);
+  // `check` walks the whole setup with the configuration a run would have, and may name a Prometheus.
+  const check = argv[0] === 'check';
+  const flags = parseFlags(check ? argv.slice(1) : argv);
   if (flags.help) return { kind: 'help' };
   if (flags.version) return { kind: 'version' };
   const get = settingsFrom(flags, env, await readEnvFile(flags.envFile as string | undefined, cwd), cwd);
@@ -35,25 +38,7 @@ export async function readCommand(
     grouping.map(([name]) => name),
   );
 
-  // --stdout wins over any sink: it is how one looks first. Otherwise the strongest source chooses.
-  const given = { textfile: get('textfile'), pushgateway: get('pushgateway'), vm: get('victoriametrics') };
-  const sinks = strongest(Object.values(given));
-  if (!stdout && sinks.length > 1) {
-    const sources = sinks.map(({ source }) => source).join(' and ');
-    throw new ConfigError(`${sources} exclude each other: choose where the metrics go`);
-  }
-  const [chosen] = stdout ? [] : sinks;
-  const textfile = chosen === given.textfile ? chosen : undefined;
-  if (textfile?.value.trim() === '') throw new ConfigError(`${textfile.source} must name a file`);
-  const url = chosen === given.pushgateway ? chosen : undefined;
-  const vm = chosen === given.vm ? chosen : undefined;
-  if (!stdout && !chosen) {
-    throw new ConfigError(
-      '--pushgateway / PUSHGATEWAY_URL is required ' +
-        '(or use --victoriametrics, --stdout or --textfile), ' +
-        'e.g. --pushgateway http://localhost:9091',
-    );
-  }
+  const { textfile, url, vm } = chooseStore(get, stdout, grouping);
   /** The labels a store puts on every stick's samples. */
   const labelled = () => ({ job: parseJob(get('job')), grouping });
   const pushgateway: Pushgateway | undefined = url && { ...readStore(url, get, cwd, 'pushgateway'), ...labelled() };
@@ -64,8 +49,12 @@ export async function readCommand(
     throw new ConfigError(`${deleteOnExit!.source} applies only to a --schedule loop that pushes to a Pushgateway`);
   }
   const schedule = parseSchedule(get('schedule'), get('timezone'));
+  // PROMETHEUS_URL may sit in an env file a run shares: a run ignores it, and refuses only the flag.
+  if (!check && flags.prometheusUrl !== undefined)
+    throw new ConfigError('--prometheus-url applies only to the check command');
+  const prometheus = check ? get('prometheusUrl') : undefined;
 
-  return {
+  const run = {
     kind: 'run',
     config: {
       targets,
@@ -81,7 +70,41 @@ export async function readCommand(
       ...(schedule && { schedule }),
       deleteOnExit: parseSwitch(deleteOnExit),
     },
-  };
+  } as const;
+  if (!check) return run;
+  return { ...run, kind: 'check', ...(prometheus && { prometheus: parseEndpoint(prometheus, 'Prometheus') }) };
+}
+
+/** Where the metrics go: the store the strongest source names; none with --stdout. */
+function chooseStore(get: Settings, stdout: boolean, grouping: Grouping) {
+  // --stdout wins over any sink: it is how one looks first. Otherwise the strongest source chooses.
+  const given = { textfile: get('textfile'), pushgateway: get('pushgateway'), vm: get('victoriametrics') };
+  const sinks = strongest(Object.values(given));
+  if (!stdout && sinks.length > 1) {
+    const sources = sinks.map(({ source }) => source).join(' and ');
+    throw new ConfigError(`${sources} exclude each other: choose where the metrics go`);
+  }
+  const [chosen] = stdout ? [] : sinks;
+  const textfile = chosen === given.textfile ? chosen : undefined;
+  if (textfile?.value.trim() === '') throw new ConfigError(`${textfile.source} must name a file`);
+  // Refused, not dropped: the file has no grouping key, and a label the user asked for must not
+  // vanish. Per-stick labels from a targets file are what the textfile keeps.
+  if (textfile && grouping.length > 0) {
+    throw new ConfigError(
+      `${get('grouping')!.source} does not apply to ${textfile.source}: a textfile has no grouping key; ` +
+        'give the sticks labels in a --targets-file instead',
+    );
+  }
+  const url = chosen === given.pushgateway ? chosen : undefined;
+  const vm = chosen === given.vm ? chosen : undefined;
+  if (!stdout && !chosen) {
+    throw new ConfigError(
+      '--pushgateway / PUSHGATEWAY_URL is required ' +
+        '(or use --victoriametrics, --stdout or --textfile), ' +
+        'e.g. --pushgateway http://localhost:9091',
+    );
+  }
+  return { textfile, url, vm };
 }
 
 /**

@@ -44,7 +44,9 @@ export const optionSpecs = {
     env: 'PUSHGATEWAY_URL',
     arg: 'url',
     file: true,
-    help: 'Pushgateway base URL (not …/metrics), may carry a path prefix (required unless --stdout or --textfile)',
+    help:
+      'Pushgateway base URL (not …/metrics), may carry a path prefix ' +
+      '(required unless --victoriametrics, --textfile or --stdout)',
   },
   pushgatewayUsername: {
     env: 'PUSHGATEWAY_USERNAME',
@@ -73,7 +75,9 @@ export const optionSpecs = {
     env: 'PUSHGATEWAY_GROUPING',
     arg: 'k=v,…',
     repeatable: true,
-    help: 'further grouping labels; a comma list or a repeated flag',
+    help:
+      'further grouping labels; a comma list or a repeated flag (VictoriaMetrics: labels on every sample; ' +
+      'refused with --textfile, which has no grouping key: label the sticks in a --targets-file)',
   },
   stdout: { flag: 'stdout', help: 'print the exposition text instead of pushing' },
   textfile: {
@@ -173,6 +177,15 @@ export const optionSpecs = {
     flag: 'delete-on-exit',
     env: 'PUSHGATEWAY_DELETE_ON_EXIT',
     help: "with --schedule: delete the sticks' groups from the Pushgateway when stopped",
+  },
+  prometheusUrl: {
+    flag: 'prometheus-url',
+    env: 'PROMETHEUS_URL',
+    arg: 'url',
+    file: true,
+    help:
+      "check only: the Prometheus (or VictoriaMetrics query API) that should hold the sticks' series " +
+      '(default http://localhost:9090; with --victoriametrics its query URL)',
   },
   envFile: {
     flag: 'env-file',

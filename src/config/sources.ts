@@ -4,10 +4,12 @@
  * error; systemd credentials ($CREDENTIALS_DIRECTORY/<NAME>) count as environment. Only options
  * marked `file` have files.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, errnoCode, messageOf } from '../errors.js';
+import { readBoundedFile, smallFileBytes } from '../bounded-file.js';
+import { ConfigError, messageOf } from '../errors.js';
+import { checkSameReading, strayNames } from './env-file.js';
 import { optionSpecs, type OptionName, type OptionSpec } from './options.js';
 
 export interface Setting {
@@ -65,22 +67,43 @@ export interface EnvFile {
   readonly values: Readonly<Record<string, string>>;
 }
 
-export async function readEnvFile(path: string | undefined, cwd: string): Promise<EnvFile> {
+/** Every variable the job reads: each option's, and <NAME>_FILE for those that may be secret. */
+const knownNames = specs.flatMap(([, spec]) =>
+  spec.env ? [spec.env, ...(spec.file ? [`${spec.env}_FILE`] : [])] : [],
+);
+
+/** `warn` gets a line for a variable that looks like one of ours and is not (a typo). */
+export async function readEnvFile(
+  path: string | undefined,
+  cwd: string,
+  warn = (line: string) => void process.stderr.write(`${line}\n`),
+): Promise<EnvFile> {
   const name = path ?? '.env';
   const full = resolve(cwd, name);
-  if (path === undefined && !existsSync(full)) return { name, values: {} };
-  const text = readText(full, path === undefined ? `the env file ${name}` : `--env-file ${name}`);
+  if (path === undefined && !present(full)) return { name, values: {} };
+  const what = path === undefined ? `the env file ${name}` : `--env-file ${name}`;
+  const text = readText(full, what);
   // Loaded only when there is a file to read: most runs have none and should not pay for it.
   const { parse } = await import('dotenv');
-  return { name, values: parse(text) };
+  const values = parse(text);
+  // The units read the same file with systemd's EnvironmentFile=: it must mean the same there.
+  checkSameReading(text, values, what);
+  for (const line of strayNames(text, values, knownNames, what)) warn(`trucki2pushgateway: ${line}`);
+  return { name, values };
 }
 
-export function readText(path: string, what: string): string {
+/** Whether the directory has an entry of that name: a broken link is there, to be refused, not skipped. */
+function present(path: string): boolean {
   try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`${what} cannot be read (${errnoCode(error) ?? 'error'})`);
+    return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return true; // not to be looked at (EACCES, ENOTDIR): reading it says why
   }
+}
+
+/** A secret's, a CA's or the env file's text: a regular file of at most 1 MiB, or a ConfigError. */
+export function readText(path: string, what: string): string {
+  return readBoundedFile(path, what, smallFileBytes);
 }
 
 /**
@@ -120,7 +143,7 @@ export function settingsFrom(flags: Flags, env: NodeJS.ProcessEnv, envFile: EnvF
     const fileName = secret ? vars[`${name}_FILE`] : undefined;
     const file = fileName
       ? { path: fileName, source: `${name}_FILE${where}` }
-      : credential !== undefined && existsSync(credential)
+      : credential !== undefined && present(credential)
         ? { path: credential, source: `systemd credential ${name}` }
         : undefined;
     if (value && file) throw new ConfigError(`${name}${where} and ${file.source} are both set; keep one`);

@@ -90,4 +90,8 @@ export interface Config {
 }
 
 export type Command =
-  { readonly kind: 'help' } | { readonly kind: 'version' } | { readonly kind: 'run'; readonly config: Config };
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' }
+  | { readonly kind: 'run'; readonly config: Config }
+  /** `check`: where Prometheus answers, if named (--prometheus-url, PROMETHEUS_URL). */
+  | { readonly kind: 'check'; readonly config: Config; readonly prometheus?: Endpoint };

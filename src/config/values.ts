@@ -13,11 +13,10 @@ const namedTarget = /^([^=:@]+|[^=:@/[\]]+:\d+|\[[0-9a-fA-F:.]+\]:\d+)=(.+)$/;
 const encodeHint = 'a password holding , / # ? or @ must be percent-encoded (%2C %2F %23 %3F %40)';
 
 export function parseTargets(setting: Setting, instanceOption: Setting | undefined): Target[] {
-  const pieces = setting.parts
-    .flatMap((part) => part.split(','))
-    .map((piece) => piece.trim())
-    .filter(Boolean);
-  if (pieces.length === 0) throw new ConfigError(`${setting.source} names no stick`);
+  const pieces = setting.parts.flatMap((part) => part.split(',')).map((piece) => piece.trim());
+  if (pieces.every((piece) => piece === '')) {
+    throw new ConfigError(`${setting.source} is an empty address: name a stick, e.g. --target 192.168.1.50`);
+  }
   if (instanceOption && pieces.length > 1) {
     throw new ConfigError(
       `${instanceOption.source} applies to a single target; ` +
@@ -25,12 +24,22 @@ export function parseTargets(setting: Setting, instanceOption: Setting | undefin
     );
   }
   const where = (index: number) => (pieces.length > 1 ? `${setting.source} (stick ${index + 1})` : setting.source);
+  // Said before any piece is parsed: an empty piece would otherwise read as half of a password.
+  pieces.forEach((piece, index) => {
+    if (piece === '' || piece.endsWith('=')) {
+      const extra = piece === '' ? ': an extra comma?' : ' after its name=';
+      throw new ConfigError(`${where(index)} is an empty address${extra}`);
+    }
+    if (piece.startsWith('=')) throw new ConfigError(`${where(index)} has an empty name before =`);
+  });
   const entries = pieces.map((piece) => {
     const named = namedTarget.exec(piece);
     // "admin:123=pw@host" is user info, not the name "admin:123": a host:port name needs an
     // address that is not user info without http://.
     const userInfo = named?.[1]?.includes(':') && !hasScheme.test(named[2]!) && named[2]!.includes('@');
-    return named && !userInfo ? { name: named[1]!.trim(), address: named[2]! } : { name: undefined, address: piece };
+    return named && !userInfo
+      ? { name: named[1]!.trim(), address: named[2]!.trim() }
+      : { name: undefined, address: piece };
   });
   // A password cut in two by the list's commas leaves a piece like "ss@host": refuse the whole list
   // before any piece is used, rather than read a stick with half a password as its user name.
@@ -78,6 +87,11 @@ export function parseEndpoint(
   mayHoldSecret = setting.value.includes('@'),
 ): Endpoint {
   const text = hasScheme.test(setting.value) ? setting.value : `http://${setting.value}`;
+  // No host (`http://`, `user:pw@`, `:80`): say so, rather than hint at percent-encoding.
+  const host = /^[^/?#]*/.exec(text.replace(hasScheme, ''))![0].replace(/^.*@/, '');
+  if (host.replace(/:\d*$/, '').trim() === '') {
+    throw new ConfigError(`${setting.source} is an empty ${what} address${host === '' ? '' : ' (a port only)'}`);
+  }
   const shown = mayHoldSecret ? '' : ` "${setting.value}"`;
   const hint = mayHoldSecret ? `; ${encodeHint}` : '';
   let url: URL;
@@ -177,10 +191,29 @@ export function parseSchedule(pattern: Setting | undefined, timezone: Setting | 
   if (!pattern) return undefined;
   // TZ=":/etc/localtime" and the like are for the C library; Node already runs in that zone.
   if (!timezone || timezone.value.startsWith(':')) return { pattern: pattern.value };
+  const zone = zoneName(timezone.value);
   try {
-    new Intl.DateTimeFormat('en', { timeZone: timezone.value });
+    new Intl.DateTimeFormat('en', { timeZone: zone });
   } catch {
-    throw new ConfigError(`${timezone.source} "${timezone.value}" is not a time zone name such as Europe/Berlin`);
+    throw new ConfigError(
+      /[0-9]/.test(timezone.value)
+        ? `${timezone.source} "${timezone.value}" is a POSIX rule with daylight saving time or minutes, ` +
+            'which Node cannot follow: name the zone, such as Europe/Berlin'
+        : `${timezone.source} "${timezone.value}" is not a time zone name such as Europe/Berlin`,
+    );
   }
-  return { pattern: pattern.value, timezone: timezone.value };
+  return { pattern: pattern.value, timezone: zone };
+}
+
+/**
+ * A POSIX TZ of a fixed whole-hour offset (`UTC0`, `CET-1`, `<+03>-3`), which the C library and so
+ * a one-shot run take, as the IANA zone croner needs: `Etc/GMT-1` (POSIX and Etc/ share the sign,
+ * west of Greenwich positive). Anything else as it is.
+ */
+function zoneName(value: string): string {
+  const fixed = /^(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]+>)([+-]?)(\d{1,2})$/.exec(value);
+  if (!fixed) return value;
+  const hours = Number(fixed[2]);
+  if (hours === 0) return 'Etc/GMT';
+  return `Etc/GMT${fixed[1] === '-' ? '-' : '+'}${hours}`;
 }

@@ -34,12 +34,15 @@ export class Backlog {
     return this.batches.reduce((sum, batch) => sum + batch.samples, 0);
   }
 
-  /** Keeps `batches` after those held already (they are newer), then applies the bounds. */
+  /**
+   * Keeps `batches` in order of age among those held already, then applies the bounds. Usually they
+   * are the newest; those of a delivery that failed after later runs were kept are older.
+   */
   keep(batches: readonly Batch[], now: number): void {
-    for (const batch of batches) {
-      this.batches.push(batch);
-      this.heldBytes += batch.bytes;
-    }
+    const newest = this.batches.at(-1)?.oldestAt ?? -Infinity;
+    this.batches.push(...batches);
+    for (const batch of batches) this.heldBytes += batch.bytes;
+    if (batches.some(({ oldestAt }) => oldestAt < newest)) this.batches.sort((a, b) => a.oldestAt - b.oldestAt);
     this.trim(now);
   }
 

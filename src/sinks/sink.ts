@@ -49,6 +49,11 @@ export interface SinkWords {
   readonly delivered?: string;
   /** After remove: "deleted its group from the Pushgateway"; and "could not delete its group". */
   readonly removed?: { readonly done: string; readonly failed: string };
+  /**
+   * Said of a failed stick whose last success the sink was asked for and did not hold, where that
+   * may be worth a look (labels that do not match): "none in VictoriaMetrics …". Absent: not said.
+   */
+  readonly notRecalled?: string;
 }
 
 /** Writes text out; rejects when the output is closed or full. */

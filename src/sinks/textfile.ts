@@ -5,7 +5,7 @@
  * file is replaced, never a device, a link or a directory someone pointed us at.
  */
 import { constants, type Stats } from 'node:fs';
-import { lstat, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { chmod, lstat, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { jobFamilies } from '../catalogue.js';
 import { expositionText, parseSampleLine } from '../exposition.js';
@@ -66,7 +66,10 @@ export function textfileSink(path: string): Sink {
         try {
           // Made anew, never opened as found: a named pipe left at that name would hang the write.
           await rm(temp, { force: true });
-          await writeFile(temp, text, { mode: 0o644, flag: 'wx' });
+          await writeFile(temp, text, { flag: 'wx' });
+          // Readable by node_exporter, another user, whatever the umask (the units' is 0077): it
+          // holds no secret. A mode given at creation would be cut by the umask.
+          await chmod(temp, 0o644);
           await rename(temp, path);
         } catch (error) {
           await rm(temp, { force: true });

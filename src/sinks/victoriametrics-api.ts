@@ -7,13 +7,23 @@
 import type { Grouping, Target } from '../config/types.js';
 import { jobFamilies } from '../catalogue.js';
 import { textFormatContentType } from '../exposition.js';
-import { requireSuccess, urlUnder, withRetries, type Http } from '../http.js';
+import { HttpFailure } from '../errors.js';
+import { requireSuccess, urlUnder, withinBytes, withRetries, type Http } from '../http.js';
+
+/** An import is answered with nothing (204) or a line of refusal: more is read up to this, no further. */
+const maxImportAnswerBytes = 1_048_576;
 
 /** Posts Prometheus text to `<base>/api/v1/import/prometheus`. */
 export async function postImport(http: Http, base: URL, text: string): Promise<void> {
   const url = urlUnder(base, '/api/v1/import/prometheus');
   await withRetries(http, async (got) => {
-    requireSuccess(await got.post(url, { body: text, headers: { 'content-type': textFormatContentType } }));
+    requireSuccess(
+      await withinBytes(
+        got.post(url, { body: text, headers: { 'content-type': textFormatContentType } }),
+        maxImportAnswerBytes,
+        () => new HttpFailure('answered the import with more than 1 MiB'),
+      ),
+    );
   });
 }
 
@@ -25,11 +35,19 @@ export function recallQuery(job: string): string {
   return `last_over_time(${jobFamilies.lastSuccess.name}{job="${quoted}"}[${recallWindow}])`;
 }
 
-interface QueryAnswer {
-  readonly data?: { readonly result?: readonly { metric: Record<string, string>; value: [number, string] }[] };
-}
+/** The recall's answer is read up to this size: 64 MiB is some 300,000 series, far beyond a fleet. */
+export const maxRecallBytes = 64 * 1_048_576;
 
-/** Instance → last success (Unix s) for those of `targets` whose exact label set a series has. */
+/** A last success from before this, or more than a day ahead of now, is no plausible read time. */
+const plausibleSince = Date.UTC(2000, 0, 1) / 1000;
+
+/**
+ * Instance → last success (Unix s) for those of `targets` a series is of: job, instance, grouping
+ * and the stick's own labels all equal. Labels the job never sets (a vmagent's
+ * -remoteWrite.label=host=pi) may be on the series too; a label the job sets on any of `targets`
+ * or in the grouping may not differ (another site's stick of the same name is another stick).
+ * Throws an HttpFailure when the answer is too large or not a query result.
+ */
 export async function readLastSuccesses(
   http: Http,
   base: URL,
@@ -40,20 +58,65 @@ export async function readLastSuccesses(
   // nocache=1: otherwise an instant query at "now" is moved back by -search.latencyOffset (30 s
   // by default) and misses the newest samples, the previous run's among them.
   const url = urlUnder(base, '/api/v1/query');
-  const answer = await withRetries(http, (got) => got.post(url, { form: { query, nocache: '1' } }).json<QueryAnswer>());
+  const response = await withRetries(http, (got) =>
+    withinBytes(
+      got.post(url, { form: { query, nocache: '1' }, responseType: 'buffer' }),
+      maxRecallBytes,
+      () => new HttpFailure(`sent an answer larger than ${maxRecallBytes / 1_048_576} MiB`),
+    ),
+  );
+  const ours = new Set([...grouping, ...targets.flatMap(({ labels }) => labels)].map(([name]) => name));
+  const byInstance = new Map(targets.map((target) => [target.instance, new Map([...grouping, ...target.labels])]));
+  const latest = Date.now() / 1000 + 86_400;
   const found = new Map<string, number>();
-  // The same instance under other labels (another site's stick of that name) is another stick.
-  const byInstance = new Map(targets.map((target) => [target.instance, [...grouping, ...target.labels]]));
-  for (const { metric, value } of answer.data?.result ?? []) {
-    const labels = byInstance.get(metric.instance ?? '');
-    const seconds = Number(value[1]);
-    const others = Object.keys(metric).filter((name) => !['job', 'instance', '__name__'].includes(name));
-    const exact =
-      labels !== undefined &&
-      others.length === labels.length &&
-      labels.every(([name, wanted]) => metric[name] === wanted);
-    if (!exact || !Number.isFinite(seconds)) continue;
-    found.set(metric.instance!, Math.max(seconds, found.get(metric.instance!) ?? -Infinity));
+  // A redirect (a proxy's login page) is an answer to got here: say where it pointed.
+  requireSuccess(response);
+  for (const { metric, value } of queryResult(response.body)) {
+    const instance = metric.instance ?? '';
+    const wanted = byInstance.get(instance);
+    if (!wanted || ![...ours].every((name) => (metric[name] ?? '') === (wanted.get(name) ?? ''))) continue;
+    const seconds = typeof value[1] === 'string' && value[1] !== '' ? Number(value[1]) : NaN;
+    if (!(seconds >= plausibleSince && seconds <= latest)) continue;
+    found.set(instance, Math.max(seconds, found.get(instance) ?? -Infinity));
   }
   return found;
+}
+
+interface Series {
+  readonly metric: Record<string, string | undefined>;
+  readonly value: readonly unknown[];
+}
+
+/** The series of an instant query's answer; an HttpFailure in words if it is not one. */
+function queryResult(body: Buffer): Series[] {
+  let answer: unknown;
+  try {
+    answer = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new HttpFailure("answered with something that is not JSON: is the query URL VictoriaMetrics' base URL?");
+  }
+  const { status, error, data } = (answer ?? {}) as { status?: unknown; error?: unknown; data?: unknown };
+  if (status === 'error') throw new HttpFailure(`answered the query with an error: ${errorLine(error)}`);
+  const result = (data as { result?: unknown } | null | undefined)?.result;
+  if (status !== 'success' || !Array.isArray(result))
+    throw new HttpFailure('answered with JSON that is not the result of a query: is the query URL right?');
+  // A malformed series among good ones is passed over: it is nobody's last success.
+  return result.filter((series: unknown): series is Series => {
+    const { metric, value } = (series ?? {}) as { metric?: unknown; value?: unknown };
+    return typeof metric === 'object' && metric !== null && Array.isArray(value);
+  });
+}
+
+/** The error of a query answered `{"status":"error","error":"…"}`, its first line; undefined for another answer. */
+export function queryError(body: unknown): string | undefined {
+  try {
+    const { status, error } = JSON.parse(String(body)) as { status?: unknown; error?: unknown };
+    return status === 'error' ? errorLine(error) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function errorLine(error: unknown): string {
+  return String(error).trim().split('\n')[0]!.slice(0, 300);
 }

@@ -38,8 +38,8 @@ export async function parseTargetsFile(
 /** Text into a document, for the format; YAML's parser is loaded here, once. */
 export async function loadParser(format: TargetsFormat): Promise<(text: string) => unknown> {
   if (format === 'json') return parseJson;
-  const { parse } = await import('yaml');
-  return (text) => parseYaml(text, parse);
+  const yaml = await import('yaml');
+  return (text) => parseYaml(text, yaml);
 }
 
 function parseJson(text: string): unknown {
@@ -59,19 +59,42 @@ function parseJson(text: string): unknown {
   }
 }
 
-function parseYaml(text: string, parse: typeof import('yaml').parse): unknown {
-  try {
-    // failsafe: every scalar is a string, as Go's YAML decoder fills Prometheus' string fields
-    // (`port: 80` is "80", `on: yes` is "yes"); duplicate keys are an error there too.
-    return nullsAsEmpty(parse(text, { schema: 'failsafe', uniqueKeys: true, prettyErrors: false }) ?? []);
-  } catch (error) {
+/** The tags failsafe YAML gives every node anyway: writing them changes nothing. */
+const plainTags = new Set(['str', 'seq', 'map'].map((name) => `tag:yaml.org,2002:${name}`));
+
+function parseYaml(text: string, { parseDocument, visit }: typeof import('yaml')): unknown {
+  const lineOf = (offset: number) => text.slice(0, offset).split('\n').length;
+  // failsafe: every scalar is a string, as Go's YAML decoder fills Prometheus' string fields
+  // (`port: 80` is "80", `on: yes` is "yes"); duplicate keys are an error there too. Warnings are
+  // read below, not printed as Node's own warning line.
+  const document = parseDocument(text, {
+    schema: 'failsafe',
+    uniqueKeys: true,
+    prettyErrors: false,
+    logLevel: 'silent',
+  });
+  const [error] = document.errors;
+  if (error) {
     // The parser's own words may quote the file; its error code and the position do not.
-    const { code, pos } = error as { code?: string; pos?: [number, number] };
-    const before = pos ? text.slice(0, pos[0]).split('\n') : undefined;
-    const where = before ? ` at line ${before.length}, column ${before.at(-1)!.length + 1}` : '';
-    const what = code ? ` (${code.toLowerCase().replace(/_/g, ' ')})` : '';
-    throw new TargetsFileError(`is not valid YAML${what}${where}`);
+    const column = text.slice(0, error.pos[0]).split('\n').at(-1)!.length + 1;
+    const code = error.code.toLowerCase().replace(/_/g, ' ');
+    throw new TargetsFileError(`is not valid YAML (${code}) at line ${lineOf(error.pos[0])}, column ${column}`);
   }
+  // A tag (!!js/function, !!binary, !foo) asks for something other than a string: never what a
+  // file_sd file means. Not named: a made-up tag could be anything.
+  let tagged: number | undefined;
+  visit(document, {
+    Node: (_key, node) => {
+      if (node.tag === undefined || plainTags.has(node.tag)) return undefined;
+      tagged = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  if (tagged !== undefined)
+    throw new TargetsFileError(
+      `uses a YAML tag at line ${lineOf(tagged)}; a targets file holds lists, maps and strings only`,
+    );
+  return nullsAsEmpty(document.toJS() ?? []);
 }
 
 /** The parsed document (list of target groups) into targets, checking every entry. */

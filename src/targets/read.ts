@@ -4,10 +4,11 @@
  * new text is invalid. The YAML parser is loaded once, when the file is YAML, so that re-reading
  * is synchronous and can happen on a loop's tick.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { readBoundedFile, targetsFileBytes } from '../bounded-file.js';
 import { parseEndpoint, withStickAuth } from '../config/values.js';
 import type { Target, TargetsFileSpec } from '../config/types.js';
-import { ConfigError, errnoCode, TargetsFileError } from '../errors.js';
+import { ConfigError, TargetsFileError } from '../errors.js';
 import { formatOf, loadParser, targetsFrom } from './file.js';
 
 export interface TargetsFile {
@@ -48,15 +49,8 @@ export async function openTargetsFile({
     readStamp: () => seen,
     read: () => {
       seen = stamp();
-      let text: string;
-      try {
-        // A named pipe or a device would block or never end: only a regular file is read.
-        if (!statSync(path).isFile()) throw new ConfigError(`${name} is not a regular file`);
-        text = readFileSync(path, 'utf8').replace(/^\uFEFF/, '');
-      } catch (error) {
-        if (error instanceof ConfigError) throw error;
-        throw new ConfigError(`${name} cannot be read (${errnoCode(error) ?? 'error'})`);
-      }
+      // A named pipe or a device would block or never end: only a regular file is read.
+      const text = readBoundedFile(path, name, targetsFileBytes).replace(/^\uFEFF/, '');
       try {
         const toEndpoint = (address: string, where: string) =>
           parseEndpoint({ value: address, source: where }, 'stick', true);

@@ -112,8 +112,9 @@ export async function startCli(args: readonly string[], options: CliOptions = {}
     stderr += chunk.toString();
     for (const listener of listeners) listener();
   });
+  // 'close', not 'exit': only then has the last of stderr been read (a stopping loop's last line).
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => {
+    child.on('close', (code, signal) => {
       if (!options.cwd) void rm(cwd, { recursive: true, force: true });
       resolve({ code, signal });
     }),

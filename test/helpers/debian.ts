@@ -8,6 +8,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, runOk } from './clean-clone.js';
+import { npmEnv } from './npm-env.js';
 import { onlyOnce } from './once.js';
 
 export const packageName = 'trucki2pushgateway';
@@ -21,7 +22,7 @@ export function whyNoDpkg(): string | false {
 }
 
 export interface AptMachine {
-  /** PATH, HOME and APT_CONFIG; no DEBIAN_FRONTEND, which a caller adds if it wants one. */
+  /** npm's environment (npmEnv) and APT_CONFIG; no DEBIAN_FRONTEND, which a caller adds if it wants one. */
   readonly env: Record<string, string>;
   /** apt-get purge of the package if it is installed or its configuration is left. */
   readonly purge: () => Promise<void>;
@@ -38,11 +39,8 @@ export interface AptMachine {
 export async function takeMachine(timeoutSeconds = 540): Promise<AptMachine> {
   const aptConfig = join(tmpdir(), `trucki-deb-test-apt-${process.pid}.conf`);
   await writeFile(aptConfig, 'DPkg::Lock::Timeout "300";\n');
-  const env = {
-    PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-    HOME: process.env.HOME ?? '/root',
-    APT_CONFIG: aptConfig,
-  };
+  // The README's commands run npm too: it keeps what the caller's npm needs (proxy, CA).
+  const env = npmEnv({ APT_CONFIG: aptConfig });
   const unlock = await machineLock('/run/lock/trucki2pushgateway-deb-test.lock', timeoutSeconds);
   const purge = async () => {
     const status = await run('dpkg-query', ['-W', '-f', '${db:Status-Status}', packageName]);

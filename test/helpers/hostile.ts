@@ -39,6 +39,10 @@ export const misbehaviours = {
   'JSON string': (_request, response) => {
     response.writeHead(200, { 'content-type': 'application/json' }).end('"VGRID 234.2"');
   },
+  // Another device at the stick's address, e.g. after a DHCP change: valid JSON, no Trucki key.
+  "a smart plug's JSON": (_request, response) => {
+    response.writeHead(200, { 'content-type': 'application/json' }).end('{"ison":true,"apower":12.5}');
+  },
   'invalid UTF-8': (_request, response) => {
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(

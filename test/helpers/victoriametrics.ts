@@ -175,15 +175,34 @@ export async function startVictoriaMetrics(options: VictoriaMetricsOptions = {})
   };
 }
 
+export interface RunningVmagent extends Program {
+  /** Stops the program but keeps its queue on disk, for an outage. */
+  pause(): Promise<void>;
+  /** Starts it again on the same port and queue. */
+  resume(): Promise<void>;
+}
+
 /** A vmagent accepting pushes and forwarding them by remote write to `remoteWriteUrl`, buffering on disk. */
-export async function startVmagent(remoteWriteUrl: string, args: readonly string[] = []): Promise<Program> {
+export async function startVmagent(remoteWriteUrl: string, args: readonly string[] = []): Promise<RunningVmagent> {
   const dir = await mkdtemp(join(tmpdir(), 'vmagent-'));
-  const { child, port } = await launch('vmagent', () => [
-    `-remoteWrite.url=${remoteWriteUrl}`,
-    `-remoteWrite.tmpDataPath=${join(dir, 'queue')}`,
-    ...args,
-  ]);
-  return { url: `http://127.0.0.1:${port}`, dir, stop: () => stopProgram(child, dir) };
+  const flags = () => [`-remoteWrite.url=${remoteWriteUrl}`, `-remoteWrite.tmpDataPath=${join(dir, 'queue')}`, ...args];
+  const launched = await launch('vmagent', flags);
+  const { port } = launched;
+  let { child } = launched;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    dir,
+    async pause() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      // As systemctl stop: vmagent writes what it holds in memory to its queue on disk first.
+      child.kill('SIGTERM');
+      await exited;
+    },
+    async resume() {
+      ({ child } = await launch('vmagent', flags, port));
+    },
+    stop: () => stopProgram(child, dir),
+  };
 }
 
 export interface Alert {

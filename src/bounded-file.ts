@@ -1,0 +1,71 @@
+/**
+ * Reading a file the user names (a secret, a CA, the env file, the targets file): only a regular
+ * file, and only up to a bound. Opened without blocking and checked on the opened descriptor, so a
+ * named pipe never hangs the job and a device such as /dev/zero is never read; a file that grows
+ * while it is read still stops at the bound.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { ConfigError } from './errors.js';
+
+/** A secret or a CA bundle is a few KiB; the env file a few hundred lines. */
+export const smallFileBytes = 1024 * 1024;
+/** A fleet's targets file: some 100 bytes a stick, so room for many thousands of sticks. */
+export const targetsFileBytes = 16 * 1024 * 1024;
+
+/**
+ * The file's text, or a ConfigError starting with `what` (e.g. `PUSHGATEWAY_PASSWORD_FILE "x"`)
+ * that never quotes the content. A symbolic link to a regular file is followed.
+ */
+export function readBoundedFile(path: string, what: string, maxBytes: number): string {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // A Unix socket cannot be opened at all (ENXIO): say what it is rather than the errno.
+    const kind = code === 'ENXIO' ? kindOf(statOrUndefined(path)) : undefined;
+    if (kind) throw new ConfigError(`${what} is not a regular file (a ${kind})`);
+    throw new ConfigError(`${what} cannot be read (${code ?? 'error'})`);
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new ConfigError(`${what} is not a regular file (a ${kindOf(stats) ?? 'special file'})`);
+    const tooLarge = () => new ConfigError(`${what} is larger than ${maxBytes / 1024 / 1024} MiB: not read`);
+    if (stats.size > maxBytes) throw tooLarge();
+    // Read until the end, not to the size seen: a file still being written may have grown. One
+    // byte past the bound tells a file at the bound from one beyond it.
+    const chunks: Buffer[] = [];
+    let length = 0;
+    for (let read = -1; read !== 0 && length <= maxBytes; length += read) {
+      const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, maxBytes + 1 - length));
+      read = readSync(fd, chunk, 0, chunk.length, null);
+      chunks.push(chunk.subarray(0, read));
+    }
+    if (length > maxBytes) throw tooLarge();
+    return Buffer.concat(chunks, length).toString('utf8');
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(`${what} cannot be read (${code ?? 'error'})`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function kindOf(stats: Stats | undefined): string | undefined {
+  if (!stats) return undefined;
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isFIFO()) return 'named pipe';
+  if (stats.isCharacterDevice()) return 'character device';
+  if (stats.isBlockDevice()) return 'block device';
+  if (stats.isSocket()) return 'socket';
+  return undefined;
+}

@@ -1,0 +1,169 @@
+/**
+ * `trucki2pushgateway check`: the whole chain once, with the configuration a run would have, one
+ * line per step on standard output, each ✓, ✗ or ? (could not be checked, which is no pass):
+ * the configuration; each stick; the sink taking a real run's delivery; and where Prometheus
+ * applies, that it scrapes and keeps the sticks' series as they are meant to arrive, with the
+ * shipped rules loaded and which Trucki alerts fire. The exit status adds the marks up (report.ts).
+ */
+import { readCommand } from '../config/load.js';
+import type { Command, Endpoint, Target } from '../config/types.js';
+import { ConfigError, errnoCode } from '../errors.js';
+import { createAgents, createHttp, destroyAgents, type HttpPolicy } from '../http.js';
+import { createJob } from '../run.js';
+import { storeAuth } from '../sinks/auth.js';
+import type { Print } from '../sinks/sink.js';
+import type { StickReading } from '../stick.js';
+import { pushCadence, type Cadence } from './cadence.js';
+import { prometheusApi } from './prometheus-api.js';
+import { pushgatewaySteps, rulesAndAlerts, type PrometheusSide } from './prometheus.js';
+import { checkStatus, count, failed, lineOf, ok, statusOf, type Step } from './report.js';
+import { deliveryStep, pushTimes, recallStep, recording, textfileStep, type RecordingSink } from './sink.js';
+import { stickStep } from './stick.js';
+import { connect } from '../wiring.js';
+
+/** Where Prometheus is looked for when none is named. */
+export const defaultPrometheusUrl = 'http://localhost:9090';
+
+export interface CheckIo {
+  /** The run's own lines (one per stick), on standard error as ever. */
+  readonly log: (line: string) => void;
+  readonly print: Print;
+}
+
+/** `answer` prints --help or --version, as the command does without `check`. */
+export async function runCheck(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  io: CheckIo,
+  answer: (kind: 'help' | 'version') => Promise<number>,
+): Promise<number> {
+  const steps: Step[] = [];
+  const say = async (step: Step) => {
+    steps.push(step);
+    await io.print(lineOf(step)).catch((error: unknown) => {
+      throw new OutputLost(errnoCode(error) ?? 'error');
+    });
+  };
+  try {
+    return await walk(argv, env, io, answer, steps, say);
+  } catch (error) {
+    if (!(error instanceof OutputLost)) throw error;
+    // Nobody reads the lines any more (a closed pipe, a full disk): stop, and say so where one may.
+    io.log(`trucki2pushgateway: standard output could not be written (${error.message}); check stopped`);
+    return checkStatus.failed;
+  }
+}
+
+class OutputLost extends Error {}
+
+async function walk(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  io: CheckIo,
+  answer: (kind: 'help' | 'version') => Promise<number>,
+  steps: readonly Step[],
+  say: (step: Step) => Promise<void>,
+): Promise<number> {
+  let command: Command;
+  let cadence: Cadence;
+  try {
+    command = await readCommand(argv, env);
+    if (command.kind === 'help' || command.kind === 'version') return await answer(command.kind);
+    if (command.kind !== 'check') throw new Error('check: readCommand did not read a check');
+    cadence = pushCadence(command.config);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    await say(failed(`configuration: ${error.message}`));
+    return checkStatus.configuration;
+  }
+  const { config } = command;
+  const sink = config.pushgateway
+    ? `Pushgateway ${config.pushgateway.url.href}`
+    : config.victoriametrics
+      ? `VictoriaMetrics ${config.victoriametrics.url.href}`
+      : config.textfile
+        ? `textfile ${config.textfile}`
+        : 'standard output';
+  await say(ok(`configuration: ${count(config.targets.length)}, to ${sink}, a run ${cadence.words}`));
+
+  // The run's readings, kept for the stick lines; standard output only takes its samples in words.
+  const readings = new Map<Target, StickReading>();
+  const connections = await connect(config, io.print);
+  const recorded = recording(
+    config.pushgateway || config.victoriametrics || config.textfile ? connections.sink : quietSink,
+    config.targets,
+  );
+  const job = createJob(config, io.log, {
+    ...connections,
+    readStick: async (target) => {
+      const reading = await connections.readStick(target);
+      readings.set(target, reading);
+      return reading;
+    },
+    sink: recorded.sink,
+  });
+  try {
+    await job.run(config.targets);
+    const pushedAt = Date.now();
+    for (const target of config.targets) await say(stickStep(target, readings.get(target)!));
+    for (const step of deliveryStep(config, recorded.failures, config.targets.length)) await say(step);
+    if (config.textfile && recorded.failures.size === 0) await say(await textfileStep(config.textfile));
+
+    await storeSteps(command, readings, recorded, pushedAt, cadence, say);
+  } finally {
+    job.close();
+  }
+  return statusOf(steps);
+}
+
+type CheckCommand = Extract<Command, { kind: 'check' }>;
+
+/** What the store and, where it applies, Prometheus say of the run just delivered. */
+async function storeSteps(
+  command: CheckCommand,
+  readings: ReadonlyMap<Target, StickReading>,
+  recorded: RecordingSink,
+  pushedAt: number,
+  cadence: Cadence,
+  say: (step: Step) => Promise<void>,
+): Promise<void> {
+  const { config } = command;
+  const struck = new Set([...recorded.failures.values()].flat());
+  const delivered = config.targets.filter(({ instance }) => !struck.has(instance));
+  const policy: HttpPolicy = { timeoutMs: config.timeoutMs, retries: config.retries };
+  const prometheus = command.prometheus ?? config.victoriametrics?.query ?? defaultEndpoint();
+  const agents = await createAgents(
+    [prometheus, config.pushgateway].some((endpoint) => endpoint?.url.protocol === 'https:'),
+  );
+  const side = (victoriametrics: boolean): PrometheusSide => ({
+    api: prometheusApi(createHttp(policy, agents, storeAuth(prometheus)), prometheus.url),
+    shown: prometheus.url.href,
+    named: command.prometheus !== undefined || victoriametrics,
+    policy,
+    victoriametrics: victoriametrics && command.prometheus === undefined,
+  });
+  try {
+    if (config.pushgateway) {
+      const pushgateway = config.pushgateway;
+      const times = await pushTimes(pushgateway, createHttp(policy, agents, storeAuth(pushgateway)), delivered);
+      await pushgatewaySteps(side(false), pushgateway, delivered, pushedAt, times, cadence, say);
+    } else if (config.victoriametrics && recorded.failures.size === 0) {
+      const readAt = new Map(
+        [...readings].flatMap(([target, { live, readAt: at }]) =>
+          live.failure ? [] : [[target.instance, at] as const],
+        ),
+      );
+      const recall = await recallStep(config.victoriametrics, recorded.sink, readAt, config.targets);
+      await say(recall);
+      // The query API is Prometheus's; a vmagent has none to ask unless another is named.
+      if (command.prometheus !== undefined || recall.mark !== 'unchecked') await rulesAndAlerts(side(true), say);
+    }
+  } finally {
+    destroyAgents(agents);
+  }
+}
+
+const defaultEndpoint = (): Endpoint => ({ url: new URL(defaultPrometheusUrl) });
+
+/** For --stdout: the check shows no exposition text, only its lines. */
+const quietSink = { deliver: () => Promise.resolve(), flush: () => Promise.resolve() };

@@ -1,0 +1,264 @@
+/**
+ * The env file is read two ways: by dotenv here (--env-file, cron, a first try by hand) and by
+ * systemd's EnvironmentFile= in the shipped units. The two disagree on some lines (`PASS=abc#def`
+ * is `abc` to dotenv, `abc#def` to systemd; a backslash, `export`, a quote followed by more text),
+ * so every variable is read both ways and a file where they differ is refused, naming the line.
+ *
+ * systemd's reading, as systemd.exec(5) describes EnvironmentFile= and its parser does it (the
+ * tests ask systemd's own where they can): lines starting with # or ; are comments; around the = and at the end of a value, spaces
+ * and tabs are dropped; a value may be in '…' (nothing escaped) or "…" (\ escapes " \ ` $ and a line
+ * break, and stays before any other character), and may go on after its closing quote; outside
+ * quotes \ escapes the next character and \ at the end of a line joins the next one; \r ends a line
+ * as \n does; a name that is not [A-Za-z_][A-Za-z0-9_]* is dropped when the service starts.
+ */
+import { ConfigError } from '../errors.js';
+
+interface Assignment {
+  readonly value: string;
+  /** The line the assignment starts on, from 1. */
+  readonly line: number;
+}
+
+const isWhitespace = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
+const isNewline = (c: string) => c === '\n' || c === '\r';
+const validName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+type State = 'preKey' | 'key' | 'preValue' | 'value' | 'valueEscape' | 'single' | 'double' | 'doubleEscape' | 'comment';
+
+/** systemd's parser between two characters. */
+interface Parser {
+  state: State;
+  key: string;
+  value: string;
+  /** Where trailing whitespace of the key or of an unquoted value starts, if it does. */
+  keyEnd: number | undefined;
+  valueEnd: number | undefined;
+  line: number;
+  startLine: number;
+  readonly found: Map<string, Assignment>;
+}
+
+/** What a service started with EnvironmentFile= naming this text gets: name → value and line. */
+export function systemdReading(text: string): Map<string, Assignment> {
+  const p: Parser = {
+    state: 'preKey',
+    key: '',
+    value: '',
+    keyEnd: undefined,
+    valueEnd: undefined,
+    line: 1,
+    startLine: 1,
+    found: new Map(),
+  };
+  let previous = '';
+  for (const c of text) {
+    step(p, c);
+    // Lines as an editor counts them: \r\n is one.
+    if (c === '\r' || (c === '\n' && previous !== '\r')) p.line++;
+    previous = c;
+  }
+  if (p.state === 'value') p.value = p.value.slice(0, p.valueEnd);
+  if (p.state !== 'preKey' && p.state !== 'key' && p.state !== 'comment') push(p);
+  return p.found;
+}
+
+function push(p: Parser): void {
+  const name = p.key.slice(0, p.keyEnd);
+  if (validName.test(name)) p.found.set(name, { value: p.value, line: p.startLine });
+  p.key = '';
+  p.value = '';
+  p.keyEnd = undefined;
+  p.valueEnd = undefined;
+}
+
+/** One character through the state machine of systemd's parse_env_file(). */
+function step(p: Parser, c: string): void {
+  switch (p.state) {
+    case 'preKey':
+      if (c === '#' || c === ';') p.state = 'comment';
+      else if (!isWhitespace(c)) {
+        p.state = 'key';
+        p.startLine = p.line;
+        p.key = c;
+        p.keyEnd = undefined;
+      }
+      break;
+    case 'key':
+      if (isNewline(c)) {
+        p.state = 'preKey';
+        p.key = '';
+      } else if (c === '=') {
+        p.state = 'preValue';
+      } else {
+        if (!isWhitespace(c)) p.keyEnd = undefined;
+        else p.keyEnd ??= p.key.length;
+        p.key += c;
+      }
+      break;
+    case 'preValue':
+      if (isNewline(c)) {
+        push(p);
+        p.state = 'preKey';
+      } else if (c === "'") p.state = 'single';
+      else if (c === '"') p.state = 'double';
+      else if (c === '\\') p.state = 'valueEscape';
+      else if (!isWhitespace(c)) {
+        p.state = 'value';
+        p.value += c;
+      }
+      break;
+    case 'value':
+      if (isNewline(c)) {
+        p.value = p.value.slice(0, p.valueEnd);
+        push(p);
+        p.state = 'preKey';
+      } else if (c === '\\') {
+        p.state = 'valueEscape';
+        p.valueEnd = undefined;
+      } else {
+        if (!isWhitespace(c)) p.valueEnd = undefined;
+        else p.valueEnd ??= p.value.length;
+        p.value += c;
+      }
+      break;
+    case 'valueEscape':
+      p.state = 'value';
+      if (!isNewline(c)) p.value += c;
+      break;
+    case 'single':
+      if (c === "'") p.state = 'preValue';
+      else p.value += c;
+      break;
+    case 'double':
+      if (c === '"') p.state = 'preValue';
+      else if (c === '\\') p.state = 'doubleEscape';
+      else p.value += c;
+      break;
+    case 'doubleEscape':
+      p.state = 'double';
+      if ('"\\`$'.includes(c)) p.value += c;
+      else if (c !== '\n') p.value += `\\${c}`;
+      break;
+    case 'comment':
+      if (isNewline(c)) p.state = 'preKey';
+      break;
+  }
+}
+
+/**
+ * Throws a ConfigError naming the first line whose variable dotenv (`values`) and systemd read
+ * differently. `name` names the file ("--env-file x.env"). Never quotes a value: it may be a password.
+ */
+export function checkSameReading(text: string, values: Readonly<Record<string, string>>, name: string): void {
+  const lines = text.split(/\r\n|\r|\n/);
+  if (text.startsWith('\uFEFF')) {
+    throw new ConfigError(
+      `${name} starts with a byte-order mark, which systemd's EnvironmentFile= (the units) reads as part of ` +
+        'the first name: save it as UTF-8 without one',
+    );
+  }
+  // systemd refuses the whole file then, and the service does not start; read leniently, such bytes
+  // are U+FFFD here (which a file may also hold as such, rarely).
+  const notUtf8 = lines.findIndex((line) => line.includes('\uFFFD'));
+  if (notUtf8 >= 0) {
+    throw new ConfigError(
+      `${name} line ${notUtf8 + 1}: holds bytes that are not UTF-8, which systemd's EnvironmentFile= (the units) ` +
+        'refuses: save the file as UTF-8',
+    );
+  }
+  // Before systemd 254 a comment ending in \ also hides the next line; from 254 on it does not.
+  const hiding = lines.findIndex((line, index) => /^\s*[#;].*\\$/.test(line) && /\S/.test(lines[index + 1] ?? ''));
+  const systemd = systemdReading(text);
+  const setBy = dotenvLines(lines);
+  const differing: { line: number; message: string }[] = [];
+  if (hiding >= 0) {
+    differing.push({
+      line: hiding + 1,
+      message: 'a comment ending in \\ hides the next line from systemd before version 254: end it otherwise',
+    });
+  }
+  for (const variable of new Set([...systemd.keys(), ...Object.keys(values)])) {
+    const bySystemd = systemd.get(variable);
+    if (bySystemd?.value === values[variable]) continue;
+    differing.push(
+      bySystemd === undefined
+        ? {
+            // dotenv also reads `export NAME=`, `NAME: value` and names with . or -; systemd does not.
+            line: setBy.get(variable) ?? 0,
+            message: validName.test(variable)
+              ? `systemd's EnvironmentFile= (the units) would not set ${variable}: write NAME=value, without export`
+              : `systemd's EnvironmentFile= (the units) takes no ${variable}: a name is letters, digits and _`,
+          }
+        : {
+            line: bySystemd.line,
+            message:
+              `systemd's EnvironmentFile= (the units) and --env-file would read ${variable} differently: ` +
+              `quote the value, ${variable}='…' (or "…" without \\ if it holds a ')`,
+          },
+    );
+  }
+  const first = differing.sort((a, b) => a.line - b.line)[0];
+  if (first) throw new ConfigError(`${name} line ${first.line}: ${first.message}`);
+}
+
+/** For each name, the last line that dotenv would take as setting it; one pass over the file. */
+function dotenvLines(lines: readonly string[]): Map<string, number> {
+  const found = new Map<string, number>();
+  lines.forEach((line, index) => {
+    const name = /^\s*(?:export\s+)?([\w.-]+)\s*[=:]/.exec(line)?.[1];
+    if (name !== undefined) found.set(name, index + 1);
+  });
+  return found;
+}
+
+/**
+ * A line for each variable of the file that is none of ours but looks like one (a typo such as
+ * PUSHGATEWAY_ULR, or our prefix): such a setting would silently not apply. `known` holds our names.
+ */
+export function strayNames(
+  text: string,
+  values: Readonly<Record<string, string>>,
+  known: readonly string[],
+  name: string,
+  limit = 5,
+): string[] {
+  const setBy = dotenvLines(text.split(/\r\n|\r|\n/));
+  const ours = /^(TRUCKI|PUSHGATEWAY|VICTORIAMETRICS|TEXTFILE)_/i;
+  const stray: string[] = [];
+  for (const variable of Object.keys(values)) {
+    if (known.includes(variable)) continue;
+    // Up to two edits for a long name, fewer for a short one: X is not a typo of TZ.
+    const [closest] = known
+      .map((candidate) => ({ candidate, allowed: Math.min(2, Math.floor(candidate.length / 5)) }))
+      .filter(({ candidate, allowed }) => Math.abs(candidate.length - variable.length) <= allowed)
+      .map(({ candidate, allowed }) => ({
+        candidate,
+        allowed,
+        distance: editDistance(variable.toUpperCase(), candidate),
+      }))
+      .filter(({ distance, allowed }) => distance <= allowed)
+      .sort((a, b) => a.distance - b.distance);
+    if (!closest && !ours.test(variable)) continue;
+    // A handful says it; a file of thousands of strays gets one more line, not thousands.
+    if (stray.length === limit) {
+      stray.push(`${name}: more variables that are not settings; only the first ${limit} are named`);
+      break;
+    }
+    const hint = closest ? `did you mean ${closest.candidate}?` : 'see --help for the settings';
+    stray.push(`${name} line ${setBy.get(variable) ?? 0}: ${variable} is not a setting of trucki2pushgateway; ${hint}`);
+  }
+  return stray;
+}
+
+/** Levenshtein distance: insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
