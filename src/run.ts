@@ -5,11 +5,11 @@
  * successes the job does not remember are recalled from the sink in one request per run.
  */
 import { jobFamilies } from './catalogue.js';
-import type { Config, Target } from './config/types.js';
+import { stickIdentity, type Config, type Target } from './config/types.js';
 import { messageOf, SinkFailure } from './errors.js';
 import { createLimit } from './concurrency-limit.js';
 import { createForgetter } from './forget.js';
-import type { Outcome } from './log-line.js';
+import { stickLine, type Outcome } from './log-line.js';
 import { createLoopLog, type RunReport } from './loop-log.js';
 import type { Sample } from './parse.js';
 import type { Sink, SinkWords } from './sinks/sink.js';
@@ -35,20 +35,39 @@ export type Run = (
 
 export interface Job {
   readonly run: Run;
+  /**
+   * Sticks a loop no longer reads (gone from its targets file): from now on nothing of them is
+   * delivered, the sink forgets them, and with --delete-on-exit their metrics are removed once any
+   * delivery of theirs already under way has ended. False if a removal failed.
+   */
+  readonly retire: (targets: readonly Target[]) => Promise<boolean>;
   /** Removes the sticks' metrics from the sink (the Pushgateway's groups), for --delete-on-exit; false if one failed. */
   readonly deleteGroups: (targets: readonly Target[]) => Promise<boolean>;
-  /** As a loop stops: delivers what the sink kept for later runs; false if some could not be. */
+  /** As a loop stops: ends the retirements under way and delivers what the sink kept for later runs; false if some could not be. */
   readonly finish: () => Promise<boolean>;
   /** Closes the kept-alive connections, so that the process can end. */
   readonly close: () => void;
 }
 
+/** What a loop's job keeps of each stick between runs, by stickIdentity. */
+interface StickMemory {
+  /** Last successes, Unix seconds; undefined: the sink was asked and holds none. */
+  readonly lastSuccess: Map<string, number | undefined>;
+  /** Each stick's run in flight, with whether its stick is still wanted when it comes to deliver. */
+  readonly running: Map<string, { readonly ended: Promise<unknown>; wanted: boolean }>;
+  /** Each retired stick's removal under way: the same stick added again delivers only after it. */
+  readonly retiring: Map<string, Promise<boolean>>;
+}
+
 export function createJob(config: Config, log: (line: string) => void, connections: Connections): Job {
   const { sink, words, close } = connections;
+  const memory: StickMemory = { lastSuccess: new Map(), running: new Map(), retiring: new Map() };
   return {
-    run: createRun(config, log, connections),
+    run: createRun(config, log, connections, memory),
+    retire: (targets) => retire(targets, memory, config.deleteOnExit, connections, log),
     deleteGroups: (targets) => removeAll(targets, sink, words, log),
     finish: async () => {
+      await Promise.all(memory.retiring.values());
       try {
         await sink.drain?.();
         return true;
@@ -66,47 +85,35 @@ function createRun(
   config: Config,
   log: (line: string) => void,
   { readStick, sink, words, stateDir }: Connections,
+  { lastSuccess, running, retiring }: StickMemory,
 ): Run {
   const readLimit = createLimit(config.concurrency);
   const forgetter = createForgetter(sink.forgetting, log, stateDir);
   const loopLog = createLoopLog(log, { quiet: config.schedule !== undefined && !config.verbose });
-  // What a loop remembers between runs; a one-shot run starts with it empty. Undefined: the sink
-  // was asked and holds none.
-  const lastSuccess = new Map<string, number | undefined>();
 
   return async (targets, onStickDone, named = targets) => {
     const report = loopLog.begin();
-    const unknown = () => targets.filter(({ instance }) => !lastSuccess.has(instance));
+    const unknown = () => targets.filter((target) => !lastSuccess.has(stickIdentity(target)));
     // Looking for what to forget reads the sink once, and the recall shares that read.
     const look = forgetter(unknown(), named);
-    // Asked at most once per run, on the first failed stick, for every stick not remembered.
-    let recall: Promise<ReadonlyMap<string, number>> | undefined;
-    const recallFor = () => {
-      const asked = unknown();
-      recall ??= look
+    const recallFor = recaller(unknown, lastSuccess, (asked) =>
+      look
         ? look.found.then(({ lastSuccesses }) => lastSuccesses)
-        : sink.lastSuccesses
-          ? sink.lastSuccesses(asked)
-          : Promise.resolve(new Map());
-      return recall.then((found) => {
-        // A stick read while the sink was being asked knows better than the sink.
-        for (const { instance } of asked)
-          if (!lastSuccess.has(instance)) lastSuccess.set(instance, found.get(instance));
-      });
-    };
+        : (sink.lastSuccesses?.(asked) ?? Promise.resolve(new Map<string, number>())),
+    );
     // A sink that delivers at flush: its sticks are reported once the flush said how it went.
     const atFlush: { outcome: Outcome; samples: number }[] = [];
 
-    const runStick = async (target: Target): Promise<RunResult> => {
+    const runStick = async (target: Target, stick: { wanted: boolean }): Promise<RunResult> => {
+      const key = stickIdentity(target);
       const reading = await readLimit(() => readStick(target));
       const up = reading.live.failure === undefined;
       let lastSuccessLost: string | undefined;
-      if (up) lastSuccess.set(target.instance, reading.readAt / 1000);
-      else if (!lastSuccess.has(target.instance)) {
+      if (up) lastSuccess.set(key, reading.readAt / 1000);
+      else if (!lastSuccess.has(key)) {
         await recallFor().then(
           () => {
-            if (sink.lastSuccesses && lastSuccess.get(target.instance) === undefined)
-              lastSuccessLost = words.notRecalled;
+            if (sink.lastSuccesses && lastSuccess.get(key) === undefined) lastSuccessLost = words.notRecalled;
           },
           (error: unknown) => {
             if (!(error instanceof SinkFailure)) throw error;
@@ -120,7 +127,14 @@ function createRun(
         ...(words.delivered && { deliveredAs: words.delivered }),
         ...(lastSuccessLost && { lastSuccessLost }),
       };
-      const samples = samplesOf(reading, lastSuccess.get(target.instance));
+      // Added again after it was retired: that removal goes first, or it would remove this delivery.
+      if (stick.wanted) await retiring.get(key);
+      if (!stick.wanted) {
+        lastSuccess.delete(key);
+        log(stickLine({ ...outcome, deliveryFailure: 'removed from the targets file' }));
+        return 'ok';
+      }
+      const samples = samplesOf(reading, lastSuccess.get(key));
       try {
         await sink.deliver({ target, samples, readAt: reading.readAt });
       } catch (error) {
@@ -133,7 +147,9 @@ function createRun(
       return up ? 'ok' : 'dark';
     };
 
-    const results = await Promise.all(targets.map((target) => runStick(target).finally(() => onStickDone?.(target))));
+    const results = await Promise.all(
+      targets.map((target) => tracked(running, target, (stick) => runStick(target, stick), onStickDone)),
+    );
     const flushed = await flush(sink, atFlush, report);
     await look?.done;
     report.end(named);
@@ -159,6 +175,79 @@ async function flush(
   }
   for (const { outcome, samples } of waiting) report.stick(outcome, samples);
   return true;
+}
+
+/**
+ * The run's recall of last successes: asked at most once, on the first failed stick, for every stick
+ * not remembered (`unknown()` then); from the forgetter's read when it makes one, else the sink.
+ */
+function recaller(
+  unknown: () => Target[],
+  lastSuccess: StickMemory['lastSuccess'],
+  ask: (asked: readonly Target[]) => Promise<ReadonlyMap<string, number>>,
+): () => Promise<void> {
+  let recall: Promise<ReadonlyMap<string, number>> | undefined;
+  return () => {
+    const asked = unknown();
+    recall ??= ask(asked);
+    return recall.then((found) => {
+      // A stick read while the sink was being asked knows better than the sink. The sink answers
+      // by instance, which is one stick within a run.
+      for (const target of asked) {
+        const key = stickIdentity(target);
+        if (!lastSuccess.has(key)) lastSuccess.set(key, plausibleUnixTime(found.get(target.instance)));
+      }
+    });
+  };
+}
+
+/** One stick's run, in `running` under the stick's identity while it is in flight; then `onDone`. */
+function tracked(
+  running: StickMemory['running'],
+  target: Target,
+  run: (stick: { wanted: boolean }) => Promise<RunResult>,
+  onDone?: (target: Target) => void,
+): Promise<RunResult> {
+  const key = stickIdentity(target);
+  const stick = { wanted: true };
+  const result = run(stick);
+  const entry = Object.assign(stick, { ended: result.catch(() => undefined) });
+  running.set(key, entry);
+  return result.finally(() => {
+    if (running.get(key) === entry) running.delete(key);
+    onDone?.(target);
+  });
+}
+
+/** Job.retire: each stick at once undelivered and forgotten, then removed after its run in flight. */
+function retire(
+  targets: readonly Target[],
+  { lastSuccess, running, retiring }: StickMemory,
+  deleteOnExit: boolean,
+  { sink, words }: Connections,
+  log: (line: string) => void,
+): Promise<boolean> {
+  const removals = targets.map((target) => {
+    const key = stickIdentity(target);
+    const inFlight = running.get(key);
+    if (inFlight) inFlight.wanted = false;
+    lastSuccess.delete(key);
+    sink.forget?.(target);
+    if (!deleteOnExit) return Promise.resolve(true);
+    // A delivery already under way would land after the removal and bring the stick back for good.
+    const removal = Promise.all([inFlight?.ended, retiring.get(key)]).then(() => removeAll([target], sink, words, log));
+    retiring.set(key, removal);
+    void removal.finally(() => {
+      if (retiring.get(key) === removal) retiring.delete(key);
+    });
+    return removal;
+  });
+  return Promise.all(removals).then((results) => results.every(Boolean));
+}
+
+/** A last success recalled from a store is believed only as a Unix time in seconds, since 2001 and not ahead of now. */
+function plausibleUnixTime(value: number | undefined): number | undefined {
+  return value !== undefined && value >= 1e9 && value <= Date.now() / 1000 + 60 ? value : undefined;
 }
 
 /** --delete-on-exit: removes each stick's metrics from the sink, if the sink can; false if one failed. */

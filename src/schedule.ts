@@ -5,7 +5,7 @@
  * process with status 0.
  */
 import { Cron } from 'croner';
-import type { Target } from './config/types.js';
+import { stickIdentity, type Target } from './config/types.js';
 import { ConfigError, messageOf } from './errors.js';
 import type { Run } from './run.js';
 
@@ -81,10 +81,13 @@ function createTick(run: Run, options: LoopOptions): { tick: () => Promise<void>
   const inFlight = new Set<Promise<void>>();
   const tick = () => {
     const named = options.targets();
-    const due = named.filter(({ instance }) => {
-      const since = busy.get(instance);
-      if (since && !skipLogged.has(instance)) {
-        skipLogged.add(instance);
+    // By the stick's identity: the same instance with other labels is another stick.
+    const due = named.filter((target) => {
+      const { instance } = target;
+      const key = stickIdentity(target);
+      const since = busy.get(key);
+      if (since && !skipLogged.has(key)) {
+        skipLogged.add(key);
         options.log(
           `stick ${instance}: skipped the run due at ${new Date().toISOString()}: ` +
             `the run started ${since.toISOString()} is still busy; skipping until it ends`,
@@ -94,12 +97,12 @@ function createTick(run: Run, options: LoopOptions): { tick: () => Promise<void>
     });
     if (due.length === 0) return Promise.resolve();
     const started = new Date();
-    for (const { instance } of due) busy.set(instance, started);
+    for (const target of due) busy.set(stickIdentity(target), started);
     // A failed run is logged by the run itself; the loop goes on either way.
     // Each stick is free for the next tick as soon as it is done, whatever the others do.
-    const done = ({ instance }: Target) => {
-      busy.delete(instance);
-      skipLogged.delete(instance);
+    const done = (target: Target) => {
+      busy.delete(stickIdentity(target));
+      skipLogged.delete(stickIdentity(target));
     };
     const running: Promise<void> = run(due, done, named)
       .then(

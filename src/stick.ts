@@ -3,7 +3,7 @@
  * a loop reads again only every ten minutes once it has succeeded.
  */
 import { liveCatalogue, onceCatalogue, type CatalogueRow } from './catalogue.js';
-import type { Target } from './config/types.js';
+import { stickIdentity, type Target } from './config/types.js';
 import { describeFailure, type Http } from './http.js';
 import { readAnswer, type Reading } from './parse.js';
 import { fetchStick, type StickPath } from './stick-fetch.js';
@@ -51,10 +51,12 @@ export function createStickReader(http: Http, maxBodyBytes: number): (target: Ta
   }
 
   async function readOnce(target: Target): Promise<StickRead> {
-    const cached = onceReads.get(target.instance);
+    // The identity of the device at this address: another address may be another device.
+    const key = `${target.url.href} ${stickIdentity(target)}`;
+    const cached = onceReads.get(key);
     if (cached && Date.now() - cached.at < onceInterval) return cached.read;
     const once = await read(target, '/jsononce', onceCatalogue);
-    if (once.failure === undefined) onceReads.set(target.instance, { at: Date.now(), read: once });
+    if (once.failure === undefined) onceReads.set(key, { at: Date.now(), read: once });
     return once;
   }
 

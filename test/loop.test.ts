@@ -94,6 +94,45 @@ describe('each stick on its own cadence', () => {
       assert.match(line, /^stick slow: skipped the run due at .* is still busy; skipping until it ends$/);
   });
 
+  test('a stick is busy by its identity: the same instance with other labels runs beside it (issue 15.4)', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.parse('2026-01-01T00:00:00.500Z') });
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    const at = (site: string): Target => ({
+      url: new URL('http://roof.test/'),
+      instance: 'roof',
+      labels: [['site', site]],
+    });
+    let targets = [at('berlin')];
+    const started: string[] = [];
+    const lines: string[] = [];
+    const stopped = startSchedule(
+      async (due, onStickDone) => {
+        await Promise.all(
+          due.map(async (stick) => {
+            started.push(stick.labels[0]![1]);
+            // Berlin's read hangs for 10 s; Hamburg's is quick.
+            if (stick.labels[0]![1] === 'berlin') await new Promise((resolve) => setTimeout(resolve, 10_000));
+            onStickDone?.(stick);
+          }),
+        );
+        return 'ok' as const;
+      },
+      { pattern: everySecond, log: (line) => lines.push(line), targets: () => targets },
+    );
+    for (let step = 1; step <= 50; step++) {
+      // Berlin replaced by Hamburg in the targets file after its first run started (at 1 s).
+      if (step === 15) targets = [at('hamburg')];
+      t.mock.timers.tick(100);
+      await settle();
+    }
+    process.emit('SIGTERM', 'SIGTERM');
+    t.mock.timers.tick(10_000);
+    await stopped;
+    // Ticks at 1 s (Berlin) and 2, 3, 4, 5 s (Hamburg, while Berlin's run still hangs).
+    assert.deepEqual(started, ['berlin', 'hamburg', 'hamburg', 'hamburg', 'hamburg'], lines.join('\n'));
+    assert.ok(!lines.some((line) => /skipped/.test(line)), lines.join('\n'));
+  });
+
   test('a healthy stick is pushed on every tick while one that never answers waits for its timeout (issue 9.6)', async () => {
     const hung = await startHungStick();
     try {

@@ -221,3 +221,48 @@ describe('one run', () => {
     assert.match(lines[0]!, /; not pushed: Pushgateway http:\/\/pg\.test\/ answered HTTP 503$/);
   });
 });
+
+describe("a loop's memory of its sticks (issue 15)", () => {
+  const at = (site: string): Target => ({ ...target('roof'), labels: [['site', site]] });
+
+  test('a stick replaced by another with the same instance and other labels does not inherit its last success (issue 15.4)', async () => {
+    const sink = fakeSink({});
+    const job = createJob(
+      config([at('berlin')]),
+      () => {},
+      connections(sink, (stick) =>
+        Promise.resolve(reading(stick.labels[0]?.[1] === 'hamburg' ? 'refused the connection' : undefined)),
+      ),
+    );
+    assert.equal(await job.run([at('berlin')]), 'ok');
+    assert.equal(await job.run([at('hamburg')]), 'dark');
+    const hamburg = sink.delivered.at(-1);
+    assert.deepEqual(hamburg?.target.labels, [['site', 'hamburg']]);
+    assert.equal(valueOf(hamburg, jobFamilies.up.name), 0);
+    assert.equal(valueOf(hamburg, jobFamilies.lastSuccess.name), undefined, "berlin's last success");
+    assert.deepEqual(sink.asked, [['roof']], 'the sink was not asked for the new stick');
+  });
+
+  test('a recalled last success that is no plausible Unix time in seconds is not delivered (issue 15)', async () => {
+    const now = Date.now() / 1000;
+    const held = { zero: 0, huge: 1e300, millis: now * 1000, ahead: now + 86_400, fine: 1_600_000_000 };
+    const targets = Object.keys(held).map(target);
+    const sink = fakeSink(held);
+    const job = createJob(
+      config(targets),
+      () => {},
+      connections(sink, () => Promise.resolve(reading('refused the connection'))),
+    );
+    assert.equal(await job.run(targets), 'dark');
+    const recalled = Object.fromEntries(
+      sink.delivered.map((delivery) => [delivery.target.instance, valueOf(delivery, jobFamilies.lastSuccess.name)]),
+    );
+    assert.deepEqual(recalled, {
+      zero: undefined,
+      huge: undefined,
+      millis: undefined,
+      ahead: undefined,
+      fine: 1_600_000_000,
+    });
+  });
+});

@@ -6,12 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { emptyDir, quickTicks, runCli, startCli } from './helpers/cli.js';
-import { startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
+import { startHostileStick } from './helpers/hostile.js';
+import { sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
 import { until } from './helpers/until.js';
 
 let pushgateway: RunningPushgateway;
@@ -35,6 +36,9 @@ const entry = (index: number, instance: string) => ({
   labels: { instance, site: 'test' },
 });
 const liveReads = (stick: Simulator) => stick.requests.filter((line) => line === 'GET /jsonlive').length;
+
+const readText = (path: string) => readFile(path, 'utf8').catch(() => '');
+const count = (pattern: RegExp, text: string) => (text.match(new RegExp(pattern.source, 'gm')) ?? []).length;
 
 const hasGroup = async (instance: string) =>
   (await pushgateway.group({ job: 'trucki', instance, site: 'test' })) !== undefined;
@@ -115,6 +119,157 @@ test('a targets file that is not a regular file (a FIFO) is exit 2, not a hang',
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /sticks\.json is not a regular file/);
   } finally {
+    await rm(cwd, { recursive: true, force: true });
+  }
+});
+
+describe('a stick removed from the file (issue 15)', { concurrency: true }, () => {
+  test('a textfile loop no longer writes it: gone from the write after the change (issue 15.2)', async () => {
+    const cwd = await emptyDir();
+    const sticksFile = join(cwd, 'sticks.json');
+    const textfile = join(cwd, 'trucki.prom');
+    await writeFile(sticksFile, JSON.stringify([entry(0, 'tf-one'), entry(1, 'tf-two')]));
+    const loop = await startCli(['--targets-file', 'sticks.json', '--textfile', textfile, '-s', '* * * * * *'], {
+      cwd,
+      env: quickTicks,
+    });
+    try {
+      await until(
+        async () => /stick="tf-one"[^]*stick="tf-two"|stick="tf-two"[^]*stick="tf-one"/.test(await readText(textfile)),
+        {
+          what: 'both sticks in the textfile',
+        },
+      );
+      await writeFile(sticksFile, JSON.stringify([entry(1, 'tf-two')]));
+      await loop.waitFor(/sticks\.json changed: 1 stick; removed tf-one$/m);
+      // The run on the tick that saw the change has written the file once the next run is logged.
+      const changedAt = loop.stderr().search(/sticks\.json changed/);
+      await until(() => count(/^stick tf-two .*read \d+ samples/m, loop.stderr().slice(changedAt)) >= 2, {
+        what: 'two runs after the change',
+      });
+      const text = await readText(textfile);
+      assert.match(text, /^trucki_up\{(?=[^}]*stick="tf-two")[^}]*\} 1$/m);
+      assert.doesNotMatch(text, /tf-one/, 'the removed stick is still written');
+    } finally {
+      assert.deepEqual(await loop.stop(), { code: 0, signal: null });
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
+  test('a --stdout loop prints a stick added to the file (issue 15.3)', async () => {
+    const cwd = await emptyDir();
+    await writeFile(join(cwd, 'sticks.json'), JSON.stringify([entry(0, 'out-one')]));
+    const loop = await startCli(['--targets-file', 'sticks.json', '--stdout', '-s', '* * * * * *'], {
+      cwd,
+      env: quickTicks,
+      captureStdout: true,
+    });
+    try {
+      await until(() => loop.stdout().includes('# stick out-one'), { what: 'out-one printed' });
+      await writeFile(join(cwd, 'sticks.json'), JSON.stringify([entry(0, 'out-one'), entry(1, 'out-two')]));
+      await loop.waitFor(/sticks\.json changed: 2 sticks; added out-two$/m);
+      await until(() => count(/^stick out-two .*read \d+ samples/m, loop.stderr()) >= 2, {
+        what: 'two runs of out-two',
+      });
+      // A run's print: out-one's block, then out-two's, read.
+      assert.match(
+        loop.stdout(),
+        /^# stick out-one\n(?:(?!# stick ).*\n)+# stick out-two\n(?:(?!# stick ).*\n)*?trucki_up 1\n/m,
+        'out-two, after out-one',
+      );
+    } finally {
+      assert.deepEqual(await loop.stop(), { code: 0, signal: null });
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
+  test('with --delete-on-exit, a stick removed while its read is in flight leaves no group behind (issue 15.5)', async () => {
+    const hung = await startHostileStick('never answers');
+    const cwd = await emptyDir();
+    const sticksFile = join(cwd, 'sticks.json');
+    const slow = { targets: [hung.url.replace('http://', '')], labels: { instance: 'gone-slow', site: 'test' } };
+    await writeFile(sticksFile, JSON.stringify([entry(0, 'gone-kept'), slow]));
+    // On the cron pattern, not the test ticker: a tick must come while the slow stick is read.
+    const loop = await startCli(
+      [
+        ...['--targets-file', 'sticks.json', '-g', pushgateway.url, '-s', '* * * * * *', '--delete-on-exit'],
+        ...['--timeout', '2500', '--retries', '0'],
+      ],
+      { cwd },
+    );
+    try {
+      await loop.waitFor(/^stick gone-kept .*pushed$/m);
+      assert.equal(count(/^stick gone-slow /m, loop.stderr()), 0, 'the slow read was not in flight any more');
+      await writeFile(sticksFile, JSON.stringify([entry(0, 'gone-kept')]));
+      await loop.waitFor(/sticks\.json changed: 1 stick; removed gone-slow$/m);
+      await loop.waitFor(/^stick gone-slow: deleted its group/m, 10_000);
+      await loop.waitFor(/^stick gone-slow .*failed, timed out after 2\.5 s/m, 10_000);
+      // Two more runs of the kept stick: nothing of the slow one lands any more.
+      const seen = count(/^stick gone-kept .*pushed$/m, loop.stderr());
+      await until(() => count(/^stick gone-kept .*pushed$/m, loop.stderr()) >= seen + 2, { what: 'two more runs' });
+      assert.equal(await pushgateway.group({ job: 'trucki', instance: 'gone-slow', site: 'test' }), undefined);
+    } finally {
+      assert.deepEqual(await loop.stop(), { code: 0, signal: null });
+      await hung.close();
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+});
+
+test('a stick at a new address is the same stick: its group stays, its identity is read anew (issue 15.4)', async () => {
+  const moved = await startSimulator({ variant: 'T2MG' });
+  const cwd = await emptyDir();
+  const at = (url: string) => JSON.stringify([{ targets: [url], labels: { instance: 'moving', site: 'test' } }]);
+  await writeFile(join(cwd, 'sticks.json'), at(sticks[0]!.url));
+  const loop = await startCli(
+    ['--targets-file', 'sticks.json', '-g', pushgateway.url, '-s', '* * * * * *', '--delete-on-exit'],
+    { cwd, env: quickTicks },
+  );
+  const variant = async (name: string) =>
+    sampleValue(await pushgateway.group({ job: 'trucki', instance: 'moving', site: 'test' }), 'trucki_stick_info', {
+      variant: name,
+    });
+  try {
+    await until(() => variant('T2SG'), { what: 'the first stick read' });
+    await writeFile(join(cwd, 'sticks.json'), at(moved.url));
+    // Its /jsononce is read at the new address at once, not ten minutes later.
+    await until(() => variant('T2MG'), { what: 'the identity of the stick at the new address' });
+    assert.match(loop.stderr(), /sticks\.json changed: 1 stick; new address for moving$/m);
+    assert.doesNotMatch(loop.stderr(), /deleted its group/);
+  } finally {
+    assert.deepEqual(await loop.stop(), { code: 0, signal: null });
+    await moved.close();
+    await rm(cwd, { recursive: true, force: true });
+  }
+});
+
+test('with --delete-on-exit, a stick removed and added again while its read is in flight is pushed again after its deletion', async () => {
+  const hung = await startHostileStick('never answers');
+  const cwd = await emptyDir();
+  const sticksFile = join(cwd, 'sticks.json');
+  const slow = { targets: [hung.url.replace('http://', '')], labels: { instance: 'back-slow', site: 'test' } };
+  await writeFile(sticksFile, JSON.stringify([entry(0, 'back-kept'), slow]));
+  const loop = await startCli(
+    [
+      ...['--targets-file', 'sticks.json', '-g', pushgateway.url, '-s', '* * * * * *', '--delete-on-exit'],
+      ...['--timeout', '2500', '--retries', '0'],
+    ],
+    { cwd },
+  );
+  try {
+    await loop.waitFor(/^stick back-kept .*pushed$/m);
+    await writeFile(sticksFile, JSON.stringify([entry(0, 'back-kept')]));
+    await loop.waitFor(/sticks\.json changed: 1 stick; removed back-slow$/m);
+    await writeFile(sticksFile, JSON.stringify([slow, entry(0, 'back-kept')]));
+    await loop.waitFor(/sticks\.json changed: 2 sticks; added back-slow$/m);
+    await loop.waitFor(/^stick back-slow: deleted its group/m, 10_000);
+    // Its next run, after the deletion, pushes it again: the deletion does not win for good.
+    await loop.waitFor(/^stick back-slow: deleted its group[^]*^stick back-slow .*pushed trucki_up 0$/m, 10_000);
+    const group = await pushgateway.group({ job: 'trucki', instance: 'back-slow', site: 'test' });
+    assert.equal(sampleValue(group, 'trucki_up'), 0);
+  } finally {
+    assert.deepEqual(await loop.stop(), { code: 0, signal: null });
+    await hung.close();
     await rm(cwd, { recursive: true, force: true });
   }
 });

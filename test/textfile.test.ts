@@ -4,12 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { lstat, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
-import { emptyDir, runCli, startCli } from './helpers/cli.js';
+import { liveCatalogue } from '../src/catalogue.js';
+import { textfileSink } from '../src/sinks/textfile.js';
+import { emptyDir, quickTicks, runCli, startCli } from './helpers/cli.js';
 import { freePort } from './helpers/process.js';
 import { until } from './helpers/until.js';
 
@@ -172,4 +175,141 @@ describe('only a regular file is replaced (issue 9.13)', { concurrency: true }, 
     assert.match(result.stderr, /device/);
     assert.ok((await lstat(device)).isCharacterDevice(), 'the device node was replaced');
   });
+});
+
+describe('the last successes read back from the file (issue 15)', { concurrency: true }, () => {
+  test('only a stick with the same labels carries one over: site=berlin to site=hamburg does not (issue 15.4)', async () => {
+    const cwd = await emptyDir();
+    try {
+      const sticks = (address: string, site: string) =>
+        writeFile(join(cwd, 'sticks.yml'), `- targets: ['${address}']\n  labels: {instance: roof, site: ${site}}\n`);
+      await sticks(stick.url, 'berlin');
+      const args = ['--targets-file', 'sticks.yml', '--textfile', 'trucki.prom', '--retries', '0'];
+      assert.equal((await runCli(args, { cwd })).code, 0);
+      assert.match(await readFile(join(cwd, 'trucki.prom'), 'utf8'), /^trucki_last_success_timestamp_seconds\{/m);
+      await sticks('127.0.0.1:9', 'hamburg');
+      assert.equal((await runCli(args, { cwd })).code, 69, 'a failed stick, delivered');
+      const text = await readFile(join(cwd, 'trucki.prom'), 'utf8');
+      assert.match(text, /^trucki_up\{(?=[^}]*site="hamburg")[^}]*\} 0$/m);
+      assert.doesNotMatch(text, /^trucki_last_success_timestamp_seconds/m, "berlin's last success was carried over");
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
+  test('a value that is no plausible Unix time (1e300, 0, NaN) is not carried over (issue 15)', async () => {
+    for (const value of ['1e300', '0', 'NaN', String(Date.now())]) {
+      const file = join(dir, `implausible-${value}.prom`);
+      await writeFile(file, `trucki_last_success_timestamp_seconds{stick="a"} ${value}\n`);
+      const result = await runCli(['-t', 'a=127.0.0.1:9', '--textfile', file, '--retries', '0']);
+      assert.equal(result.code, 69, result.stderr);
+      const text = await readFile(file, 'utf8');
+      assert.equal(valueOf(text, 'trucki_up{stick="a"}'), 0);
+      assert.doesNotMatch(text, /^trucki_last_success_timestamp_seconds/m, `${value} was carried over`);
+    }
+  });
+
+  test('a named pipe there and a stick that fails: exit 1 naming it, not a hang (issue 15.7)', async () => {
+    const fifo = join(dir, 'recall-fifo.prom');
+    execFileSync('mkfifo', [fifo]);
+    const result = await runCli(['-t', 'a=127.0.0.1:9', '--textfile', fifo, '--retries', '0'], { timeoutMs: 15_000 });
+    assert.equal(result.signal, null, 'the job hung on the pipe');
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /last success lost: textfile .*recall-fifo\.prom is a named pipe, not a regular file/);
+    assert.ok((await lstat(fifo)).isFIFO(), 'the pipe was replaced');
+  });
+
+  test('a symbolic link there and a stick that fails: its target is not read (issue 15.7)', async () => {
+    const target = join(dir, 'recall-elsewhere.txt');
+    const link = join(dir, 'recall-link.prom');
+    await writeFile(target, `trucki_last_success_timestamp_seconds{stick="a"} 1600000000\n`);
+    await symlink(target, link);
+    const result = await runCli(['-t', 'a=127.0.0.1:9', '--textfile', link, '--retries', '0']);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /last success lost: textfile .*recall-link\.prom is a symbolic link/);
+  });
+});
+
+describe('a loop and its textfile (issue 15, hostile)', { concurrency: true }, () => {
+  test('runs that end together write one after the other: each write whole, none refused', async () => {
+    // In-process: the loop's runs end together only by chance, the sink's flushes can be made to.
+    const path = join(dir, 'together.prom');
+    const sink = textfileSink(path);
+    for (let index = 0; index < 300; index++) {
+      const target = { url: new URL('http://127.0.0.1:9/'), instance: `s${index}`, labels: [] };
+      const samples = liveCatalogue.slice(0, 20).map(({ family }) => ({ family, labels: {}, value: index }));
+      await sink.deliver({ target, samples, readAt: 0 });
+    }
+    const flushes = await Promise.allSettled(Array.from({ length: 5 }, () => sink.flush()));
+    assert.deepEqual(
+      flushes.map((flush) => (flush.status === 'rejected' ? String(flush.reason) : flush.status)),
+      Array<string>(5).fill('fulfilled'),
+    );
+    const text = await readFile(path, 'utf8');
+    const linesOf = (stick: string) => text.split('\n').filter((line) => line.includes(`stick="${stick}"`)).length;
+    assert.ok(linesOf('s0') > 0);
+    assert.equal(linesOf('s299'), linesOf('s0'), 'the last stick is not all there');
+    assert.deepEqual(
+      (await readdir(dir)).filter((name) => name.startsWith('.together')),
+      [],
+      'a temp file was left behind',
+    );
+  });
+
+  test('the path swapped for a named pipe between ticks: refused on each run, no hang, written again once it is gone', async () => {
+    const cwd = await emptyDir();
+    const path = join(cwd, 'trucki.prom');
+    const sticksFile = (entries: string) => writeFile(join(cwd, 'sticks.yml'), entries);
+    const healthy = `- targets: ['${stick.url}']\n  labels: {instance: healthy}\n`;
+    await sticksFile(healthy);
+    const loop = await startCli(
+      ['--targets-file', 'sticks.yml', '--textfile', path, '-s', '* * * * * *', '--retries', '0'],
+      { cwd, env: quickTicks },
+    );
+    try {
+      await until(async () => /stick="healthy"/.test(await readFile(path, 'utf8').catch(() => '')), {
+        what: 'the first write',
+      });
+      // Swapped in at once, as a rename does: the loop may write between a removal and a mkfifo.
+      execFileSync('mkfifo', [`${path}.fifo`]);
+      await rename(`${path}.fifo`, path);
+      // A stick that fails from its first run: its last success is looked for in the file.
+      await sticksFile(`${healthy}- targets: ['127.0.0.1:9']\n  labels: {instance: dead}\n`);
+      await loop.waitFor(/^stick dead .*last success lost: textfile .* is a named pipe, not a regular file/m);
+      await loop.waitFor(/^textfile .* is a named pipe, not a regular file: not replaced$/m);
+      await rm(path);
+      await until(async () => /stick="dead"/.test(await readFile(path, 'utf8').catch(() => '')), {
+        what: 'a write with both sticks once the pipe is gone',
+      });
+    } finally {
+      // A run hung on the pipe would hold SIGTERM's stop for ever: killed then, and failed.
+      const stopped = await Promise.race([loop.stop(), sleep(10_000)]);
+      if (!stopped) await loop.stop('SIGKILL');
+      assert.deepEqual(stopped, { code: 0, signal: null }, loop.stderr());
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+});
+
+test('a named pipe at the name of the temp file does not hang the loop (issue 15, hostile)', async () => {
+  const cwd = await emptyDir();
+  const path = join(cwd, 'trucki.prom');
+  const loop = await startCli(['-t', `a=${stick.url}`, '--textfile', path, '-s', '* * * * * *'], {
+    cwd,
+    env: quickTicks,
+  });
+  try {
+    await until(async () => (await readFile(path, 'utf8').catch(() => '')).includes('stick="a"'), {
+      what: 'the first write',
+    });
+    execFileSync('mkfifo', [join(cwd, `.trucki.prom.${loop.pid}.tmp`)]);
+    const runs = () => (loop.stderr().match(/read \d+ samples/g) ?? []).length;
+    const seen = runs();
+    await until(() => runs() >= seen + 3, { what: 'three more runs', last: loop.stderr });
+  } finally {
+    const stopped = await Promise.race([loop.stop(), sleep(10_000)]);
+    if (!stopped) await loop.stop('SIGKILL');
+    assert.deepEqual(stopped, { code: 0, signal: null }, loop.stderr());
+    await rm(cwd, { recursive: true, force: true });
+  }
 });

@@ -17,6 +17,15 @@ export interface Target extends Endpoint {
   readonly labels: Grouping;
 }
 
+/**
+ * Which stick a target is, as every memory of a loop keys it: its instance and its own labels, the
+ * series its metrics make in any store. Another stick with the same instance but other labels is
+ * another stick; the same stick at a new address is still the same one.
+ */
+export function stickIdentity({ instance, labels }: Target): string {
+  return JSON.stringify([instance, labels]);
+}
+
 /** TRUCKI_STICK_USERNAME / _PASSWORD: for every stick whose address lacks that part of its user info. */
 export interface StickAuth {
   readonly username?: string;

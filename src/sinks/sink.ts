@@ -31,6 +31,11 @@ export interface Sink {
    * Throws a SinkFailure saying how much was not delivered.
    */
   readonly drain?: () => Promise<void>;
+  /**
+   * The stick is no longer read (gone from a loop's targets file): drop what is kept of it, so that
+   * nothing of it is delivered again. Absent where nothing is kept from one run to the next.
+   */
+  readonly forget?: (target: Target) => void;
   /** Removes the stick's metrics for good (--delete-on-exit). Throws a SinkFailure. */
   readonly remove?: (target: Target) => Promise<void>;
   /** Set when the sink forgets what no stick named any more delivers (the Pushgateway's --forget-after). */

@@ -1,5 +1,5 @@
 /** What would be pushed, stick by stick, in the order the sticks were given: a look before pushing. */
-import type { Target } from '../config/types.js';
+import { stickIdentity, type Target } from '../config/types.js';
 import { escapeLabelValue, expositionText } from '../exposition.js';
 import { errnoCode, SinkFailure } from '../errors.js';
 import type { Delivery, Print, Sink, SinkKind } from './sink.js';
@@ -12,17 +12,24 @@ export const stdout: SinkKind = {
 };
 
 export function stdoutSink(targets: readonly Target[], print: Print): Sink {
+  // Each stick's place: in the order given, and a stick a loop's targets file adds later after them.
+  const places = new Map(targets.map((target, place) => [stickIdentity(target), place]));
+  let nextPlace = targets.length;
   const collected = new Map<string, Delivery>();
   return {
     deliver: (delivery) => {
-      collected.set(delivery.target.instance, delivery);
+      const key = stickIdentity(delivery.target);
+      if (!places.has(key)) places.set(key, nextPlace++);
+      collected.set(key, delivery);
       return Promise.resolve();
     },
+    forget: (target) => {
+      places.delete(stickIdentity(target));
+      collected.delete(stickIdentity(target));
+    },
     flush: async () => {
-      const sticks = targets.flatMap(({ instance }) => {
-        const delivery = collected.get(instance);
-        return delivery ? [delivery] : [];
-      });
+      const placeOf = ({ target }: Delivery) => places.get(stickIdentity(target)) ?? nextPlace;
+      const sticks = [...collected.values()].sort((a, b) => placeOf(a) - placeOf(b));
       collected.clear();
       // The stick's name goes in a comment: escaped, so that it cannot start a line of its own.
       const texts = await Promise.all(

@@ -4,11 +4,14 @@
  * beside it and renamed over it, so the collector never reads half a file; only ever a regular
  * file is replaced, never a device, a link or a directory someone pointed us at.
  */
-import { chmod, lstat, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { constants, type Stats } from 'node:fs';
+import { chmod, lstat, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { jobFamilies } from '../catalogue.js';
 import { expositionText, parseSampleLine } from '../exposition.js';
+import { stickIdentity, type Grouping, type Target } from '../config/types.js';
 import type { Sample } from '../parse.js';
+import { createLimit } from '../concurrency-limit.js';
 import { errnoCode, SinkFailure } from '../errors.js';
 import type { Sink, SinkKind } from './sink.js';
 
@@ -22,67 +25,114 @@ export const textfile: SinkKind = {
 };
 
 export function textfileSink(path: string): Sink {
-  // Every stick's latest samples, with its own labels (from a targets file): a loop tick that reads
-  // only some sticks still writes them all.
-  const latest = new Map<string, readonly Sample[]>();
-  const fail =
-    (what: string) =>
-    (error: unknown): never => {
-      throw new SinkFailure(`textfile ${path} could not be ${what} (${errnoCode(error) ?? String(error)})`);
-    };
+  // Every stick's latest samples, with its own labels (from a targets file), by stickIdentity: a
+  // loop tick that reads only some sticks still writes them all.
+  const latest = new Map<string, { readonly instance: string; readonly samples: readonly Sample[] }>();
+  const oneWrite = createLimit(1);
   return {
     lastSuccesses: async (targets) => {
-      const text = await readFile(path, 'utf8').catch((error: unknown) =>
-        errnoCode(error) === 'ENOENT' ? '' : fail('read')(error),
-      );
-      const wanted = new Set(targets.map(({ instance }) => instance));
+      const text = (await readRegularFile(path)) ?? '';
+      // A stick's own line only: the same instance with other labels was another stick.
+      const wanted = new Map(targets.map((target) => [labelSetKey(fileLabels(target)), target.instance]));
       const found = new Map<string, number>();
       const name = jobFamilies.lastSuccess.name;
       for (const line of text.split('\n')) {
         if (!line.startsWith(`${name}{`)) continue;
         const sample = parseSampleLine(line.slice(name.length));
-        const stick = sample?.labels.find(([label]) => label === 'stick')?.[1];
-        if (sample && stick !== undefined && wanted.has(stick) && Number.isFinite(sample.value))
-          found.set(stick, sample.value);
+        const instance = sample && wanted.get(labelSetKey(sample.labels));
+        if (instance !== undefined && Number.isFinite(sample?.value)) found.set(instance, sample!.value);
       }
       return found;
     },
     deliver: ({ target, samples }) => {
       const own = Object.fromEntries(target.labels);
-      latest.set(
-        target.instance,
-        samples.map((sample) => ({ ...sample, labels: { ...own, ...sample.labels } })),
-      );
+      latest.set(stickIdentity(target), {
+        instance: target.instance,
+        samples: samples.map((sample) => ({ ...sample, labels: { ...own, ...sample.labels } })),
+      });
       return Promise.resolve();
     },
-    flush: async () => {
-      const kind = await existingKind(path);
-      if (kind !== undefined && kind !== 'regular file') {
-        throw new SinkFailure(`textfile ${path} is a ${kind}, not a regular file: not replaced`);
-      }
-      const samples = [...latest].flatMap(([stick, members]) =>
-        members.map((sample) => ({ ...sample, labels: { stick, ...sample.labels } })),
-      );
-      const text = await expositionText(samples);
-      // Not *.prom: the collector ignores the temp file while it is being written.
-      const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-      try {
-        await writeFile(temp, text);
-        // Readable by node_exporter, another user, whatever the umask (the units' is 0077): it
-        // holds no secret. A mode given at creation would be cut by the umask.
-        await chmod(temp, 0o644);
-        await rename(temp, path);
-      } catch (error) {
-        await rm(temp, { force: true });
-        fail('written')(error);
-      }
+    forget: (target) => {
+      latest.delete(stickIdentity(target));
     },
+    // One write at a time: a loop's runs may end together, and two writes would share the temp file.
+    flush: () =>
+      oneWrite(async () => {
+        refuseUnlessRegular(path, await existingKind(path));
+        const samples = [...latest.values()].flatMap(({ instance, samples: members }) =>
+          members.map((sample) => ({ ...sample, labels: { stick: instance, ...sample.labels } })),
+        );
+        const text = await expositionText(samples);
+        // Not *.prom: the collector ignores the temp file while it is being written.
+        const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+        try {
+          // Made anew, never opened as found: a named pipe left at that name would hang the write.
+          await rm(temp, { force: true });
+          await writeFile(temp, text, { flag: 'wx' });
+          // Readable by node_exporter, another user, whatever the umask (the units' is 0077): it
+          // holds no secret. A mode given at creation would be cut by the umask.
+          await chmod(temp, 0o644);
+          await rename(temp, path);
+        } catch (error) {
+          await rm(temp, { force: true });
+          fail(path, 'written', error);
+        }
+      }),
   };
+}
+
+/** The labels a stick's job samples have in the file. */
+const fileLabels = (target: Target): Grouping => [['stick', target.instance], ...target.labels];
+const labelSetKey = (labels: Grouping) => JSON.stringify([...labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+
+/** The file as the job last wrote it, for its last successes: more than this is not the job's. */
+const maxRecallBytes = 64 * 1024 * 1024;
+
+/**
+ * The text of the file at `path`, undefined when there is none; refused as the write refuses it
+ * unless it is a regular file. Opened without blocking and without following a link, and checked
+ * once open: a named pipe swapped in would otherwise hang the run for ever.
+ */
+async function readRegularFile(path: string): Promise<string | undefined> {
+  let file: FileHandle;
+  try {
+    file = await open(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    // A link (ELOOP) or a socket (ENXIO) cannot be opened so: say what it is, as the write does.
+    refuseUnlessRegular(path, await existingKind(path));
+    return fail(path, 'read', error);
+  }
+  try {
+    const stats = await file.stat();
+    refuseUnlessRegular(path, kindOf(stats));
+    if (stats.size > maxRecallBytes)
+      throw new SinkFailure(`textfile ${path} is larger than ${maxRecallBytes / 1024 / 1024} MiB: not read`);
+    return await file.readFile('utf8');
+  } catch (error) {
+    if (error instanceof SinkFailure) throw error;
+    return fail(path, 'read', error);
+  } finally {
+    await file.close();
+  }
+}
+
+function fail(path: string, what: string, error: unknown): never {
+  throw new SinkFailure(`textfile ${path} could not be ${what} (${errnoCode(error) ?? String(error)})`);
+}
+
+/** Only ever a regular file is read or replaced, never a device, a link or a directory someone pointed us at. */
+function refuseUnlessRegular(path: string, kind: string | undefined): void {
+  if (kind !== undefined && kind !== 'regular file')
+    throw new SinkFailure(`textfile ${path} is a ${kind}, not a regular file: not replaced`);
 }
 
 async function existingKind(path: string): Promise<string | undefined> {
   const stats = await lstat(path).catch(() => undefined);
-  if (!stats) return undefined;
+  return stats && kindOf(stats);
+}
+
+function kindOf(stats: Stats): string {
   if (stats.isFile()) return 'regular file';
   if (stats.isSymbolicLink()) return 'symbolic link';
   if (stats.isDirectory()) return 'directory';

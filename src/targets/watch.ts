@@ -3,12 +3,9 @@
  * start on that tick, removed ones stop (and are handed to `onRemoved`, e.g. to delete their
  * Pushgateway groups), and an invalid file is logged once and the previous sticks kept.
  */
-import type { Target, TargetsFileSpec } from '../config/types.js';
+import { stickIdentity, type Target, type TargetsFileSpec } from '../config/types.js';
 import { messageOf } from '../errors.js';
 import { openTargetsFile, type TargetsFile } from './read.js';
-
-/** A stick is the same stick only with the same name, address and labels. */
-const keyOf = (target: Target) => JSON.stringify([target.instance, target.url.href, target.labels]);
 
 /** The file the configuration read `initial` from, followed from the version it read on. */
 export async function watchTargetsFile(
@@ -36,15 +33,21 @@ function watchTargets(
       log(`${messageOf(error)}; keeping the ${current.length} sticks read before`);
       return current;
     }
-    const before = new Set(current.map(keyOf));
-    const after = new Set(next.map(keyOf));
-    const added = next.filter((target) => !before.has(keyOf(target)));
-    const removed = current.filter((target) => !after.has(keyOf(target)));
+    // A stick at a new address is the same stick: its metrics stay where they are.
+    const before = new Map(current.map((target) => [stickIdentity(target), target]));
+    const after = new Set(next.map(stickIdentity));
+    const added = next.filter((target) => !before.has(stickIdentity(target)));
+    const moved = next.filter((target) => {
+      const was = before.get(stickIdentity(target));
+      return was !== undefined && was.url.href !== target.url.href;
+    });
+    const removed = current.filter((target) => !after.has(stickIdentity(target)));
     const names = (targets: Target[]) => targets.map(({ instance }) => instance).join(', ');
     log(
       `${file.name} changed: ${next.length === 1 ? '1 stick' : `${String(next.length)} sticks`}` +
         (added.length ? `; added ${names(added)}` : '') +
-        (removed.length ? `; removed ${names(removed)}` : ''),
+        (removed.length ? `; removed ${names(removed)}` : '') +
+        (moved.length ? `; new address for ${names(moved)}` : ''),
     );
     current = next;
     if (removed.length) onRemoved(removed);

@@ -21,6 +21,8 @@ export interface CliOptions {
   readonly timeoutMs?: number;
   /** Run under GNU time (Debian package `time`) to learn the peak RSS. */
   readonly measure?: boolean;
+  /** startCli: keep what the command prints on stdout (otherwise it is read and dropped). */
+  readonly captureStdout?: boolean;
 }
 
 /**
@@ -81,6 +83,8 @@ export interface RunningCli {
   readonly pid: number;
   /** Everything written to stderr so far. */
   readonly stderr: () => string;
+  /** Everything written to stdout so far, with `captureStdout`. */
+  readonly stdout: () => string;
   /** Resolves once stderr has a line matching `pattern`. */
   readonly waitFor: (pattern: RegExp, timeoutMs?: number) => Promise<void>;
   /** Sends `signal` and resolves with how the process ended. */
@@ -94,8 +98,14 @@ export async function startCli(args: readonly string[], options: CliOptions = {}
   const child = spawn(process.execPath, ['--', jobBundle, ...args], {
     cwd,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...options.env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (!options.captureStdout) child.stdout.resume();
+  let stdout = '';
+  if (options.captureStdout)
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
   let stderr = '';
   const listeners = new Set<() => void>();
   child.stderr.on('data', (chunk: Buffer) => {
@@ -112,6 +122,7 @@ export async function startCli(args: readonly string[], options: CliOptions = {}
   return {
     pid: child.pid!,
     stderr: () => stderr,
+    stdout: () => stdout,
     waitFor: (pattern, timeoutMs = 15_000) =>
       new Promise((resolve, reject) => {
         const check = () => {
