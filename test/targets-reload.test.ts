@@ -129,10 +129,13 @@ describe('a stick removed from the file (issue 15)', { concurrency: true }, () =
     const sticksFile = join(cwd, 'sticks.json');
     const textfile = join(cwd, 'trucki.prom');
     await writeFile(sticksFile, JSON.stringify([entry(0, 'tf-one'), entry(1, 'tf-two')]));
-    const loop = await startCli(['--targets-file', 'sticks.json', '--textfile', textfile, '-s', '* * * * * *'], {
-      cwd,
-      env: quickTicks,
-    });
+    const loop = await startCli(
+      ['--targets-file', 'sticks.json', '--textfile', textfile, '-s', '* * * * * *', '--verbose'],
+      {
+        cwd,
+        env: quickTicks,
+      },
+    );
     try {
       await until(
         async () => /stick="tf-one"[^]*stick="tf-two"|stick="tf-two"[^]*stick="tf-one"/.test(await readText(textfile)),
@@ -159,7 +162,7 @@ describe('a stick removed from the file (issue 15)', { concurrency: true }, () =
   test('a --stdout loop prints a stick added to the file (issue 15.3)', async () => {
     const cwd = await emptyDir();
     await writeFile(join(cwd, 'sticks.json'), JSON.stringify([entry(0, 'out-one')]));
-    const loop = await startCli(['--targets-file', 'sticks.json', '--stdout', '-s', '* * * * * *'], {
+    const loop = await startCli(['--targets-file', 'sticks.json', '--stdout', '-s', '* * * * * *', '--verbose'], {
       cwd,
       env: quickTicks,
       captureStdout: true,
@@ -192,7 +195,16 @@ describe('a stick removed from the file (issue 15)', { concurrency: true }, () =
     // On the cron pattern, not the test ticker: a tick must come while the slow stick is read.
     const loop = await startCli(
       [
-        ...['--targets-file', 'sticks.json', '-g', pushgateway.url, '-s', '* * * * * *', '--delete-on-exit'],
+        ...[
+          '--targets-file',
+          'sticks.json',
+          '-g',
+          pushgateway.url,
+          '-s',
+          '* * * * * *',
+          '--delete-on-exit',
+          '--verbose',
+        ],
         ...['--timeout', '2500', '--retries', '0'],
       ],
       { cwd },
@@ -222,7 +234,7 @@ test('a stick at a new address is the same stick: its group stays, its identity 
   const at = (url: string) => JSON.stringify([{ targets: [url], labels: { instance: 'moving', site: 'test' } }]);
   await writeFile(join(cwd, 'sticks.json'), at(sticks[0]!.url));
   const loop = await startCli(
-    ['--targets-file', 'sticks.json', '-g', pushgateway.url, '-s', '* * * * * *', '--delete-on-exit'],
+    ['--targets-file', 'sticks.json', '-g', pushgateway.url, '-s', '* * * * * *', '--delete-on-exit', '--verbose'],
     { cwd, env: quickTicks },
   );
   const variant = async (name: string) =>
@@ -251,7 +263,7 @@ test('with --delete-on-exit, a stick removed and added again while its read is i
   await writeFile(sticksFile, JSON.stringify([entry(0, 'back-kept'), slow]));
   const loop = await startCli(
     [
-      ...['--targets-file', 'sticks.json', '-g', pushgateway.url, '-s', '* * * * * *', '--delete-on-exit'],
+      ...['--targets-file', 'sticks.json', '-g', pushgateway.url, '-s', '* * * * * *', '--delete-on-exit', '--verbose'],
       ...['--timeout', '2500', '--retries', '0'],
     ],
     { cwd },

@@ -263,7 +263,7 @@ describe('a loop and its textfile (issue 15, hostile)', { concurrency: true }, (
     const healthy = `- targets: ['${stick.url}']\n  labels: {instance: healthy}\n`;
     await sticksFile(healthy);
     const loop = await startCli(
-      ['--targets-file', 'sticks.yml', '--textfile', path, '-s', '* * * * * *', '--retries', '0'],
+      ['--targets-file', 'sticks.yml', '--textfile', path, '-s', '* * * * * *', '--retries', '0', '--verbose'],
       { cwd, env: quickTicks },
     );
     try {
@@ -294,7 +294,7 @@ describe('a loop and its textfile (issue 15, hostile)', { concurrency: true }, (
 test('a named pipe at the name of the temp file does not hang the loop (issue 15, hostile)', async () => {
   const cwd = await emptyDir();
   const path = join(cwd, 'trucki.prom');
-  const loop = await startCli(['-t', `a=${stick.url}`, '--textfile', path, '-s', '* * * * * *'], {
+  const loop = await startCli(['-t', `a=${stick.url}`, '--textfile', path, '-s', '* * * * * *', '--verbose'], {
     cwd,
     env: quickTicks,
   });
