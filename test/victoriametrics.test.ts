@@ -288,7 +288,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       assert.equal(result.code, 69, result.stderr);
       assert.match(
         result.stderr,
-        /last success lost: VictoriaMetrics query API \S+ sent an answer larger than 64 MiB when asked for the last successes$/m,
+        /last success lost: VictoriaMetrics query API \S+ sent an answer larger than 64 MiB when asked for the last successes; sent to VictoriaMetrics trucki_up 0$/m,
       );
       // A bound against memory growing with the body, not a target: the cap is 64 MiB.
       assert.ok(result.peakRssMiB! < 512, `peak RSS ${String(result.peakRssMiB)} MiB`);
@@ -308,7 +308,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       assert.equal(result.code, 69);
       assert.match(
         result.stderr,
-        /last success lost: VictoriaMetrics query API \S+ timed out after 1 s when asked for the last successes$/m,
+        /last success lost: VictoriaMetrics query API \S+ timed out after 1 s when asked for the last successes; sent to VictoriaMetrics trucki_up 0$/m,
       );
       const [up] = await vm.exportSeries('trucki_up{instance="mute"}');
       assert.deepEqual(up!.values, [0]);
@@ -431,7 +431,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     const vm = await startVictoriaMetrics();
     const agent = await startVmagent(`${vm.url}/api/v1/write`);
     const loop = await startCli(
-      ['-t', 'off=127.0.0.1:9', '--victoriametrics', agent.url, '-s', everySecond, '--retries', '0'],
+      ['-t', 'off=127.0.0.1:9', '--victoriametrics', agent.url, '-s', everySecond, '--retries', '0', '--verbose'],
       { env: quickTicks },
     );
     try {
@@ -534,6 +534,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       '0',
       '--timeout',
       '500',
+      '--verbose',
     ]);
     try {
       let alerts = await vmalert.alerts();
@@ -570,7 +571,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     const agent = await startVmagent(`${vm.url}/api/v1/write`);
     const stick = await startSimulator({ variant: 'T2SG' });
     const loop = await startCli(
-      ['-t', `queued=${stick.url}`, '--victoriametrics', agent.url, '--schedule', everySecond],
+      ['-t', `queued=${stick.url}`, '--victoriametrics', agent.url, '--schedule', everySecond, '--verbose'],
       {
         env: quickTicks,
       },
@@ -608,9 +609,12 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     const vm = await startVictoriaMetrics();
     const agent = await startVmagent(`${vm.url}/api/v1/write`);
     const stick = await startSimulator({ variant: 'T2SG' });
-    const loop = await startCli(['-t', `hop=${stick.url}`, '--victoriametrics', agent.url, '-s', everySecond], {
-      env: quickTicks,
-    });
+    const loop = await startCli(
+      ['-t', `hop=${stick.url}`, '--victoriametrics', agent.url, '-s', everySecond, '--verbose'],
+      {
+        env: quickTicks,
+      },
+    );
     try {
       await vm.exportSeries('trucki_up{instance="hop"}');
       await agent.pause();
@@ -741,6 +745,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
         everySecond,
         '--retries',
         '0',
+        '--verbose',
       ],
       { env: quickTicks },
     );
@@ -769,6 +774,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       '0',
       '--timeout',
       '60000',
+      '--verbose',
     ]);
     try {
       const reads = readsFrom(stick);
@@ -841,7 +847,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     });
     const stick = await startSimulator({ variant: 'T2SG' });
     const loop = await startCli(
-      ['-t', `later=${stick.url}`, '--victoriametrics', proxy.url, '-s', everySecond, '--retries', '0'],
+      ['-t', `later=${stick.url}`, '--victoriametrics', proxy.url, '-s', everySecond, '--retries', '0', '--verbose'],
       { env: quickTicks },
     );
     try {
@@ -930,7 +936,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     const store = await startTestStore(() => ({ status: 429, headers: { 'retry-after': '999999999' } }));
     const stick = await startSimulator({ variant: 'T2SG' });
     const loop = await startCli(
-      ['-t', `a=${stick.url}`, '--victoriametrics', store.url, '-s', everySecond, '--retries', '0'],
+      ['-t', `a=${stick.url}`, '--victoriametrics', store.url, '-s', everySecond, '--retries', '0', '--verbose'],
       { env: quickTicks },
     );
     try {
