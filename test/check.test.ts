@@ -626,6 +626,21 @@ describe('what Prometheus reports about its target, rules and alerts', () => {
       ['✗ alert TruckiStickDown is firing for job="trucki", instance="roof\\x0ax"'],
       [],
     ],
+    [
+      "alert labels and a scrape job's error holding terminal controls (ESC, C1 CSI, a bidi override): shown escaped",
+      { health: 'down', lastError: 'refused \u001b]0;owned\u0007 \u009b2J \u202egnp.exe' },
+      {
+        alerts: [
+          { labels: { alertname: 'TruckiStickDown', job: 'trucki', instance: 'a\u009b31m\u202eb' }, state: 'firing' },
+        ],
+      },
+      [
+        '✗ Prometheus\'s scrape job "pg" cannot scrape the Pushgateway 127.0.0.1:PORT: ' +
+          'refused \\x1b]0;owned\\x07 \\x9b2J \\u202egnp.exe',
+        '✗ alert TruckiStickDown is firing for job="trucki", instance="a\\x9b31m\\u202eb"',
+      ],
+      [],
+    ],
   ];
   for (const [name, target, alerts, failures, uncheckable] of cases) {
     test(name, async () => {
