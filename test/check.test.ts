@@ -569,6 +569,39 @@ describe('the later steps of a Prometheus that answers badly', () => {
     }
   });
 
+  test('huge label values, scrape job and group names are cut short: every line stays readable', async () => {
+    const huge = 'x'.repeat(1_000_000);
+    const rules = {
+      groups: [{ name: `g${huge}`, rules: shippedRules.map((name) => ({ name, health: 'ok', lastError: '' })) }],
+    };
+    const alerts = {
+      alerts: [
+        { labels: { alertname: `Trucki${huge}`, job: huge, instance: huge, inverter: huge }, state: 'firing' },
+        { labels: { alertname: `TruckiPending${huge}` }, state: 'pending' },
+      ],
+    };
+    const server = await fakePrometheus(rules, alerts, { scrapePool: `pg${huge}` });
+    try {
+      const result = await runCli(checkArgs(server.url, '--retries', '0'));
+      assertWellFormed(result);
+      assert.equal(result.code, 1);
+      const lines = result.stdout.split('\n');
+      for (const line of lines)
+        assert.ok(line.length < 2000, `a line of ${line.length} characters: ${line.slice(0, 80)}`);
+      assert.match(
+        result.stdout,
+        /^✓ Prometheus scrapes the Pushgateway .* \(scrape job "pgx+\.\.\.", every 1s\) and it is up$/m,
+      );
+      assert.match(result.stdout, /^✓ the shipped rules are loaded and healthy \(groups gx+\.\.\.\)$/m);
+      assert.match(
+        result.stdout,
+        /^✗ alert Truckix+\.\.\. is firing for job="x+\.\.\.", instance="x+\.\.\.", inverter="x+\.\.\."$/m,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
   test('rules and alerts of the wrong shape: ✗ in words, exit 1', async () => {
     const server = await fakePrometheus({ groups: [{ name: 'g', rules: 'none' }] }, { alerts: { firing: true } });
     try {
