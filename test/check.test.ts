@@ -493,6 +493,33 @@ describe('a Prometheus URL that answers badly: one ✗ line in words, no crash, 
     });
   }
 
+  test('HTTP 401 is a login, not a wrong base URL: ✗ says how to give credentials, or that they were refused', async () => {
+    const server = await startServer((_request, response) =>
+      response.writeHead(401, { 'www-authenticate': 'Basic realm="prometheus"' }).end('Unauthorized'),
+    );
+    try {
+      const bare = await runCli(checkArgs(server.url, '--retries', '0'));
+      assertWellFormed(bare);
+      assert.equal(bare.code, 1);
+      assert.deepEqual(marked(bare, '✗'), [
+        `✗ Prometheus ${server.url}/ answered HTTP 401 Unauthorized: Prometheus not checked; it wants credentials: ` +
+          'give them as user info in --prometheus-url (https://user:password@host:port)',
+      ]);
+      const withUser = await runCli(
+        checkArgs(server.url.replace('http://', 'http://grafana:s3cr3t-pw@'), '--retries', '0'),
+      );
+      assertWellFormed(withUser);
+      assert.equal(withUser.code, 1);
+      assert.deepEqual(marked(withUser, '✗'), [
+        `✗ Prometheus ${server.url}/ answered HTTP 401 Unauthorized: Prometheus not checked; ` +
+          'it does not accept the credentials of --prometheus-url',
+      ]);
+      assert.doesNotMatch(withUser.stdout + withUser.stderr, /s3cr3t-pw/);
+    } finally {
+      await server.close();
+    }
+  });
+
   test('one that never answers: ? after the timeout, exit 3', async () => {
     const server = await startServer(() => {
       /* holds the request, says nothing */

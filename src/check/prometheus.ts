@@ -24,6 +24,10 @@ export interface PrometheusSide {
   readonly policy: HttpPolicy;
   /** VictoriaMetrics' query API, which shows rules only when it passes the request on to a vmalert. */
   readonly victoriametrics: boolean;
+  /** Where its URL and credentials are set, for a 401: "--prometheus-url". */
+  readonly setting: string;
+  /** Whether credentials went with the requests. */
+  readonly credentials: boolean;
 }
 
 /** The names of deploy/prometheus/trucki-rules.yml's rules a loaded copy must have (test/check.test.ts keeps them in step). */
@@ -52,6 +56,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export function unreachable(side: PrometheusSide, error: unknown, what: string): Step {
   const why = describeFailure(error, side.policy);
+  const status = (lastAttempt(error) as { response?: { statusCode?: number } }).response?.statusCode;
+  if (lastAttempt(error) instanceof HTTPError && (status === 401 || status === 403)) {
+    // Not a wrong base URL: a Prometheus behind a login.
+    const hint = side.credentials
+      ? `it does not accept the credentials of ${side.setting}`
+      : `it wants credentials: give them as user info in ${side.setting} (https://user:password@host:port)`;
+    return (side.named ? failed : unchecked)(`Prometheus ${side.shown} ${why}: ${what} not checked; ${hint}`);
+  }
   if (side.named && answered(error))
     return failed(`Prometheus ${side.shown} ${why}: ${what} not checked; is --prometheus-url its base URL?`);
   const named = side.named ? '' : '; name it with --prometheus-url or PROMETHEUS_URL';
@@ -60,9 +72,13 @@ export function unreachable(side: PrometheusSide, error: unknown, what: string):
 
 /** Whether the server answered at all, if wrongly: an HTTP status, or a body that is not the API's. */
 function answered(error: unknown): boolean {
-  // A retried request's failure holds the last attempt's.
-  const last = (error as { last?: unknown } | null)?.last ?? error;
+  const last = lastAttempt(error);
   return last instanceof HttpFailure || last instanceof HTTPError;
+}
+
+/** A retried request's failure holds the last attempt's. */
+function lastAttempt(error: unknown): unknown {
+  return (error as { last?: unknown } | null)?.last ?? error;
 }
 
 /** The Prometheus steps of the Pushgateway path, each said as soon as it is known. */
