@@ -166,6 +166,14 @@ export function checkSameReading(text: string, values: Readonly<Record<string, s
         'refuses: save the file as UTF-8',
     );
   }
+  // A NUL byte anywhere makes systemd refuse the file too ("Bad message"); a file saved as UTF-16 is full of them.
+  const nul = lines.findIndex((line) => line.includes('\0'));
+  if (nul >= 0) {
+    throw new ConfigError(
+      `${name} line ${nul + 1}: holds a NUL byte (saved as UTF-16?), which systemd's EnvironmentFile= (the units) ` +
+        'refuses: save the file as UTF-8',
+    );
+  }
   // Before systemd 254 a comment ending in \ also hides the next line; from 254 on it does not.
   const hiding = lines.findIndex((line, index) => /^\s*[#;].*\\$/.test(line) && /\S/.test(lines[index + 1] ?? ''));
   const systemd = systemdReading(text);
