@@ -188,6 +188,12 @@ export function stateLabel(text: string): string {
 }
 
 function quote(raw: unknown): string {
-  const text = raw === undefined ? 'undefined' : JSON.stringify(raw);
+  // JSON.parse makes 1e400 Infinity, which JSON.stringify would show as null: not what the stick sent.
+  const text =
+    raw === undefined
+      ? 'undefined'
+      : typeof raw === 'number' && !Number.isFinite(raw)
+        ? String(raw)
+        : JSON.stringify(raw);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }

@@ -134,6 +134,15 @@ describe('readAnswer: is it a Trucki? (issue 15.1)', () => {
     assert.match(one.error, /none of its 1 Trucki key could be read \(WIFI 5 is not a state\)/);
   });
 
+  test('a number beyond the float range (1e400) is named as Infinity, not as null, which the stick did not send', () => {
+    const answer = readAnswer('{"VGRID":1e400,"ACPOWER":-1e400}', liveCatalogue);
+    assert.ok('error' in answer, JSON.stringify(answer));
+    assert.match(answer.error, /\(VGRID Infinity is not a finite number, and 1 more\)/);
+    const partial = readAnswer('{"VGRID":234.2,"ACPOWER":-1e400}', liveCatalogue);
+    assert.ok(!('error' in partial));
+    assert.deepEqual(partial.problems, ['ACPOWER -Infinity is not a finite number']);
+  });
+
   test('one known key read is a Trucki answer: a partial answer keeps what it has', () => {
     const answer = readAnswer('{"VGRID":234.2,"ison":true}', liveCatalogue);
     assert.ok(!('error' in answer), JSON.stringify(answer));
