@@ -10,7 +10,7 @@
 import { helpText } from './config/help.js';
 import { readCommand } from './config/load.js';
 import { ConfigError, errnoCode, exitCodes, messageOf } from './errors.js';
-import { escapeControl, obeyedByTerminals } from './log-line.js';
+import { escapeControl, obeyedByTerminals } from './terminal-text.js';
 import { connect } from './wiring.js';
 import { createJob } from './run.js';
 import type { Print } from './sinks/sink.js';

@@ -163,6 +163,16 @@ describe('readAnswer: is it a Trucki? (issue 15.1)', () => {
     assert.equal(answer.knownKeys, 2);
   });
 
+  test('control characters in the identity (ESC, C1 CSI, a bidi override, a line break) never reach a label', () => {
+    const answer = readAnswer(
+      JSON.stringify({ DEVICENAME: 'T2SG\u001b[31mA55\u009b2J\u202eX', VERSION: '1.16\r\nforged 1' }),
+      onceCatalogue,
+    );
+    assert.ok(!('error' in answer), JSON.stringify(answer));
+    const [info] = answer.samples;
+    assert.deepEqual(info?.labels, { device: 'T2SG[31mA552JX', firmware: '1.16forged 1', variant: 'T2SG' });
+  });
+
   test('/jsononce: the identity alone is a Trucki answer; secrets alone are not', () => {
     assert.ok(!('error' in readAnswer('{"DEVICENAME":"T2SGA55A69"}', onceCatalogue)));
     const secrets = readAnswer('{"ADMIN_PASS":"hunter2","WIFIPASS":"x"}', onceCatalogue);

@@ -1,5 +1,5 @@
 /** What `check` prints: one line per step, its mark first, and the exit status the marks add up to. */
-import { escapeControl, obeyedByTerminals } from '../log-line.js';
+import { escapeControl, obeyedByTerminals } from '../terminal-text.js';
 
 /** ok: the step holds. failed: it does not. unchecked: it could not be checked, which is no pass. */
 export type Mark = 'ok' | 'failed' | 'unchecked';
