@@ -83,3 +83,14 @@ test('a short name is not taken for a typo of a short setting (X is not TZ)', as
     `trucki2pushgateway: --env-file ${file} line 4: tz is not a setting of trucki2pushgateway; did you mean TZ?`,
   ]);
 });
+
+test('two letters swapped (SCHEDUEL, PUSHGATEWAY_JBO) is one slip: a "did you mean" line too', async () => {
+  const file = join(dir, 'swapped.env');
+  await writeFile(file, ['TRUCKI_TARGET=127.0.0.1:9', 'SCHEDUEL=* * * * *', 'PUSHGATEWAY_JBO=x', ''].join('\n'));
+  const result = await runCli(['--env-file', file, '--stdout', '--retries', '0']);
+  const lines = result.stderr.split('\n').filter((line) => line.startsWith('trucki2pushgateway: '));
+  assert.deepEqual(lines, [
+    `trucki2pushgateway: --env-file ${file} line 2: SCHEDUEL is not a setting of trucki2pushgateway; did you mean SCHEDULE?`,
+    `trucki2pushgateway: --env-file ${file} line 3: PUSHGATEWAY_JBO is not a setting of trucki2pushgateway; did you mean PUSHGATEWAY_JOB?`,
+  ]);
+});
