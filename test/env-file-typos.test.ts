@@ -94,3 +94,16 @@ test('two letters swapped (SCHEDUEL, PUSHGATEWAY_JBO) is one slip: a "did you me
     `trucki2pushgateway: --env-file ${file} line 3: PUSHGATEWAY_JBO is not a setting of trucki2pushgateway; did you mean PUSHGATEWAY_JOB?`,
   ]);
 });
+
+test("a PROMETHEUS_ variable that is not PROMETHEUS_URL is named: check's Prometheus has no other setting", async () => {
+  const file = join(dir, 'prometheus.env');
+  await writeFile(
+    file,
+    ['TRUCKI_TARGET=127.0.0.1:9', 'PROMETHEUS_USERNAME=grafana', 'PROMETHEUS_URL=http://127.0.0.1:9', ''].join('\n'),
+  );
+  const result = await runCli(['--env-file', file, '--stdout', '--retries', '0']);
+  const lines = result.stderr.split('\n').filter((line) => line.startsWith('trucki2pushgateway: '));
+  assert.deepEqual(lines, [
+    `trucki2pushgateway: --env-file ${file} line 2: PROMETHEUS_USERNAME is not a setting of trucki2pushgateway; see --help for the settings`,
+  ]);
+});

@@ -231,7 +231,8 @@ export function strayNames(
   limit = 5,
 ): string[] {
   const setBy = dotenvLines(text.split(/\r\n|\r|\n/));
-  const ours = /^(TRUCKI|PUSHGATEWAY|VICTORIAMETRICS|TEXTFILE)_/i;
+  // PROMETHEUS_ too: check reads PROMETHEUS_URL, and PROMETHEUS_USERNAME is a natural guess.
+  const ours = /^(TRUCKI|PUSHGATEWAY|VICTORIAMETRICS|TEXTFILE|PROMETHEUS)_/i;
   const stray: string[] = [];
   for (const variable of Object.keys(values)) {
     if (known.includes(variable)) continue;
