@@ -519,6 +519,21 @@ describe('Pushgateway', () => {
     );
   });
 
+  test('a push URL (…/metrics/job/trucki) gets the base-URL hint at once, exit 2, no password shown', async () => {
+    assert.equal(
+      await configError(['-t', 'h', '-g', 'http://u:hunter2@pg:9091/metrics/job/trucki']),
+      "--pushgateway holds /metrics/job/trucki: give the Pushgateway's base URL, without /metrics/job/... " +
+        '(e.g. http://pg:9091/); set the job with --job',
+    );
+    assert.match(
+      await configError(['-t', 'h'], { PUSHGATEWAY_URL: 'https://pg.example/prefix/metrics/job/' }),
+      /^PUSHGATEWAY_URL holds \/metrics\/job\/: .*\(e\.g\. https:\/\/pg\.example\/prefix\)/,
+    );
+    // A route prefix that merely contains "metrics" stays a prefix.
+    const kept = await config(['-t', 'h', '-g', 'http://pg:9091/metrics-gw/']);
+    assert.equal(kept.pushgateway?.url.href, 'http://pg:9091/metrics-gw/');
+  });
+
   test('an empty job is an error', async () => {
     await configError(['-t', 'h', ...pg, '--job='], {}, undefined, '--job');
     await configError(['-t', 'h', ...pg, '--job', '  '], {}, undefined, '--job');
