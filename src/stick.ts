@@ -11,6 +11,8 @@ import { fetchStick, type StickPath } from './stick-fetch.js';
 export type StickRead = Reading & {
   /** Why the stick could not be read, in words: "timed out after 5 s". */
   readonly failure?: string;
+  /** Set when the stick did answer, but not as a Trucki (readAnswer's reason, without the path). */
+  readonly wrongAnswer?: string;
 };
 
 export interface StickReading {
@@ -37,7 +39,8 @@ export function createStickReader(http: Http, maxBodyBytes: number): (target: Ta
       return { samples: [], problems: [], failure: describeFailure(error, http.policy) };
     }
     const answer = readAnswer(text, catalogue);
-    if ('error' in answer) return { samples: [], problems: [], failure: `${answer.error} on ${path}` };
+    if ('error' in answer)
+      return { samples: [], problems: [], failure: `${answer.error} on ${path}`, wrongAnswer: answer.error };
     return { samples: answer.samples, problems: answer.problems };
   }
 

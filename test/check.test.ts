@@ -748,14 +748,14 @@ describe('standard output that cannot be written', () => {
 });
 
 describe('a stick that is not a Trucki', () => {
-  test('JSON with no key a Trucki sends: ✗ "not a Trucki stick?"', async () => {
+  test('JSON with no key a Trucki sends: ✗ "is this a Trucki stick?", without the advice for a stick that is off', async () => {
     const server = await startServer(json({ status: 'ok', uptime: 12 }));
     try {
       const result = await runCli(['check', '-t', `router=${server.url}`, '--stdout']);
       assertWellFormed(result);
       assert.equal(result.code, 1);
       assert.deepEqual(marked(result, '✗'), [
-        `✗ stick router (${server.url.replace('http://', '')}): answers /jsonlive with JSON but with no key a Trucki stick sends: not a Trucki stick?`,
+        `✗ stick router (${server.url.replace('http://', '')}): /jsonlive answered JSON, but no Trucki key: is this a Trucki stick?`,
       ]);
     } finally {
       await server.close();
