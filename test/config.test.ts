@@ -534,6 +534,18 @@ describe('Pushgateway', () => {
     assert.equal(kept.pushgateway?.url.href, 'http://pg:9091/metrics-gw/');
   });
 
+  test('a CA file holding no PEM certificate (a key, DER, any text) is refused naming it, exit 2', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'ca.der');
+    await writeFile(file, 'hunter2 -----BEGIN PRIVATE KEY-----\nMIIB\n');
+    for (const env of [{ PUSHGATEWAY_CA_FILE: file }, { VICTORIAMETRICS_CA_FILE: file }]) {
+      const [name] = Object.keys(env);
+      const sink = name!.startsWith('PUSH') ? ['-g', 'https://pg:9091'] : ['--victoriametrics', 'https://vm:8428'];
+      const message = await configError(['-t', 'h', ...sink], env);
+      assert.equal(message, `${name!} "${file}" holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    }
+  });
+
   test('an empty job is an error', async () => {
     await configError(['-t', 'h', ...pg, '--job='], {}, undefined, '--job');
     await configError(['-t', 'h', ...pg, '--job', '  '], {}, undefined, '--job');
