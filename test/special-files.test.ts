@@ -162,7 +162,8 @@ describe('a regular file within the bound is read', () => {
     await writeFile(join(dir, 'link.env'), `TRUCKI_STICK_PASSWORD_FILE=${join(dir, 'password-link')}\n`);
     // Read and used: the run gets as far as the (dead) stick.
     const result = await runCli(['--env-file', join(dir, 'link.env'), '-t', dead, '--stdout', '--retries', '0']);
-    assert.equal(result.code, 1, result.stderr);
+    // 69: delivered, the stick dark (issue 16.4).
+    assert.equal(result.code, 69, result.stderr);
     assert.doesNotMatch(result.stderr, /password-link|not a regular file|cannot be read/);
   });
 
@@ -172,7 +173,7 @@ describe('a regular file within the bound is read', () => {
     const filler = `#${'-'.repeat(1024 * 1024 - line.length - 2)}\n`;
     await writeFile(path, line + filler);
     const read = await runCli(['--env-file', path, '--stdout', '--retries', '0']);
-    assert.equal(read.code, 1, read.stderr);
+    assert.equal(read.code, 69, read.stderr);
     assert.match(read.stderr, /127\.0\.0\.1:9/);
     await writeFile(path, `${line + filler}\n`);
     const refused = await runCli(['--env-file', path, '--stdout', '--retries', '0']);
@@ -185,7 +186,7 @@ describe('a regular file within the bound is read', () => {
     const list = `[{"targets": ["${dead}"]}]`;
     await writeFile(path, list + ' '.repeat(16 * 1024 * 1024 - list.length));
     const read = await runCli(['--targets-file', path, '--stdout', '--retries', '0']);
-    assert.equal(read.code, 1, read.stderr);
+    assert.equal(read.code, 69, read.stderr);
     await writeFile(path, list + ' '.repeat(16 * 1024 * 1024 + 1 - list.length));
     const refused = await runCli(['--targets-file', path, '--stdout', '--retries', '0']);
     assert.equal(refused.code, 2, refused.stderr);
