@@ -10,6 +10,7 @@
 import { helpText } from './config/help.js';
 import { readCommand } from './config/load.js';
 import { ConfigError, errnoCode, exitCodes, messageOf } from './errors.js';
+import { escapeControl, obeyedByTerminals } from './terminal-text.js';
 import { connect } from './wiring.js';
 import { createJob } from './run.js';
 import type { Print } from './sinks/sink.js';
@@ -30,7 +31,7 @@ const stdoutGone = new AbortController();
 const io: { log: (line: string) => void; print: Print } = {
   // One line stays one line: control characters (from a name, a value) are shown, not obeyed.
   log: (line) => {
-    process.stderr.write(`${line.replace(/[\0-\x1f\x7f]/g, controlEscape)}\n`);
+    process.stderr.write(`${line.replace(obeyedByTerminals, controlEscape)}\n`);
   },
   print: (text) =>
     new Promise((resolve, reject) => {
@@ -46,7 +47,7 @@ const io: { log: (line: string) => void; print: Print } = {
 };
 
 function controlEscape(char: string): string {
-  return char === '\n' ? '\\n' : `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  return char === '\n' ? '\\n' : escapeControl(char);
 }
 
 /** --help and --version into a closed pipe or a full disk: a failure in words, not a crash. */

@@ -3,6 +3,7 @@
  * what could not be read comes back as problems for the caller to report.
  */
 import { unknownState, type CatalogueRow, type Family, type Labels } from './catalogue.js';
+import { obeyedByTerminals } from './terminal-text.js';
 import { unitOf, units, type Unit } from './units.js';
 
 export interface Sample {
@@ -132,9 +133,12 @@ const readers: { [K in CatalogueRow['read']]: Reader<K> } = {
   },
 };
 
-/** Free text as a label value: trimmed, at most 64 characters; '' for anything but a string. */
+/**
+ * Free text as a label value: trimmed, at most 64 characters; '' for anything but a string. Control
+ * characters are dropped: a label value is printed raw by --stdout, the Pushgateway's page and Grafana.
+ */
 function shortText(raw: unknown): string {
-  return typeof raw === 'string' ? raw.trim().slice(0, 64) : '';
+  return typeof raw === 'string' ? raw.replace(obeyedByTerminals, '').trim().slice(0, 64) : '';
 }
 
 const numberWithUnit = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*([^\s\d.+-]\S*)?$/i;
@@ -189,6 +193,12 @@ export function stateLabel(text: string): string {
 }
 
 function quote(raw: unknown): string {
-  const text = raw === undefined ? 'undefined' : JSON.stringify(raw);
+  // JSON.parse makes 1e400 Infinity, which JSON.stringify would show as null: not what the stick sent.
+  const text =
+    raw === undefined
+      ? 'undefined'
+      : typeof raw === 'number' && !Number.isFinite(raw)
+        ? String(raw)
+        : JSON.stringify(raw);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }

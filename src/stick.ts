@@ -13,6 +13,8 @@ export type StickRead = Reading & {
   readonly failure?: string;
   /** How many Trucki keys its JSON answer held; absent when it sent no JSON object. */
   readonly knownKeys?: number;
+  /** Set when the stick did answer, but not as a Trucki (readAnswer's reason, without the path). */
+  readonly wrongAnswer?: string;
 };
 
 export interface StickReading {
@@ -45,6 +47,7 @@ export function createStickReader(http: Http, maxBodyBytes: number): (target: Ta
         samples: [],
         problems: [],
         failure: `${answer.error} on ${path}`,
+        wrongAnswer: answer.error,
         ...(knownKeys !== undefined && { knownKeys }),
       };
     return { samples: answer.samples, problems: answer.problems, knownKeys };

@@ -493,6 +493,33 @@ describe('a Prometheus URL that answers badly: one ✗ line in words, no crash, 
     });
   }
 
+  test('HTTP 401 is a login, not a wrong base URL: ✗ says how to give credentials, or that they were refused', async () => {
+    const server = await startServer((_request, response) =>
+      response.writeHead(401, { 'www-authenticate': 'Basic realm="prometheus"' }).end('Unauthorized'),
+    );
+    try {
+      const bare = await runCli(checkArgs(server.url, '--retries', '0'));
+      assertWellFormed(bare);
+      assert.equal(bare.code, 1);
+      assert.deepEqual(marked(bare, '✗'), [
+        `✗ Prometheus ${server.url}/ answered HTTP 401 Unauthorized: Prometheus not checked; it wants credentials: ` +
+          'give them as user info in --prometheus-url (https://user:password@host:port)',
+      ]);
+      const withUser = await runCli(
+        checkArgs(server.url.replace('http://', 'http://grafana:s3cr3t-pw@'), '--retries', '0'),
+      );
+      assertWellFormed(withUser);
+      assert.equal(withUser.code, 1);
+      assert.deepEqual(marked(withUser, '✗'), [
+        `✗ Prometheus ${server.url}/ answered HTTP 401 Unauthorized: Prometheus not checked; ` +
+          'it does not accept the credentials of --prometheus-url',
+      ]);
+      assert.doesNotMatch(withUser.stdout + withUser.stderr, /s3cr3t-pw/);
+    } finally {
+      await server.close();
+    }
+  });
+
   test('one that never answers: ? after the timeout, exit 3', async () => {
     const server = await startServer(() => {
       /* holds the request, says nothing */
@@ -569,6 +596,39 @@ describe('the later steps of a Prometheus that answers badly', () => {
     }
   });
 
+  test('huge label values, scrape job and group names are cut short: every line stays readable', async () => {
+    const huge = 'x'.repeat(1_000_000);
+    const rules = {
+      groups: [{ name: `g${huge}`, rules: shippedRules.map((name) => ({ name, health: 'ok', lastError: '' })) }],
+    };
+    const alerts = {
+      alerts: [
+        { labels: { alertname: `Trucki${huge}`, job: huge, instance: huge, inverter: huge }, state: 'firing' },
+        { labels: { alertname: `TruckiPending${huge}` }, state: 'pending' },
+      ],
+    };
+    const server = await fakePrometheus(rules, alerts, { scrapePool: `pg${huge}` });
+    try {
+      const result = await runCli(checkArgs(server.url, '--retries', '0'));
+      assertWellFormed(result);
+      assert.equal(result.code, 1);
+      const lines = result.stdout.split('\n');
+      for (const line of lines)
+        assert.ok(line.length < 2000, `a line of ${line.length} characters: ${line.slice(0, 80)}`);
+      assert.match(
+        result.stdout,
+        /^✓ Prometheus scrapes the Pushgateway .* \(scrape job "pgx+\.\.\.", every 1s\) and it is up$/m,
+      );
+      assert.match(result.stdout, /^✓ the shipped rules are loaded and healthy \(groups gx+\.\.\.\)$/m);
+      assert.match(
+        result.stdout,
+        /^✗ alert Truckix+\.\.\. is firing for job="x+\.\.\.", instance="x+\.\.\.", inverter="x+\.\.\."$/m,
+      );
+    } finally {
+      await server.close();
+    }
+  });
+
   test('rules and alerts of the wrong shape: ✗ in words, exit 1', async () => {
     const server = await fakePrometheus({ groups: [{ name: 'g', rules: 'none' }] }, { alerts: { firing: true } });
     try {
@@ -626,6 +686,21 @@ describe('what Prometheus reports about its target, rules and alerts', () => {
       ['✗ alert TruckiStickDown is firing for job="trucki", instance="roof\\x0ax"'],
       [],
     ],
+    [
+      "alert labels and a scrape job's error holding terminal controls (ESC, C1 CSI, a bidi override): shown escaped",
+      { health: 'down', lastError: 'refused \u001b]0;owned\u0007 \u009b2J \u202egnp.exe' },
+      {
+        alerts: [
+          { labels: { alertname: 'TruckiStickDown', job: 'trucki', instance: 'a\u009b31m\u202eb' }, state: 'firing' },
+        ],
+      },
+      [
+        '✗ Prometheus\'s scrape job "pg" cannot scrape the Pushgateway 127.0.0.1:PORT: ' +
+          'refused \\x1b]0;owned\\x07 \\x9b2J \\u202egnp.exe',
+        '✗ alert TruckiStickDown is firing for job="trucki", instance="a\\x9b31m\\u202eb"',
+      ],
+      [],
+    ],
   ];
   for (const [name, target, alerts, failures, uncheckable] of cases) {
     test(name, async () => {
@@ -673,15 +748,14 @@ describe('standard output that cannot be written', () => {
 });
 
 describe('a stick that is not a Trucki', () => {
-  test('JSON with no key a Trucki sends: ✗ "not a Trucki stick?"', async () => {
+  test('JSON with no key a Trucki sends: ✗ "is this a Trucki stick?", without the advice for a stick that is off', async () => {
     const server = await startServer(json({ status: 'ok', uptime: 12 }));
     try {
       const result = await runCli(['check', '-t', `router=${server.url}`, '--stdout']);
       assertWellFormed(result);
       assert.equal(result.code, 1);
       assert.deepEqual(marked(result, '✗'), [
-        `✗ stick router (${server.url.replace('http://', '')}): answered JSON, but no Trucki key: is this a Trucki stick? on /jsonlive: ` +
-          "is the address still the stick's (a DHCP change may have given it to another device)?",
+        `✗ stick router (${server.url.replace('http://', '')}): /jsonlive answered JSON, but no Trucki key: is this a Trucki stick?`,
       ]);
     } finally {
       await server.close();

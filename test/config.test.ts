@@ -519,6 +519,33 @@ describe('Pushgateway', () => {
     );
   });
 
+  test('a push URL (…/metrics/job/trucki) gets the base-URL hint at once, exit 2, no password shown', async () => {
+    assert.equal(
+      await configError(['-t', 'h', '-g', 'http://u:hunter2@pg:9091/metrics/job/trucki']),
+      "--pushgateway holds /metrics/job/trucki: give the Pushgateway's base URL, without /metrics/job/... " +
+        '(e.g. http://pg:9091/); set the job with --job',
+    );
+    assert.match(
+      await configError(['-t', 'h'], { PUSHGATEWAY_URL: 'https://pg.example/prefix/metrics/job/' }),
+      /^PUSHGATEWAY_URL holds \/metrics\/job\/: .*\(e\.g\. https:\/\/pg\.example\/prefix\)/,
+    );
+    // A route prefix that merely contains "metrics" stays a prefix.
+    const kept = await config(['-t', 'h', '-g', 'http://pg:9091/metrics-gw/']);
+    assert.equal(kept.pushgateway?.url.href, 'http://pg:9091/metrics-gw/');
+  });
+
+  test('a CA file holding no PEM certificate (a key, DER, any text) is refused naming it, exit 2', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'ca.der');
+    await writeFile(file, 'hunter2 -----BEGIN PRIVATE KEY-----\nMIIB\n');
+    for (const env of [{ PUSHGATEWAY_CA_FILE: file }, { VICTORIAMETRICS_CA_FILE: file }]) {
+      const [name] = Object.keys(env);
+      const sink = name!.startsWith('PUSH') ? ['-g', 'https://pg:9091'] : ['--victoriametrics', 'https://vm:8428'];
+      const message = await configError(['-t', 'h', ...sink], env);
+      assert.equal(message, `${name!} "${file}" holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    }
+  });
+
   test('an empty job is an error', async () => {
     await configError(['-t', 'h', ...pg, '--job='], {}, undefined, '--job');
     await configError(['-t', 'h', ...pg, '--job', '  '], {}, undefined, '--job');

@@ -34,7 +34,7 @@ test('a near miss of a setting gets a "did you mean" line; the run goes on', asy
     ].join('\n'),
   );
   const result = await runCli(['--env-file', file, '--stdout', '--retries', '0']);
-  assert.equal(result.code, 69, result.stderr);
+  assert.equal(result.code, 69, result.stderr); // the stick 127.0.0.1:9 is dark: delivered, not read
   const lines = result.stderr.split('\n').filter((line) => line.startsWith('trucki2pushgateway: '));
   assert.deepEqual(lines, [
     `trucki2pushgateway: --env-file ${file} line 2: PUSHGATEWAY_ULR is not a setting of trucki2pushgateway; did you mean PUSHGATEWAY_URL?`,
@@ -81,5 +81,29 @@ test('a short name is not taken for a typo of a short setting (X is not TZ)', as
   const said = result.stderr.split('\n').filter((line) => line.startsWith('trucki2pushgateway: '));
   assert.deepEqual(said, [
     `trucki2pushgateway: --env-file ${file} line 4: tz is not a setting of trucki2pushgateway; did you mean TZ?`,
+  ]);
+});
+
+test('two letters swapped (SCHEDUEL, PUSHGATEWAY_JBO) is one slip: a "did you mean" line too', async () => {
+  const file = join(dir, 'swapped.env');
+  await writeFile(file, ['TRUCKI_TARGET=127.0.0.1:9', 'SCHEDUEL=* * * * *', 'PUSHGATEWAY_JBO=x', ''].join('\n'));
+  const result = await runCli(['--env-file', file, '--stdout', '--retries', '0']);
+  const lines = result.stderr.split('\n').filter((line) => line.startsWith('trucki2pushgateway: '));
+  assert.deepEqual(lines, [
+    `trucki2pushgateway: --env-file ${file} line 2: SCHEDUEL is not a setting of trucki2pushgateway; did you mean SCHEDULE?`,
+    `trucki2pushgateway: --env-file ${file} line 3: PUSHGATEWAY_JBO is not a setting of trucki2pushgateway; did you mean PUSHGATEWAY_JOB?`,
+  ]);
+});
+
+test("a PROMETHEUS_ variable that is not PROMETHEUS_URL is named: check's Prometheus has no other setting", async () => {
+  const file = join(dir, 'prometheus.env');
+  await writeFile(
+    file,
+    ['TRUCKI_TARGET=127.0.0.1:9', 'PROMETHEUS_USERNAME=grafana', 'PROMETHEUS_URL=http://127.0.0.1:9', ''].join('\n'),
+  );
+  const result = await runCli(['--env-file', file, '--stdout', '--retries', '0']);
+  const lines = result.stderr.split('\n').filter((line) => line.startsWith('trucki2pushgateway: '));
+  assert.deepEqual(lines, [
+    `trucki2pushgateway: --env-file ${file} line 2: PROMETHEUS_USERNAME is not a setting of trucki2pushgateway; see --help for the settings`,
   ]);
 });

@@ -168,3 +168,23 @@ test('bytes that are not UTF-8 are refused naming the line: systemd would refuse
         `--env-file ${file} line 2: holds bytes that are not UTF-8, which systemd's EnvironmentFile= (the units) refuses: save the file as UTF-8`,
   );
 });
+
+test('a NUL byte is refused naming the line: systemd refuses the whole file ("Bad message")', async (t) => {
+  const file = join(dir, 'nul.env');
+  const text = `X=1\n${P}=abc\0\n`;
+  await writeFile(file, text);
+  await assert.rejects(
+    readCommand(['--env-file', file, '-t', '127.0.0.1:9', '--stdout'], {}, dir),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      error.message ===
+        `--env-file ${file} line 2: holds a NUL byte (saved as UTF-16?), which systemd's EnvironmentFile= (the units) refuses: save the file as UTF-8`,
+  );
+  if (!systemdAsk) {
+    t.skip('systemd not asked: needs root, unshare and systemd-analyze');
+    return;
+  }
+  // The refusal is needed: systemd does not read the file at all, not even its first line.
+  assert.equal(await systemdAsk(text, 'X', '1'), false);
+  assert.equal(await systemdAsk('X=1\n', 'X', '1'), true);
+});

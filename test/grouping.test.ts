@@ -151,6 +151,13 @@ describe('a line break in an instance name stays escaped (issue 9.12)', { concur
     assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
   });
 
+  test("a C1 control (U+009B, a terminal's CSI) and a bidi override stay escaped in the log line", async () => {
+    const result = await runCli(['-t', `a\u009b2J\u202eb\u2066=${stick.url}`, '--stdout']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^stick a\\x9b2J\\u202eb\\u2066 \(/);
+    assert.doesNotMatch(result.stderr, /[\u0080-\u009f\u202e\u2066]/, 'obeyed by a terminal');
+  });
+
   test('in the log line, as --instance, when pushing', async () => {
     const result = await runCli(['-t', stick.url, '--instance', lineBreakName, '-g', pushgateway.url]);
     assert.equal(result.code, 0, result.stderr);

@@ -134,6 +134,15 @@ describe('readAnswer: is it a Trucki? (issue 15.1)', () => {
     assert.match(one.error, /none of its 1 Trucki key could be read \(WIFI 5 is not a state\)/);
   });
 
+  test('a number beyond the float range (1e400) is named as Infinity, not as null, which the stick did not send', () => {
+    const answer = readAnswer('{"VGRID":1e400,"ACPOWER":-1e400}', liveCatalogue);
+    assert.ok('error' in answer, JSON.stringify(answer));
+    assert.match(answer.error, /\(VGRID Infinity is not a finite number, and 1 more\)/);
+    const partial = readAnswer('{"VGRID":234.2,"ACPOWER":-1e400}', liveCatalogue);
+    assert.ok(!('error' in partial));
+    assert.deepEqual(partial.problems, ['ACPOWER -Infinity is not a finite number']);
+  });
+
   test('one known key read is a Trucki answer: a partial answer keeps what it has', () => {
     const answer = readAnswer('{"VGRID":234.2,"ison":true}', liveCatalogue);
     assert.ok(!('error' in answer), JSON.stringify(answer));
@@ -152,6 +161,16 @@ describe('readAnswer: is it a Trucki? (issue 15.1)', () => {
     const answer = readAnswer('{"MQTT_VGRID_VALUE":234.2,"MQTT_STATE_VALUE":"ON"}', liveCatalogue);
     assert.ok(!('error' in answer), JSON.stringify(answer));
     assert.equal(answer.knownKeys, 2);
+  });
+
+  test('control characters in the identity (ESC, C1 CSI, a bidi override, a line break) never reach a label', () => {
+    const answer = readAnswer(
+      JSON.stringify({ DEVICENAME: 'T2SG\u001b[31mA55\u009b2J\u202eX', VERSION: '1.16\r\nforged 1' }),
+      onceCatalogue,
+    );
+    assert.ok(!('error' in answer), JSON.stringify(answer));
+    const [info] = answer.samples;
+    assert.deepEqual(info?.labels, { device: 'T2SG[31mA552JX', firmware: '1.16forged 1', variant: 'T2SG' });
   });
 
   test('/jsononce: the identity alone is a Trucki answer; secrets alone are not', () => {

@@ -162,6 +162,7 @@ describe('a regular file within the bound is read', () => {
     await writeFile(join(dir, 'link.env'), `TRUCKI_STICK_PASSWORD_FILE=${join(dir, 'password-link')}\n`);
     // Read and used: the run gets as far as the (dead) stick.
     const result = await runCli(['--env-file', join(dir, 'link.env'), '-t', dead, '--stdout', '--retries', '0']);
+    // 69: delivered, the stick dark (issue 16.4).
     assert.equal(result.code, 69, result.stderr);
     assert.doesNotMatch(result.stderr, /password-link|not a regular file|cannot be read/);
   });

@@ -141,6 +141,9 @@ async function storeSteps(
     named: command.prometheus !== undefined || victoriametrics,
     policy,
     victoriametrics: victoriametrics && command.prometheus === undefined,
+    setting: command.prometheus || !config.victoriametrics ? '--prometheus-url' : '--victoriametrics-query-url',
+    credentials:
+      prometheus.username !== undefined || ('bearerToken' in prometheus && prometheus.bearerToken !== undefined),
   });
   try {
     if (config.pushgateway) {

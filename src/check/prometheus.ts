@@ -24,6 +24,10 @@ export interface PrometheusSide {
   readonly policy: HttpPolicy;
   /** VictoriaMetrics' query API, which shows rules only when it passes the request on to a vmalert. */
   readonly victoriametrics: boolean;
+  /** Where its URL and credentials are set, for a 401: "--prometheus-url". */
+  readonly setting: string;
+  /** Whether credentials went with the requests. */
+  readonly credentials: boolean;
 }
 
 /** The names of deploy/prometheus/trucki-rules.yml's rules a loaded copy must have (test/check.test.ts keeps them in step). */
@@ -52,6 +56,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export function unreachable(side: PrometheusSide, error: unknown, what: string): Step {
   const why = describeFailure(error, side.policy);
+  const status = (lastAttempt(error) as { response?: { statusCode?: number } }).response?.statusCode;
+  if (lastAttempt(error) instanceof HTTPError && (status === 401 || status === 403)) {
+    // Not a wrong base URL: a Prometheus behind a login.
+    const hint = side.credentials
+      ? `it does not accept the credentials of ${side.setting}`
+      : `it wants credentials: give them as user info in ${side.setting} (https://user:password@host:port)`;
+    return (side.named ? failed : unchecked)(`Prometheus ${side.shown} ${why}: ${what} not checked; ${hint}`);
+  }
   if (side.named && answered(error))
     return failed(`Prometheus ${side.shown} ${why}: ${what} not checked; is --prometheus-url its base URL?`);
   const named = side.named ? '' : '; name it with --prometheus-url or PROMETHEUS_URL';
@@ -60,9 +72,13 @@ export function unreachable(side: PrometheusSide, error: unknown, what: string):
 
 /** Whether the server answered at all, if wrongly: an HTTP status, or a body that is not the API's. */
 function answered(error: unknown): boolean {
-  // A retried request's failure holds the last attempt's.
-  const last = (error as { last?: unknown } | null)?.last ?? error;
+  const last = lastAttempt(error);
   return last instanceof HttpFailure || last instanceof HTTPError;
+}
+
+/** A retried request's failure holds the last attempt's. */
+function lastAttempt(error: unknown): unknown {
+  return (error as { last?: unknown } | null)?.last ?? error;
 }
 
 /** The Prometheus steps of the Pushgateway path, each said as soon as it is known. */
@@ -84,7 +100,7 @@ export async function pushgatewaySteps(
   const { matches: targets, others } = listed;
   // The scrape job a series came through, by its job label.
   const scrapeJob = (jobLabel: string) =>
-    `scrape job "${targets.find(({ job }) => job === jobLabel)?.scrapePool ?? jobLabel}"`;
+    `scrape job "${clip(targets.find(({ job }) => job === jobLabel)?.scrapePool ?? jobLabel)}"`;
   const found = targets.find(({ health }) => health === 'up') ?? targets[0];
   if (!found) {
     // Perhaps it is scraped under another name (a container's, a DNS alias): this push's series tell,
@@ -113,7 +129,7 @@ export async function pushgatewaySteps(
       );
     }
   } else {
-    const job = `scrape job "${found.scrapePool}"`;
+    const job = `scrape job "${clip(found.scrapePool)}"`;
     const interval = found.scrapeInterval === undefined ? undefined : durationSeconds(found.scrapeInterval);
     if (found.health !== 'up') {
       await say(
@@ -260,7 +276,7 @@ async function arrival(
 function renamedStep(series: Series, scrapeJob: (jobLabel: string) => string): Step {
   const { job = '', instance = '' } = series.metric;
   return failed(
-    `the sticks' series reach Prometheus as job="${job}", instance="${instance}" (their own moved to ` +
+    `the sticks' series reach Prometheus as job="${clip(job)}", instance="${clip(instance)}" (their own moved to ` +
       `exported_job, exported_instance): add \`honor_labels: true\` to ${scrapeJob(job)}`,
   );
 }
@@ -344,13 +360,13 @@ export async function rulesAndAlerts(side: PrometheusSide, say: (step: Step) => 
   for (const { labels } of firing) {
     const about = ['job', 'instance', 'inverter']
       .filter((name) => labels[name] !== undefined)
-      .map((name) => `${name}="${labels[name]!}"`)
+      .map((name) => `${name}="${clip(labels[name]!)}"`)
       .join(', ');
-    await say(failed(`alert ${labels.alertname!} is firing${about ? ` for ${about}` : ''}`));
+    await say(failed(`alert ${clip(labels.alertname!)} is firing${about ? ` for ${about}` : ''}`));
   }
   if (firing.length === 0) {
     const pending = trucki.length
-      ? ` (${trucki.length} pending: ${[...new Set(trucki.map(({ labels }) => labels.alertname!))].join(', ')})`
+      ? ` (${trucki.length} pending: ${clip([...new Set(trucki.map(({ labels }) => labels.alertname!))].join(', '))})`
       : '';
     await say(ok(`no Trucki alert is firing${pending}`));
   }
@@ -385,7 +401,8 @@ async function rulesStep(side: PrometheusSide): Promise<Step> {
       return failed(
         broken
           .map(
-            ({ name, group, lastError, health }) => `rule ${name} (group ${group}) fails: ${clip(lastError) || health}`,
+            ({ name, group, lastError, health }) =>
+              `rule ${name} (group ${clip(group)}) fails: ${clip(lastError) || health}`,
           )
           .join('; '),
       );
@@ -399,14 +416,17 @@ async function rulesStep(side: PrometheusSide): Promise<Step> {
     }
     // Loaded but not evaluated yet: wait for one evaluation.
     if (ours.every(({ health }) => health === 'ok') || Date.now() > deadline) {
-      const groups = [...new Set(ours.map(({ group }) => group))].join(', ');
+      const groups = clip([...new Set(ours.map(({ group }) => group))].join(', '));
       return ok(`the shipped rules are loaded and healthy (groups ${groups})`);
     }
     await sleep(500);
   }
 }
 
-/** A server's message, at most 300 characters: Prometheus's many-to-many errors list whole series. */
+/**
+ * A server's text, at most 300 characters: Prometheus's many-to-many errors list whole series, and
+ * a label value or a scrape job's name may be of any length.
+ */
 function clip(message: string): string {
   return message.length > 300 ? `${message.slice(0, 297)}...` : message;
 }

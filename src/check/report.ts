@@ -1,4 +1,5 @@
 /** What `check` prints: one line per step, its mark first, and the exit status the marks add up to. */
+import { escapeControl, obeyedByTerminals } from '../terminal-text.js';
 
 /** ok: the step holds. failed: it does not. unchecked: it could not be checked, which is no pass. */
 export type Mark = 'ok' | 'failed' | 'unchecked';
@@ -24,8 +25,7 @@ export function statusOf(steps: readonly Step[]): number {
 
 /** One line, whatever a stick's name or a server's error holds: control characters are shown escaped. */
 export function lineOf({ mark, text }: Step): string {
-  const shown = text.replace(/[\0-\x1f\x7f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  return `${symbols[mark]} ${shown}\n`;
+  return `${symbols[mark]} ${text.replace(obeyedByTerminals, escapeControl)}\n`;
 }
 
 /** "1 stick", "2 sticks". */

@@ -12,13 +12,13 @@ export function stickName({ instance, url }: Target): string {
 
 export function stickStep(target: Target, { live, once }: StickReading): Step {
   const name = stickName(target);
+  // It answered, so it is on and reachable: what it said is the news (another device at its address?).
+  if (live.wrongAnswer !== undefined) return failed(`${name}: /jsonlive ${live.wrongAnswer}`);
   if (live.failure) {
-    // It answered in JSON: something answers there, but is it a Trucki?
-    const advice =
-      live.knownKeys === undefined
-        ? 'is the address right, and the stick on and reachable from here? (a stick that is off shows here too)'
-        : "is the address still the stick's (a DHCP change may have given it to another device)?";
-    return failed(`${name}: ${live.failure}: ${advice}`);
+    return failed(
+      `${name}: ${live.failure}: is the address right, and the stick on and reachable from here? ` +
+        `(a stick that is off shows here too)`,
+    );
   }
   const liveKeys = live.knownKeys ?? 0;
   if (once.failure) {

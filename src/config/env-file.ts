@@ -166,6 +166,14 @@ export function checkSameReading(text: string, values: Readonly<Record<string, s
         'refuses: save the file as UTF-8',
     );
   }
+  // A NUL byte anywhere makes systemd refuse the file too ("Bad message"); a file saved as UTF-16 is full of them.
+  const nul = lines.findIndex((line) => line.includes('\0'));
+  if (nul >= 0) {
+    throw new ConfigError(
+      `${name} line ${nul + 1}: holds a NUL byte (saved as UTF-16?), which systemd's EnvironmentFile= (the units) ` +
+        'refuses: save the file as UTF-8',
+    );
+  }
   // Before systemd 254 a comment ending in \ also hides the next line; from 254 on it does not.
   const hiding = lines.findIndex((line, index) => /^\s*[#;].*\\$/.test(line) && /\S/.test(lines[index + 1] ?? ''));
   const systemd = systemdReading(text);
@@ -223,7 +231,8 @@ export function strayNames(
   limit = 5,
 ): string[] {
   const setBy = dotenvLines(text.split(/\r\n|\r|\n/));
-  const ours = /^(TRUCKI|PUSHGATEWAY|VICTORIAMETRICS|TEXTFILE)_/i;
+  // PROMETHEUS_ too: check reads PROMETHEUS_URL, and PROMETHEUS_USERNAME is a natural guess.
+  const ours = /^(TRUCKI|PUSHGATEWAY|VICTORIAMETRICS|TEXTFILE|PROMETHEUS)_/i;
   const stray: string[] = [];
   for (const variable of Object.keys(values)) {
     if (known.includes(variable)) continue;
@@ -250,14 +259,21 @@ export function strayNames(
   return stray;
 }
 
-/** Levenshtein distance: insertions, deletions and substitutions. */
+/**
+ * Edits from a to b: insertions, deletions, substitutions and swaps of two neighbours (SCHEDUEL is
+ * one typing slip from SCHEDULE, not two).
+ */
 function editDistance(a: string, b: string): number {
+  let beforePrevious: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
       current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        current[j] = Math.min(current[j]!, beforePrevious[j - 2]! + 1);
     }
+    beforePrevious = previous;
     previous = current;
   }
   return previous[b.length]!;

@@ -142,6 +142,13 @@ export function parseStore(
     throw new ConfigError(`${auth.token!.source} and basic auth (a user name) exclude each other; use one`);
   }
   const ca = auth.caFile && auth.ca?.(auth.caFile);
+  // Node would take such a file without a word and trust nothing in it: every TLS request then fails
+  // as an untrusted certificate, far from the file that is wrong.
+  if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ConfigError(
+      `${auth.caFile!.source} "${auth.caFile!.value}" holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+    );
+  }
   return {
     url: endpoint.url,
     ...(username !== undefined && { username }),
