@@ -186,15 +186,17 @@ export function urlUnder(base: URL, path: string): URL {
 export function describeFailure(error: unknown, policy: HttpPolicy): string {
   if (error instanceof Exhausted) return `${describeFailure(error.last, policy)} (${error.attempts} attempts)`;
   if (error instanceof HttpFailure) return error.message;
-  if (!(error instanceof RequestError)) {
-    const code = (error as { code?: unknown } | null)?.code;
-    return typeof code === 'string' ? `ended in error ${code}` : 'failed unexpectedly';
-  }
   if (error instanceof HTTPError) {
     const { statusCode, statusMessage } = error.response;
     return `answered HTTP ${statusCode}${statusMessage ? ` ${statusMessage}` : ''}`;
   }
-  switch (error.code) {
+  // Not only got's RequestError: a streamed read on newer Node may end in the socket's own error.
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? describeCode(code, policy) : 'failed unexpectedly';
+}
+
+function describeCode(code: string, policy: HttpPolicy): string {
+  switch (code) {
     case 'ETIMEDOUT':
       return `timed out after ${policy.timeoutMs / 1000} s`;
     case 'ECONNREFUSED':
@@ -223,10 +225,10 @@ export function describeFailure(error: unknown, policy: HttpPolicy): string {
     case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
     case 'CERT_HAS_EXPIRED':
     case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return `has a TLS certificate that cannot be trusted (${error.code})`;
+      return `has a TLS certificate that cannot be trusted (${code})`;
     case 'EMFILE':
       return 'could not be reached: the job ran out of file descriptors (EMFILE; lower --concurrency)';
     default:
-      return `ended in error ${error.code}`;
+      return `ended in error ${code}`;
   }
 }
