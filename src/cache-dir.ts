@@ -19,10 +19,19 @@ export function cacheDirectory(env: NodeJS.ProcessEnv = process.env): string | u
   const dir = systemd || (base && join(base, 'trucki2pushgateway'));
   if (!dir) return undefined;
   try {
-    if (!systemd) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Two levels made by hand: Node 20's recursive mkdirSync never returns under /proc/self/….
+    if (base && !systemd) for (const each of [base, dir]) makeDir(each);
     accessSync(dir, constants.W_OK);
     return dir;
   } catch {
     return undefined;
+  }
+}
+
+function makeDir(path: string): void {
+  try {
+    mkdirSync(path, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
 }
