@@ -14,12 +14,13 @@ export const targetsFileBytes = 16 * 1024 * 1024;
 
 /**
  * The file's text, or a ConfigError starting with `what` (e.g. `PUSHGATEWAY_PASSWORD_FILE "x"`)
- * that never quotes the content. A symbolic link to a regular file is followed.
+ * that never quotes the content. A symbolic link to a regular file is followed unless `followLinks`
+ * is false (a file the job itself keeps, which nobody should have replaced by a link).
  */
-export function readBoundedFile(path: string, what: string, maxBytes: number): string {
+export function readBoundedFile(path: string, what: string, maxBytes: number, followLinks = true): string {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | (followLinks ? 0 : constants.O_NOFOLLOW));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // A Unix socket cannot be opened at all (ENXIO): say what it is rather than the errno.

@@ -1,10 +1,11 @@
 /**
  * Reading one stick: /jsonlive every time, /jsononce (identity and configuration) beside it, which
- * a loop reads again only every ten minutes once it has succeeded.
+ * is read again only every ten minutes once it has succeeded (src/identity-cache.ts).
  */
 import { liveCatalogue, onceCatalogue, type CatalogueRow } from './catalogue.js';
-import { stickIdentity, type Target } from './config/types.js';
+import type { Target } from './config/types.js';
 import { describeFailure, type Http } from './http.js';
+import { createIdentityCache, type IdentityCache } from './identity-cache.js';
 import { readAnswer, type Reading } from './parse.js';
 import { fetchStick, type StickPath } from './stick-fetch.js';
 
@@ -26,13 +27,11 @@ export interface StickReading {
   readonly readAt: number;
 }
 
-/** Identity and configuration rarely change: a loop reads /jsononce this seldom. */
-const onceInterval = 10 * 60_000;
-
-export function createStickReader(http: Http, maxBodyBytes: number): (target: Target) => Promise<StickReading> {
-  // Only successful reads are kept: a stick that comes up later gets its identity on the next run.
-  const onceReads = new Map<string, { at: number; read: StickRead }>();
-
+export function createStickReader(
+  http: Http,
+  maxBodyBytes: number,
+  identities: IdentityCache = createIdentityCache(),
+): (target: Target) => Promise<StickReading> {
   async function read(target: Target, path: StickPath, catalogue: readonly CatalogueRow[]): Promise<StickRead> {
     let text: string;
     try {
@@ -54,12 +53,10 @@ export function createStickReader(http: Http, maxBodyBytes: number): (target: Ta
   }
 
   async function readOnce(target: Target): Promise<StickRead> {
-    // The identity of the device at this address: another address may be another device.
-    const key = `${target.url.href} ${stickIdentity(target)}`;
-    const cached = onceReads.get(key);
-    if (cached && Date.now() - cached.at < onceInterval) return cached.read;
+    const kept = identities.recall(target);
+    if (kept) return { samples: kept, problems: [] };
     const once = await read(target, '/jsononce', onceCatalogue);
-    if (once.failure === undefined) onceReads.set(key, { at: Date.now(), read: once });
+    if (once.failure === undefined) identities.keep(target, once.samples);
     return once;
   }
 
@@ -67,6 +64,7 @@ export function createStickReader(http: Http, maxBodyBytes: number): (target: Ta
     // process.hrtime, not performance.now: the latter loads perf_hooks, a cost on every start.
     const started = process.hrtime.bigint();
     const [live, once] = await Promise.all([read(target, '/jsonlive', liveCatalogue), readOnce(target)]);
+    if (live.failure !== undefined) identities.drop(target);
     return { live, once, seconds: Number(process.hrtime.bigint() - started) / 1e9, readAt: Date.now() };
   };
 }

@@ -1,9 +1,11 @@
 /** The real connections of a job: HTTP to the sticks and the sink the configuration chose. */
 import type { Config, Target } from './config/types.js';
+import { cacheDirectory } from './cache-dir.js';
 import { createAgents, createHttp, destroyAgents, type HttpPolicy } from './http.js';
 import { storeAuth } from './sinks/auth.js';
 import { chooseSink, sinkKinds } from './sinks/registry.js';
 import type { Print, Sink, SinkKind, SinkWords } from './sinks/sink.js';
+import { createIdentityCache } from './identity-cache.js';
 import { createStickReader, type StickReading } from './stick.js';
 
 /** What a job talks to: the sticks and the sink, with the sink's words for the log. Tests put fakes here. */
@@ -13,15 +15,19 @@ export interface Connections {
   readonly words: SinkWords;
   /** Closes the kept-alive connections, so that the process can end. */
   readonly close: () => void;
-  /** Where a one-shot run keeps what the next run should know (systemd's CacheDirectory). */
+  /** Where a one-shot run keeps what the next run should know (src/cache-dir.ts). */
   readonly stateDir?: string;
 }
 
-/** `kinds`: the sinks to choose from; the registry's unless a test adds one. */
+/**
+ * `kinds`: the sinks to choose from; the registry's unless a test adds one. `freshSticks`: read
+ * every stick's /jsononce, keeping none of it across runs (`check` looks at the stick as it is).
+ */
 export async function connect(
   config: Config,
   print: Print,
   kinds: readonly SinkKind[] = sinkKinds,
+  freshSticks = false,
 ): Promise<Connections> {
   const policy: HttpPolicy = { timeoutMs: config.timeoutMs, retries: config.retries };
   const { kind, chosen } = chooseSink(config, kinds);
@@ -31,11 +37,14 @@ export async function connect(
   const rereads = config.targetsFile !== undefined && config.schedule !== undefined;
   const https = rereads || endpoints.some((endpoint) => endpoint.url.protocol === 'https:');
   const agents = await createAgents(https);
+  // A loop remembers in memory; a one-shot run leaves it to the next in the cache directory.
+  const stateDir = config.schedule ? undefined : cacheDirectory();
+  const identities = createIdentityCache(freshSticks ? undefined : stateDir);
   return {
-    readStick: createStickReader(createHttp(policy, agents), config.maxBodyBytes),
+    readStick: createStickReader(createHttp(policy, agents), config.maxBodyBytes, identities),
     sink: chosen.create({ http: (store) => createHttp(policy, agents, storeAuth(store)), print }),
     words: chosen.words ?? kind.words,
-    ...(!config.schedule && process.env.CACHE_DIRECTORY && { stateDir: process.env.CACHE_DIRECTORY }),
+    ...(stateDir !== undefined && { stateDir }),
     close: () => {
       destroyAgents(agents);
     },

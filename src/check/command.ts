@@ -11,6 +11,7 @@ import { ConfigError, errnoCode } from '../errors.js';
 import { createAgents, createHttp, destroyAgents, type HttpPolicy } from '../http.js';
 import { createJob } from '../run.js';
 import { storeAuth } from '../sinks/auth.js';
+import { sinkKinds } from '../sinks/registry.js';
 import type { Print } from '../sinks/sink.js';
 import type { StickReading } from '../stick.js';
 import { pushCadence, type Cadence } from './cadence.js';
@@ -88,7 +89,7 @@ async function walk(
 
   // The run's readings, kept for the stick lines; standard output only takes its samples in words.
   const readings = new Map<Target, StickReading>();
-  const connections = await connect(config, io.print);
+  const connections = await connect(config, io.print, sinkKinds, true);
   const recorded = recording(
     config.pushgateway || config.victoriametrics || config.textfile ? connections.sink : quietSink,
     config.targets,

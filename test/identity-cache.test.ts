@@ -1,0 +1,229 @@
+/**
+ * /jsononce read once (issue 18.3): a one-shot run keeps the identity and configuration samples in
+ * the cache directory for ten minutes, in a file of its own that holds no secret; anything else
+ * found there is ignored and rewritten. The job is the bundle, the stick the simulator behind a
+ * counting pass-through, which can also fail a request on purpose.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { lstat, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { startSimulator, type Simulator } from '../src/simulator/server.js';
+import { emptyDir, runCli } from './helpers/cli.js';
+import { startProxy, type Proxy, type ProxyOptions } from './helpers/proxy.js';
+import { sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
+
+let simulator: Simulator;
+before(async () => {
+  simulator = await startSimulator({ variant: 'T2SG' });
+});
+after(async () => {
+  await simulator.close();
+});
+
+const onceAsked = (stick: Proxy) => stick.seen.filter(({ url }) => url === '/jsononce').length;
+const stickInfo = /^trucki_stick_info\{.*device="T2SGA55A69"/m;
+
+/** A counting stick, a cache directory, and a one-shot run to standard output against both. */
+async function setUp(options: ProxyOptions = {}) {
+  const stick = await startProxy(simulator.url, options);
+  const cache = await emptyDir();
+  const run = async (env: Record<string, string> = { CACHE_DIRECTORY: cache }) => {
+    const result = await runCli(['-t', `roof=${stick.url}`, '--stdout'], { env });
+    assert.equal(result.code, 0, result.stderr);
+    return result.stdout;
+  };
+  const files = async () => (await readdir(cache)).filter((name) => name.startsWith('jsononce-'));
+  const close = async () => {
+    await stick.close();
+    await rm(cache, { recursive: true, force: true });
+  };
+  return { stick, cache, run, files, close };
+}
+
+describe('a one-shot run with a cache directory', () => {
+  let pushgateway: RunningPushgateway;
+  before(async () => {
+    pushgateway = await startPushgateway();
+  });
+  after(async () => {
+    await pushgateway.stop();
+  });
+
+  test('two runs within the lifetime read /jsononce once and both push trucki_stick_info', async () => {
+    const { stick, cache, close } = await setUp();
+    try {
+      for (const run of [1, 2]) {
+        const result = await runCli(['-t', `roof=${stick.url}`, '-g', pushgateway.url], {
+          env: { CACHE_DIRECTORY: cache },
+        });
+        assert.equal(result.code, 0, result.stderr);
+        const group = await pushgateway.group({ job: 'trucki', instance: 'roof' });
+        assert.equal(sampleValue(group, 'trucki_stick_info', { device: 'T2SGA55A69' }), 1, `run ${run}`);
+        assert.equal(sampleValue(group, 'trucki_config_max_power_watts'), 1000, `run ${run}`);
+      }
+      assert.equal(onceAsked(stick), 1, '/jsononce read again within the lifetime');
+      assert.equal(stick.seen.filter(({ url }) => url === '/jsonlive').length, 2);
+    } finally {
+      await close();
+    }
+  });
+});
+
+describe('/jsononce kept across one-shot runs', () => {
+  test('without a cache directory every run reads it', async () => {
+    const { stick, run, files, close } = await setUp();
+    try {
+      // Only PATH: no CACHE_DIRECTORY, XDG_CACHE_HOME or HOME.
+      for (let i = 0; i < 3; i++) assert.match(await run({}), stickInfo);
+      assert.equal(onceAsked(stick), 3);
+      // A HOME that cannot hold a cache is no cache either, and no failure.
+      for (let i = 0; i < 2; i++) assert.match(await run({ HOME: '/proc/self/nonexistent' }), stickInfo);
+      assert.equal(onceAsked(stick), 5);
+      assert.deepEqual(await files(), []);
+    } finally {
+      await close();
+    }
+  });
+
+  test('XDG_CACHE_HOME, else HOME/.cache: a trucki2pushgateway directory there', async () => {
+    const { stick, cache, run, close } = await setUp();
+    try {
+      await run({ XDG_CACHE_HOME: join(cache, 'xdg'), HOME: join(cache, 'home') });
+      await run({ XDG_CACHE_HOME: join(cache, 'xdg'), HOME: join(cache, 'home') });
+      assert.equal(onceAsked(stick), 1);
+      assert.equal((await readdir(join(cache, 'xdg', 'trucki2pushgateway'))).length, 1);
+      // HOME exists; its .cache is made.
+      await mkdir(join(cache, 'home'));
+      await run({ HOME: join(cache, 'home') });
+      await run({ HOME: join(cache, 'home') });
+      assert.equal(onceAsked(stick), 2);
+      assert.equal((await readdir(join(cache, 'home', '.cache', 'trucki2pushgateway'))).length, 1);
+    } finally {
+      await close();
+    }
+  });
+
+  test('a failed /jsononce read is not kept', async () => {
+    let failing = true;
+    const { stick, run, files, close } = await setUp({
+      fail: ({ url }) => (failing && url === '/jsononce' ? 503 : undefined),
+    });
+    try {
+      assert.doesNotMatch(await run(), stickInfo, 'the first run had no identity');
+      failing = false;
+      const failed = onceAsked(stick);
+      assert.deepEqual(await files(), [], 'a failed read was kept');
+      assert.match(await run(), stickInfo);
+      assert.match(await run(), stickInfo);
+      assert.equal(onceAsked(stick), failed + 1, 'the second run reads it, the third keeps it');
+    } finally {
+      await close();
+    }
+  });
+
+  test('the file holds the samples, no secret of the answer nor of the address, mode 0600', async () => {
+    const { stick, cache, files, close } = await setUp();
+    try {
+      const withCredentials = stick.url.replace('http://', 'http://cache-user:cache-secret@');
+      const result = await runCli(['-t', `roof=${withCredentials}`, '--stdout'], { env: { CACHE_DIRECTORY: cache } });
+      assert.equal(result.code, 0, result.stderr);
+      const [file] = await files();
+      assert.ok(file, 'nothing kept');
+      const text = await readFile(join(cache, file), 'utf8');
+      assert.match(text, /trucki_stick_info/);
+      assert.match(text, /T2SGA55A69/);
+      // The simulator's /jsononce carries ADMIN_PASS, WIFIPASS, MQTT_PASS, METER_PASS, BEARER, SHELLY_PASS.
+      assert.doesNotMatch(text, /sim-[a-z]+-secret|PASS|BEARER|METERURL|cache-user|cache-secret/);
+      assert.equal((await stat(join(cache, file))).mode & 0o777, 0o600);
+    } finally {
+      await close();
+    }
+  });
+
+  test('after its lifetime, or with a time to come, the stick is read again', async () => {
+    const { stick, cache, run, files, close } = await setUp();
+    try {
+      await run();
+      const [file] = await files();
+      const path = join(cache, file!);
+      const kept = JSON.parse(await readFile(path, 'utf8')) as { at: number };
+      for (const at of [Date.now() - 10 * 60_000 - 1_000, Date.now() + 3_600_000]) {
+        await writeFile(path, JSON.stringify({ ...kept, at }));
+        const before = onceAsked(stick);
+        assert.match(await run(), stickInfo);
+        assert.equal(onceAsked(stick), before + 1, `kept at ${new Date(at).toISOString()} was used`);
+      }
+      // Nine minutes old: still used.
+      await writeFile(path, JSON.stringify({ ...kept, at: Date.now() - 9 * 60_000 }));
+      const before = onceAsked(stick);
+      assert.match(await run(), stickInfo);
+      assert.equal(onceAsked(stick), before);
+    } finally {
+      await close();
+    }
+  });
+
+  test('a stick that was away (a firmware update restarts it) is read afresh', async () => {
+    let away = false;
+    const { stick, cache, run, close } = await setUp({
+      fail: ({ url }) => (away && url === '/jsonlive' ? 503 : undefined),
+    });
+    try {
+      await run();
+      await run();
+      assert.equal(onceAsked(stick), 1);
+      away = true;
+      const dark = await runCli(['-t', `roof=${stick.url}`, '--stdout'], { env: { CACHE_DIRECTORY: cache } });
+      assert.notEqual(dark.code, 0, 'the stick was away');
+      away = false;
+      const asked = onceAsked(stick);
+      assert.match(await run(), stickInfo);
+      assert.equal(onceAsked(stick), asked + 1, 'the identity of before the outage was used');
+    } finally {
+      await close();
+    }
+  });
+
+  test('a corrupt, foreign, special, linked or oversized file is ignored and rewritten', async () => {
+    const { stick, cache, run, files, close } = await setUp();
+    try {
+      await run();
+      const [file] = await files();
+      const path = join(cache, file!);
+      const good = await readFile(path, 'utf8');
+      const elsewhere = join(cache, 'elsewhere.json');
+      await writeFile(elsewhere, good);
+      const kept = JSON.parse(good) as { key: string; at: number; samples: { family: string }[] };
+      const spoil: Record<string, () => Promise<void>> = {
+        garbage: () => writeFile(path, 'not json at all \u0000\n'),
+        'JSON of another shape': () => writeFile(path, JSON.stringify({ hello: [1, 2, 3] })),
+        "another stick's": () => writeFile(path, JSON.stringify({ ...kept, key: '["http://127.0.0.1:9/","x"]' })),
+        'a family not of /jsononce': () =>
+          writeFile(path, JSON.stringify({ ...kept, samples: [{ family: 'trucki_up', labels: {}, value: 1 }] })),
+        'a named pipe': async () => {
+          await rm(path);
+          execFileSync('mkfifo', [path]);
+        },
+        'a symbolic link to a good copy': async () => {
+          await rm(path);
+          await symlink(elsewhere, path);
+        },
+        '2 MiB': () => writeFile(path, good.replace(/}$/, `,"pad":"${'x'.repeat(2 * 1024 * 1024)}"}`)),
+      };
+      for (const [what, damage] of Object.entries(spoil)) {
+        await damage();
+        const asked = onceAsked(stick);
+        assert.match(await run(), stickInfo, what);
+        assert.equal(onceAsked(stick), asked + 1, `${what}: used instead of reading the stick`);
+        assert.ok((await lstat(path)).isFile(), `${what}: not rewritten`);
+        const rewritten = JSON.parse(await readFile(path, 'utf8')) as { key: string };
+        assert.equal(rewritten.key, kept.key, `${what}: not rewritten`);
+      }
+      assert.equal(await readFile(elsewhere, 'utf8'), good, 'the link was written through');
+    } finally {
+      await close();
+    }
+  });
+});
