@@ -270,13 +270,21 @@ describe('a loop and its textfile (issue 15, hostile)', { concurrency: true }, (
       await until(async () => /stick="healthy"/.test(await readFile(path, 'utf8').catch(() => '')), {
         what: 'the first write',
       });
-      // Swapped in at once, as a rename does: the loop may write between a removal and a mkfifo.
-      execFileSync('mkfifo', [`${path}.fifo`]);
-      await rename(`${path}.fifo`, path);
+      // Swapped in at once, as a rename does. A write whose check came just before the swap renames
+      // its file over the pipe: swapped in again until the loop has seen and refused it.
+      await until(
+        async () => {
+          if (!(await lstat(path)).isFIFO()) {
+            execFileSync('mkfifo', [`${path}.fifo`]);
+            await rename(`${path}.fifo`, path);
+          }
+          return /^textfile .* is a named pipe, not a regular file: not replaced$/m.test(loop.stderr());
+        },
+        { what: 'the loop refusing the named pipe' },
+      );
       // A stick that fails from its first run: its last success is looked for in the file.
       await sticksFile(`${healthy}- targets: ['127.0.0.1:9']\n  labels: {instance: dead}\n`);
       await loop.waitFor(/^stick dead .*last success lost: textfile .* is a named pipe, not a regular file/m);
-      await loop.waitFor(/^textfile .* is a named pipe, not a regular file: not replaced$/m);
       await rm(path);
       await until(async () => /stick="dead"/.test(await readFile(path, 'utf8').catch(() => '')), {
         what: 'a write with both sticks once the pipe is gone',
