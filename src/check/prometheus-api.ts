@@ -5,7 +5,7 @@
  * failure is an HttpFailure in words that name neither a URL's user info nor a credential.
  */
 import { HttpFailure } from '../errors.js';
-import { requireSuccess, urlUnder, withRetries, type Http } from '../http.js';
+import { requireSuccess, urlUnder, withinBytes, withRetries, type Http } from '../http.js';
 
 /** Far above what a Prometheus of thousands of targets answers; an endless answer stops here. */
 const maxAnswerBytes = 32 * 1_048_576;
@@ -140,19 +140,13 @@ const wrongShape = (path: string) =>
 
 /** The body of a GET as text, cut off as it streams in once it is larger than maxAnswerBytes. */
 async function getBounded(http: Http, url: URL, path: string): Promise<string> {
-  const response = await withRetries(http, async (got) => {
-    const request = got.get(url, { responseType: 'text', headers: { accept: 'application/json' } });
-    let tooLarge = false;
-    void request.on('downloadProgress', ({ transferred, total }) => {
-      if (transferred > maxAnswerBytes || (total ?? 0) > maxAnswerBytes) {
-        tooLarge = true;
-        request.cancel();
-      }
-    });
-    return request.catch((error: unknown) => {
-      throw tooLarge ? new HttpFailure(`sent more than ${maxAnswerBytes / 1_048_576} MiB on ${path}`) : error;
-    });
-  });
+  const response = await withRetries(http, (got) =>
+    withinBytes(
+      got.get(url, { responseType: 'text', headers: { accept: 'application/json' } }),
+      maxAnswerBytes,
+      () => new HttpFailure(`sent more than ${maxAnswerBytes / 1_048_576} MiB on ${path}`),
+    ),
+  );
   return requireSuccess(response).body;
 }
 
