@@ -7,6 +7,7 @@ import { basename, dirname } from 'node:path';
 import type { Config, Pushgateway, Target, VictoriaMetrics } from '../config/types.js';
 import type { Http } from '../http.js';
 import { readGroups } from '../sinks/pushgateway-api.js';
+import { stickGrouping } from '../sinks/pushgateway.js';
 import { errnoCode, messageOf, SinkFailure } from '../errors.js';
 import type { Sink } from '../sinks/sink.js';
 import type { PushTimes } from './prometheus.js';
@@ -139,12 +140,7 @@ export async function recallStep(
  * read; none if it cannot say (the series are then taken as they come, of whichever push).
  */
 export async function pushTimes(pushgateway: Pushgateway, http: Http, targets: readonly Target[]): Promise<PushTimes> {
-  const groupings = targets.map((target) => [
-    ['job', pushgateway.job] as const,
-    ['instance', target.instance] as const,
-    ...target.labels,
-    ...pushgateway.grouping,
-  ]);
+  const groupings = targets.map((target) => stickGrouping(pushgateway, target));
   const { values } = await readGroups(http, pushgateway.url, {
     values: { groupings, family: 'push_time_seconds' },
   }).catch(() => ({ values: new Map<number, number>() }));

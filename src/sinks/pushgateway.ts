@@ -5,7 +5,7 @@
  * time each other out.
  */
 import { jobFamilies } from '../catalogue.js';
-import type { Pushgateway, Target } from '../config/types.js';
+import type { Grouping, Pushgateway, Target } from '../config/types.js';
 import { expositionText } from '../exposition.js';
 import { describeFailure, type Http } from '../http.js';
 import { createLimit } from '../concurrency-limit.js';
@@ -25,11 +25,15 @@ export const pushgateway: SinkKind = {
     store && { endpoints: [store], create: ({ http }) => pushgatewaySink(store, http(store)) },
 };
 
+/** A stick's grouping key: job, instance, the stick's own labels, then --grouping. */
+export function stickGrouping(pushgateway: Pushgateway, target: Target): Grouping {
+  return [['job', pushgateway.job], ['instance', target.instance], ...target.labels, ...pushgateway.grouping];
+}
+
 export function pushgatewaySink(pushgateway: Pushgateway, http: Http): Sink {
   const { url } = pushgateway;
   const limit = createLimit(pushesInFlight);
-  const groupingOf = (target: Target) =>
-    [['job', pushgateway.job], ['instance', target.instance], ...target.labels, ...pushgateway.grouping] as const;
+  const groupingOf = (target: Target) => stickGrouping(pushgateway, target);
   const failure =
     (context: string) =>
     (error: unknown): never => {
