@@ -1,33 +1,46 @@
 /**
- * Fleets (issue 12): 100 and 1,000 simulated sticks that each answer after 300 ms, named in a
- * targets file, one one-shot run, Pushgateway sink against VictoriaMetrics sink side by side:
- * wall time of the job (spawn to exit), its peak RSS (GNU time), and the CPU time the store spent
- * (utime + stime of its process, /proc/<pid>/stat, before and after the run). Baseline: the same run
- * with --stdout (the job alone, no store). After the VictoriaMetrics runs, the number of sticks
- * whose trucki_up is 1 there is counted, so that a fast run that lost sticks cannot pass.
+ * Fleets (issues 12 and 18): simulated sticks (bench/stick-farm.mjs, a process of their own) that
+ * each answer after 300 ms, named in a targets file, one one-shot run to a real VictoriaMetrics
+ * single node, against the floor: bench/fleet-floor.mjs, the same I/O with nothing but node:http.
+ * Runs interleaved (floor, job, floor, job …), medians: wall time (spawn to exit) and peak RSS of
+ * each (GNU time). After the runs the sticks with trucki_up 1 in VictoriaMetrics are counted, so
+ * that a fast run that lost sticks cannot pass.
  *
- * The job runs with --concurrency equal to the number of sticks (every stick read at once: the
- * 300 ms of each is waiting, not work). The sticks are served by bench/stick-farm.mjs in a process
- * of their own, which shares the machine's cores with the job and the store.
+ * The job runs as the systemd unit runs it: with the Node options of the unit's ExecStart, and a
+ * cache directory kept from run to run (CacheDirectory=), so that /jsononce is read on the first
+ * run and then only every ten minutes; the floor then reads /jsonlive only. The first run of all
+ * (every stick's /jsononce too) is measured once against the floor with --once.
+ *
+ * --concurrency is the number of sticks up to 1,000 (every stick read at once: the 300 ms of each
+ * is waiting, not work), and 1,000 beyond. 100 sticks also go to a real Pushgateway, whose
+ * consistency check of every push against every group it holds is most of that run.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   cleanEnv,
   cpuMs,
   figure,
-  jobArgs,
+  jobFile,
   median,
   repoRoot,
   runAlone,
   short,
+  startFarm,
   startPushgateway,
   timeBinary,
   workDir,
-  startFarm,
 } from './lib.mjs';
+
+/** The Node options of the one-shot unit's ExecStart: the job is measured as it is run. */
+export const unitNodeOptions = (() => {
+  const unit = readFileSync(`${repoRoot}deploy/systemd/trucki2pushgateway.service`, 'utf8');
+  const execStart = /^ExecStart=\S*node\s+(.*?)\s*--\s/m.exec(unit);
+  if (!execStart) throw new Error('deploy/systemd/trucki2pushgateway.service: no ExecStart=…node … -- …');
+  return execStart[1].split(/\s+/).filter(Boolean);
+})();
 
 async function startVictoriaMetrics() {
   const { startVictoriaMetrics: start } = await import(
@@ -36,14 +49,14 @@ async function startVictoriaMetrics() {
   return start();
 }
 
-/** One run of the job under GNU time: wall ms (spawn to exit), peak RSS in MiB, and the store's CPU ms. */
-function measure(args, storePid) {
+/** One run to its end under GNU time: wall ms (spawn to exit), peak RSS in MiB, and the store's CPU ms. */
+function measure(args, { env = {}, storePid } = {}) {
   return new Promise((resolve, reject) => {
     const storeBefore = storePid ? cpuMs(storePid) : 0;
     const started = process.hrtime.bigint();
     const child = spawn(timeBinary, ['-f', 'peak-rss-kib=%M', process.execPath, ...args], {
       cwd: workDir,
-      env: cleanEnv(),
+      env: cleanEnv(env),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
@@ -55,7 +68,7 @@ function measure(args, storePid) {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const rss = /peak-rss-kib=(\d+)/.exec(stderr);
       if (code !== 0 || !rss) reject(new Error(`node ${args.join(' ')} exited ${code}:\n${stderr.slice(-2000)}`));
-      // The store may still be working on the last request as the job exits: let it finish.
+      // The store may still be working on the last request as the run exits: let it finish.
       else
         setTimeout(
           () => resolve({ ms, rssMiB: Number(rss[1]) / 1024, storeMs: storePid ? cpuMs(storePid) - storeBefore : 0 }),
@@ -65,10 +78,13 @@ function measure(args, storePid) {
   });
 }
 
-async function fleet(count, runs, withPushgateway) {
+const m = (rows, key) => median(rows.map((row) => row[key]));
+
+/** `count` sticks, `rounds` interleaved pairs of floor and job; targets: the issue's ratio and RSS bounds. */
+async function fleet(count, rounds, { ratioTarget = null, rssTarget = null, pushgateway = false } = {}) {
   const farm = await startFarm(count, 300);
-  const pushgateway = withPushgateway ? await startPushgateway() : undefined;
   const vm = await startVictoriaMetrics();
+  const pg = pushgateway ? await startPushgateway() : undefined;
   try {
     const file = join(workDir, `fleet-${count}.json`);
     writeFileSync(
@@ -77,93 +93,95 @@ async function fleet(count, runs, withPushgateway) {
         farm.urls.map((url, i) => ({ targets: [url], labels: { instance: `s${i + 1}`, site: `site${i % 10}` } })),
       ),
     );
-    const common = ['--targets-file', file, '--concurrency', String(count)];
-    const rows = { stdout: [], vm: [], pg: [], vmDefault: [] };
-    // Warm-up: page cache, and the stores hold every series or group from the first measured run on.
-    await measure(jobArgs(...common, '--victoriametrics', vm.url), vm.pid);
-    if (pushgateway) await measure(jobArgs(...common, '--pushgateway', pushgateway.url), pushgateway.pid);
-    for (let i = 0; i < runs; i++) {
-      rows.stdout.push(await measure(jobArgs(...common, '--stdout')));
-      rows.vm.push(await measure(jobArgs(...common, '--victoriametrics', vm.url), vm.pid));
-      // The same with the default --concurrency (256): fewer sticks in flight, more waiting.
-      if (count > 256)
-        rows.vmDefault.push(await measure(jobArgs('--targets-file', file, '--victoriametrics', vm.url), vm.pid));
-      if (pushgateway && (count < 1000 || i === 0))
-        rows.pg.push(await measure(jobArgs(...common, '--pushgateway', pushgateway.url), pushgateway.pid));
+    const concurrency = String(Math.min(count, 1000));
+    const common = ['--targets-file', file, '--concurrency', concurrency];
+    const job = (...sink) => [...unitNodeOptions, '--', jobFile, ...common, ...sink];
+    const toVm = job('--victoriametrics', vm.url);
+    const floor = [`${repoRoot}bench/fleet-floor.mjs`, ...common, '--victoriametrics', vm.url];
+    const cache = { CACHE_DIRECTORY: mkdtempSync(join(workDir, 'cache-')) };
+    // The first run of all: every /jsononce too, against the floor doing the same.
+    const firstFloor = await measure([...floor, '--once']);
+    const first = await measure(toVm, { env: cache, storePid: vm.pid });
+    const rows = { floor: [], job: [], pg: [] };
+    for (let i = 0; i < rounds; i++) {
+      rows.floor.push(await measure(floor));
+      rows.job.push(await measure(toVm, { env: cache, storePid: vm.pid }));
+      if (pg) rows.pg.push(await measure(job('--pushgateway', pg.url), { env: cache, storePid: pg.pid }));
     }
     const [up] = await vm
       .waitFor('count(trucki_up{job="trucki"} == 1)', (result) => Number(result[0]?.value[1]) >= count, 30_000)
       .catch(() => vm.query('count(trucki_up{job="trucki"} == 1)'));
     const upCount = Number(up?.value[1] ?? 0);
-    const m = (list, key) => median(list.map((row) => row[key]));
-    const base = (key, digits) => ({ value: m(rows.stdout, key), what: '--stdout, no store', digits });
-    const wallTarget = count >= 1000 ? 2.0 : count >= 100 ? 0.8 : null;
+    const floorMs = m(rows.floor, 'ms');
+    const name = `${count} sticks × 300 ms, --concurrency ${concurrency}, one run to VictoriaMetrics`;
     const out = [
       figure(
-        `${count} sticks × 300 ms, one run to VictoriaMetrics: wall time (median of ${runs})`,
-        m(rows.vm, 'ms') / 1000,
-        { ...base('ms'), value: m(rows.stdout, 'ms') / 1000 },
-        wallTarget,
-        's',
+        `${name}: wall time ÷ floor (median of ${rounds})`,
+        m(rows.job, 'ms') / floorMs,
+        { value: floorMs / 1000, what: 'floor, s', unit: 's', digits: 2 },
+        ratioTarget,
+        '×',
         2,
       ),
-      figure(`… peak RSS of the job`, m(rows.vm, 'rssMiB'), base('rssMiB'), count >= 1000 ? 150 : null, 'MiB', 1),
-      ...(rows.vmDefault.length
-        ? [
-            figure(
-              `… the same with the default --concurrency 256: wall time`,
-              m(rows.vmDefault, 'ms') / 1000,
-              null,
-              null,
-              's',
-              2,
-            ),
-            figure(
-              `… the same with the default --concurrency 256: peak RSS`,
-              m(rows.vmDefault, 'rssMiB'),
-              null,
-              null,
-              'MiB',
-              1,
-            ),
-          ]
-        : []),
-      figure(`… VictoriaMetrics' CPU for the run`, m(rows.vm, 'storeMs') / 1000, null, null, 's', 2),
+      figure(`… wall time`, m(rows.job, 'ms') / 1000, null, null, 's', 2),
+      figure(
+        `… peak RSS`,
+        m(rows.job, 'rssMiB'),
+        { value: m(rows.floor, 'rssMiB'), what: 'floor' },
+        rssTarget,
+        'MiB',
+        1,
+      ),
+      figure(
+        `… the first run (every /jsononce too): wall time ÷ floor`,
+        first.ms / firstFloor.ms,
+        { value: firstFloor.ms / 1000, what: 'floor --once, s', unit: 's', digits: 2 },
+        null,
+        '×',
+        2,
+      ),
+      figure(
+        `… the first run: peak RSS`,
+        first.rssMiB,
+        { value: firstFloor.rssMiB, what: 'floor --once' },
+        null,
+        'MiB',
+        1,
+      ),
+      figure(`… VictoriaMetrics' CPU for the run`, m(rows.job, 'storeMs') / 1000, null, null, 's', 2),
       figure(`… sticks with trucki_up 1 in VictoriaMetrics afterwards (of ${count})`, upCount, null, null, '', 0),
     ];
-    if (pushgateway) {
+    if (pg)
       out.push(
-        figure(
-          `${count} sticks × 300 ms, one run to the Pushgateway: wall time (median of ${rows.pg.length})`,
-          m(rows.pg, 'ms') / 1000,
-          { ...base('ms'), value: m(rows.stdout, 'ms') / 1000 },
-          null,
-          's',
-          2,
-        ),
-        figure(`… peak RSS of the job`, m(rows.pg, 'rssMiB'), base('rssMiB'), null, 'MiB', 1),
+        figure(`${count} sticks, one run to the Pushgateway: wall time`, m(rows.pg, 'ms') / 1000, null, null, 's', 2),
         figure(`… the Pushgateway's CPU for the run`, m(rows.pg, 'storeMs') / 1000, null, null, 's', 2),
       );
-    }
-    return { out, upCount };
+    return { out, lost: upCount === count ? [] : [[count, upCount]] };
   } finally {
     await farm.stop();
-    await pushgateway?.stop();
+    await pg?.stop();
     await vm.stop();
   }
 }
 
 export async function main() {
-  // The Pushgateway checks each push against every group it holds: 1,000 pushes against 1,000
-  // groups take it minutes, so at 1,000 it is measured once, and not at all in short mode.
-  const small = await fleet(short ? 10 : 100, short ? 1 : 5, true);
-  const large = await fleet(short ? 20 : 1000, short ? 1 : 3, !short);
-  const lost = [
-    [short ? 10 : 100, small.upCount],
-    [short ? 20 : 1000, large.upCount],
-  ].filter(([count, up]) => up !== count);
+  const sizes = short
+    ? [
+        [10, 1, { pushgateway: true }],
+        [20, 1],
+      ]
+    : [
+        [100, 7, { ratioTarget: 1.2, pushgateway: true }],
+        [1000, 7, { ratioTarget: 1.35, rssTarget: 150 }],
+        [2000, 5],
+        [4000, 5, { ratioTarget: 1.5, rssTarget: 250 }],
+      ];
+  const results = [];
+  // One size at a time: each has the machine to itself.
+  for (const size of sizes) results.push(await fleet(...size));
+  const lost = results.flatMap((result) => result.lost);
   if (lost.length) throw new Error(`sticks missing in VictoriaMetrics after the runs: ${JSON.stringify(lost)}`);
-  return [...small.out, ...large.out];
+  return results.flatMap((result) => result.out);
 }
 
 await runAlone(import.meta, main);

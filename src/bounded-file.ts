@@ -34,11 +34,12 @@ export function readBoundedFile(path: string, what: string, maxBytes: number, fo
     const tooLarge = () => new ConfigError(`${what} is larger than ${maxBytes / 1024 / 1024} MiB: not read`);
     if (stats.size > maxBytes) throw tooLarge();
     // Read until the end, not to the size seen: a file still being written may have grown. One
-    // byte past the bound tells a file at the bound from one beyond it.
+    // byte past the bound tells a file at the bound from one beyond it. The first chunk fits the
+    // size seen: one read for a file that is not growing.
     const chunks: Buffer[] = [];
     let length = 0;
     for (let read = -1; read !== 0 && length <= maxBytes; length += read) {
-      const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, maxBytes + 1 - length));
+      const chunk = Buffer.allocUnsafe(Math.min(maxBytes + 1 - length, Math.max(stats.size + 1 - length, 64 * 1024)));
       read = readSync(fd, chunk, 0, chunk.length, null);
       chunks.push(chunk.subarray(0, read));
     }

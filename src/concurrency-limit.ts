@@ -1,13 +1,20 @@
 /** At most `n` tasks at once; the rest wait their turn in order. */
 export type Limit = <T>(task: () => Promise<T>) => Promise<T>;
 
-export function createLimit(n: number): Limit {
+/**
+ * `perTurn`: at most that many tasks start in one turn of the event loop, the others in the next
+ * turns. Making a request costs some 0.3 ms: a fleet's 1,000 made in one go held the first one
+ * back for half a second, while the sockets of those made already could have been connecting.
+ */
+export function createLimit(n: number, perTurn = Infinity): Limit {
   let running = 0;
   const waiting: (() => void)[] = [];
+  const pace = createPace(perTurn);
   return async (task) => {
     if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
     else running++;
     try {
+      await pace();
       return await task();
     } finally {
       // Hand the slot straight to the next task, if any, so that `running` never overshoots.
@@ -15,5 +22,32 @@ export function createLimit(n: number): Limit {
       if (next) next();
       else running--;
     }
+  };
+}
+
+/** Resolves at once for the first `perTurn` callers of a turn of the event loop, in later turns for the rest, in order. */
+function createPace(perTurn: number): () => Promise<void> | undefined {
+  if (perTurn === Infinity) return () => undefined;
+  let startedThisTurn = 0;
+  let waiting: (() => void)[] = [];
+  let turnEnds = false;
+  const nextTurn = () => {
+    const now = waiting.slice(0, perTurn);
+    waiting = waiting.slice(perTurn);
+    startedThisTurn = now.length;
+    for (const start of now) start();
+    turnEnds = startedThisTurn > 0;
+    if (turnEnds) setImmediate(nextTurn);
+  };
+  return () => {
+    if (!turnEnds) {
+      turnEnds = true;
+      setImmediate(nextTurn);
+    }
+    if (startedThisTurn < perTurn && waiting.length === 0) {
+      startedThisTurn++;
+      return undefined;
+    }
+    return new Promise<void>((resolve) => waiting.push(resolve));
   };
 }

@@ -1,8 +1,10 @@
 /**
  * What a stick's /jsononce said, kept for ten minutes: identity and configuration change rarely, and
- * reading them is half of all requests to a stick. A loop keeps them in memory; a one-shot run in a
- * file per stick in the cache directory, for the next run. Only the samples the catalogue exports
- * are kept, never the answer: /jsononce also carries the stick's passwords.
+ * reading them is half of all requests to a stick. A loop keeps them in memory; a one-shot run in
+ * one file in the cache directory for all its sticks (one file to read, not one per stick: a
+ * fleet's run paid a millisecond a stick for the files), written once, as the run ends. Only the
+ * samples the catalogue exports are kept, never the answer: /jsononce also carries the stick's
+ * passwords.
  */
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,8 +15,10 @@ import type { Sample } from './parse.js';
 
 /** How long what /jsononce said is used before the stick is asked again. */
 export const onceLifetimeMs = 10 * 60_000;
-/** A stick's identity and configuration are some 2 KiB of samples: a larger file is not ours. */
-const fileBytes = 64 * 1024;
+/** The file's name in the cache directory. */
+export const identityFile = 'jsononce.json';
+/** Some 2 KiB of samples a stick: room for many thousands of sticks; a larger file is not ours. */
+const fileBytes = 16 * 1024 * 1024;
 
 export interface IdentityCache {
   /** The samples of the stick's last successful /jsononce read, if within the lifetime. */
@@ -26,6 +30,8 @@ export interface IdentityCache {
    * firmware update restarts the stick. A change the job never sees away waits out the lifetime.
    */
   readonly drop: (target: Target) => void;
+  /** Leaves what changed for the next run, with what the file holds of sticks this run did not read. */
+  readonly save: () => void;
 }
 
 interface Kept {
@@ -35,28 +41,39 @@ interface Kept {
 
 /** `dir`: where a one-shot run keeps them for the next run; memory only without it. */
 export function createIdentityCache(dir?: string, clock: () => number = Date.now): IdentityCache {
-  const memory = new Map<string, Kept>();
-  const fresh = (at: number) => {
+  const memory = new Map<string, Kept | undefined>();
+  const path = dir === undefined ? undefined : join(dir, identityFile);
+  /** The file's entries as read, each checked only when asked for. */
+  let stored: Map<string, unknown> | undefined;
+  const fromFile = () => (stored ??= path === undefined ? new Map<string, unknown>() : readEntries(path));
+  let changed = false;
+  const fresh = (kept: Kept | undefined): kept is Kept => {
     const now = clock();
     // A clock set back makes a time to come: read afresh rather than trust it.
-    return now >= at && now - at < onceLifetimeMs;
+    return kept !== undefined && now >= kept.at && now - kept.at < onceLifetimeMs;
   };
   return {
     recall: (target) => {
       const key = stickKey(target);
-      const kept = memory.get(key) ?? (dir === undefined ? undefined : readKept(join(dir, fileName(key)), key));
-      return kept && fresh(kept.at) ? [...kept.samples] : undefined;
+      if (!memory.has(key)) memory.set(key, keptOf(fromFile().get(key)));
+      const kept = memory.get(key);
+      return fresh(kept) ? [...kept.samples] : undefined;
     },
     keep: (target, samples) => {
-      const key = stickKey(target);
-      const kept = { at: clock(), samples: [...samples] };
-      memory.set(key, kept);
-      if (dir !== undefined) writeKept(join(dir, fileName(key)), key, kept);
+      memory.set(stickKey(target), { at: clock(), samples: [...samples] });
+      changed = true;
     },
     drop: (target) => {
-      const key = stickKey(target);
-      memory.delete(key);
-      if (dir !== undefined) removeQuietly(join(dir, fileName(key)));
+      memory.set(stickKey(target), undefined);
+      changed = true;
+    },
+    save: () => {
+      if (path === undefined || !changed) return;
+      changed = false;
+      const sticks: Record<string, unknown> = {};
+      for (const [key, entry] of fromFile()) if (!memory.has(key) && fresh(keptOf(entry))) sticks[key] = entry;
+      for (const [key, kept] of memory) if (fresh(kept)) sticks[key] = entryOf(kept);
+      writeKept(path, JSON.stringify({ sticks }));
     },
   };
 }
@@ -66,45 +83,45 @@ export function createIdentityCache(dir?: string, clock: () => number = Date.now
  * another stick. Without the address's user info, which the file must not hold.
  */
 function stickKey(target: Target): string {
-  const address = new URL(target.url.href);
-  address.username = '';
-  address.password = '';
-  return JSON.stringify([address.href, stickIdentity(target)]);
-}
-
-/** Two FNV-1a hashes of the key: a name without node:crypto, whose loading costs every start. */
-function fileName(key: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x050c5d1f;
-  for (let i = 0; i < key.length; i++) {
-    const code = key.charCodeAt(i);
-    a = Math.imul(a ^ code, 0x01000193) >>> 0;
-    b = Math.imul(b ^ code, 0x01000193) >>> 0;
+  let address = target.url.href;
+  if (target.url.username || target.url.password) {
+    const bare = new URL(address);
+    bare.username = '';
+    bare.password = '';
+    address = bare.href;
   }
-  // Two keys with one name take turns: each is a miss, never the other's samples (the file names its key).
-  return `jsononce-${a.toString(16).padStart(8, '0')}${b.toString(16).padStart(8, '0')}.json`;
+  return JSON.stringify([address, stickIdentity(target)]);
 }
 
 const onceFamilies = new Map<string, Family>(onceCatalogue.map(({ family }) => [family.name, family]));
 
-/** The file's samples, or undefined when it is missing, unreadable, too large, a link, or not ours. */
-function readKept(path: string, key: string): Kept | undefined {
-  let value: unknown;
+/** The file's entries by stick, or none when it is missing, unreadable, too large, a link, or not ours. */
+function readEntries(path: string): Map<string, unknown> {
   try {
-    value = JSON.parse(readBoundedFile(path, 'identity cache', fileBytes, false));
+    const value: unknown = JSON.parse(readBoundedFile(path, 'identity cache', fileBytes, false));
+    if (isRecord(value) && isRecord(value.sticks)) return new Map(Object.entries(value.sticks));
   } catch {
-    return undefined;
+    // Not ours, or not there: as if empty.
   }
-  if (!isRecord(value) || value.key !== key || typeof value.at !== 'number' || !Array.isArray(value.samples))
-    return undefined;
+  return new Map();
+}
+
+/** An entry's samples, or undefined when it is not one this job wrote. */
+function keptOf(entry: unknown): Kept | undefined {
+  if (!isRecord(entry) || typeof entry.at !== 'number' || !Array.isArray(entry.samples)) return undefined;
   const samples: Sample[] = [];
-  for (const item of value.samples as unknown[]) {
+  for (const item of entry.samples as unknown[]) {
     const sample = sampleOf(item);
     if (!sample) return undefined;
     samples.push(sample);
   }
-  return { at: value.at, samples };
+  return { at: entry.at, samples };
 }
+
+const entryOf = ({ at, samples }: Kept) => ({
+  at,
+  samples: samples.map(({ family, labels, value }) => ({ family: family.name, labels, value })),
+});
 
 function sampleOf(item: unknown): Sample | undefined {
   if (!isRecord(item) || typeof item.family !== 'string' || !isRecord(item.labels)) return undefined;
@@ -121,12 +138,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 }
 
 /** Into a temp file, then renamed over the old one: a run that reads it sees the old or the new, whole. */
-function writeKept(path: string, key: string, { at, samples }: Kept): void {
-  const text = JSON.stringify({
-    key,
-    at,
-    samples: samples.map(({ family, labels, value }) => ({ family: family.name, labels, value })),
-  });
+function writeKept(path: string, text: string): void {
   const temp = `${path}.${String(process.pid)}.tmp`;
   removeQuietly(temp);
   try {
@@ -134,7 +146,7 @@ function writeKept(path: string, key: string, { at, samples }: Kept): void {
     writeFileSync(temp, text, { mode: 0o600, flag: 'wx' });
     renameSync(temp, path);
   } catch {
-    // Not kept: the next run reads the stick again.
+    // Not kept: the next run reads the sticks again.
     removeQuietly(temp);
   }
 }

@@ -49,8 +49,7 @@ export function readAnswer(
 ): (Reading & { readonly knownKeys: number }) | { error: string; readonly knownKeys?: number } {
   const parsed = parsePayload(text);
   if ('error' in parsed) return parsed;
-  const reading = readPayload(parsed.payload, catalogue);
-  const knownKeys = knownKeyCount(parsed.payload, catalogue);
+  const { knownKeys, ...reading } = readPayload(parsed.payload, catalogue);
   // A real stick always sends readable keys of its own making (WIFI, RSSI, its energy counters):
   // one key read is a Trucki, however few; none read is another device, or a stick gone wrong.
   if (reading.samples.length > 0) return { ...reading, knownKeys };
@@ -63,11 +62,6 @@ export function readAnswer(
   };
 }
 
-/** How many of the catalogue's keys the payload holds, a key and its MQTT_…_VALUE mirror counting once. */
-export function knownKeyCount(payload: Payload, catalogue: readonly CatalogueRow[]): number {
-  return catalogue.filter((row) => keyIn(payload, row) !== undefined).length;
-}
-
 /** The key a row is read from: its own, else its mirror; undefined when the payload has neither. */
 function keyIn(payload: Payload, row: CatalogueRow): string | undefined {
   // The mirror stands in for a main key only; a mirror-only row names the mirror itself.
@@ -75,13 +69,21 @@ function keyIn(payload: Payload, row: CatalogueRow): string | undefined {
   return Object.hasOwn(payload, key) ? key : undefined;
 }
 
-/** Reads every catalogue key the payload holds. Absent keys yield nothing and no problem. */
-export function readPayload(payload: Payload, catalogue: readonly CatalogueRow[]): Reading {
+/**
+ * Reads every catalogue key the payload holds. Absent keys yield nothing and no problem.
+ * `knownKeys`: how many of the catalogue's keys it holds, a key and its MQTT_…_VALUE mirror counting once.
+ */
+export function readPayload(
+  payload: Payload,
+  catalogue: readonly CatalogueRow[],
+): Reading & { readonly knownKeys: number } {
   const samples: Sample[] = [];
   const problems: string[] = [];
+  let knownKeys = 0;
   for (const row of catalogue) {
     const key = keyIn(payload, row);
     if (key === undefined) continue;
+    knownKeys++;
     const raw = payload[key];
     const result = readers[row.read](raw, row as never, payload);
     if (typeof result === 'string') {
@@ -92,7 +94,7 @@ export function readPayload(payload: Payload, catalogue: readonly CatalogueRow[]
       samples.push({ family: row.family, labels: { ...row.labels, ...labels }, value });
     if (result.problem) problems.push(`${key} ${quote(raw)} ${result.problem}`);
   }
-  return { samples, problems };
+  return { samples, problems, knownKeys };
 }
 
 type Read = { samples: { labels: Labels; value: number }[]; problem?: string } | string;
@@ -107,8 +109,8 @@ const readers: { [K in CatalogueRow['read']]: Reader<K> } = {
     return { samples: [{ labels: {}, value }] };
   },
   state(raw, row) {
-    if (typeof raw !== 'string' || stateLabel(raw) === '') return 'is not a state';
-    const current = stateLabel(raw);
+    const current = typeof raw === 'string' ? stateLabel(raw) : '';
+    if (current === '') return 'is not a state';
     const known = row.states.includes(current);
     const samples = [...row.states, unknownState].map((state) => ({
       labels: { [row.label]: state },

@@ -16,6 +16,9 @@ import type { Sink, SinkWords } from './sinks/sink.js';
 import type { StickReading } from './stick.js';
 import type { Connections } from './wiring.js';
 
+/** Sticks whose reading starts in one turn of the event loop: the first requests leave at once. */
+const startsPerTurn = 32;
+
 /**
  * How a run ended: `ok`, every stick read and delivered; `dark`, every delivery made but some stick
  * could not be read (its trucki_up 0 carries the news); `undelivered`, something was not delivered.
@@ -87,7 +90,7 @@ function createRun(
   { readStick, sink, words, stateDir }: Connections,
   { lastSuccess, running, retiring }: StickMemory,
 ): Run {
-  const readLimit = createLimit(config.concurrency);
+  const readLimit = createLimit(config.concurrency, startsPerTurn);
   const forgetter = createForgetter(sink.forgetting, log, stateDir);
   const loopLog = createLoopLog(log, { quiet: config.schedule !== undefined && !config.verbose });
 

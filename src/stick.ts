@@ -7,7 +7,7 @@ import type { Target } from './config/types.js';
 import { describeFailure, type Http } from './http.js';
 import { createIdentityCache, type IdentityCache } from './identity-cache.js';
 import { readAnswer, type Reading } from './parse.js';
-import { fetchStick, type StickPath } from './stick-fetch.js';
+import { createStickFetch, type StickPath } from './stick-fetch.js';
 
 export type StickRead = Reading & {
   /** Why the stick could not be read, in words: "timed out after 5 s". */
@@ -32,10 +32,11 @@ export function createStickReader(
   maxBodyBytes: number,
   identities: IdentityCache = createIdentityCache(),
 ): (target: Target) => Promise<StickReading> {
+  const fetchStick = createStickFetch(http, maxBodyBytes);
   async function read(target: Target, path: StickPath, catalogue: readonly CatalogueRow[]): Promise<StickRead> {
     let text: string;
     try {
-      text = await fetchStick(http, target, path, maxBodyBytes);
+      text = await fetchStick(target, path);
     } catch (error) {
       return { samples: [], problems: [], failure: describeFailure(error, http.policy) };
     }

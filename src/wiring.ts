@@ -13,7 +13,7 @@ export interface Connections {
   readonly readStick: (target: Target) => Promise<StickReading>;
   readonly sink: Sink;
   readonly words: SinkWords;
-  /** Closes the kept-alive connections, so that the process can end. */
+  /** Closes the kept-alive connections, so that the process can end, and leaves the identity cache for the next run. */
   readonly close: () => void;
   /** Where a one-shot run keeps what the next run should know (src/cache-dir.ts). */
   readonly stateDir?: string;
@@ -47,6 +47,7 @@ export async function connect(
     ...(stateDir !== undefined && { stateDir }),
     close: () => {
       destroyAgents(agents);
+      identities.save();
     },
   };
 }

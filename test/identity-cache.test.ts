@@ -1,7 +1,7 @@
 /**
  * /jsononce read once (issue 18.3): a one-shot run keeps the identity and configuration samples in
- * the cache directory for ten minutes, in a file of its own that holds no secret; anything else
- * found there is ignored and rewritten. The job is the bundle, the stick the simulator behind a
+ * the cache directory for ten minutes, in one file for all its sticks that holds no secret; anything
+ * else found there is ignored and rewritten. The job is the bundle, the stick the simulator behind a
  * counting pass-through, which can also fail a request on purpose.
  */
 import assert from 'node:assert/strict';
@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { lstat, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { identityFile } from '../src/identity-cache.js';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { emptyDir, runCli } from './helpers/cli.js';
 import { startProxy, type Proxy, type ProxyOptions } from './helpers/proxy.js';
@@ -34,7 +35,7 @@ async function setUp(options: ProxyOptions = {}) {
     assert.equal(result.code, 0, result.stderr);
     return result.stdout;
   };
-  const files = async () => (await readdir(cache)).filter((name) => name.startsWith('jsononce-'));
+  const files = async () => (await readdir(cache)).filter((name) => name.startsWith('jsononce'));
   const close = async () => {
     await stick.close();
     await rm(cache, { recursive: true, force: true });
@@ -146,17 +147,19 @@ describe('/jsononce kept across one-shot runs', () => {
     const { stick, cache, run, files, close } = await setUp();
     try {
       await run();
-      const [file] = await files();
-      const path = join(cache, file!);
-      const kept = JSON.parse(await readFile(path, 'utf8')) as { at: number };
+      assert.deepEqual(await files(), [identityFile]);
+      const path = join(cache, identityFile);
+      const { sticks } = JSON.parse(await readFile(path, 'utf8')) as { sticks: Record<string, { at: number }> };
+      const [[key, kept]] = Object.entries(sticks) as [[string, { at: number }]];
+      const keptAt = (at: number) => writeFile(path, JSON.stringify({ sticks: { [key]: { ...kept, at } } }));
       for (const at of [Date.now() - 10 * 60_000 - 1_000, Date.now() + 3_600_000]) {
-        await writeFile(path, JSON.stringify({ ...kept, at }));
+        await keptAt(at);
         const before = onceAsked(stick);
         assert.match(await run(), stickInfo);
         assert.equal(onceAsked(stick), before + 1, `kept at ${new Date(at).toISOString()} was used`);
       }
       // Nine minutes old: still used.
-      await writeFile(path, JSON.stringify({ ...kept, at: Date.now() - 9 * 60_000 }));
+      await keptAt(Date.now() - 9 * 60_000);
       const before = onceAsked(stick);
       assert.match(await run(), stickInfo);
       assert.equal(onceAsked(stick), before);
@@ -190,18 +193,24 @@ describe('/jsononce kept across one-shot runs', () => {
     const { stick, cache, run, files, close } = await setUp();
     try {
       await run();
-      const [file] = await files();
-      const path = join(cache, file!);
+      assert.deepEqual(await files(), [identityFile]);
+      const path = join(cache, identityFile);
       const good = await readFile(path, 'utf8');
       const elsewhere = join(cache, 'elsewhere.json');
       await writeFile(elsewhere, good);
-      const kept = JSON.parse(good) as { key: string; at: number; samples: { family: string }[] };
+      const { sticks } = JSON.parse(good) as { sticks: Record<string, { at: number; samples: unknown[] }> };
+      const [[key, kept]] = Object.entries(sticks) as [[string, { at: number; samples: unknown[] }]];
       const spoil: Record<string, () => Promise<void>> = {
         garbage: () => writeFile(path, 'not json at all \u0000\n'),
         'JSON of another shape': () => writeFile(path, JSON.stringify({ hello: [1, 2, 3] })),
-        "another stick's": () => writeFile(path, JSON.stringify({ ...kept, key: '["http://127.0.0.1:9/","x"]' })),
+        "another stick's": () => writeFile(path, JSON.stringify({ sticks: { '["http://127.0.0.1:9/","x"]': kept } })),
         'a family not of /jsononce': () =>
-          writeFile(path, JSON.stringify({ ...kept, samples: [{ family: 'trucki_up', labels: {}, value: 1 }] })),
+          writeFile(
+            path,
+            JSON.stringify({
+              sticks: { [key]: { ...kept, samples: [{ family: 'trucki_up', labels: {}, value: 1 }] } },
+            }),
+          ),
         'a named pipe': async () => {
           await rm(path);
           execFileSync('mkfifo', [path]);
@@ -210,7 +219,7 @@ describe('/jsononce kept across one-shot runs', () => {
           await rm(path);
           await symlink(elsewhere, path);
         },
-        '2 MiB': () => writeFile(path, good.replace(/}$/, `,"pad":"${'x'.repeat(2 * 1024 * 1024)}"}`)),
+        '17 MiB': () => writeFile(path, good.replace(/}$/, `,"pad":"${'x'.repeat(17 * 1024 * 1024)}"}`)),
       };
       for (const [what, damage] of Object.entries(spoil)) {
         await damage();
@@ -218,10 +227,54 @@ describe('/jsononce kept across one-shot runs', () => {
         assert.match(await run(), stickInfo, what);
         assert.equal(onceAsked(stick), asked + 1, `${what}: used instead of reading the stick`);
         assert.ok((await lstat(path)).isFile(), `${what}: not rewritten`);
-        const rewritten = JSON.parse(await readFile(path, 'utf8')) as { key: string };
-        assert.equal(rewritten.key, kept.key, `${what}: not rewritten`);
+        const rewritten = JSON.parse(await readFile(path, 'utf8')) as { sticks: Record<string, unknown> };
+        // Another stick's entry stays: it may be another timer's.
+        assert.ok(Object.hasOwn(rewritten.sticks, key), `${what}: not rewritten`);
       }
       assert.equal(await readFile(elsewhere, 'utf8'), good, 'the link was written through');
+    } finally {
+      await close();
+    }
+  });
+
+  test("a fleet's sticks share one file; another run's sticks stay in it while fresh, then go", async () => {
+    const { stick, cache, close } = await setUp();
+    const path = join(cache, identityFile);
+    const run = async (...names: string[]) => {
+      const args = names.flatMap((name) => ['-t', `${name}=${stick.url}`]);
+      const result = await runCli([...args, '--stdout'], { env: { CACHE_DIRECTORY: cache } });
+      assert.equal(result.code, 0, result.stderr);
+    };
+    type Sticks = Record<string, { at: number }>;
+    const sticksIn = async () => (JSON.parse(await readFile(path, 'utf8')) as { sticks: Sticks }).sticks;
+    // A key is [address, stickIdentity], and stickIdentity is [instance, labels].
+    const nameOf = (key: string) => (JSON.parse((JSON.parse(key) as [string, string])[1]) as [string])[0];
+    const keyOf = (sticks: Sticks, name: string) => Object.keys(sticks).find((key) => nameOf(key) === name)!;
+    try {
+      // Two timers' runs over one cache directory: one for two sticks, one for a third.
+      await run('roof', 'shed');
+      await run('garage');
+      assert.equal(onceAsked(stick), 3);
+      assert.deepEqual(await readdir(cache), [identityFile]);
+      const sticks = await sticksIn();
+      assert.deepEqual(Object.keys(sticks).map(nameOf).sort(), ['garage', 'roof', 'shed']);
+      await run('roof', 'shed');
+      assert.equal(onceAsked(stick), 3, 'the second run lost what the first one kept');
+      // The garage's entry past its lifetime, the roof's gone: the roof's run writes the file anew.
+      const garage = keyOf(sticks, 'garage');
+      const roof = keyOf(sticks, 'roof');
+      const changed = Object.entries(sticks)
+        .filter(([key]) => key !== roof)
+        .map(([key, entry]): [string, { at: number }] => [key, key === garage ? { ...entry, at: 1 } : entry]);
+      await writeFile(path, JSON.stringify({ sticks: Object.fromEntries(changed) }));
+      await run('roof');
+      assert.equal(onceAsked(stick), 4);
+      assert.deepEqual(
+        Object.keys(await sticksIn())
+          .map(nameOf)
+          .sort(),
+        ['roof', 'shed'],
+      );
     } finally {
       await close();
     }

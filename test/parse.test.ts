@@ -7,7 +7,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { liveCatalogue, onceCatalogue, signalQualities, unknownState, wifiStates } from '../src/catalogue.js';
 import {
-  knownKeyCount,
   parsePayload,
   readAnswer,
   readNumber,
@@ -18,7 +17,7 @@ import {
   type Sample,
 } from '../src/parse.js';
 
-function read(payload: Payload): Reading {
+function read(payload: Payload): Reading & { knownKeys: number } {
   return readPayload(payload, liveCatalogue);
 }
 
@@ -182,18 +181,18 @@ describe('readAnswer: is it a Trucki? (issue 15.1)', () => {
   });
 });
 
-describe('knownKeyCount', () => {
+describe('readPayload: knownKeys', () => {
   test('counts each catalogue key once, its mirror standing in for it, and nothing else', () => {
-    assert.equal(knownKeyCount({}, liveCatalogue), 0);
-    assert.equal(knownKeyCount({ ison: true, apower: 12.5 }, liveCatalogue), 0);
-    assert.equal(knownKeyCount({ VGRID: 1, MQTT_VGRID_VALUE: 1, ACPOWER: 'x', UPTIME: 5 }, liveCatalogue), 2);
-    assert.equal(knownKeyCount({ MQTT_ACPOWER_VALUE: 1 }, liveCatalogue), 1);
-    assert.equal(knownKeyCount({ VGRID: 1 }, onceCatalogue), 0);
+    assert.equal(readPayload({}, liveCatalogue).knownKeys, 0);
+    assert.equal(readPayload({ ison: true, apower: 12.5 }, liveCatalogue).knownKeys, 0);
+    assert.equal(readPayload({ VGRID: 1, MQTT_VGRID_VALUE: 1, ACPOWER: 'x', UPTIME: 5 }, liveCatalogue).knownKeys, 2);
+    assert.equal(readPayload({ MQTT_ACPOWER_VALUE: 1 }, liveCatalogue).knownKeys, 1);
+    assert.equal(readPayload({ VGRID: 1 }, onceCatalogue).knownKeys, 0);
   });
 
   test('a whole simulated answer counts every key it holds', () => {
     const payload = Object.fromEntries(liveCatalogue.map((row) => [row.key, 1]));
-    assert.equal(knownKeyCount(payload, liveCatalogue), liveCatalogue.length);
+    assert.equal(readPayload(payload, liveCatalogue).knownKeys, liveCatalogue.length);
   });
 });
 
@@ -291,7 +290,7 @@ describe('readNumber', () => {
 
 describe('readPayload', () => {
   test('absent keys yield no sample and no problem', () => {
-    assert.deepEqual(read({}), { samples: [], problems: [] });
+    assert.deepEqual(read({}), { samples: [], problems: [], knownKeys: 0 });
     // Keys the catalogue does not know (format unconfirmed) are ignored too.
     assert.deepEqual(
       read({
@@ -301,7 +300,7 @@ describe('readPayload', () => {
         BSSID: 'AA:BB:CC:DD:EE:FF',
         ACSETPOINTOVR: '',
       }),
-      { samples: [], problems: [] },
+      { samples: [], problems: [], knownKeys: 0 },
     );
   });
 
@@ -623,7 +622,7 @@ describe('readPayload', () => {
     });
 
     test('a payload of nothing but secrets yields nothing at all', () => {
-      assert.deepEqual(read(secrets), { samples: [], problems: [] });
+      assert.deepEqual(read(secrets), { samples: [], problems: [], knownKeys: 0 });
     });
 
     test('"__proto__", "constructor" and other Object.prototype names as keys break nothing', () => {
@@ -641,12 +640,12 @@ describe('readPayload', () => {
 
     test('a payload whose "__proto__" key holds a catalogue-looking object yields nothing', () => {
       const payload = JSON.parse('{"__proto__": {"VGRID": 234.2, "WIFI": "CONNECTED"}}') as Payload;
-      assert.deepEqual(read(payload), { samples: [], problems: [] });
+      assert.deepEqual(read(payload), { samples: [], problems: [], knownKeys: 0 });
     });
 
     test("an inherited key is not read as the stick's", () => {
       const payload = Object.create({ VGRID: 234.2 }) as Payload;
-      assert.deepEqual(read(payload), { samples: [], problems: [] });
+      assert.deepEqual(read(payload), { samples: [], problems: [], knownKeys: 0 });
     });
 
     test('a payload without a prototype reads normally', () => {

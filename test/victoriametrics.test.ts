@@ -835,6 +835,62 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
+  test('a fleet: each import request goes as soon as it is full, while the run still waits for a slow stick (issue 18.2)', async () => {
+    const store = await startTestStore(() => ({ status: 204 }));
+    const stick = await startSimulator({ variant: 'T2SG', clock: () => 0 });
+    // A stick that answers nothing until released, then 503: the run cannot end before that.
+    let released = false;
+    const held: ServerResponse[] = [];
+    const slow = createServer((_request, response) => {
+      if (released) response.writeHead(503).end();
+      else held.push(response);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const release = () => {
+      released = true;
+      for (const response of held.splice(0)) response.writeHead(503).end();
+    };
+    const dir = await emptyDir();
+    try {
+      // About 6.7 kB of import text each: 400 sticks fill two requests of 1 MiB and start a third.
+      // The slow one first: it is being read before any other, and holds up the run's end.
+      const sticks = [
+        { targets: [`127.0.0.1:${String((slow.address() as AddressInfo).port)}`], labels: { instance: 'slow' } },
+        ...Array.from({ length: 400 }, (_, index) => ({
+          targets: [stick.url.replace('http://', '')],
+          labels: { instance: `s${String(index)}` },
+        })),
+      ];
+      await writeFile(join(dir, 'sticks.json'), JSON.stringify(sticks));
+      const run = runCli(
+        ['--targets-file', 'sticks.json', '--victoriametrics', store.url, '--retries', '0', '--timeout', '60000'],
+        { cwd: dir, timeoutMs: 120_000 },
+      );
+      await until(() => store.bodies.length >= 2, {
+        what: 'two full import requests while a stick is still being read',
+        timeoutMs: 40_000,
+        last: () => `${String(store.bodies.length)} imports, ${String(held.length)} requests held`,
+      });
+      assert.ok(held.length > 0, 'the slow stick was not being read');
+      release();
+      const result = await run;
+      assert.equal(result.code, 69, result.stderr);
+      assert.ok(store.bodies.length >= 3, `${String(store.bodies.length)} imports`);
+      assert.ok(store.bodies.every((body) => Buffer.byteLength(body) <= 1 << 20));
+      const up = store.bodies.flatMap((body) => linesOf(body, 'trucki_up'));
+      assert.equal(up.length, 401, 'every stick sent once');
+      assert.equal(up.filter((line) => / 0 \d+$/.test(line)).length, 1, 'the slow stick, and only it, sent as down');
+    } finally {
+      release();
+      await finally_([
+        () => store.close(),
+        () => stick.close(),
+        () => new Promise((resolve) => slow.close(resolve)),
+        () => rm(dir, { recursive: true, force: true }),
+      ]);
+    }
+  });
+
   test('429 with --retries 0 in a loop: kept, not dropped, and nothing sent before its Retry-After (issue 15.12)', async () => {
     const vm = await startVictoriaMetrics();
     const imports: number[] = [];

@@ -1,7 +1,7 @@
 /**
  * A run's import text cut into requests: the sticks' texts in the order they came, joined into
  * batches of at most `maxBytes` each (a stick's text is never split), so that a run sends as few
- * requests as the cap allows and a failing one fails small.
+ * requests as the cap allows, a failing one fails small, and a full one can go before the run ends.
  */
 import type { Batch } from './backlog.js';
 
@@ -24,12 +24,21 @@ export class ImportBatches {
     this.oldestAt = Math.min(this.oldestAt, readAt);
   }
 
+  get hasFull(): boolean {
+    return this.full.length > 0;
+  }
+
+  /** The batches that are full, in order; the one being filled stays. */
+  takeFull(): Batch[] {
+    const full = this.full;
+    this.full = [];
+    return full;
+  }
+
   /** Every batch of the run so far, in order, the last one closed; none are kept. */
   takeAll(): Batch[] {
     this.close();
-    const all = this.full;
-    this.full = [];
-    return all;
+    return this.takeFull();
   }
 
   private close(): void {

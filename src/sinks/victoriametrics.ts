@@ -8,8 +8,9 @@
 import { HTTPError } from 'got';
 import type { Target, VictoriaMetrics } from '../config/types.js';
 import { SinkFailure } from '../errors.js';
-import { describeFailure, failedStatus, refusalReason, retryAfterMs, type Http, type HttpPolicy } from '../http.js';
+import { describeFailure, refusalReason, type Http } from '../http.js';
 import { Backlog, type Batch } from './backlog.js';
+import { ImportSending } from './import-sending.js';
 import { ImportBatches } from './import-batches.js';
 import { importText } from './import-text.js';
 import type { Delivery, Sink, SinkKind } from './sink.js';
@@ -36,48 +37,45 @@ const maxRequestBytes = 1 << 20;
 
 /**
  * `keep`: a loop keeps what could not be delivered, within the store's backlog bounds, and sends
- * it first on the next runs; a one-shot run has no next run. One delivery at a time: a run that
- * ends while the previous one's is still under way (a store that hangs), or before the time the
- * store asked to be left alone until (Retry-After), keeps its batches for the next run.
+ * it first on the next runs; a one-shot run has no next run. A batch is sent as soon as it is full,
+ * so that a fleet's memory is bounded by the batches in flight, not by the fleet; the run's sticks
+ * are reported at flush, when the last batch went. One delivery at a time: a run that ends while
+ * the previous one's is still under way (a store that hangs), or before the time the store asked
+ * to be left alone until (Retry-After), keeps its batches for the next run.
  */
 export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHttp: Http, keep: boolean): Sink {
   const backlog = new Backlog(store.backlog);
   const batches = new ImportBatches(maxRequestBytes);
   const where = `VictoriaMetrics ${store.url.href}`;
-  let sending: Promise<void> | undefined;
+  /** The delivery under way, from its first request until its run has been told how it went. */
+  let current: ImportSending | undefined;
+  /** Whether `current` is the collecting run's own, begun as its first batch filled: more may join it. */
+  let runsOwn = false;
+  /** A flush's end, which a drain waits for. */
+  let settling: Promise<void> | undefined;
   /** Unix ms before which the store asked not to be sent to. */
   let notBefore = 0;
   /** Whether the log heard already that this run's batches wait: once per busy stretch. */
   let waitSaid = false;
 
-  const droppedSoFar = () => (backlog.droppedSamples ? `, ${backlog.droppedSamples} dropped so far` : '');
-  const sendQueue = async (queue: readonly Batch[], now: number, stopping: boolean) => {
-    const sent = await sendAll(queue, http.policy, (text) => postImport(http, store.url, text));
-    if (sent.retryAfterMs !== undefined) notBefore = Date.now() + sent.retryAfterMs;
-    for (const refused of sent.refused) backlog.drop(refused);
-    const later = keep && !stopping;
-    if (later) backlog.keep(sent.unsent, now);
-    const said = sent.failures.join(', then ');
-    if (!said) return;
-    const lost = count(sent.refused) + (later ? 0 : count(sent.unsent));
-    const tail = [
-      ...(lost ? [`${lost} samples not delivered${stopping ? ' (stopping)' : ''}`] : []),
-      ...(later && sent.unsent.length ? [`${backlog.samples} samples kept for the next runs`] : []),
-    ];
-    throw new SinkFailure(`${where} ${said}; ${tail.join('; ')}${later ? droppedSoFar() : ''}`);
+  /** A new delivery, the backlog's batches first: they are older. */
+  const begin = (now: number) => {
+    current = new ImportSending((text) => postImport(http, store.url, text), http.policy);
+    void current.send(backlog.takeAll(now));
+    return current;
   };
-  const oneAtATime = async (queue: readonly Batch[], now: number, stopping: boolean) => {
-    const delivery = sendQueue(queue, now, stopping);
-    // Only that it ended matters here: its failure is the caller's.
-    sending = delivery.then(
-      () => {
-        sending = undefined;
-      },
-      () => {
-        sending = undefined;
-      },
-    );
-    await delivery;
+  /** The rest of the run's batches, into its own delivery or a new one; then how it went. */
+  const deliverRest = async (now: number, stopping: boolean) => {
+    const delivery = runsOwn && current ? current : begin(now);
+    runsOwn = false;
+    const done = delivery.send(batches.takeAll()).then(() => {
+      current = undefined;
+      if (delivery.retryAfterMs !== undefined) notBefore = Date.now() + delivery.retryAfterMs;
+      settle(delivery, { where, backlog, keep: keep && !stopping, stopping, now });
+    });
+    // Only that it ended matters to a drain: its failure is the flush's.
+    settling = done.catch(() => undefined);
+    await done;
   };
 
   const recall = lastSuccessRecall(store, queryHttp);
@@ -86,36 +84,73 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
     get lastSuccesses() {
       return recall.available() ? recall.ask : undefined;
     },
-    // Only collects: the run's sticks go out together at flush.
     deliver: ({ target, samples, readAt }: Delivery) => {
       const labels = [['job', store.job], ['instance', target.instance], ...store.grouping, ...target.labels] as const;
       const { text, lines } = importText(samples, labels, readAt);
       batches.add(text, lines, readAt);
+      if (!batches.hasFull) return Promise.resolve();
+      if (!runsOwn && !current && Date.now() >= notBefore) {
+        begin(Date.now());
+        runsOwn = true;
+      }
+      // Else not now (a delivery before is still under way, or Retry-After): it goes at flush or later.
+      if (runsOwn && current) void current.send(batches.takeFull());
       return Promise.resolve();
     },
     drain: async () => {
-      await sending;
+      await settling;
       const wait = notBefore - Date.now();
       if (wait > 0 && wait <= http.policy.timeoutMs) await new Promise((resolve) => setTimeout(resolve, wait));
-      const queue = [...backlog.takeAll(Date.now()), ...batches.takeAll()];
-      if (Date.now() < notBefore)
+      if (Date.now() < notBefore) {
+        const queue = [...backlog.takeAll(Date.now()), ...batches.takeAll()];
         throw new SinkFailure(`${where} ${askedToWait(notBefore)}; ${count(queue)} samples not delivered (stopping)`);
-      await oneAtATime(queue, Date.now(), true);
+      }
+      await deliverRest(Date.now(), true);
     },
     flush: async () => {
       const now = Date.now();
-      if (keep && (sending || now < notBefore)) {
+      if (!runsOwn && keep && (current || now < notBefore)) {
         backlog.keep(batches.takeAll(), now);
         if (waitSaid) return;
         waitSaid = true;
-        const why = sending ? 'is still busy with the delivery before' : askedToWait(notBefore);
-        throw new SinkFailure(`${where} ${why}; ${backlog.samples} samples kept for the next runs${droppedSoFar()}`);
+        const why = current ? 'is still busy with the delivery before' : askedToWait(notBefore);
+        throw new SinkFailure(
+          `${where} ${why}; ${backlog.samples} samples kept for the next runs${droppedSoFar(backlog)}`,
+        );
       }
       waitSaid = false;
-      await oneAtATime([...backlog.takeAll(now), ...batches.takeAll()], now, false);
+      await deliverRest(now, false);
     },
   };
 }
+
+interface Settling {
+  readonly where: string;
+  readonly backlog: Backlog;
+  /** Whether what is unsent is kept for the next runs: a loop's, not as it stops. */
+  readonly keep: boolean;
+  readonly stopping: boolean;
+  readonly now: number;
+}
+
+/**
+ * What became of a delivery: refused batches counted as dropped, unsent ones kept for the next runs
+ * (`keep`) or lost; throws a SinkFailure saying so when anything failed.
+ */
+function settle(sent: ImportSending, { where, backlog, keep, stopping, now }: Settling): void {
+  for (const refused of sent.refused) backlog.drop(refused);
+  if (keep) backlog.keep(sent.unsent, now);
+  const said = sent.failures.join(', then ');
+  if (!said) return;
+  const lost = count(sent.refused) + (keep ? 0 : count(sent.unsent));
+  const tail = [
+    ...(lost ? [`${lost} samples not delivered${stopping ? ' (stopping)' : ''}`] : []),
+    ...(keep && sent.unsent.length ? [`${backlog.samples} samples kept for the next runs`] : []),
+  ];
+  throw new SinkFailure(`${where} ${said}; ${tail.join('; ')}${keep ? droppedSoFar(backlog) : ''}`);
+}
+
+const droppedSoFar = (backlog: Backlog) => (backlog.droppedSamples ? `, ${backlog.droppedSamples} dropped so far` : '');
 
 function askedToWait(notBefore: number): string {
   return `asked to be sent nothing before ${new Date(notBefore).toISOString()} (Retry-After)`;
@@ -157,55 +192,3 @@ function lastSuccessRecall(
   };
   return { ask, available: () => queryApi };
 }
-
-/** What became of a queue of batches: refused for good, left to send later, and why. */
-interface Sent {
-  readonly refused: Batch[];
-  readonly unsent: Batch[];
-  /** Each refusal, and the failure that stopped the sending, in words. */
-  readonly failures: string[];
-  /** How long the store asked to be left alone (Retry-After), if it did. */
-  readonly retryAfterMs?: number;
-}
-
-/**
- * Sends `batches` in order. A batch the store refuses (4xx) is passed over for good, since it
- * would be refused again, and the others are still sent; a failure that may pass (the store away,
- * 5xx, 408 or 429: "later") stops the sending, and what is left is unsent.
- */
-async function sendAll(
-  batches: readonly Batch[],
-  policy: HttpPolicy,
-  post: (text: string) => Promise<void>,
-): Promise<Sent> {
-  const refused: Batch[] = [];
-  const reasons = new Map<string, number>();
-  const said = () =>
-    [...reasons].map(([reason, times]) => `refused ${times} of ${batches.length} import requests ${reason}`);
-  for (const [index, each] of batches.entries()) {
-    try {
-      await post(each.text);
-    } catch (error) {
-      const status = failedStatus(error);
-      if (error instanceof HTTPError && status !== undefined && status >= 400 && status < 500 && !later.has(status)) {
-        refused.push(each);
-        const reason = `with HTTP ${status}: ${refusalReason(error)}`;
-        reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
-        continue;
-      }
-      const retryAfter = retryAfterMs(error, Date.now());
-      const failure =
-        describeFailure(error, policy) + (retryAfter ? `, asking to wait ${Math.ceil(retryAfter / 1000)} s` : '');
-      return {
-        refused,
-        unsent: batches.slice(index),
-        failures: [...said(), failure],
-        ...(retryAfter !== undefined && { retryAfterMs: retryAfter }),
-      };
-    }
-  }
-  return { refused, unsent: [], failures: said() };
-}
-
-/** 4xx that mean "not now": Request Timeout, Too Many Requests. */
-const later = new Set([408, 429]);

@@ -1,0 +1,77 @@
+/**
+ * The floor the fleet benchmark compares with (issue 18): the job's one-shot I/O at a fleet, with
+ * nothing but node:http. It reads the same targets file, GETs /jsonlive of every stick (and
+ * /jsononce with --once: a run whose identity cache is cold), at most --concurrency at once,
+ * writes every number as an import line with the target's labels and the read time, and POSTs
+ * the lines to VictoriaMetrics in requests of at most 1 MiB, each sent as soon as it is full, one
+ * at a time. No retries, no checks, no catalogue: what the job spends above this is the price of
+ * got, the catalogue, the checks and the run's bookkeeping.
+ *
+ *   node bench/fleet-floor.mjs --targets-file F --victoriametrics URL --concurrency N [--once]
+ */
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    'targets-file': { type: 'string' },
+    victoriametrics: { type: 'string' },
+    concurrency: { type: 'string', default: '256' },
+    once: { type: 'boolean', default: false },
+  },
+});
+const targets = JSON.parse(readFileSync(values['targets-file'], 'utf8'));
+const importUrl = new URL('/api/v1/import/prometheus', values.victoriametrics);
+const agent = new Agent({ keepAlive: true });
+const maxBytes = 1 << 20;
+
+function exchange(url, method, body) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent, headers: { accept: 'application/json' } }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () =>
+        res.statusCode >= 300
+          ? reject(new Error(`${method} ${url.pathname}: HTTP ${res.statusCode}`))
+          : resolve(Buffer.concat(chunks).toString('utf8')),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+let batch = '';
+let posting = Promise.resolve();
+const post = (text) => {
+  posting = posting.then(() => exchange(importUrl, 'POST', text));
+};
+
+async function readStick({ targets: [url], labels }) {
+  const paths = values.once ? ['/jsonlive', '/jsononce'] : ['/jsonlive'];
+  const answers = await Promise.all(paths.map((path) => exchange(new URL(path, url), 'GET')));
+  const readAt = Date.now();
+  const set = Object.entries({ job: 'trucki', ...labels })
+    .map(([name, value]) => `${name}="${value}"`)
+    .join(',');
+  let text = '';
+  for (const answer of answers)
+    for (const [key, value] of Object.entries(JSON.parse(answer)))
+      if (typeof value === 'number') text += `trucki_${key.toLowerCase()}{${set}} ${value} ${readAt}\n`;
+  if (batch.length + text.length > maxBytes) {
+    post(batch);
+    batch = '';
+  }
+  batch += text;
+}
+
+let next = 0;
+async function worker() {
+  while (next < targets.length) await readStick(targets[next++]);
+}
+await Promise.all(Array.from({ length: Number(values.concurrency) }, worker));
+if (batch) post(batch);
+await posting;
+agent.destroy();

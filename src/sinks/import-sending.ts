@@ -1,0 +1,71 @@
+/**
+ * One delivery of import batches: sent one request at a time, in the order they are handed over,
+ * while more are still being handed over (a run sends each batch as it fills). A batch the store
+ * refuses (4xx) is passed over for good, since it would be refused again, and the others are still
+ * sent; a failure that may pass (the store away, 5xx, 408 or 429: "later") stops the sending, and
+ * every batch after it is unsent.
+ */
+import { HTTPError } from 'got';
+import { describeFailure, failedStatus, refusalReason, retryAfterMs, type HttpPolicy } from '../http.js';
+import type { Batch } from './backlog.js';
+
+/** 4xx that mean "not now": Request Timeout, Too Many Requests. */
+const later = new Set([408, 429]);
+
+export class ImportSending {
+  /** Refused for good. */
+  readonly refused: Batch[] = [];
+  /** Left to send later: the failure that stopped the sending, and every batch after it. */
+  readonly unsent: Batch[] = [];
+  /** How long the store asked to be left alone (Retry-After), if it did. */
+  retryAfterMs: number | undefined;
+  private stoppedBy: string | undefined;
+  private readonly refusals = new Map<string, number>();
+  private requests = 0;
+  private chain = Promise.resolve();
+
+  constructor(
+    private readonly post: (text: string) => Promise<void>,
+    private readonly policy: HttpPolicy,
+  ) {}
+
+  /** Queues `batches` after those handed over before; resolves once all handed over so far are done with. */
+  send(batches: readonly Batch[]): Promise<void> {
+    this.requests += batches.length;
+    this.chain = this.chain.then(() => this.sendEach(batches));
+    return this.chain;
+  }
+
+  /** Each refusal, and the failure that stopped the sending, in words. */
+  get failures(): string[] {
+    const refusals = [...this.refusals].map(
+      ([reason, times]) => `refused ${times} of ${this.requests} import requests ${reason}`,
+    );
+    return this.stoppedBy === undefined ? refusals : [...refusals, this.stoppedBy];
+  }
+
+  private async sendEach(batches: readonly Batch[]): Promise<void> {
+    for (const [index, each] of batches.entries()) {
+      if (this.stoppedBy !== undefined) {
+        this.unsent.push(...batches.slice(index));
+        return;
+      }
+      try {
+        await this.post(each.text);
+      } catch (error) {
+        const status = failedStatus(error);
+        if (error instanceof HTTPError && status !== undefined && status >= 400 && status < 500 && !later.has(status)) {
+          this.refused.push(each);
+          const reason = `with HTTP ${status}: ${refusalReason(error)}`;
+          this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
+          continue;
+        }
+        this.retryAfterMs = retryAfterMs(error, Date.now());
+        this.stoppedBy =
+          describeFailure(error, this.policy) +
+          (this.retryAfterMs ? `, asking to wait ${Math.ceil(this.retryAfterMs / 1000)} s` : '');
+        this.unsent.push(each);
+      }
+    }
+  }
+}
