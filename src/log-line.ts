@@ -2,9 +2,33 @@
 import type { Target } from './config/types.js';
 import type { StickReading } from './stick.js';
 
+/**
+ * What a stick's line says of its reading; not the samples, so that a run that reports its sticks
+ * at flush does not hold every stick's samples until then.
+ */
+export interface ReadSummary {
+  /** Why /jsonlive could not be read. */
+  readonly failure?: string;
+  /** Why /jsononce could not be read. */
+  readonly onceFailure?: string;
+  readonly samples: number;
+  readonly unreadable: readonly string[];
+  readonly seconds: number;
+}
+
+export function summaryOf({ live, once, seconds }: StickReading): ReadSummary {
+  return {
+    ...(live.failure !== undefined && { failure: live.failure }),
+    ...(once.failure !== undefined && { onceFailure: once.failure }),
+    samples: live.samples.length + once.samples.length,
+    unreadable: [...live.problems, ...once.problems],
+    seconds,
+  };
+}
+
 export interface Outcome {
   readonly target: Target;
-  readonly reading: StickReading;
+  readonly reading: ReadSummary;
   /** The sink's word for a delivery: "pushed", "written to /var/lib/…/trucki.prom". */
   readonly deliveredAs?: string;
   /** Why the delivery failed; "" when the run's flush failed and says why on a line of its own. */
@@ -14,16 +38,15 @@ export interface Outcome {
 }
 
 export function stickLine({ target, reading, deliveredAs, deliveryFailure, lastSuccessLost }: Outcome): string {
-  const { live, once, seconds } = reading;
+  const { failure, onceFailure, samples, unreadable, seconds } = reading;
   // A name with a line break cannot split the line: the command's log shows control characters.
   const { instance, url } = target;
   const name = instance === url.host ? `stick ${instance}` : `stick ${instance} (${url.host})`;
   const took = seconds < 1 ? `${Math.round(seconds * 1000)} ms` : `${seconds.toFixed(1)} s`;
-  const unreadable = [...live.problems, ...once.problems];
-  const outcome = live.failure
-    ? `failed, ${live.failure}; took ${took}`
-    : `read ${live.samples.length + once.samples.length} samples in ${took}` +
-      (once.failure ? `; identity not read: ${once.failure}` : '') +
+  const outcome = failure
+    ? `failed, ${failure}; took ${took}`
+    : `read ${samples} samples in ${took}` +
+      (onceFailure ? `; identity not read: ${onceFailure}` : '') +
       (unreadable.length ? `; unreadable: ${unreadable.join(', ')}` : '');
   const lost = lastSuccessLost ? `; last success lost: ${lastSuccessLost}` : '';
   const word = deliveredAs ?? 'delivered';
@@ -32,7 +55,7 @@ export function stickLine({ target, reading, deliveredAs, deliveryFailure, lastS
       ? `; not ${word}${deliveryFailure && `: ${deliveryFailure}`}`
       : !deliveredAs
         ? ''
-        : live.failure
+        : failure
           ? `; ${word} trucki_up 0`
           : `; ${word}`;
   return `${name}: ${outcome}${lost}${delivery}`;

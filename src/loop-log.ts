@@ -63,7 +63,7 @@ export function createLoopLog(
       return {
         stick: (outcome, samples) => {
           const { instance } = outcome.target;
-          const isUp = outcome.reading.live.failure === undefined;
+          const isUp = outcome.reading.failure === undefined;
           const changed = up.get(instance) !== isUp;
           up.set(instance, isUp);
           if (outcome.deliveryFailure === undefined) {

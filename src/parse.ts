@@ -91,11 +91,14 @@ export function readPayload(
       continue;
     }
     for (const { labels, value } of result.samples)
-      samples.push({ family: row.family, labels: { ...row.labels, ...labels }, value });
+      samples.push({ family: row.family, labels: row.labels ? { ...row.labels, ...labels } : labels, value });
     if (result.problem) problems.push(`${key} ${quote(raw)} ${result.problem}`);
   }
   return { samples, problems, knownKeys };
 }
+
+/** One frozen empty label set for every sample without labels of its own: most of a stick's. */
+const noLabels: Labels = Object.freeze({});
 
 type Read = { samples: { labels: Labels; value: number }[]; problem?: string } | string;
 
@@ -106,7 +109,7 @@ const readers: { [K in CatalogueRow['read']]: Reader<K> } = {
     const value = readNumber(raw, row.unit);
     if (typeof value === 'string') return value;
     if (row.family.type === 'counter' && value < 0) return 'is negative, impossible for a total';
-    return { samples: [{ labels: {}, value }] };
+    return { samples: [{ labels: noLabels, value }] };
   },
   state(raw, row) {
     const current = typeof raw === 'string' ? stateLabel(raw) : '';
@@ -120,7 +123,7 @@ const readers: { [K in CatalogueRow['read']]: Reader<K> } = {
   },
   flag(raw) {
     const value = readFlag(raw);
-    return value === undefined ? 'is neither enabled nor disabled' : { samples: [{ labels: {}, value }] };
+    return value === undefined ? 'is neither enabled nor disabled' : { samples: [{ labels: noLabels, value }] };
   },
   text(raw, row) {
     const label = typeof raw === 'string' ? stateLabel(raw).slice(0, 64) : '';

@@ -9,7 +9,7 @@ import { stickIdentity, type Config, type Target } from './config/types.js';
 import { messageOf, SinkFailure } from './errors.js';
 import { createLimit } from './concurrency-limit.js';
 import { createForgetter } from './forget.js';
-import { stickLine, type Outcome } from './log-line.js';
+import { stickLine, summaryOf, type Outcome } from './log-line.js';
 import { createLoopLog, type RunReport } from './loop-log.js';
 import type { Sample } from './parse.js';
 import type { Sink, SinkWords } from './sinks/sink.js';
@@ -126,7 +126,7 @@ function createRun(
       }
       const outcome: Outcome = {
         target,
-        reading,
+        reading: summaryOf(reading),
         ...(words.delivered && { deliveredAs: words.delivered }),
         ...(lastSuccessLost && { lastSuccessLost }),
       };

@@ -486,12 +486,7 @@ describe('a quiet loop (issue 16.4)', { concurrency: true }, () => {
     const lines: string[] = [];
     const loopLog = createLoopLog((line) => lines.push(line), { quiet: true });
     const target = (instance: string): Target => ({ url: new URL(`http://${instance}.test/`), instance, labels: [] });
-    const reading = {
-      live: { samples: [], problems: [] },
-      once: { samples: [], problems: [] },
-      seconds: 0.01,
-      readAt: 0,
-    };
+    const reading = { samples: 0, unreadable: [], seconds: 0.01 };
     const run = (named: Target[]) => {
       const report = loopLog.begin();
       for (const stick of named) report.stick({ target: stick, reading, deliveredAs: 'pushed' }, 1);
@@ -518,12 +513,7 @@ describe('a quiet loop (issue 16.4)', { concurrency: true }, () => {
     );
     const target = (instance: string): Target => ({ url: new URL(`http://${instance}.test/`), instance, labels: [] });
     const sticks = [target('s1'), target('s2')];
-    const reading = (failure?: string) => ({
-      live: { samples: [], problems: [], ...(failure && { failure }) },
-      once: { samples: [], problems: [] },
-      seconds: 0.01,
-      readAt: now,
-    });
+    const reading = (failure?: string) => ({ samples: 0, unreadable: [], seconds: 0.01, ...(failure && { failure }) });
     for (let minute = 1; minute <= 25; minute++) {
       now += 60_000;
       const report = loopLog.begin();
