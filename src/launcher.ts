@@ -1,0 +1,122 @@
+/**
+ * What users run: dist/trucki2pushgateway.js, built from this file as CommonJS by esbuild.config.mjs.
+ * It starts dist/program.js with V8's compiled code of it from an earlier start, made on this
+ * machine by this very Node, so that a one-shot start does not compile the program again. Nothing
+ * compiled is ever shipped. Node >= 22.1 keeps that code itself (module.enableCompileCache); on
+ * Node 20 this launcher keeps it, as V8's code cache of a vm.Script, in the cache directory
+ * (src/cache-dir.ts). A cache that is missing, stale, another Node's, corrupt or not a regular file,
+ * or a directory that cannot be written, costs speed, never the run.
+ */
+import { closeSync, constants, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import nodeModule from 'node:module';
+import { join } from 'node:path';
+import { debuglog } from 'node:util';
+import { readBoundedBytes } from './bounded-file.js';
+import { cacheDirectory } from './cache-dir.js';
+
+/** Set by esbuild.config.mjs: a digest of dist/program.js, so that a new build never takes an old cache. */
+declare const __PROGRAM_DIGEST__: string;
+
+/** NODE_DEBUG=trucki-code-cache says what became of the Node 20 cache (as NODE_DEBUG_NATIVE=COMPILE_CACHE does for Node's). */
+const debug = debuglog('trucki-code-cache');
+
+/** V8's code of the program is some 400 KiB; anything far larger is not ours. */
+const cacheBytes = 16 * 1024 * 1024;
+
+const program = join(__dirname, 'program.js');
+// Built-ins that only one path needs are required there, not imported for all.
+const requireHere = nodeModule.createRequire(__filename);
+const { enableCompileCache } = nodeModule as { enableCompileCache?: (dir?: string) => unknown };
+if (enableCompileCache) {
+  try {
+    // systemd's CacheDirectory= ($CACHE_DIRECTORY: a DynamicUser's /tmp is thrown away after each
+    // run), else NODE_COMPILE_CACHE or Node's default in the temp directory.
+    enableCompileCache(process.env.CACHE_DIRECTORY || undefined);
+  } catch {
+    // Run without it.
+  }
+  requireHere(program);
+} else {
+  startWithCodeCache(cacheDirectory());
+}
+
+/**
+ * Node 20: the program compiled with V8's code cache from the last start when it is sound, else
+ * compiled afresh, and its code (with every function the run compiled) kept at exit for the next.
+ * V8 checks a cache's version, flags and source length itself, but not its content: a cache whose
+ * bytes changed would crash Node, so the file carries a CRC-32 of it (Node's own compile cache does
+ * the same), and is read only as a regular file of bounded size that is no symbolic link.
+ */
+function startWithCodeCache(dir: string | undefined): void {
+  if (!dir) {
+    requireHere(program);
+    return;
+  }
+  // node:zlib's crc32 (Node >= 20.15); zlib is loaded by got for the stick's answer anyway.
+  const { crc32 } = requireHere('node:zlib') as { crc32?: (data: Uint8Array) => number };
+  if (!crc32) {
+    requireHere(program);
+    return;
+  }
+  const { Script } = requireHere('node:vm') as typeof import('node:vm');
+  const file = join(dir, `program-${process.version}-${process.arch}.v8cache`);
+  const stamp = `trucki2pushgateway ${__PROGRAM_DIGEST__} ${process.version} ${process.arch} crc32=`;
+  const cached = soundCache(file, stamp, crc32);
+  // The CommonJS wrapper, on the program's first line so that its line numbers stay as they are.
+  const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(program, 'utf8')}\n})`;
+  const script = new Script(source, { filename: program, ...(cached && { cachedData: cached }) });
+  debug(
+    `code cache for ${program} was ${!cached ? 'missing or unsound' : script.cachedDataRejected ? 'rejected' : 'accepted'}`,
+  );
+  if (!cached || script.cachedDataRejected) {
+    process.once('exit', () => {
+      keepCache(file, stamp, crc32, () => script.createCachedData());
+    });
+  }
+  const module = { exports: {} };
+  (script.runInThisContext() as (...args: unknown[]) => void)(
+    module.exports,
+    nodeModule.createRequire(program),
+    module,
+    program,
+    __dirname,
+  );
+}
+
+/** The cache's bytes, if the file is there, a regular file, stamped for this program and Node, and whole. */
+function soundCache(file: string, stamp: string, crc32: (data: Uint8Array) => number): Buffer | undefined {
+  let bytes: Buffer;
+  try {
+    bytes = readBoundedBytes(file, 'the code cache', cacheBytes, false);
+  } catch {
+    return undefined;
+  }
+  const lineEnd = bytes.indexOf(10);
+  if (lineEnd < 0 || bytes.toString('latin1', 0, stamp.length) !== stamp) return undefined;
+  const data = bytes.subarray(lineEnd + 1);
+  return bytes.toString('latin1', stamp.length, lineEnd) === String(crc32(data)) ? data : undefined;
+}
+
+/** Written beside and renamed into place, so that a run never reads half a file. */
+function keepCache(file: string, stamp: string, crc32: (data: Uint8Array) => number, code: () => Buffer): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    const data = code();
+    // O_EXCL and O_NOFOLLOW: never into a file or link that someone else put there.
+    const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    try {
+      writeFileSync(fd, Buffer.concat([Buffer.from(`${stamp}${crc32(data)}\n`, 'latin1'), data]));
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, file);
+    debug(`code cache written to ${file}`);
+  } catch {
+    // A cache directory gone read-only or full: the next start compiles again.
+    try {
+      rmSync(temp, { force: true });
+    } catch {
+      // Nothing was left, or nothing can be done.
+    }
+  }
+}
