@@ -75,7 +75,9 @@ export async function main({ rounds = short ? 2 : 20, rssRuns = short ? 1 : 5, b
     }
     if (before) builds.push({ name: `the build of ${before}`, job: buildBefore(join(work, 'before'), before) });
     for (const [index, build] of builds.entries()) {
+      // Made beforehand, as systemd makes CacheDirectory=: the job writes into it, never creates it.
       build.env = cleanEnv({ CACHE_DIRECTORY: join(work, `cache-${index}`) });
+      mkdirSync(build.env.CACHE_DIRECTORY);
       build.args = ['--', build.job, '--target', stick.url, '--pushgateway', pushgateway.url];
       build.ms = [];
       build.rss = [];
