@@ -391,9 +391,8 @@ writeFileSync(
 
 // --- The launcher --------------------------------------------------------------------------------
 
-// src/launcher.ts: V8's code of program.js kept on this machine between starts (Node's compile cache
-// on Node >= 22.1, a code cache of the launcher's own on Node 20). `--without compile-cache` builds
-// a launcher that only requires the program, to measure what the cache is worth.
+// src/launcher.ts: V8's code of program.js kept on this machine between starts. `--without
+// compile-cache` builds a launcher that only requires the program, to measure what that is worth.
 const launcherFile = join(outdir, 'trucki2pushgateway.js');
 const launcherBanner = `#!/usr/bin/env -S node --
 // The "--" above: Node 20 reads --env-file even after the script name and exits 9 on a missing

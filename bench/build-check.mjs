@@ -1,14 +1,12 @@
 /**
  * What the production build ships, and whether its start-up tricks hold on this Node: nothing
  * compiled is shipped (no V8 code cache from the build machine), the second run finds V8's code of
- * the program made by the first (Node's compile cache on Node >= 22.1, the launcher's on Node 20)
- * and V8 accepts it, and a one-shot run does not load what the build leaves out (node:http2,
+ * the program made by the first (the launcher's code cache, src/launcher.ts) and V8 accepts it, and a one-shot run does not load what the build leaves out (node:http2,
  * through got's http2-wrapper). A failure here fails the benchmark run, in short mode too, so CI
  * notices a dependency or Node update that undoes a trick.
  * It also lists the Node built-ins a one-shot run loads (informative: each costs start-up time).
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { cleanEnv, figure, jobArgs, jobFile, runAlone, startPushgateway, startStick, timeNode } from './lib.mjs';
@@ -48,7 +46,6 @@ export async function main({ log = (line) => process.stderr.write(`${line}\n`) }
     mkdirSync(join(dir, 'cache'));
     const env = cleanEnv({
       CACHE_DIRECTORY: join(dir, 'cache'),
-      NODE_DEBUG_NATIVE: 'COMPILE_CACHE',
       NODE_DEBUG: 'trucki-code-cache',
     });
     const args = ['-r', probe, ...jobArgs('--target', stick.url, '--pushgateway', pushgateway.url)];
@@ -56,12 +53,12 @@ export async function main({ log = (line) => process.stderr.write(`${line}\n`) }
     if (first.code !== 0) throw new Error(`the one-shot run exited ${first.code}:\n${first.stderr}`);
     const run = await timeNode(args, { env });
     if (run.code !== 0) throw new Error(`the second one-shot run exited ${run.code}:\n${run.stderr}`);
-    const cache = /cache for (?:CommonJS )?\S*program\.js was (\w+)/.exec(run.stderr)?.[1];
-    // Node >= 22.1: Node's compile cache; Node 20: the launcher's own code cache (src/launcher.ts).
-    const whose = nodeModule.enableCompileCache ? "Node's compile cache" : "the launcher's code cache";
-    log(`build check: ${whose} for program.js on the second run: ${cache ?? 'not used'}`);
+    const cache = /code cache for \S*program\.js was (\w+)/.exec(run.stderr)?.[1];
+    log(`build check: the launcher's code cache for program.js on the second run: ${cache ?? 'not used'}`);
     if (cache !== 'accepted')
-      throw new Error(`${whose} for program.js was ${cache ?? 'not used'} on the second run: see src/launcher.ts`);
+      throw new Error(
+        `the launcher's code cache for program.js was ${cache ?? 'not used'} on the second run: see src/launcher.ts`,
+      );
     const loaded = /^builtins: (.*)$/m.exec(run.stderr)?.[1].split(' ') ?? [];
     log(`build check: built-ins loaded by a one-shot run: ${loaded.join(' ')}`);
     if (loaded.includes('http2'))
