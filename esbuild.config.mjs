@@ -2,11 +2,11 @@
 // 15 to 60 s for years, so this build makes loading cheap, with esbuild's own means only: bundling,
 // minifying, define/inject, and plugins that resolve a whole module to a stand-in. Nothing edits a
 // dependency's source text, and nothing compiled is shipped: V8's code is only ever cached on the
-// machine that runs the job, by the Node that runs it (Node's compile cache, see the launcher).
+// machine that runs the job, by the Node that runs it (src/launcher.ts).
 // What each part is worth, on Node 20, 22 and 24: bench/README.md (`node bench/builds.mjs`).
 //
-//   dist/trucki2pushgateway.js   what users run: a tiny CommonJS launcher that turns on Node's
-//                                compile cache where Node has one, then loads program.js
+//   dist/trucki2pushgateway.js   what users run: a small CommonJS launcher (src/launcher.ts) that
+//                                starts program.js with V8's code of it from the last start
 //   dist/program.js              the whole program (src + got + prom-client + croner + dotenv),
 //                                one minified, self-contained CommonJS bundle
 //   dist/yaml.js                 the YAML parser, required only for a targets file in YAML
@@ -17,6 +17,7 @@
 // `node esbuild.config.mjs [--outdir <dir>] [--without <part>]…` builds elsewhere, or leaves a part
 // out, to measure builds side by side (bench/builds.mjs). Parts: scripts/build-parts.mjs.
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join, resolve } from 'node:path';
@@ -120,6 +121,13 @@ const promClientCore = {
   },
 };
 
+/** A stand-in's `load()`: requires the module the first time it is called. */
+const loadOnFirstUse = (specifier) =>
+  `let loaded; const load = () => (loaded ??= require(${JSON.stringify(specifier)}));`;
+/** A stand-in whose default export is the module, loaded on first use of any of its properties. */
+const lazyNamespace = (specifier) =>
+  `${loadOnFirstUse(specifier)}\nexport default new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });`;
+
 /**
  * node:https, node:tls and node:crypto cost about 10 ms to load together, and an http-only job
  * needs none of them. got imports https and tls at the top for https URLs only; cacheable-request
@@ -159,12 +167,93 @@ const lazyBuiltins = {
           }`,
         };
       }
-      let contents = `let loaded; const load = () => (loaded ??= require(${JSON.stringify(path)}));
-        export default new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });`;
+      let contents = lazyNamespace(path);
       if (path === 'node:tls')
         contents += 'export function checkServerIdentity(...args) { return load().checkServerIdentity(...args); }';
       return { contents, loader: 'js' };
     });
+  },
+};
+
+/**
+ * Loading the program loads no network built-in: node:http and node:net, as got and src/http.ts
+ * import them, resolve to stand-ins that load the built-in on first use (the first request), and
+ * decompress-response and cacheable-lookup, as got imports them, to stand-ins that initialise the
+ * module (still bundled: esbuild turns the stand-in's require into a module initialised on first
+ * call) when got first calls it. So a run never loads node:dns (cacheable-lookup's, for got's DNS
+ * cache, an option the job never sets) and loads node:zlib only when got decompresses an answer.
+ * It is also what Node's start-up snapshot builder would need (bench/README.md: not adopted).
+ * Only these import forms are served: another named import fails the build ("No matching export").
+ */
+const lazyNetwork = {
+  name: 'lazy-network',
+  setup(b) {
+    const importers =
+      /[\\/](node_modules[\\/]got[\\/]dist[\\/]source[\\/]core[\\/](index|options|timed-out)\.js|src[\\/]http\.ts)$/;
+    const serve = mustServe(b, 'lazy-network', [
+      'node:http from got/dist/source/core/index.js',
+      'node:http from got/dist/source/core/options.js',
+      'node:http from src/http.ts',
+      'node:net from got/dist/source/core/timed-out.js',
+      'decompress-response from got/dist/source/core/index.js',
+      'cacheable-lookup from got/dist/source/core/options.js',
+    ]);
+    b.onResolve(
+      { filter: /^(node:(http|net)|decompress-response|cacheable-lookup)$/ },
+      async ({ path, importer, resolveDir }) => {
+        if (!importers.test(importer)) return undefined;
+        serve(`${path} from ${dependencyFile(importer).replace(/^.*[\\/](src[\\/])/, '$1')}`);
+        if (path.startsWith('node:')) return { path, namespace: 'lazy-network' };
+        // The module itself, for the stand-in's require.
+        const real = await b.resolve(path, { kind: 'import-statement', resolveDir });
+        if (real.errors.length) return { errors: real.errors };
+        return { path, namespace: 'lazy-network', pluginData: { module: real.path } };
+      },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-network' }, ({ path, pluginData }) => {
+      const resolveDir = process.cwd();
+      const load = loadOnFirstUse(pluginData?.module ?? path);
+      // A class of the module, made on first use; `instanceof` and statics reach the real one.
+      const lazyClass = (get) =>
+        `new Proxy(function () {}, { construct: (_, args) => new (${get})(...args), get: (_, key) => (${get})[key] })`;
+      if (path === 'decompress-response')
+        return {
+          loader: 'js',
+          resolveDir,
+          contents: `${load}\nexport default (response) => load().default(response);`,
+        };
+      if (path === 'cacheable-lookup')
+        return { loader: 'js', resolveDir, contents: `${load}\nexport default ${lazyClass('load().default')};` };
+      let contents = lazyNamespace(path);
+      if (path === 'node:http')
+        contents += `\nexport const Agent = ${lazyClass('load().Agent')};\nexport const ServerResponse = ${lazyClass('load().ServerResponse')};`;
+      return { loader: 'js', contents };
+    });
+  },
+};
+
+/**
+ * node:fs/promises loads readline and fs watchers with it (1 to 4 ms), and only the textfile sink
+ * imports it at load. Its import resolves to a stand-in whose functions load the built-in on first
+ * call. Only these names are served: src/sinks/textfile.ts importing another fails the build.
+ */
+const fsPromisesNames = ['chmod', 'lstat', 'open', 'rename', 'rm', 'writeFile'];
+const lazyFsPromises = {
+  name: 'lazy-fs-promises',
+  setup(b) {
+    const serve = mustServe(b, 'lazy-fs-promises', ['node:fs/promises from src/sinks/textfile.ts']);
+    b.onResolve({ filter: /^node:fs\/promises$/ }, ({ path, importer }) => {
+      if (!/[\\/]src[\\/]sinks[\\/]textfile\.ts$/.test(importer)) return undefined;
+      serve(`${path} from src/sinks/textfile.ts`);
+      return { path, namespace: 'lazy-fs-promises' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-fs-promises' }, ({ path }) => ({
+      loader: 'js',
+      contents: [
+        loadOnFirstUse(path),
+        ...fsPromisesNames.map((name) => `export const ${name} = (...args) => load().${name}(...args);`),
+      ].join('\n'),
+    }));
   },
 };
 
@@ -240,6 +329,8 @@ const built = await build({
     use('http2-stand-in') && withoutHttp2Wrapper,
     use('prom-client-core') && promClientCore,
     use('lazy-builtins') && lazyBuiltins,
+    use('lazy-network') && lazyNetwork,
+    use('lazy-fs-promises') && lazyFsPromises,
     use('yaml-apart') && yamlApart,
   ].filter(Boolean),
 });
@@ -300,32 +391,34 @@ writeFileSync(
 
 // --- The launcher --------------------------------------------------------------------------------
 
-const compileCache = `// Node >= 22.1 keeps V8's compiled code of program.js on disk and reuses it at the next start, if
-// this very Node made it for this very file. Where: systemd's CacheDirectory= of the unit
-// ($CACHE_DIRECTORY; a DynamicUser's /tmp is thrown away after each run), else NODE_COMPILE_CACHE
-// or Node's default in the temp directory. Older Node: nothing. A cache that cannot be written
-// only costs speed.
-const { enableCompileCache } = require('node:module');
-if (enableCompileCache) {
-  try {
-    enableCompileCache(process.env.CACHE_DIRECTORY || undefined);
-  } catch {
-    // Run without it.
-  }
-}
-`;
-
+// src/launcher.ts: V8's code of program.js kept on this machine between starts. `--without
+// compile-cache` builds a launcher that only requires the program, to measure what that is worth.
 const launcherFile = join(outdir, 'trucki2pushgateway.js');
-writeFileSync(
-  launcherFile,
-  `#!/usr/bin/env -S node --
+const launcherBanner = `#!/usr/bin/env -S node --
 // The "--" above: Node 20 reads --env-file even after the script name and exits 9 on a missing
 // file before our code runs; options after "--" are left to the script.
-// Generated by esbuild.config.mjs; do not edit.
-'use strict';
-${use('compile-cache') ? compileCache : ''}require('./program.js');
-`,
-);
+// Generated by esbuild.config.mjs from src/launcher.ts; do not edit.`;
+if (use('compile-cache')) {
+  await build({
+    ...shared,
+    define: {
+      ...shared.define,
+      __PROGRAM_DIGEST__: JSON.stringify(
+        createHash('sha256')
+          .update(readFileSync(join(outdir, 'program.js')))
+          .digest('hex')
+          .slice(0, 16),
+      ),
+    },
+    entryPoints: ['src/launcher.ts'],
+    outfile: launcherFile,
+    format: 'cjs',
+    minify: use('minify'),
+    banner: { js: launcherBanner },
+  });
+} else {
+  writeFileSync(launcherFile, `${launcherBanner}\n'use strict';\nrequire('./program.js');\n`);
+}
 chmodSync(launcherFile, 0o755);
 writeFileSync(
   join(outdir, 'package.json'),

@@ -1,13 +1,12 @@
 /**
  * What the production build ships, and whether its start-up tricks hold on this Node: nothing
- * compiled is shipped (no V8 code cache from the build machine), on Node >= 22.1 the second run
- * finds Node's compile cache for the program and V8 accepts it, and a one-shot run does not load
- * what the build leaves out (node:http2, through got's http2-wrapper). A failure here fails the
- * benchmark run, in short mode too, so CI notices a dependency or Node update that undoes a trick.
+ * compiled is shipped (no V8 code cache from the build machine), the second run finds V8's code of
+ * the program made by the first (the launcher's code cache, src/launcher.ts) and V8 accepts it, and a one-shot run does not load what the build leaves out (node:http2,
+ * through got's http2-wrapper). A failure here fails the benchmark run, in short mode too, so CI
+ * notices a dependency or Node update that undoes a trick.
  * It also lists the Node built-ins a one-shot run loads (informative: each costs start-up time).
  */
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import nodeModule from 'node:module';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { cleanEnv, figure, jobArgs, jobFile, runAlone, startPushgateway, startStick, timeNode } from './lib.mjs';
@@ -44,23 +43,22 @@ export async function main({ log = (line) => process.stderr.write(`${line}\n`) }
       .filter((name) => name.startsWith('NativeModule ') && !name.includes('internal/')).map((name) => name.slice(13)).join(' ') + '\\n'));\n`,
     );
     // As under systemd's CacheDirectory=: a directory of its own that survives runs.
-    const env = cleanEnv({ CACHE_DIRECTORY: join(dir, 'cache'), NODE_DEBUG_NATIVE: 'COMPILE_CACHE' });
+    mkdirSync(join(dir, 'cache'));
+    const env = cleanEnv({
+      CACHE_DIRECTORY: join(dir, 'cache'),
+      NODE_DEBUG: 'trucki-code-cache',
+    });
     const args = ['-r', probe, ...jobArgs('--target', stick.url, '--pushgateway', pushgateway.url)];
     const first = await timeNode(args, { env });
     if (first.code !== 0) throw new Error(`the one-shot run exited ${first.code}:\n${first.stderr}`);
     const run = await timeNode(args, { env });
     if (run.code !== 0) throw new Error(`the second one-shot run exited ${run.code}:\n${run.stderr}`);
-    const cache = /cache for (?:CommonJS )?\S*program\.js was (\w+)/.exec(run.stderr)?.[1];
-    if (nodeModule.enableCompileCache) {
-      log(`build check: Node's compile cache for program.js on the second run: ${cache ?? 'not used'}`);
-      if (cache !== 'accepted')
-        throw new Error(
-          `Node's compile cache for program.js was ${cache ?? 'not used'} on the second run: see esbuild.config.mjs`,
-        );
-    } else {
-      log(`build check: Node ${process.version} has no compile cache; none used`);
-      if (cache) throw new Error(`a compile cache was ${cache} on a Node without module.enableCompileCache`);
-    }
+    const cache = /code cache for \S*program\.js was (\w+)/.exec(run.stderr)?.[1];
+    log(`build check: the launcher's code cache for program.js on the second run: ${cache ?? 'not used'}`);
+    if (cache !== 'accepted')
+      throw new Error(
+        `the launcher's code cache for program.js was ${cache ?? 'not used'} on the second run: see src/launcher.ts`,
+      );
     const loaded = /^builtins: (.*)$/m.exec(run.stderr)?.[1].split(' ') ?? [];
     log(`build check: built-ins loaded by a one-shot run: ${loaded.join(' ')}`);
     if (loaded.includes('http2'))

