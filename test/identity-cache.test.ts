@@ -94,13 +94,13 @@ describe('/jsononce kept across one-shot runs', () => {
       await run({ XDG_CACHE_HOME: join(cache, 'xdg'), HOME: join(cache, 'home') });
       await run({ XDG_CACHE_HOME: join(cache, 'xdg'), HOME: join(cache, 'home') });
       assert.equal(onceAsked(stick), 1);
-      assert.equal((await readdir(join(cache, 'xdg', 'trucki2pushgateway'))).length, 1);
+      assert.ok((await readdir(join(cache, 'xdg', 'trucki2pushgateway'))).includes(identityFile));
       // HOME exists; its .cache is made.
       await mkdir(join(cache, 'home'));
       await run({ HOME: join(cache, 'home') });
       await run({ HOME: join(cache, 'home') });
       assert.equal(onceAsked(stick), 2);
-      assert.equal((await readdir(join(cache, 'home', '.cache', 'trucki2pushgateway'))).length, 1);
+      assert.ok((await readdir(join(cache, 'home', '.cache', 'trucki2pushgateway'))).includes(identityFile));
     } finally {
       await close();
     }
@@ -255,7 +255,10 @@ describe('/jsononce kept across one-shot runs', () => {
       await run('roof', 'shed');
       await run('garage');
       assert.equal(onceAsked(stick), 3);
-      assert.deepEqual(await readdir(cache), [identityFile]);
+      assert.deepEqual(
+        (await readdir(cache)).filter((name) => name.startsWith('jsononce')),
+        [identityFile],
+      );
       const sticks = await sticksIn();
       assert.deepEqual(Object.keys(sticks).map(nameOf).sort(), ['garage', 'roof', 'shed']);
       await run('roof', 'shed');
