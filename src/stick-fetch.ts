@@ -1,4 +1,5 @@
 /** Reading one JSON document from a stick: GET only, bounded in size, strictly UTF-8. */
+import { HTTPError } from 'got';
 import type { Endpoint } from './config/types.js';
 import { HttpFailure } from './errors.js';
 import { basicAuth, requireSuccess, streamedBody, urlUnder, withRetries, type Http } from './http.js';
@@ -18,14 +19,28 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export function createStickFetch(http: Http, maxBytes: number): FetchStick {
   const sticks: Http = {
     ...http,
-    got: http.got.extend({ headers: { accept: 'application/json' }, decompress: false, cache: false }),
+    // throwHttpErrors off: got would read a failing answer's whole body into memory, unbounded, for
+    // its HTTPError; it is read here within the bound, and the HTTPError made as got's promise API made it.
+    got: http.got.extend({
+      headers: { accept: 'application/json' },
+      decompress: false,
+      cache: false,
+      throwHttpErrors: false,
+    }),
   };
   const tooLarge = (path: StickPath) => () => new HttpFailure(`sent more than ${formatBytes(maxBytes)} on ${path}`);
   return async (stick, path) => {
     const auth = stick.username !== undefined || stick.password !== undefined;
-    const { response, body } = await withRetries(sticks, (got) => {
+    const { response, body } = await withRetries(sticks, async (got) => {
       const url = urlUnder(stick.url, path);
-      return streamedBody(auth ? got.stream(url, basicAuth(stick)) : got.stream(url), maxBytes, tooLarge(path));
+      const answer = await streamedBody(
+        auth ? got.stream(url, basicAuth(stick)) : got.stream(url),
+        maxBytes,
+        tooLarge(path),
+      );
+      // got's `ok`: 2xx, or 3xx as redirects are not followed (requireSuccess words those).
+      if (!answer.response.ok) throw new HTTPError(answer.response);
+      return answer;
     });
     requireSuccess(response);
     if (response.statusCode !== 200)

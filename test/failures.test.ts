@@ -81,6 +81,7 @@ describe('a hostile stick', () => {
     'connection reset': { message: /closed the connection unexpectedly \(2 attempts\)/, retried: true },
     'never answers': { message: /timed out after 1 s \(2 attempts\)/, retried: true },
     'endless body': { message: /sent more than 1 MiB on \/jsonlive/, retried: false },
+    'status 500 with an endless body': { message: /sent more than 1 MiB on \/jsonlive/, retried: false },
     'JSON array': { message: /sent JSON array, not an object on \/jsonlive/, retried: false },
     'JSON string': { message: /sent JSON string, not an object on \/jsonlive/, retried: false },
     'invalid UTF-8': { message: /sent a body that is not valid UTF-8 on \/jsonlive/, retried: false },

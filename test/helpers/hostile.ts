@@ -33,6 +33,16 @@ export const misbehaviours = {
     response.write('{"VGRID":');
     pump();
   },
+  // got reads a failing answer's body for its error: the bound holds there too.
+  'status 500 with an endless body': (_request, response) => {
+    response.writeHead(500, { 'content-type': 'text/plain' });
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const pump = () => {
+      while (!response.destroyed && response.write(chunk));
+    };
+    response.on('drain', pump);
+    pump();
+  },
   'JSON array': (_request, response) => {
     response.writeHead(200, { 'content-type': 'application/json' }).end('[{"VGRID": 234.2}]');
   },
