@@ -6,12 +6,13 @@
  * samples the catalogue exports are kept, never the answer: /jsononce also carries the stick's
  * passwords.
  */
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readBoundedFile } from './bounded-file.js';
-import { labelName, onceCatalogue, type Family } from './catalogue.js';
+import { onceCatalogue, type CatalogueRow, type Family } from './catalogue.js';
 import { stickIdentity, type Target } from './config/types.js';
 import type { Sample } from './parse.js';
+import { obeyedByTerminals } from './terminal-text.js';
 
 /** How long what /jsononce said is used before the stick is asked again. */
 export const onceLifetimeMs = 10 * 60_000;
@@ -42,11 +43,12 @@ interface Kept {
 /** `dir`: where a one-shot run keeps them for the next run; memory only without it. */
 export function createIdentityCache(dir?: string, clock: () => number = Date.now): IdentityCache {
   const memory = new Map<string, Kept | undefined>();
+  /** The sticks this run read or dropped: the others' entries are the file's, as it is when saved. */
+  const changed = new Set<string>();
   const path = dir === undefined ? undefined : join(dir, identityFile);
   /** The file's entries as read, each checked only when asked for. */
-  let stored: Map<string, unknown> | undefined;
-  const fromFile = () => (stored ??= path === undefined ? new Map<string, unknown>() : readEntries(path));
-  let changed = false;
+  let stored: StoredEntries | undefined;
+  const fromFile = () => (stored ??= path === undefined ? noEntries : readEntries(path)).entries;
   const fresh = (kept: Kept | undefined): kept is Kept => {
     const now = clock();
     // A clock set back makes a time to come: read afresh rather than trust it.
@@ -60,22 +62,49 @@ export function createIdentityCache(dir?: string, clock: () => number = Date.now
       return fresh(kept) ? [...kept.samples] : undefined;
     },
     keep: (target, samples) => {
-      memory.set(stickKey(target), { at: clock(), samples: [...samples] });
-      changed = true;
+      const key = stickKey(target);
+      memory.set(key, { at: clock(), samples: [...samples] });
+      changed.add(key);
     },
     drop: (target) => {
-      memory.set(stickKey(target), undefined);
-      changed = true;
+      const key = stickKey(target);
+      memory.set(key, undefined);
+      changed.add(key);
     },
     save: () => {
-      if (path === undefined || !changed) return;
-      changed = false;
-      const sticks: Record<string, unknown> = {};
-      for (const [key, entry] of fromFile()) if (!memory.has(key) && fresh(keptOf(entry))) sticks[key] = entry;
-      for (const [key, kept] of memory) if (fresh(kept)) sticks[key] = entryOf(kept);
+      if (path === undefined || changed.size === 0) return;
+      // Read again unless untouched since: another run over the same directory (another timer's
+      // sticks) may have saved its own since this one read the file.
+      if (!stored || stored.version !== versionOf(path)) stored = readEntries(path);
+      // No prototype: a key "__proto__" from the file is a key like any other.
+      const sticks: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+      const keep = (key: string, kept: Kept | undefined) => {
+        // Rebuilt from what was checked, never the file's own objects: nothing else of it is carried on.
+        if (fresh(kept)) sticks[key] = entryOf(kept);
+      };
+      for (const [key, entry] of stored.entries) if (!changed.has(key)) keep(key, keptOf(entry));
+      for (const key of changed) keep(key, memory.get(key));
+      changed.clear();
       writeKept(path, JSON.stringify({ sticks }));
     },
   };
+}
+
+interface StoredEntries {
+  readonly entries: ReadonlyMap<string, unknown>;
+  /** The file as it was when read, to tell whether it changed since. */
+  readonly version: string | undefined;
+}
+
+const noEntries: StoredEntries = { entries: new Map(), version: undefined };
+
+function versionOf(path: string): string | undefined {
+  try {
+    const { ino, size, mtimeMs, ctimeMs } = lstatSync(path);
+    return `${ino}:${size}:${mtimeMs}:${ctimeMs}`;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -93,26 +122,33 @@ function stickKey(target: Target): string {
   return JSON.stringify([address, stickIdentity(target)]);
 }
 
-const onceFamilies = new Map<string, Family>(onceCatalogue.map(({ family }) => [family.name, family]));
-
 /** The file's entries by stick, or none when it is missing, unreadable, too large, a link, or not ours. */
-function readEntries(path: string): Map<string, unknown> {
+function readEntries(path: string): StoredEntries {
+  // Before the read: a change between the two makes the next save read it again, never less.
+  const version = versionOf(path);
   try {
     const value: unknown = JSON.parse(readBoundedFile(path, 'identity cache', fileBytes, false));
-    if (isRecord(value) && isRecord(value.sticks)) return new Map(Object.entries(value.sticks));
+    // Own keys only, so that "__proto__" is an ordinary (foreign) key.
+    if (isRecord(value) && isRecord(value.sticks)) return { entries: new Map(Object.entries(value.sticks)), version };
   } catch {
     // Not ours, or not there: as if empty.
   }
-  return new Map();
+  return { entries: new Map(), version };
 }
 
 /** An entry's samples, or undefined when it is not one this job wrote. */
 function keptOf(entry: unknown): Kept | undefined {
   if (!isRecord(entry) || typeof entry.at !== 'number' || !Array.isArray(entry.samples)) return undefined;
   const samples: Sample[] = [];
+  // A series twice would make the sink's whole delivery invalid.
+  const series = new Set<string>();
   for (const item of entry.samples as unknown[]) {
     const sample = sampleOf(item);
     if (!sample) return undefined;
+    const { labelNames } = onceFamilies.get(sample.family.name)!;
+    const id = [sample.family.name, ...labelNames.map((label) => sample.labels[label])].join('\0');
+    if (series.has(id)) return undefined;
+    series.add(id);
     samples.push(sample);
   }
   return { at: entry.at, samples };
@@ -123,14 +159,33 @@ const entryOf = ({ at, samples }: Kept) => ({
   samples: samples.map(({ family, labels, value }) => ({ family: family.name, labels, value })),
 });
 
+/** The label names parse.ts gives a row's samples: a sample with others is not one it made. */
+function labelNamesOf(row: CatalogueRow): string[] {
+  return [
+    ...Object.keys(row.labels ?? {}),
+    ...('label' in row ? [row.label] : []),
+    ...(row.read === 'identity' ? [...Object.keys(row.with), 'variant'] : []),
+  ].sort();
+}
+
+const onceFamilies = new Map<string, { family: Family; labelNames: string[] }>(
+  onceCatalogue.map((row) => [row.family.name, { family: row.family, labelNames: labelNamesOf(row) }]),
+);
+
+/** A label value as parse.ts makes it: short, and nothing a terminal obeys (--stdout prints it raw). */
+const labelValue = (text: unknown) =>
+  typeof text === 'string' && text.length <= 64 && text.search(obeyedByTerminals) < 0;
+
 function sampleOf(item: unknown): Sample | undefined {
   if (!isRecord(item) || typeof item.family !== 'string' || !isRecord(item.labels)) return undefined;
-  const family = onceFamilies.get(item.family);
+  const known = onceFamilies.get(item.family);
   const { value, labels } = item;
-  if (!family || typeof value !== 'number' || !Number.isFinite(value)) return undefined;
-  const entries = Object.entries(labels);
-  if (!entries.every(([name, text]) => labelName.test(name) && typeof text === 'string')) return undefined;
-  return { family, labels: labels as Record<string, string>, value };
+  if (!known || typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+  const names = Object.keys(labels).sort();
+  if (names.length !== known.labelNames.length || names.some((name, i) => name !== known.labelNames[i]))
+    return undefined;
+  if (!names.every((name) => labelValue(labels[name]))) return undefined;
+  return { family: known.family, labels: labels as Record<string, string>, value };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -4,6 +4,9 @@
  * failure, an https URL for an http server and a URL with /metrics get a hint, not a raw code.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { quickTicks, runCli, startCli } from './helpers/cli.js';
@@ -78,6 +81,7 @@ describe('a hostile stick', () => {
     'connection reset': { message: /closed the connection unexpectedly \(2 attempts\)/, retried: true },
     'never answers': { message: /timed out after 1 s \(2 attempts\)/, retried: true },
     'endless body': { message: /sent more than 1 MiB on \/jsonlive/, retried: false },
+    'status 500 with an endless body': { message: /sent more than 1 MiB on \/jsonlive/, retried: false },
     'JSON array': { message: /sent JSON array, not an object on \/jsonlive/, retried: false },
     'JSON string': { message: /sent JSON string, not an object on \/jsonlive/, retried: false },
     'invalid UTF-8': { message: /sent a body that is not valid UTF-8 on \/jsonlive/, retried: false },
@@ -117,6 +121,62 @@ describe('a hostile stick', () => {
       }
     });
   }
+});
+
+describe('a stick that compresses its answer unasked (none is asked for)', () => {
+  let simulator: Simulator;
+  before(async () => {
+    simulator = await startSimulator({ variant: 'T2SG' });
+  });
+  after(() => simulator.close());
+
+  /** The simulator's answers, compressed as `encode` says and sent with that Content-Encoding. */
+  async function compressing(encoding: string, encode: (body: Buffer) => Buffer) {
+    const server = createServer((request, response) => {
+      void fetch(`${simulator.url}${request.url ?? '/'}`)
+        .then(async (upstream) => Buffer.from(await upstream.arrayBuffer()))
+        .then((body) => response.writeHead(200, { 'content-encoding': encoding }).end(encode(body)));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`,
+      close: () => new Promise((resolve) => server.close(resolve)),
+    };
+  }
+
+  const encodings: Record<string, (body: Buffer) => Buffer> = {
+    gzip: (body) => gzipSync(body),
+    deflate: (body) => deflateSync(body),
+    'deflate, raw': (body) => deflateRawSync(body),
+    br: (body) => brotliCompressSync(body),
+  };
+  for (const [name, encode] of Object.entries(encodings)) {
+    test(`${name}: read as if plain, identity included`, async () => {
+      const stick = await compressing(name.split(',')[0]!, encode);
+      try {
+        const result = await runCli(['-t', `packed=${stick.url}`, '--stdout', ...quick]);
+        assert.equal(result.code, 0, result.stderr);
+        assert.match(result.stdout, /^trucki_up 1$/m);
+        assert.match(result.stdout, /^trucki_stick_info\{.*device="T2SGA55A69"/m);
+      } finally {
+        await stick.close();
+      }
+    });
+  }
+
+  test('a small gzip body that unpacks past the bound is cut off there, in words', async () => {
+    // 8 MiB of spaces in JSON: some 8 KiB compressed, far within the 1 MiB bound as sent.
+    const bomb = gzipSync(Buffer.concat([Buffer.from('{"VGRID":'), Buffer.alloc(8 << 20, 0x20), Buffer.from('1}')]));
+    const stick = await compressing('gzip', () => bomb);
+    try {
+      const result = await runCli(['-t', `bomb=${stick.url}`, '--stdout', ...quick], { measure: true });
+      assert.equal(result.code, 69, result.stderr);
+      assert.match(result.stderr, /^stick bomb \(127\.0\.0\.1:\d+\): failed, sent more than 1 MiB on \/jsonlive; /m);
+      assert.ok(result.peakRssMiB !== undefined && result.peakRssMiB < 200, `peak RSS ${result.peakRssMiB} MiB`);
+    } finally {
+      await stick.close();
+    }
+  });
 });
 
 describe('the Pushgateway side', () => {

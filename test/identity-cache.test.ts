@@ -7,6 +7,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { lstat, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { identityFile } from '../src/identity-cache.js';
@@ -14,6 +16,7 @@ import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { emptyDir, runCli } from './helpers/cli.js';
 import { startProxy, type Proxy, type ProxyOptions } from './helpers/proxy.js';
 import { sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
+import { until } from './helpers/until.js';
 
 let simulator: Simulator;
 before(async () => {
@@ -200,6 +203,18 @@ describe('/jsononce kept across one-shot runs', () => {
       await writeFile(elsewhere, good);
       const { sticks } = JSON.parse(good) as { sticks: Record<string, { at: number; samples: unknown[] }> };
       const [[key, kept]] = Object.entries(sticks) as [[string, { at: number; samples: unknown[] }]];
+      const withFirstSample = (change: (sample: Record<string, unknown>) => unknown) =>
+        writeFile(
+          path,
+          JSON.stringify({
+            sticks: {
+              [key]: {
+                ...kept,
+                samples: [change(kept.samples[0] as Record<string, unknown>), ...kept.samples.slice(1)],
+              },
+            },
+          }),
+        );
       const spoil: Record<string, () => Promise<void>> = {
         garbage: () => writeFile(path, 'not json at all \u0000\n'),
         'JSON of another shape': () => writeFile(path, JSON.stringify({ hello: [1, 2, 3] })),
@@ -220,6 +235,23 @@ describe('/jsononce kept across one-shot runs', () => {
           await symlink(elsewhere, path);
         },
         '17 MiB': () => writeFile(path, good.replace(/}$/, `,"pad":"${'x'.repeat(17 * 1024 * 1024)}"}`)),
+        'labels not of the family': () =>
+          withFirstSample((sample) => ({ ...sample, labels: { job: 'x', instance: 'y' } })),
+        'a label too many': () =>
+          withFirstSample((sample) => ({ ...sample, labels: { ...(sample.labels as object), zone: 'x' } })),
+        'a label value a terminal obeys': () =>
+          withFirstSample((sample) => ({ ...sample, labels: { ...(sample.labels as object), device: '\u001b[2J' } })),
+        'a series twice': () =>
+          writeFile(
+            path,
+            JSON.stringify({ sticks: { [key]: { ...kept, samples: [...kept.samples, kept.samples[0]] } } }),
+          ),
+        // JSON.parse takes any depth, JSON.stringify of what it gave overflows the stack.
+        "another stick's, nested deep": () =>
+          writeFile(
+            path,
+            `{"sticks":{"x":{"at":${Date.now()},"samples":[],"more":${'['.repeat(300_000)}${']'.repeat(300_000)}}}}`,
+          ),
       };
       for (const [what, damage] of Object.entries(spoil)) {
         await damage();
@@ -233,6 +265,39 @@ describe('/jsononce kept across one-shot runs', () => {
       }
       assert.equal(await readFile(elsewhere, 'utf8'), good, 'the link was written through');
     } finally {
+      await close();
+    }
+  });
+
+  test("a run saving while another ran keeps both runs' sticks (another timer, the same directory)", async () => {
+    const { stick, cache, close } = await setUp();
+    // A stick that answers only when let: its run has read the file by then, and waits.
+    let seen = 0;
+    let answer!: () => void;
+    const held = new Promise<void>((resolve) => (answer = resolve));
+    const slow = createServer((request, response) => {
+      seen++;
+      void held
+        .then(() => fetch(`${simulator.url}${request.url ?? '/'}`))
+        .then(async (upstream) => response.writeHead(upstream.status).end(await upstream.text()));
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+    const env = { CACHE_DIRECTORY: cache };
+    try {
+      const first = runCli(['-t', `shed=${slowUrl}`, '--stdout'], { env });
+      await until(() => seen > 0, { what: "the held stick's first request" });
+      const second = await runCli(['-t', `roof=${stick.url}`, '--stdout'], { env });
+      assert.equal(second.code, 0, second.stderr);
+      answer();
+      const result = await first;
+      assert.equal(result.code, 0, result.stderr);
+      const { sticks } = JSON.parse(await readFile(join(cache, identityFile), 'utf8')) as { sticks: object };
+      const names = Object.keys(sticks).map((key) => (JSON.parse((JSON.parse(key) as string[])[1]!) as string[])[0]);
+      assert.deepEqual(names.sort(), ['roof', 'shed'], 'the later save dropped what the other run had kept');
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
       await close();
     }
   });

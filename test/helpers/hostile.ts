@@ -24,14 +24,11 @@ export const misbehaviours = {
     /* holds the connection open, says nothing */
   },
   'endless body': (_request, response) => {
-    response.writeHead(200, { 'content-type': 'application/json' });
-    const chunk = Buffer.alloc(64 * 1024, 0x20);
-    const pump = () => {
-      while (!response.destroyed && response.write(chunk));
-    };
-    response.on('drain', pump);
-    response.write('{"VGRID":');
-    pump();
+    endlessBody(response.writeHead(200, { 'content-type': 'application/json' }), '{"VGRID":');
+  },
+  // got reads a failing answer's body for its error: the bound holds there too.
+  'status 500 with an endless body': (_request, response) => {
+    endlessBody(response.writeHead(500, { 'content-type': 'text/plain' }));
   },
   'JSON array': (_request, response) => {
     response.writeHead(200, { 'content-type': 'application/json' }).end('[{"VGRID": 234.2}]');
@@ -54,6 +51,17 @@ export const misbehaviours = {
     );
   },
 } satisfies Record<string, (request: IncomingMessage, response: ServerResponse) => void>;
+
+/** `start`, then spaces for as long as the client reads them. */
+function endlessBody(response: ServerResponse, start = ''): void {
+  const chunk = Buffer.alloc(64 * 1024, 0x20);
+  const pump = () => {
+    while (!response.destroyed && response.write(chunk));
+  };
+  response.on('drain', pump);
+  response.write(start);
+  pump();
+}
 
 export type Misbehaviour = keyof typeof misbehaviours;
 
