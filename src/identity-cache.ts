@@ -2,30 +2,32 @@
  * What a stick's /jsononce said, kept for ten minutes: identity and configuration change rarely, and
  * reading them is half of all requests to a stick. A loop keeps them in memory; a one-shot run in
  * one file in the cache directory for all its sticks (one file to read, not one per stick: a
- * fleet's run paid a millisecond a stick for the files), written once, as the run ends. Only the
- * samples the catalogue exports are kept, never the answer: /jsononce also carries the stick's
- * passwords.
+ * fleet's run paid a millisecond a stick for the files), written once, as the run ends. What is
+ * kept is the part of the answer the catalogue reads (parse.ts cataloguedPart), never the rest:
+ * /jsononce also carries the stick's passwords. It is read back through the same parse as a fresh
+ * answer, so a file's entry can be no more than what a stick could have sent.
  */
 import { lstatSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readBoundedFile } from './bounded-file.js';
-import { onceCatalogue, type CatalogueRow, type Family } from './catalogue.js';
+import { onceCatalogue } from './catalogue.js';
 import { stickIdentity, type Target } from './config/types.js';
-import type { Sample } from './parse.js';
-import { obeyedByTerminals } from './terminal-text.js';
+import { cataloguedPart, readPayload, type Payload, type Reading } from './parse.js';
 
 /** How long what /jsononce said is used before the stick is asked again. */
 export const onceLifetimeMs = 10 * 60_000;
 /** The file's name in the cache directory. */
 export const identityFile = 'jsononce.json';
-/** Some 2 KiB of samples a stick: room for many thousands of sticks; a larger file is not ours. */
+/** Some 500 bytes a stick: room for many thousands of sticks; a larger file is not ours. */
 const fileBytes = 16 * 1024 * 1024;
+/** A stick whose part is larger than this (a name of a megabyte) is read every time instead. */
+const entryBytes = 16 * 1024;
 
 export interface IdentityCache {
-  /** The samples of the stick's last successful /jsononce read, if within the lifetime. */
-  readonly recall: (target: Target) => Sample[] | undefined;
+  /** What the stick's last successful /jsononce read gave, if within the lifetime. */
+  readonly recall: (target: Target) => Reading | undefined;
   /** Only a successful read is kept: a stick that answers later is asked on its next run. */
-  readonly keep: (target: Target, samples: readonly Sample[]) => void;
+  readonly keep: (target: Target, answer: Payload) => void;
   /**
    * Forgets the stick's, when it was away: /jsonlive names neither firmware nor device, and a
    * firmware update restarts the stick. A change the job never sees away waits out the lifetime.
@@ -37,7 +39,9 @@ export interface IdentityCache {
 
 interface Kept {
   readonly at: number;
-  readonly samples: readonly Sample[];
+  readonly part: Payload;
+  /** The part read through the catalogue, once asked for. */
+  reading?: Reading;
 }
 
 /** `dir`: where a one-shot run keeps them for the next run; memory only without it. */
@@ -59,11 +63,15 @@ export function createIdentityCache(dir?: string, clock: () => number = Date.now
       const key = stickKey(target);
       if (!memory.has(key)) memory.set(key, keptOf(fromFile().get(key)));
       const kept = memory.get(key);
-      return fresh(kept) ? [...kept.samples] : undefined;
+      if (!fresh(kept)) return undefined;
+      const { samples, problems } = (kept.reading ??= readPayload(kept.part, onceCatalogue));
+      // Nothing read is nothing kept (an entry of another shape): the stick is asked.
+      return samples.length > 0 ? { samples: [...samples], problems: [...problems] } : undefined;
     },
-    keep: (target, samples) => {
+    keep: (target, answer) => {
       const key = stickKey(target);
-      memory.set(key, { at: clock(), samples: [...samples] });
+      const part = cataloguedPart(answer, onceCatalogue);
+      memory.set(key, JSON.stringify(part).length <= entryBytes ? { at: clock(), part } : undefined);
       changed.add(key);
     },
     drop: (target) => {
@@ -136,57 +144,13 @@ function readEntries(path: string): StoredEntries {
   return { entries: new Map(), version };
 }
 
-/** An entry's samples, or undefined when it is not one this job wrote. */
+/** An entry as this job writes it, with only what the catalogue reads of it; undefined if it is not one. */
 function keptOf(entry: unknown): Kept | undefined {
-  if (!isRecord(entry) || typeof entry.at !== 'number' || !Array.isArray(entry.samples)) return undefined;
-  const samples: Sample[] = [];
-  // A series twice would make the sink's whole delivery invalid.
-  const series = new Set<string>();
-  for (const item of entry.samples as unknown[]) {
-    const sample = sampleOf(item);
-    if (!sample) return undefined;
-    const { labelNames } = onceFamilies.get(sample.family.name)!;
-    const id = [sample.family.name, ...labelNames.map((label) => sample.labels[label])].join('\0');
-    if (series.has(id)) return undefined;
-    series.add(id);
-    samples.push(sample);
-  }
-  return { at: entry.at, samples };
+  if (!isRecord(entry) || typeof entry.at !== 'number' || !isRecord(entry.payload)) return undefined;
+  return { at: entry.at, part: cataloguedPart(entry.payload, onceCatalogue) };
 }
 
-const entryOf = ({ at, samples }: Kept) => ({
-  at,
-  samples: samples.map(({ family, labels, value }) => ({ family: family.name, labels, value })),
-});
-
-/** The label names parse.ts gives a row's samples: a sample with others is not one it made. */
-function labelNamesOf(row: CatalogueRow): string[] {
-  return [
-    ...Object.keys(row.labels ?? {}),
-    ...('label' in row ? [row.label] : []),
-    ...(row.read === 'identity' ? [...Object.keys(row.with), 'variant'] : []),
-  ].sort();
-}
-
-const onceFamilies = new Map<string, { family: Family; labelNames: string[] }>(
-  onceCatalogue.map((row) => [row.family.name, { family: row.family, labelNames: labelNamesOf(row) }]),
-);
-
-/** A label value as parse.ts makes it: short, and nothing a terminal obeys (--stdout prints it raw). */
-const labelValue = (text: unknown) =>
-  typeof text === 'string' && text.length <= 64 && text.search(obeyedByTerminals) < 0;
-
-function sampleOf(item: unknown): Sample | undefined {
-  if (!isRecord(item) || typeof item.family !== 'string' || !isRecord(item.labels)) return undefined;
-  const known = onceFamilies.get(item.family);
-  const { value, labels } = item;
-  if (!known || typeof value !== 'number' || !Number.isFinite(value)) return undefined;
-  const names = Object.keys(labels).sort();
-  if (names.length !== known.labelNames.length || names.some((name, i) => name !== known.labelNames[i]))
-    return undefined;
-  if (!names.every((name) => labelValue(labels[name]))) return undefined;
-  return { family: known.family, labels: labels as Record<string, string>, value };
-}
+const entryOf = ({ at, part }: Kept) => ({ at, payload: part });
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);

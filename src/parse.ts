@@ -46,13 +46,15 @@ export function parsePayload(text: string): { payload: Payload } | { error: stri
 export function readAnswer(
   text: string,
   catalogue: readonly CatalogueRow[],
-): (Reading & { readonly knownKeys: number }) | { error: string; readonly knownKeys?: number } {
+):
+  | (Reading & { readonly knownKeys: number; readonly payload: Payload })
+  | { error: string; readonly knownKeys?: number } {
   const parsed = parsePayload(text);
   if ('error' in parsed) return parsed;
   const { knownKeys, ...reading } = readPayload(parsed.payload, catalogue);
   // A real stick always sends readable keys of its own making (WIFI, RSSI, its energy counters):
   // one key read is a Trucki, however few; none read is another device, or a stick gone wrong.
-  if (reading.samples.length > 0) return { ...reading, knownKeys };
+  if (reading.samples.length > 0) return { ...reading, knownKeys, payload: parsed.payload };
   if (knownKeys === 0) return { error: 'answered JSON, but no Trucki key: is this a Trucki stick?', knownKeys };
   const [first, ...more] = reading.problems;
   const which = `${first ?? ''}${more.length ? `, and ${more.length} more` : ''}`;
@@ -60,6 +62,26 @@ export function readAnswer(
     error: `answered JSON, but none of its ${knownKeys} Trucki ${knownKeys === 1 ? 'key' : 'keys'} could be read (${which}): is this a Trucki stick?`,
     knownKeys,
   };
+}
+
+/**
+ * What of a payload the catalogue reads: each row's key (or its mirror) and the keys an identity row
+ * reads beside its own; all that may be kept of an answer, as /jsononce also carries the stick's
+ * secrets. Plain values only: an object or array is never read as a sample.
+ */
+export function cataloguedPart(payload: Payload, catalogue: readonly CatalogueRow[]): Payload {
+  const part: Record<string, unknown> = {};
+  const take = (key: string) => {
+    const value = payload[key];
+    if (value === null || typeof value !== 'object') part[key] = value;
+  };
+  for (const row of catalogue) {
+    const key = keyIn(payload, row);
+    if (key !== undefined) take(key);
+    if (row.read === 'identity')
+      for (const other of Object.values(row.with)) if (Object.hasOwn(payload, other)) take(other);
+  }
+  return part;
 }
 
 /** The key a row is read from: its own, else its mirror; undefined when the payload has neither. */

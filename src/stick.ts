@@ -6,7 +6,7 @@ import { liveCatalogue, onceCatalogue, type CatalogueRow } from './catalogue.js'
 import type { Target } from './config/types.js';
 import { describeFailure, type Http } from './http.js';
 import { createIdentityCache, type IdentityCache } from './identity-cache.js';
-import { readAnswer, type Reading } from './parse.js';
+import { readAnswer, type Payload, type Reading } from './parse.js';
 import { createStickFetch, type StickPath } from './stick-fetch.js';
 
 export type StickRead = Reading & {
@@ -33,7 +33,13 @@ export function createStickReader(
   identities: IdentityCache = createIdentityCache(),
 ): (target: Target) => Promise<StickReading> {
   const fetchStick = createStickFetch(http, maxBodyBytes);
-  async function read(target: Target, path: StickPath, catalogue: readonly CatalogueRow[]): Promise<StickRead> {
+  /** The stick's answer on `path`, read; `onTrucki` hears the answer itself when it is a Trucki's. */
+  async function read(
+    target: Target,
+    path: StickPath,
+    catalogue: readonly CatalogueRow[],
+    onTrucki?: (answer: Payload) => void,
+  ): Promise<StickRead> {
     let text: string;
     try {
       text = await fetchStick(target, path);
@@ -50,15 +56,16 @@ export function createStickReader(
         wrongAnswer: answer.error,
         ...(knownKeys !== undefined && { knownKeys }),
       };
+    onTrucki?.(answer.payload);
     return { samples: answer.samples, problems: answer.problems, knownKeys };
   }
 
   async function readOnce(target: Target): Promise<StickRead> {
     const kept = identities.recall(target);
-    if (kept) return { samples: kept, problems: [] };
-    const once = await read(target, '/jsononce', onceCatalogue);
-    if (once.failure === undefined) identities.keep(target, once.samples);
-    return once;
+    if (kept) return kept;
+    return read(target, '/jsononce', onceCatalogue, (answer) => {
+      identities.keep(target, answer);
+    });
   }
 
   return async (target) => {

@@ -127,7 +127,7 @@ describe('/jsononce kept across one-shot runs', () => {
     }
   });
 
-  test('the file holds the samples, no secret of the answer nor of the address, mode 0600', async () => {
+  test('the file holds what the catalogue reads of the answer, no secret of it nor of the address, mode 0600', async () => {
     const { stick, cache, files, close } = await setUp();
     try {
       const withCredentials = stick.url.replace('http://', 'http://cache-user:cache-secret@');
@@ -136,8 +136,7 @@ describe('/jsononce kept across one-shot runs', () => {
       const [file] = await files();
       assert.ok(file, 'nothing kept');
       const text = await readFile(join(cache, file), 'utf8');
-      assert.match(text, /trucki_stick_info/);
-      assert.match(text, /T2SGA55A69/);
+      assert.match(text, /"DEVICENAME":"T2SGA55A69"/);
       // The simulator's /jsononce carries ADMIN_PASS, WIFIPASS, MQTT_PASS, METER_PASS, BEARER, SHELLY_PASS.
       assert.doesNotMatch(text, /sim-[a-z]+-secret|PASS|BEARER|METERURL|cache-user|cache-secret/);
       assert.equal((await stat(join(cache, file))).mode & 0o777, 0o600);
@@ -201,31 +200,18 @@ describe('/jsononce kept across one-shot runs', () => {
       const good = await readFile(path, 'utf8');
       const elsewhere = join(cache, 'elsewhere.json');
       await writeFile(elsewhere, good);
-      const { sticks } = JSON.parse(good) as { sticks: Record<string, { at: number; samples: unknown[] }> };
-      const [[key, kept]] = Object.entries(sticks) as [[string, { at: number; samples: unknown[] }]];
-      const withFirstSample = (change: (sample: Record<string, unknown>) => unknown) =>
-        writeFile(
-          path,
-          JSON.stringify({
-            sticks: {
-              [key]: {
-                ...kept,
-                samples: [change(kept.samples[0] as Record<string, unknown>), ...kept.samples.slice(1)],
-              },
-            },
-          }),
-        );
+      type Entry = { at: number; payload: Record<string, unknown> };
+      const { sticks } = JSON.parse(good) as { sticks: Record<string, Entry> };
+      const [[key, kept]] = Object.entries(sticks) as [[string, Entry]];
+      const withPayload = (payload: Record<string, unknown>) =>
+        writeFile(path, JSON.stringify({ sticks: { [key]: { ...kept, payload } } }));
       const spoil: Record<string, () => Promise<void>> = {
         garbage: () => writeFile(path, 'not json at all \u0000\n'),
         'JSON of another shape': () => writeFile(path, JSON.stringify({ hello: [1, 2, 3] })),
         "another stick's": () => writeFile(path, JSON.stringify({ sticks: { '["http://127.0.0.1:9/","x"]': kept } })),
-        'a family not of /jsononce': () =>
-          writeFile(
-            path,
-            JSON.stringify({
-              sticks: { [key]: { ...kept, samples: [{ family: 'trucki_up', labels: {}, value: 1 }] } },
-            }),
-          ),
+        'no key the catalogue reads': () => withPayload({ ADMIN_PASS: 'x', hello: 1 }),
+        'catalogue keys of the wrong shape only': () =>
+          withPayload(Object.fromEntries(Object.keys(kept.payload).map((name) => [name, { nested: [1] }]))),
         'a named pipe': async () => {
           await rm(path);
           execFileSync('mkfifo', [path]);
@@ -235,22 +221,11 @@ describe('/jsononce kept across one-shot runs', () => {
           await symlink(elsewhere, path);
         },
         '17 MiB': () => writeFile(path, good.replace(/}$/, `,"pad":"${'x'.repeat(17 * 1024 * 1024)}"}`)),
-        'labels not of the family': () =>
-          withFirstSample((sample) => ({ ...sample, labels: { job: 'x', instance: 'y' } })),
-        'a label too many': () =>
-          withFirstSample((sample) => ({ ...sample, labels: { ...(sample.labels as object), zone: 'x' } })),
-        'a label value a terminal obeys': () =>
-          withFirstSample((sample) => ({ ...sample, labels: { ...(sample.labels as object), device: '\u001b[2J' } })),
-        'a series twice': () =>
-          writeFile(
-            path,
-            JSON.stringify({ sticks: { [key]: { ...kept, samples: [...kept.samples, kept.samples[0]] } } }),
-          ),
         // JSON.parse takes any depth, JSON.stringify of what it gave overflows the stack.
         "another stick's, nested deep": () =>
           writeFile(
             path,
-            `{"sticks":{"x":{"at":${Date.now()},"samples":[],"more":${'['.repeat(300_000)}${']'.repeat(300_000)}}}}`,
+            `{"sticks":{"x":{"at":${Date.now()},"payload":{"DEVICENAME":${'['.repeat(300_000)}${']'.repeat(300_000)}}}}}`,
           ),
       };
       for (const [what, damage] of Object.entries(spoil)) {
@@ -264,6 +239,12 @@ describe('/jsononce kept across one-shot runs', () => {
         assert.ok(Object.hasOwn(rewritten.sticks, key), `${what}: not rewritten`);
       }
       assert.equal(await readFile(elsewhere, 'utf8'), good, 'the link was written through');
+      // An entry is read as the stick's answer is: what a terminal would obey never reaches a label.
+      await withPayload({ ...kept.payload, DEVICENAME: 'T2SG\u001b[2J\u009b1m\u202eX' });
+      const asked = onceAsked(stick);
+      const out = await run();
+      assert.equal(onceAsked(stick), asked, 'a kept entry was not used');
+      assert.match(out, /^trucki_stick_info\{.*device="T2SG\[2J1mX"/m);
     } finally {
       await close();
     }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { liveCatalogue, onceCatalogue, signalQualities, unknownState, wifiStates } from '../src/catalogue.js';
 import {
+  cataloguedPart,
   parsePayload,
   readAnswer,
   readNumber,
@@ -178,6 +179,27 @@ describe('readAnswer: is it a Trucki? (issue 15.1)', () => {
     assert.ok('error' in secrets);
     assert.match(secrets.error, notTrucki);
     assert.doesNotMatch(secrets.error, /hunter2/);
+  });
+});
+
+describe('cataloguedPart: what the identity cache may keep of an answer', () => {
+  test('the keys the catalogue reads, mirrors and the keys read beside an identity; no secret, no object', () => {
+    const answer = {
+      DEVICENAME: 'T2SGA55A69',
+      VERSION: '1.16',
+      MQTT_VGRID_VALUE: 230,
+      ADMIN_PASS: 'hunter2',
+      WIFIPASS: 'x',
+      BEARER: 'token',
+      hello: 1,
+    };
+    const part = cataloguedPart(answer, onceCatalogue);
+    assert.deepEqual(part, { DEVICENAME: 'T2SGA55A69', VERSION: '1.16' });
+    assert.deepEqual(cataloguedPart({ VGRID: 1, MQTT_VGRID_VALUE: 2, ACPOWER: { deep: [1] } }, liveCatalogue), {
+      VGRID: 1,
+    });
+    // Read back, the part gives what the whole answer gave.
+    assert.deepEqual(readPayload(part, onceCatalogue), readPayload(answer, onceCatalogue));
   });
 });
 
