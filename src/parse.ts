@@ -86,9 +86,19 @@ export function cataloguedPart(payload: Payload, catalogue: readonly CatalogueRo
 
 /** The key a row is read from: its own, else its mirror; undefined when the payload has neither. */
 function keyIn(payload: Payload, row: CatalogueRow): string | undefined {
-  // The mirror stands in for a main key only; a mirror-only row names the mirror itself.
-  const key = Object.hasOwn(payload, row.key) || row.key.startsWith('MQTT_') ? row.key : `MQTT_${row.key}_VALUE`;
-  return Object.hasOwn(payload, key) ? key : undefined;
+  if (Object.hasOwn(payload, row.key)) return row.key;
+  const mirror = mirrorOf(row);
+  return mirror !== undefined && Object.hasOwn(payload, mirror) ? mirror : undefined;
+}
+
+/** Each row's MQTT_…_VALUE mirror, made once: a fleet's run looks for it in every answer. */
+const mirrors = new WeakMap<CatalogueRow, string | undefined>();
+
+function mirrorOf(row: CatalogueRow): string | undefined {
+  if (!mirrors.has(row))
+    // The mirror stands in for a main key only; a mirror-only row names the mirror itself.
+    mirrors.set(row, row.key.startsWith('MQTT_') ? undefined : `MQTT_${row.key}_VALUE`);
+  return mirrors.get(row);
 }
 
 /**
