@@ -7,7 +7,12 @@
  * at a time. No retries, no checks, no catalogue: what the job spends above this is the price of
  * got, the catalogue, the checks and the run's bookkeeping.
  *
- *   node bench/fleet-floor.mjs --targets-file F --victoriametrics URL --concurrency N [--once]
+ * --got: the same, with each stick's GET made by got.stream with the options the job fixes for
+ * sticks: the price of got alone, which no change of the job's own code can take away. Loading got
+ * from node_modules (some 170 ms, where the job loads it bundled) is said on stderr as
+ * `got-load-ms=<ms>`, for the benchmark to leave out.
+ *
+ *   node bench/fleet-floor.mjs --targets-file F --victoriametrics URL --concurrency N [--once] [--got]
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -19,6 +24,7 @@ const { values } = parseArgs({
     victoriametrics: { type: 'string' },
     concurrency: { type: 'string', default: '256' },
     once: { type: 'boolean', default: false },
+    got: { type: 'boolean', default: false },
   },
 });
 const targets = JSON.parse(readFileSync(values['targets-file'], 'utf8'));
@@ -43,6 +49,33 @@ function exchange(url, method, body) {
   });
 }
 
+/** The stick GETs through got, as src/http.ts and src/stick-fetch.ts configure it. */
+const gotGet = values.got
+  ? await (async () => {
+      const started = performance.now();
+      const { default: got } = await import('got');
+      process.stderr.write(`got-load-ms=${(performance.now() - started).toFixed(1)}\n`);
+      const sticks = got.extend({
+        agent: { http: agent },
+        timeout: { request: 5000 },
+        followRedirect: false,
+        retry: { limit: 0 },
+        headers: { accept: 'application/json' },
+        decompress: false,
+        cache: false,
+        throwHttpErrors: false,
+      });
+      return (url) =>
+        new Promise((resolve, reject) => {
+          const chunks = [];
+          const stream = sticks.stream(url);
+          stream.on('data', (chunk) => chunks.push(chunk));
+          stream.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+          stream.once('error', reject);
+        });
+    })()
+  : undefined;
+
 let batch = '';
 let posting = Promise.resolve();
 const post = (text) => {
@@ -51,7 +84,9 @@ const post = (text) => {
 
 async function readStick({ targets: [url], labels }) {
   const paths = values.once ? ['/jsonlive', '/jsononce'] : ['/jsonlive'];
-  const answers = await Promise.all(paths.map((path) => exchange(new URL(path, url), 'GET')));
+  const answers = await Promise.all(
+    paths.map((path) => (gotGet ? gotGet(new URL(path, url)) : exchange(new URL(path, url), 'GET'))),
+  );
   const readAt = Date.now();
   const set = Object.entries({ job: 'trucki', ...labels })
     .map(([name, value]) => `${name}="${value}"`)

@@ -2,8 +2,9 @@
  * Fleets (issues 12 and 18): simulated sticks (bench/stick-farm.mjs, a process of their own) that
  * each answer after 300 ms, named in a targets file, one one-shot run to a real VictoriaMetrics
  * single node, against the floor: bench/fleet-floor.mjs, the same I/O with nothing but node:http.
- * Runs interleaved (floor, job, floor, job …), medians: wall time (spawn to exit) and peak RSS of
- * each (GNU time). After the runs the sticks with trucki_up 1 in VictoriaMetrics are counted, so
+ * Runs interleaved (floor, floor with got, job, …), medians: wall time (spawn to exit) and peak RSS
+ * of each (GNU time). The floor with got (--got) makes each stick's GET with got, fixed as the job
+ * fixes it, and nothing else of the job: what got alone costs above the floor. After the runs the sticks with trucki_up 1 in VictoriaMetrics are counted, so
  * that a fast run that lost sticks cannot pass.
  *
  * The job runs as the systemd unit runs it: with the Node options of the unit's ExecStart, and a
@@ -67,11 +68,18 @@ function measure(args, { env = {}, storePid } = {}) {
     child.on('close', (code) => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const rss = /peak-rss-kib=(\d+)/.exec(stderr);
+      // The floor with got loads it from node_modules, where the job loads it bundled: left out.
+      const gotLoadMs = Number(/got-load-ms=([\d.]+)/.exec(stderr)?.[1] ?? 0);
       if (code !== 0 || !rss) reject(new Error(`node ${args.join(' ')} exited ${code}:\n${stderr.slice(-2000)}`));
       // The store may still be working on the last request as the run exits: let it finish.
       else
         setTimeout(
-          () => resolve({ ms, rssMiB: Number(rss[1]) / 1024, storeMs: storePid ? cpuMs(storePid) - storeBefore : 0 }),
+          () =>
+            resolve({
+              ms: ms - gotLoadMs,
+              rssMiB: Number(rss[1]) / 1024,
+              storeMs: storePid ? cpuMs(storePid) - storeBefore : 0,
+            }),
           300,
         );
     });
@@ -102,9 +110,10 @@ async function fleet(count, rounds, { ratioTarget = null, rssTarget = null, push
     // The first run of all: every /jsononce too, against the floor doing the same.
     const firstFloor = await measure([...floor, '--once']);
     const first = await measure(toVm, { env: cache, storePid: vm.pid });
-    const rows = { floor: [], job: [], pg: [] };
+    const rows = { floor: [], floorGot: [], job: [], pg: [] };
     for (let i = 0; i < rounds; i++) {
       rows.floor.push(await measure(floor));
+      rows.floorGot.push(await measure([...floor, '--got']));
       rows.job.push(await measure(toVm, { env: cache, storePid: vm.pid }));
       if (pg) rows.pg.push(await measure(job('--pushgateway', pg.url), { env: cache, storePid: pg.pid }));
     }
@@ -124,6 +133,15 @@ async function fleet(count, rounds, { ratioTarget = null, rssTarget = null, push
         2,
       ),
       figure(`… wall time`, m(rows.job, 'ms') / 1000, null, null, 's', 2),
+      figure(
+        `… the floor with got's GETs (got alone, its loading left out) ÷ floor`,
+        m(rows.floorGot, 'ms') / floorMs,
+        { value: m(rows.floorGot, 'ms') / 1000, what: 'floor with got, s', unit: 's', digits: 2 },
+        null,
+        '×',
+        2,
+      ),
+      figure(`… the job ÷ the floor with got`, m(rows.job, 'ms') / m(rows.floorGot, 'ms'), null, null, '×', 2),
       figure(
         `… peak RSS`,
         m(rows.job, 'rssMiB'),
