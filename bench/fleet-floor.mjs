@@ -15,8 +15,9 @@
  *   node bench/fleet-floor.mjs --targets-file F --victoriametrics URL --concurrency N [--once] [--got]
  */
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { parseArgs } from 'node:util';
+import { exchange } from './floor-http.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -31,23 +32,6 @@ const targets = JSON.parse(readFileSync(values['targets-file'], 'utf8'));
 const importUrl = new URL('/api/v1/import/prometheus', values.victoriametrics);
 const agent = new Agent({ keepAlive: true });
 const maxBytes = 1 << 20;
-
-function exchange(url, method, body) {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent, headers: { accept: 'application/json' } }, (res) => {
-      const chunks = [];
-      res.on('data', (chunk) => chunks.push(chunk));
-      res.on('end', () =>
-        res.statusCode >= 300
-          ? reject(new Error(`${method} ${url.pathname}: HTTP ${res.statusCode}`))
-          : resolve(Buffer.concat(chunks).toString('utf8')),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 /** The stick GETs through got, as src/http.ts and src/stick-fetch.ts configure it. */
 const gotGet = values.got
@@ -79,13 +63,17 @@ const gotGet = values.got
 let batch = '';
 let posting = Promise.resolve();
 const post = (text) => {
-  posting = posting.then(() => exchange(importUrl, 'POST', text));
+  posting = posting.then(() => exchange(agent, importUrl, 'POST', { body: text }));
 };
 
 async function readStick({ targets: [url], labels }) {
   const paths = values.once ? ['/jsonlive', '/jsononce'] : ['/jsonlive'];
   const answers = await Promise.all(
-    paths.map((path) => (gotGet ? gotGet(new URL(path, url)) : exchange(new URL(path, url), 'GET'))),
+    paths.map((path) =>
+      gotGet
+        ? gotGet(new URL(path, url))
+        : exchange(agent, new URL(path, url), 'GET', { headers: { accept: 'application/json' } }),
+    ),
   );
   const readAt = Date.now();
   const set = Object.entries({ job: 'trucki', ...labels })

@@ -8,8 +8,9 @@
  *
  * Runs until SIGTERM; the next cycle starts N ms after the previous one ended.
  */
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { parseArgs } from 'node:util';
+import { exchange } from './floor-http.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -23,37 +24,16 @@ const push = new URL('/metrics/job/floor/instance/floor', values.pushgateway);
 const everyMs = Number(values['every-ms']);
 const agent = new Agent({ keepAlive: true });
 
-function exchange(url, method, body) {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      { method, agent, headers: body === undefined ? {} : { 'content-type': 'text/plain; version=0.0.4' } },
-      (res) => {
-        const chunks = [];
-        res.on('data', (chunk) => chunks.push(chunk));
-        res.on('end', () =>
-          res.statusCode >= 300
-            ? reject(new Error(`${method} ${url.pathname}: HTTP ${res.statusCode}`))
-            : resolve(Buffer.concat(chunks).toString('utf8')),
-        );
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 let timer;
 async function cycle() {
-  const payload = JSON.parse(await exchange(stick, 'GET'));
+  const payload = JSON.parse(await exchange(agent, stick, 'GET'));
   let text = '';
   for (const [key, value] of Object.entries(payload)) {
     if (typeof value !== 'number') continue;
     const name = `floor_${key.replace(/[^a-zA-Z0-9_]/g, '_')}`;
     text += `# TYPE ${name} gauge\n${name} ${value}\n`;
   }
-  await exchange(push, 'PUT', text);
+  await exchange(agent, push, 'PUT', { body: text, headers: { 'content-type': 'text/plain; version=0.0.4' } });
 }
 
 function next() {
