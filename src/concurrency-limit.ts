@@ -29,11 +29,10 @@ export function createLimit(n: number, perTurn = Infinity): Limit {
 function createPace(perTurn: number): () => Promise<void> | undefined {
   if (perTurn === Infinity) return () => undefined;
   let startedThisTurn = 0;
-  let waiting: (() => void)[] = [];
+  const waiting: (() => void)[] = [];
   let turnEnds = false;
   const nextTurn = () => {
-    const now = waiting.slice(0, perTurn);
-    waiting = waiting.slice(perTurn);
+    const now = waiting.splice(0, perTurn);
     startedThisTurn = now.length;
     for (const start of now) start();
     turnEnds = startedThisTurn > 0;

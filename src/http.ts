@@ -13,7 +13,7 @@ import got, {
   type PlainResponse,
   type Request,
 } from 'got';
-import { HttpFailure } from './errors.js';
+import { errnoCode, HttpFailure } from './errors.js';
 
 export interface HttpPolicy {
   readonly timeoutMs: number;
@@ -75,8 +75,8 @@ const retryableCodes = new Set([
 function worthRetrying(error: unknown): boolean {
   if (error instanceof HTTPError) return retryableStatus.has(error.response.statusCode);
   // Not only got's RequestError: a streamed read on newer Node may end in the socket's own error.
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && retryableCodes.has(code);
+  const code = errnoCode(error);
+  return code !== undefined && retryableCodes.has(code);
 }
 
 /** The last failure of a request that was tried more than once. */
@@ -229,8 +229,8 @@ export function describeFailure(error: unknown, policy: HttpPolicy): string {
     return `answered HTTP ${statusCode}${statusMessage ? ` ${statusMessage}` : ''}`;
   }
   // Not only got's RequestError: a streamed read on newer Node may end in the socket's own error.
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? describeCode(code, policy) : 'failed unexpectedly';
+  const code = errnoCode(error);
+  return code !== undefined ? describeCode(code, policy) : 'failed unexpectedly';
 }
 
 function describeCode(code: string, policy: HttpPolicy): string {

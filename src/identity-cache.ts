@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { readBoundedFile } from './bounded-file.js';
 import { onceCatalogue } from './catalogue.js';
 import { stickIdentity, type Target } from './config/types.js';
-import { cataloguedPart, readPayload, type Payload, type Reading } from './parse.js';
+import { cataloguedPart, isJsonObject, readPayload, type Payload, type Reading } from './parse.js';
 
 /** How long what /jsononce said is used before the stick is asked again. */
 export const onceLifetimeMs = 10 * 60_000;
@@ -137,7 +137,8 @@ function readEntries(path: string): StoredEntries {
   try {
     const value: unknown = JSON.parse(readBoundedFile(path, 'identity cache', fileBytes, false));
     // Own keys only, so that "__proto__" is an ordinary (foreign) key.
-    if (isRecord(value) && isRecord(value.sticks)) return { entries: new Map(Object.entries(value.sticks)), version };
+    if (isJsonObject(value) && isJsonObject(value.sticks))
+      return { entries: new Map(Object.entries(value.sticks)), version };
   } catch {
     // Not ours, or not there: as if empty.
   }
@@ -146,15 +147,11 @@ function readEntries(path: string): StoredEntries {
 
 /** An entry as this job writes it, with only what the catalogue reads of it; undefined if it is not one. */
 function keptOf(entry: unknown): Kept | undefined {
-  if (!isRecord(entry) || typeof entry.at !== 'number' || !isRecord(entry.payload)) return undefined;
+  if (!isJsonObject(entry) || typeof entry.at !== 'number' || !isJsonObject(entry.payload)) return undefined;
   return { at: entry.at, part: cataloguedPart(entry.payload, onceCatalogue) };
 }
 
 const entryOf = ({ at, part }: Kept) => ({ at, payload: part });
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 /** Into a temp file, then renamed over the old one: a run that reads it sees the old or the new, whole. */
 function writeKept(path: string, text: string): void {

@@ -31,12 +31,17 @@ export function parsePayload(text: string): { payload: Payload } | { error: stri
       error: start === '<' ? 'sent HTML, not JSON (a login or error page?)' : 'sent a body that is not valid JSON',
     };
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+  if (!isJsonObject(value)) {
     return {
       error: `sent JSON ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}, not an object`,
     };
   }
-  return { payload: value as Payload };
+  return { payload: value };
+}
+
+/** A JSON object: not null, not an array. */
+export function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /**

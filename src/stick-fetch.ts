@@ -1,7 +1,7 @@
 /** Reading one JSON document from a stick: GET only, bounded in size, strictly UTF-8. */
 import { HTTPError } from 'got';
 import type { Endpoint } from './config/types.js';
-import { HttpFailure } from './errors.js';
+import { errnoCode, HttpFailure } from './errors.js';
 import { basicAuth, requireSuccess, streamedBody, urlUnder, withRetries, type Http } from './http.js';
 
 export type StickPath = '/jsonlive' | '/jsononce';
@@ -78,7 +78,7 @@ async function decoded(
     if (encoding === 'deflate' && (body[0]! & 0x08) === 0) return zlib.inflateRawSync(body, options);
     return zlib.unzipSync(body, options);
   } catch (error) {
-    if ((error as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
+    if (errnoCode(error) === 'ERR_BUFFER_TOO_LARGE') throw tooLarge();
     throw new HttpFailure(`sent a ${encoding}-encoded body that cannot be decoded on ${path}`);
   }
 }
