@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { readBoundedFile } from './bounded-file.js';
 import { onceCatalogue } from './catalogue.js';
 import { stickIdentity, type Target } from './config/types.js';
-import { cataloguedPart, isJsonObject, readPayload, type Payload, type Reading } from './parse.js';
+import { isJsonObject } from './json-object.js';
+import { cataloguedPart, readPayload, type Payload, type Reading } from './parse.js';
 
 /** How long what /jsononce said is used before the stick is asked again. */
 export const onceLifetimeMs = 10 * 60_000;

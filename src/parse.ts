@@ -2,6 +2,7 @@
  * From the stick's JSON to samples, through the catalogue. Pure: no I/O, no clock, no logging;
  * what could not be read comes back as problems for the caller to report.
  */
+import { isJsonObject } from './json-object.js';
 import { unknownState, type CatalogueRow, type Family, type Labels } from './catalogue.js';
 import { obeyedByTerminals } from './terminal-text.js';
 import { unitOf, units, type Unit } from './units.js';
@@ -37,11 +38,6 @@ export function parsePayload(text: string): { payload: Payload } | { error: stri
     };
   }
   return { payload: value };
-}
-
-/** A JSON object: not null, not an array. */
-export function isJsonObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /**

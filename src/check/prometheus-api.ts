@@ -4,6 +4,7 @@
  * job's timeout and retries) and in size, and each answer checked for the shape it must have: a
  * failure is an HttpFailure in words that name neither a URL's user info nor a credential.
  */
+import { isJsonObject } from '../json-object.js';
 import { HttpFailure } from '../errors.js';
 import { requireSuccess, urlUnder, withinBytes, withRetries, type Http } from '../http.js';
 
@@ -63,9 +64,9 @@ export function prometheusApi(http: Http, base: URL): PrometheusApi {
       const active = data.activeTargets ?? [];
       if (!Array.isArray(active)) throw wrongShape(path);
       return active.map((target: unknown): ScrapeTarget => {
-        if (!isRecord(target) || typeof target.scrapeUrl !== 'string' || typeof target.health !== 'string')
+        if (!isJsonObject(target) || typeof target.scrapeUrl !== 'string' || typeof target.health !== 'string')
           throw wrongShape(path);
-        const labels = isRecord(target.labels) ? target.labels : {};
+        const labels = isJsonObject(target.labels) ? target.labels : {};
         return {
           scrapePool: text(target.scrapePool) || text(labels.job),
           job: text(labels.job),
@@ -83,7 +84,7 @@ export function prometheusApi(http: Http, base: URL): PrometheusApi {
       if (data.resultType !== 'vector') return [];
       if (!Array.isArray(data.result)) throw wrongShape(path);
       return data.result.map((series: unknown): Series => {
-        if (!isRecord(series) || !isRecord(series.metric)) throw wrongShape(path);
+        if (!isJsonObject(series) || !isJsonObject(series.metric)) throw wrongShape(path);
         const value = Array.isArray(series.value) ? Number(series.value[1]) : NaN;
         return { metric: stringsOf(series.metric), value };
       });
@@ -94,9 +95,9 @@ export function prometheusApi(http: Http, base: URL): PrometheusApi {
       const groups = data.groups ?? [];
       if (!Array.isArray(groups)) throw wrongShape(path);
       return groups.flatMap((group: unknown) => {
-        if (!isRecord(group) || !Array.isArray(group.rules)) throw wrongShape(path);
+        if (!isJsonObject(group) || !Array.isArray(group.rules)) throw wrongShape(path);
         return group.rules.map((rule: unknown): Rule => {
-          if (!isRecord(rule) || typeof rule.name !== 'string') throw wrongShape(path);
+          if (!isJsonObject(rule) || typeof rule.name !== 'string') throw wrongShape(path);
           return {
             name: rule.name,
             group: text(group.name),
@@ -112,7 +113,7 @@ export function prometheusApi(http: Http, base: URL): PrometheusApi {
       const alerts = data.alerts ?? [];
       if (!Array.isArray(alerts)) throw wrongShape(path);
       return alerts.map((alert: unknown): Alert => {
-        if (!isRecord(alert) || !isRecord(alert.labels)) throw wrongShape(path);
+        if (!isJsonObject(alert) || !isJsonObject(alert.labels)) throw wrongShape(path);
         return { labels: stringsOf(alert.labels), state: text(alert.state) };
       });
     },
@@ -131,7 +132,7 @@ async function readData(http: Http, base: URL, path: string, params: Record<stri
     const what = text.trimStart().startsWith('<') ? 'HTML' : 'something that is not JSON';
     throw new HttpFailure(`answered ${path} with ${what}: is it the base URL of Prometheus's API?`);
   }
-  if (!isRecord(answer) || answer.status !== 'success' || !isRecord(answer.data)) throw wrongShape(path);
+  if (!isJsonObject(answer) || answer.status !== 'success' || !isJsonObject(answer.data)) throw wrongShape(path);
   return answer.data;
 }
 
@@ -148,10 +149,6 @@ async function getBounded(http: Http, url: URL, path: string): Promise<string> {
     ),
   );
   return requireSuccess(response).body;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function text(value: unknown): string {

@@ -7,6 +7,7 @@
 import { labelName, reservedLabelNames } from '../catalogue.js';
 import type { Endpoint, Target } from '../config/types.js';
 import { TargetsFileError } from '../errors.js';
+import { isJsonObject } from '../json-object.js';
 
 /**
  * Address text into an endpoint; `where` names it ("entry 3, target 2"). Throws an Error whose
@@ -112,7 +113,7 @@ export function targetsFrom(
     const fail = (what: string): never => {
       throw new TargetsFileError(`entry ${entry}: ${what}`);
     };
-    if (!isObject(group)) fail('is not an object with targets and labels');
+    if (!isJsonObject(group)) fail('is not an object with targets and labels');
     const { targets: addresses = [], labels: rawLabels = {}, ...unknown } = group as Record<string, unknown>;
     const extra = Object.keys(unknown);
     if (extra.length) fail(`has unknown key "${extra[0]}"; an entry holds only targets and labels`);
@@ -153,7 +154,7 @@ export function targetsFrom(
 
 /** Label names as Prometheus allows them, none of the job's own; empty values dropped as in Prometheus. */
 function checkLabels(raw: unknown, grouping: ReadonlySet<string>, fail: (what: string) => never): Map<string, string> {
-  if (!isObject(raw)) fail('labels must be a map of label names to strings');
+  if (!isJsonObject(raw)) fail('labels must be a map of label names to strings');
   const labels = new Map<string, string>();
   for (const [name, value] of Object.entries(raw)) {
     if (!labelName.test(name)) fail(`"${name}" is not a valid label name`);
@@ -170,11 +171,7 @@ function checkLabels(raw: unknown, grouping: ReadonlySet<string>, fail: (what: s
 function nullsAsEmpty(value: unknown): unknown {
   if (typeof value === 'string') return /^(~|null|Null|NULL)$/.test(value) ? '' : value;
   if (Array.isArray(value)) return value.map(nullsAsEmpty);
-  if (isObject(value))
+  if (isJsonObject(value))
     return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, nullsAsEmpty(inner)]));
   return value ?? '';
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
