@@ -12,6 +12,8 @@ export interface RunningPrometheus {
   query(expr: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
   /** Polls `expr` until it returns a result, or rejects after `timeoutMs`. */
   waitFor(expr: string, timeoutMs?: number): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
+  /** Polls until every rule group was evaluated after `since` (ms since the epoch), so over what was there then. */
+  evaluatedAfter(since: number, timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -70,6 +72,22 @@ export async function startPrometheus(configYaml: string, args: readonly string[
           return result.length > 0 && result;
         },
         { timeoutMs, intervalMs: 250, what: `result for ${expr}` },
+      );
+    },
+    async evaluatedAfter(since, timeoutMs = 20_000) {
+      let groups: { name: string; lastEvaluation: string }[] = [];
+      await until(
+        async () => {
+          const body = (await (await fetch(`${url}/api/v1/rules`)).json()) as { data: { groups: typeof groups } };
+          groups = body.data.groups;
+          return groups.length > 0 && groups.every((group) => Date.parse(group.lastEvaluation) > since);
+        },
+        {
+          timeoutMs,
+          intervalMs: 250,
+          what: `every rule group evaluated after ${new Date(since).toISOString()}`,
+          last: () => JSON.stringify(groups.map(({ name, lastEvaluation }) => [name, lastEvaluation])),
+        },
       );
     },
     stop: () => stopProgram(child, dir),
