@@ -122,6 +122,8 @@ describe('a real Prometheus scraping a real Pushgateway, with the shipped config
 
   test('a healthy stick sets off none of the alerts', async () => {
     await prometheus.waitFor('instance:trucki_ac_power:sum_watts');
+    // The recording rules' output is there: the alert rules evaluated since saw it (unevaluated, they are inactive too).
+    await prometheus.evaluatedAfter(Date.now());
     const response = await fetch(`${prometheus.url}/api/v1/rules?type=alert`);
     const { data } = (await response.json()) as {
       data: { groups: { rules: { name: string; health: string; state: string }[] }[] };

@@ -151,9 +151,10 @@ test('TruckiScrapeWithoutHonorLabels fires for each scrape job without honor_lab
 });
 
 test('without honor_labels no shipped rule fails ("many-to-many matching"), and the recording rules keep the sticks apart', async () => {
-  // Two evaluations at least after every stick arrived.
+  // Two evaluations at least after every stick arrived: the alerts then see what the recording rules made of them.
   await prometheus.waitFor('count(trucki_up) == 7');
-  await sleep(2500);
+  await prometheus.evaluatedAfter(Date.now());
+  await prometheus.evaluatedAfter(Date.now());
   const all = await rules();
   assert.ok(all.length >= 15, `only ${all.length} rules loaded`);
   assert.deepEqual(
