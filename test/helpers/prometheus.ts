@@ -17,11 +17,13 @@ export interface RunningPrometheus {
   stop(): Promise<void>;
 }
 
-/** `args`: further flags, e.g. --web.enable-remote-write-receiver. */
-export async function startPrometheus(configYaml: string, args: readonly string[] = []): Promise<RunningPrometheus> {
-  const dir = await mkdtemp(join(tmpdir(), 'prometheus-'));
-  const configFile = join(dir, 'prometheus.yml');
-  await writeFile(configFile, configYaml);
+/** Prometheus on a free port once it is ready; undefined if the port was taken first, unless `last`. */
+async function launch(
+  configFile: string,
+  dir: string,
+  args: readonly string[],
+  last: boolean,
+): Promise<{ child: ChildProcess; url: string } | undefined> {
   const port = await freePort();
   const child: ChildProcess = spawn(
     'prometheus',
@@ -39,17 +41,32 @@ export async function startPrometheus(configYaml: string, args: readonly string[
     stderr += chunk.toString();
   });
   const url = `http://127.0.0.1:${port}`;
-
-  await until(
+  const taken = await until(
     async () => {
-      if (child.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
+      if (child.exitCode !== null) {
+        if (!last && /address already in use/.test(stderr)) return 'taken';
+        throw new Error(`prometheus exited: ${stderr}`);
+      }
+      // Its own answer, not that of whatever else listens there (a Pushgateway has /-/ready too).
       return fetch(`${url}/-/ready`).then(
-        (r) => r.ok,
+        async (r) => r.ok && (await r.text()).includes('Prometheus'),
         () => false,
       );
     },
     { timeoutMs: 20_000, what: 'prometheus ready', last: () => stderr },
   );
+  return taken === 'taken' ? undefined : { child, url };
+}
+
+/** `args`: further flags, e.g. --web.enable-remote-write-receiver. */
+export async function startPrometheus(configYaml: string, args: readonly string[] = []): Promise<RunningPrometheus> {
+  const dir = await mkdtemp(join(tmpdir(), 'prometheus-'));
+  const configFile = join(dir, 'prometheus.yml');
+  await writeFile(configFile, configYaml);
+  // The free port can be taken before Prometheus binds it (by another test's program): then another one.
+  let started: { child: ChildProcess; url: string } | undefined;
+  for (let attempt = 0; !started; attempt++) started = await launch(configFile, dir, args, attempt >= 3);
+  const { child, url } = started;
 
   const query = async (expr: string) => {
     const response = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: expr }).toString()}`);
