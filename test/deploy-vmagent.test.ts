@@ -4,16 +4,14 @@
  * takes the job's import and forwards it to a real VictoriaMetrics.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { repoRoot } from './helpers/paths.js';
-import { freePort } from './helpers/process.js';
-import { startVictoriaMetrics } from './helpers/victoriametrics.js';
+import { launch, startVictoriaMetrics } from './helpers/victoriametrics.js';
 
 const unit = `${repoRoot}deploy/vmagent/trucki-vmagent.service`;
 const systemdAnalyze = process.env.SYSTEMD_ANALYZE ?? 'systemd-analyze';
@@ -53,26 +51,18 @@ test('its vmagent flags start the real vmagent, which forwards an import to Vict
   const flags = exec[1]!.replace(/\\\n/g, ' ').trim().split(/\s+/);
   const vm = await startVictoriaMetrics();
   const dir = await mkdtemp(join(tmpdir(), 'vmagent-flags-'));
-  const port = await freePort();
   // The unit's flags, with this test's port, queue directory and store.
-  const local = flags.map((flag) =>
-    flag
-      .replace(/^-httpListenAddr=127\.0\.0\.1:8429$/, `-httpListenAddr=127.0.0.1:${port}`)
-      .replace(/^-remoteWrite\.url=\$\{REMOTE_WRITE_URL\}$/, `-remoteWrite.url=${vm.url}/api/v1/write`)
-      .replace(/^-remoteWrite\.tmpDataPath=.*$/, `-remoteWrite.tmpDataPath=${dir}`),
-  );
-  assert.equal(local.filter((flag, i) => flag !== flags[i]).length, 3, 'the three host-specific flags were found');
-  const child = spawn('vmagent', local, { stdio: 'ignore' });
+  const local = (port: number) =>
+    flags.map((flag) =>
+      flag
+        .replace(/^-httpListenAddr=127\.0\.0\.1:8429$/, `-httpListenAddr=127.0.0.1:${port}`)
+        .replace(/^-remoteWrite\.url=\$\{REMOTE_WRITE_URL\}$/, `-remoteWrite.url=${vm.url}/api/v1/write`)
+        .replace(/^-remoteWrite\.tmpDataPath=.*$/, `-remoteWrite.tmpDataPath=${dir}`),
+    );
+  assert.equal(local(0).filter((flag, i) => flag !== flags[i]).length, 3, 'the three host-specific flags were found');
+  // On a free port, another if that one is taken before vmagent binds it.
+  const { child, port } = await launch('vmagent', local);
   try {
-    let healthy = false;
-    for (let i = 0; i < 100 && !healthy; i++) {
-      healthy = await fetch(`http://127.0.0.1:${port}/health`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (!healthy) await sleep(100);
-    }
-    assert.ok(healthy, 'vmagent answers /health');
     const body = `trucki_up{job="trucki",instance="unit"} 1 ${Date.now()}\n`;
     assert.equal(
       (await fetch(`http://127.0.0.1:${port}/api/v1/import/prometheus`, { method: 'POST', body })).status,

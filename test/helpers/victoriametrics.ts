@@ -57,7 +57,7 @@ export interface RunningVictoriaMetrics extends Program {
 }
 
 /** Starts `binary` with the flags `flagsFor(port)` until it answers /health; retries on a taken port. */
-async function launch(
+export async function launch(
   binary: string,
   flagsFor: (port: number) => string[],
   port?: number,
