@@ -591,7 +591,8 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       const reads = liveReads(stick);
       const [up] = await vm.exportSeries(
         'trucki_up{instance="queued"}',
-        (found) => found[0]?.values.length === reads,
+        // A batch the store took just as it went down may come again from vmagent's queue: a duplicate, not a loss.
+        (found) => new Set(found[0]?.timestamps).size === reads,
         90_000,
       );
       assert.equal(new Set(up!.timestamps).size, reads);
@@ -630,7 +631,8 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       const reads = liveReads(stick);
       const [up] = await vm.exportSeries(
         'trucki_up{instance="hop"}',
-        (found) => found[0]?.values.length === reads,
+        // A delivery cut off by the stop after vmagent took it is sent again: a duplicate, not a loss.
+        (found) => new Set(found[0]?.timestamps).size === reads,
         60_000,
       );
       assert.equal(new Set(up!.timestamps).size, reads);
