@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { runCli } from './helpers/cli.js';
-import { freePort } from './helpers/process.js';
 import { startProxy } from './helpers/proxy.js';
 import { sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
 import { healthyExposition, onlyFamilies, putGroup, withLastSuccess } from './helpers/seed.js';
@@ -62,7 +61,7 @@ test('300 sticks failing at once beside 300 other groups: all trucki_up 0, last 
   const proxy = await startProxy(pushgateway.url);
   try {
     // Nothing listens there: every stick's connection is refused at once.
-    const dead = `127.0.0.1:${await freePort()}`;
+    const dead = '127.0.0.1:9';
     const targets = failing.map((index) => `load-${index}=${dead}`).join(',');
     const result = await runCli(['-t', targets, '-g', proxy.url, '--retries', '0'], { timeoutMs: 40_000 });
     t.diagnostic(`the run took ${Math.round(result.wallMs)} ms`);
@@ -104,7 +103,7 @@ test('a failed read-back still replaces the groups with trucki_up 0 and says the
   );
   const proxy = await startProxy(pushgateway.url, { fail: ({ method }) => (method === 'GET' ? 500 : undefined) });
   try {
-    const dead = `127.0.0.1:${await freePort()}`;
+    const dead = '127.0.0.1:9';
     const result = await runCli(
       ['-t', names.map((name) => `${name}=${dead}`).join(','), '-g', proxy.url, '--retries', '0'],
       { timeoutMs: 30_000 },
@@ -141,18 +140,8 @@ test('a read-back that floods (no line breaks, then endless lines) stays small i
     await new Promise<void>((resolve) => flood.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = flood.address() as { port: number };
-      const dead = await freePort();
       const result = await runCli(
-        [
-          '-t',
-          `127.0.0.1:${String(dead)}`,
-          '-g',
-          `http://127.0.0.1:${String(port)}`,
-          '--retries',
-          '0',
-          '--timeout',
-          '20000',
-        ],
+        ['-t', '127.0.0.1:9', '-g', `http://127.0.0.1:${String(port)}`, '--retries', '0', '--timeout', '20000'],
         {
           measure: true,
         },
@@ -186,7 +175,7 @@ test('a redirect of the read-back is no last success: the group still gets truck
       method === 'GET' ? { status: 302, headers: { location: 'http://moved.example/login' } } : undefined,
   });
   try {
-    const result = await runCli(['-t', `${instance}=127.0.0.1:${await freePort()}`, '-g', proxy.url, '--retries', '0']);
+    const result = await runCli(['-t', `${instance}=127.0.0.1:9`, '-g', proxy.url, '--retries', '0']);
     assert.equal(result.code, 69, result.stderr);
     assert.match(result.stderr, /redirect/i);
     const group = await pushgateway.group({ job: 'trucki', instance });
@@ -209,14 +198,7 @@ test('HTML from the read-back: words, no ERR_BODY_PARSE_FAILURE (issue 9.11)', a
         : undefined,
   });
   try {
-    const result = await runCli([
-      '-t',
-      `html-read-back=127.0.0.1:${await freePort()}`,
-      '-g',
-      proxy.url,
-      '--retries',
-      '0',
-    ]);
+    const result = await runCli(['-t', 'html-read-back=127.0.0.1:9', '-g', proxy.url, '--retries', '0']);
     assert.equal(result.code, 69, result.stderr);
     assert.doesNotMatch(result.stderr, /ERR_BODY_PARSE_FAILURE|Unexpected token/);
     assert.match(result.stderr, /text\/html.*base URL/);

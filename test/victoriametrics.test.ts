@@ -14,7 +14,6 @@ import { describe, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { emptyDir, quickTicks, runCli, startCli } from './helpers/cli.js';
 import { repoRoot } from './helpers/paths.js';
-import { freePort } from './helpers/process.js';
 import { startPrometheus } from './helpers/prometheus.js';
 import { startHostileStick } from './helpers/hostile.js';
 import { startProxy, type Injected, type Proxy } from './helpers/proxy.js';
@@ -245,7 +244,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
         .join('');
       assert.equal((await fetch(`${vm.url}/api/v1/import/prometheus`, { method: 'POST', body: seed })).status, 204);
       await vm.waitFor('trucki_last_success_timestamp_seconds', (found) => found.length === 2);
-      const dead = `127.0.0.1:${String(await freePort())}`;
+      const dead = '127.0.0.1:9';
       await writeFile(
         join(dir, 'sticks.json'),
         JSON.stringify([
@@ -282,7 +281,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     const vm = await startVictoriaMetrics();
     const endless = await startHostileStick('endless body');
     try {
-      const dead = `gone=127.0.0.1:${String(await freePort())}`;
+      const dead = 'gone=127.0.0.1:9';
       const args = ['-t', dead, '--victoriametrics', vm.url, '--victoriametrics-query-url', endless.url];
       const result = await runCli([...args, '--retries', '0', '--timeout', '30000'], { measure: true });
       assert.equal(result.code, 69, result.stderr);
@@ -390,7 +389,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
   test('one-shot with VictoriaMetrics away: exit 1, one line saying what was not delivered, no credential', async () => {
     const stick = await startSimulator({ variant: 'T2SG' });
     try {
-      const away = `http://writer:hunter2@127.0.0.1:${await freePort()}`;
+      const away = 'http://writer:hunter2@127.0.0.1:9';
       const result = await runCli(['-t', `alone=${stick.url}`, '--victoriametrics', away, '--retries', '1']);
       assert.equal(result.code, 1);
       assert.match(
@@ -407,14 +406,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     const vm = await startVictoriaMetrics();
     const agent = await startVmagent(`${vm.url}/api/v1/write`);
     try {
-      const result = await runCli([
-        '-t',
-        `off=127.0.0.1:${await freePort()}`,
-        '--victoriametrics',
-        agent.url,
-        '--retries',
-        '0',
-      ]);
+      const result = await runCli(['-t', 'off=127.0.0.1:9', '--victoriametrics', agent.url, '--retries', '0']);
       assert.equal(result.code, 69);
       assert.match(
         result.stderr,
@@ -513,7 +505,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     assert.equal((rules.match(/for: 3s/g) ?? []).length, (shipped.match(/for: \d+m/g) ?? []).length);
     const vm = await startVictoriaMetrics();
     const healthy = await startSimulator({ variant: 'T2SG' });
-    const gone = `127.0.0.1:${await freePort()}`;
+    const gone = '127.0.0.1:9';
     // What the job wrote six minutes ago, when the stick last answered: TruckiStickStale needs a last
     // success older than 300 s, and the job cannot be run in the past.
     const then = Date.now() - 360_000;
@@ -738,13 +730,12 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
 
   test('a loop stopped with samples kept for later tries once more, and says what it could not deliver', async () => {
     const stick = await startSimulator({ variant: 'T2SG' });
-    const nowhere = await freePort();
     const loop = await startCli(
       [
         '-t',
         `a=${stick.url}`,
         '--victoriametrics',
-        `http://127.0.0.1:${String(nowhere)}`,
+        'http://127.0.0.1:9',
         '-s',
         everySecond,
         '--retries',
