@@ -25,6 +25,17 @@ export class HttpFailure extends Error {
 /** A failure of the sink, in words that name it and hold no credential. */
 export class SinkFailure extends Error {
   override readonly name = 'SinkFailure';
+
+  /**
+   * `undelivered`: of the sticks a flush was for (`stickIdentity`), those not delivered, when the sink
+   * can tell; absent, none of them was.
+   */
+  constructor(
+    message: string,
+    readonly undelivered?: ReadonlySet<string>,
+  ) {
+    super(message);
+  }
 }
 
 /** The message of anything thrown, for a log line. */

@@ -171,8 +171,12 @@ async function flush(
     await sink.flush();
   } catch (error) {
     if (!(error instanceof SinkFailure)) throw error;
-    // Each stick's line says it was not delivered; why, once, on the line after them.
-    for (const { outcome } of waiting) report.stick({ ...outcome, deliveryFailure: '' }, 0);
+    // Each stick's line says whether it was delivered (all were not, unless the sink tells); why not,
+    // once, on the line after them.
+    const { undelivered } = error;
+    for (const { outcome, samples } of waiting)
+      if (undelivered && !undelivered.has(stickIdentity(outcome.target))) report.stick(outcome, samples);
+      else report.stick({ ...outcome, deliveryFailure: '' }, 0);
     report.sinkFailure(error.message);
     return false;
   }

@@ -8,6 +8,7 @@ const batch = (name: string, bytes: number, samples: number, oldestAt: number): 
   bytes,
   samples,
   oldestAt,
+  sticks: [],
 });
 
 test('kept batches come back oldest first, and nothing is dropped within the bounds', () => {

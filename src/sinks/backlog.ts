@@ -9,6 +9,8 @@ export interface Batch {
   readonly samples: number;
   /** Unix ms of the oldest sample in it: the batch ages from there. */
   readonly oldestAt: number;
+  /** The sticks whose text it holds (`stickIdentity`), to say which were not delivered. */
+  readonly sticks: readonly string[];
 }
 
 export interface BacklogBounds {

@@ -10,18 +10,21 @@ export class ImportBatches {
   private bytes = 0;
   private samples = 0;
   private oldestAt = Infinity;
+  private sticks: string[] = [];
   private full: Batch[] = [];
+  private run = new WeakSet<Batch>();
 
   constructor(private readonly maxBytes: number) {}
 
   /** One stick's text: `lines` samples read at `readAt` (Unix ms). */
-  add(text: string, lines: number, readAt: number): void {
+  add(stick: string, text: string, lines: number, readAt: number): void {
     const bytes = Buffer.byteLength(text);
     if (this.bytes + bytes > this.maxBytes) this.close();
     this.parts.push(text);
     this.bytes += bytes;
     this.samples += lines;
     this.oldestAt = Math.min(this.oldestAt, readAt);
+    this.sticks.push(stick);
   }
 
   get hasFull(): boolean {
@@ -35,16 +38,25 @@ export class ImportBatches {
     return full;
   }
 
-  /** Every batch of the run so far, in order, the last one closed; none are kept. */
-  takeAll(): Batch[] {
+  /**
+   * The run's batches not taken yet, in order, the last one closed; and which batches were the run's
+   * (those taken as full before included), as against a backlog's. What is added next is the next run's.
+   */
+  endRun(): { rest: Batch[]; ofRun: WeakSet<Batch> } {
     this.close();
-    return this.takeFull();
+    const ofRun = this.run;
+    this.run = new WeakSet();
+    return { rest: this.takeFull(), ofRun };
   }
 
   private close(): void {
     if (this.parts.length === 0) return;
-    this.full.push({ text: this.parts.join(''), bytes: this.bytes, samples: this.samples, oldestAt: this.oldestAt });
+    const { bytes, samples, oldestAt, sticks } = this;
+    const batch = { text: this.parts.join(''), bytes, samples, oldestAt, sticks };
+    this.full.push(batch);
+    this.run.add(batch);
     this.parts = [];
+    this.sticks = [];
     this.bytes = 0;
     this.samples = 0;
     this.oldestAt = Infinity;

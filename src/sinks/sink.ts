@@ -24,7 +24,7 @@ export interface Sink {
   readonly lastSuccesses?: (targets: readonly Target[]) => Promise<ReadonlyMap<string, number>>;
   /** Delivers one stick's samples, or collects them for flush. Throws a SinkFailure. */
   readonly deliver: (delivery: Delivery) => Promise<void>;
-  /** After the sticks of a run were delivered. Throws a SinkFailure. */
+  /** After the sticks of a run were delivered. Throws a SinkFailure, naming the sticks not delivered if it can tell. */
   readonly flush: () => Promise<void>;
   /**
    * As a loop stops: one last try to deliver what it kept for later runs, which will not come.

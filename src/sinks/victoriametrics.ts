@@ -6,7 +6,7 @@
  * sent. The sticks of a run share as few requests as the size cap allows.
  */
 import { HTTPError } from 'got';
-import type { Target, VictoriaMetrics } from '../config/types.js';
+import { stickIdentity, type Target, type VictoriaMetrics } from '../config/types.js';
 import { SinkFailure } from '../errors.js';
 import { describeFailure, refusalReason, type Http } from '../http.js';
 import { Backlog, type Batch } from './backlog.js';
@@ -55,8 +55,6 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
   let settling: Promise<void> | undefined;
   /** Unix ms before which the store asked not to be sent to. */
   let notBefore = 0;
-  /** Whether the log heard already that this run's batches wait: once per busy stretch. */
-  let waitSaid = false;
 
   /** A new delivery, the backlog's batches first: they are older. */
   const begin = (now: number) => {
@@ -68,10 +66,11 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
   const deliverRest = async (now: number, stopping: boolean) => {
     const delivery = runsOwn && current ? current : begin(now);
     runsOwn = false;
-    const done = delivery.send(batches.takeAll()).then(() => {
+    const { rest, ofRun } = batches.endRun();
+    const done = delivery.send(rest).then(() => {
       current = undefined;
       if (delivery.retryAfterMs !== undefined) notBefore = Date.now() + delivery.retryAfterMs;
-      settle(delivery, { where, backlog, keep: keep && !stopping, stopping, now });
+      settle(delivery, ofRun, { where, backlog, keep: keep && !stopping, stopping, now });
     });
     // Only that it ended matters to a drain: its failure is the flush's.
     settling = done.catch(() => undefined);
@@ -87,7 +86,7 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
     deliver: ({ target, samples, readAt }: Delivery) => {
       const labels = [['job', store.job], ['instance', target.instance], ...store.grouping, ...target.labels] as const;
       const { text, lines } = importText(samples, labels, readAt);
-      batches.add(text, lines, readAt);
+      batches.add(stickIdentity(target), text, lines, readAt);
       if (!batches.hasFull) return Promise.resolve();
       if (!runsOwn && !current && Date.now() >= notBefore) {
         begin(Date.now());
@@ -102,7 +101,7 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
       const wait = notBefore - Date.now();
       if (wait > 0 && wait <= http.policy.timeoutMs) await new Promise((resolve) => setTimeout(resolve, wait));
       if (Date.now() < notBefore) {
-        const queue = [...backlog.takeAll(Date.now()), ...batches.takeAll()];
+        const queue = [...backlog.takeAll(Date.now()), ...batches.endRun().rest];
         throw new SinkFailure(`${where} ${askedToWait(notBefore)}; ${count(queue)} samples not delivered (stopping)`);
       }
       await deliverRest(Date.now(), true);
@@ -110,15 +109,12 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
     flush: async () => {
       const now = Date.now();
       if (!runsOwn && keep && (current || now < notBefore)) {
-        backlog.keep(batches.takeAll(), now);
-        if (waitSaid) return;
-        waitSaid = true;
+        backlog.keep(batches.endRun().rest, now);
         const why = current ? 'is still busy with the delivery before' : askedToWait(notBefore);
         throw new SinkFailure(
           `${where} ${why}; ${backlog.samples} samples kept for the next runs${droppedSoFar(backlog)}`,
         );
       }
-      waitSaid = false;
       await deliverRest(now, false);
     },
   };
@@ -135,9 +131,10 @@ interface Settling {
 
 /**
  * What became of a delivery: refused batches counted as dropped, unsent ones kept for the next runs
- * (`keep`) or lost; throws a SinkFailure saying so when anything failed.
+ * (`keep`) or lost; throws a SinkFailure saying so when anything failed, and which of the run's sticks
+ * (in the batches `ofRun` holds) were not delivered.
  */
-function settle(sent: ImportSending, { where, backlog, keep, stopping, now }: Settling): void {
+function settle(sent: ImportSending, ofRun: WeakSet<Batch>, { where, backlog, keep, stopping, now }: Settling): void {
   for (const refused of sent.refused) backlog.drop(refused);
   if (keep) backlog.keep(sent.unsent, now);
   const said = sent.failures.join(', then ');
@@ -147,7 +144,13 @@ function settle(sent: ImportSending, { where, backlog, keep, stopping, now }: Se
     ...(lost ? [`${lost} samples not delivered${stopping ? ' (stopping)' : ''}`] : []),
     ...(keep && sent.unsent.length ? [`${backlog.samples} samples kept for the next runs`] : []),
   ];
-  throw new SinkFailure(`${where} ${said}; ${tail.join('; ')}${keep ? droppedSoFar(backlog) : ''}`);
+  const undelivered = [...sent.refused, ...sent.unsent]
+    .filter((batch) => ofRun.has(batch))
+    .flatMap(({ sticks }) => sticks);
+  throw new SinkFailure(
+    `${where} ${said}; ${tail.join('; ')}${keep ? droppedSoFar(backlog) : ''}`,
+    new Set(undelivered),
+  );
 }
 
 const droppedSoFar = (backlog: Backlog) => (backlog.droppedSamples ? `, ${backlog.droppedSamples} dropped so far` : '');
