@@ -106,6 +106,7 @@ function createRun(
     );
     // A sink that delivers at flush: its sticks are reported once the flush said how it went.
     const atFlush: { outcome: Outcome; samples: number }[] = [];
+    const thisRun = {};
 
     const runStick = async (target: Target, stick: { wanted: boolean }): Promise<RunResult> => {
       const key = stickIdentity(target);
@@ -139,7 +140,7 @@ function createRun(
       }
       const samples = samplesOf(reading, lastSuccess.get(key));
       try {
-        await sink.deliver({ target, samples, readAt: reading.readAt });
+        await sink.deliver({ target, samples, readAt: reading.readAt, run: thisRun });
       } catch (error) {
         if (!(error instanceof SinkFailure)) throw error;
         report.stick({ ...outcome, deliveryFailure: error.message }, 0);
@@ -153,7 +154,7 @@ function createRun(
     const results = await Promise.all(
       targets.map((target) => tracked(running, target, (stick) => runStick(target, stick), onStickDone)),
     );
-    const flushed = await flush(sink, atFlush, report);
+    const flushed = await flush(sink, thisRun, atFlush, report);
     await look?.done;
     report.end(named);
     if (!flushed || results.includes('undelivered')) return 'undelivered';
@@ -164,11 +165,12 @@ function createRun(
 /** The run's flush; then the sticks that waited for it are reported, delivered or not. */
 async function flush(
   sink: Sink,
+  run: object,
   waiting: readonly { outcome: Outcome; samples: number }[],
   report: RunReport,
 ): Promise<boolean> {
   try {
-    await sink.flush();
+    await sink.flush(run);
   } catch (error) {
     if (!(error instanceof SinkFailure)) throw error;
     // Each stick's line says whether it was delivered (all were not, unless the sink tells); why not,

@@ -51,10 +51,10 @@ interface TestStore {
 }
 
 /**
- * A loopback store that misbehaves as `answer` says for the n-th import (0-based), counting what it
- * got; it has no query API.
+ * A loopback store that misbehaves as `answer` says for the n-th import (0-based) or its body,
+ * counting what it got; it has no query API.
  */
-async function startTestStore(answer: (index: number) => StoreAnswer): Promise<TestStore> {
+async function startTestStore(answer: (index: number, body: string) => StoreAnswer): Promise<TestStore> {
   const bodies: string[] = [];
   const held: ServerResponse[] = [];
   let open = 0;
@@ -74,7 +74,7 @@ async function startTestStore(answer: (index: number) => StoreAnswer): Promise<T
     request.on('data', (chunk: string) => (body += chunk));
     request.on('end', () => {
       const index = bodies.push(body) - 1;
-      const what = answer(index);
+      const what = answer(index, body);
       if (what === 'hold' && !released) held.push(response);
       else if (what === 'hold') response.writeHead(204).end();
       else if (what === 'endless') endless(response);
@@ -788,6 +788,47 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       assert.equal(sent.length, liveReads(stick), 'every read delivered once');
     } finally {
       await finally_([() => loop.stop('SIGKILL'), () => store.close(), () => stick.close()]);
+    }
+  });
+
+  test("overlapping runs of a loop (a stick still read while the others run on): each stick's line says what became of its own samples", async () => {
+    // Every import holding the fast stick is refused; one holding only the slow stick is taken.
+    const store = await startTestStore((_index, body) =>
+      body.includes('instance="fast"') ? { status: 400, body: 'refused for the test\n' } : { status: 204 },
+    );
+    const fast = await startSimulator({ variant: 'T2SG' });
+    const slow = await startHostileStick('never answers');
+    // On the cron pattern: the fast stick runs on the ticks while the first run still reads the slow one.
+    const loop = await startCli([
+      '-t',
+      `fast=${fast.url}`,
+      '-t',
+      `slow=${slow.url}`,
+      '--victoriametrics',
+      store.url,
+      '-s',
+      everySecond,
+      '--retries',
+      '0',
+      '--timeout',
+      '2500',
+      '--verbose',
+    ]);
+    try {
+      await loop.waitFor(/^stick slow \(/m, 30_000);
+      const said = loop.stderr();
+      assert.ok(liveReads(fast) >= 3, 'the fast stick ran on the ticks while the slow one was read');
+      assert.doesNotMatch(
+        said,
+        /^stick fast .*; sent to VictoriaMetrics$/m,
+        'no import holding the fast stick was taken',
+      );
+      const slowTaken = store.bodies.some(
+        (body) => body.includes('instance="slow"') && !body.includes('instance="fast"'),
+      );
+      assert.equal(/^stick slow .*; sent to VictoriaMetrics trucki_up 0$/m.test(said), slowTaken, said);
+    } finally {
+      await finally_([() => loop.stop('SIGKILL'), () => store.close(), () => fast.close(), () => slow.close()]);
     }
   });
 

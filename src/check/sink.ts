@@ -34,8 +34,8 @@ export function recording(sink: Sink, targets: readonly Target[]): RecordingSink
           if (error instanceof SinkFailure) note(error.message, [delivery.target.instance]);
           throw error;
         }),
-      flush: () =>
-        sink.flush().catch((error: unknown) => {
+      flush: (run) =>
+        sink.flush(run).catch((error: unknown) => {
           if (error instanceof SinkFailure)
             note(
               error.message,

@@ -5,6 +5,12 @@
  */
 import type { Batch } from './backlog.js';
 
+/** The batches of a run not taken yet, in order; and which batches were the run's, as against a backlog's. */
+export interface RunEnd {
+  readonly rest: Batch[];
+  readonly ofRun: WeakSet<Batch>;
+}
+
 export class ImportBatches {
   private parts: string[] = [];
   private bytes = 0;
@@ -42,7 +48,7 @@ export class ImportBatches {
    * The run's batches not taken yet, in order, the last one closed; and which batches were the run's
    * (those taken as full before included), as against a backlog's. What is added next is the next run's.
    */
-  endRun(): { rest: Batch[]; ofRun: WeakSet<Batch> } {
+  endRun(): RunEnd {
     this.close();
     const ofRun = this.run;
     this.run = new WeakSet();
@@ -60,5 +66,34 @@ export class ImportBatches {
     this.bytes = 0;
     this.samples = 0;
     this.oldestAt = Infinity;
+  }
+}
+
+/**
+ * Each run's ImportBatches, by its Delivery.run: a loop's runs overlap (the others run again while a
+ * slow stick is still read), and each run's flush sends, and reports, only its own sticks.
+ */
+export class RunsBatches {
+  private readonly runs = new Map<object, ImportBatches>();
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** The batches `run` collects into. */
+  of(run: object): ImportBatches {
+    let batches = this.runs.get(run);
+    if (!batches) this.runs.set(run, (batches = new ImportBatches(this.maxBytes)));
+    return batches;
+  }
+
+  /** `run`'s batches not taken yet, and which batches were its (ImportBatches.endRun); it collects no more. */
+  endRun(run: object): RunEnd {
+    const batches = this.runs.get(run);
+    this.runs.delete(run);
+    return batches?.endRun() ?? { rest: [], ofRun: new WeakSet() };
+  }
+
+  /** Every run's batches not taken yet: none once each run was flushed. */
+  endAll(): Batch[] {
+    return [...this.runs.keys()].flatMap((run) => this.endRun(run).rest);
   }
 }

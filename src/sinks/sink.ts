@@ -14,6 +14,11 @@ export interface Delivery {
   readonly samples: readonly Sample[];
   /** Unix time in ms when the stick was read. */
   readonly readAt: number;
+  /**
+   * The run it is of, the same object for its flush: a loop's runs overlap (the others run again
+   * while a slow stick is still read), and a sink delivering at flush sends only that run's.
+   */
+  readonly run?: object;
 }
 
 export interface Sink {
@@ -25,7 +30,7 @@ export interface Sink {
   /** Delivers one stick's samples, or collects them for flush. Throws a SinkFailure. */
   readonly deliver: (delivery: Delivery) => Promise<void>;
   /** After the sticks of a run were delivered. Throws a SinkFailure, naming the sticks not delivered if it can tell. */
-  readonly flush: () => Promise<void>;
+  readonly flush: (run?: object) => Promise<void>;
   /**
    * As a loop stops: one last try to deliver what it kept for later runs, which will not come.
    * Throws a SinkFailure saying how much was not delivered.

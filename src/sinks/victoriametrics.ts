@@ -11,7 +11,7 @@ import { SinkFailure } from '../errors.js';
 import { describeFailure, refusalReason, type Http } from '../http.js';
 import { Backlog, type Batch } from './backlog.js';
 import { ImportSending } from './import-sending.js';
-import { ImportBatches } from './import-batches.js';
+import { RunsBatches, type RunEnd } from './import-batches.js';
 import { importText } from './import-text.js';
 import type { Delivery, Sink, SinkKind } from './sink.js';
 import { postImport, queryError, readLastSuccesses, recallQuery } from './victoriametrics-api.js';
@@ -45,12 +45,14 @@ const maxRequestBytes = 1 << 20;
  */
 export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHttp: Http, keep: boolean): Sink {
   const backlog = new Backlog(store.backlog);
-  const batches = new ImportBatches(maxRequestBytes);
+  const batches = new RunsBatches(maxRequestBytes);
+  /** The run of a delivery that names none (a caller with one run at a time). */
+  const anyRun = {};
   const where = `VictoriaMetrics ${store.url.href}`;
   /** The delivery under way, from its first request until its run has been told how it went. */
   let current: ImportSending | undefined;
-  /** Whether `current` is the collecting run's own, begun as its first batch filled: more may join it. */
-  let runsOwn = false;
+  /** The run whose own `current` is, begun as its first batch filled: more of its batches may join it. */
+  let owner: object | undefined;
   /** A flush's end, which a drain waits for. */
   let settling: Promise<void> | undefined;
   /** Unix ms before which the store asked not to be sent to. */
@@ -62,11 +64,10 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
     void current.send(backlog.takeAll(now));
     return current;
   };
-  /** The rest of the run's batches, into its own delivery or a new one; then how it went. */
-  const deliverRest = async (now: number, stopping: boolean) => {
-    const delivery = runsOwn && current ? current : begin(now);
-    runsOwn = false;
-    const { rest, ofRun } = batches.endRun();
+  /** The rest of `run`'s batches, into its own delivery or a new one; then how it went. */
+  const deliverRest = async (run: object, { rest, ofRun }: RunEnd, now: number, stopping: boolean) => {
+    const delivery = owner === run && current ? current : begin(now);
+    if (owner === run) owner = undefined;
     const done = delivery.send(rest).then(() => {
       current = undefined;
       if (delivery.retryAfterMs !== undefined) notBefore = Date.now() + delivery.retryAfterMs;
@@ -83,39 +84,42 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
     get lastSuccesses() {
       return recall.available() ? recall.ask : undefined;
     },
-    deliver: ({ target, samples, readAt }: Delivery) => {
+    deliver: ({ target, samples, readAt, run = anyRun }: Delivery) => {
       const labels = [['job', store.job], ['instance', target.instance], ...store.grouping, ...target.labels] as const;
       const { text, lines } = importText(samples, labels, readAt);
-      batches.add(stickIdentity(target), text, lines, readAt);
-      if (!batches.hasFull) return Promise.resolve();
-      if (!runsOwn && !current && Date.now() >= notBefore) {
+      const collecting = batches.of(run);
+      collecting.add(stickIdentity(target), text, lines, readAt);
+      if (!collecting.hasFull) return Promise.resolve();
+      if (!owner && !current && Date.now() >= notBefore) {
         begin(Date.now());
-        runsOwn = true;
+        owner = run;
       }
       // Else not now (a delivery before is still under way, or Retry-After): it goes at flush or later.
-      if (runsOwn && current) void current.send(batches.takeFull());
+      if (owner === run && current) void current.send(collecting.takeFull());
       return Promise.resolve();
     },
     drain: async () => {
       await settling;
       const wait = notBefore - Date.now();
       if (wait > 0 && wait <= http.policy.timeoutMs) await new Promise((resolve) => setTimeout(resolve, wait));
+      const left = batches.endAll();
       if (Date.now() < notBefore) {
-        const queue = [...backlog.takeAll(Date.now()), ...batches.endRun().rest];
+        const queue = [...backlog.takeAll(Date.now()), ...left];
         throw new SinkFailure(`${where} ${askedToWait(notBefore)}; ${count(queue)} samples not delivered (stopping)`);
       }
-      await deliverRest(Date.now(), true);
+      await deliverRest({}, { rest: left, ofRun: new WeakSet() }, Date.now(), true);
     },
-    flush: async () => {
+    flush: async (run = anyRun) => {
       const now = Date.now();
-      if (!runsOwn && keep && (current || now < notBefore)) {
-        backlog.keep(batches.endRun().rest, now);
+      const ended = batches.endRun(run);
+      if (owner !== run && keep && (current || now < notBefore)) {
+        backlog.keep(ended.rest, now);
         const why = current ? 'is still busy with the delivery before' : askedToWait(notBefore);
         throw new SinkFailure(
           `${where} ${why}; ${backlog.samples} samples kept for the next runs${droppedSoFar(backlog)}`,
         );
       }
-      await deliverRest(now, false);
+      await deliverRest(run, ended, now, false);
     },
   };
 }
