@@ -6,7 +6,7 @@
  * deliveries start failing and a line when they succeed again (a store outage is one line, not one
  * per stick per tick), and a summary every 10 minutes.
  */
-import type { Target } from './config/types.js';
+import { stickIdentity, type Target } from './config/types.js';
 import { stickLine, type Outcome } from './log-line.js';
 
 /** A loop's summary comes at the end of the first run this long after the last one. */
@@ -42,6 +42,7 @@ export function createLoopLog(
       }),
     };
   }
+  /** Whether each stick was up, by stickIdentity: the same instance with other labels is another stick. */
   const up = new Map<string, boolean>();
   /** Since when deliveries fail, and how many did since. */
   let failing: { since: number; failed: number } | undefined;
@@ -62,10 +63,10 @@ export function createLoopLog(
       let runFailed = false;
       return {
         stick: (outcome, samples) => {
-          const { instance } = outcome.target;
+          const key = stickIdentity(outcome.target);
           const isUp = outcome.reading.failure === undefined;
-          const changed = up.get(instance) !== isUp;
-          up.set(instance, isUp);
+          const changed = up.get(key) !== isUp;
+          up.set(key, isUp);
           if (outcome.deliveryFailure === undefined) {
             delivered++;
             period.samples += samples;
@@ -87,8 +88,8 @@ export function createLoopLog(
             log(`deliveries succeed again (${failing.failed} failed since ${new Date(failing.since).toISOString()})`);
             failing = undefined;
           }
-          const names = new Set(named.map(({ instance }) => instance));
-          for (const instance of up.keys()) if (!names.has(instance)) up.delete(instance);
+          const names = new Set(named.map(stickIdentity));
+          for (const key of up.keys()) if (!names.has(key)) up.delete(key);
           if (now - period.since < summaryEveryMs) return;
           const down = [...up.values()].filter((isUp) => !isUp).length;
           log(

@@ -503,6 +503,37 @@ describe('a quiet loop (issue 16.4)', { concurrency: true }, () => {
     );
   });
 
+  test('two sticks with one instance and other labels are two sticks: each logged at its first read and its changes, counted apart', () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const lines: string[] = [];
+    const loopLog = createLoopLog(
+      (line) => lines.push(line),
+      { quiet: true },
+      () => now,
+    );
+    const site = (name: string): Target => ({
+      url: new URL(`http://${name}.test/`),
+      instance: 'twin',
+      labels: [['site', name]],
+    });
+    const [north, south] = [site('north'), site('south')];
+    const up = { samples: 0, unreadable: [], seconds: 0.01 };
+    const down = { ...up, failure: 'timed out' };
+    for (let minute = 1; minute <= 11; minute++) {
+      now += 60_000;
+      const report = loopLog.begin();
+      report.stick({ target: north, reading: up, deliveredAs: 'pushed' }, 10);
+      report.stick({ target: south, reading: down, deliveredAs: 'pushed' }, 3);
+      report.end([north, south]);
+    }
+    // Each one's first read, and nothing more: neither changed.
+    assert.equal(lines.filter((line) => line.startsWith('stick ')).length, 2, lines.join('\n'));
+    assert.deepEqual(
+      lines.filter((line) => line.startsWith('since ')),
+      ['since 2026-01-01T00:00:00.000Z: 1 sticks up, 1 down; 130 samples delivered, 0 deliveries failed'],
+    );
+  });
+
   test('a summary every 10 minutes of the loop clock: sticks up and down, samples and failures since', () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     const lines: string[] = [];
