@@ -832,6 +832,62 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
+  test('a fleet with one hung stick in a quiet loop: the runs on while it is read deliver, the store is not called busy', async () => {
+    const store = await startTestStore(() => ({ status: 204 }));
+    const stick = await startSimulator({ variant: 'T2SG', clock: () => 0 });
+    const hung = await startHostileStick('never answers');
+    const dir = await emptyDir();
+    // About 6.7 kB of import text each: the first run's first request goes while it still reads the hung stick.
+    const sticks = [
+      { targets: [hung.url.replace('http://', '')], labels: { instance: 'hung' } },
+      ...Array.from({ length: 200 }, (_, index) => ({
+        targets: [stick.url.replace('http://', '')],
+        labels: { instance: `s${String(index)}` },
+      })),
+    ];
+    await writeFile(join(dir, 'sticks.json'), JSON.stringify(sticks));
+    // On the cron pattern: the test ticker waits for a run to end, and runs would not overlap.
+    const loop = await startCli(
+      [
+        '--targets-file',
+        'sticks.json',
+        '--victoriametrics',
+        store.url,
+        '-s',
+        everySecond,
+        '--retries',
+        '0',
+        '--timeout',
+        '2500',
+      ],
+      { cwd: dir },
+    );
+    try {
+      const skipped = () => (loop.stderr().match(/^stick hung: skipped the run due/gm) ?? []).length;
+      await until(() => skipped() >= 2, {
+        what: 'the hung stick read on two runs',
+        timeoutMs: 30_000,
+        last: loop.stderr,
+      });
+      assert.deepEqual(await loop.stop(), { code: 0, signal: null }, loop.stderr());
+      const said = loop.stderr();
+      assert.doesNotMatch(said, /still busy with the delivery before/);
+      assert.doesNotMatch(said, /^deliveries succeed again/m);
+      assert.doesNotMatch(said, /not sent to VictoriaMetrics/);
+      const up = store.bodies.flatMap((body) => linesOf(body, 'trucki_up'));
+      const hungReads = hung.requests.filter((line) => line === 'GET /jsonlive').length;
+      assert.equal(up.length, liveReads(stick) + hungReads, 'every read delivered once');
+    } finally {
+      await finally_([
+        () => loop.stop('SIGKILL'),
+        () => store.close(),
+        () => stick.close(),
+        () => hung.close(),
+        () => rm(dir, { recursive: true, force: true }),
+      ]);
+    }
+  });
+
   test('one-shot: an import refused with 400 holds up none of the others, and exit 1 says how much was lost (issue 15.11)', async () => {
     const store = await startTestStore((index) =>
       index === 0 ? { status: 400, body: 'cannot parse line 7\n' } : { status: 204 },

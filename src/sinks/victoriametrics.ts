@@ -35,6 +35,9 @@ export const victoriaMetrics: SinkKind = {
 /** One request's worth: VictoriaMetrics takes far more (32 MB), but a small request fails small. */
 const maxRequestBytes = 1 << 20;
 
+/** The run of a delivery that names none (a caller with one run at a time). */
+const anyRun = {};
+
 /**
  * `keep`: a loop keeps what could not be delivered, within the store's backlog bounds, and sends
  * it first on the next runs; a one-shot run has no next run. A batch is sent as soon as it is full,
@@ -46,8 +49,6 @@ const maxRequestBytes = 1 << 20;
 export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHttp: Http, keep: boolean): Sink {
   const backlog = new Backlog(store.backlog);
   const batches = new RunsBatches(maxRequestBytes);
-  /** The run of a delivery that names none (a caller with one run at a time). */
-  const anyRun = {};
   const where = `VictoriaMetrics ${store.url.href}`;
   /** The delivery under way, from its first request until its run has been told how it went. */
   let current: ImportSending | undefined;
@@ -112,6 +113,8 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
     flush: async (run = anyRun) => {
       const now = Date.now();
       const ended = batches.endRun(run);
+      // Another run's own delivery, which stays open while that run still reads a slow stick: joined.
+      if (owner !== undefined && owner !== run && current) return joined(current, ended, where);
       if (owner !== run && keep && (current || now < notBefore)) {
         backlog.keep(ended.rest, now);
         const why = current ? 'is still busy with the delivery before' : askedToWait(notBefore);
@@ -122,6 +125,25 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
       await deliverRest(run, ended, now, false);
     },
   };
+}
+
+/**
+ * A run's batches sent in another run's delivery, which settles them (drops the refused, keeps the
+ * unsent) when that run ends; throws a SinkFailure naming this run's sticks not delivered, if any.
+ */
+async function joined(delivery: ImportSending, { rest, ofRun }: RunEnd, where: string): Promise<void> {
+  await delivery.send(rest);
+  const refused = delivery.refused.filter((batch) => ofRun.has(batch));
+  const unsent = delivery.unsent.filter((batch) => ofRun.has(batch));
+  if (refused.length + unsent.length === 0) return;
+  const tail = [
+    ...(refused.length ? [`${count(refused)} samples not delivered`] : []),
+    ...(unsent.length ? [`${count(unsent)} samples kept for the next runs`] : []),
+  ];
+  throw new SinkFailure(
+    `${where} ${delivery.failures.join(', then ')}; ${tail.join('; ')}`,
+    new Set([...refused, ...unsent].flatMap(({ sticks }) => sticks)),
+  );
 }
 
 interface Settling {
