@@ -44,7 +44,8 @@ const anyRun = {};
  * so that a fleet's memory is bounded by the batches in flight, not by the fleet; the run's sticks
  * are reported at flush, when the last batch went. One delivery at a time: a run that ends while
  * the previous one's is still under way (a store that hangs), or before the time the store asked
- * to be left alone until (Retry-After), keeps its batches for the next run.
+ * to be left alone until (Retry-After), keeps its batches for the next run; one that ends while
+ * another run's own delivery is open (that run still reads a slow stick) sends them in it.
  */
 export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHttp: Http, keep: boolean): Sink {
   const backlog = new Backlog(store.backlog);
