@@ -817,7 +817,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     try {
       await loop.waitFor(/^stick slow \(/m, 30_000);
       const said = loop.stderr();
-      assert.ok(liveReads(fast) >= 3, 'the fast stick ran on the ticks while the slow one was read');
+      assert.ok(liveReads(fast) >= 2, 'the fast stick ran on a tick while the slow one was read');
       assert.doesNotMatch(
         said,
         /^stick fast .*; sent to VictoriaMetrics$/m,
@@ -837,12 +837,13 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     const stick = await startSimulator({ variant: 'T2SG', clock: () => 0 });
     const hung = await startHostileStick('never answers');
     const dir = await emptyDir();
-    // About 6.7 kB of import text each: the first run's first request goes while it still reads the hung stick.
+    // A long label on each of its about 70 lines makes a stick's text 140 kB: the first run's first
+    // request goes while it still reads the hung stick.
     const sticks = [
       { targets: [hung.url.replace('http://', '')], labels: { instance: 'hung' } },
-      ...Array.from({ length: 200 }, (_, index) => ({
+      ...Array.from({ length: 12 }, (_, index) => ({
         targets: [stick.url.replace('http://', '')],
-        labels: { instance: `s${String(index)}` },
+        labels: { instance: `s${String(index)}`, note: 'x'.repeat(2000) },
       })),
     ];
     await writeFile(join(dir, 'sticks.json'), JSON.stringify(sticks));
