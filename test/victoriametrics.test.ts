@@ -11,6 +11,11 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { liveCatalogue } from '../src/catalogue.js';
+import { stickIdentity, type Target, type VictoriaMetrics } from '../src/config/types.js';
+import { SinkFailure } from '../src/errors.js';
+import { createAgents, createHttp, destroyAgents } from '../src/http.js';
+import { victoriaMetricsSink } from '../src/sinks/victoriametrics.js';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { emptyDir, quickTicks, runCli, startCli } from './helpers/cli.js';
 import { repoRoot } from './helpers/paths.js';
@@ -832,60 +837,56 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
-  test('a fleet with one hung stick in a quiet loop: the runs on while it is read deliver, the store is not called busy', async () => {
-    const store = await startTestStore(() => ({ status: 204 }));
-    const stick = await startSimulator({ variant: 'T2SG', clock: () => 0 });
-    const hung = await startHostileStick('never answers');
-    const dir = await emptyDir();
-    // A long label on each of its about 70 lines makes a stick's text 140 kB: the first run's first
-    // request goes while it still reads the hung stick.
-    const sticks = [
-      { targets: [hung.url.replace('http://', '')], labels: { instance: 'hung' } },
-      ...Array.from({ length: 12 }, (_, index) => ({
-        targets: [stick.url.replace('http://', '')],
-        labels: { instance: `s${String(index)}`, note: 'x'.repeat(2000) },
-      })),
-    ];
-    await writeFile(join(dir, 'sticks.json'), JSON.stringify(sticks));
-    // On the cron pattern: the test ticker waits for a run to end, and runs would not overlap.
-    const loop = await startCli(
-      [
-        '--targets-file',
-        'sticks.json',
-        '--victoriametrics',
-        store.url,
-        '-s',
-        everySecond,
-        '--retries',
-        '0',
-        '--timeout',
-        '2500',
-      ],
-      { cwd: dir },
+  test("overlapping runs, in-process: one that ends while another run's own delivery is open sends in it, each told only of its own sticks", async () => {
+    // In-process: a loop's runs overlap this way only as a slow stick and the cron pattern happen to make them.
+    const store = await startTestStore((_index, body) =>
+      body.includes('instance="b3"') ? { status: 400, body: 'refused for the test\n' } : { status: 204 },
     );
+    const agents = await createAgents(false);
+    const url = new URL(`${store.url}/`);
+    const vm: VictoriaMetrics = {
+      url,
+      job: 'trucki',
+      grouping: [],
+      query: { url },
+      backlog: { maxBytes: 1 << 26, maxAgeMs: 3_600_000 },
+    };
+    const http = createHttp({ timeoutMs: 10_000, retries: 0 }, agents);
+    const sink = victoriaMetricsSink(vm, http, http, true);
+    // A long label on each of its 20 lines: 400 kB a stick, two of them a request.
+    const samples = liveCatalogue.slice(0, 20).map(({ family }) => ({ family, labels: {}, value: 1 }));
+    const stick = (instance: string): Target => ({
+      url: new URL('http://127.0.0.1:9/'),
+      instance,
+      labels: [['note', 'x'.repeat(20_000)]],
+    });
+    const [runA, runB] = [{}, {}];
     try {
-      const skipped = () => (loop.stderr().match(/^stick hung: skipped the run due/gm) ?? []).length;
-      await until(() => skipped() >= 2, {
-        what: 'the hung stick read on two runs',
-        timeoutMs: 30_000,
-        last: loop.stderr,
-      });
-      assert.deepEqual(await loop.stop(), { code: 0, signal: null }, loop.stderr());
-      const said = loop.stderr();
-      assert.doesNotMatch(said, /still busy with the delivery before/);
-      assert.doesNotMatch(said, /^deliveries succeed again/m);
-      assert.doesNotMatch(said, /not sent to VictoriaMetrics/);
-      const up = store.bodies.flatMap((body) => linesOf(body, 'trucki_up'));
-      const hungReads = hung.requests.filter((line) => line === 'GET /jsonlive').length;
-      assert.equal(up.length, liveReads(stick) + hungReads, 'every read delivered once');
+      // Run A's first request goes as it fills; A is still reading a slow stick when B ends.
+      for (const instance of ['a1', 'a2', 'a3'])
+        await sink.deliver({ target: stick(instance), samples, readAt: 0, run: runA });
+      for (const instance of ['b1', 'b2', 'b3'])
+        await sink.deliver({ target: stick(instance), samples, readAt: 0, run: runB });
+      const endB = await sink.flush(runB).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      assert.ok(endB instanceof SinkFailure, String(endB));
+      assert.doesNotMatch(endB.message, /still busy/);
+      assert.match(
+        endB.message,
+        /refused 1 of \d+ import requests with HTTP 400: refused for the test; \d+ samples not delivered$/,
+      );
+      assert.deepEqual(endB.undelivered, new Set([stickIdentity(stick('b3'))]));
+      // A's own requests all went: its flush says nothing of B's refusal again.
+      await sink.flush(runA);
+      const instances = (body: string) => [
+        ...new Set(Array.from(body.matchAll(/instance="(\w+)"/g), ([, name]) => name)),
+      ];
+      assert.deepEqual(store.bodies.map(instances), [['a1', 'a2'], ['b1', 'b2'], ['b3'], ['a3']]);
     } finally {
-      await finally_([
-        () => loop.stop('SIGKILL'),
-        () => store.close(),
-        () => stick.close(),
-        () => hung.close(),
-        () => rm(dir, { recursive: true, force: true }),
-      ]);
+      destroyAgents(agents);
+      await store.close();
     }
   });
 

@@ -50,6 +50,7 @@ const anyRun = {};
 export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHttp: Http, keep: boolean): Sink {
   const backlog = new Backlog(store.backlog);
   const batches = new RunsBatches(maxRequestBytes);
+  const told = new WeakSet<Batch>();
   const where = `VictoriaMetrics ${store.url.href}`;
   /** The delivery under way, from its first request until its run has been told how it went. */
   let current: ImportSending | undefined;
@@ -73,7 +74,7 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
     const done = delivery.send(rest).then(() => {
       current = undefined;
       if (delivery.retryAfterMs !== undefined) notBefore = Date.now() + delivery.retryAfterMs;
-      settle(delivery, ofRun, { where, backlog, keep: keep && !stopping, stopping, now });
+      settle(delivery, ofRun, { where, backlog, told, keep: keep && !stopping, stopping, now });
     });
     // Only that it ended matters to a drain: its failure is the flush's.
     settling = done.catch(() => undefined);
@@ -114,8 +115,7 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
     flush: async (run = anyRun) => {
       const now = Date.now();
       const ended = batches.endRun(run);
-      // Another run's own delivery, which stays open while that run still reads a slow stick: joined.
-      if (owner !== undefined && owner !== run && current) return joined(current, ended, where);
+      if (owner !== undefined && owner !== run && current) return joined(current, ended, where, told);
       if (owner !== run && keep && (current || now < notBefore)) {
         backlog.keep(ended.rest, now);
         const why = current ? 'is still busy with the delivery before' : askedToWait(notBefore);
@@ -132,7 +132,8 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
  * A run's batches sent in another run's delivery, which settles them (drops the refused, keeps the
  * unsent) when that run ends; throws a SinkFailure naming this run's sticks not delivered, if any.
  */
-async function joined(delivery: ImportSending, { rest, ofRun }: RunEnd, where: string): Promise<void> {
+async function joined(delivery: ImportSending, { rest, ofRun }: RunEnd, where: string, told: WeakSet<Batch>) {
+  for (const batch of rest) told.add(batch);
   await delivery.send(rest);
   const refused = delivery.refused.filter((batch) => ofRun.has(batch));
   const unsent = delivery.unsent.filter((batch) => ofRun.has(batch));
@@ -150,6 +151,8 @@ async function joined(delivery: ImportSending, { rest, ofRun }: RunEnd, where: s
 interface Settling {
   readonly where: string;
   readonly backlog: Backlog;
+  /** Batches of runs that joined another run's delivery, told already what became of them: not said again. */
+  readonly told: WeakSet<Batch>;
   /** Whether what is unsent is kept for the next runs: a loop's, not as it stops. */
   readonly keep: boolean;
   readonly stopping: boolean;
@@ -161,15 +164,18 @@ interface Settling {
  * (`keep`) or lost; throws a SinkFailure saying so when anything failed, and which of the run's sticks
  * (in the batches `ofRun` holds) were not delivered.
  */
-function settle(sent: ImportSending, ofRun: WeakSet<Batch>, { where, backlog, keep, stopping, now }: Settling): void {
+function settle(sent: ImportSending, ofRun: WeakSet<Batch>, settling: Settling): void {
+  const { where, backlog, told, keep, stopping, now } = settling;
   for (const refused of sent.refused) backlog.drop(refused);
   if (keep) backlog.keep(sent.unsent, now);
+  const untold = (list: readonly Batch[]) => list.filter((batch) => !told.has(batch));
+  const [refused, unsent] = [untold(sent.refused), untold(sent.unsent)];
   const said = sent.failures.join(', then ');
-  if (!said) return;
-  const lost = count(sent.refused) + (keep ? 0 : count(sent.unsent));
+  if (!said || refused.length + unsent.length === 0) return;
+  const lost = count(refused) + (keep ? 0 : count(unsent));
   const tail = [
     ...(lost ? [`${lost} samples not delivered${stopping ? ' (stopping)' : ''}`] : []),
-    ...(keep && sent.unsent.length ? [`${backlog.samples} samples kept for the next runs`] : []),
+    ...(keep && unsent.length ? [`${backlog.samples} samples kept for the next runs`] : []),
   ];
   const undelivered = [...sent.refused, ...sent.unsent]
     .filter((batch) => ofRun.has(batch))
