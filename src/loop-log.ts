@@ -51,9 +51,10 @@ export function createLoopLog(
     period.failed++;
     if (failing) failing.failed++;
   };
-  const startFailing = (line: string) => {
+  /** `failed`: the run's failures so far, this one's included, counted before the outage began. */
+  const startFailing = (line: string, failed: number) => {
     if (failing) return;
-    failing = { since: clock(), failed: 0 };
+    failing = { since: clock(), failed };
     log(`${line} (further delivery failures are not logged until deliveries succeed again)`);
   };
 
@@ -61,6 +62,7 @@ export function createLoopLog(
     begin: () => {
       let delivered = 0;
       let runFailed = false;
+      let failedInRun = 0;
       return {
         stick: (outcome, samples) => {
           const key = stickIdentity(outcome.target);
@@ -72,15 +74,16 @@ export function createLoopLog(
             period.samples += samples;
           } else {
             runFailed = true;
+            failedInRun++;
             failed();
           }
           // A stick's own delivery failure starts an outage with its line; a flush's is said by sinkFailure.
-          if (outcome.deliveryFailure && !failing) startFailing(stickLine(outcome));
+          if (outcome.deliveryFailure && !failing) startFailing(stickLine(outcome), failedInRun);
           else if (changed) log(stickLine(outcome));
         },
         sinkFailure: (message) => {
           runFailed = true;
-          startFailing(message);
+          startFailing(message, failedInRun);
         },
         end: (named) => {
           const now = clock();

@@ -534,6 +534,28 @@ describe('a quiet loop (issue 16.4)', { concurrency: true }, () => {
     );
   });
 
+  test("'deliveries succeed again' counts every failure since the outage began, those of its first run too", () => {
+    const lines: string[] = [];
+    const loopLog = createLoopLog((line) => lines.push(line), { quiet: true });
+    const target = (instance: string): Target => ({ url: new URL(`http://${instance}.test/`), instance, labels: [] });
+    const reading = { samples: 0, unreadable: [], seconds: 0.01 };
+    const [a, b] = [target('a'), target('b')];
+    // A flush that failed for both sticks; then a stick's own delivery failure; then both delivered.
+    let report = loopLog.begin();
+    report.stick({ target: a, reading, deliveredAs: 'sent', deliveryFailure: '' }, 0);
+    report.stick({ target: b, reading, deliveredAs: 'sent', deliveryFailure: '' }, 0);
+    report.sinkFailure('the store is away');
+    report.end([a, b]);
+    report = loopLog.begin();
+    report.stick({ target: a, reading, deliveredAs: 'sent', deliveryFailure: 'refused' }, 0);
+    report.stick({ target: b, reading, deliveredAs: 'sent' }, 5);
+    report.end([a, b]);
+    report = loopLog.begin();
+    report.stick({ target: a, reading, deliveredAs: 'sent' }, 5);
+    report.end([a, b]);
+    assert.match(lines.at(-1)!, /^deliveries succeed again \(3 failed since /, lines.join('\n'));
+  });
+
   test('a summary every 10 minutes of the loop clock: sticks up and down, samples and failures since', () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     const lines: string[] = [];
