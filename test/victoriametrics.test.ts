@@ -816,10 +816,11 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       '--retries',
       '0',
       '--timeout',
-      '2500',
+      '5000',
       '--verbose',
     ]);
     try {
+      // Five seconds of the slow stick's read: four ticks or more of the fast one, even on a loaded machine.
       await loop.waitFor(/^stick slow \(/m, 30_000);
       const said = loop.stderr();
       assert.ok(liveReads(fast) >= 2, 'the fast stick ran on a tick while the slow one was read');
