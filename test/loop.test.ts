@@ -374,6 +374,12 @@ describe('the pattern', { concurrency: true }, () => {
   });
 });
 
+/** A quiet loop log that writes into `lines`, on `clock` (the real one if none). */
+function quietLog(clock?: () => number) {
+  const lines: string[] = [];
+  return { lines, loopLog: createLoopLog((line) => lines.push(line), { quiet: true }, clock) };
+}
+
 describe('a quiet loop (issue 16.4)', { concurrency: true }, () => {
   /** A stick that serves the simulator's payloads, or HTTP 503 while `down`. */
   async function startFlakyStick() {
@@ -483,8 +489,7 @@ describe('a quiet loop (issue 16.4)', { concurrency: true }, () => {
   });
 
   test('a stick the targets file drops and adds again is logged again at its first read', () => {
-    const lines: string[] = [];
-    const loopLog = createLoopLog((line) => lines.push(line), { quiet: true });
+    const { lines, loopLog } = quietLog();
     const target = (instance: string): Target => ({ url: new URL(`http://${instance}.test/`), instance, labels: [] });
     const reading = { samples: 0, unreadable: [], seconds: 0.01 };
     const run = (named: Target[]) => {
@@ -505,12 +510,7 @@ describe('a quiet loop (issue 16.4)', { concurrency: true }, () => {
 
   test('two sticks with one instance and other labels are two sticks: each logged at its first read and its changes, counted apart', () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
-    const lines: string[] = [];
-    const loopLog = createLoopLog(
-      (line) => lines.push(line),
-      { quiet: true },
-      () => now,
-    );
+    const { lines, loopLog } = quietLog(() => now);
     const site = (name: string): Target => ({
       url: new URL(`http://${name}.test/`),
       instance: 'twin',
@@ -535,8 +535,7 @@ describe('a quiet loop (issue 16.4)', { concurrency: true }, () => {
   });
 
   test("'deliveries succeed again' counts every failure since the outage began, those of its first run too", () => {
-    const lines: string[] = [];
-    const loopLog = createLoopLog((line) => lines.push(line), { quiet: true });
+    const { lines, loopLog } = quietLog();
     const target = (instance: string): Target => ({ url: new URL(`http://${instance}.test/`), instance, labels: [] });
     const reading = { samples: 0, unreadable: [], seconds: 0.01 };
     const [a, b] = [target('a'), target('b')];
@@ -558,12 +557,7 @@ describe('a quiet loop (issue 16.4)', { concurrency: true }, () => {
 
   test('a summary every 10 minutes of the loop clock: sticks up and down, samples and failures since', () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
-    const lines: string[] = [];
-    const loopLog = createLoopLog(
-      (line) => lines.push(line),
-      { quiet: true },
-      () => now,
-    );
+    const { lines, loopLog } = quietLog(() => now);
     const target = (instance: string): Target => ({ url: new URL(`http://${instance}.test/`), instance, labels: [] });
     const sticks = [target('s1'), target('s2')];
     const reading = (failure?: string) => ({ samples: 0, unreadable: [], seconds: 0.01, ...(failure && { failure }) });
