@@ -7,13 +7,14 @@
  * /jsononce also carries the stick's passwords. It is read back through the same parse as a fresh
  * answer, so a file's entry can be no more than what a stick could have sent.
  */
-import { lstatSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { readBoundedFile } from './bounded-file.js';
 import { onceCatalogue } from './catalogue.js';
 import { stickIdentity, type Target } from './config/types.js';
 import { isJsonObject } from './json-object.js';
 import { cataloguedPart, readPayload, type Payload, type Reading } from './parse.js';
+import { replaceFile } from './replace-file.js';
 
 /** How long what /jsononce said is used before the stick is asked again. */
 export const onceLifetimeMs = 10 * 60_000;
@@ -94,7 +95,8 @@ export function createIdentityCache(dir?: string, clock: () => number = Date.now
       for (const [key, entry] of stored.entries) if (!changed.has(key)) keep(key, keptOf(entry));
       for (const key of changed) keep(key, memory.get(key));
       changed.clear();
-      writeKept(path, JSON.stringify({ sticks }));
+      // Not kept, the next run reads the sticks again.
+      replaceFile(path, JSON.stringify({ sticks }));
     },
   };
 }
@@ -153,25 +155,3 @@ function keptOf(entry: unknown): Kept | undefined {
 }
 
 const entryOf = ({ at, part }: Kept) => ({ at, payload: part });
-
-/** Into a temp file, then renamed over the old one: a run that reads it sees the old or the new, whole. */
-function writeKept(path: string, text: string): void {
-  const temp = `${path}.${String(process.pid)}.tmp`;
-  removeQuietly(temp);
-  try {
-    // wx: never through a link someone left at the temp name.
-    writeFileSync(temp, text, { mode: 0o600, flag: 'wx' });
-    renameSync(temp, path);
-  } catch {
-    // Not kept: the next run reads the sticks again.
-    removeQuietly(temp);
-  }
-}
-
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // Already gone, or never there.
-  }
-}

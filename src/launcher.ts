@@ -9,12 +9,13 @@
  * cache directory. A cache that is missing, stale, another Node's, corrupt or not a regular file,
  * or a directory that cannot be written, costs speed, never the run.
  */
-import { closeSync, constants, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import nodeModule from 'node:module';
 import { join } from 'node:path';
 import { debuglog } from 'node:util';
 import { readBoundedBytes } from './bounded-file.js';
 import { cacheDirectory } from './cache-dir.js';
+import { replaceFile } from './replace-file.js';
 
 /** Set by esbuild.config.mjs: a digest of dist/program.js, so that a new build never takes an old cache. */
 declare const __PROGRAM_DIGEST__: string;
@@ -101,26 +102,14 @@ function soundCache(file: string, stamp: string, crc32: Crc32): Buffer | undefin
   return bytes.toString('latin1', stamp.length, lineEnd) === String(crc32(data)) ? data : undefined;
 }
 
-/** Written beside and renamed into place, so that a run never reads half a file. */
+/** Replaced whole (src/replace-file.ts), so that a start never reads half a file. */
 function keepCache(file: string, stamp: string, crc32: Crc32, code: () => Buffer): void {
-  const temp = `${file}.${process.pid}.tmp`;
+  let data: Buffer;
   try {
-    const data = code();
-    // O_EXCL and O_NOFOLLOW: never into a file or link that someone else put there.
-    const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    try {
-      writeFileSync(fd, Buffer.concat([Buffer.from(`${stamp}${crc32(data)}\n`, 'latin1'), data]));
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temp, file);
-    debug(`code cache written to ${file}`);
+    data = code();
   } catch {
-    // A cache directory gone read-only or full: the next start compiles again.
-    try {
-      rmSync(temp, { force: true });
-    } catch {
-      // Nothing was left, or nothing can be done.
-    }
+    return;
   }
+  if (replaceFile(file, Buffer.concat([Buffer.from(`${stamp}${crc32(data)}\n`, 'latin1'), data])))
+    debug(`code cache written to ${file}`);
 }

@@ -144,7 +144,7 @@ async function joined(delivery: ImportSending, { rest, ofRun }: RunEnd, where: s
   ];
   throw new SinkFailure(
     `${where} ${delivery.failures.join(', then ')}; ${tail.join('; ')}`,
-    new Set([...refused, ...unsent].flatMap(({ sticks }) => sticks)),
+    sticksIn([...refused, ...unsent]),
   );
 }
 
@@ -177,12 +177,9 @@ function settle(sent: ImportSending, ofRun: WeakSet<Batch>, settling: Settling):
     ...(lost ? [`${lost} samples not delivered${stopping ? ' (stopping)' : ''}`] : []),
     ...(keep && unsent.length ? [`${backlog.samples} samples kept for the next runs`] : []),
   ];
-  const undelivered = [...sent.refused, ...sent.unsent]
-    .filter((batch) => ofRun.has(batch))
-    .flatMap(({ sticks }) => sticks);
   throw new SinkFailure(
     `${where} ${said}; ${tail.join('; ')}${keep ? droppedSoFar(backlog) : ''}`,
-    new Set(undelivered),
+    sticksIn([...sent.refused, ...sent.unsent].filter((batch) => ofRun.has(batch))),
   );
 }
 
@@ -193,6 +190,9 @@ function askedToWait(notBefore: number): string {
 }
 
 const count = (list: readonly Batch[]) => list.reduce((sum, each) => sum + each.samples, 0);
+
+/** The sticks whose text the batches hold, for a SinkFailure's `undelivered`. */
+const sticksIn = (list: readonly Batch[]) => new Set(list.flatMap(({ sticks }) => sticks));
 
 /**
  * The sink's lastSuccesses: one query per run, until the store turns out to have no query API;
