@@ -13,6 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { shippedRules } from '../src/check/prometheus.js';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { emptyDir, runCli, type CliResult } from './helpers/cli.js';
+import { endlessBody } from './helpers/hostile.js';
 import { jobBundle, repoRoot } from './helpers/paths.js';
 import { freePort } from './helpers/process.js';
 import { startPrometheus, type RunningPrometheus } from './helpers/prometheus.js';
@@ -467,14 +468,10 @@ describe('a Prometheus URL that answers badly: one ✗ line in words, no crash, 
     [
       'an endless /api/v1/targets',
       (_request, response) => {
-        response.writeHead(200, { 'content-type': 'application/json' });
-        response.write('{"status":"success","data":{"activeTargets":[');
-        const chunk = Buffer.alloc(64 * 1024, 0x20);
-        const pump = () => {
-          while (!response.destroyed && response.write(chunk));
-        };
-        response.on('drain', pump);
-        pump();
+        endlessBody(
+          response.writeHead(200, { 'content-type': 'application/json' }),
+          '{"status":"success","data":{"activeTargets":[',
+        );
       },
       /^✗ Prometheus http:\/\/127\.0\.0\.1:\d+\/ sent more than 32 MiB on \/api\/v1\/targets: Prometheus not checked/m,
     ],

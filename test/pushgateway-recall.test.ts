@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { runCli } from './helpers/cli.js';
+import { endlessBody } from './helpers/hostile.js';
 import { startProxy } from './helpers/proxy.js';
 import { sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
 import { healthyExposition, onlyFamilies, putGroup, withLastSuccess } from './helpers/seed.js';
@@ -130,12 +131,7 @@ test('a read-back that floods (no line breaks, then endless lines) stays small i
         response.writeHead(200).end();
         return;
       }
-      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      const pump = () => {
-        while (!response.destroyed && response.write(chunk));
-      };
-      response.on('drain', pump);
-      pump();
+      endlessBody(response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }), '', chunk);
     });
     await new Promise<void>((resolve) => flood.listen(0, '127.0.0.1', resolve));
     try {

@@ -20,7 +20,7 @@ import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { emptyDir, quickTicks, runCli, startCli } from './helpers/cli.js';
 import { repoRoot } from './helpers/paths.js';
 import { startPrometheus } from './helpers/prometheus.js';
-import { startHostileStick } from './helpers/hostile.js';
+import { endlessBody, startHostileStick } from './helpers/hostile.js';
 import { startProxy, type Injected, type Proxy } from './helpers/proxy.js';
 import { expectedAtZero } from './helpers/sticks.js';
 import { until } from './helpers/until.js';
@@ -82,7 +82,7 @@ async function startTestStore(answer: (index: number, body: string) => StoreAnsw
       const what = answer(index, body);
       if (what === 'hold' && !released) held.push(response);
       else if (what === 'hold') response.writeHead(204).end();
-      else if (what === 'endless') endless(response);
+      else if (what === 'endless') endlessBody(response.writeHead(200, { 'content-type': 'text/plain' }));
       else response.writeHead(what.status, what.headers).end(what.body);
     });
   });
@@ -106,16 +106,6 @@ async function startTestStore(answer: (index: number, body: string) => StoreAnsw
 }
 
 /** A 200 whose body never ends, written as fast as the client reads it. */
-function endless(response: ServerResponse): void {
-  response.writeHead(200, { 'content-type': 'text/plain' });
-  const chunk = Buffer.alloc(64 * 1024, 0x20);
-  const pump = () => {
-    while (!response.destroyed && response.write(chunk));
-  };
-  response.on('drain', pump);
-  pump();
-}
-
 /** Sample lines of `family` in import text. */
 const linesOf = (text: string, family: string) => text.split('\n').filter((line) => line.startsWith(`${family}{`));
 

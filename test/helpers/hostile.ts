@@ -52,9 +52,8 @@ export const misbehaviours = {
   },
 } satisfies Record<string, (request: IncomingMessage, response: ServerResponse) => void>;
 
-/** `start`, then spaces for as long as the client reads them. */
-function endlessBody(response: ServerResponse, start = ''): void {
-  const chunk = Buffer.alloc(64 * 1024, 0x20);
+/** `start`, then `chunk` (64 KiB of spaces) again and again for as long as the client reads. */
+export function endlessBody(response: ServerResponse, start = '', chunk = Buffer.alloc(64 * 1024, 0x20)): void {
   const pump = () => {
     while (!response.destroyed && response.write(chunk));
   };
