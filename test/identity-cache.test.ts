@@ -29,6 +29,20 @@ after(async () => {
 const onceAsked = (stick: Proxy) => stick.seen.filter(({ url }) => url === '/jsononce').length;
 const stickInfo = /^trucki_stick_info\{.*device="T2SGA55A69"/m;
 
+interface Entry {
+  readonly at: number;
+  readonly payload: Record<string, unknown>;
+}
+
+/** The one stick's entry in the file `text`, and a write of the file at `path` with that entry changed. */
+function onlyEntry(path: string, text: string) {
+  const { sticks } = JSON.parse(text) as { sticks: Record<string, Entry> };
+  const [[key, kept]] = Object.entries(sticks) as [[string, Entry]];
+  const rewrite = (change: Partial<Entry>) =>
+    writeFile(path, JSON.stringify({ sticks: { [key]: { ...kept, ...change } } }));
+  return { key, kept, rewrite };
+}
+
 /** A counting stick, a cache directory, and a one-shot run to standard output against both. */
 async function setUp(options: ProxyOptions = {}) {
   const stick = await startProxy(simulator.url, options);
@@ -151,9 +165,8 @@ describe('/jsononce kept across one-shot runs', () => {
       await run();
       assert.deepEqual(await files(), [identityFile]);
       const path = join(cache, identityFile);
-      const { sticks } = JSON.parse(await readFile(path, 'utf8')) as { sticks: Record<string, { at: number }> };
-      const [[key, kept]] = Object.entries(sticks) as [[string, { at: number }]];
-      const keptAt = (at: number) => writeFile(path, JSON.stringify({ sticks: { [key]: { ...kept, at } } }));
+      const { rewrite } = onlyEntry(path, await readFile(path, 'utf8'));
+      const keptAt = (at: number) => rewrite({ at });
       for (const at of [Date.now() - 10 * 60_000 - 1_000, Date.now() + 3_600_000]) {
         await keptAt(at);
         const before = onceAsked(stick);
@@ -200,11 +213,8 @@ describe('/jsononce kept across one-shot runs', () => {
       const good = await readFile(path, 'utf8');
       const elsewhere = join(cache, 'elsewhere.json');
       await writeFile(elsewhere, good);
-      type Entry = { at: number; payload: Record<string, unknown> };
-      const { sticks } = JSON.parse(good) as { sticks: Record<string, Entry> };
-      const [[key, kept]] = Object.entries(sticks) as [[string, Entry]];
-      const withPayload = (payload: Record<string, unknown>) =>
-        writeFile(path, JSON.stringify({ sticks: { [key]: { ...kept, payload } } }));
+      const { key, kept, rewrite } = onlyEntry(path, good);
+      const withPayload = (payload: Record<string, unknown>) => rewrite({ payload });
       const spoil: Record<string, () => Promise<void>> = {
         garbage: () => writeFile(path, 'not json at all \u0000\n'),
         'JSON of another shape': () => writeFile(path, JSON.stringify({ hello: [1, 2, 3] })),
