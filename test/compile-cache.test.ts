@@ -34,7 +34,6 @@ async function files(path: string): Promise<string[]> {
     .map((entry) => entry.name);
 }
 
-/** What Node (>= 22.1) or the launcher (Node 20) says became of the program's cache. */
 /** What the launcher says became of the program's cache (NODE_DEBUG=trucki-code-cache). */
 const verdict = (stderr: string) => /code cache for \S*program\.js was (\w+)/.exec(stderr)?.[1];
 const debugEnv = { NODE_DEBUG: 'trucki-code-cache' };
