@@ -10,7 +10,14 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { runCli } from './helpers/cli.js';
-import { dashboardQueries } from './helpers/dashboard.js';
+import {
+  allPanels,
+  dashboardQueries,
+  loadDashboard,
+  substituteTemplateVariables,
+  TEMPLATE_VALUES,
+  type DashboardPanel,
+} from './helpers/dashboard.js';
 import { repoRoot } from './helpers/paths.js';
 import { startPrometheus, type RunningPrometheus } from './helpers/prometheus.js';
 import { debianConfigWithTrucki } from './helpers/prometheus-config.js';
@@ -118,6 +125,36 @@ describe('a real Prometheus scraping a real Pushgateway, with the shipped config
     }
     assert.deepEqual(failures, []);
     assert.deepEqual(empty, []);
+  });
+
+  test('a dashboard query that shows nothing for a T2SG stick is on a panel that says so', async () => {
+    await prometheus.waitFor('trucki_up{instance="roof"}');
+    const only = 'T2MG and T2HG only';
+    const { panels } = loadDashboard(`${repoRoot}deploy/grafana/trucki-dashboard.json`);
+    const rowOf = (panel: DashboardPanel) => panels.find((row) => row.panels?.includes(panel));
+    const t2sg = { ...TEMPLATE_VALUES, instance: 'roof' };
+    const unsaid: string[] = [];
+    let emptyQueries = 0;
+    for (const panel of allPanels(panels)) {
+      const exprs = (panel.targets ?? []).flatMap(({ expr }) => (typeof expr === 'string' ? [expr] : []));
+      const empty: string[] = [];
+      for (const expr of exprs) {
+        // A rate needs two samples; the stick was pushed once.
+        if (/\b(rate|increase|delta|deriv)\(/.test(expr)) continue;
+        if ((await prometheus.query(substituteTemplateVariables(expr, t2sg))).length === 0) empty.push(expr);
+      }
+      emptyQueries += empty.length;
+      if (empty.length === 0) continue;
+      const { description } = panel;
+      if (typeof description !== 'string' || !description.includes(only))
+        unsaid.push(`${panel.title}: ${empty.join(', ')}`);
+      // Nothing at all for a T2SG: hidden until opened, and saying why instead of "No data".
+      const { noValue } = (panel['fieldConfig'] as { defaults?: { noValue?: unknown } } | undefined)?.defaults ?? {};
+      if (empty.length === exprs.length && (rowOf(panel)?.['collapsed'] !== true || noValue !== only))
+        unsaid.push(`${panel.title}: open, or "No data" without a reason`);
+    }
+    assert.ok(emptyQueries > 0, 'every query shows data for a T2SG: the check checked nothing');
+    assert.deepEqual(unsaid, []);
   });
 
   test('a healthy stick sets off none of the alerts', async () => {

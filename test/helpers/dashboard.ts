@@ -51,13 +51,16 @@ export function allPanels(panels: readonly DashboardPanel[]): DashboardPanel[] {
 }
 
 /**
- * Replaces $name and ${name} (also ${name:format}) for the names in
- * TEMPLATE_VALUES. Unknown variables are left untouched so callers notice them.
+ * Replaces $name and ${name} (also ${name:format}) for the names in `values`
+ * (TEMPLATE_VALUES unless given). Unknown variables are left untouched so callers notice them.
  */
-export function substituteTemplateVariables(expr: string): string {
+export function substituteTemplateVariables(
+  expr: string,
+  values: Readonly<Record<string, string>> = TEMPLATE_VALUES,
+): string {
   return expr.replace(/\$\{(\w+)(?::\w+)?\}|\$(\w+)/g, (match: string, braced?: string, bare?: string) => {
     const name = braced ?? bare ?? '';
-    return TEMPLATE_VALUES[name] ?? match;
+    return values[name] ?? match;
   });
 }
 
@@ -67,5 +70,5 @@ export function dashboardQueries(path: string): string[] {
     .flatMap((panel) => panel.targets ?? [])
     .map((target) => target.expr)
     .filter((expr): expr is string => typeof expr === 'string' && expr.trim() !== '')
-    .map(substituteTemplateVariables);
+    .map((expr) => substituteTemplateVariables(expr));
 }
