@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { runCli } from './helpers/cli.js';
@@ -17,6 +16,7 @@ import { repoRoot } from './helpers/paths.js';
 import { startPrometheus, type RunningPrometheus } from './helpers/prometheus.js';
 import { debianConfigWithTrucki } from './helpers/prometheus-config.js';
 import { startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
+import { until } from './helpers/until.js';
 
 interface Alert {
   labels: Record<string, string>;
@@ -121,13 +121,15 @@ test('TruckiScrapeWithoutHonorLabels fires for each scrape job without honor_lab
   // Every stick of every Pushgateway has arrived and the rules have seen them.
   await prometheus.waitFor('count(trucki_up) == 7');
   const name = 'TruckiScrapeWithoutHonorLabels';
-  const deadline = Date.now() + 30_000;
-  let firing: Alert[] = [];
-  while (firing.length < 3) {
-    assert.ok(Date.now() < deadline, `after 30 s: ${JSON.stringify(await alerts())}`);
-    await sleep(250);
-    firing = (await alerts()).filter((alert) => alert.labels.alertname === name && alert.state === 'firing');
-  }
+  let seen: Alert[] = [];
+  const firing = await until(
+    async () => {
+      seen = await alerts();
+      const matching = seen.filter((alert) => alert.labels.alertname === name && alert.state === 'firing');
+      return matching.length >= 3 && matching;
+    },
+    { timeoutMs: 30_000, what: `three ${name} alerts firing`, last: () => JSON.stringify(seen) },
+  );
   assert.deepEqual(firing.map((alert) => [alert.labels.job, alert.labels.instance]).sort(), [
     ['pg-plain', address(plain)],
     ['pg-relabelled', address(relabelled)],
@@ -142,8 +144,9 @@ test('TruckiScrapeWithoutHonorLabels fires for each scrape job without honor_lab
     const series = alert.labels.job === 'pg-relabelled' ? 1 : 2;
     assert.match(alert.annotations.description!, new RegExp(`, so ${series} Trucki series arrive as`));
   }
-  // Still none for the job scraping with honor_labels, a moment later.
-  await sleep(2000);
+  // Still none for the job scraping with honor_labels, two evaluations later.
+  await prometheus.evaluatedAfter(Date.now());
+  await prometheus.evaluatedAfter(Date.now());
   assert.deepEqual(
     (await alerts()).filter((alert) => alert.labels.alertname === name && alert.labels.job === 'pushgateway'),
     [],

@@ -5,11 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { startSimulator } from '../src/simulator/server.js';
 import { runCli } from './helpers/cli.js';
 import { repoRoot } from './helpers/paths.js';
+import { until } from './helpers/until.js';
 import { startVictoriaMetrics, startVmalert } from './helpers/victoriametrics.js';
 
 test('shipped rules on vmalert: TruckiSeriesStopped fires for a stick gone silent, not for one arriving', async () => {
@@ -36,20 +36,22 @@ test('shipped rules on vmalert: TruckiSeriesStopped fires for a stick gone silen
 
     const vmalert = await startVmalert(rules, vm.url);
     try {
-      const deadline = Date.now() + 45_000;
       let alerts = await vmalert.alerts();
       const stopped = () => alerts.filter((alert) => alert.name === 'TruckiSeriesStopped' && alert.state === 'firing');
-      while (stopped().length === 0) {
-        assert.ok(Date.now() < deadline, `alerts after 45 s: ${JSON.stringify(alerts)}`);
-        await sleep(500);
-        alerts = await vmalert.alerts();
-      }
+      await until(
+        async () => {
+          alerts = await vmalert.alerts();
+          return stopped().length > 0;
+        },
+        { timeoutMs: 45_000, what: 'TruckiSeriesStopped firing', last: () => JSON.stringify(alerts) },
+      );
       assert.deepEqual(
         stopped().map((alert) => [alert.labels.job, alert.labels.instance]),
         [['solar', 'gone']],
       );
       // Two evaluations later, still nothing for the sticks that arrive.
-      await sleep(2500);
+      await vmalert.evaluatedAfter(Date.now());
+      await vmalert.evaluatedAfter(Date.now());
       alerts = await vmalert.alerts();
       assert.deepEqual(
         alerts.filter((alert) => alert.name === 'TruckiSeriesStopped' && alert.labels.instance !== 'gone'),

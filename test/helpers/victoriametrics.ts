@@ -214,6 +214,8 @@ export interface Alert {
 export interface RunningVmalert extends Program {
   /** Alerts pending or firing now, from vmalert's /api/v1/alerts. */
   alerts(): Promise<Alert[]>;
+  /** Resolves once every rule group was evaluated after `since` (Unix ms). */
+  evaluatedAfter(since: number): Promise<void>;
 }
 
 /** vmalert evaluating `rulesYaml` every second against `datasourceUrl`; no Alertmanager. */
@@ -236,6 +238,18 @@ export async function startVmalert(rulesYaml: string, datasourceUrl: string): Pr
     async alerts() {
       const body = (await (await fetch(`${url}/api/v1/alerts`)).json()) as { data: { alerts: Alert[] | null } };
       return body.data.alerts ?? [];
+    },
+    async evaluatedAfter(since) {
+      await until(
+        async () => {
+          const body = (await (await fetch(`${url}/api/v1/rules`)).json()) as {
+            data: { groups: { lastEvaluation: string }[] };
+          };
+          const groups = body.data.groups;
+          return groups.length > 0 && groups.every((group) => Date.parse(group.lastEvaluation) > since);
+        },
+        { what: `every vmalert rule group evaluated after ${new Date(since).toISOString()}` },
+      );
     },
     stop: () => stopProgram(child, dir),
   };
