@@ -49,7 +49,7 @@ const decimal = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 /**
  * `{name="value",…} 1.5`, the part of a sample line after the metric name, read back; a value that
- * is not a finite number of the text format (empty, `0x10`, a word, Inf, more after it) is NaN.
+ * is not a finite number of the text format (empty, `0x10`, a word, Inf, 1e999, more after it) is NaN.
  */
 export function parseSampleLine(text: string): { labels: Grouping; value: number } | undefined {
   const labels: [string, string][] = [];
@@ -63,5 +63,6 @@ export function parseSampleLine(text: string): { labels: Grouping; value: number
   const end = text.indexOf('}', pattern.lastIndex);
   if (end !== pattern.lastIndex) return undefined;
   const tail = sampleTail.exec(text.slice(end + 1));
-  return { labels, value: tail && decimal.test(tail[1]!) ? Number(tail[1]) : NaN };
+  const value = tail && decimal.test(tail[1]!) ? Number(tail[1]) : NaN;
+  return { labels, value: Number.isFinite(value) ? value : NaN };
 }

@@ -197,7 +197,25 @@ describe('whose clock', () => {
 
 describe('what is read as a push time', () => {
   test('only Prometheus numbers: empty, hex, junk, a value with a tail are no push time', async () => {
-    const bad = ['', '0x10', '0X1p4', '1_000', '16abc', '1e', '.', '+-1', '16 17 18', '16 junk', 'Inf', 'nan', '+NaN'];
+    const bad = [
+      '',
+      '0x10',
+      '0X1p4',
+      '1_000',
+      '16abc',
+      '1e',
+      '.',
+      '+-1',
+      '16 17 18',
+      '16 junk',
+      'Inf',
+      'nan',
+      '+NaN',
+      '1e400',
+      '-1e400',
+      '0',
+      '-5',
+    ];
     const { deleted } = await look(
       {
         body:

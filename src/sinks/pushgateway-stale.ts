@@ -68,15 +68,18 @@ export class Forgettables {
     const name = ['push_time_seconds', 'push_failure_time_seconds', family].find((each) => line.startsWith(`${each}{`));
     const parsed = name === undefined ? undefined : parseSampleLine(line.slice(name.length));
     const instance = parsed && this.instanceOf(parsed.labels);
-    if (instance === undefined) return;
+    if (!parsed || instance === undefined) return;
     const kept = this.kept.get(instance);
-    const old = parsed!.value < this.now - this.query.afterSeconds;
+    const { value } = parsed;
+    const old = value < this.now - this.query.afterSeconds;
     if (name === family) {
       if (kept) kept.ours = true;
     } else if (name === 'push_failure_time_seconds') {
       if (!old) this.keep(instance).stays = true;
-    } else if (old) this.keep(instance).pushedAt = parsed!.value;
-    else if (kept) kept.stays = true;
+    } else if (old && value > 0) {
+      // 0 or less is before any Pushgateway stamped a push: no time.
+      this.keep(instance).pushedAt = value;
+    } else if (kept) kept.stays = true;
   }
 
   found(): { stale: Forgettable[]; unsure?: string } {
