@@ -42,7 +42,15 @@ export function escapeLabelValue(value: string): string {
 /** One `name="value",` of a label set; sticky, and reset before each use. */
 const labelPair = new RegExp(`\\s*(${labelNameSource})="((?:[^"\\\\]|\\\\.)*)"\\s*,?`, 'y');
 
-/** `{name="value",…} 1.5`, the part of a sample line after the metric name, read back. */
+/** After the labels: the value, an optional timestamp (ms), nothing else. */
+const sampleTail = /^[ \t]*([^ \t]+)(?:[ \t]+-?\d+)?[ \t]*$/;
+/** A finite value as Prometheus reads it (Go's ParseFloat without hex or `_`). */
+const decimal = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * `{name="value",…} 1.5`, the part of a sample line after the metric name, read back; a value that
+ * is not a finite number of the text format (empty, `0x10`, a word, Inf, 1e999, more after it) is NaN.
+ */
 export function parseSampleLine(text: string): { labels: Grouping; value: number } | undefined {
   const labels: [string, string][] = [];
   const pattern = labelPair;
@@ -54,13 +62,7 @@ export function parseSampleLine(text: string): { labels: Grouping; value: number
   }
   const end = text.indexOf('}', pattern.lastIndex);
   if (end !== pattern.lastIndex) return undefined;
-  return {
-    labels,
-    value: Number(
-      text
-        .slice(end + 1)
-        .trim()
-        .split(/\s+/)[0],
-    ),
-  };
+  const tail = sampleTail.exec(text.slice(end + 1));
+  const value = tail && decimal.test(tail[1]!) ? Number(tail[1]) : NaN;
+  return { labels, value: Number.isFinite(value) ? value : NaN };
 }

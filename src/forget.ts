@@ -58,12 +58,16 @@ export function createForgetter(
     // A clock set back makes the stamp a time to come: look then rather than wait for it.
     if (last !== undefined && now - last < every && now >= last) return undefined;
     lookedAt = now;
-    const found = forgetting.find(recall, named, now - forgetting.afterMs);
+    // Old by the store's clock, never this machine's: a job whose clock is days ahead forgets nothing early.
+    const found = forgetting.find(recall, named);
     // A failed look counts as a look: a Pushgateway that refuses the read (a proxy allowing only
     // pushes) costs a request and a line an hour, not one per run.
     const done = found
       .then(
-        ({ stale }) => forgetAll(stale, forgetting, log, now),
+        async ({ stale, unsure }) => {
+          if (unsure === undefined) await forgetAll(stale, forgetting, log);
+          else log(`could not look for groups to forget: ${unsure}`);
+        },
         (error: unknown) => {
           if (!(error instanceof SinkFailure)) throw error;
           log(`could not look for groups to forget: ${error.message}`);
@@ -105,7 +109,6 @@ async function forgetAll(
   stale: readonly Forgettable[],
   { forget }: Forgetting,
   log: (line: string) => void,
-  now: number,
 ): Promise<void> {
   const limit = createLimit(deletionsInFlight);
   await Promise.all(
@@ -119,8 +122,7 @@ async function forgetAll(
           log(`could not forget ${name}: ${error.message}`);
           return;
         }
-        const ago = Math.max(0, now / 1000 - group.pushedAt);
-        log(`forgot ${name}: no stick named here, last pushed ${isoOf(group.pushedAt)} (${agoText(ago)} ago)`);
+        log(`forgot ${name}: no stick named here, last pushed ${isoOf(group.pushedAt)} (${agoText(group.age)} ago)`);
       }),
     ),
   );

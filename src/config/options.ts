@@ -192,8 +192,9 @@ export const optionSpecs = {
     env: 'PUSHGATEWAY_FORGET_AFTER',
     arg: 'duration',
     help:
-      'delete the Pushgateway groups of this job whose stick is no longer named and that nobody pushed for ' +
-      'this long (Prometheus duration: 7d, 36h, 1h30m; 0 or off: never; default 7d)',
+      'delete the Pushgateway groups of exactly this job and grouping whose stick is no longer named and that ' +
+      "nobody pushed for this long by the Pushgateway's clock (Prometheus duration: 7d, 36h, 1h30m; 0 or off: " +
+      'never; default 7d)',
   },
   verbose: {
     flag: 'verbose',

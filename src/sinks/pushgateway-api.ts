@@ -5,6 +5,7 @@ import { parseSampleLine, textFormatContentType } from '../exposition.js';
 import { HttpFailure } from '../errors.js';
 import { refusalReason, requireSuccess, urlUnder, withRetries, type Http } from '../http.js';
 import type { Forgettable } from './sink.js';
+import { Forgettables, type StaleQuery } from './pushgateway-stale.js';
 
 /**
  * `/metrics/job/<job>/<label>/<value>…`. Only values that no URL handling can change are path
@@ -67,57 +68,46 @@ const maxLineLength = 1024 * 1024;
 export interface GroupsQuery {
   /** The value of `family` in each of `groupings`. */
   readonly values: { readonly groupings: readonly Grouping[]; readonly family: string };
-  /**
-   * Also the groups of `job` that carry every label of `labels`, belong to none of `except`, hold a
-   * sample of `family` (the job's own, so that another program's group of that job is never one),
-   * and whose push_time_seconds is before `pushedBefore`.
-   */
-  readonly stale?: {
-    readonly job: string;
-    readonly labels: Grouping;
-    readonly except: readonly Grouping[];
-    readonly family: string;
-    readonly pushedBefore: number;
-  };
+  /** Also the groups this job may forget (see StaleQuery). */
+  readonly stale?: StaleQuery;
 }
-
-/** At most this many stale groups come back from one read: the next read finds the rest. */
-const maxForgettables = 10_000;
 
 /**
  * One GET of the Pushgateway's own /metrics, read line by line as it streams in, for what `query`
- * asks: the values keyed by the index of the grouping, and the stale groups. One request per run
- * whatever the number of sticks, and bounded in size and memory however many groups the
- * Pushgateway holds. Retried once at most: a run makes at most two read-back requests.
+ * asks: the values keyed by the index of the grouping, and the stale groups, or why none is looked
+ * for (`unsure`). One request per run whatever the number of sticks, and bounded in size and memory
+ * however many groups the Pushgateway holds. Retried once at most: a run makes at most two
+ * read-back requests.
  */
 export async function readGroups(
   http: Http,
   base: URL,
   query: GroupsQuery,
-): Promise<{ values: Map<number, number>; stale: Forgettable[] }> {
-  let result = { values: new Map<number, number>(), stale: [] as Forgettable[] };
+): Promise<{ values: Map<number, number>; stale: Forgettable[]; unsure?: string }> {
+  let result: Awaited<ReturnType<typeof readGroups>> = { values: new Map(), stale: [] };
   await readMetricLines(http, base, () => {
     const values = new Map<number, number>();
     const wanted = new Map(query.values.groupings.map((grouping, index) => [labelKey(grouping), index]));
     const stale = query.stale && new Forgettables(query.stale);
     return {
+      date: (date) => stale?.clock(date),
       line: (line) => {
         readValue(line, query.values.family, wanted, values);
         stale?.line(line);
       },
       end: () => {
-        result = { values, stale: stale?.found() ?? [] };
+        result = { values, stale: [], ...stale?.found() };
       },
     };
   });
   return result;
 }
 
-/** Streams /metrics into a fresh reader per attempt. */
+/** Streams /metrics into a fresh reader per attempt; a reader that throws ends the read with that. */
 function readMetricLines(
   http: Http,
   base: URL,
-  attempt: () => { line: (line: string) => void; end: () => void },
+  attempt: () => { date: (date: string | undefined) => void; line: (line: string) => void; end: () => void },
 ): Promise<void> {
   const once = { ...http, policy: { ...http.policy, retries: Math.min(http.policy.retries, 1) } };
   return withRetries(
@@ -146,7 +136,9 @@ function readMetricLines(
                   "is the URL the Pushgateway's base URL?",
               ),
             );
+            return;
           }
+          reader.date(response.headers.date);
         });
         const lines = new LineReader(reader.line);
         stream.setEncoding('utf8');
@@ -156,10 +148,13 @@ function readMetricLines(
             fail(new HttpFailure(`sent more than ${maxReadBackBytes / 1048576} MiB of metrics`));
             return;
           }
-          lines.push(chunk);
+          try {
+            lines.push(chunk);
+          } catch (error) {
+            fail(error as Error);
+          }
         });
         stream.once('end', () => {
-          lines.end();
           reader.end();
           resolve();
         });
@@ -169,55 +164,9 @@ function readMetricLines(
 }
 
 /**
- * The stale groups of one read: push_time_seconds old enough, no failed push since (that is someone
- * pushing too), and a sample of the job's own family with the same labels; in any order of families.
- */
-class Forgettables {
-  private readonly except: Set<string>;
-  private readonly old = new Map<string, Forgettable>();
-  private readonly ours = new Set<string>();
-  private readonly triedSince = new Set<string>();
-
-  constructor(private readonly query: NonNullable<GroupsQuery['stale']>) {
-    this.except = new Set(query.except.map(labelKey));
-  }
-
-  line(line: string): void {
-    const { family, pushedBefore } = this.query;
-    const name = ['push_time_seconds', 'push_failure_time_seconds', family].find((each) => line.startsWith(`${each}{`));
-    if (name === undefined) return;
-    const parsed = parseSampleLine(line.slice(name.length));
-    if (!parsed || !this.isCandidate(parsed.labels)) return;
-    const key = labelKey(parsed.labels);
-    // Bounded: a set of keys of the job's groups, and at most maxForgettables groups.
-    if (name === family) this.ours.add(key);
-    else if (name === 'push_failure_time_seconds') {
-      if (!(parsed.value < pushedBefore)) this.triedSince.add(key);
-    } else if (Number.isFinite(parsed.value) && parsed.value < pushedBefore && this.old.size < maxForgettables) {
-      const grouping = [['job', this.query.job] as const, ...parsed.labels.filter(([label]) => label !== 'job')];
-      this.old.set(key, { grouping, pushedAt: parsed.value });
-    }
-  }
-
-  found(): Forgettable[] {
-    return [...this.old].flatMap(([key, group]) => (this.ours.has(key) && !this.triedSince.has(key) ? [group] : []));
-  }
-
-  /** Of the job, with an instance and every one of the job's own grouping labels, and no stick named now. */
-  private isCandidate(labels: Grouping): boolean {
-    const has = (name: string, value: string) => labels.some(([n, v]) => n === name && v === value);
-    return (
-      has('job', this.query.job) &&
-      labels.some(([name, value]) => name === 'instance' && value !== '') &&
-      this.query.labels.every(([name, value]) => value === '' || has(name, value)) &&
-      !this.except.has(labelKey(labels))
-    );
-  }
-}
-
-/**
  * Text in chunks as it streams, out as whole lines; a line longer than maxLineLength is passed over
- * unread, so that memory stays bounded.
+ * unread, so that memory stays bounded. What follows the last line break is no line: the text format
+ * ends every line with one, and an answer cut mid-line must not be read as a shorter value.
  */
 class LineReader {
   private partial = '';
@@ -239,11 +188,6 @@ class LineReader {
       this.partial = '';
       this.overlong = true;
     }
-  }
-
-  /** The last line, which has no line break after it. */
-  end(): void {
-    if (!this.overlong) this.onLine(this.partial);
   }
 }
 

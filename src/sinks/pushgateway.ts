@@ -40,16 +40,17 @@ export function pushgatewaySink(pushgateway: Pushgateway, http: Http): Sink {
       throw new SinkFailure(`Pushgateway ${url.href} ${describeFailure(error, http.policy)}${context}`);
     };
   /** The last successes of `recall`; with `stale`, also the groups to forget, from the same read. */
-  const read = async (recall: readonly Target[], stale?: { named: readonly Target[]; before: number }) => {
+  const read = async (recall: readonly Target[], stale?: { named: readonly Target[]; afterMs: number }) => {
     const found = await readGroups(http, url, {
       values: { groupings: recall.map(groupingOf), family: jobFamilies.lastSuccess.name },
       ...(stale && {
         stale: {
           job: pushgateway.job,
-          labels: pushgateway.grouping,
-          except: stale.named.map(groupingOf),
+          grouping: pushgateway.grouping,
+          // A stick with labels of its own pushes to a grouping key with more labels, never a candidate.
+          named: stale.named.flatMap(({ instance, labels }) => (labels.length ? [] : [instance])),
           family: jobFamilies.up.name,
-          pushedBefore: stale.before / 1000,
+          afterSeconds: stale.afterMs / 1000,
         },
       }),
     }).catch(failure(recall.length ? ' when asked for the last successes' : ' when asked for its groups'));
@@ -59,7 +60,8 @@ export function pushgatewaySink(pushgateway: Pushgateway, http: Http): Sink {
         return value === undefined ? [] : [[target.instance, value] as const];
       }),
     );
-    return { lastSuccesses, stale: found.stale };
+    const unsure = found.unsure && `Pushgateway ${url.href} ${found.unsure}: nothing forgotten`;
+    return { lastSuccesses, stale: found.stale, ...(unsure && { unsure }) };
   };
   const { forgetAfterMs } = pushgateway;
   return {
@@ -75,7 +77,7 @@ export function pushgatewaySink(pushgateway: Pushgateway, http: Http): Sink {
       forgetting: {
         afterMs: forgetAfterMs,
         key: JSON.stringify([url.href, pushgateway.job, pushgateway.grouping]),
-        find: (recall, named, before) => read(recall, { named, before }),
+        find: (recall, named) => read(recall, { named, afterMs: forgetAfterMs }),
         forget: ({ grouping }) => deleteGroup(http, url, grouping).catch(failure('')),
       },
     }),

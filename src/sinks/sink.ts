@@ -47,10 +47,14 @@ export interface Sink {
   readonly forgetting?: Forgetting;
 }
 
-/** What a sink holds of a stick no longer named: a Pushgateway group, and when it was last pushed (Unix s). */
+/**
+ * What a sink holds of a stick no longer named: a Pushgateway group, when it was last pushed (Unix s)
+ * and how long ago that is (s), both by the store's clock.
+ */
 export interface Forgettable {
   readonly grouping: Grouping;
   readonly pushedAt: number;
+  readonly age: number;
 }
 
 export interface Forgetting {
@@ -59,14 +63,14 @@ export interface Forgetting {
   /** Names the store and the job (no credentials): whose the record of the last look is. */
   readonly key: string;
   /**
-   * In one request: the last successes of `recall` (as lastSuccesses), and what of the job belongs to
-   * none of `named` and was last delivered before `before` (Unix ms). Throws a SinkFailure.
+   * In one request: the last successes of `recall` (as lastSuccesses), and what is provably the job's,
+   * belongs to none of `named` and was last delivered afterMs ago or longer by the store's clock; or
+   * why it cannot tell (`unsure`), forgetting nothing. Throws a SinkFailure.
    */
   readonly find: (
     recall: readonly Target[],
     named: readonly Target[],
-    before: number,
-  ) => Promise<{ lastSuccesses: ReadonlyMap<string, number>; stale: readonly Forgettable[] }>;
+  ) => Promise<{ lastSuccesses: ReadonlyMap<string, number>; stale: readonly Forgettable[]; unsure?: string }>;
   /** Throws a SinkFailure. */
   readonly forget: (stale: Forgettable) => Promise<void>;
 }

@@ -1,0 +1,133 @@
+/**
+ * The groups one read of the Pushgateway finds that this job may forget: provably its own (exactly
+ * its grouping key) and old by the Pushgateway's own clock (the Date of its answer), never the job's.
+ */
+import type { Grouping } from '../config/types.js';
+import { parseSampleLine } from '../exposition.js';
+import { HttpFailure } from '../errors.js';
+import type { Forgettable } from './sink.js';
+
+/**
+ * The groups whose grouping key is exactly `job`, one instance and `grouping`, the instance none of
+ * `named`, that hold a sample of `family` (the job's own, so that another program's group is never
+ * one), pushed `afterSeconds` or longer ago by the Pushgateway's clock, and not failed since.
+ */
+export interface StaleQuery {
+  readonly job: string;
+  readonly grouping: Grouping;
+  readonly named: readonly string[];
+  readonly family: string;
+  readonly afterSeconds: number;
+}
+
+/**
+ * A read keeps at most this many groups that may be forgotten, and this much of their instances:
+ * beyond, it stops, forgetting none. The Pushgateway shows a group's push times before its samples,
+ * so a group is kept once known old (or tried since), not each group of the job.
+ */
+const maxKept = 10_000;
+const maxKeptChars = 4 * 1024 * 1024;
+
+/** What one read knows of a group of the job that may be forgotten. */
+interface Kept {
+  pushedAt?: number;
+  /** Pushed or tried since forget-after, or a push time that is no time: it stays. */
+  stays?: true;
+  /** It holds the job's own family. */
+  ours?: true;
+}
+
+/**
+ * The stale groups of one read: exactly the job's grouping key, push_time_seconds old enough by the
+ * Pushgateway's clock, no failed push since (that is someone pushing too), then a sample of the
+ * job's own family. The Pushgateway shows families in name order (push_failure_time_seconds,
+ * push_time_seconds, trucki_…); in another order a group is not forgotten, never one too many.
+ */
+export class Forgettables {
+  private readonly named: Set<string>;
+  private readonly wanted: Map<string, string>;
+  /** The Pushgateway's clock (Unix s) as its answer began; NaN while unknown. */
+  private now = NaN;
+  private readonly kept = new Map<string, Kept>();
+  private keptChars = 0;
+
+  constructor(private readonly query: StaleQuery) {
+    this.named = new Set(query.named);
+    this.wanted = new Map([['job', query.job], ...query.grouping]);
+  }
+
+  /** From the answer's Date, only in HTTP's own form (RFC 9110's IMF-fixdate). */
+  clock(date: string | undefined): void {
+    const ms = date === undefined ? NaN : Date.parse(date);
+    if (Number.isFinite(ms) && new Date(ms).toUTCString() === date) this.now = ms / 1000;
+  }
+
+  line(line: string): void {
+    if (Number.isNaN(this.now)) return;
+    const { family } = this.query;
+    const name = ['push_time_seconds', 'push_failure_time_seconds', family].find((each) => line.startsWith(`${each}{`));
+    const parsed = name === undefined ? undefined : parseSampleLine(line.slice(name.length));
+    const instance = parsed && this.instanceOf(parsed.labels);
+    if (!parsed || instance === undefined) return;
+    const kept = this.kept.get(instance);
+    const { value } = parsed;
+    const old = value < this.now - this.query.afterSeconds;
+    if (name === family) {
+      if (kept) kept.ours = true;
+    } else if (name === 'push_failure_time_seconds') {
+      if (!old) this.keep(instance).stays = true;
+    } else if (old && value > 0) {
+      // 0 or less is before any Pushgateway stamped a push: no time.
+      this.keep(instance).pushedAt = value;
+    } else if (kept) kept.stays = true;
+  }
+
+  found(): { stale: Forgettable[]; unsure?: string } {
+    if (Number.isNaN(this.now))
+      return { stale: [], unsure: 'sent no Date header in HTTP form, so its clock is unknown' };
+    const grouping = (instance: string): Grouping => [
+      ['job', this.query.job],
+      ['instance', instance],
+      ...this.query.grouping,
+    ];
+    return {
+      stale: [...this.kept].flatMap(([instance, { pushedAt, stays, ours }]) =>
+        pushedAt !== undefined && ours && !stays
+          ? [{ grouping: grouping(instance), pushedAt, age: this.now - pushedAt }]
+          : [],
+      ),
+    };
+  }
+
+  private keep(instance: string): Kept {
+    let kept = this.kept.get(instance);
+    if (kept) return kept;
+    this.keptChars += instance.length;
+    if (this.kept.size >= maxKept || this.keptChars > maxKeptChars) {
+      this.kept.clear();
+      throw new HttpFailure(
+        `was read no further, forgetting none: more than ${maxKept} groups of job "${this.query.job}" ` +
+          'may be forgotten (or it sends them endlessly)',
+      );
+    }
+    kept = {};
+    this.kept.set(instance, kept);
+    return kept;
+  }
+
+  /**
+   * The instance of a group whose grouping key is exactly this job's: job, one instance not named
+   * now, and the grouping labels with their values, nothing else (another host's extra labels).
+   */
+  private instanceOf(labels: Grouping): string | undefined {
+    if (labels.length !== this.wanted.size + 1) return undefined;
+    const matched = new Set<string>();
+    let instance: string | undefined;
+    for (const [name, value] of labels) {
+      if (name === 'instance' && instance === undefined) instance = value;
+      else if (this.wanted.get(name) === value && !matched.has(name)) matched.add(name);
+      else return undefined;
+    }
+    return instance?.trim() && !this.named.has(instance) ? instance : undefined;
+  }
+}
