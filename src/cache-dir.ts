@@ -11,7 +11,7 @@
  * one line.
  */
 import { accessSync, constants, lstatSync, mkdirSync, realpathSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 export function cacheDirectory(
   env: NodeJS.ProcessEnv = process.env,
@@ -25,14 +25,17 @@ export function cacheDirectory(
     : env.HOME?.startsWith('/')
       ? join(env.HOME, '.cache')
       : undefined;
-  const dir = systemd || (base && join(base, 'trucki2pushgateway'));
+  const dir = systemd ? resolve(systemd) : base && join(base, 'trucki2pushgateway');
   if (!dir) return undefined;
   let refusal: string | undefined;
   try {
-    // Two levels made by hand: Node 20's recursive mkdirSync never returns under /proc/self/….
-    if (base && !systemd) for (const each of [base, dir]) makeDir(each);
-    accessSync(dir, constants.W_OK);
-    refusal = othersCanChange(resolve(dir));
+    // Two levels made by hand (Node 20's recursive mkdirSync never returns under /proc/self/…), and
+    // only where nobody else could move them: never by root in another user's home.
+    for (const each of base && !systemd ? [base, dir] : []) if (!(refusal ??= wayRefusal(each))) makeDir(each);
+    if (!refusal) {
+      accessSync(dir, constants.W_OK);
+      refusal = wayRefusal(dir) ?? ownRefusal(dir);
+    }
   } catch {
     return undefined;
   }
@@ -41,25 +44,40 @@ export function cacheDirectory(
   return undefined;
 }
 
-/** Why someone else could change what `dir` names or holds, or undefined if nobody but this user and root can. */
-function othersCanChange(dir: string): string | undefined {
-  const me = process.geteuid?.() ?? -1;
-  const real = realpathSync(dir);
-  const own = statSync(real);
-  if (own.uid !== me) return `it is owned by uid ${String(own.uid)}, not by this user (uid ${String(me)})`;
-  if (own.mode & 0o022) return `it is writable by others (mode ${(own.mode & 0o7777).toString(8)})`;
-  for (const path of new Set([dir, real]))
-    for (let entry = path, parent = dirname(path); entry !== parent; entry = parent, parent = dirname(parent)) {
-      const { uid, mode } = statSync(parent);
-      if (!trusted(uid, me)) return `${JSON.stringify(parent)} is owned by uid ${String(uid)}`;
-      // A sticky directory (/tmp) lets others add entries of their own, not move or replace ours.
-      if (mode & 0o022 && (!(mode & 0o1000) || !trusted(lstatSync(entry).uid, me)))
-        return `others can write ${JSON.stringify(parent)}`;
-    }
+const me = () => process.geteuid?.() ?? -1;
+const trusted = (uid: number) => uid === 0 || uid === me();
+
+/** Why the directory itself is not this user's alone, if it is not. */
+function ownRefusal(dir: string): string | undefined {
+  const { uid, mode } = statSync(dir);
+  if (uid !== me()) return `it is owned by uid ${String(uid)}, not by this user (uid ${String(me())})`;
+  if (mode & 0o022) return `it is writable by others (mode ${(mode & 0o7777).toString(8)})`;
   return undefined;
 }
 
-const trusted = (uid: number, me: number) => uid === 0 || uid === me;
+/**
+ * Why someone else could move or replace `path` (there or to be made), if someone could: each
+ * directory on the way to it, as named and as its links lead, must be root's or this user's, and
+ * writable by nobody else unless sticky (/tmp), which lets others add entries, not move ours.
+ */
+function wayRefusal(path: string): string | undefined {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    real = join(realpathSync(dirname(path)), basename(path));
+  }
+  for (const way of new Set([path, real]))
+    for (let entry = way, parent = dirname(way); entry !== parent; entry = parent, parent = dirname(parent)) {
+      const { uid, mode } = statSync(parent);
+      if (!trusted(uid)) return `${JSON.stringify(parent)} is owned by uid ${String(uid)}`;
+      if (!(mode & 0o022)) continue;
+      if (!(mode & 0o1000)) return `others can write ${JSON.stringify(parent)}`;
+      const owner = lstatSync(entry, { throwIfNoEntry: false })?.uid ?? me();
+      if (!trusted(owner)) return `${JSON.stringify(entry)} is owned by uid ${String(owner)}`;
+    }
+  return undefined;
+}
 
 function makeDir(path: string): void {
   try {

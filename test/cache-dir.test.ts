@@ -5,7 +5,17 @@
  * suite's user here): "another user" is uid 65534, files chowned to it.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, lchownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  lchownSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -94,7 +104,7 @@ describe('the cache directory', () => {
         lchownSync(link, other, other);
         return { CACHE_DIRECTORY: link };
       },
-      /others can write/,
+      /cache" is owned by uid 65534/,
     ],
   ];
   for (const [what, env, why] of refused) {
@@ -106,6 +116,17 @@ describe('the cache directory', () => {
       assert.match(said[0]!, why);
     });
   }
+
+  test("another user's HOME (sudo without -H): refused before anything is made in it", () => {
+    const home = dirOf(0o755, other);
+    const { dir, said } = lookUp({ HOME: home });
+    assert.equal(dir, undefined);
+    assert.match(
+      said.join('\n'),
+      /^trucki2pushgateway: not using the cache directory "[^"]+": "[^"]+" is owned by uid 65534$/,
+    );
+    assert.deepEqual(readdirSync(home), []);
+  });
 
   test('none there and none to be made: no cache, nothing said (a system user without a home)', () => {
     assert.deepEqual(lookUp({ HOME: '/nonexistent/home' }), { dir: undefined, said: [] });
