@@ -1,8 +1,8 @@
 /**
- * Reading a file the user names (a secret, a CA, the env file, the targets file): only a regular
- * file, and only up to a bound. Opened without blocking and checked on the opened descriptor, so a
- * named pipe never hangs the job and a device such as /dev/zero is never read; a file that grows
- * while it is read still stops at the bound.
+ * Reading a file the user names (a secret, a CA, the env file, the targets file) or the job keeps
+ * (its cache files): only a regular file, and only up to a bound. Opened without blocking and
+ * checked on the opened descriptor, so a named pipe never hangs the job and a device such as
+ * /dev/zero is never read; a file that grows while it is read still stops at the bound.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { ConfigError } from './errors.js';
@@ -14,18 +14,19 @@ export const targetsFileBytes = 16 * 1024 * 1024;
 
 /**
  * The file's text, or a ConfigError starting with `what` (e.g. `PUSHGATEWAY_PASSWORD_FILE "x"`)
- * that never quotes the content. A symbolic link to a regular file is followed unless `followLinks`
- * is false (a file the job itself keeps, which nobody should have replaced by a link).
+ * that never quotes the content. A symbolic link to a regular file is followed unless the file is
+ * `kept`: one the job keeps in its cache directory (src/cache-dir.ts), which is read only if it is
+ * no link, and this user's, and writable by nobody else, as OpenSSH reads ~/.ssh.
  */
-export function readBoundedFile(path: string, what: string, maxBytes: number, followLinks = true): string {
-  return readBoundedBytes(path, what, maxBytes, followLinks).toString('utf8');
+export function readBoundedFile(path: string, what: string, maxBytes: number, kept = false): string {
+  return readBoundedBytes(path, what, maxBytes, kept).toString('utf8');
 }
 
 /** As readBoundedFile, the bytes. */
-export function readBoundedBytes(path: string, what: string, maxBytes: number, followLinks = true): Buffer {
+export function readBoundedBytes(path: string, what: string, maxBytes: number, kept = false): Buffer {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | (followLinks ? 0 : constants.O_NOFOLLOW));
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | (kept ? constants.O_NOFOLLOW : 0));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     // A Unix socket cannot be opened at all (ENXIO): say what it is rather than the errno.
@@ -36,6 +37,8 @@ export function readBoundedBytes(path: string, what: string, maxBytes: number, f
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw new ConfigError(`${what} is not a regular file (a ${kindOf(stats) ?? 'special file'})`);
+    if (kept && (stats.uid !== process.geteuid?.() || stats.mode & 0o022))
+      throw new ConfigError(`${what} is not this user's alone: not read`);
     const tooLarge = () => new ConfigError(`${what} is larger than ${maxBytes / 1024 / 1024} MiB: not read`);
     if (stats.size > maxBytes) throw tooLarge();
     // Read until the end, not to the size seen: a file still being written may have grown. One

@@ -3,12 +3,13 @@
  * taken out of the targets file) goes once nobody has delivered it for that long. Another host
  * delivering under the same job keeps its sticks: only the sink's own delivery time counts.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readBoundedFile } from './bounded-file.js';
 import type { Target } from './config/types.js';
 import { createLimit } from './concurrency-limit.js';
 import { escapeLabelValue } from './exposition.js';
 import { SinkFailure } from './errors.js';
+import { replaceFile } from './replace-file.js';
 import type { Forgettable, Forgetting } from './sinks/sink.js';
 
 /**
@@ -79,29 +80,26 @@ export function createForgetter(
 }
 
 /**
- * A stamp in `dir` (systemd's CacheDirectory for the shipped units) for the store and job in `key`:
- * another configuration's stamp, or an unreadable one, counts as none, which costs one look; one
- * that cannot be written is no worse than none.
+ * A stamp in `dir` (systemd's CacheDirectory for the shipped units) for the store and job in `key`,
+ * read and written as every file the job keeps (src/bounded-file.ts, src/replace-file.ts): another
+ * configuration's stamp, or one that is unreadable, a link, a pipe, a device or not ours, counts as
+ * none, which costs one look; one that cannot be written is no worse than none.
  */
 function fileStamp(dir: string, key: string): LookStamp {
   const path = join(dir, 'forget-looked-at');
   return {
     read: () => {
       try {
-        const [stampKey, time] = readFileSync(path, 'utf8').split('\n');
+        // A key is a store's URL and a job: far below this.
+        const [stampKey, time] = readBoundedFile(path, 'forget stamp', 64 * 1024, true).split('\n');
         const lookedAt = Number(time);
         return stampKey === key && Number.isFinite(lookedAt) ? lookedAt : undefined;
       } catch {
         return undefined;
       }
     },
-    write: (lookedAt) => {
-      try {
-        writeFileSync(path, `${key}\n${String(lookedAt)}\n`);
-      } catch {
-        // No stamp: the next run looks again.
-      }
-    },
+    // Not written, the next run looks again.
+    write: (lookedAt) => void replaceFile(path, `${key}\n${String(lookedAt)}\n`),
   };
 }
 

@@ -138,7 +138,7 @@ function readEntries(path: string): StoredEntries {
   // Before the read: a change between the two makes the next save read it again, never less.
   const version = versionOf(path);
   try {
-    const value: unknown = JSON.parse(readBoundedFile(path, 'identity cache', fileBytes, false));
+    const value: unknown = JSON.parse(readBoundedFile(path, 'identity cache', fileBytes, true));
     // Own keys only, so that "__proto__" is an ordinary (foreign) key.
     if (isJsonObject(value) && isJsonObject(value.sticks))
       return { entries: new Map(Object.entries(value.sticks)), version };

@@ -5,9 +5,12 @@
  * compiled is ever shipped. The code is V8's code cache of the program as a vm.Script, taken at
  * the exit of a run, so with every function that run compiled, in the cache directory
  * (src/cache-dir.ts). Node's own compile cache (Node >= 22.1) keeps only what compiling the file
- * made, before it ran, and saves half as much (bench/README.md): it serves only where there is no
- * cache directory. A cache that is missing, stale, another Node's, corrupt or not a regular file,
- * or a directory that cannot be written, costs speed, never the run.
+ * made, before it ran, and saves half as much (bench/README.md); the launcher does not turn it on,
+ * since its default place is the temp directory, which every user can write (NODE_COMPILE_CACHE
+ * still turns it on in Node itself). A cache is code this Node runs: one that others could have
+ * written (a directory src/cache-dir.ts refuses, a file not this user's alone) is never taken. That,
+ * and a cache that is missing, stale, another Node's, corrupt, a link or not a regular file, or a
+ * directory that cannot be written, cost speed, not the run's result.
  */
 import { readFileSync } from 'node:fs';
 import nodeModule from 'node:module';
@@ -16,6 +19,7 @@ import { debuglog } from 'node:util';
 import { readBoundedBytes } from './bounded-file.js';
 import { cacheDirectory } from './cache-dir.js';
 import { replaceFile } from './replace-file.js';
+import { escapeControl, obeyedByTerminals } from './terminal-text.js';
 
 /** Set by esbuild.config.mjs: a digest of dist/program.js, so that a new build never takes an old cache. */
 declare const __PROGRAM_DIGEST__: string;
@@ -31,19 +35,16 @@ type Crc32 = (data: Uint8Array) => number;
 const program = join(__dirname, 'program.js');
 // Built-ins that only one path needs are required there, not imported for all.
 const requireHere = nodeModule.createRequire(__filename);
-const dir = cacheDirectory();
+// Only a run of the job looks for the directory: `check`, --help and --version leave nothing in it.
+const dir = runsTheJob(process.argv.slice(2)) ? cacheDirectory(process.env, say) : undefined;
 // node:zlib's crc32 (Node >= 20.15): loading zlib costs about a millisecond, compiling the program far more.
 const crc32 = dir ? (requireHere('node:zlib') as { crc32?: Crc32 }).crc32 : undefined;
-if (dir && crc32) {
-  startWithCodeCache(dir, crc32);
-} else {
-  try {
-    // NODE_COMPILE_CACHE or Node's default in the temp directory; Node 20 has none.
-    (nodeModule as { enableCompileCache?: () => unknown }).enableCompileCache?.();
-  } catch {
-    // Run without it.
-  }
-  requireHere(program);
+if (dir && crc32) startWithCodeCache(dir, crc32);
+else requireHere(program);
+
+/** One line on stderr, as the program logs: control characters shown, not obeyed. */
+function say(line: string): void {
+  process.stderr.write(`${line.replace(obeyedByTerminals, escapeControl)}\n`);
 }
 
 /**
@@ -51,7 +52,7 @@ if (dir && crc32) {
  * afresh, and then its code kept at exit for the next start. V8 checks a cache's version, flags
  * and source length itself, but not its content: a cache whose bytes changed would crash Node, so
  * the file carries a CRC-32 of it (Node's own compile cache does the same), and is read only as a
- * regular file of bounded size that is no symbolic link.
+ * regular file of bounded size that is no symbolic link and this user's alone.
  */
 function startWithCodeCache(dir: string, crc32: Crc32): void {
   const file = join(dir, `program-${process.version}-${process.arch}.v8cache`);
@@ -64,7 +65,7 @@ function startWithCodeCache(dir: string, crc32: Crc32): void {
   debug(
     `code cache for ${program} was ${!cached ? 'missing or unsound' : script.cachedDataRejected ? 'rejected' : 'accepted'}`,
   );
-  if ((!cached || script.cachedDataRejected) && runsTheJob(process.argv.slice(2))) {
+  if (!cached || script.cachedDataRejected) {
     process.once('exit', () => {
       keepCache(file, stamp, crc32, () => script.createCachedData());
     });
@@ -81,8 +82,9 @@ function startWithCodeCache(dir: string, crc32: Crc32): void {
 
 /**
  * Whether this start runs the job, whose code the cache is for: a start that only prints the help
- * or the version, or walks `check`, compiles little of it, and its cache would stay in place of a
- * better one. (A short option inside a group, say -hV, is not seen: that costs speed only.)
+ * or the version compiles little of it, and its cache would stay in place of a better one; `check`
+ * looks and changes nothing. (A short option inside a group, say -hV, is not seen: a run's cache is
+ * then taken or kept.)
  */
 function runsTheJob(args: readonly string[]): boolean {
   return args[0] !== 'check' && !args.some((arg) => ['-h', '--help', '-V', '--version'].includes(arg));
@@ -92,7 +94,7 @@ function runsTheJob(args: readonly string[]): boolean {
 function soundCache(file: string, stamp: string, crc32: Crc32): Buffer | undefined {
   let bytes: Buffer;
   try {
-    bytes = readBoundedBytes(file, 'the code cache', cacheBytes, false);
+    bytes = readBoundedBytes(file, 'the code cache', cacheBytes, true);
   } catch {
     return undefined;
   }

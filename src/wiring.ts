@@ -20,14 +20,15 @@ export interface Connections {
 }
 
 /**
- * `kinds`: the sinks to choose from; the registry's unless a test adds one. `freshSticks`: read
- * every stick's /jsononce, keeping none of it across runs (`check` looks at the stick as it is).
+ * `kinds`: the sinks to choose from; the registry's unless a test adds one. `checking`: `check`,
+ * which looks at each stick as it is (its /jsononce read afresh) and leaves nothing in the cache
+ * directory for a run.
  */
 export async function connect(
   config: Config,
   print: Print,
   kinds: readonly SinkKind[] = sinkKinds,
-  freshSticks = false,
+  checking = false,
 ): Promise<Connections> {
   const policy: HttpPolicy = { timeoutMs: config.timeoutMs, retries: config.retries };
   const { kind, chosen } = chooseSink(config, kinds);
@@ -38,8 +39,8 @@ export async function connect(
   const https = rereads || endpoints.some((endpoint) => endpoint.url.protocol === 'https:');
   const agents = await createAgents(https);
   // A loop remembers in memory; a one-shot run leaves it to the next in the cache directory.
-  const stateDir = config.schedule ? undefined : cacheDirectory();
-  const identities = createIdentityCache(freshSticks ? undefined : stateDir);
+  const stateDir = config.schedule || checking ? undefined : cacheDirectory();
+  const identities = createIdentityCache(stateDir);
   return {
     readStick: createStickReader(createHttp(policy, agents), config.maxBodyBytes, identities),
     sink: chosen.create({ http: (store) => createHttp(policy, agents, storeAuth(store)), print }),

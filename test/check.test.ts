@@ -3,7 +3,7 @@
  * set up right and set up wrong, the simulator as the stick, and servers that answer badly.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { spawn } from 'node:child_process';
@@ -379,6 +379,28 @@ describe('no Prometheus where the check looks', () => {
     assert.deepEqual(marked(result, '?'), [
       `? no Prometheus at ${url}/ (refused the connection): Prometheus not checked`,
     ]);
+  });
+});
+
+describe('what check leaves behind', () => {
+  test("nothing in the cache directory nor in HOME: no code cache, no /jsononce, no forget stamp (root's cache included)", async () => {
+    const prometheus = `http://127.0.0.1:${await freePort()}`;
+    const home = await emptyDir();
+    const cache = await emptyDir();
+    try {
+      for (const env of [{ HOME: home }, { CACHE_DIRECTORY: cache }] as Record<string, string>[]) {
+        for (let run = 0; run < 2; run++) {
+          const result = await runCli(checkArgs(prometheus, '--retries', '0'), { env });
+          assertWellFormed(result);
+          assert.equal(result.code, 3, result.stdout);
+        }
+      }
+      assert.deepEqual(await readdir(home, { recursive: true }), []);
+      assert.deepEqual(await readdir(cache), []);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+      await rm(cache, { recursive: true, force: true });
+    }
   });
 });
 

@@ -2,14 +2,15 @@
  * V8's code of dist/program.js kept between starts, made on this machine by this Node (the launcher,
  * src/launcher.ts): the launcher's code cache file in the cache directory ($CACHE_DIRECTORY,
  * systemd's CacheDirectory=), written by a run of the job, not by --version; without a cache
- * directory, Node's own compile cache (Node >= 22.1) where NODE_COMPILE_CACHE says. Whatever lies
- * where the cache belongs (nothing, another build's or Node's cache, damaged bytes, a pipe, a
- * device, a link, a directory), and a cache directory that cannot be written, the run is a plain
- * start: exit 0, the stick pushed, no crash, no hang. Runs on every Node of the suite.
+ * directory, Node's own compile cache (Node >= 22.1) only where NODE_COMPILE_CACHE says, never in
+ * the shared temp directory. Whatever lies where the cache belongs (nothing, another build's or
+ * Node's cache, damaged bytes, a pipe, a device, a link, a directory, a file not this user's alone),
+ * a cache directory that cannot be written, and one that others could change (said in one line), the
+ * run is a plain start: exit 0, the stick pushed, no crash, no hang. Runs on every Node of the suite.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import nodeModule from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +47,19 @@ test(
     const result = await runCli(['--version'], { env: { NODE_COMPILE_CACHE: cache } });
     assert.equal(result.code, 0, result.stderr);
     assert.ok((await files(cache)).length > 0, 'no cache file written');
+  },
+);
+
+test(
+  "without a cache directory, nothing in the temp directory, which every user can write (Node's compile cache is not turned on there)",
+  { skip: !hasCompileCache && 'this Node has no compile cache' },
+  async () => {
+    const temp = await mkdtemp(join(dir, 'tmp-'));
+    for (const args of [['--version'], ['-t', '127.0.0.1:9', '--stdout', '--retries', '0']]) {
+      const result = await runCli(args, { env: { TMPDIR: temp } });
+      assert.notEqual(result.code, null, result.stderr);
+    }
+    assert.deepEqual(await readdir(temp), []);
   },
 );
 
@@ -93,7 +107,7 @@ describe('the code cache in the cache directory', () => {
     await mkdir(cache);
     const version = await runCli(['--version'], { env: { CACHE_DIRECTORY: cache, ...debugEnv } });
     assert.equal(version.code, 0, version.stderr);
-    assert.equal(verdict(version.stderr), 'missing');
+    assert.equal(verdict(version.stderr), undefined, '--version looked for a cache');
     assert.deepEqual(await files(cache), []);
     assert.equal(verdict((await runJob(cache)).stderr), 'missing');
     assert.equal(verdict((await runJob(cache)).stderr), 'accepted');
@@ -149,6 +163,38 @@ describe('the code cache in the cache directory', () => {
     await writeFile(elsewhere, good);
     await plainThenRepaired((file) => symlink(elsewhere, file));
     assert.deepEqual(await readFile(elsewhere), good);
+  });
+
+  // Tests run as root here: "another user" is uid 65534.
+  test("a sound cache that is another user's: not taken, replaced", () =>
+    plainThenRepaired(async (file) => {
+      await writeFile(file, good);
+      await chown(file, 65534, 65534);
+    }));
+
+  test('a sound cache that others can write: not taken, replaced', () =>
+    plainThenRepaired(async (file) => {
+      await writeFile(file, good, { mode: 0o666 });
+      await chmod(file, 0o666);
+    }));
+
+  test('a cache directory others can write, holding a sound cache: not used, said in one line, the run as ever', async () => {
+    for (const [mode, uid] of [
+      [0o777, 0],
+      [0o770, 0],
+      [0o700, 65534],
+    ]) {
+      const cache = await mkdtemp(join(dir, 'shared-'));
+      await writeFile(join(cache, cacheName), good);
+      await chmod(cache, mode!);
+      await chown(cache, uid!, uid!);
+      const result = await runJob(cache);
+      assert.equal(verdict(result.stderr), undefined, 'the cache was read');
+      const said = result.stderr.split('\n').filter((line) => line.includes('cache directory'));
+      assert.deepEqual(said.length, 1, result.stderr);
+      assert.match(said[0]!, new RegExp(`^trucki2pushgateway: not using the cache directory "${cache}": `));
+      assert.deepEqual(await readdir(cache), [cacheName], 'something was written there');
+    }
   });
 
   test('a directory: not read, and not replaced', async () => {

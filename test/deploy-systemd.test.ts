@@ -1,16 +1,34 @@
 // Checks the systemd units under deploy/systemd with systemd-analyze: `verify` must report no
 // problem with them, and `security --offline=yes` must rate both services at an overall exposure
 // of 1.5 or lower. Skipped, with the reason printed, where systemd-analyze is not installed
-// (override the binary with $SYSTEMD_ANALYZE).
+// (override the binary with $SYSTEMD_ANALYZE). And the units' cache directory as DynamicUser= lays
+// it out, which the job must accept as its own.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { access, constants, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  access,
+  chmod,
+  chown,
+  constants,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { errnoCode, exitCodes } from '../src/errors.js';
+import { identityFile } from '../src/identity-cache.js';
+import { startSimulator } from '../src/simulator/server.js';
+import { jobBundle } from './helpers/paths.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -200,3 +218,78 @@ test('the one-shot unit counts a dark stick (exit 69) as success, and a failed d
   // The loop ends only at a stop, whose status never says "dark": nothing to count as success.
   assert.deepEqual(await successExitStatuses('trucki2pushgateway-loop.service'), []);
 });
+
+/** A unit's one value of `name=`, as written. */
+async function setting(service: string, name: string): Promise<string | undefined> {
+  const text = await readFile(join(unitDir, service), 'utf8');
+  return new RegExp(`^${name}=(.*)$`, 'm').exec(text)?.[1]?.trim();
+}
+
+for (const service of services) {
+  test(`${service}: its cache as DynamicUser= lays it out (a link of root's to private/) is the job's own`, async (t) => {
+    if (process.geteuid?.() !== 0) {
+      t.skip('needs root, to lay out the directories as systemd does and run the job as another uid');
+      return;
+    }
+    assert.equal(await setting(service, 'DynamicUser'), 'yes');
+    const name = (await setting(service, 'CacheDirectory'))!;
+    assert.ok(name, `${service} names no CacheDirectory=`);
+    const umask = await setting(service, 'UMask');
+    // A uid in systemd's range for dynamic users (61184–65519).
+    const dynamic = 61_234;
+    const root = await mkdtemp(join(tmpdir(), 'trucki2pushgateway-dynamic-'));
+    const stick = await startSimulator({ variant: 'T2SG' });
+    try {
+      // On the host /var/cache/private is root's 0700; inside the unit systemd mounts an empty 0755
+      // directory over it holding only the unit's own, which CacheDirectoryMode= (0755) gives the user.
+      const varCache = join(root, 'var', 'cache');
+      const own = join(varCache, 'private', name);
+      await mkdir(own, { recursive: true });
+      for (const dir of [root, join(root, 'var'), varCache, join(varCache, 'private'), own]) await chmod(dir, 0o755);
+      await chown(own, dynamic, dynamic);
+      await symlink(`private/${name}`, join(varCache, name));
+      // The bundle where that user can read it, as it can /usr/lib/trucki2pushgateway.
+      const lib = join(root, 'lib');
+      await mkdir(lib, { mode: 0o755 });
+      for (const file of ['trucki2pushgateway.js', 'program.js', 'package.json'])
+        await copyFile(join(dirname(jobBundle), file), join(lib, file));
+      // As the unit starts it: the dynamic user, the unit's UMask=, CACHE_DIRECTORY the path under /var/cache.
+      const command = [`umask ${umask ?? '0022'}`, 'exec setpriv "$@"'].join(' && ');
+      const ids = [`--reuid=${String(dynamic)}`, `--regid=${String(dynamic)}`, '--clear-groups'];
+      const runs = await execFileAsync('setpriv', [...ids, process.execPath, '-e', '0']).then(
+        () => true,
+        () => false,
+      );
+      if (!runs) {
+        t.skip(`uid ${String(dynamic)} cannot run ${process.execPath}`);
+        return;
+      }
+      const run = async () => {
+        const node = [
+          process.execPath,
+          '--',
+          join(lib, 'trucki2pushgateway.js'),
+          '-t',
+          `roof=${stick.url}`,
+          '--stdout',
+        ];
+        const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', CACHE_DIRECTORY: join(varCache, name) };
+        const { stderr } = await execFileAsync('sh', ['-c', command, 'sh', ...ids, ...node], {
+          cwd: root,
+          env: { ...env, NODE_DEBUG: 'trucki-code-cache' },
+          timeout: 30_000,
+        });
+        assert.doesNotMatch(stderr, /cache directory/, stderr);
+        return /code cache for \S+ was (\w+)/.exec(stderr)?.[1];
+      };
+      assert.equal(await run(), 'missing');
+      assert.equal(await run(), 'accepted', 'the second run did not take the code cache the first one kept');
+      const kept = await readdir(own);
+      assert.ok(kept.includes(identityFile), `kept: ${kept.join(', ')}`);
+      for (const file of kept) assert.equal((await stat(join(own, file))).uid, dynamic);
+    } finally {
+      await stick.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+}

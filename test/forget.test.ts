@@ -8,7 +8,8 @@
  * push_time_seconds says (and a second more: its Date, the clock the job judges by, is in seconds).
  */
 import assert from 'node:assert/strict';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, chown, lstat, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readCommand } from '../src/config/load.js';
@@ -159,6 +160,62 @@ describe('a one-shot run', () => {
     } finally {
       await proxy.close();
       await rm(cache, { recursive: true, force: true });
+    }
+  });
+
+  test("the stamp is read and written only as this user's own regular file: a link, a pipe, /dev/zero or another user's stamp is none", async () => {
+    const cache = await emptyDir();
+    const stamp = join(cache, 'forget-looked-at');
+    const proxy = await startProxy(pushgateway.url);
+    const gets = () => proxy.seen.filter(({ method }) => method === 'GET').length;
+    const run = async (what: string) => {
+      const result = await runCli(['-t', `stamped=${stick.url}`, '-g', proxy.url], {
+        env: { CACHE_DIRECTORY: cache },
+        timeoutMs: 15_000,
+      });
+      assert.equal(result.code, 0, `${what}: exit ${String(result.code ?? result.signal)}: ${result.stderr}`);
+      assert.ok((await lstat(stamp)).isFile(), `${what}: no stamp of its own written`);
+    };
+    // A file only root may read or write, which a link at the stamp's name leads to.
+    const elsewhere = await emptyDir();
+    const rootOnly = join(elsewhere, 'shadow');
+    await writeFile(rootOnly, 'root:only\n', { mode: 0o600 });
+    try {
+      await run('first');
+      const sound = await readFile(stamp, 'utf8');
+      const planted: Record<string, () => Promise<void>> = {
+        "a link to root's file": () => symlink(rootOnly, stamp),
+        'a named pipe (would hang the run)': () => {
+          execFileSync('mkfifo', [stamp]);
+          return Promise.resolve();
+        },
+        'a link to /dev/zero (would exhaust memory)': () => symlink('/dev/zero', stamp),
+        // Says it looked just now; a stamp anyone else could have written is not believed.
+        "another user's": async () => {
+          await writeFile(stamp, sound);
+          await chown(stamp, 65534, 65534);
+        },
+        'writable by its group': async () => {
+          await writeFile(stamp, sound);
+          await chmod(stamp, 0o660);
+        },
+      };
+      for (const [what, plant] of Object.entries(planted)) {
+        await rm(stamp);
+        await plant();
+        const before = gets();
+        await run(what);
+        assert.equal(gets(), before + 1, `${what}: taken as a stamp`);
+      }
+      assert.equal(await readFile(rootOnly, 'utf8'), 'root:only\n', 'written through the link');
+      // Its own stamp, as written: believed.
+      const before = gets();
+      await run('sound');
+      assert.equal(gets(), before);
+    } finally {
+      await proxy.close();
+      await rm(cache, { recursive: true, force: true });
+      await rm(elsewhere, { recursive: true, force: true });
     }
   });
 
