@@ -5,12 +5,16 @@
  * so every variable is read both ways and a file where they differ is refused, naming the line.
  *
  * systemd's reading, as systemd.exec(5) describes EnvironmentFile= and its parser does it (the
- * tests ask systemd's own where they can): lines starting with # or ; are comments; around the = and at the end of a value, spaces
- * and tabs are dropped; a value may be in '…' (nothing escaped) or "…" (\ escapes " \ ` $ and a line
- * break, and stays before any other character), and may go on after its closing quote; outside
- * quotes \ escapes the next character and \ at the end of a line joins the next one; \r ends a line
- * as \n does; a name that is not [A-Za-z_][A-Za-z0-9_]* is dropped when the service starts.
+ * tests ask systemd's own where they can): lines starting with # or ; are comments; around the = and
+ * at the end of a value, spaces and tabs are dropped; a value may be in '…' (nothing escaped) or "…"
+ * (\ escapes " \ ` $ and a line break, and stays before any other character), and may go on after
+ * its closing quote; outside quotes \ escapes the next character and \ at the end of a line joins
+ * the next one; \r ends a line as \n does; a name that is not [A-Za-z_][A-Za-z0-9_]* is dropped when
+ * the service starts. It reads bytes: a name or value that its utf8_is_valid() refuses (malformed
+ * UTF-8, or one of the 66 Unicode noncharacters) makes it refuse the whole file, while a comment may
+ * hold any byte but NUL.
  */
+import { isUtf8 } from 'node:buffer';
 import { ConfigError } from '../errors.js';
 
 interface Assignment {
@@ -36,10 +40,21 @@ interface Parser {
   line: number;
   startLine: number;
   readonly found: Map<string, Assignment>;
+  /** The first assignment whose name or value systemd refuses as not UTF-8, refusing the file. */
+  refused?: { readonly line: number; readonly why: Utf8Problem };
 }
 
-/** What a service started with EnvironmentFile= naming this text gets: name → value and line. */
-export function systemdReading(text: string): Map<string, Assignment> {
+export interface SystemdReading {
+  /** What a service started with EnvironmentFile= naming the file gets: name → value and line. */
+  readonly variables: ReadonlyMap<string, Assignment>;
+  /** Set when systemd refuses the file as not UTF-8, the service then not starting. */
+  readonly refused?: Parser['refused'];
+}
+
+/** The file as systemd's EnvironmentFile= reads it (text is read as its UTF-8 bytes). */
+export function systemdReading(file: string | Buffer): SystemdReading {
+  // Byte by byte, as systemd does: every byte it looks at is ASCII, so one of a character never matches.
+  const text = (typeof file === 'string' ? Buffer.from(file) : file).toString('latin1');
   const p: Parser = {
     state: 'preKey',
     key: '',
@@ -59,12 +74,30 @@ export function systemdReading(text: string): Map<string, Assignment> {
   }
   if (p.state === 'value') p.value = p.value.slice(0, p.valueEnd);
   if (p.state !== 'preKey' && p.state !== 'key' && p.state !== 'comment') push(p);
-  return p.found;
+  return { variables: p.found, ...(p.refused && { refused: p.refused }) };
+}
+
+type Utf8Problem = 'malformed' | 'noncharacter';
+
+/** Why systemd's utf8_is_valid() refuses these bytes (one character each), if it does. */
+function utf8Problem(bytes: string): Utf8Problem | undefined {
+  if (!/[^\0-\x7f]/.test(bytes)) return undefined;
+  const buffer = Buffer.from(bytes, 'latin1');
+  if (!isUtf8(buffer)) return 'malformed';
+  for (const char of buffer.toString('utf8')) {
+    const code = char.codePointAt(0)!;
+    // systemd's unichar_is_valid(): U+FDD0–U+FDEF and U+FFFE, U+FFFF of every plane.
+    if ((code >= 0xfdd0 && code <= 0xfdef) || (code & 0xfffe) === 0xfffe) return 'noncharacter';
+  }
+  return undefined;
 }
 
 function push(p: Parser): void {
   const name = p.key.slice(0, p.keyEnd);
-  if (validName.test(name)) p.found.set(name, { value: p.value, line: p.startLine });
+  const why = utf8Problem(name) ?? utf8Problem(p.value);
+  if (why) p.refused ??= { line: p.startLine, why };
+  else if (validName.test(name))
+    p.found.set(name, { value: Buffer.from(p.value, 'latin1').toString('utf8'), line: p.startLine });
   p.key = '';
   p.value = '';
   p.keyEnd = undefined;
@@ -149,7 +182,8 @@ function step(p: Parser, c: string): void {
  * Throws a ConfigError naming the first line whose variable dotenv (`values`) and systemd read
  * differently. `name` names the file ("--env-file x.env"). Never quotes a value: it may be a password.
  */
-export function checkSameReading(text: string, values: Readonly<Record<string, string>>, name: string): void {
+export function checkSameReading(file: Buffer, values: Readonly<Record<string, string>>, name: string): void {
+  const text = file.toString('utf8');
   const lines = text.split(/\r\n|\r|\n/);
   if (text.startsWith('\uFEFF')) {
     throw new ConfigError(
@@ -157,13 +191,16 @@ export function checkSameReading(text: string, values: Readonly<Record<string, s
         'the first name: save it as UTF-8 without one',
     );
   }
-  // systemd refuses the whole file then, and the service does not start; read leniently, such bytes
-  // are U+FFFD here (which a file may also hold as such, rarely).
-  const notUtf8 = lines.findIndex((line) => line.includes('\uFFFD'));
-  if (notUtf8 >= 0) {
+  // systemd refuses the whole file then, and the service does not start.
+  const systemd = systemdReading(file);
+  if (systemd.refused) {
+    const { line, why } = systemd.refused;
     throw new ConfigError(
-      `${name} line ${notUtf8 + 1}: holds bytes that are not UTF-8, which systemd's EnvironmentFile= (the units) ` +
-        'refuses: save the file as UTF-8',
+      `${name} line ${line}: ` +
+        (why === 'malformed'
+          ? "holds bytes that are not UTF-8, which systemd's EnvironmentFile= (the units) refuses: save the file as UTF-8"
+          : 'holds a Unicode noncharacter (U+FDD0 to U+FDEF, or the last two of a plane such as U+FFFE), which ' +
+            "systemd's EnvironmentFile= (the units) refuses as not UTF-8, and the whole file with it: remove it"),
     );
   }
   // A NUL byte anywhere makes systemd refuse the file too ("Bad message"); a file saved as UTF-16 is full of them.
@@ -176,7 +213,6 @@ export function checkSameReading(text: string, values: Readonly<Record<string, s
   }
   // Before systemd 254 a comment ending in \ also hides the next line; from 254 on it does not.
   const hiding = lines.findIndex((line, index) => /^\s*[#;].*\\$/.test(line) && /\S/.test(lines[index + 1] ?? ''));
-  const systemd = systemdReading(text);
   const setBy = dotenvLines(lines);
   const differing: { line: number; message: string }[] = [];
   if (hiding >= 0) {
@@ -185,8 +221,8 @@ export function checkSameReading(text: string, values: Readonly<Record<string, s
       message: 'a comment ending in \\ hides the next line from systemd before version 254: end it otherwise',
     });
   }
-  for (const variable of new Set([...systemd.keys(), ...Object.keys(values)])) {
-    const bySystemd = systemd.get(variable);
+  for (const variable of new Set([...systemd.variables.keys(), ...Object.keys(values)])) {
+    const bySystemd = systemd.variables.get(variable);
     if (bySystemd?.value === values[variable]) continue;
     differing.push(
       bySystemd === undefined
