@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import type { Target } from '../src/config/types.js';
 import { createLoopLog } from '../src/loop-log.js';
 import { startSchedule } from '../src/schedule.js';
@@ -50,11 +50,25 @@ async function startHungStick() {
   };
 }
 
+/**
+ * Drives a schedule under mock.timers for `seconds` in steps of 100 ms, letting the promises of the
+ * runs settle after each (one tick() fires every timer it passes before any promise settles, which no
+ * real clock does); then SIGTERM, and `drainMs` more for the runs in flight.
+ */
+async function drive(t: TestContext, stopped: Promise<boolean>, seconds: number, drainMs: number): Promise<void> {
+  for (let step = 1; step <= seconds * 10; step++) {
+    t.mock.timers.tick(100);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  process.emit('SIGTERM', 'SIGTERM');
+  t.mock.timers.tick(drainMs);
+  await stopped;
+}
+
 describe('each stick on its own cadence', () => {
   test('a slow stick skips its ticks while a quick one runs on every tick: exactly, over 30 ticks', async (t) => {
     // Croner reads the time from Date and waits with setTimeout: both are driven here, no second passes.
     t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.parse('2026-01-01T00:00:00.500Z') });
-    const settle = () => new Promise((resolve) => setImmediate(resolve));
     const target = (instance: string): Target => ({ url: new URL(`http://${instance}.test/`), instance, labels: [] });
     const runs = { quick: 0, slow: 0 };
     const lines: string[] = [];
@@ -74,15 +88,7 @@ describe('each stick on its own cadence', () => {
       },
       { pattern: everySecond, log: (line) => lines.push(line), targets: () => targets },
     );
-    // In steps of 100 ms, letting the promises of the runs settle after each: one tick() fires every
-    // timer it passes before any promise settles, which no real clock does.
-    for (let step = 1; step <= 300; step++) {
-      t.mock.timers.tick(100);
-      await settle();
-    }
-    process.emit('SIGTERM', 'SIGTERM');
-    t.mock.timers.tick(2500);
-    await stopped;
+    await drive(t, stopped, 30, 2500);
     // Ticks at 1, 2, ... 30 s: the quick stick on each; the slow one at 1, 4, ... 28 s (busy 2.5 s each time).
     assert.equal(runs.quick, 30);
     assert.equal(runs.slow, 10);
@@ -96,14 +102,15 @@ describe('each stick on its own cadence', () => {
 
   test('a quiet loop says once that a slow stick is being skipped and once, with the count, that it keeps time again', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.parse('2026-01-01T00:00:00.500Z') });
-    const settle = () => new Promise((resolve) => setImmediate(resolve));
     const target = (instance: string): Target => ({ url: new URL(`http://${instance}.test/`), instance, labels: [] });
     const lines: string[] = [];
-    const targets = [target('quick'), target('slow')];
-    // The slow stick takes 2.5 s (a store that hangs, a stick slower than its timeout) until 20 s, then answers at once.
+    const targets = [target('quick'), target('slow'), target('hung')];
+    // The slow stick takes 2.5 s (a store that hangs, a stick slower than its timeout) until 20 s, then
+    // answers at once; the hung one takes an hour.
     const run = async (due: readonly Target[], onStickDone?: (stick: Target) => void) => {
       await Promise.all(
         due.map(async (stick) => {
+          if (stick.instance === 'hung') await new Promise((resolve) => setTimeout(resolve, 3_600_000));
           if (stick.instance === 'slow' && Date.now() < Date.parse('2026-01-01T00:00:20Z'))
             await new Promise((resolve) => setTimeout(resolve, 2500));
           onStickDone?.(stick);
@@ -117,21 +124,17 @@ describe('each stick on its own cadence', () => {
       targets: () => targets,
       quiet: true,
     };
-    const stopped = startSchedule(run, options);
-    for (let step = 1; step <= 300; step++) {
-      t.mock.timers.tick(100);
-      await settle();
-    }
-    process.emit('SIGTERM', 'SIGTERM');
-    t.mock.timers.tick(2500);
-    await stopped;
+    await drive(t, startSchedule(run, options), 30, 3_600_000);
     // Slow runs at 1, 4, ... 19 s skip the ticks at 2, 3, 5, 6, ... 20, 21 s (14); the run at 22 s ends
-    // before the tick at 23 s, which says so.
+    // before the tick at 23 s, which says so. The hung one skips every tick from 2 s on, said once.
+    const skipping = (instance: string) =>
+      `stick ${instance}: skipped the run due at 2026-01-01T00:00:02.000Z: the run started 2026-01-01T00:00:01.000Z ` +
+      'is still busy (further skipped runs are not logged until it keeps time again)';
     assert.deepEqual(
       lines.filter((line) => /^stick /.test(line)),
       [
-        'stick slow: skipped the run due at 2026-01-01T00:00:02.000Z: the run started 2026-01-01T00:00:01.000Z ' +
-          'is still busy (further skipped runs are not logged until it keeps time again)',
+        skipping('slow'),
+        skipping('hung'),
         'stick slow: keeps time again (14 runs skipped since 2026-01-01T00:00:02.000Z)',
       ],
       lines.join('\n'),
