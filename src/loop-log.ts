@@ -118,32 +118,37 @@ export function createLoopLog(
 export function createSkipLog(
   log: (line: string) => void,
   { quiet }: { readonly quiet: boolean },
-): (named: readonly Target[], busySince: (key: string) => Date | undefined) => void {
+): (named: readonly Target[], busy: ReadonlyMap<string, Date>) => void {
   /** Each stick being skipped: since when, how many runs, and whether the last tick skipped it. */
   const skipping = new Map<string, { since: Date; skipped: number; lastTick: boolean }>();
-  return (named, busySince) => {
+  return (named, busy) => {
+    if (busy.size === 0 && skipping.size === 0) return;
     const now = new Date();
     const keys = new Set<string>();
     for (const target of named) {
       const key = stickIdentity(target);
       keys.add(key);
-      const started = busySince(key);
+      const started = busy.get(key);
       const skip = skipping.get(key);
-      if (started && !skip) {
-        log(
-          `stick ${target.instance}: skipped the run due at ${now.toISOString()}: the run started ` +
-            `${started.toISOString()} is still busy` +
-            (quiet ? ' (further skipped runs are not logged until it keeps time again)' : '; skipping until it ends'),
-        );
-      }
-      if (started) skipping.set(key, { since: skip?.since ?? now, skipped: (skip?.skipped ?? 0) + 1, lastTick: true });
-      else if (skip && (!quiet || !skip.lastTick)) {
+      if (started) {
+        if (!skip) {
+          log(
+            `stick ${target.instance}: skipped the run due at ${now.toISOString()}: the run started ` +
+              `${started.toISOString()} is still busy` +
+              (quiet ? ' (further skipped runs are not logged until it keeps time again)' : '; skipping until it ends'),
+          );
+        }
+        skipping.set(key, { since: skip?.since ?? now, skipped: (skip?.skipped ?? 0) + 1, lastTick: true });
+        // Run on this tick after skipping the last: it keeps time only if this run ends before the next.
+      } else if (quiet && skip?.lastTick) skip.lastTick = false;
+      else if (skip) {
+        const { skipped, since } = skip;
         if (quiet)
           log(
-            `stick ${target.instance}: keeps time again (${count(skip.skipped, 'run')} skipped since ${skip.since.toISOString()})`,
+            `stick ${target.instance}: keeps time again (${count(skipped, 'run')} skipped since ${since.toISOString()})`,
           );
         skipping.delete(key);
-      } else if (skip) skip.lastTick = false;
+      }
     }
     for (const key of skipping.keys()) if (!keys.has(key)) skipping.delete(key);
   };

@@ -86,7 +86,7 @@ function createTick(run: Run, options: LoopOptions): { tick: () => Promise<void>
   const tick = () => {
     const named = options.targets();
     // By the stick's identity: the same instance with other labels is another stick.
-    skipLog(named, (key) => busy.get(key));
+    skipLog(named, busy);
     const due = named.filter((target) => !busy.has(stickIdentity(target)));
     if (due.length === 0) return Promise.resolve();
     const started = new Date();

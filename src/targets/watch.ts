@@ -60,6 +60,7 @@ function watchTargets(
       const since = leftOut.get(key);
       if (since === undefined) leftOut.set(key, now);
       if (since === undefined || now - since < removalSettleMs) return true;
+      leftOut.delete(key);
       removed.push(target);
       return false;
     });
@@ -67,7 +68,6 @@ function watchTargets(
     // The file's sticks, at their addresses in the file; then those waiting to be removed.
     current = [...named, ...kept];
     if (removed.length) {
-      for (const target of removed) leftOut.delete(stickIdentity(target));
       log(`${file.name}: removed ${names(removed)}, left out for ${removalSettleMs / 1000} s or more`);
       onRemoved(removed);
     }
