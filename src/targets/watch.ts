@@ -14,14 +14,19 @@ export const removalSettleMs = 5_000;
 
 const names = (targets: readonly Target[]) => targets.map(({ instance }) => instance).join(', ');
 
-/** The file the configuration read `initial` from, followed from the version it read on. */
+/**
+ * The file the configuration read `initial` from, followed from the version it read on. `clock`, in
+ * ms, measures how long a stick has been left out: monotonic, so that a step of the wall clock
+ * neither hastens nor holds up a removal.
+ */
 export async function watchTargetsFile(
   spec: TargetsFileSpec,
   initial: readonly Target[],
   log: (line: string) => void,
   onRemoved: (removed: Target[]) => void,
+  clock: () => number = () => performance.now(),
 ): Promise<() => readonly Target[]> {
-  return watchTargets(await openTargetsFile(spec), initial, log, onRemoved);
+  return watchTargets(await openTargetsFile(spec), initial, log, onRemoved, clock);
 }
 
 function watchTargets(
@@ -29,11 +34,12 @@ function watchTargets(
   initial: readonly Target[],
   log: (line: string) => void,
   onRemoved: (removed: Target[]) => void,
+  clock: () => number,
 ): () => readonly Target[] {
   let current = initial;
   /** What the file named at its last good read; undefined while it cannot be read as valid. */
   let named: readonly Target[] | undefined = initial;
-  /** Sticks still run but left out of the file, since when (Date.now), by stickIdentity. */
+  /** Sticks still run but left out of the file, since when (`clock`), by stickIdentity. */
   const leftOut = new Map<string, number>();
   return () => {
     if (file.changed()) {
@@ -51,7 +57,7 @@ function watchTargets(
       leftOut.clear();
       return current;
     }
-    const now = Date.now();
+    const now = clock();
     const keys = new Set(named.map(stickIdentity));
     const removed: Target[] = [];
     const kept = current.filter((target) => {
