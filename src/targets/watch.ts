@@ -10,7 +10,7 @@ import { messageOf } from '../errors.js';
 import { openTargetsFile, type TargetsFile } from './read.js';
 
 /** How long a stick must stay left out of the file before it is removed. */
-export const removalSettleMs = 5_000;
+const removalSettleMs = 5_000;
 
 const names = (targets: readonly Target[]) => targets.map(({ instance }) => instance).join(', ');
 
