@@ -17,6 +17,7 @@ import type { Print } from './sinks/sink.js';
 
 /** Set by the bundler from package.json. */
 declare const __VERSION__: string | undefined;
+const version = typeof __VERSION__ === 'string' ? __VERSION__ : 'dev';
 
 const runExit = { ok: exitCodes.ok, dark: exitCodes.sticksDark, undelivered: exitCodes.failed } as const;
 
@@ -63,7 +64,7 @@ async function printOrFail(text: string): Promise<number> {
 
 function answer(kind: 'help' | 'version'): Promise<number> {
   if (kind === 'help') return printOrFail(`${helpText()}\n`);
-  return printOrFail(`trucki2pushgateway ${typeof __VERSION__ === 'string' ? __VERSION__ : 'dev'}\n`);
+  return printOrFail(`trucki2pushgateway ${version}\n`);
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -89,6 +90,8 @@ async function main(argv: readonly string[]): Promise<number> {
     const stoppedWell = await startSchedule(job.run, {
       ...config.schedule,
       log: io.log,
+      version,
+      quiet: !config.verbose,
       targets,
       testTickMs,
       stopOn: stdoutGone.signal,

@@ -26,6 +26,9 @@ export interface LoopLog {
   readonly begin: () => RunReport;
 }
 
+/** "1 stick", "2 sticks". */
+const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 export function createLoopLog(
   log: (line: string) => void,
   { quiet }: { readonly quiet: boolean },
@@ -96,12 +99,57 @@ export function createLoopLog(
           if (now - period.since < summaryEveryMs) return;
           const down = [...up.values()].filter((isUp) => !isUp).length;
           log(
-            `since ${new Date(period.since).toISOString()}: ${up.size - down} sticks up, ${down} down; ` +
-              `${period.samples} samples delivered, ${period.failed} deliveries failed`,
+            `since ${new Date(period.since).toISOString()}: ${count(up.size - down, 'stick')} up, ${down} down; ` +
+              `${count(period.samples, 'sample')} delivered, ${count(period.failed, 'delivery', 'deliveries')} failed`,
           );
           period = { since: now, samples: 0, failed: 0 };
         },
       };
     },
+  };
+}
+
+/**
+ * On each tick, a loop's lines for the sticks whose previous run is still busy, by stickIdentity.
+ * With --verbose: one per busy run. A quiet loop: one when a stick starts being skipped and one
+ * when it keeps time again (a run that ended before the next tick), with the count; a stick always
+ * slower than its tick, or every stick while a store hangs, is not a line per cycle.
+ */
+export function createSkipLog(
+  log: (line: string) => void,
+  { quiet }: { readonly quiet: boolean },
+): (named: readonly Target[], busy: ReadonlyMap<string, Date>) => void {
+  /** Each stick being skipped: since when, how many runs, and whether the last tick skipped it. */
+  const skipping = new Map<string, { since: Date; skipped: number; lastTick: boolean }>();
+  return (named, busy) => {
+    if (busy.size === 0 && skipping.size === 0) return;
+    const now = new Date();
+    const keys = new Set<string>();
+    for (const target of named) {
+      const key = stickIdentity(target);
+      keys.add(key);
+      const started = busy.get(key);
+      const skip = skipping.get(key);
+      if (started) {
+        if (!skip) {
+          log(
+            `stick ${target.instance}: skipped the run due at ${now.toISOString()}: the run started ` +
+              `${started.toISOString()} is still busy` +
+              (quiet ? ' (further skipped runs are not logged until it keeps time again)' : '; skipping until it ends'),
+          );
+        }
+        skipping.set(key, { since: skip?.since ?? now, skipped: (skip?.skipped ?? 0) + 1, lastTick: true });
+        // Run on this tick after skipping the last: it keeps time only if this run ends before the next.
+      } else if (quiet && skip?.lastTick) skip.lastTick = false;
+      else if (skip) {
+        const { skipped, since } = skip;
+        if (quiet)
+          log(
+            `stick ${target.instance}: keeps time again (${count(skipped, 'run')} skipped since ${since.toISOString()})`,
+          );
+        skipping.delete(key);
+      }
+    }
+    for (const key of skipping.keys()) if (!keys.has(key)) skipping.delete(key);
   };
 }

@@ -7,16 +7,21 @@
 import { Cron } from 'croner';
 import { stickIdentity, type Target } from './config/types.js';
 import { ConfigError, messageOf } from './errors.js';
+import { createSkipLog } from './loop-log.js';
 import type { Run } from './run.js';
 
 export interface LoopOptions {
   readonly pattern: string;
   readonly timezone?: string;
   readonly log: (line: string) => void;
+  /** The job's version, for the loop's first line. */
+  readonly version?: string;
   /** The sticks to read on each tick. */
   readonly targets: () => readonly Target[];
   /** Called once after the last run, before the process exits (e.g. to delete pushed groups). */
   readonly onStop?: () => Promise<boolean>;
+  /** A quiet loop: a stick being skipped is one line when it starts and one when it ends (see createSkipLog). */
+  readonly quiet?: boolean;
   /** Stops the loop as a signal would, but as a failure: e.g. when standard output is gone. */
   readonly stopOn?: AbortSignal;
   /** Benchmarks only (TRUCKI_TEST_TICK_MS): tick every this many ms instead of on the pattern. */
@@ -64,37 +69,25 @@ export function startSchedule(run: Run, options: LoopOptions): Promise<boolean> 
   });
   // Only now: whoever waits for this line may send a signal at once, and it must find the handlers.
   options.log(
-    `scheduled on "${options.pattern}"${options.timezone ? ` (${options.timezone})` : ''}; ` +
+    `trucki2pushgateway ${options.version ?? 'dev'}: scheduled on "${options.pattern}"${options.timezone ? ` (${options.timezone})` : ''}; ` +
       `next run ${next.toISOString()}`,
   );
   return stopped;
 }
 
 /**
- * One tick of the loop: runs the sticks that are due, skipping (and saying so, once) those whose
- * previous run is still busy. `inFlight` holds the runs not yet ended, for a graceful stop.
+ * One tick of the loop: runs the sticks that are due, skipping (and saying so, see createSkipLog)
+ * those whose previous run is still busy. `inFlight` holds the runs not yet ended, for a graceful stop.
  */
 function createTick(run: Run, options: LoopOptions): { tick: () => Promise<void>; inFlight: Set<Promise<void>> } {
   const busy = new Map<string, Date>();
-  // One line per busy run, not one per skipped tick: a hung stick on a 1 s tick would flood the log.
-  const skipLogged = new Set<string>();
+  const skipLog = createSkipLog(options.log, { quiet: options.quiet ?? false });
   const inFlight = new Set<Promise<void>>();
   const tick = () => {
     const named = options.targets();
     // By the stick's identity: the same instance with other labels is another stick.
-    const due = named.filter((target) => {
-      const { instance } = target;
-      const key = stickIdentity(target);
-      const since = busy.get(key);
-      if (since && !skipLogged.has(key)) {
-        skipLogged.add(key);
-        options.log(
-          `stick ${instance}: skipped the run due at ${new Date().toISOString()}: ` +
-            `the run started ${since.toISOString()} is still busy; skipping until it ends`,
-        );
-      }
-      return !since;
-    });
+    skipLog(named, busy);
+    const due = named.filter((target) => !busy.has(stickIdentity(target)));
     if (due.length === 0) return Promise.resolve();
     const started = new Date();
     for (const target of due) busy.set(stickIdentity(target), started);
@@ -102,7 +95,6 @@ function createTick(run: Run, options: LoopOptions): { tick: () => Promise<void>
     // Each stick is free for the next tick as soon as it is done, whatever the others do.
     const done = (target: Target) => {
       busy.delete(stickIdentity(target));
-      skipLogged.delete(stickIdentity(target));
     };
     const running: Promise<void> = run(due, done, named)
       .then(

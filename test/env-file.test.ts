@@ -42,7 +42,7 @@ async function jobReads(text: string): Promise<{ password?: string; refused?: st
 }
 
 /** Whether real systemd reads `name` as `value` from `text`; undefined where it cannot be asked. */
-let systemdAsk: ((text: string, name: string, value: string) => Promise<boolean>) | undefined;
+let systemdAsk: ((text: string | Buffer, name: string, value: string) => Promise<boolean>) | undefined;
 before(() => {
   try {
     execFileSync('unshare', ['-m', 'true'], { stdio: 'ignore' });
@@ -127,7 +127,7 @@ describe('lines both readers read the same: the job reads what systemd reads', (
   for (const [text, reads] of same) {
     test(JSON.stringify(text), async () => {
       assert.deepEqual(await jobReads(text), reads === undefined ? {} : { password: reads });
-      assert.equal(systemdReading(text).get(P)?.value, reads ?? '');
+      assert.equal(systemdReading(text).found.get(P)?.value, reads ?? '');
       if (systemdAsk && reads) assert.ok(await systemdAsk(text, P, reads), `systemd does not read ${reads}`);
     });
   }
@@ -138,8 +138,7 @@ describe('lines the two would read differently: exit 2 naming the line, never th
     test(JSON.stringify(text), async () => {
       const { refused } = await jobReads(text);
       assert.ok(refused, 'read, not refused');
-      const bom = text.startsWith('\uFEFF');
-      assert.ok(refused.startsWith(`--env-file ${join(dir, 'job.env')}${bom ? '' : ` line ${line}:`}`), refused);
+      assert.ok(refused.startsWith(`--env-file ${join(dir, 'job.env')} line ${line}:`), refused);
       assert.match(refused, why);
       assert.doesNotMatch(refused, /abc|a\\b|a"b/);
       // The refusal is needed: systemd does not read what dotenv reads.
@@ -152,7 +151,7 @@ describe('lines the two would read differently: exit 2 naming the line, never th
 
 test('the shipped .env.example means the same to both readers', () => {
   const text = readFileSync(`${repoRoot}.env.example`, 'utf8');
-  const systemd = systemdReading(text);
+  const systemd = systemdReading(text).found;
   const dotenv = parse(text);
   assert.deepEqual(Object.fromEntries([...systemd].map(([name, { value }]) => [name, value])), dotenv);
 });
@@ -187,4 +186,85 @@ test('a NUL byte is refused naming the line: systemd refuses the whole file ("Ba
   // The refusal is needed: systemd does not read the file at all, not even its first line.
   assert.equal(await systemdAsk(text, 'X', '1'), false);
   assert.equal(await systemdAsk('X=1\n', 'X', '1'), true);
+});
+
+/** `X=1` on line 1, then `line` on line 2, as bytes. */
+const afterX = (line: string | Buffer) => Buffer.concat([Buffer.from('X=1\n'), Buffer.from(line), Buffer.from('\n')]);
+/** The env file's verdict on `bytes`: what the job reads as the password, or its refusal. */
+async function verdictOn(bytes: Buffer): Promise<{ password?: string; refused?: string }> {
+  const file = join(dir, 'bytes.env');
+  await writeFile(file, bytes);
+  try {
+    const command = await readCommand(['--env-file', file, '-t', '127.0.0.1:9', '-g', 'http://127.0.0.1:9'], {}, dir);
+    return command.kind === 'run' ? { password: command.config.pushgateway?.password ?? '' } : {};
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return { refused: error.message };
+  }
+}
+
+/** Every Unicode noncharacter: U+FDD0–U+FDEF and the last two code points of each of the 17 planes. */
+const noncharacters = [
+  ...Array.from({ length: 32 }, (_, index) => 0xfdd0 + index),
+  ...Array.from({ length: 17 }, (_, plane) => [plane * 0x10000 + 0xfffe, plane * 0x10000 + 0xffff]).flat(),
+];
+const hex = (codePoint: number) => `U+${codePoint.toString(16).toUpperCase().padStart(4, '0')}`;
+
+test('each of the 66 noncharacters in a value is refused naming the line, as systemd refuses the whole file', async (t) => {
+  assert.equal(noncharacters.length, 66);
+  for (const codePoint of noncharacters) {
+    const { refused } = await verdictOn(afterX(`${P}=a${String.fromCodePoint(codePoint)}b`));
+    assert.equal(
+      refused,
+      `--env-file ${join(dir, 'bytes.env')} line 2: holds a Unicode noncharacter (U+FDD0 to U+FDEF, or the last two ` +
+        "of a plane such as U+FFFE), which systemd's EnvironmentFile= (the units) refuses as not UTF-8, and the " +
+        'whole file with it: remove it',
+      hex(codePoint),
+    );
+  }
+  // In a name or a quoted value too: systemd checks both.
+  for (const line of [`X\uFFFF=1`, `${P}='a\u{10FFFF}'`, `${P}="a\uFDD0"`])
+    assert.match((await verdictOn(afterX(line))).refused ?? 'read', /line 2: holds a Unicode noncharacter/, line);
+  if (!systemdAsk) {
+    t.skip('systemd not asked: needs root, unshare and systemd-analyze');
+    return;
+  }
+  // The refusal is needed: systemd reads not even the first line of such a file.
+  for (const codePoint of [0xfdd0, 0xfdef, 0xfffe, 0xffff, 0x1fffe, 0x10ffff])
+    assert.equal(await systemdAsk(afterX(`${P}=a${String.fromCodePoint(codePoint)}`), 'X', '1'), false, hex(codePoint));
+});
+
+test("what systemd reads is read: U+FFFD, the noncharacters' neighbours, a noncharacter or a stray byte in a comment", async (t) => {
+  for (const codePoint of [0xfffd, 0xfdcf, 0xfdf0, 0x1fffd, 0x10fffd, 0xe000]) {
+    const value = `a${String.fromCodePoint(codePoint)}b`;
+    assert.deepEqual(await verdictOn(afterX(`${P}=${value}`)), { password: value }, hex(codePoint));
+    if (systemdAsk) assert.ok(await systemdAsk(afterX(`${P}=${value}`), P, value), hex(codePoint));
+  }
+  const comments = [
+    afterX(`# a\uFFFE note\n${P}=abc`),
+    afterX(Buffer.concat([Buffer.from('# gr'), Buffer.from([0xfc]), Buffer.from(`n\n${P}=abc`)])),
+  ];
+  for (const bytes of comments) assert.deepEqual(await verdictOn(bytes), { password: 'abc' }, bytes.toString());
+  if (!systemdAsk) {
+    t.skip('systemd not asked: needs root, unshare and systemd-analyze');
+    return;
+  }
+  for (const bytes of comments) assert.ok(await systemdAsk(bytes, P, 'abc'), bytes.toString());
+});
+
+test('malformed UTF-8 in a value (overlong, a surrogate, beyond U+10FFFF, cut short) is refused naming the line', async () => {
+  const malformed = [
+    [0xc0, 0xaf],
+    [0xe0, 0x80, 0xaf],
+    [0xed, 0xa0, 0x80],
+    [0xf4, 0x90, 0x80, 0x80],
+    [0xf8, 0x88, 0x80, 0x80, 0x80],
+    [0xe2, 0x82],
+  ];
+  for (const bytes of malformed) {
+    const { refused } = await verdictOn(
+      afterX(Buffer.concat([Buffer.from(`${P}=a`), Buffer.from(bytes), Buffer.from('b')])),
+    );
+    assert.match(refused ?? 'read', /line 2: holds bytes that are not UTF-8/, String(bytes));
+  }
 });

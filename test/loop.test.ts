@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import type { Target } from '../src/config/types.js';
 import { createLoopLog } from '../src/loop-log.js';
 import { startSchedule } from '../src/schedule.js';
@@ -50,11 +50,25 @@ async function startHungStick() {
   };
 }
 
+/**
+ * Drives a schedule under mock.timers for `seconds` in steps of 100 ms, letting the promises of the
+ * runs settle after each (one tick() fires every timer it passes before any promise settles, which no
+ * real clock does); then SIGTERM, and `drainMs` more for the runs in flight.
+ */
+async function drive(t: TestContext, stopped: Promise<boolean>, seconds: number, drainMs: number): Promise<void> {
+  for (let step = 1; step <= seconds * 10; step++) {
+    t.mock.timers.tick(100);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  process.emit('SIGTERM', 'SIGTERM');
+  t.mock.timers.tick(drainMs);
+  await stopped;
+}
+
 describe('each stick on its own cadence', () => {
   test('a slow stick skips its ticks while a quick one runs on every tick: exactly, over 30 ticks', async (t) => {
     // Croner reads the time from Date and waits with setTimeout: both are driven here, no second passes.
     t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.parse('2026-01-01T00:00:00.500Z') });
-    const settle = () => new Promise((resolve) => setImmediate(resolve));
     const target = (instance: string): Target => ({ url: new URL(`http://${instance}.test/`), instance, labels: [] });
     const runs = { quick: 0, slow: 0 };
     const lines: string[] = [];
@@ -74,15 +88,7 @@ describe('each stick on its own cadence', () => {
       },
       { pattern: everySecond, log: (line) => lines.push(line), targets: () => targets },
     );
-    // In steps of 100 ms, letting the promises of the runs settle after each: one tick() fires every
-    // timer it passes before any promise settles, which no real clock does.
-    for (let step = 1; step <= 300; step++) {
-      t.mock.timers.tick(100);
-      await settle();
-    }
-    process.emit('SIGTERM', 'SIGTERM');
-    t.mock.timers.tick(2500);
-    await stopped;
+    await drive(t, stopped, 30, 2500);
     // Ticks at 1, 2, ... 30 s: the quick stick on each; the slow one at 1, 4, ... 28 s (busy 2.5 s each time).
     assert.equal(runs.quick, 30);
     assert.equal(runs.slow, 10);
@@ -92,6 +98,47 @@ describe('each stick on its own cadence', () => {
     assert.equal(skipped.length, 10, lines.join('\n'));
     for (const line of skipped)
       assert.match(line, /^stick slow: skipped the run due at .* is still busy; skipping until it ends$/);
+  });
+
+  test('a quiet loop says once that a slow stick is being skipped and once, with the count, that it keeps time again', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.parse('2026-01-01T00:00:00.500Z') });
+    const target = (instance: string): Target => ({ url: new URL(`http://${instance}.test/`), instance, labels: [] });
+    const lines: string[] = [];
+    const targets = [target('quick'), target('slow'), target('hung')];
+    // The slow stick takes 2.5 s (a store that hangs, a stick slower than its timeout) until 20 s, then
+    // answers at once; the hung one takes an hour.
+    const run = async (due: readonly Target[], onStickDone?: (stick: Target) => void) => {
+      await Promise.all(
+        due.map(async (stick) => {
+          if (stick.instance === 'hung') await new Promise((resolve) => setTimeout(resolve, 3_600_000));
+          if (stick.instance === 'slow' && Date.now() < Date.parse('2026-01-01T00:00:20Z'))
+            await new Promise((resolve) => setTimeout(resolve, 2500));
+          onStickDone?.(stick);
+        }),
+      );
+      return 'ok' as const;
+    };
+    const options = {
+      pattern: everySecond,
+      log: (line: string) => lines.push(line),
+      targets: () => targets,
+      quiet: true,
+    };
+    await drive(t, startSchedule(run, options), 30, 3_600_000);
+    // Slow runs at 1, 4, ... 19 s skip the ticks at 2, 3, 5, 6, ... 20, 21 s (14); the run at 22 s ends
+    // before the tick at 23 s, which says so. The hung one skips every tick from 2 s on, said once.
+    const skipping = (instance: string) =>
+      `stick ${instance}: skipped the run due at 2026-01-01T00:00:02.000Z: the run started 2026-01-01T00:00:01.000Z ` +
+      'is still busy (further skipped runs are not logged until it keeps time again)';
+    assert.deepEqual(
+      lines.filter((line) => /^stick /.test(line)),
+      [
+        skipping('slow'),
+        skipping('hung'),
+        'stick slow: keeps time again (14 runs skipped since 2026-01-01T00:00:02.000Z)',
+      ],
+      lines.join('\n'),
+    );
   });
 
   test('a stick is busy by its identity: the same instance with other labels runs beside it (issue 15.4)', async (t) => {
@@ -187,6 +234,18 @@ describe('stopping', { concurrency: true }, () => {
     assert.match(loop.stderr(), /SIGTERM: stopping after the run in flight/);
     const group = await pushgateway.group({ job: 'trucki', instance: 'loop-a' });
     assert.equal(sampleValue(group, 'trucki_up'), 1);
+  });
+
+  test('the first line of a loop names the version, as --version does', async () => {
+    const { stdout } = await runCli(['--version']);
+    const loop = await startCli(['-t', `loop-v=${stick.url}`, '--stdout', '-s', everySecond], { env: quickTicks });
+    try {
+      await loop.waitFor(/scheduled on/);
+      assert.match(stdout, /^trucki2pushgateway \d+\.\d+\.\d+\S*\n$/);
+      assert.equal(loop.stderr().split('\n')[0]!.split(': ')[0], stdout.trim());
+    } finally {
+      assert.deepEqual(await loop.stop(), { code: 0, signal: null });
+    }
   });
 
   test('SIGINT also ends it with status 0', async () => {
@@ -530,7 +589,7 @@ describe('a quiet loop (issue 16.4)', { concurrency: true }, () => {
     assert.equal(lines.filter((line) => line.startsWith('stick ')).length, 2, lines.join('\n'));
     assert.deepEqual(
       lines.filter((line) => line.startsWith('since ')),
-      ['since 2026-01-01T00:00:00.000Z: 1 sticks up, 1 down; 130 samples delivered, 0 deliveries failed'],
+      ['since 2026-01-01T00:00:00.000Z: 1 stick up, 1 down; 130 samples delivered, 0 deliveries failed'],
     );
   });
 
@@ -555,6 +614,25 @@ describe('a quiet loop (issue 16.4)', { concurrency: true }, () => {
     assert.match(lines.at(-1)!, /^deliveries succeed again \(3 failed since /, lines.join('\n'));
   });
 
+  test("the summary counts in words that agree with the number: '1 stick up', '1 sample', '1 delivery failed'", () => {
+    let now = Date.parse('2026-01-01T00:00:00Z');
+    const { lines, loopLog } = quietLog(() => now);
+    const one: Target = { url: new URL('http://one.test/'), instance: 'one', labels: [] };
+    const reading = { samples: 1, unreadable: [], seconds: 0.01 };
+    let report = loopLog.begin();
+    report.stick({ target: one, reading, deliveredAs: 'pushed' }, 1);
+    report.end([one]);
+    now += 600_000;
+    report = loopLog.begin();
+    report.stick({ target: one, reading, deliveredAs: 'pushed', deliveryFailure: 'refused' }, 0);
+    report.end([one]);
+    assert.equal(
+      lines.at(-1),
+      'since 2026-01-01T00:00:00.000Z: 1 stick up, 0 down; 1 sample delivered, 1 delivery failed',
+      lines.join('\n'),
+    );
+  });
+
   test('a summary every 10 minutes of the loop clock: sticks up and down, samples and failures since', () => {
     let now = Date.parse('2026-01-01T00:00:00Z');
     const { lines, loopLog } = quietLog(() => now);
@@ -577,7 +655,7 @@ describe('a quiet loop (issue 16.4)', { concurrency: true }, () => {
     }
     const summaries = lines.filter((line) => line.startsWith('since '));
     assert.deepEqual(summaries, [
-      'since 2026-01-01T00:00:00.000Z: 1 sticks up, 1 down; 130 samples delivered, 0 deliveries failed',
+      'since 2026-01-01T00:00:00.000Z: 1 stick up, 1 down; 130 samples delivered, 0 deliveries failed',
       'since 2026-01-01T00:10:00.000Z: 2 sticks up, 0 down; 130 samples delivered, 0 deliveries failed',
     ]);
     // s1's first read; s2's first read, its going down and its coming back.

@@ -1,15 +1,17 @@
 /**
  * --targets-file in loop mode, against a real Pushgateway: the loop re-reads the file when it
- * changes (added sticks start, removed ones stop and, with --delete-on-exit, lose their groups),
+ * changes (added sticks start; removed ones, once left out for 5 s, stop and, with --delete-on-exit,
+ * lose their groups),
  * keeps the previous sticks when the new file is invalid or empty; a one-shot run refuses an
  * invalid file, and one that is not a regular file.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, symlink, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
+import { watchTargetsFile } from '../src/targets/watch.js';
 import { emptyDir, quickTicks, runCli, startCli } from './helpers/cli.js';
 import { startHostileStick } from './helpers/hostile.js';
 import { sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
@@ -53,7 +55,10 @@ test('the loop follows the file: added start, removed stop and lose their groups
   try {
     await until(async () => (await hasGroup('one')) && (await hasGroup('two')), { what: 'groups one and two' });
     await writeFile(file, JSON.stringify([entry(1, 'two'), entry(2, 'three')]));
-    await loop.waitFor(/sticks\.json changed: 2 sticks; added three; removed one$/m);
+    await loop.waitFor(
+      /sticks\.json changed: 2 sticks; added three; left out: one \(removed at the first run 5 s from now if still left out\)$/m,
+    );
+    await loop.waitFor(/sticks\.json: removed one, left out for 5 s or more$/m);
     await until(async () => (await hasGroup('three')) && !(await hasGroup('one')), {
       what: 'group three and no group one',
     });
@@ -144,9 +149,9 @@ describe('a stick removed from the file (issue 15)', { concurrency: true }, () =
         },
       );
       await writeFile(sticksFile, JSON.stringify([entry(1, 'tf-two')]));
-      await loop.waitFor(/sticks\.json changed: 1 stick; removed tf-one$/m);
-      // The run on the tick that saw the change has written the file once the next run is logged.
-      const changedAt = loop.stderr().search(/sticks\.json changed/);
+      await loop.waitFor(/sticks\.json: removed tf-one, left out for 5 s or more$/m);
+      // The run on the tick that removed it has written the file once the next run is logged.
+      const changedAt = loop.stderr().search(/sticks\.json: removed/);
       await until(() => count(/^stick tf-two .*read \d+ samples/m, loop.stderr().slice(changedAt)) >= 2, {
         what: 'two runs after the change',
       });
@@ -205,7 +210,7 @@ describe('a stick removed from the file (issue 15)', { concurrency: true }, () =
           '--delete-on-exit',
           '--verbose',
         ],
-        ...['--timeout', '2500', '--retries', '0'],
+        ...['--timeout', '30000', '--retries', '0'],
       ],
       { cwd },
     );
@@ -213,10 +218,13 @@ describe('a stick removed from the file (issue 15)', { concurrency: true }, () =
       await loop.waitFor(/^stick gone-kept .*pushed$/m);
       assert.equal(count(/^stick gone-slow /m, loop.stderr()), 0, 'the slow read was not in flight any more');
       await writeFile(sticksFile, JSON.stringify([entry(0, 'gone-kept')]));
-      await loop.waitFor(/sticks\.json changed: 1 stick; removed gone-slow$/m);
+      await loop.waitFor(/sticks\.json: removed gone-slow, left out for 5 s or more$/m);
+      // Its first read is still in flight (30 s): it ends now, after the removal, and is not pushed.
+      await hung.close();
       await loop.waitFor(/^stick gone-slow: deleted its group/m, 10_000);
-      // Its read in flight ends after the removal: a timeout logged before it would be another run's.
-      await loop.waitFor(/removed gone-slow$[^]*^stick gone-slow .*failed, timed out after 2\.5 s/m, 10_000);
+      await loop.waitFor(
+        /removed gone-slow, .*$[^]*^stick gone-slow .*failed, .*; not pushed: removed from the targets file$/m,
+      );
       // Two more runs of the kept stick: nothing of the slow one lands any more.
       const seen = count(/^stick gone-kept .*pushed$/m, loop.stderr());
       await until(() => count(/^stick gone-kept .*pushed$/m, loop.stderr()) >= seen + 2, { what: 'two more runs' });
@@ -265,16 +273,18 @@ test('with --delete-on-exit, a stick removed and added again while its read is i
   const loop = await startCli(
     [
       ...['--targets-file', 'sticks.json', '-g', pushgateway.url, '-s', '* * * * * *', '--delete-on-exit', '--verbose'],
-      ...['--timeout', '2500', '--retries', '0'],
+      ...['--timeout', '30000', '--retries', '0'],
     ],
     { cwd },
   );
   try {
     await loop.waitFor(/^stick back-kept .*pushed$/m);
     await writeFile(sticksFile, JSON.stringify([entry(0, 'back-kept')]));
-    await loop.waitFor(/sticks\.json changed: 1 stick; removed back-slow$/m);
+    await loop.waitFor(/sticks\.json: removed back-slow, left out for 5 s or more$/m);
     await writeFile(sticksFile, JSON.stringify([slow, entry(0, 'back-kept')]));
     await loop.waitFor(/sticks\.json changed: 2 sticks; added back-slow$/m);
+    // Its first read is still in flight (30 s): it ends now, and only then is its group deleted.
+    await hung.close();
     await loop.waitFor(/^stick back-slow: deleted its group/m, 10_000);
     // Its next run, after the deletion, pushes it again: the deletion does not win for good.
     await loop.waitFor(/^stick back-slow: deleted its group[^]*^stick back-slow .*pushed trucki_up 0$/m, 10_000);
@@ -285,4 +295,113 @@ test('with --delete-on-exit, a stick removed and added again while its read is i
     await hung.close();
     await rm(cwd, { recursive: true, force: true });
   }
+});
+
+describe('a removal from the file waits until the file has left the stick out for 5 s', () => {
+  /**
+   * A loop's view of a YAML targets file in a new directory: what it runs, what it removed, what it
+   * said, on a clock that `tick` moves.
+   */
+  async function follow() {
+    let now = 1_000_000;
+    const tick = (ms: number) => {
+      now += ms;
+    };
+    const cwd = await emptyDir();
+    const path = join(cwd, 'sticks.yml');
+    const yaml = (...instances: string[]) =>
+      instances.map((instance) => `- targets: ['${instance}.test:80']\n  labels: {instance: ${instance}}\n`).join('');
+    await writeFile(path, yaml('s1', 's2', 's3'));
+    const lines: string[] = [];
+    const removed: string[] = [];
+    const targets = await watchTargetsFile(
+      { path, name: '--targets-file sticks.yml', auth: {}, grouping: [] },
+      [],
+      (line) => lines.push(line),
+      (gone) => removed.push(...gone.map(({ instance }) => instance)),
+      () => now,
+    );
+    const running = () =>
+      targets()
+        .map(({ instance }) => instance)
+        .sort()
+        .join(',');
+    return { cwd, path, yaml, lines, removed, running, tick };
+  }
+
+  test('a file read half-written (rewritten in place: the first entry, a pause, the rest) removes nothing', async () => {
+    const { cwd, path, yaml, lines, removed, running, tick } = await follow();
+    try {
+      assert.equal(running(), 's1,s2,s3');
+      // As `>` does: the file emptied, its first entry written, and read before the rest comes.
+      await writeFile(path, yaml('s1'));
+      assert.equal(running(), 's1,s2,s3', 'the half-written file stopped sticks');
+      tick(1000);
+      await writeFile(path, yaml('s1', 's2', 's3'));
+      assert.equal(running(), 's1,s2,s3');
+      tick(60_000);
+      assert.equal(running(), 's1,s2,s3');
+      assert.deepEqual(removed, [], lines.join('\n'));
+      assert.deepEqual(lines.slice(1), [
+        '--targets-file sticks.yml changed: 1 stick; left out: s2, s3 (removed at the first run 5 s from now if still left out)',
+        '--targets-file sticks.yml changed: 3 sticks; named again: s2, s3, kept',
+      ]);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
+  test('a stick left out for 5 s is removed at the next run; one added is run at once', async () => {
+    const { cwd, path, yaml, lines, removed, running, tick } = await follow();
+    try {
+      assert.equal(running(), 's1,s2,s3');
+      await writeFile(path, yaml('s1', 's2', 's4'));
+      assert.equal(running(), 's1,s2,s3,s4');
+      tick(4999);
+      assert.equal(running(), 's1,s2,s3,s4');
+      // Rewritten again in the meantime, still without s3: the 5 s count from when it was first left out.
+      await writeFile(path, yaml('s4', 's1', 's2'));
+      tick(1);
+      assert.equal(running(), 's1,s2,s4');
+      assert.deepEqual(removed, ['s3']);
+      assert.equal(lines.at(-1), '--targets-file sticks.yml: removed s3, left out for 5 s or more');
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
+  test('a file that cannot be read meanwhile (emptied, a FIFO, a link to nothing) restarts the count', async () => {
+    const { cwd, path, yaml, removed, running, tick } = await follow();
+    try {
+      assert.equal(running(), 's1,s2,s3');
+      await writeFile(path, yaml('s1'));
+      assert.equal(running(), 's1,s2,s3');
+      const swaps: (() => Promise<void>)[] = [
+        () => writeFile(path, ''),
+        async () => {
+          await rm(path);
+          execFileSync('mkfifo', [path]);
+        },
+        async () => {
+          await rm(path);
+          await symlink(join(cwd, 'nothing.yml'), path);
+        },
+      ];
+      for (const swap of swaps) {
+        tick(4000);
+        await swap();
+        assert.equal(running(), 's1,s2,s3');
+        tick(4000);
+        await rm(path);
+        await writeFile(`${path}.new`, yaml('s1'));
+        await rename(`${path}.new`, path);
+        assert.equal(running(), 's1,s2,s3', 'removed 4 s after a good read');
+      }
+      tick(5000);
+      assert.equal(running(), 's1');
+      assert.deepEqual(removed, ['s2', 's3']);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
 });

@@ -5,19 +5,16 @@
  * so every variable is read both ways and a file where they differ is refused, naming the line.
  *
  * systemd's reading, as systemd.exec(5) describes EnvironmentFile= and its parser does it (the
- * tests ask systemd's own where they can): lines starting with # or ; are comments; around the = and at the end of a value, spaces
- * and tabs are dropped; a value may be in '…' (nothing escaped) or "…" (\ escapes " \ ` $ and a line
- * break, and stays before any other character), and may go on after its closing quote; outside
- * quotes \ escapes the next character and \ at the end of a line joins the next one; \r ends a line
- * as \n does; a name that is not [A-Za-z_][A-Za-z0-9_]* is dropped when the service starts.
+ * tests ask systemd's own where they can): lines starting with # or ; are comments; around the = and
+ * at the end of a value, spaces and tabs are dropped; a value may be in '…' (nothing escaped) or "…"
+ * (\ escapes " \ ` $ and a line break, and stays before any other character), and may go on after
+ * its closing quote; outside quotes \ escapes the next character and \ at the end of a line joins
+ * the next one; \r ends a line as \n does; a name that is not [A-Za-z_][A-Za-z0-9_]* is dropped when
+ * the service starts. It reads bytes: a name or value its utf8_is_valid() refuses (malformed UTF-8,
+ * one of the 66 Unicode noncharacters) makes it refuse the whole file; a comment may hold any but NUL.
  */
+import { isUtf8 } from 'node:buffer';
 import { ConfigError } from '../errors.js';
-
-interface Assignment {
-  readonly value: string;
-  /** The line the assignment starts on, from 1. */
-  readonly line: number;
-}
 
 const isWhitespace = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
 const isNewline = (c: string) => c === '\n' || c === '\r';
@@ -31,21 +28,27 @@ interface Parser {
   key: string;
   value: string;
   /** Where trailing whitespace of the key or of an unquoted value starts, if it does. */
-  keyEnd: number | undefined;
-  valueEnd: number | undefined;
+  keyEnd?: number | undefined;
+  valueEnd?: number | undefined;
   line: number;
   startLine: number;
-  readonly found: Map<string, Assignment>;
+  /** Name → value, and the line its assignment starts on (from 1). */
+  readonly found: Map<string, { readonly value: string; readonly line: number }>;
+  /** The first assignment whose name or value systemd refuses as not UTF-8, refusing the whole file. */
+  refused?: { readonly line: number; readonly why: Utf8Problem };
 }
 
-/** What a service started with EnvironmentFile= naming this text gets: name → value and line. */
-export function systemdReading(text: string): Map<string, Assignment> {
+/**
+ * What a service started with EnvironmentFile= naming the file gets: name → value and line; or,
+ * with `refused`, nothing (a string is read as its UTF-8 bytes).
+ */
+export function systemdReading(file: string | Buffer): Pick<Parser, 'found' | 'refused'> {
+  // Byte by byte, as systemd does: every byte it looks at is ASCII, so one of a character never matches.
+  const text = (typeof file === 'string' ? Buffer.from(file) : file).toString('latin1');
   const p: Parser = {
     state: 'preKey',
     key: '',
     value: '',
-    keyEnd: undefined,
-    valueEnd: undefined,
     line: 1,
     startLine: 1,
     found: new Map(),
@@ -59,12 +62,39 @@ export function systemdReading(text: string): Map<string, Assignment> {
   }
   if (p.state === 'value') p.value = p.value.slice(0, p.valueEnd);
   if (p.state !== 'preKey' && p.state !== 'key' && p.state !== 'comment') push(p);
-  return p.found;
+  return p;
+}
+
+type Utf8Problem = 'malformed' | 'noncharacter';
+
+const units = "systemd's EnvironmentFile= (the units)";
+const refusals = {
+  bom: `starts with a byte-order mark, which ${units} reads as part of the first name: save it as UTF-8 without one`,
+  nul: `holds a NUL byte (saved as UTF-16?), which ${units} refuses: save the file as UTF-8`,
+  malformed: `holds bytes that are not UTF-8, which ${units} refuses: save the file as UTF-8`,
+  noncharacter:
+    `holds a Unicode noncharacter (U+FDD0 to U+FDEF, or the last two of a plane such as U+FFFE), which ${units} ` +
+    'refuses as not UTF-8, and the whole file with it: remove it',
+};
+
+/** Why systemd's utf8_is_valid() refuses these bytes (one character each), if it does. */
+function utf8Problem(bytes: string): Utf8Problem | undefined {
+  const buffer = Buffer.from(bytes, 'latin1');
+  if (!isUtf8(buffer)) return 'malformed';
+  for (const char of buffer.toString('utf8')) {
+    const code = char.codePointAt(0)!;
+    // systemd's unichar_is_valid(): U+FDD0–U+FDEF and U+FFFE, U+FFFF of every plane.
+    if ((code >= 0xfdd0 && code <= 0xfdef) || (code & 0xfffe) === 0xfffe) return 'noncharacter';
+  }
+  return undefined;
 }
 
 function push(p: Parser): void {
   const name = p.key.slice(0, p.keyEnd);
-  if (validName.test(name)) p.found.set(name, { value: p.value, line: p.startLine });
+  const why = utf8Problem(name) ?? utf8Problem(p.value);
+  if (why) p.refused ??= { line: p.startLine, why };
+  else if (validName.test(name))
+    p.found.set(name, { value: Buffer.from(p.value, 'latin1').toString('utf8'), line: p.startLine });
   p.key = '';
   p.value = '';
   p.keyEnd = undefined;
@@ -149,34 +179,22 @@ function step(p: Parser, c: string): void {
  * Throws a ConfigError naming the first line whose variable dotenv (`values`) and systemd read
  * differently. `name` names the file ("--env-file x.env"). Never quotes a value: it may be a password.
  */
-export function checkSameReading(text: string, values: Readonly<Record<string, string>>, name: string): void {
+export function checkSameReading(file: Buffer, values: Readonly<Record<string, string>>, name: string): void {
+  const text = file.toString('utf8');
   const lines = text.split(/\r\n|\r|\n/);
-  if (text.startsWith('\uFEFF')) {
-    throw new ConfigError(
-      `${name} starts with a byte-order mark, which systemd's EnvironmentFile= (the units) reads as part of ` +
-        'the first name: save it as UTF-8 without one',
-    );
-  }
-  // systemd refuses the whole file then, and the service does not start; read leniently, such bytes
-  // are U+FFFD here (which a file may also hold as such, rarely).
-  const notUtf8 = lines.findIndex((line) => line.includes('\uFFFD'));
-  if (notUtf8 >= 0) {
-    throw new ConfigError(
-      `${name} line ${notUtf8 + 1}: holds bytes that are not UTF-8, which systemd's EnvironmentFile= (the units) ` +
-        'refuses: save the file as UTF-8',
-    );
-  }
-  // A NUL byte anywhere makes systemd refuse the file too ("Bad message"); a file saved as UTF-16 is full of them.
+  // A byte-order mark systemd takes as part of the first name. A NUL byte anywhere ("Bad message"; a
+  // file saved as UTF-16 is full of them), or a name or value it does not take as UTF-8, make it refuse
+  // the whole file, and the service does not start.
+  const systemd = systemdReading(file);
   const nul = lines.findIndex((line) => line.includes('\0'));
-  if (nul >= 0) {
-    throw new ConfigError(
-      `${name} line ${nul + 1}: holds a NUL byte (saved as UTF-16?), which systemd's EnvironmentFile= (the units) ` +
-        'refuses: save the file as UTF-8',
-    );
-  }
+  const refused = text.startsWith('\uFEFF')
+    ? { line: 1, why: 'bom' as const }
+    : nul >= 0
+      ? { line: nul + 1, why: 'nul' as const }
+      : systemd.refused;
+  if (refused) throw new ConfigError(`${name} line ${refused.line}: ${refusals[refused.why]}`);
   // Before systemd 254 a comment ending in \ also hides the next line; from 254 on it does not.
   const hiding = lines.findIndex((line, index) => /^\s*[#;].*\\$/.test(line) && /\S/.test(lines[index + 1] ?? ''));
-  const systemd = systemdReading(text);
   const setBy = dotenvLines(lines);
   const differing: { line: number; message: string }[] = [];
   if (hiding >= 0) {
@@ -185,8 +203,8 @@ export function checkSameReading(text: string, values: Readonly<Record<string, s
       message: 'a comment ending in \\ hides the next line from systemd before version 254: end it otherwise',
     });
   }
-  for (const variable of new Set([...systemd.keys(), ...Object.keys(values)])) {
-    const bySystemd = systemd.get(variable);
+  for (const variable of new Set([...systemd.found.keys(), ...Object.keys(values)])) {
+    const bySystemd = systemd.found.get(variable);
     if (bySystemd?.value === values[variable]) continue;
     differing.push(
       bySystemd === undefined
@@ -194,13 +212,13 @@ export function checkSameReading(text: string, values: Readonly<Record<string, s
             // dotenv also reads `export NAME=`, `NAME: value` and names with . or -; systemd does not.
             line: setBy.get(variable) ?? 0,
             message: validName.test(variable)
-              ? `systemd's EnvironmentFile= (the units) would not set ${variable}: write NAME=value, without export`
-              : `systemd's EnvironmentFile= (the units) takes no ${variable}: a name is letters, digits and _`,
+              ? `${units} would not set ${variable}: write NAME=value, without export`
+              : `${units} takes no ${variable}: a name is letters, digits and _`,
           }
         : {
             line: bySystemd.line,
             message:
-              `systemd's EnvironmentFile= (the units) and --env-file would read ${variable} differently: ` +
+              `${units} and --env-file would read ${variable} differently: ` +
               `quote the value, ${variable}='…' (or "…" without \\ if it holds a ')`,
           },
     );

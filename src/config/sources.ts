@@ -7,7 +7,7 @@
 import { lstatSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readBoundedFile, smallFileBytes } from '../bounded-file.js';
+import { readBoundedBytes, readBoundedFile, smallFileBytes } from '../bounded-file.js';
 import { ConfigError, messageOf } from '../errors.js';
 import { checkSameReading, strayNames } from './env-file.js';
 import { optionSpecs, type OptionName, type OptionSpec } from './options.js';
@@ -82,12 +82,13 @@ export async function readEnvFile(
   const full = resolve(cwd, name);
   if (path === undefined && !present(full)) return { name, values: {} };
   const what = path === undefined ? `the env file ${name}` : `--env-file ${name}`;
-  const text = readText(full, what);
+  const bytes = readBoundedBytes(full, what, smallFileBytes);
+  const text = bytes.toString('utf8');
   // Loaded only when there is a file to read: most runs have none and should not pay for it.
   const { parse } = await import('dotenv');
   const values = parse(text);
   // The units read the same file with systemd's EnvironmentFile=: it must mean the same there.
-  checkSameReading(text, values, what);
+  checkSameReading(bytes, values, what);
   for (const line of strayNames(text, values, knownNames, what)) warn(`trucki2pushgateway: ${line}`);
   return { name, values };
 }

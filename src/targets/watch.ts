@@ -1,20 +1,32 @@
 /**
  * A loop's sticks from the targets file, re-read on a tick when the file changed: added sticks
- * start on that tick, removed ones stop (and are handed to `onRemoved`, e.g. to delete their
- * Pushgateway groups), and an invalid file is logged once and the previous sticks kept.
+ * start on that tick, and an invalid file is logged once and the previous sticks kept. A stick left
+ * out of the file is removed (and handed to `onRemoved`, e.g. to delete its Pushgateway groups)
+ * only at a later tick, once every read for removalSettleMs has left it out: a file rewritten in place
+ * (`>`, some editors) is read half-written at times, and its missing half is no removal.
  */
 import { stickIdentity, type Target, type TargetsFileSpec } from '../config/types.js';
 import { messageOf } from '../errors.js';
 import { openTargetsFile, type TargetsFile } from './read.js';
 
-/** The file the configuration read `initial` from, followed from the version it read on. */
+/** How long a stick must stay left out of the file before it is removed. */
+const removalSettleMs = 5_000;
+
+const names = (targets: readonly Target[]) => targets.map(({ instance }) => instance).join(', ');
+
+/**
+ * The file the configuration read `initial` from, followed from the version it read on. `clock`, in
+ * ms, measures how long a stick has been left out: monotonic, so that a step of the wall clock
+ * neither hastens nor holds up a removal.
+ */
 export async function watchTargetsFile(
   spec: TargetsFileSpec,
   initial: readonly Target[],
   log: (line: string) => void,
   onRemoved: (removed: Target[]) => void,
+  clock: () => number = () => performance.now(),
 ): Promise<() => readonly Target[]> {
-  return watchTargets(await openTargetsFile(spec), initial, log, onRemoved);
+  return watchTargets(await openTargetsFile(spec), initial, log, onRemoved, clock);
 }
 
 function watchTargets(
@@ -22,35 +34,77 @@ function watchTargets(
   initial: readonly Target[],
   log: (line: string) => void,
   onRemoved: (removed: Target[]) => void,
+  clock: () => number,
 ): () => readonly Target[] {
   let current = initial;
+  /** What the file named at its last good read; undefined while it cannot be read as valid. */
+  let named: readonly Target[] | undefined = initial;
+  /** Sticks still run but left out of the file, since when (`clock`), by stickIdentity. */
+  const leftOut = new Map<string, number>();
   return () => {
-    if (!file.changed()) return current;
-    let next: Target[];
-    try {
-      next = file.read();
-    } catch (error) {
-      log(`${messageOf(error)}; keeping the ${current.length} sticks read before`);
+    if (file.changed()) {
+      try {
+        const next = file.read();
+        log(changeLine(file.name, current, next, leftOut));
+        named = next;
+      } catch (error) {
+        log(`${messageOf(error)}; keeping the ${current.length} sticks read before`);
+        named = undefined;
+      }
+    }
+    // A file that cannot be read now has not stayed that way: nothing is removed, nor counts down.
+    if (!named) {
+      leftOut.clear();
       return current;
     }
-    // A stick at a new address is the same stick: its metrics stay where they are.
-    const before = new Map(current.map((target) => [stickIdentity(target), target]));
-    const after = new Set(next.map(stickIdentity));
-    const added = next.filter((target) => !before.has(stickIdentity(target)));
-    const moved = next.filter((target) => {
-      const was = before.get(stickIdentity(target));
-      return was !== undefined && was.url.href !== target.url.href;
+    const now = clock();
+    const keys = new Set(named.map(stickIdentity));
+    const removed: Target[] = [];
+    const kept = current.filter((target) => {
+      const key = stickIdentity(target);
+      if (keys.has(key)) return false;
+      const since = leftOut.get(key);
+      if (since === undefined) leftOut.set(key, now);
+      if (since === undefined || now - since < removalSettleMs) return true;
+      leftOut.delete(key);
+      removed.push(target);
+      return false;
     });
-    const removed = current.filter((target) => !after.has(stickIdentity(target)));
-    const names = (targets: Target[]) => targets.map(({ instance }) => instance).join(', ');
-    log(
-      `${file.name} changed: ${next.length === 1 ? '1 stick' : `${String(next.length)} sticks`}` +
-        (added.length ? `; added ${names(added)}` : '') +
-        (removed.length ? `; removed ${names(removed)}` : '') +
-        (moved.length ? `; new address for ${names(moved)}` : ''),
-    );
-    current = next;
-    if (removed.length) onRemoved(removed);
+    for (const key of leftOut.keys()) if (keys.has(key)) leftOut.delete(key);
+    // The file's sticks, at their addresses in the file; then those waiting to be removed.
+    current = [...named, ...kept];
+    if (removed.length) {
+      log(`${file.name}: removed ${names(removed)}, left out for ${removalSettleMs / 1000} s or more`);
+      onRemoved(removed);
+    }
     return current;
   };
+}
+
+/** "sticks.yml changed: 2 sticks; added c; left out: a, removed if …; named again: b; new address for d". */
+function changeLine(
+  name: string,
+  current: readonly Target[],
+  next: readonly Target[],
+  leftOut: ReadonlyMap<string, number>,
+): string {
+  // A stick at a new address is the same stick: its metrics stay where they are.
+  const before = new Map(current.map((target) => [stickIdentity(target), target]));
+  const after = new Set(next.map(stickIdentity));
+  const added = next.filter((target) => !before.has(stickIdentity(target)));
+  const moved = next.filter((target) => {
+    const was = before.get(stickIdentity(target));
+    return was !== undefined && was.url.href !== target.url.href;
+  });
+  const back = next.filter((target) => leftOut.has(stickIdentity(target)));
+  const gone = current.filter((target) => !after.has(stickIdentity(target)) && !leftOut.has(stickIdentity(target)));
+  return (
+    `${name} changed: ${next.length === 1 ? '1 stick' : `${String(next.length)} sticks`}` +
+    (added.length ? `; added ${names(added)}` : '') +
+    (gone.length
+      ? `; left out: ${names(gone)} (removed at the first run ${removalSettleMs / 1000} s from now if still left out)`
+      : '') +
+    (back.length ? `; named again: ${names(back)}, kept` : '') +
+    (moved.length ? `; new address for ${names(moved)}` : '')
+  );
 }
