@@ -34,6 +34,7 @@ import { cleanClone, run, runOk, type CleanClone, type Run } from './helpers/cle
 import { packageName as name, takeMachine, whyNoDpkg, type AptMachine } from './helpers/debian.js';
 import { installDoc, nodeBlocks, uninstallDoc, type ShellBlock } from './helpers/install-doc.js';
 import { startPrometheus, type RunningPrometheus } from './helpers/prometheus.js';
+import { repoRoot } from './helpers/paths.js';
 import { debianPrometheusYml } from './helpers/prometheus-config.js';
 import { sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
 
@@ -351,6 +352,18 @@ describe('the Debian package, installed as the README says', { skip: whyNoDpkg()
       packageFiles.filter((path) => /codecache|node_modules/.test(path)),
       [],
     );
+  });
+
+  test("the package's changelog is CHANGELOG.md's, from this version down", async () => {
+    const { version } = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    const changelog = (await runOk('zcat', [`/usr/share/doc/${name}/changelog.Debian.gz`])).stdout;
+    assert.match(changelog, new RegExp(`^${name} \\(${version.replace(/\./g, '\\.')}-1\\) unstable; urgency=medium\n`));
+    const entry = new RegExp(
+      `^## \\[${version.replace(/\./g, '\\.')}\\] - .*\n+### (\\w+)\n+- (\\S+ \\S+ \\S+)`,
+      'm',
+    ).exec(await readFile(join(repoRoot, 'CHANGELOG.md'), 'utf8'));
+    assert.ok(entry, `CHANGELOG.md has an entry for ${version}`);
+    assert.ok(changelog.includes(`  * ${entry[1]!}:\n    - ${entry[2]!}`), changelog);
   });
 
   test('lintian: no error, no warning (what is left is overridden, with a reason)', async () => {
