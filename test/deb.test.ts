@@ -2,7 +2,7 @@
  * The Debian package as a user meets it: the README's "## Install" commands, run as written in a
  * clean clone (npm ci, npm run deb, apt-get install ./…deb, the env file, a try, the timer, the
  * first push, the Prometheus job), then lintian on the package, systemd-analyze verify on the
- * installed units, apt-get remove (the env file stays), and the README's "## Uninstall" commands
+ * installed units, apt-get remove (the env file stays), and docs/deploy.md's "## Uninstall" commands
  * (the sticks' groups deleted, the package purged: nothing stays; Prometheus's files as Debian's).
  *
  * What this machine cannot do as written is stood in for, and said so where it is done: systemd is
@@ -408,7 +408,7 @@ describe('the Debian package, installed as the README says', { skip: whyNoDpkg()
     await runOk('systemctl', ['enable', `${name}.timer`], { env });
   });
 
-  test("the README's Uninstall deletes the sticks' groups, leaves nothing of the package and Debian's prometheus.yml as it was", async () => {
+  test("deploy.md's Uninstall deletes the sticks' groups, leaves nothing of the package and Debian's prometheus.yml as it was", async () => {
     const stickAddress = new URL(stick.url).host;
     assert.equal(sampleValue(await pushgateway.group({ job: 'trucki', instance: stickAddress }), 'trucki_up'), 1);
     // root's home as the commands see it: a temp one, so that this test sees what they leave there.

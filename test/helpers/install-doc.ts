@@ -1,6 +1,6 @@
 /**
- * The commands of the README's "## Install" and "## Uninstall" sections, in order: every line of
- * their ```sh blocks, and each block with the text that introduces it.
+ * The commands of the README's "## Install" and docs/deploy.md's "## Uninstall" sections, in order:
+ * every line of their ```sh blocks, and each block with the text that introduces it.
  */
 import { readFileSync } from 'node:fs';
 import { repoRoot } from './paths.js';
@@ -39,16 +39,15 @@ export function shellBlocks(text: string): ShellBlock[] {
   });
 }
 
-function readmeSection(heading: string): InstallDoc {
-  const source = 'README.md';
+function docSection(source: string, heading: string): InstallDoc {
   const text = section(readFileSync(`${repoRoot}${source}`, 'utf8'), heading);
-  if (text === undefined) throw new Error(`README.md has no "${heading}" section`);
+  if (text === undefined) throw new Error(`${source} has no "${heading}" section`);
   const blocks = shellBlocks(text);
   return { source, blocks, commands: blocks.flatMap((block) => block.commands) };
 }
 
-export const installDoc = (): InstallDoc => readmeSection('## Install');
-export const uninstallDoc = (): InstallDoc => readmeSection('## Uninstall');
+export const installDoc = (): InstallDoc => docSection('README.md', '## Install');
+export const uninstallDoc = (): InstallDoc => docSection('docs/deploy.md', '## Uninstall');
 
 /** The Install blocks that install Node.js, by where it comes from (the prose before each says). */
 export function nodeBlocks({ blocks }: InstallDoc): { debian: ShellBlock; nodesource: ShellBlock } {
@@ -58,12 +57,12 @@ export function nodeBlocks({ blocks }: InstallDoc): { debian: ShellBlock; nodeso
   // The paragraph just before the block says whose Node.js it is for.
   const introducedBy = (pattern: RegExp) =>
     installsNode.filter((block) => pattern.test(block.before.split(/\n\s*\n/).at(-1)!));
-  const debian = introducedBy(/^Debian's own Node\.js/);
-  const nodesource = introducedBy(/^NodeSource's Node\.js/);
+  const debian = introducedBy(/\bDebian's own Node\.js/);
+  const nodesource = introducedBy(/\bNodeSource's Node\.js/);
   if (installsNode.length !== 2 || debian.length !== 1 || nodesource.length !== 1)
     throw new Error(
-      `the Install section should have one Node.js block introduced by "Debian's own Node.js" and one by ` +
-        `"NodeSource's Node.js"; it has ${String(installsNode.length)} blocks installing nodejs`,
+      `the Install section should have one Node.js block introduced by a paragraph naming "Debian's own ` +
+        `Node.js" and one by one naming "NodeSource's Node.js"; it has ${String(installsNode.length)} blocks installing nodejs`,
     );
   return { debian: debian[0]!, nodesource: nodesource[0]! };
 }
