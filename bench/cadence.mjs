@@ -32,33 +32,20 @@ import {
   startPushgateway,
   startStick,
   timeBinary,
+  underTime,
   workDir,
 } from './lib.mjs';
 
 /** `node <args>` under GNU time: CPU (user + system) and wall time in ms, peak RSS in MiB. */
-function timed(args, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(timeBinary, ['-f', 'cadence %U %S %e %M', process.execPath, ...args], {
-      cwd: workDir,
-      env,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const match = /^cadence ([\d.]+) ([\d.]+) ([\d.]+) (\d+)$/m.exec(stderr);
-      if (code !== 0 || !match) reject(new Error(`${timeBinary} node ${args.join(' ')} exited ${code}:\n${stderr}`));
-      else
-        resolve({
-          cpuMs: (Number(match[1]) + Number(match[2])) * 1000,
-          wallMs: Number(match[3]) * 1000,
-          rssMiB: Number(match[4]) / 1024,
-        });
-    });
-  });
+async function timed(args, env) {
+  const { code, stderr } = await underTime(args, ['-f', 'cadence %U %S %e %M'], { env });
+  const match = /^cadence ([\d.]+) ([\d.]+) ([\d.]+) (\d+)$/m.exec(stderr);
+  if (code !== 0 || !match) throw new Error(`${timeBinary} node ${args.join(' ')} exited ${code}:\n${stderr}`);
+  return {
+    cpuMs: (Number(match[1]) + Number(match[2])) * 1000,
+    wallMs: Number(match[3]) * 1000,
+    rssMiB: Number(match[4]) / 1024,
+  };
 }
 
 const mean = (values) => values.reduce((sum, value) => sum + value, 0) / values.length;
