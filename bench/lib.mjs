@@ -89,11 +89,11 @@ export async function timeOk(args, options) {
 
 export const timeBinary = '/usr/bin/time';
 
-/** Peak RSS in KiB of `node <args>`, from GNU time -v (Debian package "time"). */
-export function peakRssKiB(args, { env = cleanEnv(), cwd = workDir } = {}) {
+/** Runs `node <args>` under GNU time (Debian package "time") with `timeArgs`; resolves with its status and stderr. */
+export function underTime(args, timeArgs, { env = cleanEnv(), cwd = workDir } = {}) {
   if (!existsSync(timeBinary)) throw new Error(`${timeBinary} is missing: apt-get install time`);
   return new Promise((resolve, reject) => {
-    const child = spawn(timeBinary, ['-v', process.execPath, ...args], {
+    const child = spawn(timeBinary, [...timeArgs, process.execPath, ...args], {
       cwd,
       env,
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -103,12 +103,16 @@ export function peakRssKiB(args, { env = cleanEnv(), cwd = workDir } = {}) {
       stderr += chunk;
     });
     child.on('error', reject);
-    child.on('close', (code) => {
-      const match = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-      if (code !== 0 || !match) reject(new Error(`time -v node ${args.join(' ')} exited ${code}:\n${stderr}`));
-      else resolve(Number(match[1]));
-    });
+    child.on('close', (code) => resolve({ code, stderr }));
   });
+}
+
+/** Peak RSS in KiB of `node <args>`, from GNU time -v. */
+export async function peakRssKiB(args, options) {
+  const { code, stderr } = await underTime(args, ['-v'], options);
+  const match = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
+  if (code !== 0 || !match) throw new Error(`time -v node ${args.join(' ')} exited ${code}:\n${stderr}`);
+  return Number(match[1]);
 }
 
 export const clockTicks = Number(

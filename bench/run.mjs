@@ -11,6 +11,7 @@
 import { checkBuild } from './build-check.mjs';
 import { compareBuilds } from './builds.mjs';
 import { machine, printTable, short } from './lib.mjs';
+import { main as cadence } from './cadence.mjs';
 import { main as loop } from './loop.mjs';
 import { main as oneShot } from './oneshot.mjs';
 import { main as sticks } from './sticks.mjs';
@@ -29,6 +30,7 @@ for (const [name, bench] of [
   ['many sticks', sticks],
   ['fleet', fleet],
   ['loop', loop],
+  ['timer or loop, 15 s', cadence],
   ['builds side by side', compareBuilds],
 ]) {
   const t0 = performance.now();

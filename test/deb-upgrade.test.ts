@@ -12,7 +12,18 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { appendFile, chmod, mkdtemp, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  appendFile,
+  chmod,
+  copyFile,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -24,6 +35,7 @@ import { repoRoot } from './helpers/paths.js';
 const envFile = `/etc/${name}/${name}.env`;
 const example = `/usr/share/doc/${name}/examples/${name}.env.example`;
 const addedLine = '# A line the next release added to the example.';
+const changelogItem = 'What the next release fixed, said in its entry of CHANGELOG.md.';
 
 test("the env file's template is a valid configuration, short, and every line it sets is explained in .env.example", async () => {
   const template = join(repoRoot, 'packaging/deb', `${name}.env`);
@@ -47,8 +59,9 @@ describe('upgrading the Debian package over an edited env file', { skip: whyNoDp
   let systemctlLog = '';
   let edited = '';
   let nextVersion = '';
+  let built: string[] = [];
 
-  /** `npm run deb` in the clone; the package is moved to `work` (the next build would overwrite build/). */
+  /** `npm run deb` in the clone; a copy of the package is kept in `work`. */
   async function buildRelease(): Promise<string> {
     const built = await runOk('npm', ['run', 'deb'], {
       cwd: clone!.dir,
@@ -57,9 +70,13 @@ describe('upgrading the Debian package over an edited env file', { skip: whyNoDp
     });
     const deb = built.stdout.trim().split('\n').at(-1)!;
     const kept = join(work, deb.split('/').at(-1)!);
-    await rename(deb, kept);
+    await copyFile(deb, kept);
     return kept;
   }
+
+  /** What the README's `./build/trucki2pushgateway_*_all.deb` names in the clone. */
+  const readmeGlob = async () =>
+    (await readdir(join(clone!.dir, 'build'))).filter((file) => /^trucki2pushgateway_.*_all\.deb$/.test(file));
 
   /** apt-get with stdin closed, in the namespace the header describes. */
   async function aptGet(...args: string[]): Promise<Run> {
@@ -106,7 +123,16 @@ describe('upgrading the Debian package over an edited env file', { skip: whyNoDp
     await writeFile(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
     for (const file of ['.env.example', `packaging/deb/${name}.env`])
       if (existsSync(join(clone.dir, file))) await appendFile(join(clone.dir, file), `${addedLine}\n`);
+    // and its entry in CHANGELOG.md, dated after every other.
+    const changelogPath = join(clone.dir, 'CHANGELOG.md');
+    const changelog = await readFile(changelogPath, 'utf8');
+    const firstRelease = changelog.search(/^## \[\d/m);
+    await writeFile(
+      changelogPath,
+      `${changelog.slice(0, firstRelease)}## [${nextVersion}] - 2099-01-02\n\n### Fixed\n\n- ${changelogItem}\n\n${changelog.slice(firstRelease)}`,
+    );
     debs.push(await buildRelease());
+    built = await readmeGlob();
   });
   after(async () => {
     await machine?.release();
@@ -137,8 +163,12 @@ describe('upgrading the Debian package over an edited env file', { skip: whyNoDp
     await writeFile(envFile, edited);
   });
 
+  test("after the second build, build/ holds its package only, which the README's glob names", () => {
+    assert.deepEqual(built, [debs[1]!.split('/').at(-1)!]);
+  });
+
   test('the next release installs without a question, keeps the edit and restarts a running loop', async () => {
-    const result = await aptGet('install', '-y', '-q', debs[1]!);
+    const result = await aptGet('install', '-y', '-q', join(clone!.dir, 'build', built[0]!));
     const output = result.stdout + result.stderr;
     assert.doesNotMatch(output, /Configuration file|\(Y\/I\/N\/O\/D\/Z\)|conffile/i, 'dpkg asked');
     assert.equal(result.code, 0, output);
@@ -152,6 +182,17 @@ describe('upgrading the Debian package over an edited env file', { skip: whyNoDp
     assert.equal((await stat(envFile)).mode & 0o777, 0o600);
     assert.match(await readFile(example, 'utf8'), new RegExp(`^${addedLine}$`, 'm'), 'the new example is there');
     assert.deepEqual(await systemctlCalls(), ['--system daemon-reload', 'try-restart trucki2pushgateway-loop.service']);
+  });
+
+  test("the package's changelog carries CHANGELOG.md's entries, the new release's first", async () => {
+    const changelog = (await runOk('zcat', [`/usr/share/doc/${name}/changelog.Debian.gz`])).stdout;
+    const versions = [...changelog.matchAll(/^trucki2pushgateway \((\S+)\) unstable; urgency=medium$/gm)].map(
+      ([, version]) => version,
+    );
+    const released = [...(await readFile(join(repoRoot, 'CHANGELOG.md'), 'utf8')).matchAll(/^## \[(\d[^\]]*)\]/gm)];
+    assert.deepEqual(versions, [`${nextVersion}-1`, ...released.map(([, version]) => `${version}-1`)]);
+    assert.match(changelog.replace(/\n +/g, ' '), new RegExp(`\\* Fixed: - ${changelogItem.replace(/\./g, '\\.')}`));
+    assert.match(changelog, /^ -- .+ {2}Fri, 02 Jan 2099 00:00:00 \+0000$/m);
   });
 
   test('apt-get remove keeps the env file; purge leaves nothing of the package', async () => {

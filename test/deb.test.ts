@@ -2,16 +2,19 @@
  * The Debian package as a user meets it: the README's "## Install" commands, run as written in a
  * clean clone (npm ci, npm run deb, apt-get install ./…deb, the env file, a try, the timer, the
  * first push, the Prometheus job), then lintian on the package, systemd-analyze verify on the
- * installed units, apt-get remove (the env file stays) and apt-get purge (nothing stays).
+ * installed units, apt-get remove (the env file stays), and docs/deploy.md's "## Uninstall" commands
+ * (the sticks' groups deleted, the package purged: nothing stays; Prometheus's files as Debian's).
  *
  * What this machine cannot do as written is stood in for, and said so where it is done: systemd is
  * not PID 1 here, so `systemctl enable --now` enables the timer for real (its first tick would come
- * within 15 s, so it starts nothing now); `systemctl start trucki2pushgateway.service` does what
+ * within 15 s, so it starts nothing now) and `disable --now` disables it (nothing runs to stop);
+ * `systemctl start trucki2pushgateway.service` does what
  * systemd would (the service's ExecStart, with the environment systemd would read from its
  * EnvironmentFile= as root, run as an unprivileged user, with its CacheDirectory=), and
  * `journalctl -u` shows that run's log; `systemctl reload prometheus` starts a real Prometheus on
- * the edited prometheus.yml. This machine's Node.js is NodeSource's, whose `nodejs` includes npm and
- * conflicts with Debian's `npm`: there step 1 installs `nodejs git` and shows npm's version. The
+ * the edited prometheus.yml. Of the README's two Node.js blocks the one for this machine's Node.js
+ * runs (NodeSource's `nodejs` includes npm and conflicts with Debian's `npm`; Debian's does not);
+ * the other is resolved with `apt-get --simulate` by the first test. The
  * stick is the simulator, the Pushgateway a real one on a free port, /etc/prometheus/ a copy of
  * Debian's.
  *
@@ -22,15 +25,16 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
-import { chown, copyFile, mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chown, copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
 import { cleanClone, run, runOk, type CleanClone, type Run } from './helpers/clean-clone.js';
 import { packageName as name, takeMachine, whyNoDpkg, type AptMachine } from './helpers/debian.js';
-import { installDoc } from './helpers/install-doc.js';
+import { installDoc, nodeBlocks, uninstallDoc, type ShellBlock } from './helpers/install-doc.js';
 import { startPrometheus, type RunningPrometheus } from './helpers/prometheus.js';
+import { repoRoot } from './helpers/paths.js';
 import { debianPrometheusYml } from './helpers/prometheus-config.js';
 import { sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
 
@@ -56,6 +60,50 @@ function parseEnvironmentFile(text: string): Record<string, string> {
   }
   return vars;
 }
+
+/** A block's `sudo apt-get install …` lines as `apt-get --simulate install …`, with `extra` options. */
+function simulate(block: ShellBlock, extra: string[] = []): Promise<Run> {
+  const [line, ...more] = block.commands;
+  assert.deepEqual(more, [], 'a Node.js block is one apt-get line');
+  const install = /^sudo apt-get install ((?:[a-z0-9.+-]+ ?)+)$/.exec(line!);
+  assert.ok(install, `"${line!}" is not a plain apt-get install`);
+  return run('apt-get', ['--simulate', ...extra, 'install', ...install[1]!.trim().split(' ')], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LC_ALL: 'C' },
+  });
+}
+
+test(
+  "each Node.js block of the README's Install resolves where its Node.js comes from",
+  { skip: existsSync('/usr/bin/apt-get') ? false : 'not a Debian machine' },
+  async () => {
+    const { debian, nodesource } = nodeBlocks(installDoc());
+    assert.doesNotMatch(nodesource.commands.join('\n'), /\bnpm\b/, "NodeSource's nodejs conflicts with Debian's npm");
+    assert.match(debian.commands.join('\n'), /\bnpm\b/, "Debian's nodejs has no npm");
+    // Debian's: this machine as it would be with no Node.js yet (its dpkg status without nodejs and
+    // npm), so that apt-get takes Debian's nodejs.
+    const status = await mkdtemp(join(tmpdir(), 'trucki-dpkg-status-'));
+    try {
+      const stanzas = (await readFile('/var/lib/dpkg/status', 'utf8')).split(/\n\n+/);
+      await writeFile(
+        join(status, 'status'),
+        `${stanzas.filter((stanza) => !/^Package: (nodejs|npm)$/m.test(stanza) && stanza.trim()).join('\n\n')}\n`,
+      );
+      const result = await simulate(debian, ['-o', `Dir::State::status=${join(status, 'status')}`]);
+      assert.equal(result.code, 0, result.stdout + result.stderr);
+      assert.match(result.stdout, /^Inst nodejs /m);
+      assert.match(result.stdout, /^Inst npm /m);
+    } finally {
+      await rm(status, { recursive: true, force: true });
+    }
+    if (!(await nodejsIncludesNpm())) return;
+    // NodeSource's is this machine's: its block installs as written, Debian's would not.
+    const here = await simulate(nodesource);
+    assert.equal(here.code, 0, here.stdout + here.stderr);
+    const clash = await simulate(debian);
+    assert.notEqual(clash.code, 0, "Debian's block on NodeSource's nodejs");
+    assert.match(clash.stdout + clash.stderr, /nodejs : Conflicts: npm/);
+  },
+);
 
 const directive = (unit: string, key: string): string[] =>
   [...unit.matchAll(new RegExp(`^${key}=(.*)$`, 'gm'))].map((match) => match[1]!.trim());
@@ -145,7 +193,12 @@ describe('the Debian package, installed as the README says', { skip: whyNoDpkg()
   }
 
   test("every command of the README's Install section runs, and the first push arrives", async (t) => {
-    const { source, commands } = installDoc();
+    const doc = installDoc();
+    const { source } = doc;
+    const { debian, nodesource } = nodeBlocks(doc);
+    // The Node.js block for another Node.js: the test above resolves it.
+    const elsewhere = (await nodejsIncludesNpm()) ? debian : nodesource;
+    const commands = doc.blocks.filter((block) => block !== elsewhere).flatMap((block) => block.commands);
     t.diagnostic(`${commands.length} commands from ${source}`);
     const stickAddress = new URL(stick.url).host;
     const rewrites: [RegExp, string][] = [
@@ -179,8 +232,6 @@ describe('the Debian package, installed as the README says', { skip: whyNoDpkg()
         else throw new Error(`the README runs "${written}", which this test cannot stand in for`);
       } else if (journal) {
         result = { code: journals.has(journal[1]!) ? 0 : 1, stdout: journals.get(journal[1]!) ?? '', stderr: '' };
-      } else if (/^apt-get install nodejs npm git$/.test(command) && (await nodejsIncludesNpm())) {
-        result = await sh('apt-get install nodejs git && npm --version', clone.dir);
       } else {
         result = await sh(command, clone.dir);
       }
@@ -205,6 +256,8 @@ describe('the Debian package, installed as the README says', { skip: whyNoDpkg()
       new RegExp(`build/${name}_\\d+\\.\\d+\\.\\d+-1_all\\.deb\\n$`),
       "npm run deb prints the package's path last",
     );
+    const npmCi = outputs.find(({ command }) => command === 'npm ci')?.result;
+    assert.doesNotMatch(`${npmCi?.stdout ?? ''}${npmCi?.stderr ?? ''}`, /npm warn/, 'npm ci warns');
     assert.match(said(/--stdout/), /^trucki_up 1$/m, 'the try reads the stick');
     assert.match(said(/^curl /), /^trucki_up\{.*\} 1$/m, 'the first push arrived');
     assert.match(said(/journalctl/), /^stick .*: read \d+ samples.*pushed/m, 'the journal shows the run');
@@ -301,6 +354,18 @@ describe('the Debian package, installed as the README says', { skip: whyNoDpkg()
     );
   });
 
+  test("the package's changelog is CHANGELOG.md's, from this version down", async () => {
+    const { version } = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    const changelog = (await runOk('zcat', [`/usr/share/doc/${name}/changelog.Debian.gz`])).stdout;
+    assert.match(changelog, new RegExp(`^${name} \\(${version.replace(/\./g, '\\.')}-1\\) unstable; urgency=medium\n`));
+    const entry = new RegExp(
+      `^## \\[${version.replace(/\./g, '\\.')}\\] - .*\n+### (\\w+)\n+- (\\S+ \\S+ \\S+)`,
+      'm',
+    ).exec(await readFile(join(repoRoot, 'CHANGELOG.md'), 'utf8'));
+    assert.ok(entry, `CHANGELOG.md has an entry for ${version}`);
+    assert.ok(changelog.includes(`  * ${entry[1]!}:\n    - ${entry[2]!}`), changelog);
+  });
+
   test('lintian: no error, no warning (what is left is overridden, with a reason)', async () => {
     const result = await run('lintian', ['--fail-on', 'error,warning', deb], { env, timeout: 120_000 });
     assert.deepEqual(
@@ -334,11 +399,58 @@ describe('the Debian package, installed as the README says', { skip: whyNoDpkg()
     assert.notEqual(asUser, 0, 'nobody could read the env file');
   });
 
-  test('apt-get remove keeps the edited env file; apt-get purge leaves nothing of the package behind', async () => {
+  test('apt-get remove keeps the edited env file, and installing again keeps it too', async () => {
     await runOk('apt-get', ['remove', '-y', '-q', name], { env });
     assert.match(await readFile(envFile, 'utf8'), new RegExp(`^TRUCKI_TARGET=${new URL(stick.url).host}$`, 'm'));
     assert.ok(!existsSync(`/usr/bin/${name}`));
-    await runOk('apt-get', ['purge', '-y', '-q', name], { env });
+    await runOk('apt-get', ['install', '-y', '-q', deb], { env });
+    assert.match(await readFile(envFile, 'utf8'), new RegExp(`^TRUCKI_TARGET=${new URL(stick.url).host}$`, 'm'));
+    await runOk('systemctl', ['enable', `${name}.timer`], { env });
+  });
+
+  test("deploy.md's Uninstall deletes the sticks' groups, leaves nothing of the package and Debian's prometheus.yml as it was", async () => {
+    const stickAddress = new URL(stick.url).host;
+    assert.equal(sampleValue(await pushgateway.group({ job: 'trucki', instance: stickAddress }), 'trucki_up'), 1);
+    // root's home as the commands see it: a temp one, so that this test sees what they leave there.
+    const home = join(work, 'root');
+    await mkdir(home);
+    const asRoot = {
+      ...Object.fromEntries(Object.entries(env).filter(([key]) => key !== 'XDG_CACHE_HOME')),
+      HOME: home,
+    };
+    const rewrites: [RegExp, string][] = [
+      [/(^|\| )sudo /g, '$1'],
+      [/\/etc\/prometheus\//g, `${work}/etc/prometheus/`],
+      [/\/root\//g, `${home}/`],
+    ];
+    const said: { command: string; result: Run }[] = [];
+    for (const written of uninstallDoc().commands) {
+      const command = rewrites.reduce((line, [pattern, replacement]) => line.replace(pattern, replacement), written);
+      const disable = /^systemctl disable --now ((?:\S+ ?)+)$/.exec(command);
+      let result: Run;
+      // No systemd as PID 1: nothing runs to be stopped, and disabling is systemctl's own work.
+      if (disable) result = await run('systemctl', ['disable', ...disable[1]!.trim().split(' ')], { env });
+      // What `systemctl reload prometheus` reads is checked below: Debian's prometheus.yml again.
+      else if (command === 'systemctl reload prometheus') result = { code: 0, stdout: '', stderr: '' };
+      else result = await run('sh', ['-c', command], { cwd: work, env: asRoot, timeout: 120_000 });
+      said.push({ command: written, result });
+      assert.equal(result.code, 0, `"${written}" exited ${result.code}:\n${result.stdout}\n${result.stderr}`);
+    }
+    const deleting = said.find(({ command }) => /--delete-on-exit/.test(command))?.result;
+    assert.match(
+      deleting?.stderr ?? '',
+      new RegExp(`^stick ${stickAddress}: deleted its group from the Pushgateway$`, 'm'),
+    );
+    assert.equal(await pushgateway.group({ job: 'trucki', instance: stickAddress }), undefined, 'the group is gone');
+    assert.equal((await pushgateway.groups()).filter((group) => group.labels.job === 'trucki').length, 0);
+    assert.equal(
+      await readFile(join(work, 'etc/prometheus/prometheus.yml'), 'utf8'),
+      await readFile(debianPrometheusYml, 'utf8'),
+      "prometheus.yml is Debian's again",
+    );
+    assert.ok(!existsSync(join(work, 'etc/prometheus/trucki-rules.yml')));
+    assert.ok(!existsSync(join(home, '.cache', name)), "nothing is left in root's cache");
+    assert.notEqual((await run('systemctl', ['is-enabled', `${name}.timer`])).stdout.trim(), 'enabled');
     const left = [
       ...packageFiles,
       `/etc/${name}`,

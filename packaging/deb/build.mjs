@@ -58,6 +58,62 @@ function gitCommitTime() {
   }
 }
 
+/**
+ * The Debian changelog from CHANGELOG.md (Keep a Changelog): one entry per released version, from
+ * package.json's down, each `### Kind` a bullet with its items below, wrapped for lintian (80
+ * columns), dated by the entry's date. A version without an entry stops the build: the package
+ * would say nothing of what changed.
+ */
+function debianChangelog(markdown) {
+  const entries = [
+    ...markdown.matchAll(/^## \[(\d+\.\d+\.\d+[^\]]*)\] - (\d{4}-\d{2}-\d{2})\n([\s\S]*?)(?=^## |(?![\s\S]))/gm),
+  ];
+  const first = entries.findIndex(([, entryVersion]) => entryVersion === version);
+  if (first < 0) {
+    process.stderr.write(
+      `npm run deb: CHANGELOG.md has no entry "## [${version}] - YYYY-MM-DD" for package.json's version: add one\n`,
+    );
+    process.exit(1);
+  }
+  return entries
+    .slice(first)
+    .map(([, entryVersion, day, body]) => {
+      const lines = [];
+      for (const [, kind, items] of body.matchAll(/^### (.+)\n([\s\S]*?)(?=^### |(?![\s\S]))/gm)) {
+        lines.push(`  * ${kind.trim()}:`);
+        for (const item of items.split(/^- /m).slice(1))
+          lines.push(
+            ...wrap(
+              item
+                .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+                .replace(/\s+/g, ' ')
+                .trim(),
+              '    - ',
+              '      ',
+            ),
+          );
+      }
+      const date = new Date(`${day}T00:00:00Z`).toUTCString().replace(/GMT$/, '+0000');
+      return `${name} (${entryVersion}-1) unstable; urgency=medium\n\n${lines.join('\n')}\n\n -- ${maintainer}  ${date}\n`;
+    })
+    .join('\n');
+}
+
+/** `text` in lines of at most 80 columns, the first after `lead`, the others after `indent`. */
+function wrap(text, lead, indent) {
+  const lines = [];
+  let line = lead;
+  for (const word of text.split(' ')) {
+    if (line.length + word.length + 1 > 80 && line.trim()) {
+      lines.push(line.trimEnd());
+      line = indent;
+    }
+    line += `${word} `;
+  }
+  lines.push(line.trimEnd());
+  return lines;
+}
+
 /** Writes `contents` (or copies `from`) to `path` under the package root, with `mode`. */
 function put(path, { from, contents, mode = 0o644 }) {
   const target = join(root, path);
@@ -88,7 +144,9 @@ for (const file of [`${name}.js`, 'program.js', 'yaml.js', 'THIRD-PARTY-LICENSES
 }
 
 rmSync(root, { recursive: true, force: true });
-rmSync(deb, { force: true });
+// One package per build: an earlier build's would match the README's ./build/trucki2pushgateway_*_all.deb too.
+mkdirSync(outDir, { recursive: true });
+for (const file of readdirSync(outDir)) if (/^trucki2pushgateway_.+\.deb$/.test(file)) rmSync(join(outDir, file));
 
 // --- The program -----------------------------------------------------------------------------------
 
@@ -121,11 +179,8 @@ put(`${doc}/THIRD-PARTY-LICENSES.txt.gz`, {
 // other by name (README.md -> docs/fleets.md), and a .gz breaks every link. About 100 kB.
 const docs = ['README.md', 'CONTRIBUTING.md', ...readdirSync(join(repo, 'docs')).map((file) => `docs/${file}`)];
 for (const file of docs.filter((file) => file.endsWith('.md'))) put(`${doc}/${file}`, { from: join(repo, file) });
-const date = new Date(epoch * 1000).toUTCString().replace(/GMT$/, '+0000');
 put(`${doc}/changelog.Debian.gz`, {
-  contents: gzip(
-    `${name} (${debVersion}) unstable; urgency=medium\n\n  * Package of ${name} ${version}.\n\n -- ${maintainer}  ${date}\n`,
-  ),
+  contents: gzip(debianChangelog(readFileSync(join(repo, 'CHANGELOG.md'), 'utf8'))),
 });
 put(`${doc}/examples/${name}.crontab`, { from: join(repo, 'deploy', 'cron', `${name}.crontab`) });
 put(`${doc}/examples/${name}.env.example`, { from: join(repo, '.env.example') });
