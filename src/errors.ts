@@ -17,14 +17,66 @@ export class TargetsFileError extends Error {
   override readonly name = 'TargetsFileError';
 }
 
-/** An HTTP failure already put in words that are safe to log: no URL, no credentials. */
+/**
+ * A request that failed, in words that are safe to log (no URL, no credentials), "(3 attempts)" said
+ * when it was tried more than once. Itself: the answer is not what was asked for (not JSON, another
+ * shape); each kind below is told apart by its class.
+ */
 export class HttpFailure extends Error {
-  override readonly name = 'HttpFailure';
+  override readonly name: string = 'HttpFailure';
+
+  constructor(
+    words: string,
+    readonly attempts = 1,
+  ) {
+    super(attempts > 1 ? `${words} (${attempts} attempts)` : words);
+  }
+}
+
+/** Nothing answered: refused, timed out, reset, a name that does not resolve, TLS not trusted. */
+export class NoAnswer extends HttpFailure {
+  override readonly name = 'NoAnswer';
+}
+
+/** It answered with a status other than 2xx (a redirect included: none is followed). */
+export class HttpStatus extends HttpFailure {
+  override readonly name = 'HttpStatus';
+
+  constructor(
+    words: string,
+    attempts: number,
+    readonly answer: {
+      readonly status: number;
+      /** "Not Found": the status's own words. */
+      readonly statusText: string;
+      /** Within the request's byte limit. */
+      readonly body: string;
+      /** How long it asked to be left alone (Retry-After), if it asked in a readable way. */
+      readonly retryAfterMs?: number;
+    },
+  ) {
+    super(words, attempts);
+  }
+
+  get status(): number {
+    return this.answer.status;
+  }
+
+  /** Its own words: the first line of its answer, at most 300 characters; or its status's. */
+  get reason(): string {
+    const said = this.answer.body.trim().split('\n')[0]!.slice(0, 300);
+    return said || this.answer.statusText || 'no reason given';
+  }
+}
+
+/** Its answer was larger than the request's byte limit: cut off there. */
+export class AnswerTooLarge extends HttpFailure {
+  override readonly name = 'AnswerTooLarge';
 }
 
 /** A failure of the sink, in words that name it and hold no credential. */
 export class SinkFailure extends Error {
-  override readonly name = 'SinkFailure';
+  override readonly name: string = 'SinkFailure';
 
   /**
    * `undelivered`: of the sticks a flush was for (`stickIdentity`), those not delivered, when the sink
@@ -36,6 +88,11 @@ export class SinkFailure extends Error {
   ) {
     super(message);
   }
+}
+
+/** The store has no query API (a vmagent): the sink recalls nothing from it any more. */
+export class NoQueryApi extends SinkFailure {
+  override readonly name = 'NoQueryApi';
 }
 
 /** The message of anything thrown, for a log line. */
