@@ -473,7 +473,7 @@ describe('a Prometheus URL that answers badly: one ✗ line in words, no crash, 
           '{"status":"success","data":{"activeTargets":[',
         );
       },
-      /^✗ Prometheus http:\/\/127\.0\.0\.1:\d+\/ sent more than 32 MiB on \/api\/v1\/targets: Prometheus not checked/m,
+      /^✗ Prometheus http:\/\/127\.0\.0\.1:\d+\/ sent more than 4 MiB on \/api\/v1\/targets: Prometheus not checked/m,
     ],
   ];
   for (const [name, answer, expected] of cases) {
