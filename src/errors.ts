@@ -18,9 +18,8 @@ export class TargetsFileError extends Error {
 }
 
 /**
- * A request that failed, in words that are safe to log (no URL, no credentials), "(3 attempts)" said
- * when it was tried more than once. Itself: the answer is not what was asked for (not JSON, another
- * shape); each kind below is told apart by its class.
+ * A request that failed, in words safe to log (no URL, no credentials), with "(3 attempts)" when it
+ * was tried more than once. Itself: an answer that is not what was asked for (not JSON, another shape).
  */
 export class HttpFailure extends Error {
   override readonly name: string = 'HttpFailure';
@@ -38,34 +37,23 @@ export class NoAnswer extends HttpFailure {
   override readonly name = 'NoAnswer';
 }
 
-/** It answered with a status other than 2xx (a redirect included: none is followed). */
+/**
+ * It answered with a status other than 2xx (a redirect included: none is followed). `reason`: its own
+ * words, the first line of its answer or its status's; `body`: its answer, within the byte limit;
+ * `retryAfterMs`: how long it asked to be left alone (Retry-After), if it asked readably.
+ */
 export class HttpStatus extends HttpFailure {
   override readonly name = 'HttpStatus';
 
   constructor(
     words: string,
     attempts: number,
-    readonly answer: {
-      readonly status: number;
-      /** "Not Found": the status's own words. */
-      readonly statusText: string;
-      /** Within the request's byte limit. */
-      readonly body: string;
-      /** How long it asked to be left alone (Retry-After), if it asked in a readable way. */
-      readonly retryAfterMs?: number;
-    },
+    readonly status: number,
+    readonly reason: string,
+    readonly body: string,
+    readonly retryAfterMs?: number,
   ) {
     super(words, attempts);
-  }
-
-  get status(): number {
-    return this.answer.status;
-  }
-
-  /** Its own words: the first line of its answer, at most 300 characters; or its status's. */
-  get reason(): string {
-    const said = this.answer.body.trim().split('\n')[0]!.slice(0, 300);
-    return said || this.answer.statusText || 'no reason given';
   }
 }
 

@@ -96,32 +96,38 @@ export interface Ask {
   /** false: a compressed answer is left as it came (a stick is asked for none; see stick-fetch.ts). */
   readonly decompress?: boolean;
   /**
-   * Given, the body is not kept but handed over as text while it streams in, to the function this
-   * returns for the answer's headers (once per attempt; it may throw to refuse the answer). Such a
-   * request is retried on network failures only: an error status fails at once.
+   * Given, the body is not kept but handed over as text while it streams in, to what this returns
+   * for the answer's headers (once per attempt; it may throw to refuse the answer). Such a request
+   * is retried on network failures only: an error status fails at once, its body unread.
    */
   readonly stream?: (headers: IncomingHttpHeaders) => (text: string) => void;
 }
 
+/** A 2xx answer; a streamed one's body is empty. */
 export interface Answer {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
-  /** Empty for a streamed request. */
   readonly body: Buffer;
 }
 
 /** The answer of a 2xx, or an HttpFailure of its kind. */
 export async function request(http: Http, ask: Ask): Promise<Answer> {
-  const options = optionsOf(ask);
+  const { method = 'GET', body, form, accept, auth, retries, decompress } = ask;
+  const options = {
+    method,
+    ...(body && { body: body.text }),
+    ...(form && { form }),
+    headers: { ...(body && { 'content-type': body.type }), ...(accept && { accept }) },
+    ...(auth?.username !== undefined && { username: auth.username }),
+    ...(auth?.password !== undefined && { password: auth.password }),
+    ...(retries !== undefined && { retry: { limit: retries } }),
+    ...(decompress === false && { decompress }),
+  };
   if (ask.stream) return streamed(http, ask, http.got.stream(ask.url, { ...options, throwHttpErrors: false }));
   const sent = http.got(ask.url, { ...options, responseType: 'buffer' });
-  let over = false;
   // got's way to bound a download: cancel once it passes the limit (or says it will).
-  void sent.on('request', quietEnd).on('downloadProgress', ({ transferred, total }) => {
-    if (transferred > ask.maxBytes || (total ?? 0) > ask.maxBytes) {
-      over = true;
-      sent.cancel();
-    }
+  void sent.on('request', quietEnd).on('downloadProgress', ({ transferred, total = 0 }) => {
+    if (transferred > ask.maxBytes || total > ask.maxBytes) sent.cancel();
   });
   try {
     const response = await sent;
@@ -129,27 +135,8 @@ export async function request(http: Http, ask: Ask): Promise<Answer> {
     if (response.statusCode >= 300) throw statusFailure(response, response.retryCount + 1);
     return { status: response.statusCode, headers: response.headers, body: response.body };
   } catch (error) {
-    throw over ? tooLarge(ask, attemptsOf(error)) : failureOf(error, http.policy);
+    throw sent.isCanceled ? answerTooLarge(ask, attemptsOf(error)) : failureOf(error, http.policy);
   }
-}
-
-type PerRequest = Pick<
-  OptionsInit,
-  'method' | 'body' | 'form' | 'headers' | 'username' | 'password' | 'retry' | 'decompress'
->;
-
-function optionsOf({ method = 'GET', body, form, accept, auth, retries, decompress }: Ask): PerRequest {
-  const headers = { ...(body && { 'content-type': body.type }), ...(accept && { accept }) };
-  return {
-    method,
-    ...(body && { body: body.text }),
-    ...(form && { form }),
-    ...((body || accept) && { headers }),
-    ...(auth?.username !== undefined && { username: auth.username }),
-    ...(auth?.password !== undefined && { password: auth.password }),
-    ...(retries !== undefined && { retry: { limit: retries } }),
-    ...(decompress === false && { decompress }),
-  };
 }
 
 /** A streamed request, its bytes counted as they come; each retry got makes is read afresh. */
@@ -167,18 +154,19 @@ function streamed(http: Http, ask: Ask, first: Request): Promise<Answer> {
         attempt(again());
       });
       stream.once('response', (response: PlainResponse) => {
-        if (response.statusCode < 200 || response.statusCode >= 300)
-          return fail(statusFailure(response, stream.retryCount + 1));
-        try {
-          take = ask.stream!(response.headers);
-        } catch (error) {
-          fail(failureOf(error, http.policy));
+        if (response.statusCode >= 300) fail(statusFailure(response, stream.retryCount + 1));
+        else {
+          try {
+            take = ask.stream!(response.headers);
+          } catch (error) {
+            fail(failureOf(error, http.policy));
+          }
         }
       });
       stream.setEncoding('utf8');
       stream.on('data', (text: string) => {
         bytes += Buffer.byteLength(text);
-        if (bytes > ask.maxBytes) fail(tooLarge(ask, stream.retryCount + 1));
+        if (bytes > ask.maxBytes) fail(answerTooLarge(ask, stream.retryCount + 1));
         else take?.(text);
       });
       stream.once('end', () => {
@@ -201,19 +189,21 @@ function quietEnd(request: ClientRequest): void {
   const { end } = request as unknown as { end: (...args: unknown[]) => unknown };
   (request as unknown as { end: typeof end }).end = (...args: unknown[]) => {
     const done = args.at(-1);
-    if (typeof done === 'function')
-      args[args.length - 1] = (error?: Error) =>
+    if (typeof done === 'function') {
+      args[args.length - 1] = (error?: Error) => {
         (done as (error?: Error) => void)(request.destroyed ? undefined : error);
+      };
+    }
     return end.apply(request, args);
   };
 }
 
 const attemptsOf = (error: unknown) => (error instanceof RequestError ? (error.request?.retryCount ?? 0) + 1 : 1);
 
-function tooLarge({ maxBytes, what }: Pick<Ask, 'maxBytes' | 'what'>, attempts = 1): AnswerTooLarge {
-  return new AnswerTooLarge(`sent more than ${formatBytes(maxBytes)} ${what}`, attempts);
+export function answerTooLarge({ maxBytes, what }: Pick<Ask, 'maxBytes' | 'what'>, attempts = 1): AnswerTooLarge {
+  const size = maxBytes % 1048576 === 0 ? `${maxBytes / 1048576} MiB` : `${maxBytes / 1024} KiB`;
+  return new AnswerTooLarge(`sent more than ${maxBytes % 1024 === 0 ? size : `${maxBytes} bytes`} ${what}`, attempts);
 }
-export { tooLarge as answerTooLarge };
 
 function failureOf(error: unknown, policy: HttpPolicy): HttpFailure {
   if (error instanceof HttpFailure) return error;
@@ -224,11 +214,9 @@ function failureOf(error: unknown, policy: HttpPolicy): HttpFailure {
 }
 
 /** A redirect says where it pointed (host and path only), so that the user can fix the URL. */
-function statusFailure(response: PlainResponse, attempts: number): HttpStatus {
-  const { statusCode: status, statusMessage: statusText = '', headers, url } = response;
-  const reason = `answered HTTP ${status}${statusText ? ` ${statusText}` : ''}`;
-  let words = reason;
-  if (status >= 300 && status < 400 && headers.location) {
+function statusFailure({ statusCode, statusMessage = '', headers, url, body }: PlainResponse, attempts: number) {
+  let words = `answered HTTP ${statusCode}${statusMessage ? ` ${statusMessage}` : ''}`;
+  if (statusCode < 400 && headers.location) {
     let where = 'elsewhere';
     try {
       const to = new URL(headers.location, url);
@@ -236,39 +224,28 @@ function statusFailure(response: PlainResponse, attempts: number): HttpStatus {
     } catch {
       // An unreadable Location names nothing worth showing.
     }
-    words = `${reason}, redirecting to ${where}; redirects are not followed: use that URL`;
+    words += `, redirecting to ${where}; redirects are not followed: use that URL`;
   }
-  const body = Buffer.isBuffer(response.body) ? response.body.toString('utf8') : String(response.body ?? '');
-  return new HttpStatus(words, attempts, { status, statusText, body, retryAfterMs: retryAfterMs(headers) });
+  const text = Buffer.isBuffer(body) ? body.toString('utf8') : '';
+  const reason = text.trim().split('\n')[0]!.slice(0, 300) || statusMessage || 'no reason given';
+  return new HttpStatus(words, attempts, statusCode, reason, text, retryAfterMs(headers));
 }
 
-/** A Retry-After beyond this is read as this: a store cannot silence a loop for days. */
-export const maxRetryAfterMs = 3_600_000;
-
 /**
- * How long an answer asked to wait, in ms, from its Retry-After (seconds or an HTTP date; at most
- * maxRetryAfterMs); undefined where it asked nothing readable: a negative, fractional or unparsable
- * value is no answer.
+ * How long an answer asked to wait, in ms, from its Retry-After (seconds or an HTTP date), at most an
+ * hour (a store cannot silence a loop for days); undefined where it asked nothing readable: a
+ * negative, fractional or unparsable value is no answer.
  */
 function retryAfterMs(headers: IncomingHttpHeaders | undefined): number | undefined {
   const header = headers?.['retry-after']?.trim();
   if (!header) return undefined;
   const ms = /^\d+$/.test(header) ? Number(header) * 1000 : Date.parse(header) - Date.now();
-  if (!Number.isFinite(ms)) return undefined;
-  return Math.min(Math.max(ms, 0), maxRetryAfterMs);
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), 3_600_000) : undefined;
 }
 
 /** `path` below the base URL's own path, so that a base with a path prefix keeps it. */
 export function urlUnder(base: URL, path: string): URL {
   return new URL(base.pathname.replace(/\/$/, '') + path, base);
-}
-
-function formatBytes(bytes: number): string {
-  return bytes % 1048576 === 0
-    ? `${bytes / 1048576} MiB`
-    : bytes % 1024 === 0
-      ? `${bytes / 1024} KiB`
-      : `${bytes} bytes`;
 }
 
 function describeCode(code: string, policy: HttpPolicy): string {

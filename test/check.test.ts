@@ -594,7 +594,8 @@ describe('the later steps of a Prometheus that answers badly', () => {
   });
 
   test('huge label values, scrape job and group names are cut short: every line stays readable', async () => {
-    const huge = 'x'.repeat(1_000_000);
+    // Five of them in the alerts: still within check's 4 MiB bound of an answer.
+    const huge = 'x'.repeat(500_000);
     const rules = {
       groups: [{ name: `g${huge}`, rules: shippedRules.map((name) => ({ name, health: 'ok', lastError: '' })) }],
     };

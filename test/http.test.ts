@@ -206,7 +206,7 @@ describe("got's retries, as the policy says", () => {
       assert.ok(error instanceof HttpStatus, error.message);
       assert.equal(error.message, 'answered HTTP 503 Service Unavailable (2 attempts)');
       assert.deepEqual([error.status, error.attempts, error.reason], [503, 2, 'away for a while']);
-      assert.equal(error.answer.retryAfterMs, 3_600_000);
+      assert.equal(error.retryAfterMs, 3_600_000);
       assert.deepEqual(server.requests, ['POST /api/v1/import/prometheus', 'POST /api/v1/import/prometheus']);
     } finally {
       await server.close();

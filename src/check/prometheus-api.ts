@@ -9,16 +9,10 @@ import { HttpFailure } from '../errors.js';
 import { request, urlUnder, type Http } from '../http.js';
 
 /**
- * Each answer is parsed whole: its size is bounded by what it can be, so that memory stays small. The
- * active targets of a Prometheus of some thousands of targets, its rules, the alerts firing; and the
- * series of our own queries, a few per stick.
+ * Each answer is parsed whole, so its size is bounded by what it can be: the series of our own queries
+ * are a few per stick; the active targets, rules and alerts of a Prometheus of some thousands of targets.
  */
-const maxAnswerBytes: Record<string, number> = {
-  '/api/v1/targets': 4 * 1_048_576,
-  '/api/v1/rules': 2 * 1_048_576,
-  '/api/v1/alerts': 1_048_576,
-  '/api/v1/query': 1_048_576,
-};
+const maxAnswerBytes = (path: string) => (path === '/api/v1/query' ? 1 : 4) * 1_048_576;
 
 export interface ScrapeTarget {
   /** The scrape job's name. */
@@ -136,7 +130,7 @@ async function readData(http: Http, base: URL, path: string, params: Record<stri
   const { body } = await request(http, {
     url,
     accept: 'application/json',
-    maxBytes: maxAnswerBytes[path]!,
+    maxBytes: maxAnswerBytes(path),
     what: `on ${path}`,
   });
   const text = body.toString('utf8');

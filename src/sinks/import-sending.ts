@@ -56,7 +56,7 @@ export class ImportSending {
           this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
           continue;
         }
-        this.retryAfterMs = error instanceof HttpStatus ? error.answer.retryAfterMs : undefined;
+        this.retryAfterMs = error instanceof HttpStatus ? error.retryAfterMs : undefined;
         this.stoppedBy =
           messageOf(error) + (this.retryAfterMs ? `, asking to wait ${Math.ceil(this.retryAfterMs / 1000)} s` : '');
         this.unsent.push(each);

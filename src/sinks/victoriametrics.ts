@@ -217,7 +217,7 @@ function lastSuccessRecall(
         );
       }
       const said = refused
-        ? `answered HTTP ${refused.status}: ${queryError(refused.answer.body) ?? refused.reason}`
+        ? `answered HTTP ${refused.status}: ${queryError(refused.body) ?? refused.reason}`
         : messageOf(error);
       throw new SinkFailure(`${where} ${said} when asked for the last successes`);
     }
