@@ -133,13 +133,8 @@ describe('answers parsed whole are bounded by what they can be', () => {
       });
     });
     const url = new URL(`${store.url}/`);
-    const vm: VictoriaMetrics = {
-      url,
-      job: 'trucki',
-      grouping: [],
-      query: { url },
-      backlog: { maxBytes: 1 << 20, maxAgeMs: 60_000 },
-    };
+    const backlog = { maxBytes: 1 << 20, maxAgeMs: 60_000 };
+    const vm: VictoriaMetrics = { url, job: 'trucki', grouping: [], query: { url }, backlog };
     try {
       const sink = victoriaMetricsSink(vm, http(), http(), true);
       const recall = await failureOf(sink.lastSuccesses!([target('a')]));

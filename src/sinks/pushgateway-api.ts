@@ -42,7 +42,10 @@ export async function deleteGroup(http: Http, base: URL, grouping: Grouping): Pr
   );
 }
 
-/** A 4xx is the Pushgateway's considered answer (e.g. a type clash with another group): show it. */
+/**
+ * A 4xx is the Pushgateway's considered answer (e.g. a type clash with another group): show it. One
+ * that was retried (408, 429) is not a refusal.
+ */
 async function explainRefusal(what: string, sent: Promise<unknown>): Promise<void> {
   try {
     await sent;
@@ -87,7 +90,7 @@ const maxForgettables = 10_000;
  * One GET of the Pushgateway's own /metrics, read line by line as it streams in, for what `query`
  * asks: the values keyed by the index of the grouping, and the stale groups. One request per run
  * whatever the number of sticks, and bounded in size and memory however many groups the
- * Pushgateway holds. Retried once at most: a run makes at most two read-back requests.
+ * Pushgateway holds. Retried once at most, when no answer came: a run makes at most two read-backs.
  */
 export async function readGroups(
   http: Http,
