@@ -64,7 +64,7 @@ export function createHttp(policy: HttpPolicy, agents: Agents, credentials: Cred
         // got's own rule would give up at a Retry-After beyond the timeout; ours waits the timeout then.
         maxRetryAfter: Number.POSITIVE_INFINITY,
         // Short and capped, so that a request ends within about timeout × attempts; a Retry-After
-        // honoured up to the timeout (a longer one is the caller's to keep: HttpStatus.answer).
+        // honoured up to the timeout (a longer one is the caller's to keep: HttpStatus.retryAfterMs).
         calculateDelay: ({ attemptCount, error }) => {
           const asked = retryAfterMs(error.response?.headers);
           return Math.max(

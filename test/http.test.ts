@@ -226,6 +226,29 @@ describe("got's retries, as the policy says", () => {
     }
   });
 
+  test('a read-back cut off mid-answer is read again, from its start, and says nothing of the first', async () => {
+    const line = (value: number) => `trucki_last_success_timestamp_seconds{instance="a",job="t"} ${value}\n`;
+    const server = await startScripted((_request, response, index) => {
+      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      if (index > 0) response.end(line(2));
+      else response.write(line(1), () => response.socket?.destroy());
+    });
+    try {
+      const groupings = [
+        [
+          ['job', 't'],
+          ['instance', 'a'],
+        ] as const,
+      ];
+      const query = { values: { groupings, family: 'trucki_last_success_timestamp_seconds' } };
+      const { values } = await readGroups(http(1000, 2), new URL(`${server.url}/`), query);
+      assert.deepEqual([...values], [[0, 2]]);
+      assert.equal(server.requests.length, 2);
+    } finally {
+      await server.close();
+    }
+  });
+
   test('a redirect, to another host too, is not followed, and says where it pointed', async () => {
     const server = await startScripted((_request, response) => {
       response.writeHead(302, { location: 'http://elsewhere.invalid:8080/login?next=/' }).end();
