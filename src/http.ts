@@ -5,8 +5,7 @@
  * would send us to a URL we never chose); and every failure is one HttpFailure of errors.ts, its kind
  * told by its class, in words a user can act on.
  */
-import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
-import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import got, { HTTPError, RequestError, type Got, type OptionsInit, type PlainResponse, type Request } from 'got';
 import { AnswerTooLarge, errnoCode, HttpFailure, HttpStatus, NoAnswer } from './errors.js';
