@@ -7,9 +7,9 @@
  * at a time. No retries, no checks, no catalogue: what the job spends above this is the price of
  * got, the catalogue, the checks and the run's bookkeeping.
  *
- * --got: the same, with each stick's GET made by got.stream with the options the job fixes for
- * sticks: the price of got alone, which no change of the job's own code can take away. Loading got
- * from node_modules (some 170 ms, where the job loads it bundled) is said on stderr as
+ * --got: the same, with each stick's GET made by got's promise API as the job makes it (bounded by
+ * a downloadProgress cancel): the price of got alone, which no change of the job's own code can
+ * take away. Loading got from node_modules (some 170 ms, where the job loads it bundled) is said on stderr as
  * `got-load-ms=<ms>`, for the benchmark to leave out.
  *
  *   node bench/fleet-floor.mjs --targets-file F --victoriametrics URL --concurrency N [--once] [--got]
@@ -33,7 +33,7 @@ const importUrl = new URL('/api/v1/import/prometheus', values.victoriametrics);
 const agent = new Agent({ keepAlive: true });
 const maxBytes = 1 << 20;
 
-/** The stick GETs through got, as src/http.ts and src/stick-fetch.ts configure it. */
+/** The stick GETs through got, as src/http.ts configures it for src/stick-fetch.ts. */
 const gotGet = values.got
   ? await (async () => {
       const started = performance.now();
@@ -43,20 +43,19 @@ const gotGet = values.got
         agent: { http: agent },
         timeout: { request: 5000 },
         followRedirect: false,
-        retry: { limit: 0 },
-        headers: { accept: 'application/json' },
-        decompress: false,
-        cache: false,
-        throwHttpErrors: false,
+        retry: { limit: 2, methods: ['GET'], statusCodes: [408, 429, 500, 502, 503, 504] },
       });
-      return (url) =>
-        new Promise((resolve, reject) => {
-          const chunks = [];
-          const stream = sticks.stream(url);
-          stream.on('data', (chunk) => chunks.push(chunk));
-          stream.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-          stream.once('error', reject);
+      return async (url) => {
+        const sent = sticks(url, {
+          headers: { accept: 'application/json' },
+          decompress: false,
+          responseType: 'buffer',
         });
+        void sent.on('downloadProgress', ({ transferred }) => {
+          if (transferred > 1 << 20) sent.cancel();
+        });
+        return (await sent).body.toString('utf8');
+      };
     })()
   : undefined;
 

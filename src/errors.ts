@@ -17,14 +17,54 @@ export class TargetsFileError extends Error {
   override readonly name = 'TargetsFileError';
 }
 
-/** An HTTP failure already put in words that are safe to log: no URL, no credentials. */
+/**
+ * A request that failed, in words safe to log (no URL, no credentials), with "(3 attempts)" when it
+ * was tried more than once. Itself: an answer that is not what was asked for (not JSON, another shape).
+ */
 export class HttpFailure extends Error {
-  override readonly name = 'HttpFailure';
+  override readonly name: string = 'HttpFailure';
+
+  constructor(
+    words: string,
+    readonly attempts = 1,
+  ) {
+    super(attempts > 1 ? `${words} (${attempts} attempts)` : words);
+  }
+}
+
+/** Nothing answered: refused, timed out, reset, a name that does not resolve, TLS not trusted. */
+export class NoAnswer extends HttpFailure {
+  override readonly name = 'NoAnswer';
+}
+
+/**
+ * It answered with a status other than 2xx (a redirect included: none is followed). `reason`: its own
+ * words, the first line of its answer or its status's; `body`: its answer, within the byte limit;
+ * `retryAfterMs`: how long it asked to be left alone (Retry-After), if it asked readably.
+ */
+export class HttpStatus extends HttpFailure {
+  override readonly name = 'HttpStatus';
+
+  constructor(
+    words: string,
+    attempts: number,
+    readonly status: number,
+    readonly reason: string,
+    readonly body: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(words, attempts);
+  }
+}
+
+/** Its answer was larger than the request's byte limit: cut off there. */
+export class AnswerTooLarge extends HttpFailure {
+  override readonly name = 'AnswerTooLarge';
 }
 
 /** A failure of the sink, in words that name it and hold no credential. */
 export class SinkFailure extends Error {
-  override readonly name = 'SinkFailure';
+  override readonly name: string = 'SinkFailure';
 
   /**
    * `undelivered`: of the sticks a flush was for (`stickIdentity`), those not delivered, when the sink
@@ -36,6 +76,11 @@ export class SinkFailure extends Error {
   ) {
     super(message);
   }
+}
+
+/** The store has no query API (a vmagent): the sink recalls nothing from it any more. */
+export class NoQueryApi extends SinkFailure {
+  override readonly name = 'NoQueryApi';
 }
 
 /** The message of anything thrown, for a log line. */

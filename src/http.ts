@@ -1,19 +1,14 @@
 /**
- * The one HTTP client policy the job uses towards sticks and the Pushgateway: bounded time per
- * attempt, a few retries with short backoff for errors that can pass, no redirects (a redirect
- * would send us to a URL we never chose), and errors put in words a user can act on.
+ * The one HTTP client of the job and of `check`, the only module that imports got. Every request is
+ * bounded in time (the timeout, per attempt) and in bytes (its answer's limit, counted decompressed as
+ * it streams in); got retries it while it fails in a way that may pass; no redirect is followed (it
+ * would send us to a URL we never chose); and every failure is one HttpFailure of errors.ts, its kind
+ * told by its class, in words a user can act on.
  */
-import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import got, {
-  HTTPError,
-  type CancelableRequest,
-  type ExtendOptions,
-  type Got,
-  type PlainResponse,
-  type Request,
-} from 'got';
-import { errnoCode, HttpFailure } from './errors.js';
+import got, { HTTPError, RequestError, type Got, type OptionsInit, type PlainResponse, type Request } from 'got';
+import { AnswerTooLarge, errnoCode, HttpFailure, HttpStatus, NoAnswer } from './errors.js';
 
 export interface HttpPolicy {
   readonly timeoutMs: number;
@@ -39,198 +34,223 @@ export function destroyAgents(agents: Agents): void {
   agents.https?.destroy();
 }
 
-/** A got instance with the job's settings, and the policy its requests are retried by. */
+/** A store's credentials and CA (sinks/auth.ts), sent with each of its requests. */
+export type Credentials = Pick<OptionsInit, 'username' | 'password' | 'headers' | 'https'>;
+
+/** A got instance with the job's settings, and the policy its requests are bounded by. */
 export interface Http {
   readonly got: Got;
   readonly policy: HttpPolicy;
 }
 
-export function createHttp(policy: HttpPolicy, agents: Agents, extra: ExtendOptions = {}): Http {
+// ENOTFOUND is left out: a name that does not resolve rarely resolves a moment later.
+const errorCodes = ['ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENETUNREACH', 'EHOSTUNREACH', 'EAI_AGAIN'];
+
+export function createHttp(policy: HttpPolicy, agents: Agents, credentials: Credentials = {}): Http {
   return {
     policy,
     got: got.extend({
       agent: agents,
       timeout: { request: policy.timeoutMs },
       followRedirect: false,
-      // Retries are ours (see withRetries): got 14's own stop after one attempt on Node >= 24.20, where a
-      // refused connection surfaces as an unwrapped ERR_SOCKET_CLOSED_BEFORE_CONNECTION.
-      retry: { limit: 0 },
-      ...extra,
+      retry: {
+        limit: policy.retries,
+        // Each of ours may be repeated: a push replaces its group, an import's samples carry their times.
+        methods: ['GET', 'PUT', 'POST', 'DELETE'],
+        statusCodes: [408, 429, 500, 502, 503, 504],
+        errorCodes,
+        enforceRetryRules: true,
+        // got's own rule would give up at a Retry-After beyond the timeout; ours waits the timeout then.
+        maxRetryAfter: Number.POSITIVE_INFINITY,
+        // Short and capped, so that a request ends within about timeout × attempts; a Retry-After
+        // honoured up to the timeout (a longer one is the caller's to keep: HttpStatus.retryAfterMs).
+        calculateDelay: ({ attemptCount, error }) => {
+          const asked = retryAfterMs(error.response?.headers);
+          return Math.max(
+            1,
+            asked === undefined ? Math.min(250 * 2 ** (attemptCount - 1), 1000) : Math.min(asked, policy.timeoutMs),
+          );
+        },
+      },
+      ...credentials,
     }),
   };
 }
 
-const retryableStatus = new Set([408, 429, 500, 502, 503, 504]);
-// ENOTFOUND is left out: a name that does not resolve rarely resolves a moment later.
-const retryableCodes = new Set([
-  'ETIMEDOUT',
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'EAI_AGAIN',
-]);
-
-function worthRetrying(error: unknown): boolean {
-  if (error instanceof HTTPError) return retryableStatus.has(error.response.statusCode);
-  // Not only got's RequestError: a streamed read on newer Node may end in the socket's own error.
-  const code = errnoCode(error);
-  return code !== undefined && retryableCodes.has(code);
+/** One request: where, what, and how much of an answer is taken. */
+export interface Ask {
+  readonly url: URL;
+  readonly method?: 'GET' | 'PUT' | 'POST' | 'DELETE';
+  readonly body?: { readonly text: string; readonly type: string };
+  readonly form?: Record<string, string>;
+  readonly accept?: string;
+  /** A larger answer is cut off as it comes: an AnswerTooLarge. */
+  readonly maxBytes: number;
+  /** What the answer is to, for a failure's words: "on /jsonlive", "answering the push". */
+  readonly what: string;
+  /** Retries at most this many times; the policy's number by default. */
+  readonly retries?: number;
+  /** This request's basic auth (a stick's); a store's come with its Http. */
+  readonly auth?: { readonly username?: string; readonly password?: string };
+  /** false: a compressed answer is left as it came (a stick is asked for none; see stick-fetch.ts). */
+  readonly decompress?: boolean;
+  /**
+   * Given, the body is not kept but handed over as text while it streams in, to what this returns
+   * for the answer's headers (once per attempt; it may throw to refuse the answer). Such a request
+   * is retried on network failures only: an error status fails at once, its body unread.
+   */
+  readonly stream?: (headers: IncomingHttpHeaders) => (text: string) => void;
 }
 
-/** The last failure of a request that was tried more than once. */
-class Exhausted extends Error {
-  constructor(
-    readonly last: unknown,
-    readonly attempts: number,
-  ) {
-    super('retries exhausted');
+/** A 2xx answer; a streamed one's body is empty. */
+export interface Answer {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Buffer;
+}
+
+/** The answer of a 2xx, or an HttpFailure of its kind. */
+export async function request(http: Http, ask: Ask): Promise<Answer> {
+  const { method = 'GET', body, form, accept, auth, retries, decompress } = ask;
+  const options = {
+    method,
+    ...(body && { body: body.text }),
+    ...(form && { form }),
+    headers: { ...(body && { 'content-type': body.type }), ...(accept && { accept }) },
+    ...(auth?.username !== undefined && { username: auth.username }),
+    ...(auth?.password !== undefined && { password: auth.password }),
+    ...(retries !== undefined && { retry: { limit: retries } }),
+    ...(decompress === false && { decompress }),
+  };
+  if (ask.stream) return streamed(http, ask, http.got.stream(ask.url, { ...options, throwHttpErrors: false }));
+  const sent = http.got(ask.url, { ...options, responseType: 'buffer' });
+  // got's way to bound a download: cancel once it passes the limit (or says it will).
+  void sent.on('request', quietEnd).on('downloadProgress', ({ transferred, total = 0 }) => {
+    if (transferred > ask.maxBytes || total > ask.maxBytes) sent.cancel();
+  });
+  try {
+    const response = await sent;
+    // 3xx: an answer to got, as redirects are not followed.
+    if (response.statusCode >= 300) throw statusFailure(response, response.retryCount + 1);
+    return { status: response.statusCode, headers: response.headers, body: response.body };
+  } catch (error) {
+    throw sent.isCanceled ? answerTooLarge(ask, attemptsOf(error)) : failureOf(error, http.policy);
   }
 }
 
+/** A streamed request, its bytes counted as they come; each retry got makes is read afresh. */
+function streamed(http: Http, ask: Ask, first: Request): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const attempt = (stream: Request) => {
+      let bytes = 0;
+      let take: ((text: string) => void) | undefined;
+      const fail = (failure: HttpFailure) => {
+        stream.destroy();
+        reject(failure);
+      };
+      stream.on('request', quietEnd);
+      stream.once('retry', (_count: number, _error: unknown, again: () => Request) => {
+        attempt(again());
+      });
+      stream.once('response', (response: PlainResponse) => {
+        if (response.statusCode >= 300) fail(statusFailure(response, stream.retryCount + 1));
+        else {
+          try {
+            take = ask.stream!(response.headers);
+          } catch (error) {
+            fail(failureOf(error, http.policy));
+          }
+        }
+      });
+      stream.setEncoding('utf8');
+      stream.on('data', (text: string) => {
+        bytes += Buffer.byteLength(text);
+        if (bytes > ask.maxBytes) fail(answerTooLarge(ask, stream.retryCount + 1));
+        else {
+          try {
+            take?.(text);
+          } catch (error) {
+            fail(failureOf(error, http.policy));
+          }
+        }
+      });
+      stream.once('end', () => {
+        resolve({ status: stream.response!.statusCode, headers: stream.response!.headers, body: Buffer.alloc(0) });
+      });
+      stream.once('error', (error) => {
+        reject(failureOf(error, http.policy));
+      });
+    };
+    attempt(first);
+  });
+}
+
 /**
- * One request, made by `attempt` up to 1 + retries times while it fails in a way that may pass,
- * with a short capped backoff, so that it ends within about timeout × attempts. A Retry-After is
- * honoured up to the timeout: a longer one is the caller's to keep (see retryAfterMs).
+ * Node 24 calls a refused request's end callback with ERR_SOCKET_CLOSED_BEFORE_CONNECTION, which
+ * got 14 takes for a second, final failure while it waits to retry the first. The request is
+ * destroyed by then: its failure is known, and the callback is told none.
  */
-export async function withRetries<T>(http: Http, attempt: (got: Got) => Promise<T>): Promise<T> {
-  for (let attempts = 1; ; attempts++) {
-    let wait = Math.min(250 * 2 ** (attempts - 1), 1000);
-    try {
-      return await attempt(http.got);
-    } catch (error) {
-      if (!worthRetrying(error) || attempts > http.policy.retries)
-        throw attempts > 1 ? new Exhausted(error, attempts) : error;
-      const asked = retryAfterMs(error, Date.now());
-      if (asked !== undefined) wait = Math.min(asked, http.policy.timeoutMs);
+function quietEnd(request: ClientRequest): void {
+  const { end } = request as unknown as { end: (...args: unknown[]) => unknown };
+  (request as unknown as { end: typeof end }).end = (...args: unknown[]) => {
+    const done = args.at(-1);
+    if (typeof done === 'function') {
+      args[args.length - 1] = (error?: Error) => {
+        (done as (error?: Error) => void)(request.destroyed ? undefined : error);
+      };
     }
-    await new Promise((resolve) => setTimeout(resolve, wait));
-  }
+    return end.apply(request, args);
+  };
 }
 
-/** A Retry-After beyond this is read as this: a store cannot silence a loop for days. */
-export const maxRetryAfterMs = 3_600_000;
+const attemptsOf = (error: unknown) => (error instanceof RequestError ? (error.request?.retryCount ?? 0) + 1 : 1);
 
-/**
- * How long the failed request's answer (its last attempt's) asked to wait, in ms, from its
- * Retry-After (seconds or an HTTP date; at most maxRetryAfterMs); undefined where it asked nothing
- * readable: a negative, fractional or unparsable value is no answer.
- */
-export function retryAfterMs(error: unknown, now: number): number | undefined {
-  const last = error instanceof Exhausted ? error.last : error;
-  if (!(last instanceof HTTPError)) return undefined;
-  const header = last.response.headers['retry-after']?.trim();
-  if (!header) return undefined;
-  const ms = /^\d+$/.test(header) ? Number(header) * 1000 : Date.parse(header) - now;
-  if (!Number.isFinite(ms)) return undefined;
-  return Math.min(Math.max(ms, 0), maxRetryAfterMs);
+export function answerTooLarge({ maxBytes, what }: Pick<Ask, 'maxBytes' | 'what'>, attempts = 1): AnswerTooLarge {
+  const size = maxBytes % 1048576 === 0 ? `${maxBytes / 1048576} MiB` : `${maxBytes / 1024} KiB`;
+  return new AnswerTooLarge(`sent more than ${maxBytes % 1024 === 0 ? size : `${maxBytes} bytes`} ${what}`, attempts);
 }
 
-/** The HTTP status of a failed request's answer (its last attempt's), if it got one. */
-export function failedStatus(error: unknown): number | undefined {
-  const last = error instanceof Exhausted ? error.last : error;
-  return last instanceof HTTPError ? last.response.statusCode : undefined;
+function failureOf(error: unknown, policy: HttpPolicy): HttpFailure {
+  if (error instanceof HttpFailure) return error;
+  if (error instanceof HTTPError) return statusFailure(error.response, attemptsOf(error));
+  // Not only got's RequestError: a streamed read may end in the socket's own error.
+  const code = errnoCode(error);
+  return new NoAnswer(code !== undefined ? describeCode(code, policy) : 'failed unexpectedly', attemptsOf(error));
 }
 
-/**
- * got returns a 3xx as an answer when redirects are not followed: anything but 2xx is a failure
- * here, and a redirect says where it pointed (host and path only) so that the user can fix the URL.
- */
-export function requireSuccess<T extends PlainResponse>(response: T): T {
-  const { statusCode, statusMessage, headers, url } = response;
-  if (statusCode >= 200 && statusCode < 300) return response;
-  const reason = `answered HTTP ${statusCode}${statusMessage ? ` ${statusMessage}` : ''}`;
-  const location = headers.location;
-  if (statusCode >= 300 && statusCode < 400 && location) {
+/** A redirect says where it pointed (host and path only), so that the user can fix the URL. */
+function statusFailure({ statusCode, statusMessage = '', headers, url, body }: PlainResponse, attempts: number) {
+  let words = `answered HTTP ${statusCode}${statusMessage ? ` ${statusMessage}` : ''}`;
+  if (statusCode < 400 && headers.location) {
     let where = 'elsewhere';
     try {
-      const to = new URL(location, url);
+      const to = new URL(headers.location, url);
       where = `${to.host}${to.pathname}`;
     } catch {
       // An unreadable Location names nothing worth showing.
     }
-    throw new HttpFailure(`${reason}, redirecting to ${where}; redirects are not followed: use that URL`);
+    words += `, redirecting to ${where}; redirects are not followed: use that URL`;
   }
-  throw new HttpFailure(reason);
+  const text = Buffer.isBuffer(body) ? body.toString('utf8') : '';
+  const reason = text.trim().split('\n')[0]!.slice(0, 300) || statusMessage || 'no reason given';
+  return new HttpStatus(words, attempts, statusCode, reason, text, retryAfterMs(headers));
 }
 
 /**
- * `request`, cancelled once its body passes `maxBytes` as it streams in, so that a huge or endless
- * answer costs no more memory than that; it then rejects with `tooLarge()`.
+ * How long an answer asked to wait, in ms, from its Retry-After (seconds or an HTTP date), at most an
+ * hour (a store cannot silence a loop for days); undefined where it asked nothing readable: a
+ * negative, fractional or unparsable value is no answer.
  */
-export function withinBytes<T>(request: CancelableRequest<T>, maxBytes: number, tooLarge: () => Error): Promise<T> {
-  let over = false;
-  void request.on('downloadProgress', ({ transferred, total }) => {
-    if (transferred > maxBytes || (total ?? 0) > maxBytes) {
-      over = true;
-      request.cancel();
-    }
-  });
-  return request.catch((error: unknown) => {
-    throw over ? tooLarge() : error;
-  });
-}
-
-/**
- * A streamed request's answer and its whole body, destroyed once the body passes `maxBytes` (then
- * rejecting with `tooLarge()`). Cheaper than got's promise API at a fleet: no response object
- * copied, no progress events.
- */
-export function streamedBody(
-  stream: Request,
-  maxBytes: number,
-  tooLarge: () => Error,
-): Promise<{ response: PlainResponse; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    stream.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (bytes <= maxBytes) chunks.push(chunk);
-      else {
-        stream.destroy();
-        reject(tooLarge());
-      }
-    });
-    stream.once('end', () => {
-      // 'end' comes after 'response': the answer is known by then.
-      resolve({ response: stream.response!, body: Buffer.concat(chunks, bytes) });
-    });
-    stream.once('error', reject);
-  });
-}
-
-/** Basic auth for got from an endpoint's user info, if it had any. */
-export function basicAuth({ username, password }: { username?: string; password?: string }): {
-  username?: string;
-  password?: string;
-} {
-  return { ...(username !== undefined && { username }), ...(password !== undefined && { password }) };
-}
-
-/** A store's 4xx in its own words: the first line of its answer, at most 300 characters; or its status's. */
-export function refusalReason(error: HTTPError): string {
-  const said = String(error.response.body).trim().split('\n')[0]!.slice(0, 300);
-  return said || error.response.statusMessage || 'no reason given';
+function retryAfterMs(headers: IncomingHttpHeaders | undefined): number | undefined {
+  const header = headers?.['retry-after']?.trim();
+  if (!header) return undefined;
+  const ms = /^\d+$/.test(header) ? Number(header) * 1000 : Date.parse(header) - Date.now();
+  return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), 3_600_000) : undefined;
 }
 
 /** `path` below the base URL's own path, so that a base with a path prefix keeps it. */
 export function urlUnder(base: URL, path: string): URL {
   return new URL(base.pathname.replace(/\/$/, '') + path, base);
-}
-
-/** What went wrong, as a predicate: "timed out after 5 s (3 attempts)". */
-export function describeFailure(error: unknown, policy: HttpPolicy): string {
-  if (error instanceof Exhausted) return `${describeFailure(error.last, policy)} (${error.attempts} attempts)`;
-  if (error instanceof HttpFailure) return error.message;
-  if (error instanceof HTTPError) {
-    const { statusCode, statusMessage } = error.response;
-    return `answered HTTP ${statusCode}${statusMessage ? ` ${statusMessage}` : ''}`;
-  }
-  // Not only got's RequestError: a streamed read on newer Node may end in the socket's own error.
-  const code = errnoCode(error);
-  return code !== undefined ? describeCode(code, policy) : 'failed unexpectedly';
 }
 
 function describeCode(code: string, policy: HttpPolicy): string {

@@ -4,7 +4,8 @@
  */
 import { liveCatalogue, onceCatalogue, type CatalogueRow } from './catalogue.js';
 import type { Target } from './config/types.js';
-import { describeFailure, type Http } from './http.js';
+import { messageOf } from './errors.js';
+import type { Http } from './http.js';
 import { createIdentityCache, type IdentityCache } from './identity-cache.js';
 import { readAnswer, type Payload, type Reading } from './parse.js';
 import { createStickFetch, type StickPath } from './stick-fetch.js';
@@ -44,7 +45,7 @@ export function createStickReader(
     try {
       text = await fetchStick(target, path);
     } catch (error) {
-      return { samples: [], problems: [], failure: describeFailure(error, http.policy) };
+      return { samples: [], problems: [], failure: messageOf(error) };
     }
     const answer = readAnswer(text, catalogue);
     const { knownKeys } = answer;

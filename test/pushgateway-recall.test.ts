@@ -145,7 +145,7 @@ test('a read-back that floods (no line breaks, then endless lines) stays small i
       assert.equal(result.code, 69, result.stderr);
       assert.match(
         result.stderr,
-        /last success lost: Pushgateway .* sent more than 256 MiB of metrics when asked for the last successes; pushed trucki_up 0\n$/,
+        /last success lost: Pushgateway .* sent more than 256 MiB on \/metrics when asked for the last successes; pushed trucki_up 0\n$/,
       );
       // Before the fix the job held the whole answer: 561 MiB at 100 MB/s, 857 MB without line breaks.
       assert.ok(

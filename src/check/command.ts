@@ -140,7 +140,6 @@ async function storeSteps(
     api: prometheusApi(createHttp(policy, agents, storeAuth(prometheus)), prometheus.url),
     shown: prometheus.url.href,
     named: command.prometheus !== undefined || victoriametrics,
-    policy,
     victoriametrics: victoriametrics && command.prometheus === undefined,
     setting: command.prometheus || !config.victoriametrics ? '--prometheus-url' : '--victoriametrics-query-url',
     credentials:

@@ -6,10 +6,13 @@
  */
 import { isJsonObject } from '../json-object.js';
 import { HttpFailure } from '../errors.js';
-import { requireSuccess, urlUnder, withinBytes, withRetries, type Http } from '../http.js';
+import { request, urlUnder, type Http } from '../http.js';
 
-/** Far above what a Prometheus of thousands of targets answers; an endless answer stops here. */
-const maxAnswerBytes = 32 * 1_048_576;
+/**
+ * Each answer is parsed whole, so its size is bounded by what it can be: the series of our own queries
+ * are a few per stick; the active targets, rules and alerts of a Prometheus of some thousands of targets.
+ */
+const maxAnswerBytes = (path: string) => (path === '/api/v1/query' ? 1 : 4) * 1_048_576;
 
 export interface ScrapeTarget {
   /** The scrape job's name. */
@@ -124,7 +127,13 @@ export function prometheusApi(http: Http, base: URL): PrometheusApi {
 async function readData(http: Http, base: URL, path: string, params: Record<string, string> = {}): Promise<unknown> {
   const url = urlUnder(base, path);
   for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-  const text = await getBounded(http, url, path);
+  const { body } = await request(http, {
+    url,
+    accept: 'application/json',
+    maxBytes: maxAnswerBytes(path),
+    what: `on ${path}`,
+  });
+  const text = body.toString('utf8');
   let answer: unknown;
   try {
     answer = JSON.parse(text);
@@ -138,18 +147,6 @@ async function readData(http: Http, base: URL, path: string, params: Record<stri
 
 const wrongShape = (path: string) =>
   new HttpFailure(`answered ${path} with JSON of another shape than Prometheus's API`);
-
-/** The body of a GET as text, cut off as it streams in once it is larger than maxAnswerBytes. */
-async function getBounded(http: Http, url: URL, path: string): Promise<string> {
-  const response = await withRetries(http, (got) =>
-    withinBytes(
-      got.get(url, { responseType: 'text', headers: { accept: 'application/json' } }),
-      maxAnswerBytes,
-      () => new HttpFailure(`sent more than ${maxAnswerBytes / 1_048_576} MiB on ${path}`),
-    ),
-  );
-  return requireSuccess(response).body;
-}
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value : '';

@@ -7,21 +7,18 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Pushgateway, Target } from '../config/types.js';
-import { HTTPError } from 'got';
-import { HttpFailure } from '../errors.js';
-import { describeFailure, type HttpPolicy } from '../http.js';
+import { HttpFailure, HttpStatus, messageOf, NoAnswer } from '../errors.js';
 import { durationSeconds, type Cadence } from './cadence.js';
 import type { PrometheusApi, ScrapeTarget, Series } from './prometheus-api.js';
 import { failed, ok, unchecked, type Step } from './report.js';
 
-/** What every Prometheus step needs: the API, how to name it, and how to put its failures in words. */
+/** What every Prometheus step needs: the API, and how to name it. */
 export interface PrometheusSide {
   readonly api: PrometheusApi;
   /** Its URL without user info. */
   readonly shown: string;
   /** False for the default URL: nothing answering there means "not checked", not "failed". */
   readonly named: boolean;
-  readonly policy: HttpPolicy;
   /** VictoriaMetrics' query API, which shows rules only when it passes the request on to a vmalert. */
   readonly victoriametrics: boolean;
   /** Where its URL and credentials are set, for a 401: "--prometheus-url". */
@@ -55,30 +52,18 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * is only not Prometheus.
  */
 export function unreachable(side: PrometheusSide, error: unknown, what: string): Step {
-  const why = describeFailure(error, side.policy);
-  const status = (lastAttempt(error) as { response?: { statusCode?: number } }).response?.statusCode;
-  if (lastAttempt(error) instanceof HTTPError && (status === 401 || status === 403)) {
+  const why = messageOf(error);
+  if (error instanceof HttpStatus && (error.status === 401 || error.status === 403)) {
     // Not a wrong base URL: a Prometheus behind a login.
     const hint = side.credentials
       ? `it does not accept the credentials of ${side.setting}`
       : `it wants credentials: give them as user info in ${side.setting} (https://user:password@host:port)`;
     return (side.named ? failed : unchecked)(`Prometheus ${side.shown} ${why}: ${what} not checked; ${hint}`);
   }
-  if (side.named && answered(error))
+  if (side.named && error instanceof HttpFailure && !(error instanceof NoAnswer))
     return failed(`Prometheus ${side.shown} ${why}: ${what} not checked; is --prometheus-url its base URL?`);
   const named = side.named ? '' : '; name it with --prometheus-url or PROMETHEUS_URL';
   return unchecked(`no Prometheus at ${side.shown} (${why}): ${what} not checked${named}`);
-}
-
-/** Whether the server answered at all, if wrongly: an HTTP status, or a body that is not the API's. */
-function answered(error: unknown): boolean {
-  const last = lastAttempt(error);
-  return last instanceof HttpFailure || last instanceof HTTPError;
-}
-
-/** A retried request's failure holds the last attempt's. */
-function lastAttempt(error: unknown): unknown {
-  return (error as { last?: unknown } | null)?.last ?? error;
 }
 
 /** The Prometheus steps of the Pushgateway path, each said as soon as it is known. */

@@ -8,7 +8,7 @@ import type { Config, Pushgateway, Target, VictoriaMetrics } from '../config/typ
 import type { Http } from '../http.js';
 import { readGroups } from '../sinks/pushgateway-api.js';
 import { stickGrouping } from '../sinks/pushgateway.js';
-import { errnoCode, messageOf, SinkFailure } from '../errors.js';
+import { errnoCode, messageOf, NoQueryApi, SinkFailure } from '../errors.js';
 import type { Sink } from '../sinks/sink.js';
 import type { PushTimes } from './prometheus.js';
 import { count, failed, ok, unchecked, type Step } from './report.js';
@@ -117,9 +117,8 @@ export async function recallStep(
     try {
       found = await sink.lastSuccesses!(read);
     } catch (error) {
-      const message = messageOf(error);
       // A vmagent has no query API: recall is off, which a run survives; whether the store holds it is unknown.
-      return /has no \/api\/v1\/query/.test(message) ? unchecked(message) : failed(message);
+      return (error instanceof NoQueryApi ? unchecked : failed)(messageOf(error));
     }
     const missing = read.filter(
       ({ instance }) => (found.get(instance) ?? 0) < Math.floor(readAt.get(instance)! / 1000),

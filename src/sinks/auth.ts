@@ -1,12 +1,12 @@
-/** got options for a store's credentials and CA: basic auth or a bearer token, and TLS trust. */
-import type { ExtendOptions } from 'got';
+/** A store's credentials and CA, as the HTTP client takes them: basic auth or a bearer token, and TLS trust. */
 import type { Store } from '../config/types.js';
-import { basicAuth } from '../http.js';
+import type { Credentials } from '../http.js';
 
-export function storeAuth(store: Store): ExtendOptions {
+export function storeAuth({ username, password, bearerToken, ca }: Store): Credentials {
   return {
-    ...basicAuth(store),
-    ...(store.bearerToken !== undefined && { headers: { authorization: `Bearer ${store.bearerToken}` } }),
-    ...(store.ca !== undefined && { https: { certificateAuthority: store.ca } }),
+    ...(username !== undefined && { username }),
+    ...(password !== undefined && { password }),
+    ...(bearerToken !== undefined && { headers: { authorization: `Bearer ${bearerToken}` } }),
+    ...(ca !== undefined && { https: { certificateAuthority: ca } }),
   };
 }

@@ -5,8 +5,7 @@
  * sent; a failure that may pass (the store away, 5xx, 408 or 429: "later") stops the sending, and
  * every batch after it is unsent.
  */
-import { HTTPError } from 'got';
-import { describeFailure, failedStatus, refusalReason, retryAfterMs, type HttpPolicy } from '../http.js';
+import { HttpStatus, messageOf } from '../errors.js';
 import type { Batch } from './backlog.js';
 
 /** 4xx that mean "not now": Request Timeout, Too Many Requests. */
@@ -24,10 +23,7 @@ export class ImportSending {
   private requests = 0;
   private chain = Promise.resolve();
 
-  constructor(
-    private readonly post: (text: string) => Promise<void>,
-    private readonly policy: HttpPolicy,
-  ) {}
+  constructor(private readonly post: (text: string) => Promise<void>) {}
 
   /** Queues `batches` after those handed over before; resolves once all handed over so far are done with. */
   send(batches: readonly Batch[]): Promise<void> {
@@ -53,17 +49,16 @@ export class ImportSending {
       try {
         await this.post(each.text);
       } catch (error) {
-        const status = failedStatus(error);
-        if (error instanceof HTTPError && status !== undefined && status >= 400 && status < 500 && !later.has(status)) {
+        const status = error instanceof HttpStatus ? error.status : 0;
+        if (error instanceof HttpStatus && status >= 400 && status < 500 && !later.has(status)) {
           this.refused.push(each);
-          const reason = `with HTTP ${status}: ${refusalReason(error)}`;
+          const reason = `with HTTP ${status}: ${error.reason}`;
           this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
           continue;
         }
-        this.retryAfterMs = retryAfterMs(error, Date.now());
+        this.retryAfterMs = error instanceof HttpStatus ? error.retryAfterMs : undefined;
         this.stoppedBy =
-          describeFailure(error, this.policy) +
-          (this.retryAfterMs ? `, asking to wait ${Math.ceil(this.retryAfterMs / 1000)} s` : '');
+          messageOf(error) + (this.retryAfterMs ? `, asking to wait ${Math.ceil(this.retryAfterMs / 1000)} s` : '');
         this.unsent.push(each);
       }
     }

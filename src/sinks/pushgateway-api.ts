@@ -1,9 +1,8 @@
 /** The Pushgateway's HTTP API as the job uses it: grouping-key paths, PUT, DELETE, and the read-back. */
-import { HTTPError } from 'got';
 import type { Grouping } from '../config/types.js';
 import { parseSampleLine, textFormatContentType } from '../exposition.js';
-import { HttpFailure } from '../errors.js';
-import { refusalReason, requireSuccess, urlUnder, withRetries, type Http } from '../http.js';
+import { HttpFailure, HttpStatus } from '../errors.js';
+import { request, urlUnder, type Http } from '../http.js';
 import type { Forgettable } from './sink.js';
 import { Forgettables, type StaleQuery } from './pushgateway-stale.js';
 
@@ -23,14 +22,16 @@ function encodeLabel(name: string, value: string): string {
   return `${name}@base64/${value === '' ? '=' : Buffer.from(value).toString('base64url')}`;
 }
 
+/** The Pushgateway answers a push or a deletion with nothing, or a line of refusal: more is not read. */
+const maxAnswerBytes = 64 * 1024;
+
 /** Replaces the whole group with `body`, so nothing of an earlier push survives in it. */
 export async function pushGroup(http: Http, base: URL, grouping: Grouping, body: string): Promise<void> {
   const url = urlUnder(base, groupPath(grouping));
+  const push = { text: body, type: textFormatContentType };
   await explainRefusal(
     'push',
-    withRetries(http, async (got) =>
-      requireSuccess(await got.put(url, { body, headers: { 'content-type': textFormatContentType } })),
-    ),
+    request(http, { method: 'PUT', url, body: push, maxBytes: maxAnswerBytes, what: 'answering the push' }),
   );
 }
 
@@ -38,24 +39,25 @@ export async function deleteGroup(http: Http, base: URL, grouping: Grouping): Pr
   const url = urlUnder(base, groupPath(grouping));
   await explainRefusal(
     'deletion',
-    withRetries(http, async (got) => requireSuccess(await got.delete(url))),
+    request(http, { method: 'DELETE', url, maxBytes: maxAnswerBytes, what: 'answering the deletion' }),
   );
 }
 
-/** A 4xx is the Pushgateway's considered answer (e.g. a type clash with another group): show it. */
-async function explainRefusal(what: string, request: Promise<unknown>): Promise<void> {
+/**
+ * A 4xx is the Pushgateway's considered answer (e.g. a type clash with another group): show it. One
+ * that was retried (408, 429) is not a refusal.
+ */
+async function explainRefusal(what: string, sent: Promise<unknown>): Promise<void> {
   try {
-    await request;
+    await sent;
   } catch (error) {
-    if (!(error instanceof HTTPError) || error.response.statusCode >= 500) throw error;
-    const { statusCode, statusMessage } = error.response;
-    if (statusCode === 404) {
+    if (!(error instanceof HttpStatus) || error.status < 400 || error.status >= 500 || error.attempts > 1) throw error;
+    if (error.status === 404) {
       throw new HttpFailure(
         `answered the ${what} with HTTP 404: is the URL the Pushgateway's base URL, without /metrics?`,
       );
     }
-    const reason = refusalReason(error) || statusMessage;
-    throw new HttpFailure(`refused the ${what} with HTTP ${statusCode}: ${reason}`);
+    throw new HttpFailure(`refused the ${what} with HTTP ${error.status}: ${error.reason}`);
   }
 }
 
@@ -74,10 +76,9 @@ export interface GroupsQuery {
 
 /**
  * One GET of the Pushgateway's own /metrics, read line by line as it streams in, for what `query`
- * asks: the values keyed by the index of the grouping, and the stale groups, or why none is looked
- * for (`unsure`). One request per run whatever the number of sticks, and bounded in size and memory
- * however many groups the Pushgateway holds. Retried once at most: a run makes at most two
- * read-back requests.
+ * asks: the values keyed by the index of the grouping, and the stale groups. One request per run
+ * whatever the number of sticks, and bounded in size and memory however many groups the
+ * Pushgateway holds. Retried once at most, when no answer came: a run makes at most two read-backs.
  */
 export async function readGroups(
   http: Http,
@@ -104,63 +105,35 @@ export async function readGroups(
 }
 
 /** Streams /metrics into a fresh reader per attempt; a reader that throws ends the read with that. */
-function readMetricLines(
+async function readMetricLines(
   http: Http,
   base: URL,
   attempt: () => { date: (date: string | undefined) => void; line: (line: string) => void; end: () => void },
 ): Promise<void> {
-  const once = { ...http, policy: { ...http.policy, retries: Math.min(http.policy.retries, 1) } };
-  return withRetries(
-    once,
-    (got) =>
-      new Promise<void>((resolve, reject) => {
-        const reader = attempt();
-        const stream = got.stream(urlUnder(base, '/metrics'), { headers: { accept: 'text/plain' } });
-        let bytes = 0;
-        const fail = (error: Error) => {
-          stream.destroy();
-          reject(error);
-        };
-        stream.once('response', (response: Parameters<typeof requireSuccess>[0]) => {
-          try {
-            requireSuccess(response);
-          } catch (error) {
-            fail(error as Error);
-            return;
-          }
-          const type = response.headers['content-type'] ?? '';
-          if (!type.startsWith('text/plain')) {
-            fail(
-              new HttpFailure(
-                `answered with ${type.split(';')[0] || 'no content type'}, not metrics: ` +
-                  "is the URL the Pushgateway's base URL?",
-              ),
-            );
-            return;
-          }
-          reader.date(response.headers.date);
-        });
-        const lines = new LineReader(reader.line);
-        stream.setEncoding('utf8');
-        stream.on('data', (chunk: string) => {
-          bytes += Buffer.byteLength(chunk);
-          if (bytes > maxReadBackBytes) {
-            fail(new HttpFailure(`sent more than ${maxReadBackBytes / 1048576} MiB of metrics`));
-            return;
-          }
-          try {
-            lines.push(chunk);
-          } catch (error) {
-            fail(error as Error);
-          }
-        });
-        stream.once('end', () => {
-          reader.end();
-          resolve();
-        });
-        stream.once('error', reject);
-      }),
-  );
+  let reader: ReturnType<typeof attempt> | undefined;
+  await request(http, {
+    url: urlUnder(base, '/metrics'),
+    accept: 'text/plain',
+    maxBytes: maxReadBackBytes,
+    what: 'on /metrics',
+    retries: Math.min(http.policy.retries, 1),
+    stream: (headers) => {
+      const type = headers['content-type'] ?? '';
+      if (!type.startsWith('text/plain')) {
+        throw new HttpFailure(
+          `answered with ${type.split(';')[0] || 'no content type'}, not metrics: is the URL the Pushgateway's base URL?`,
+        );
+      }
+      reader = attempt();
+      reader.date(headers.date);
+      const lines = new LineReader(reader.line);
+      return (text) => {
+        lines.push(text);
+      };
+    },
+  });
+  // A last line without its newline (an answer cut mid-line) is never read.
+  reader?.end();
 }
 
 /**

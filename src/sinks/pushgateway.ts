@@ -7,10 +7,10 @@
 import { jobFamilies } from '../catalogue.js';
 import type { Grouping, Pushgateway, Target } from '../config/types.js';
 import { expositionText } from '../exposition.js';
-import { describeFailure, type Http } from '../http.js';
+import type { Http } from '../http.js';
 import { createLimit } from '../concurrency-limit.js';
 import { deleteGroup, pushGroup, readGroups } from './pushgateway-api.js';
-import { SinkFailure } from '../errors.js';
+import { messageOf, SinkFailure } from '../errors.js';
 import type { Sink, SinkKind } from './sink.js';
 
 const pushesInFlight = 4;
@@ -37,7 +37,7 @@ export function pushgatewaySink(pushgateway: Pushgateway, http: Http): Sink {
   const failure =
     (context: string) =>
     (error: unknown): never => {
-      throw new SinkFailure(`Pushgateway ${url.href} ${describeFailure(error, http.policy)}${context}`);
+      throw new SinkFailure(`Pushgateway ${url.href} ${messageOf(error)}${context}`);
     };
   /** The last successes of `recall`; with `stale`, also the groups to forget, from the same read. */
   const read = async (recall: readonly Target[], stale?: { named: readonly Target[]; afterMs: number }) => {

@@ -8,22 +8,19 @@ import type { Grouping, Target } from '../config/types.js';
 import { jobFamilies } from '../catalogue.js';
 import { textFormatContentType } from '../exposition.js';
 import { HttpFailure } from '../errors.js';
-import { requireSuccess, urlUnder, withinBytes, withRetries, type Http } from '../http.js';
+import { request, urlUnder, type Http } from '../http.js';
 
 /** An import is answered with nothing (204) or a line of refusal: more is read up to this, no further. */
 const maxImportAnswerBytes = 1_048_576;
 
 /** Posts Prometheus text to `<base>/api/v1/import/prometheus`. */
 export async function postImport(http: Http, base: URL, text: string): Promise<void> {
-  const url = urlUnder(base, '/api/v1/import/prometheus');
-  await withRetries(http, async (got) => {
-    requireSuccess(
-      await withinBytes(
-        got.post(url, { body: text, headers: { 'content-type': textFormatContentType } }),
-        maxImportAnswerBytes,
-        () => new HttpFailure('answered the import with more than 1 MiB'),
-      ),
-    );
+  await request(http, {
+    method: 'POST',
+    url: urlUnder(base, '/api/v1/import/prometheus'),
+    body: { text, type: textFormatContentType },
+    maxBytes: maxImportAnswerBytes,
+    what: 'answering the import',
   });
 }
 
@@ -35,8 +32,11 @@ export function recallQuery(job: string): string {
   return `last_over_time(${jobFamilies.lastSuccess.name}{job="${quoted}"}[${recallWindow}])`;
 }
 
-/** The recall's answer is read up to this size: 64 MiB is some 300,000 series, far beyond a fleet. */
-export const maxRecallBytes = 64 * 1_048_576;
+/**
+ * The recall's answer is read up to this size, and parsed whole: 4 MiB is some 20,000 series, beyond
+ * any fleet, and parsed it stays well within a small machine's memory.
+ */
+export const maxRecallBytes = 4 * 1_048_576;
 
 /** A last success from before this, or more than a day ahead of now, is no plausible read time. */
 const plausibleSince = Date.UTC(2000, 0, 1) / 1000;
@@ -46,7 +46,7 @@ const plausibleSince = Date.UTC(2000, 0, 1) / 1000;
  * and the stick's own labels all equal. Labels the job never sets (a vmagent's
  * -remoteWrite.label=host=pi) may be on the series too; a label the job sets on any of `targets`
  * or in the grouping may not differ (another site's stick of the same name is another stick).
- * Throws an HttpFailure when the answer is too large or not a query result.
+ * Throws an HttpFailure: of its kind, or when the answer is not a query result.
  */
 export async function readLastSuccesses(
   http: Http,
@@ -57,21 +57,20 @@ export async function readLastSuccesses(
 ): Promise<Map<string, number>> {
   // nocache=1: otherwise an instant query at "now" is moved back by -search.latencyOffset (30 s
   // by default) and misses the newest samples, the previous run's among them.
-  const url = urlUnder(base, '/api/v1/query');
-  const response = await withRetries(http, (got) =>
-    withinBytes(
-      got.post(url, { form: { query, nocache: '1' }, responseType: 'buffer' }),
-      maxRecallBytes,
-      () => new HttpFailure(`sent an answer larger than ${maxRecallBytes / 1_048_576} MiB`),
-    ),
-  );
+  const path = '/api/v1/query';
+  const form = { query, nocache: '1' };
+  const answer = await request(http, {
+    method: 'POST',
+    url: urlUnder(base, path),
+    form,
+    maxBytes: maxRecallBytes,
+    what: `on ${path}`,
+  });
   const ours = new Set([...grouping, ...targets.flatMap(({ labels }) => labels)].map(([name]) => name));
   const byInstance = new Map(targets.map((target) => [target.instance, new Map([...grouping, ...target.labels])]));
   const latest = Date.now() / 1000 + 86_400;
   const found = new Map<string, number>();
-  // A redirect (a proxy's login page) is an answer to got here: say where it pointed.
-  requireSuccess(response);
-  for (const { metric, value } of queryResult(response.body)) {
+  for (const { metric, value } of queryResult(answer.body)) {
     const instance = metric.instance ?? '';
     const wanted = byInstance.get(instance);
     if (!wanted || ![...ours].every((name) => (metric[name] ?? '') === (wanted.get(name) ?? ''))) continue;

@@ -5,10 +5,9 @@
  * read, so a late delivery keeps true times and a series simply ends when a stick is no longer
  * sent. The sticks of a run share as few requests as the size cap allows.
  */
-import { HTTPError } from 'got';
 import { stickIdentity, type Target, type VictoriaMetrics } from '../config/types.js';
-import { SinkFailure } from '../errors.js';
-import { describeFailure, refusalReason, type Http } from '../http.js';
+import { HttpStatus, messageOf, NoQueryApi, SinkFailure } from '../errors.js';
+import type { Http } from '../http.js';
 import { Backlog, type Batch } from './backlog.js';
 import { ImportSending } from './import-sending.js';
 import { RunsBatches, type RunEnd } from './import-batches.js';
@@ -63,7 +62,7 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
 
   /** A new delivery, the backlog's batches first: they are older. */
   const begin = (now: number) => {
-    current = new ImportSending((text) => postImport(http, store.url, text), http.policy);
+    current = new ImportSending((text) => postImport(http, store.url, text));
     void current.send(backlog.takeAll(now));
     return current;
   };
@@ -209,20 +208,17 @@ function lastSuccessRecall(
       return await readLastSuccesses(queryHttp, store.query.url, recallQuery(store.job), targets, store.grouping);
     } catch (error) {
       const where = `VictoriaMetrics query API ${store.query.url.href}`;
+      const refused = error instanceof HttpStatus && error.status >= 400 && error.status < 500 ? error : undefined;
       // A vmagent answers 400 "unsupported path": it has no query API. Said once, then recall is off.
-      if (
-        error instanceof HTTPError &&
-        (error.response.statusCode === 404 || /unsupported path/.test(String(error.response.body)))
-      ) {
+      if (refused && (refused.status === 404 || refused.reason.includes('unsupported path'))) {
         queryApi = false;
-        throw new SinkFailure(
+        throw new NoQueryApi(
           `${where} has no /api/v1/query (a vmagent?): recall is off; set --victoriametrics-query-url`,
         );
       }
-      const said =
-        error instanceof HTTPError && error.response.statusCode < 500
-          ? `answered HTTP ${error.response.statusCode}: ${queryError(error.response.body) ?? refusalReason(error)}`
-          : describeFailure(error, queryHttp.policy);
+      const said = refused
+        ? `answered HTTP ${refused.status}: ${queryError(refused.body) ?? refused.reason}`
+        : messageOf(error);
       throw new SinkFailure(`${where} ${said} when asked for the last successes`);
     }
   };

@@ -52,10 +52,22 @@ export const misbehaviours = {
   },
 } satisfies Record<string, (request: IncomingMessage, response: ServerResponse) => void>;
 
-/** `start`, then `chunk` (64 KiB of spaces) again and again for as long as the client reads. */
-export function endlessBody(response: ServerResponse, start = '', chunk = Buffer.alloc(64 * 1024, 0x20)): void {
+/**
+ * `start`, then `chunk` (64 KiB of spaces) again and again for as long as the client reads; or until
+ * `cutAfter` bytes, when the connection is cut (a client without a bound then fails, not hangs).
+ */
+export function endlessBody(
+  response: ServerResponse,
+  start = '',
+  chunk = Buffer.alloc(64 * 1024, 0x20),
+  cutAfter = Infinity,
+): void {
+  let sent = 0;
   const pump = () => {
-    while (!response.destroyed && response.write(chunk));
+    while (!response.destroyed && response.write(chunk)) {
+      sent += chunk.length;
+      if (sent > cutAfter) response.destroy();
+    }
   };
   response.on('drain', pump);
   response.write(start);
@@ -72,21 +84,40 @@ export interface HostileStick {
 }
 
 export async function startHostileStick(kind: Misbehaviour): Promise<HostileStick> {
+  return startScripted((request, response) => {
+    misbehaviours[kind](request, response);
+  });
+}
+
+export interface Scripted extends HostileStick {
+  /** The bytes it has sent so far, on every connection. */
+  readonly sent: () => number;
+}
+
+/** A server that answers each request (the `index`th, from 0) as `answer` does. */
+export async function startScripted(
+  answer: (request: IncomingMessage, response: ServerResponse, index: number) => void,
+): Promise<Scripted> {
   const requests: string[] = [];
   const sockets = new Set<Socket>();
+  let closedSent = 0;
   const server = createHttpServer((request, response) => {
     requests.push(`${request.method} ${request.url}`);
-    misbehaviours[kind](request, response);
+    answer(request, response, requests.length - 1);
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
+    socket.on('close', () => {
+      closedSent += socket.bytesWritten;
+      sockets.delete(socket);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    sent: () => [...sockets].reduce((sum, socket) => sum + socket.bytesWritten, closedSent),
     close: () =>
       new Promise((resolve) => {
         for (const socket of sockets) socket.destroy();
