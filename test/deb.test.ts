@@ -61,6 +61,9 @@ function parseEnvironmentFile(text: string): Record<string, string> {
   return vars;
 }
 
+/** A dpkg status stanza of nodejs or npm, or of a package that needs one of them. */
+const nodeOrItsUser = /^Package: (nodejs|npm)$|^(Pre-)?Depends: .*\b(nodejs|npm)\b/m;
+
 /** A block's `sudo apt-get install …` lines as `apt-get --simulate install …`, with `extra` options. */
 function simulate(block: ShellBlock, extra: string[] = []): Promise<Run> {
   const [line, ...more] = block.commands;
@@ -79,14 +82,15 @@ test(
     const { debian, nodesource } = nodeBlocks(installDoc());
     assert.doesNotMatch(nodesource.commands.join('\n'), /\bnpm\b/, "NodeSource's nodejs conflicts with Debian's npm");
     assert.match(debian.commands.join('\n'), /\bnpm\b/, "Debian's nodejs has no npm");
-    // Debian's: this machine as it would be with no Node.js yet (its dpkg status without nodejs and
-    // npm), so that apt-get takes Debian's nodejs.
+    // Debian's: this machine as it would be with no Node.js yet (its dpkg status without nodejs, npm
+    // and what depends on them, such as our own package another test may have installed just now),
+    // so that apt-get takes Debian's nodejs.
     const status = await mkdtemp(join(tmpdir(), 'trucki-dpkg-status-'));
     try {
       const stanzas = (await readFile('/var/lib/dpkg/status', 'utf8')).split(/\n\n+/);
       await writeFile(
         join(status, 'status'),
-        `${stanzas.filter((stanza) => !/^Package: (nodejs|npm)$/m.test(stanza) && stanza.trim()).join('\n\n')}\n`,
+        `${stanzas.filter((stanza) => !nodeOrItsUser.test(stanza) && stanza.trim()).join('\n\n')}\n`,
       );
       const result = await simulate(debian, ['-o', `Dir::State::status=${join(status, 'status')}`]);
       assert.equal(result.code, 0, result.stdout + result.stderr);
