@@ -9,31 +9,42 @@ import type { Http } from '../http.js';
 import { readGroups } from '../sinks/pushgateway-api.js';
 import { stickGrouping } from '../sinks/pushgateway.js';
 import { errnoCode, messageOf, SinkFailure } from '../errors.js';
-import type { Sink } from '../sinks/sink.js';
-import type { PushTimes } from './prometheus.js';
+import { jobFamilies } from '../catalogue.js';
+import type { Sample } from '../parse.js';
+import type { Forgettable, Sink } from '../sinks/sink.js';
+import type { Series } from './prometheus-api.js';
+import { forgetCommand, missingSeries, selector, type DeliveredStick } from './series.js';
 import { count, failed, ok, unchecked, type Step } from './report.js';
 
-/** A sink that remembers why a delivery or a flush failed, for the check to say. */
+/** A sink that remembers what it was given and why a delivery or a flush failed, for the check to say. */
 export interface RecordingSink {
   readonly sink: Sink;
   /** Failure message → the instances it struck (all of them for a flush). */
   readonly failures: Map<string, string[]>;
+  /** Each stick's samples as delivered. */
+  readonly samples: Map<Target, readonly Sample[]>;
 }
 
-export function recording(sink: Sink, targets: readonly Target[]): RecordingSink {
+/** `sink` without what it would forget: check changes nothing but its own delivery. */
+export function recording({ forgetting: _, ...sink }: Sink, targets: readonly Target[]): RecordingSink {
   const failures = new Map<string, string[]>();
+  const samples = new Map<Target, readonly Sample[]>();
   const note = (message: string, instances: string[]) => {
     failures.set(message, [...(failures.get(message) ?? []), ...instances]);
   };
   return {
     failures,
+    samples,
     sink: {
       ...sink,
       deliver: (delivery) =>
-        sink.deliver(delivery).catch((error: unknown) => {
-          if (error instanceof SinkFailure) note(error.message, [delivery.target.instance]);
-          throw error;
-        }),
+        sink.deliver(delivery).then(
+          () => void samples.set(delivery.target, delivery.samples),
+          (error: unknown) => {
+            if (error instanceof SinkFailure) note(error.message, [delivery.target.instance]);
+            throw error;
+          },
+        ),
       flush: (run) =>
         sink.flush(run).catch((error: unknown) => {
           if (error instanceof SinkFailure)
@@ -100,54 +111,109 @@ const recallWaitMs = 15_000;
 
 /**
  * Recall, as a run makes it: the query URL answers and gives back the last success the import just
- * wrote for every stick that was read, within a few seconds.
+ * wrote for every stick that was read, within a few seconds; and it holds every series of the
+ * import, which a vmagent's relabelling may have dropped on the way.
  */
 export async function recallStep(
   store: VictoriaMetrics,
   sink: Sink,
   readAt: ReadonlyMap<string, number>,
-  targets: readonly Target[],
+  sticks: readonly DeliveredStick[],
+  stored: (stick: DeliveredStick) => Promise<readonly Series[]>,
 ): Promise<Step> {
   const where = `VictoriaMetrics query API ${store.query.url.href}`;
-  const read = targets.filter(({ instance }) => readAt.has(instance));
+  const read = sticks.filter(({ instance }) => readAt.has(instance));
   if (read.length === 0) return unchecked(`${where}: recall not checked: no stick was read`);
   const deadline = Date.now() + recallWaitMs;
   for (;;) {
-    let found: ReadonlyMap<string, number>;
+    let missing: string[];
     try {
-      found = await sink.lastSuccesses!(read);
+      const found = await sink.lastSuccesses!(read.map(({ target }) => target));
+      const late = read.filter(({ instance }) => (found.get(instance) ?? 0) < Math.floor(readAt.get(instance)! / 1000));
+      missing = late.length ? late.map(({ instance }) => `${instance}'s last success`) : [];
+      for (const stick of missing.length ? [] : read)
+        missing.push(...missingSeries(stick, await stored(stick)).map((series) => `${stick.instance} ${series}`));
     } catch (error) {
       const message = messageOf(error);
       // A vmagent has no query API: recall is off, which a run survives; whether the store holds it is unknown.
       return /has no \/api\/v1\/query/.test(message) ? unchecked(message) : failed(message);
     }
-    const missing = read.filter(
-      ({ instance }) => (found.get(instance) ?? 0) < Math.floor(readAt.get(instance)! / 1000),
-    );
-    if (missing.length === 0) return ok(`${where} answers and recalls the last success of every stick read`);
+    if (missing.length === 0)
+      return ok(`${where} answers, holds every series of the import and recalls the last success of every stick read`);
     if (Date.now() > deadline) {
+      const list = missing.join(', ');
       return failed(
-        `${where} answers, but has not the last success just imported for ${missing.map(({ instance }) => instance).join(', ')} ` +
-          `after ${recallWaitMs / 1000} s: does the import reach the store this URL queries?`,
+        `${where} answers, but lacks ${list.length > 300 ? `${list.slice(0, 297)}...` : list} ` +
+          `${recallWaitMs / 1000} s after the import: does all of the import reach the store this URL queries ` +
+          '(a vmagent relabelling it away)?',
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
-/**
- * push_time_seconds of each pushed stick's group, as the Pushgateway holds it now, in one streamed
- * read; none if it cannot say (the series are then taken as they come, of whichever push).
- */
-export async function pushTimes(pushgateway: Pushgateway, http: Http, targets: readonly Target[]): Promise<PushTimes> {
-  const groupings = targets.map((target) => stickGrouping(pushgateway, target));
-  const { values } = await readGroups(http, pushgateway.url, {
-    values: { groupings, family: 'push_time_seconds' },
-  }).catch(() => ({ values: new Map<number, number>() }));
-  return new Map(
-    targets.flatMap((target, index) => {
-      const value = values.get(index);
+/** What the Pushgateway holds of this job, in one streamed read. */
+export interface PushgatewayGroups {
+  /** push_time_seconds of each delivered stick's group, by instance: this push's, on the Pushgateway's clock. */
+  readonly pushTimes: ReadonlyMap<string, number>;
+  /** The job's groups that no stick named here delivers (a stick renamed or removed), oldest first. */
+  readonly unnamed: readonly Forgettable[];
+}
+
+/** None if it cannot say: the series are then taken as they come, of whichever push. */
+export async function pushgatewayGroups(
+  pushgateway: Pushgateway,
+  http: Http,
+  delivered: readonly Target[],
+  named: readonly Target[],
+): Promise<PushgatewayGroups> {
+  const found = await readGroups(http, pushgateway.url, {
+    values: { groupings: delivered.map((target) => stickGrouping(pushgateway, target)), family: 'push_time_seconds' },
+    stale: {
+      job: pushgateway.job,
+      labels: pushgateway.grouping,
+      except: named.map((target) => stickGrouping(pushgateway, target)),
+      family: jobFamilies.up.name,
+      pushedBefore: Infinity,
+    },
+  }).catch(() => ({ values: new Map<number, number>(), stale: [] }));
+  const pushTimes = new Map(
+    delivered.flatMap((target, index) => {
+      const value = found.values.get(index);
       return value === undefined ? [] : [[target.instance, value] as const];
     }),
   );
+  return { pushTimes, unnamed: [...found.stale].sort((a, b) => a.pushedAt - b.pushedAt) };
 }
+
+/** One line per group no stick names, with the command that forgets it; at most `max` of them. */
+export function unnamedSteps(
+  pushgateway: Pushgateway,
+  { pushTimes, unnamed }: PushgatewayGroups,
+  max = 10,
+): Step[] {
+  const now = Math.max(...pushTimes.values());
+  const steps = unnamed.slice(0, max).map(({ grouping, pushedAt }) => {
+    const name = `group ${selector(grouping)} on the Pushgateway`;
+    const command = forgetCommand(pushgateway, grouping);
+    const ago = now - pushedAt;
+    if (!Number.isFinite(ago))
+      return failed(`${name} is named by no stick here; if it is no longer pushed, forget it now: ${command}`);
+    // Pushed in the last minutes: someone pushes it still (another host, an old timer).
+    if (ago < stoppedAfterSeconds)
+      return unchecked(
+        `${name} is named by no stick here, yet was pushed ${Math.round(ago)} s before this push: by another host ` +
+          `or an old timer? Once nothing pushes it, forget it: ${command}`,
+      );
+    return failed(
+      `${name} is named by no stick here and was last pushed ${Math.round(ago / 60)} min before this push: its ` +
+        `alerts fire until it is forgotten; forget it now: ${command}`,
+    );
+  });
+  if (unnamed.length > max)
+    steps.push(failed(`and ${unnamed.length - max} more groups of job "${pushgateway.job}" that no stick here names`));
+  return steps;
+}
+
+/** TruckiPushesStopped's threshold: a group unpushed this long is stopped. */
+const stoppedAfterSeconds = 300;
