@@ -11,7 +11,7 @@ import { HttpFailure } from '../errors.js';
 import { describeFailure, type HttpPolicy } from '../http.js';
 import { durationSeconds, type Cadence } from './cadence.js';
 import type { Alert, PrometheusApi, Rule, ScrapeTarget } from './prometheus-api.js';
-import { failed, ok, unchecked, type Step } from './report.js';
+import { clip, failed, ok, unchecked, type Step } from './report.js';
 import { compareRules, readShippedRules, shippedRulesPaths } from './rules.js';
 import { arrivalOf, firingText, missingSeries, pendingText, selector, type Arrival } from './series.js';
 import type { DeliveredStick } from './series.js';
@@ -89,12 +89,14 @@ export async function pushgatewaySteps(
     await say(cadenceStep(job, target.scrapeInterval, cadence));
   }
   if (arrival.renamedBy) {
-    const { job, instance, target } = arrival.renamedBy;
+    const { job, instance, target, moved } = arrival.renamedBy;
+    const theirs = moved
+      ? 'their own moved to exported_job, exported_instance'
+      : "their own dropped: every stick's series collapse into one";
     await say(
       failed(
-        `the sticks' series reach Prometheus as job="${clip(job)}", instance="${clip(instance)}" (their own moved ` +
-          `to exported_job, exported_instance, or dropped): add \`honor_labels: true\` to ` +
-          `${target ? scrapeJob(target) : `scrape job "${clip(job)}"`}`,
+        `the sticks' series reach Prometheus as job="${clip(job)}", instance="${clip(instance)}" (${theirs}): ` +
+          `add \`honor_labels: true\` to ${target ? scrapeJob(target) : `scrape job "${clip(job)}"`}`,
       ),
     );
   } else if (targets.length === 0 && (sticks.length === 0 || arrival.missing.length > 0)) {
@@ -245,7 +247,7 @@ export async function rulesAndAlerts(
   }
   const trucki = alerts.filter(({ labels }) => labels.alertname?.startsWith('Trucki'));
   const firing = trucki.filter(({ state }) => state === 'firing');
-  for (const { labels } of firing) await say(failed(clip(firingText(labels, forget), 600)));
+  for (const { labels } of firing) await say(failed(firingText(labels, forget)));
   const pending = trucki.filter(({ state }) => state !== 'firing');
   if (firing.length === 0)
     await say(ok(`no Trucki alert is firing${pending.length ? ` (${clip(pendingText(pending))})` : ''}`));
@@ -257,7 +259,8 @@ async function rulesStep(side: PrometheusSide): Promise<[Step, boolean]> {
   try {
     loaded = await side.api.rules();
   } catch (error) {
-    return [unreachable(side, error, 'the rules'), false];
+    const step = unreachable(side, error, 'the rules');
+    return [step, step.mark !== 'unchecked'];
   }
   if (loaded.length === 0 && side.victoriametrics) {
     const step = unchecked(
@@ -295,9 +298,4 @@ async function comparedStep(side: PrometheusSide, loaded: readonly Rule[]): Prom
   const groups = clip([...new Set(ours.map(({ group }) => group))].join(', '));
   const pending = ours.some(({ health }) => health !== 'ok') ? ', some not evaluated yet' : ' and healthy';
   return ok(`the shipped rules are loaded as shipped (${shipped.length} rules, groups ${groups})${pending}`);
-}
-
-/** A server's text, at most `max` characters: a label value or an error may be of any length. */
-function clip(message: string, max = 300): string {
-  return message.length > max ? `${message.slice(0, max - 3)}...` : message;
 }

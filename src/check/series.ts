@@ -7,6 +7,7 @@ import type { Grouping, Pushgateway, Target } from '../config/types.js';
 import type { Sample } from '../parse.js';
 import { groupPath } from '../sinks/pushgateway-api.js';
 import type { Alert, ScrapeTarget, Series } from './prometheus-api.js';
+import { clip } from './report.js';
 
 /** A stick as this check delivered it: its labels in the store and its samples. */
 export interface DeliveredStick {
@@ -33,7 +34,13 @@ export interface Arrival {
   /** The sticks whose series of this push (or a later one) are not under their own labels. */
   readonly missing: readonly string[];
   /** The scrape job (its job label, and its name where known) that gives the sticks its own labels. */
-  readonly renamedBy?: { readonly job: string; readonly instance: string; readonly target?: ScrapeTarget };
+  readonly renamedBy?: {
+    readonly job: string;
+    readonly instance: string;
+    readonly target?: ScrapeTarget;
+    /** Whether the sticks' own labels are kept as exported_job, exported_instance (or dropped). */
+    readonly moved: boolean;
+  };
 }
 
 /** A PromQL selector of exactly these labels: `{job="trucki",instance="roof"}`. */
@@ -70,7 +77,8 @@ export function arrivalOf(
   const index = seen.underTarget.findIndex((found) => found.length > 0);
   if (index >= 0) {
     const target = targets[index]!;
-    return { missing, renamedBy: { job: target.job, instance: target.instance, target } };
+    const moved = seen.underTarget[index]!.some(({ metric }) => metric.exported_instance !== undefined);
+    return { missing, renamedBy: { job: target.job, instance: target.instance, target, moved } };
   }
   const renamed = seen.exported.find((series) =>
     sticks.some(
@@ -80,7 +88,7 @@ export function arrivalOf(
   if (!renamed) return { missing };
   const { job = '', instance = '' } = renamed.metric;
   const target = targets.find((each) => each.job === job);
-  return { missing, renamedBy: { job, instance, ...(target && { target }) } };
+  return { missing, renamedBy: { job, instance, ...(target && { target }), moved: true } };
 }
 
 /** The samples of `stick` that have no series among `arrived`: `trucki_ac_power_watts{inverter="1"}`. */
@@ -115,13 +123,13 @@ export function firingText(labels: Alert['labels'], forget: (instance: string) =
   const name = labels.alertname ?? '';
   const about = ['job', 'instance', 'inverter']
     .filter((label) => labels[label] !== undefined)
-    .map((label) => `${label}="${labels[label]!}"`)
+    .map((label) => `${label}="${clip(labels[label]!)}"`)
     .join(', ');
   const command = labels.instance === undefined ? undefined : forget(labels.instance);
   const todo = command
-    ? `no stick here is named ${labels.instance!} any more: forget its group now: ${command}`
+    ? `no stick here is named ${clip(labels.instance!)} any more: forget its group now: ${command}`
     : (advice[name] ?? 'see its description on the Alerts page of Prometheus');
-  return `alert ${name} is firing${about ? ` for ${about}` : ''}: ${todo}`;
+  return `alert ${clip(name)} is firing${about ? ` for ${about}` : ''}: ${todo}`;
 }
 
 /** "3 pending: 2 TruckiStickDown, 1 TruckiPushesStopped". */
