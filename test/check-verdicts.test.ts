@@ -47,7 +47,9 @@ const loaded = (more: Partial<Rule> = {}): Rule[] =>
 
 describe('the loaded rules against the shipped file', () => {
   test('the shipped file is read whole: every alert and recording rule, not a list of names', () => {
-    const names = [...readFileSync(`${repoRoot}deploy/prometheus/trucki-rules.yml`, 'utf8').matchAll(/- (?:alert|record): (\S+)/g)];
+    const names = [
+      ...readFileSync(`${repoRoot}deploy/prometheus/trucki-rules.yml`, 'utf8').matchAll(/- (?:alert|record): (\S+)/g),
+    ];
     assert.deepEqual(
       shipped.map(({ name }) => name),
       names.map((match) => match[1]),
@@ -62,11 +64,18 @@ describe('the loaded rules against the shipped file', () => {
   });
 
   test('a rule of the same name with another expression is not the rule', () => {
-    const rules = loaded().map((rule) => (rule.name === 'TruckiStickDown' ? { ...rule, query: 'trucki_up == 42' } : rule));
+    const rules = loaded().map((rule) =>
+      rule.name === 'TruckiStickDown' ? { ...rule, query: 'trucki_up == 42' } : rule,
+    );
     const { differing } = compareRules(shipped, rules);
     assert.deepEqual(
       differing.map(({ rule, what }) => [rule.name, what]),
-      [['TruckiStickDown', `has the expression \`trucki_up == 42\`, not \`${shipped.find(({ name }) => name === 'TruckiStickDown')!.expr.trim()}\``]],
+      [
+        [
+          'TruckiStickDown',
+          `has the expression \`trucki_up == 42\`, not \`${shipped.find(({ name }) => name === 'TruckiStickDown')!.expr.trim()}\``,
+        ],
+      ],
     );
   });
 
@@ -89,7 +98,7 @@ describe('the loaded rules against the shipped file', () => {
     assert.deepEqual(differing.map(({ rule }) => rule.name).sort(), ['TruckiInverterHot', 'TruckiStickStale']);
   });
 
-  test("a rule that fails to evaluate is failing; one whose label was changed differs", () => {
+  test('a rule that fails to evaluate is failing; one whose label was changed differs', () => {
     const rules = loaded().map((rule) =>
       rule.name === 'TruckiPushFailing'
         ? { ...rule, health: 'err', lastError: 'many-to-many' }
@@ -98,14 +107,20 @@ describe('the loaded rules against the shipped file', () => {
           : rule,
     );
     const { failing, differing } = compareRules(shipped, rules);
-    assert.deepEqual(failing.map(({ name }) => name), ['TruckiPushFailing']);
-    assert.deepEqual(differing.map(({ what }) => what), ['has the label severity="none", not "warning"']);
+    assert.deepEqual(
+      failing.map(({ name }) => name),
+      ['TruckiPushFailing'],
+    );
+    assert.deepEqual(
+      differing.map(({ what }) => what),
+      ['has the label severity="none", not "warning"'],
+    );
   });
 
   test('expressions: whitespace, comments, number and duration spellings, quotes and matcher order are no difference', () => {
     assert.ok(sameExpression('sum without (inverter) (x) / 3.6e6', 'sum without(inverter)(x)/3.6e+06'));
     assert.ok(sameExpression('last_over_time(x[7d]) # a week', 'last_over_time(x[1w])'));
-    assert.ok(sameExpression("x{a='1', b=\"2\",}", 'x{b="2",a="1"}'));
+    assert.ok(sameExpression('x{a=\'1\', b="2",}', 'x{b="2",a="1"}'));
     assert.ok(sameExpression('x AND y', 'x and y'));
     assert.ok(sameExpression('x[1h30m]', 'x[90m]'));
     assert.ok(!sameExpression('x > 300', 'x > 3000'));
@@ -128,7 +143,7 @@ const target: ScrapeTarget = {
 };
 const series = (metric: Record<string, string>, value = 100): Series => ({ metric, value });
 const roof: DeliveredStick = {
-  target: { instance: 'roof', labels: [], url: new URL('http://127.0.0.1:9') } as unknown as DeliveredStick['target'],
+  target: { instance: 'roof', labels: [], url: new URL('http://127.0.0.1:9') },
   instance: 'roof',
   labels: [
     ['job', 'trucki'],
@@ -152,7 +167,12 @@ describe("this push's series against what arrived", () => {
   });
 
   test('under exported_ labels: the scrape job named by its job label lacks honor_labels', () => {
-    const moved = series({ job: 'pushgateway', instance: 'localhost:9091', exported_job: 'trucki', exported_instance: 'roof' });
+    const moved = series({
+      job: 'pushgateway',
+      instance: 'localhost:9091',
+      exported_job: 'trucki',
+      exported_instance: 'roof',
+    });
     const arrival = arrivalOf([roof], [target], { own: [], exported: [moved], underTarget: [[]] });
     assert.deepEqual(arrival.missing, ['roof']);
     assert.equal(arrival.renamedBy?.target, target);
@@ -178,9 +198,13 @@ describe("this push's series against what arrived", () => {
 });
 
 describe('what check says to do', () => {
-  const pushgateway = { url: new URL('http://someone:pw@127.0.0.1:9091/'), job: 'trucki', grouping: [] } as unknown as Pushgateway;
+  const pushgateway = {
+    url: new URL('http://someone:pw@127.0.0.1:9091/'),
+    job: 'trucki',
+    grouping: [],
+  } as unknown as Pushgateway;
 
-  test("the command that forgets a group names no credential; curl asks for the password", () => {
+  test('the command that forgets a group names no credential; curl asks for the password', () => {
     assert.equal(
       forgetCommand(pushgateway, [
         ['job', 'trucki'],
@@ -195,7 +219,11 @@ describe('what check says to do', () => {
 
   test('a firing alert says what to do; for a group no stick names, the command that forgets it', () => {
     for (const { name, type } of shipped.filter(({ type }) => type === 'alerting'))
-      assert.doesNotMatch(firingText({ alertname: name }, () => undefined), /Alerts page/, `${name} (${type})`);
+      assert.doesNotMatch(
+        firingText({ alertname: name }, () => undefined),
+        /Alerts page/,
+        `${name} (${type})`,
+      );
     assert.equal(
       firingText({ alertname: 'TruckiPushesStopped', job: 'trucki', instance: 'old' }, (instance) =>
         instance === 'old' ? 'curl -X DELETE …' : undefined,

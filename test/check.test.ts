@@ -140,7 +140,10 @@ describe('a Prometheus set up right: honor_labels, the shipped rules', () => {
       text,
       /^✓ the sticks' series reach Prometheus with their own job and instance, e.g. trucki_up\{job="trucki", instance="roof"\}$/m,
     );
-    assert.match(text, /^✓ the shipped rules are loaded as shipped \(\d+ rules, groups trucki\.alerts, trucki\.recording\) and healthy$/m);
+    assert.match(
+      text,
+      /^✓ the shipped rules are loaded as shipped \(\d+ rules, groups trucki\.alerts, trucki\.recording\) and healthy$/m,
+    );
     assert.match(text, /^✓ no Trucki alert is firing/m);
     // The push was real: the group is in the Pushgateway.
     assert.ok(await pushgateway.group({ job: 'trucki', instance: 'roof' }));
@@ -201,7 +204,11 @@ describe('a Prometheus set up right: honor_labels, the shipped rules', () => {
     assertWellFormed(result);
     assert.ok(await pushgateway.group({ job: 'trucki', instance: 'old' }), `check deleted the group: ${result.stdout}`);
     const line = result.stdout.split('\n').find((each) => each.includes('group {job="trucki",instance="old"}'));
-    assert.match(line ?? '', /^\? group \{job="trucki",instance="old"\} on the Pushgateway is named by no stick here/, result.stdout);
+    assert.match(
+      line ?? '',
+      /^\? group \{job="trucki",instance="old"\} on the Pushgateway is named by no stick here/,
+      result.stdout,
+    );
     const command = /forget it(?: now)?: (curl .*)$/.exec(line!)![1]!;
     execFileSync('sh', ['-c', command]);
     assert.equal(await pushgateway.group({ job: 'trucki', instance: 'old' }), undefined);
@@ -336,9 +343,12 @@ describe('while a loop pushes the same stick more often than Prometheus scrapes'
         prometheusYml({ pushgateway: scrapedAs, jobName: 'my-gateway', honorLabels: false, interval: '3s' }),
       ),
     ]);
-    loop = await startCli(['-t', `roof=${stick.url}`, '-g', pushgateway.url, '--schedule', '* * * * * *', '--verbose'], {
-      env: quickTicks,
-    });
+    loop = await startCli(
+      ['-t', `roof=${stick.url}`, '-g', pushgateway.url, '--schedule', '* * * * * *', '--verbose'],
+      {
+        env: quickTicks,
+      },
+    );
     await loop.waitFor(/roof/);
     await honouring.waitFor('trucki_up{job="trucki", instance="roof"}');
   });
@@ -402,11 +412,10 @@ describe('a Prometheus with a rewritten copy of the shipped rules and a relabell
     assert.equal(result.code, 1, result.stdout);
     const failures = marked(result, '✗');
     assert.ok(
-      failures.some(
-        (line) =>
-          /^✗ Prometheus's rules are not the shipped ones: (TruckiSeriesStopped|instance:trucki_grid_export:watts), (TruckiSeriesStopped|instance:trucki_grid_export:watts) missing; TruckiStickDown \(group trucki\.alerts\) has the expression `trucki_up == 42`, not `trucki_up == 0`; /.test(
-            line,
-          ),
+      failures.some((line) =>
+        /^✗ Prometheus's rules are not the shipped ones: (TruckiSeriesStopped|instance:trucki_grid_export:watts), (TruckiSeriesStopped|instance:trucki_grid_export:watts) missing; TruckiStickDown \(group trucki\.alerts\) has the expression `trucki_up == 42`, not `trucki_up == 0`; /.test(
+          line,
+        ),
       ),
       result.stdout,
     );
@@ -716,7 +725,7 @@ const fakePrometheus = (rules: unknown, alerts: unknown, target: Record<string, 
         if (family === 'labels' || family === 'last_push_successful' || (name && family !== name)) return [];
         return (value as MetricFamilyJson).metrics.flatMap(({ labels, value: sample }) => {
           const metric: Record<string, string> = { __name__: family, ...labels };
-          const matches = matchers.every(([label, want]) => (metric[label!] ?? "") === want);
+          const matches = matchers.every(([label, want]) => (metric[label!] ?? '') === want);
           return matches && sample !== undefined ? [{ metric, value: [0, sample] }] : [];
         });
       });
@@ -777,7 +786,10 @@ describe('the later steps of a Prometheus that answers badly', () => {
         result.stdout,
         /^✓ Prometheus scrapes the Pushgateway .* \(scrape job "pgx+\.\.\.", every 1s\) and it is up$/m,
       );
-      assert.match(result.stdout, /^✓ the shipped rules are loaded as shipped \(\d+ rules, groups gx+\.\.\.\) and healthy$/m);
+      assert.match(
+        result.stdout,
+        /^✓ the shipped rules are loaded as shipped \(\d+ rules, groups gx+\.\.\.\) and healthy$/m,
+      );
       assert.match(
         result.stdout,
         /^✗ alert Truckix+\.\.\. is firing for job="x+\.\.\.", instance="x+\.\.\.", inverter="x+\.\.\.".*$/m,
@@ -804,7 +816,8 @@ describe('the later steps of a Prometheus that answers badly', () => {
 });
 
 describe('what Prometheus reports about its target, rules and alerts', () => {
-  const stickDownAdvice = "the stick does not answer the job: is it on and reachable from the job's host? (its line above says why)";
+  const stickDownAdvice =
+    "the stick does not answer the job: is it on and reachable from the job's host? (its line above says why)";
   const loaded = {
     groups: [{ name: 'trucki.alerts', rules: asLoaded() }],
   };
@@ -1002,7 +1015,10 @@ describe('VictoriaMetrics: the import, the recall, the rules where a vmalert sho
     const result = await checkRoof(['--victoriametrics', vm.url, '--prometheus-url', vmalert.url]);
     assertWellFormed(result);
     assert.equal(result.code, 0, result.stdout);
-    assert.match(result.stdout, /^✓ the shipped rules are loaded as shipped \(\d+ rules, groups trucki\.alerts, trucki\.recording\) and healthy$/m);
+    assert.match(
+      result.stdout,
+      /^✓ the shipped rules are loaded as shipped \(\d+ rules, groups trucki\.alerts, trucki\.recording\) and healthy$/m,
+    );
     assert.match(result.stdout, /^✓ no Trucki alert is firing/m);
   });
 
@@ -1019,7 +1035,10 @@ describe('VictoriaMetrics: the import, the recall, the rules where a vmalert sho
   test('a vmagent that passes on only the last-success series: recall is no ✓, the series lost are named', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'trucki-vmagent-'));
     const keep = join(dir, 'keep.yml');
-    await writeFile(keep, '- action: keep\n  source_labels: [__name__]\n  regex: trucki_last_success_timestamp_seconds\n');
+    await writeFile(
+      keep,
+      '- action: keep\n  source_labels: [__name__]\n  regex: trucki_last_success_timestamp_seconds\n',
+    );
     const keeping = await startVmagent(`${vm.url}/api/v1/write`, [`-remoteWrite.urlRelabelConfig=${keep}`]);
     try {
       // A stick of its own: the other tests import roof whole into the same store.

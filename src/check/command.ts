@@ -16,7 +16,8 @@ import type { Print } from '../sinks/sink.js';
 import type { StickReading } from '../stick.js';
 import { pushCadence, type Cadence } from './cadence.js';
 import { prometheusApi } from './prometheus-api.js';
-import { pushgatewaySteps, rulesAndAlerts, type PrometheusSide } from './prometheus.js';
+import { pushgatewaySteps, type PrometheusSide } from './prometheus.js';
+import { rulesAndAlerts } from './rules.js';
 import { checkStatus, count, failed, lineOf, ok, statusOf, type Step } from './report.js';
 import type { DeliveredStick } from './series.js';
 import { forgetCommand } from './series.js';
@@ -101,7 +102,9 @@ async function walk(
         : 'standard output';
   const version = typeof __VERSION__ === 'string' ? __VERSION__ : 'dev';
   await say(
-    ok(`trucki2pushgateway ${version}, configuration: ${count(config.targets.length)}, to ${sink}, a run ${cadence.words}`),
+    ok(
+      `trucki2pushgateway ${version}, configuration: ${count(config.targets.length)}, to ${sink}, a run ${cadence.words}`,
+    ),
   );
 
   // The run's readings, kept for the stick lines; standard output only takes its samples in words.
@@ -171,17 +174,25 @@ async function storeSteps(
     if (config.pushgateway) {
       const pushgateway = config.pushgateway;
       const http = createHttp(policy, agents, storeAuth(pushgateway));
-      const groups = await pushgatewayGroups(pushgateway, http, delivered.map(({ target }) => target), config.targets);
+      const groups = await pushgatewayGroups(
+        pushgateway,
+        http,
+        delivered.map(({ target }) => target),
+        config.targets,
+      );
       for (const step of unnamedSteps(pushgateway, groups)) await say(step);
       const sticks = delivered.map((stick) => {
         const pushTime = groups.pushTimes.get(stick.instance);
         return pushTime === undefined ? stick : { ...stick, pushTime };
       });
       const forget = (instance: string) => {
-        const group = groups.unnamed.find(({ grouping }) => grouping.some(([k, v]) => k === 'instance' && v === instance));
+        const group = groups.unnamed.find(({ grouping }) =>
+          grouping.some(([k, v]) => k === 'instance' && v === instance),
+        );
         return group && forgetCommand(pushgateway, group.grouping);
       };
-      await pushgatewaySteps(side(false), pushgateway, sticks, cadence, say, forget);
+      if (await pushgatewaySteps(side(false), pushgateway, sticks, cadence, say))
+        await rulesAndAlerts(side(false), say, forget);
     } else if (config.victoriametrics && recorded.failures.size === 0) {
       const readAt = new Map(
         [...readings].flatMap(([target, { live, readAt: at }]) =>

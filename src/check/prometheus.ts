@@ -10,10 +10,9 @@ import { HTTPError } from 'got';
 import { HttpFailure } from '../errors.js';
 import { describeFailure, type HttpPolicy } from '../http.js';
 import { durationSeconds, type Cadence } from './cadence.js';
-import type { Alert, PrometheusApi, Rule, ScrapeTarget } from './prometheus-api.js';
+import type { PrometheusApi, ScrapeTarget } from './prometheus-api.js';
 import { clip, failed, ok, unchecked, type Step } from './report.js';
-import { compareRules, readShippedRules, shippedRulesPaths } from './rules.js';
-import { arrivalOf, firingText, missingSeries, pendingText, selector, type Arrival } from './series.js';
+import { arrivalOf, missingSeries, selector, type Arrival } from './series.js';
 import type { DeliveredStick } from './series.js';
 
 /** What every Prometheus step needs: the API, how to name it, and how to put its failures in words. */
@@ -58,29 +57,30 @@ export function unreachable(side: PrometheusSide, error: unknown, what: string):
   return unchecked(`no Prometheus at ${side.shown} (${why}): ${what} not checked${named}`);
 }
 
-/** The Prometheus steps of the Pushgateway path, each said as soon as it is known. */
+/** The Prometheus steps of the Pushgateway path, each said as soon as it is known; false if Prometheus did not answer. */
 export async function pushgatewaySteps(
   side: PrometheusSide,
   pushgateway: Pushgateway,
   sticks: readonly DeliveredStick[],
   cadence: Cadence,
   say: (step: Step) => Promise<void>,
-  forget: (instance: string) => string | undefined,
-): Promise<void> {
+): Promise<boolean> {
   const wanted = `${pushgateway.url.hostname}:${portOf(pushgateway.url)}`;
   let seen: Seen;
   try {
     seen = await awaitSeries(side, pushgateway, sticks);
   } catch (error) {
     await say(unreachable(side, error, 'Prometheus'));
-    return;
+    return false;
   }
   const { targets, arrival } = seen;
   for (const target of targets) {
     const job = scrapeJob(target);
     await say(
       target.health === 'up'
-        ? ok(`Prometheus scrapes the Pushgateway ${wanted} (${job}, every ${target.scrapeInterval ?? '?'}) and it is up`)
+        ? ok(
+            `Prometheus scrapes the Pushgateway ${wanted} (${job}, every ${target.scrapeInterval ?? '?'}) and it is up`,
+          )
         : failed(
             `Prometheus's ${job} cannot scrape the Pushgateway ${wanted}: ` +
               (clip(target.lastError) || 'Prometheus has not scraped it yet'),
@@ -119,7 +119,7 @@ export async function pushgatewaySteps(
     if (targets.some(({ health }) => health === 'up') || targets.length === 0)
       await say(await seriesStep(side, pushgateway, sticks, seen));
   }
-  await rulesAndAlerts(side, say, forget);
+  return true;
 }
 
 const scrapeJob = (target: ScrapeTarget) => `scrape job "${clip(target.scrapePool)}"`;
@@ -130,7 +130,8 @@ function cadenceStep(job: string, shown: string | undefined, cadence: Cadence): 
     return unchecked(
       `Prometheus does not say the scrape interval of its ${job}: whether it keeps every push is not checked`,
     );
-  if (interval <= cadence.seconds) return ok(`the scrape interval ${shown!} of the ${job} fits the pushes, ${cadence.words}`);
+  if (interval <= cadence.seconds)
+    return ok(`the scrape interval ${shown!} of the ${job} fits the pushes, ${cadence.words}`);
   return failed(
     `the ${job} scrapes every ${shown!}, but the job pushes ${cadence.words}: pushes between two scrapes never reach ` +
       `Prometheus; set scrape_interval: ${cadence.seconds}s (or less) in the ${job}`,
@@ -179,7 +180,12 @@ async function awaitSeries(
       side.api.query(`push_time_seconds{job=${job}}`),
       side.api.query(`push_time_seconds{exported_job=${job}}`),
       ...targets.map((target) =>
-        side.api.query(`trucki_up${selector([['job', target.job], ['instance', target.instance]])}`),
+        side.api.query(
+          `trucki_up${selector([
+            ['job', target.job],
+            ['instance', target.instance],
+          ])}`,
+        ),
       ),
     ]);
     for (const { scrapeUrl, scrapePool, lastScrape } of targets) {
@@ -189,10 +195,14 @@ async function awaitSeries(
       else if (before.last !== lastScrape) scrapes.set(key, { last: lastScrape, count: before.count + 1 });
     }
     const arrival = arrivalOf(sticks, targets, { own, exported, underTarget });
-    const scraped = targets.length < 2 || targets.every(({ scrapeUrl, scrapePool, health }) => {
-      return health !== 'up' || (scrapes.get(`${scrapePool} ${scrapeUrl}`)?.count ?? 0) >= 2;
-    });
-    const intervals = (targets.length ? targets : all).map(({ scrapeInterval }) => durationSeconds(scrapeInterval ?? ''));
+    const scraped =
+      targets.length < 2 ||
+      targets.every(({ scrapeUrl, scrapePool, health }) => {
+        return health !== 'up' || (scrapes.get(`${scrapePool} ${scrapeUrl}`)?.count ?? 0) >= 2;
+      });
+    const intervals = (targets.length ? targets : all).map(({ scrapeInterval }) =>
+      durationSeconds(scrapeInterval ?? ''),
+    );
     const slowest = Math.max(0, ...intervals.map((seconds) => seconds ?? 60)) || 15;
     const done = arrival.renamedBy || (arrival.missing.length === 0 && scraped) || sticks.length === 0;
     if (done || Date.now() > startedAt + Math.min(2 * slowest * 1000 + 5000, maxWaitMs))
@@ -219,83 +229,15 @@ async function seriesStep(
   let lost: string[] = [];
   try {
     for (const stick of sticks)
-      lost = [...lost, ...missingSeries(stick, await side.api.query(selector(stick.labels))).map((s) => `${stick.instance} ${s}`)];
+      lost = [
+        ...lost,
+        ...missingSeries(stick, await side.api.query(selector(stick.labels))).map((s) => `${stick.instance} ${s}`),
+      ];
   } catch (error) {
-    return unreachable(side, error, "whether every series of the push arrives");
+    return unreachable(side, error, 'whether every series of the push arrives');
   }
   if (lost.length > 0)
     return failed(`${lost.length} series of this push are not in Prometheus: ${clip(lost.join(', '))}: ${relabelled}`);
   const example = `trucki_up{job="${pushgateway.job}", instance="${sticks[0]!.instance}"}`;
   return ok(`the sticks' series reach Prometheus with their own job and instance, e.g. ${example}`);
-}
-
-/** The shipped rules loaded and healthy, and the Trucki alerts firing now. */
-export async function rulesAndAlerts(
-  side: PrometheusSide,
-  say: (step: Step) => Promise<void>,
-  forget: (instance: string) => string | undefined = () => undefined,
-): Promise<void> {
-  const [rules, answered] = await rulesStep(side);
-  await say(rules);
-  if (!answered) return;
-  let alerts: Alert[];
-  try {
-    alerts = await side.api.alerts();
-  } catch (error) {
-    await say(unreachable(side, error, 'the Trucki alerts'));
-    return;
-  }
-  const trucki = alerts.filter(({ labels }) => labels.alertname?.startsWith('Trucki'));
-  const firing = trucki.filter(({ state }) => state === 'firing');
-  for (const { labels } of firing) await say(failed(firingText(labels, forget)));
-  const pending = trucki.filter(({ state }) => state !== 'firing');
-  if (firing.length === 0)
-    await say(ok(`no Trucki alert is firing${pending.length ? ` (${clip(pendingText(pending))})` : ''}`));
-}
-
-/** The rules' step, and whether the server answered with rules to compare. */
-async function rulesStep(side: PrometheusSide): Promise<[Step, boolean]> {
-  let loaded;
-  try {
-    loaded = await side.api.rules();
-  } catch (error) {
-    const step = unreachable(side, error, 'the rules');
-    return [step, step.mark !== 'unchecked'];
-  }
-  if (loaded.length === 0 && side.victoriametrics) {
-    const step = unchecked(
-      `VictoriaMetrics ${side.shown} shows no rules: they run in a vmalert; the rules and alerts are not checked ` +
-        '(start VictoriaMetrics with -vmalert.proxyURL to show them, or give the vmalert as --prometheus-url)',
-    );
-    return [step, false];
-  }
-  return [await comparedStep(side, loaded), true];
-}
-
-async function comparedStep(side: PrometheusSide, loaded: readonly Rule[]): Promise<Step> {
-  const shipped = await readShippedRules(shippedRulesPaths()).catch((error: unknown) => error as Error);
-  if (shipped instanceof Error)
-    return unchecked(`the shipped rules file cannot be read (${shipped.message}): the rules are not compared`);
-  const { missing, differing, failing, ours } = compareRules(shipped, loaded);
-  const reload = 'copy deploy/prometheus/trucki-rules.yml again, name it under rule_files: and reload Prometheus';
-  if (ours.length === 0) {
-    return failed(
-      `the shipped rules are not loaded in Prometheus ${side.shown}: copy deploy/prometheus/trucki-rules.yml ` +
-        'beside prometheus.yml, name it under rule_files: and reload Prometheus',
-    );
-  }
-  if (failing.length > 0) {
-    const each = failing.map(({ name, group, lastError, health }) => `rule ${name} (group ${clip(group)}) fails: ${clip(lastError) || health}`);
-    return failed(clip(each.join('; '), 2000));
-  }
-  if (missing.length > 0 || differing.length > 0) {
-    const what = [
-      ...(missing.length ? [`${missing.map(({ name }) => name).join(', ')} missing`] : []),
-      ...differing.map(({ rule, what: how }) => `${rule.name} (group ${clip(rule.group, 80)}) ${clip(how, 200)}`),
-    ];
-    return failed(`Prometheus's rules are not the shipped ones: ${clip(what.join('; '), 2000)}; ${reload}`);
-  }
-  const groups = clip([...new Set(ours.map(({ group }) => group))].join(', '));
-  const pending = ours.some(({ health }) => health !== 'ok') ? ', some not evaluated yet' : ' and healthy';
-  return ok(`the shipped rules are loaded as shipped (${shipped.length} rules, groups ${groups})${pending}`);
 }

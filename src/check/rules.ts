@@ -1,14 +1,18 @@
 /**
  * The shipped rules (deploy/prometheus/trucki-rules.yml, read where it is installed) against the
  * rules a Prometheus or vmalert has loaded: each by name, kind, expression, `for` and labels. A rule
- * of the same name is not the rule: a rewritten expression is as broken as a missing rule.
+ * of the same name is not the rule: a rewritten expression is as broken as a missing rule. Then the
+ * Trucki alerts firing, each with what to do.
  */
 import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readBoundedFile, smallFileBytes } from '../bounded-file.js';
 import { isJsonObject } from '../json-object.js';
 import { durationSeconds } from './cadence.js';
-import type { Rule } from './prometheus-api.js';
+import type { Alert, Rule } from './prometheus-api.js';
+import { unreachable, type PrometheusSide } from './prometheus.js';
+import { clip, failed, ok, unchecked, type Step } from './report.js';
+import { firingText, pendingText } from './series.js';
 
 export interface ShippedRule {
   readonly name: string;
@@ -102,12 +106,15 @@ export function compareRules(shipped: readonly ShippedRule[], loaded: readonly R
 
 function difference(want: ShippedRule, rule: Rule): string | undefined {
   if (rule.type !== want.type) return `is ${rule.type || 'of no kind'}, not ${want.type}`;
-  if (!sameExpression(want.expr, rule.query)) return `has the expression \`${rule.query}\`, not \`${oneLine(want.expr)}\``;
+  if (!sameExpression(want.expr, rule.query))
+    return `has the expression \`${rule.query}\`, not \`${oneLine(want.expr)}\``;
   if (want.type === 'alerting' && Math.abs(rule.duration - want.duration) > 1e-3)
     return `has for: ${rule.duration}s, not ${want.duration}s`;
   const keys = new Set([...Object.keys(want.labels), ...Object.keys(rule.labels)]);
   const label = [...keys].find((key) => want.labels[key] !== rule.labels[key]);
-  return label === undefined ? undefined : `has the label ${label}="${rule.labels[label] ?? ''}", not "${want.labels[label] ?? ''}"`;
+  return label === undefined
+    ? undefined
+    : `has the label ${label}="${rule.labels[label] ?? ''}", not "${want.labels[label] ?? ''}"`;
 }
 
 const oneLine = (expr: string) => expr.trim().replace(/\s+/g, ' ');
@@ -158,7 +165,8 @@ function tokens(text: string): string[] | undefined {
 
 function normalised(word: string): string {
   const first = word[0]!;
-  if (first === '"' || first === "'" || first === '`') return `s:${stringValue(word)}`;
+  // Prometheus prints strings double-quoted; a single-quoted one holds \' where it holds '.
+  if (first === '"' || first === "'" || first === '`') return `s:${word.slice(1, -1).replace(/\\'/g, "'")}`;
   if (/^\d+(?:ms|[smhdwy])/.test(word) && !/^\d+e/i.test(word)) {
     let ms = 0;
     durationPart.lastIndex = 0;
@@ -168,16 +176,6 @@ function normalised(word: string): string {
   }
   if (/^[\d.]/.test(word)) return `n:${Number(word)}`;
   return keywords.has(word.toLowerCase()) ? word.toLowerCase() : word;
-}
-
-function stringValue(quoted: string): string {
-  const body = quoted.slice(1, -1);
-  if (quoted[0] === '`') return body;
-  try {
-    return JSON.parse(`"${body.replace(/\\'/g, "'").replace(/(?<!\\)"/g, '\\"')}"`) as string;
-  } catch {
-    return body;
-  }
 }
 
 /** Label matchers in braces, sorted: Prometheus may print them in another order than written. */
@@ -200,4 +198,77 @@ function sortMatchers(list: string[]): string[] {
     i = end;
   }
   return out;
+}
+
+/** The shipped rules loaded and healthy, and the Trucki alerts firing now. */
+export async function rulesAndAlerts(
+  side: PrometheusSide,
+  say: (step: Step) => Promise<void>,
+  forget: (instance: string) => string | undefined = () => undefined,
+): Promise<void> {
+  const [rules, answered] = await rulesStep(side);
+  await say(rules);
+  if (!answered) return;
+  let alerts: Alert[];
+  try {
+    alerts = await side.api.alerts();
+  } catch (error) {
+    await say(unreachable(side, error, 'the Trucki alerts'));
+    return;
+  }
+  const trucki = alerts.filter(({ labels }) => labels.alertname?.startsWith('Trucki'));
+  const firing = trucki.filter(({ state }) => state === 'firing');
+  for (const { labels } of firing) await say(failed(firingText(labels, forget)));
+  const pending = trucki.filter(({ state }) => state !== 'firing');
+  if (firing.length === 0)
+    await say(ok(`no Trucki alert is firing${pending.length ? ` (${clip(pendingText(pending))})` : ''}`));
+}
+
+/** The rules' step, and whether the server answered with rules to compare. */
+async function rulesStep(side: PrometheusSide): Promise<[Step, boolean]> {
+  let loaded;
+  try {
+    loaded = await side.api.rules();
+  } catch (error) {
+    const step = unreachable(side, error, 'the rules');
+    return [step, step.mark !== 'unchecked'];
+  }
+  if (loaded.length === 0 && side.victoriametrics) {
+    const step = unchecked(
+      `VictoriaMetrics ${side.shown} shows no rules: they run in a vmalert; the rules and alerts are not checked ` +
+        '(start VictoriaMetrics with -vmalert.proxyURL to show them, or give the vmalert as --prometheus-url)',
+    );
+    return [step, false];
+  }
+  return [await comparedStep(side, loaded), true];
+}
+
+async function comparedStep(side: PrometheusSide, loaded: readonly Rule[]): Promise<Step> {
+  const shipped = await readShippedRules(shippedRulesPaths()).catch((error: unknown) => error as Error);
+  if (shipped instanceof Error)
+    return unchecked(`the shipped rules file cannot be read (${shipped.message}): the rules are not compared`);
+  const { missing, differing, failing, ours } = compareRules(shipped, loaded);
+  const reload = 'copy deploy/prometheus/trucki-rules.yml again, name it under rule_files: and reload Prometheus';
+  if (ours.length === 0) {
+    return failed(
+      `the shipped rules are not loaded in Prometheus ${side.shown}: copy deploy/prometheus/trucki-rules.yml ` +
+        'beside prometheus.yml, name it under rule_files: and reload Prometheus',
+    );
+  }
+  if (failing.length > 0) {
+    const each = failing.map(
+      ({ name, group, lastError, health }) => `rule ${name} (group ${clip(group)}) fails: ${clip(lastError) || health}`,
+    );
+    return failed(clip(each.join('; '), 2000));
+  }
+  if (missing.length > 0 || differing.length > 0) {
+    const what = [
+      ...(missing.length ? [`${missing.map(({ name }) => name).join(', ')} missing`] : []),
+      ...differing.map(({ rule, what: how }) => `${rule.name} (group ${clip(rule.group, 80)}) ${clip(how, 200)}`),
+    ];
+    return failed(`Prometheus's rules are not the shipped ones: ${clip(what.join('; '), 2000)}; ${reload}`);
+  }
+  const groups = clip([...new Set(ours.map(({ group }) => group))].join(', '));
+  const pending = ours.some(({ health }) => health !== 'ok') ? ', some not evaluated yet' : ' and healthy';
+  return ok(`the shipped rules are loaded as shipped (${shipped.length} rules, groups ${groups})${pending}`);
 }

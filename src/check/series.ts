@@ -81,9 +81,7 @@ export function arrivalOf(
     return { missing, renamedBy: { job: target.job, instance: target.instance, target, moved } };
   }
   const renamed = seen.exported.find((series) =>
-    sticks.some(
-      (stick) => series.metric.exported_instance === stick.instance && fresh(series, stick),
-    ),
+    sticks.some((stick) => series.metric.exported_instance === stick.instance && fresh(series, stick)),
   );
   if (!renamed) return { missing };
   const { job = '', instance = '' } = renamed.metric;
@@ -104,10 +102,13 @@ export function missingSeries(stick: DeliveredStick, arrived: readonly Series[])
 
 /** What to do when a shipped alert fires, by its name. */
 const advice: Readonly<Record<string, string>> = {
-  TruckiStickDown: 'the stick does not answer the job: is it on and reachable from the job\'s host? (its line above says why)',
-  TruckiStickStale: 'no fresh reading for 5 minutes: is the timer or loop running (systemctl status trucki2pushgateway.timer)?',
-  TruckiPushesStopped: 'nothing pushed this group for 5 minutes: is the timer or loop running, and does it name this stick?',
-  TruckiPushFailing: 'the Pushgateway refuses the pushes: read why in the job\'s log (journalctl -u trucki2pushgateway)',
+  TruckiStickDown:
+    "the stick does not answer the job: is it on and reachable from the job's host? (its line above says why)",
+  TruckiStickStale:
+    'no fresh reading for 5 minutes: is the timer or loop running (systemctl status trucki2pushgateway.timer)?',
+  TruckiPushesStopped:
+    'nothing pushed this group for 5 minutes: is the timer or loop running, and does it name this stick?',
+  TruckiPushFailing: "the Pushgateway refuses the pushes: read why in the job's log (journalctl -u trucki2pushgateway)",
   TruckiPushgatewayDown: 'Prometheus cannot scrape the Pushgateway: start it (systemctl start prometheus-pushgateway)',
   TruckiScrapeWithoutHonorLabels: 'add `honor_labels: true` to that scrape job in prometheus.yml and reload Prometheus',
   TruckiSeriesStopped:

@@ -25,8 +25,8 @@ export interface RecordingSink {
   readonly samples: Map<Target, readonly Sample[]>;
 }
 
-/** `sink` without what it would forget: check changes nothing but its own delivery. */
-export function recording({ forgetting: _, ...sink }: Sink, targets: readonly Target[]): RecordingSink {
+/** `sink` for one run that forgets and removes nothing: check changes nothing but its own delivery. */
+export function recording(sink: Sink, targets: readonly Target[]): RecordingSink {
   const failures = new Map<string, string[]>();
   const samples = new Map<Target, readonly Sample[]>();
   const note = (message: string, instances: string[]) => {
@@ -36,7 +36,7 @@ export function recording({ forgetting: _, ...sink }: Sink, targets: readonly Ta
     failures,
     samples,
     sink: {
-      ...sink,
+      ...(sink.lastSuccesses && { lastSuccesses: sink.lastSuccesses }),
       deliver: (delivery) =>
         sink.deliver(delivery).then(
           () => void samples.set(delivery.target, delivery.samples),
@@ -187,11 +187,7 @@ export async function pushgatewayGroups(
 }
 
 /** One line per group no stick names, with the command that forgets it; at most `max` of them. */
-export function unnamedSteps(
-  pushgateway: Pushgateway,
-  { pushTimes, unnamed }: PushgatewayGroups,
-  max = 10,
-): Step[] {
+export function unnamedSteps(pushgateway: Pushgateway, { pushTimes, unnamed }: PushgatewayGroups, max = 10): Step[] {
   const now = Math.max(...pushTimes.values());
   const steps = unnamed.slice(0, max).map(({ grouping, pushedAt }) => {
     const name = `group ${selector(grouping)} on the Pushgateway`;
