@@ -20,6 +20,7 @@ import {
   pendingText,
   type DeliveredStick,
 } from '../src/check/series.js';
+import { unnamedSteps } from '../src/check/sink.js';
 import { repoRoot } from './helpers/paths.js';
 
 const shipped = parseShippedRules(readFileSync(`${repoRoot}deploy/prometheus/trucki-rules.yml`, 'utf8'), yaml);
@@ -231,6 +232,26 @@ describe('what check says to do', () => {
       'alert TruckiPushesStopped is firing for job="trucki", instance="old": no stick here is named old any more: ' +
         'forget its group now: curl -X DELETE …',
     );
+  });
+
+  test('a group no stick names: ✗ once nothing pushed it for 5 minutes by the Pushgateway\'s clock, ? while pushed', () => {
+    const old = { grouping: [['job', 'trucki'], ['instance', 'old']] as const, pushedAt: 1000 };
+    const steps = (pushedAt: number, unnamed = [old]) =>
+      unnamedSteps(pushgateway, { pushTimes: new Map([['roof', pushedAt]]), unnamed }, 2);
+    assert.deepEqual(
+      steps(1900).map(({ mark, text }) => [mark, text]),
+      [
+        [
+          'failed',
+          'group {job="trucki",instance="old"} on the Pushgateway is named by no stick here and was last pushed 15 min ' +
+            'before this push: its alerts fire until it is forgotten; forget it now: ' +
+            "curl -fsS -X DELETE 'http://127.0.0.1:9091/metrics/job/trucki/instance/old'",
+        ],
+      ],
+    );
+    // The job's own clock says nothing here: 10 s before this push by the Pushgateway's is someone pushing it.
+    assert.equal(steps(1010)[0]!.mark, 'unchecked');
+    assert.equal(steps(1900, [old, old, old]).at(-1)!.text, 'and 1 more groups of job "trucki" that no stick here names');
   });
 
   test('the pending count counts alerts, and names each alert with its count', () => {
