@@ -33,6 +33,8 @@ export interface PrometheusSide {
 
 /** Bounds of the wait for Prometheus, whatever intervals it reports. */
 const maxWaitMs = 5 * 60_000;
+/** A Pushgateway is scraped by a job or two; a list of thousands is a Prometheus not worth asking each of. */
+const maxTargets = 16;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -144,10 +146,11 @@ function scrapingTargets(all: readonly ScrapeTarget[], pushgateway: URL): Scrape
     const name = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
     return name === 'localhost' || name === '::1' || name.startsWith('127.') ? 'loopback' : name;
   };
-  return all.filter((target) => {
+  const matches = all.filter((target) => {
     const url = URL.canParse(target.scrapeUrl) ? new URL(target.scrapeUrl) : undefined;
     return url !== undefined && portOf(url) === portOf(pushgateway) && host(url) === host(pushgateway);
   });
+  return matches.slice(0, maxTargets);
 }
 
 function portOf(url: URL): string {
@@ -218,7 +221,8 @@ async function seriesStep(
   sticks: readonly DeliveredStick[],
   { targets, arrival, startedAt }: Seen,
 ): Promise<Step> {
-  const relabelled = `does a relabelling of the ${targets.map(scrapeJob).join(' or ') || 'scrape job'} drop or rename them?`;
+  const jobs = clip(targets.map(scrapeJob).join(' or ')) || 'scrape job';
+  const relabelled = `does a relabelling of the ${jobs} drop or rename them?`;
   if (sticks.length === 0)
     return unchecked("no stick was pushed: whether the sticks' series reach Prometheus is not checked");
   if (arrival.missing.length > 0)

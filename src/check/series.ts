@@ -157,5 +157,9 @@ export function forgetCommand(pushgateway: Pushgateway, grouping: Grouping): str
         ? '-u USERNAME '
         : '';
   const ca = pushgateway.ca === undefined ? '' : '--cacert CA_FILE ';
-  return `curl -fsS ${auth}${ca}-X DELETE '${path.replace(/'/g, "'\\''")}'`;
+  const command = `curl -fsS ${auth}${ca}-X DELETE '${path.replace(/'/g, "'\\''")}'`;
+  // A grouping value of a megabyte (anyone may push one) makes no command to copy.
+  return command.length <= 2000
+    ? command
+    : "its grouping key is too long for a command: delete it on the Pushgateway's page";
 }

@@ -14,7 +14,7 @@ import type { Sample } from '../parse.js';
 import type { Forgettable, Sink } from '../sinks/sink.js';
 import type { Series } from './prometheus-api.js';
 import { forgetCommand, missingSeries, selector, type DeliveredStick } from './series.js';
-import { count, failed, ok, unchecked, type Step } from './report.js';
+import { clip, count, failed, ok, unchecked, type Step } from './report.js';
 
 /** A sink that remembers what it was given and why a delivery or a flush failed, for the check to say. */
 export interface RecordingSink {
@@ -190,7 +190,7 @@ export async function pushgatewayGroups(
 export function unnamedSteps(pushgateway: Pushgateway, { pushTimes, unnamed }: PushgatewayGroups, max = 10): Step[] {
   const now = Math.max(...pushTimes.values());
   const steps = unnamed.slice(0, max).map(({ grouping, pushedAt }) => {
-    const name = `group ${selector(grouping)} on the Pushgateway`;
+    const name = `group ${clip(selector(grouping))} on the Pushgateway`;
     const command = forgetCommand(pushgateway, grouping);
     const ago = now - pushedAt;
     if (!Number.isFinite(ago))
