@@ -158,7 +158,7 @@ async function storeSteps(
   const policy: HttpPolicy = { timeoutMs: config.timeoutMs, retries: config.retries };
   const prometheus = command.prometheus ?? config.victoriametrics?.query ?? defaultEndpoint();
   const agents = await createAgents(
-    [prometheus, config.pushgateway].some((endpoint) => endpoint?.url.protocol === 'https:'),
+    [prometheus, config.pushgateway, config.victoriametrics?.query].some((store) => store?.url.protocol === 'https:'),
   );
   const side = (victoriametrics: boolean): PrometheusSide => ({
     api: prometheusApi(createHttp(policy, agents, storeAuth(prometheus)), prometheus.url),

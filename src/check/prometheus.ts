@@ -207,7 +207,9 @@ async function awaitSeries(
       durationSeconds(scrapeInterval ?? ''),
     );
     const slowest = Math.max(0, ...intervals.map((seconds) => seconds ?? 60)) || 15;
-    const done = arrival.renamedBy || (arrival.missing.length === 0 && scraped) || sticks.length === 0;
+    // Nothing will arrive through targets that are all down: their lines say why.
+    const down = targets.length > 0 && targets.every(({ health }) => health === 'down');
+    const done = arrival.renamedBy || (arrival.missing.length === 0 && scraped) || sticks.length === 0 || down;
     if (done || Date.now() > startedAt + Math.min(2 * slowest * 1000 + 5000, maxWaitMs))
       return { targets, arrival, startedAt };
     await sleep(500);
