@@ -234,8 +234,14 @@ describe('what check says to do', () => {
     );
   });
 
-  test('a group no stick names: ✗ once nothing pushed it for 5 minutes by the Pushgateway\'s clock, ? while pushed', () => {
-    const old = { grouping: [['job', 'trucki'], ['instance', 'old']] as const, pushedAt: 1000 };
+  test("a group no stick names: ✗ once nothing pushed it for 5 minutes by the Pushgateway's clock, ? while pushed", () => {
+    const old = {
+      grouping: [
+        ['job', 'trucki'],
+        ['instance', 'old'],
+      ] as const,
+      pushedAt: 1000,
+    };
     const steps = (pushedAt: number, unnamed = [old]) =>
       unnamedSteps(pushgateway, { pushTimes: new Map([['roof', pushedAt]]), unnamed }, 2);
     assert.deepEqual(
@@ -251,7 +257,10 @@ describe('what check says to do', () => {
     );
     // The job's own clock says nothing here: 10 s before this push by the Pushgateway's is someone pushing it.
     assert.equal(steps(1010)[0]!.mark, 'unchecked');
-    assert.equal(steps(1900, [old, old, old]).at(-1)!.text, 'and 1 more groups of job "trucki" that no stick here names');
+    assert.equal(
+      steps(1900, [old, old, old]).at(-1)!.text,
+      'and 1 more groups of job "trucki" that no stick here names',
+    );
   });
 
   test('the pending count counts alerts, and names each alert with its count', () => {
