@@ -103,7 +103,8 @@ async function walk(
   const version = typeof __VERSION__ === 'string' ? __VERSION__ : 'dev';
   await say(
     ok(
-      `trucki2pushgateway ${version}, configuration: ${count(config.targets.length)}, to ${sink}, a run ${cadence.words}`,
+      `trucki2pushgateway ${version}, configuration: ${count(config.targets.length)}, to ${sink}, ` +
+        `a run ${cadence.words}`,
     ),
   );
 

@@ -59,7 +59,7 @@ export function unreachable(side: PrometheusSide, error: unknown, what: string):
   return unchecked(`no Prometheus at ${side.shown} (${why}): ${what} not checked${named}`);
 }
 
-/** The Prometheus steps of the Pushgateway path, each said as soon as it is known; false if Prometheus did not answer. */
+/** The Prometheus steps of the Pushgateway path, each said once known; false if Prometheus did not answer. */
 export async function pushgatewaySteps(
   side: PrometheusSide,
   pushgateway: Pushgateway,
@@ -105,7 +105,8 @@ export async function pushgatewaySteps(
     await say(
       failed(
         `Prometheus ${side.shown} has no target for the Pushgateway ${wanted}: add the scrape job of ` +
-          `deploy/prometheus/trucki-scrape.yml to prometheus.yml (targets: ['${wanted}'], honor_labels: true) and reload it` +
+          `deploy/prometheus/trucki-scrape.yml to prometheus.yml (targets: ['${wanted}'], honor_labels: true) ` +
+          'and reload it' +
           (side.named ? '' : ' (or name your Prometheus with --prometheus-url)'),
       ),
     );

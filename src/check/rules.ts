@@ -146,9 +146,14 @@ const unitMs: Readonly<Record<string, number>> = {
   w: 604_800_000,
   y: 31_536_000_000,
 };
-const token =
-  /\s+|#[^\n]*|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`|(?:\d+(?:ms|[smhdwy]))+(?![\w:])|0x[0-9a-f]+|(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?|[a-z_:][\w:]*|==|!=|>=|<=|=~|!~|[-+*/%^<>=(){}[\],@]/giy;
-
+const token = new RegExp(
+  [
+    String.raw`\s+|#[^\n]*|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|` + '`[^`]*`',
+    String.raw`(?:\d+(?:ms|[smhdwy]))+(?![\w:])|0x[0-9a-f]+|(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?`,
+    String.raw`[a-z_:][\w:]*|==|!=|>=|<=|=~|!~|[-+*/%^<>=(){}[\],@]`,
+  ].join('|'),
+  'giy',
+);
 /** The normalised tokens of a PromQL text; undefined if it holds something no token is. */
 function tokens(text: string): string[] | undefined {
   const out: string[] = [];
