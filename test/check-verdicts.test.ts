@@ -226,7 +226,7 @@ describe('what check says to do', () => {
         `${name} (${type})`,
       );
     assert.equal(
-      firingText({ alertname: 'TruckiPushesStopped', job: 'trucki', instance: 'old' }, (instance) =>
+      firingText({ alertname: 'TruckiPushesStopped', job: 'trucki', instance: 'old' }, ({ instance }) =>
         instance === 'old' ? 'curl -X DELETE …' : undefined,
       ),
       'alert TruckiPushesStopped is firing for job="trucki", instance="old": no stick here is named old any more: ' +

@@ -186,10 +186,9 @@ async function storeSteps(
         const pushTime = groups.pushTimes.get(stick.instance);
         return pushTime === undefined ? stick : { ...stick, pushTime };
       });
-      const forget = (instance: string) => {
-        const group = groups.unnamed.find(({ grouping }) =>
-          grouping.some(([k, v]) => k === 'instance' && v === instance),
-        );
+      // An alert of a group no stick names carries that group's labels.
+      const forget = (labels: Readonly<Record<string, string>>) => {
+        const group = groups.unnamed.find(({ grouping }) => grouping.every(([name, value]) => labels[name] === value));
         return group && forgetCommand(pushgateway, group.grouping);
       };
       if (await pushgatewaySteps(side(false), pushgateway, sticks, cadence, say))

@@ -209,7 +209,7 @@ function sortMatchers(list: string[]): string[] {
 export async function rulesAndAlerts(
   side: PrometheusSide,
   say: (step: Step) => Promise<void>,
-  forget: (instance: string) => string | undefined = () => undefined,
+  forget: (labels: Alert['labels']) => string | undefined = () => undefined,
 ): Promise<void> {
   const [rules, answered] = await rulesStep(side);
   await say(rules);

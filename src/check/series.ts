@@ -118,15 +118,15 @@ const advice: Readonly<Record<string, string>> = {
 
 /**
  * A firing alert's line: what fires, for what, and what to do. `forget` gives the command that
- * forgets the group of an instance no stick names any more, if it is one.
+ * forgets the group an alert is of, if it is one no stick names any more.
  */
-export function firingText(labels: Alert['labels'], forget: (instance: string) => string | undefined): string {
+export function firingText(labels: Alert['labels'], forget: (labels: Alert['labels']) => string | undefined): string {
   const name = labels.alertname ?? '';
   const about = ['job', 'instance', 'inverter']
     .filter((label) => labels[label] !== undefined)
     .map((label) => `${label}="${clip(labels[label]!)}"`)
     .join(', ');
-  const command = labels.instance === undefined ? undefined : forget(labels.instance);
+  const command = labels.instance === undefined ? undefined : forget(labels);
   const todo = command
     ? `no stick here is named ${clip(labels.instance!)} any more: forget its group now: ${command}`
     : (advice[name] ?? 'see its description on the Alerts page of Prometheus');
