@@ -5,7 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Config, Pushgateway, Target, VictoriaMetrics } from '../config/types.js';
-import type { Http } from '../http.js';
+import { describeFailure, type Http } from '../http.js';
 import { readGroups } from '../sinks/pushgateway-api.js';
 import { stickGrouping } from '../sinks/pushgateway.js';
 import { errnoCode, messageOf, SinkFailure } from '../errors.js';
@@ -158,9 +158,10 @@ export interface PushgatewayGroups {
   readonly pushTimes: ReadonlyMap<string, number>;
   /** The job's groups that no stick named here delivers (a stick renamed or removed), oldest first. */
   readonly unnamed: readonly Forgettable[];
+  /** Why the Pushgateway could not be read back: then none of the above is known. */
+  readonly failure?: string;
 }
 
-/** None if it cannot say: the series are then taken as they come, of whichever push. */
 export async function pushgatewayGroups(
   pushgateway: Pushgateway,
   http: Http,
@@ -176,18 +177,31 @@ export async function pushgatewayGroups(
       family: jobFamilies.up.name,
       pushedBefore: Infinity,
     },
-  }).catch(() => ({ values: new Map<number, number>(), stale: [] }));
+  }).catch((error: unknown) => ({
+    values: new Map<number, number>(),
+    stale: [],
+    failure: describeFailure(error, http.policy),
+  }));
   const pushTimes = new Map(
     delivered.flatMap((target, index) => {
       const value = found.values.get(index);
       return value === undefined ? [] : [[target.instance, value] as const];
     }),
   );
-  return { pushTimes, unnamed: [...found.stale].sort((a, b) => a.pushedAt - b.pushedAt) };
+  const unnamed = [...found.stale].sort((a, b) => a.pushedAt - b.pushedAt);
+  return { pushTimes, unnamed, ...('failure' in found && { failure: found.failure }) };
 }
 
 /** One line per group no stick names, with the command that forgets it; at most `max` of them. */
-export function unnamedSteps(pushgateway: Pushgateway, { pushTimes, unnamed }: PushgatewayGroups, max = 10): Step[] {
+export function unnamedSteps(pushgateway: Pushgateway, groups: PushgatewayGroups, max = 10): Step[] {
+  const { pushTimes, unnamed, failure } = groups;
+  if (failure !== undefined)
+    return [
+      unchecked(
+        `Pushgateway ${pushgateway.url.href} ${failure} when read back: groups no stick names are not looked for, ` +
+          "and Prometheus's series of an earlier push count as this push's",
+      ),
+    ];
   const now = Math.max(...pushTimes.values());
   const steps = unnamed.slice(0, max).map(({ grouping, pushedAt }) => {
     const name = `group ${clip(selector(grouping))} on the Pushgateway`;
