@@ -6,22 +6,38 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { shippedRules } from '../src/check/prometheus.js';
+import { readFileSync } from 'node:fs';
+import * as yaml from 'yaml';
+import { parseShippedRules } from '../src/check/rules.js';
 import { startSimulator, type Simulator } from '../src/simulator/server.js';
-import { emptyDir, runCli, type CliResult } from './helpers/cli.js';
+import { emptyDir, quickTicks, runCli, startCli, type CliResult, type RunningCli } from './helpers/cli.js';
 import { endlessBody } from './helpers/hostile.js';
 import { jobBundle, repoRoot } from './helpers/paths.js';
 import { freePort } from './helpers/process.js';
 import { startPrometheus, type RunningPrometheus } from './helpers/prometheus.js';
 import { startProxy, type Proxy } from './helpers/proxy.js';
-import { sampleValue, startPushgateway, type RunningPushgateway } from './helpers/pushgateway.js';
+import { startPushgateway, type MetricFamilyJson, type RunningPushgateway } from './helpers/pushgateway.js';
 import { startVictoriaMetrics, startVmagent, startVmalert } from './helpers/victoriametrics.js';
 
 const rulesFile = `${repoRoot}deploy/prometheus/trucki-rules.yml`;
+const shipped = parseShippedRules(readFileSync(rulesFile, 'utf8'), yaml);
+const shippedRules = shipped.map(({ name }) => name);
+/** The shipped rules as Prometheus's /api/v1/rules lists them, each with `more`. */
+const asLoaded = (more: Record<string, unknown> = {}) =>
+  shipped.map(({ name, type, expr, duration, labels }) => ({
+    name,
+    type,
+    query: expr,
+    duration,
+    labels,
+    health: 'ok',
+    lastError: '',
+    ...more,
+  }));
 const deadStick = '127.0.0.1:9';
 
 /** A Prometheus configuration scraping `pushgateway` every second, as the test needs it. */
@@ -32,6 +48,8 @@ function prometheusYml(options: {
   rules?: readonly string[];
   /** Scrape jobs of its own, as YAML list items. */
   more?: readonly string[];
+  /** The global scrape interval; 1s unless given. */
+  interval?: string;
 }): string {
   const scrape = options.pushgateway
     ? [
@@ -43,7 +61,7 @@ function prometheusYml(options: {
     : [];
   return [
     'global:',
-    '  scrape_interval: 1s',
+    `  scrape_interval: ${options.interval ?? '1s'}`,
     '  evaluation_interval: 1s',
     'rule_files:',
     ...(options.rules ?? []).map((file) => `  - ${file}`),
@@ -106,7 +124,8 @@ describe('a Prometheus set up right: honor_labels, the shipped rules', () => {
     assert.deepEqual([...marked(result, '✗'), ...marked(result, '?')], [], result.stdout);
     assert.equal(result.code, 0, result.stdout + result.stderr);
     const text = result.stdout;
-    assert.match(text, /^✓ configuration: 1 stick, to Pushgateway/m);
+    const { version } = JSON.parse(readFileSync(`${repoRoot}package.json`, 'utf8')) as { version: string };
+    assert.ok(text.startsWith(`✓ trucki2pushgateway ${version}, configuration: 1 stick, to Pushgateway`), text);
     assert.match(
       text,
       /^✓ stick roof \(127\.0\.0\.1:\d+\): a Trucki T2SG, device T2SGA55A69, firmware 1\.16 .*; \d+ known keys$/m,
@@ -121,7 +140,10 @@ describe('a Prometheus set up right: honor_labels, the shipped rules', () => {
       text,
       /^✓ the sticks' series reach Prometheus with their own job and instance, e.g. trucki_up\{job="trucki", instance="roof"\}$/m,
     );
-    assert.match(text, /^✓ the shipped rules are loaded and healthy/m);
+    assert.match(
+      text,
+      /^✓ the shipped rules are loaded as shipped \(\d+ rules, groups trucki\.alerts, trucki\.recording\) and healthy$/m,
+    );
     assert.match(text, /^✓ no Trucki alert is firing/m);
     // The push was real: the group is in the Pushgateway.
     assert.ok(await pushgateway.group({ job: 'trucki', instance: 'roof' }));
@@ -173,6 +195,23 @@ describe('a Prometheus set up right: honor_labels, the shipped rules', () => {
       `✗ Prometheus ${prometheus.url}/ has no target for the Pushgateway ${host}: add the scrape job of ` +
         `deploy/prometheus/trucki-scrape.yml to prometheus.yml (targets: ['${host}'], honor_labels: true) and reload it`,
     ]);
+  });
+
+  test('a group no stick names any more: named with the one command that forgets it; check deletes nothing', async () => {
+    assert.equal((await runCli(['-t', `old=${stick.url}`, '-g', pushgateway.url])).code, 0);
+    // A run would forget it (--forget-after 1ms): check only says so.
+    const result = await runCli(checkArgs(prometheus, '--forget-after', '1ms'));
+    assertWellFormed(result);
+    assert.ok(await pushgateway.group({ job: 'trucki', instance: 'old' }), `check deleted the group: ${result.stdout}`);
+    const line = result.stdout.split('\n').find((each) => each.includes('group {job="trucki",instance="old"}'));
+    assert.match(
+      line ?? '',
+      /^\? group \{job="trucki",instance="old"\} on the Pushgateway is named by no stick here/,
+      result.stdout,
+    );
+    const command = /forget it(?: now)?: (curl .*)$/.exec(line!)![1]!;
+    execFileSync('sh', ['-c', command]);
+    assert.equal(await pushgateway.group({ job: 'trucki', instance: 'old' }), undefined);
   });
 
   test('user info in the URLs never shows', async () => {
@@ -293,6 +332,140 @@ describe('a Prometheus scraping the Pushgateway twice, once with and once withou
   });
 });
 
+describe('while a loop pushes the same stick more often than Prometheus scrapes', () => {
+  let honouring: RunningPrometheus;
+  let renaming: RunningPrometheus;
+  let loop: RunningCli;
+  before(async () => {
+    [honouring, renaming] = await Promise.all([
+      startPrometheus(prometheusYml({ pushgateway: scrapedAs, rules: [rulesFile], interval: '3s' })),
+      startPrometheus(
+        prometheusYml({ pushgateway: scrapedAs, jobName: 'my-gateway', honorLabels: false, interval: '3s' }),
+      ),
+    ]);
+    loop = await startCli(
+      ['-t', `roof=${stick.url}`, '-g', pushgateway.url, '--schedule', '* * * * * *', '--verbose'],
+      {
+        env: quickTicks,
+      },
+    );
+    await loop.waitFor(/roof/);
+    await honouring.waitFor('trucki_up{job="trucki", instance="roof"}');
+  });
+  after(() => Promise.all([loop?.stop(), honouring?.stop(), renaming?.stop()]));
+
+  test("set up right: this push's series, or a later push's, arrived: ✓, exit 0", async () => {
+    const result = await runCli(checkArgs(honouring));
+    assertWellFormed(result);
+    assert.deepEqual([...marked(result, '✗'), ...marked(result, '?')], [], result.stdout);
+    assert.match(result.stdout, /^✓ the sticks' series reach Prometheus with their own job and instance/m);
+    assert.equal(result.code, 0);
+  });
+
+  test('without honor_labels: the ✗ names honor_labels, not a relabelling', async () => {
+    await renaming.waitFor('trucki_up{exported_instance="roof"}');
+    const result = await runCli(checkArgs(renaming));
+    assertWellFormed(result);
+    assert.ok(
+      marked(result, '✗').includes(
+        `✗ the sticks' series reach Prometheus as job="my-gateway", instance="${scrapedAs}" (their own moved to ` +
+          'exported_job, exported_instance): add `honor_labels: true` to scrape job "my-gateway"',
+      ),
+      result.stdout,
+    );
+    assert.doesNotMatch(result.stdout, /relabelling/);
+  });
+});
+
+describe('a Prometheus with a rewritten copy of the shipped rules and a relabelling that drops readings', () => {
+  let prometheus: RunningPrometheus;
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'trucki-check-'));
+    const file = yaml.parse(readFileSync(rulesFile, 'utf8')) as { groups: { rules: Record<string, string>[] }[] };
+    for (const group of file.groups) {
+      group.rules = group.rules.filter(
+        (rule) => rule.alert !== 'TruckiSeriesStopped' && rule.record !== 'instance:trucki_grid_export:watts',
+      );
+      for (const rule of group.rules) if (rule.alert === 'TruckiStickDown') rule.expr = 'trucki_up == 42';
+    }
+    const rewritten = join(dir, 'trucki-rules.yml');
+    await writeFile(rewritten, yaml.stringify(file));
+    const dropping = [
+      '  - job_name: dropping',
+      '    honor_labels: true',
+      '    metric_relabel_configs:',
+      '      - action: drop',
+      '        source_labels: [__name__]',
+      '        regex: trucki_ac_power_watts',
+      '    static_configs:',
+      `      - targets: ['${scrapedAs}']`,
+    ];
+    prometheus = await startPrometheus(prometheusYml({ rules: [rewritten], more: dropping }));
+    await prometheus.waitFor(`up{job="dropping"} == 1`);
+  });
+  after(() => Promise.all([prometheus?.stop(), dir && rm(dir, { recursive: true, force: true })]));
+
+  test('✗ for the rules that are not the shipped ones and for the readings that never arrive', async () => {
+    const result = await runCli(checkArgs(prometheus));
+    assertWellFormed(result);
+    assert.equal(result.code, 1, result.stdout);
+    const failures = marked(result, '✗');
+    const expr = shipped
+      .find(({ name }) => name === 'TruckiStickDown')!
+      .expr.trim()
+      .replace(/\s+/g, ' ')
+      .replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const rules = new RegExp(
+      "^✗ Prometheus's rules are not the shipped ones: (TruckiSeriesStopped|instance:trucki_grid_export:watts), " +
+        '(TruckiSeriesStopped|instance:trucki_grid_export:watts) missing; TruckiStickDown \\(group trucki\\.alerts\\) ' +
+        `has the expression \`trucki_up == 42\`, not \`${expr}\`; `,
+    );
+    assert.ok(
+      failures.some((line) => rules.test(line)),
+      result.stdout,
+    );
+    assert.ok(
+      failures.some((line) =>
+        /^✗ \d+ series of this push are not in Prometheus: roof trucki_ac_power_watts\{inverter="sun1"\}, .*: does a relabelling of the scrape job "dropping" drop or rename them\?$/.test(
+          line,
+        ),
+      ),
+      result.stdout,
+    );
+  });
+});
+
+describe('a second scrape job of the Pushgateway without honor_labels that drops the exported_ labels', () => {
+  let prometheus: RunningPrometheus;
+  before(async () => {
+    const second = [
+      '  - job_name: second',
+      '    metric_relabel_configs:',
+      '      - action: labeldrop',
+      '        regex: exported_(job|instance)',
+      '    static_configs:',
+      `      - targets: ['${scrapedAs}']`,
+    ];
+    prometheus = await startPrometheus(prometheusYml({ pushgateway: scrapedAs, rules: [rulesFile], more: second }));
+    await prometheus.waitFor(`up{job="second"} == 1 and on() up{job="pushgateway"} == 1`);
+  });
+  after(() => prometheus?.stop());
+
+  test('✗ names that scrape job: every stick collapses into one series there', async () => {
+    const result = await runCli(checkArgs(prometheus));
+    assertWellFormed(result);
+    assert.equal(result.code, 1, result.stdout);
+    assert.ok(
+      marked(result, '✗').includes(
+        `✗ the sticks' series reach Prometheus as job="second", instance="${scrapedAs}" (their own dropped: every ` +
+          `stick's series collapse into one): add \`honor_labels: true\` to scrape job "second"`,
+      ),
+      result.stdout,
+    );
+  });
+});
+
 describe('a Prometheus scraping the Pushgateway under another address (a proxy, a container name)', () => {
   let prometheus: RunningPrometheus;
   let proxy: Proxy;
@@ -362,7 +535,10 @@ describe('a Prometheus without the shipped rules, with another Trucki alert firi
     await prometheus.waitFor('ALERTS{alertname="TruckiCheckTestAlert", alertstate="firing"}');
     const again = await check();
     assert.ok(
-      marked(again, '✗').includes('✗ alert TruckiCheckTestAlert is firing for job="trucki", instance="dark"'),
+      marked(again, '✗').includes(
+        '✗ alert TruckiCheckTestAlert is firing for job="trucki", instance="dark": ' +
+          'see its description on the Alerts page of Prometheus',
+      ),
       again.stdout,
     );
     await fetch(`${pushgateway.url}/metrics/job/trucki/instance/dark`, { method: 'DELETE' });
@@ -430,15 +606,6 @@ describe('the configuration', () => {
     // --stdout has no Prometheus step: nothing to check beyond the stick.
     assert.equal(result.code, 0, result.stdout);
     assert.match(result.stdout, /^✓ standard output: nothing to check$/m);
-  });
-
-  test("the rule names the check looks for are the shipped file's", async () => {
-    const text = await readFile(rulesFile, 'utf8');
-    const names = new Set([...text.matchAll(/^\s+- (?:alert|record): (\S+)$/gm)].map((match) => match[1]));
-    assert.deepEqual(
-      shippedRules.filter((name) => !names.has(name)),
-      [],
-    );
   });
 });
 
@@ -577,11 +744,20 @@ const fakePrometheus = (rules: unknown, alerts: unknown, target: Record<string, 
       if (url.pathname === '/api/v1/targets') return { activeTargets: [scraped] };
       if (url.pathname === '/api/v1/rules') return rules;
       if (url.pathname !== '/api/v1/query') return alerts;
-      const name = /^\w+/.exec(url.searchParams.get('query') ?? '')![0];
+      // Equality matchers only, as check asks; the series of the real group.
+      const query = url.searchParams.get('query') ?? '';
+      const name = /^[\w:]*/.exec(query)![0];
+      const matchers = [...query.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map(([, label, value]) => [label!, value!]);
       const group = await pushgateway.group({ job: 'trucki', instance: 'roof' });
-      const value = sampleValue(group, name);
-      const metric = { __name__: name, job: 'trucki', instance: 'roof' };
-      return { resultType: 'vector', result: value === undefined ? [] : [{ metric, value: [0, String(value)] }] };
+      const result = Object.entries(group ?? {}).flatMap(([family, value]) => {
+        if (family === 'labels' || family === 'last_push_successful' || (name && family !== name)) return [];
+        return (value as MetricFamilyJson).metrics.flatMap(({ labels, value: sample }) => {
+          const metric: Record<string, string> = { __name__: family, ...labels };
+          const matches = matchers.every(([label, want]) => (metric[label!] ?? '') === want);
+          return matches && sample !== undefined ? [{ metric, value: [0, sample] }] : [];
+        });
+      });
+      return { resultType: 'vector', result };
     };
     void answer().then((data) => {
       json({ status: 'success', data })(request, response);
@@ -594,7 +770,7 @@ describe('the later steps of a Prometheus that answers badly', () => {
       groups: [
         {
           name: 'trucki.alerts',
-          rules: shippedRules.map((name) => ({ name, health: 'err', lastError: `many-to-many ${'x'.repeat(20_000)}` })),
+          rules: asLoaded({ health: 'err', lastError: `many-to-many ${'x'.repeat(20_000)}` }),
         },
       ],
     };
@@ -619,7 +795,7 @@ describe('the later steps of a Prometheus that answers badly', () => {
     // Five of them in the alerts: still within check's 4 MiB bound of an answer.
     const huge = 'x'.repeat(500_000);
     const rules = {
-      groups: [{ name: `g${huge}`, rules: shippedRules.map((name) => ({ name, health: 'ok', lastError: '' })) }],
+      groups: [{ name: `g${huge}`, rules: asLoaded() }],
     };
     const alerts = {
       alerts: [
@@ -639,10 +815,13 @@ describe('the later steps of a Prometheus that answers badly', () => {
         result.stdout,
         /^✓ Prometheus scrapes the Pushgateway .* \(scrape job "pgx+\.\.\.", every 1s\) and it is up$/m,
       );
-      assert.match(result.stdout, /^✓ the shipped rules are loaded and healthy \(groups gx+\.\.\.\)$/m);
       assert.match(
         result.stdout,
-        /^✗ alert Truckix+\.\.\. is firing for job="x+\.\.\.", instance="x+\.\.\.", inverter="x+\.\.\."$/m,
+        /^✓ the shipped rules are loaded as shipped \(\d+ rules, groups gx+\.\.\.\) and healthy$/m,
+      );
+      assert.match(
+        result.stdout,
+        /^✗ alert Truckix+\.\.\. is firing for job="x+\.\.\.", instance="x+\.\.\.", inverter="x+\.\.\.".*$/m,
       );
     } finally {
       await server.close();
@@ -666,8 +845,10 @@ describe('the later steps of a Prometheus that answers badly', () => {
 });
 
 describe('what Prometheus reports about its target, rules and alerts', () => {
+  const stickDownAdvice =
+    "the stick does not answer the job: is it on and reachable from the job's host? (its line above says why)";
   const loaded = {
-    groups: [{ name: 'trucki.alerts', rules: shippedRules.map((name) => ({ name, health: 'ok', lastError: '' })) }],
+    groups: [{ name: 'trucki.alerts', rules: asLoaded() }],
   };
   const cases: [string, Record<string, unknown>, unknown, string[], string[]][] = [
     [
@@ -703,7 +884,7 @@ describe('what Prometheus reports about its target, rules and alerts', () => {
       'a firing alert whose label holds a line break: one line still',
       {},
       { alerts: [{ labels: { alertname: 'TruckiStickDown', job: 'trucki', instance: 'roof\nx' }, state: 'firing' }] },
-      ['✗ alert TruckiStickDown is firing for job="trucki", instance="roof\\x0ax"'],
+      ['✗ alert TruckiStickDown is firing for job="trucki", instance="roof\\x0ax": ' + stickDownAdvice],
       [],
     ],
     [
@@ -717,7 +898,7 @@ describe('what Prometheus reports about its target, rules and alerts', () => {
       [
         '✗ Prometheus\'s scrape job "pg" cannot scrape the Pushgateway 127.0.0.1:PORT: ' +
           'refused \\x1b]0;owned\\x07 \\x9b2J \\u202egnp.exe',
-        '✗ alert TruckiStickDown is firing for job="trucki", instance="a\\x9b31m\\u202eb"',
+        '✗ alert TruckiStickDown is firing for job="trucki", instance="a\\x9b31m\\u202eb": ' + stickDownAdvice,
       ],
       [],
     ],
@@ -849,7 +1030,7 @@ describe('VictoriaMetrics: the import, the recall, the rules where a vmalert sho
     assert.match(
       result.stdout,
       new RegExp(
-        `^✓ VictoriaMetrics query API ${vm.url}/ answers and recalls the last success of every stick read$`,
+        `^✓ VictoriaMetrics query API ${vm.url}/ answers, holds every series of the import and recalls the last success of every stick read$`,
         'm',
       ),
     );
@@ -863,7 +1044,10 @@ describe('VictoriaMetrics: the import, the recall, the rules where a vmalert sho
     const result = await checkRoof(['--victoriametrics', vm.url, '--prometheus-url', vmalert.url]);
     assertWellFormed(result);
     assert.equal(result.code, 0, result.stdout);
-    assert.match(result.stdout, /^✓ the shipped rules are loaded and healthy/m);
+    assert.match(
+      result.stdout,
+      /^✓ the shipped rules are loaded as shipped \(\d+ rules, groups trucki\.alerts, trucki\.recording\) and healthy$/m,
+    );
     assert.match(result.stdout, /^✓ no Trucki alert is firing/m);
   });
 
@@ -877,13 +1061,44 @@ describe('VictoriaMetrics: the import, the recall, the rules where a vmalert sho
     ]);
   });
 
+  test('a vmagent that passes on only the last-success series: recall is no ✓, the series lost are named', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'trucki-vmagent-'));
+    const keep = join(dir, 'keep.yml');
+    await writeFile(
+      keep,
+      '- action: keep\n  source_labels: [__name__]\n  regex: trucki_last_success_timestamp_seconds\n',
+    );
+    const keeping = await startVmagent(`${vm.url}/api/v1/write`, [`-remoteWrite.urlRelabelConfig=${keep}`]);
+    try {
+      // A stick of its own: the other tests import roof whole into the same store.
+      const result = await runCli([
+        'check',
+        '-t',
+        `lastonly=${stick.url}`,
+        '--victoriametrics',
+        keeping.url,
+        '--victoriametrics-query-url',
+        vm.url,
+      ]);
+      assertWellFormed(result);
+      assert.equal(result.code, 1, result.stdout);
+      assert.match(
+        result.stdout,
+        new RegExp(`^✗ VictoriaMetrics query API ${vm.url}/ answers, but lacks lastonly trucki_up, `, 'm'),
+      );
+      assert.doesNotMatch(result.stdout, /^✓ VictoriaMetrics query API/m);
+    } finally {
+      await Promise.all([keeping.stop(), rm(dir, { recursive: true, force: true })]);
+    }
+  });
+
   test('a vmagent with the store as its query URL: the import reaches it and is recalled; ✓', async () => {
     const result = await checkRoof(['--victoriametrics', vmagent.url, '--victoriametrics-query-url', vm.url]);
     assertWellFormed(result);
     assert.match(
       result.stdout,
       new RegExp(
-        `^✓ VictoriaMetrics query API ${vm.url}/ answers and recalls the last success of every stick read$`,
+        `^✓ VictoriaMetrics query API ${vm.url}/ answers, holds every series of the import and recalls the last success of every stick read$`,
         'm',
       ),
     );

@@ -16,11 +16,26 @@ import type { Print } from '../sinks/sink.js';
 import type { StickReading } from '../stick.js';
 import { pushCadence, type Cadence } from './cadence.js';
 import { prometheusApi } from './prometheus-api.js';
-import { pushgatewaySteps, rulesAndAlerts, type PrometheusSide } from './prometheus.js';
+import { pushgatewaySteps, type PrometheusSide } from './prometheus.js';
+import { rulesAndAlerts } from './rules.js';
 import { checkStatus, count, failed, lineOf, ok, statusOf, type Step } from './report.js';
-import { deliveryStep, pushTimes, recallStep, recording, textfileStep, type RecordingSink } from './sink.js';
+import type { DeliveredStick } from './series.js';
+import { forgetCommand } from './series.js';
+import {
+  deliveryStep,
+  pushgatewayGroups,
+  recallStep,
+  recording,
+  textfileStep,
+  unnamedSteps,
+  type RecordingSink,
+} from './sink.js';
 import { stickStep } from './stick.js';
 import { connect } from '../wiring.js';
+import { stickGrouping } from '../sinks/pushgateway.js';
+import { selector } from './series.js';
+
+declare const __VERSION__: string | undefined;
 
 /** Where Prometheus is looked for when none is named. */
 export const defaultPrometheusUrl = 'http://localhost:9090';
@@ -85,7 +100,13 @@ async function walk(
       : config.textfile
         ? `textfile ${config.textfile}`
         : 'standard output';
-  await say(ok(`configuration: ${count(config.targets.length)}, to ${sink}, a run ${cadence.words}`));
+  const version = typeof __VERSION__ === 'string' ? __VERSION__ : 'dev';
+  await say(
+    ok(
+      `trucki2pushgateway ${version}, configuration: ${count(config.targets.length)}, to ${sink}, ` +
+        `a run ${cadence.words}`,
+    ),
+  );
 
   // The run's readings, kept for the stick lines; standard output only takes its samples in words.
   const readings = new Map<Target, StickReading>();
@@ -105,12 +126,11 @@ async function walk(
   });
   try {
     await job.run(config.targets);
-    const pushedAt = Date.now();
     for (const target of config.targets) await say(stickStep(target, readings.get(target)!));
     for (const step of deliveryStep(config, recorded.failures, config.targets.length)) await say(step);
     if (config.textfile && recorded.failures.size === 0) await say(await textfileStep(config.textfile));
 
-    await storeSteps(command, readings, recorded, pushedAt, cadence, say);
+    await storeSteps(command, readings, recorded, cadence, say);
   } finally {
     job.close();
   }
@@ -124,17 +144,22 @@ async function storeSteps(
   command: CheckCommand,
   readings: ReadonlyMap<Target, StickReading>,
   recorded: RecordingSink,
-  pushedAt: number,
   cadence: Cadence,
   say: (step: Step) => Promise<void>,
 ): Promise<void> {
   const { config } = command;
   const struck = new Set([...recorded.failures.values()].flat());
-  const delivered = config.targets.filter(({ instance }) => !struck.has(instance));
+  const labelled = config.pushgateway ?? config.victoriametrics;
+  const delivered = config.targets.flatMap((target): DeliveredStick[] => {
+    const samples = recorded.samples.get(target);
+    if (!labelled || !samples || struck.has(target.instance)) return [];
+    const labels = stickGrouping(labelled, target).filter(([, value]) => value !== '');
+    return [{ target, instance: target.instance, labels, samples }];
+  });
   const policy: HttpPolicy = { timeoutMs: config.timeoutMs, retries: config.retries };
   const prometheus = command.prometheus ?? config.victoriametrics?.query ?? defaultEndpoint();
   const agents = await createAgents(
-    [prometheus, config.pushgateway].some((endpoint) => endpoint?.url.protocol === 'https:'),
+    [prometheus, config.pushgateway, config.victoriametrics?.query].some((store) => store?.url.protocol === 'https:'),
   );
   const side = (victoriametrics: boolean): PrometheusSide => ({
     api: prometheusApi(createHttp(policy, agents, storeAuth(prometheus)), prometheus.url),
@@ -148,15 +173,36 @@ async function storeSteps(
   try {
     if (config.pushgateway) {
       const pushgateway = config.pushgateway;
-      const times = await pushTimes(pushgateway, createHttp(policy, agents, storeAuth(pushgateway)), delivered);
-      await pushgatewaySteps(side(false), pushgateway, delivered, pushedAt, times, cadence, say);
+      const http = createHttp(policy, agents, storeAuth(pushgateway));
+      const groups = await pushgatewayGroups(
+        pushgateway,
+        http,
+        delivered.map(({ target }) => target),
+        config.targets,
+      );
+      for (const step of unnamedSteps(pushgateway, groups)) await say(step);
+      const sticks = delivered.map((stick) => {
+        const pushTime = groups.pushTimes.get(stick.instance);
+        return pushTime === undefined ? stick : { ...stick, pushTime };
+      });
+      // An alert of a group no stick names carries that group's labels.
+      const forget = (labels: Readonly<Record<string, string>>) => {
+        const group = groups.unnamed.find(({ grouping }) => grouping.every(([name, value]) => labels[name] === value));
+        return group && forgetCommand(pushgateway, group.grouping);
+      };
+      if (await pushgatewaySteps(side(false), pushgateway, sticks, cadence, say))
+        await rulesAndAlerts(side(false), say, forget);
     } else if (config.victoriametrics && recorded.failures.size === 0) {
       const readAt = new Map(
         [...readings].flatMap(([target, { live, readAt: at }]) =>
           live.failure ? [] : [[target.instance, at] as const],
         ),
       );
-      const recall = await recallStep(config.victoriametrics, recorded.sink, readAt, config.targets);
+      const store = config.victoriametrics;
+      const api = prometheusApi(createHttp(policy, agents, storeAuth(store.query)), store.query.url);
+      const recall = await recallStep(store, recorded.sink, readAt, delivered, (stick) =>
+        api.query(selector(stick.labels)),
+      );
       await say(recall);
       // The query API is Prometheus's; a vmagent has none to ask unless another is named.
       if (command.prometheus !== undefined || recall.mark !== 'unchecked') await rulesAndAlerts(side(true), say);

@@ -17,14 +17,17 @@ const maxAnswerBytes = (path: string) => (path === '/api/v1/query' ? 1 : 4) * 1_
 export interface ScrapeTarget {
   /** The scrape job's name. */
   readonly scrapePool: string;
-  /** The job label its series get: the scrape job's name unless relabelled. */
+  /** The job and instance labels its series get: the scrape job's name and the address, unless relabelled. */
   readonly job: string;
+  readonly instance: string;
   readonly scrapeUrl: string;
   /** "up", "down" or "unknown" (not scraped yet). */
   readonly health: string;
   readonly lastError: string;
   /** "15s"; absent before Prometheus 2.31. */
   readonly scrapeInterval?: string;
+  /** When its last scrape started, as Prometheus wrote it; "" if never. */
+  readonly lastScrape: string;
 }
 
 export interface Rule {
@@ -33,6 +36,13 @@ export interface Rule {
   /** "ok", "err" or "unknown" (not evaluated yet). */
   readonly health: string;
   readonly lastError: string;
+  /** "alerting" or "recording". */
+  readonly type: string;
+  /** Its expression, as the server prints it. */
+  readonly query: string;
+  /** An alert's `for`, in seconds. */
+  readonly duration: number;
+  readonly labels: Readonly<Record<string, string>>;
 }
 
 export interface Alert {
@@ -73,9 +83,11 @@ export function prometheusApi(http: Http, base: URL): PrometheusApi {
         return {
           scrapePool: text(target.scrapePool) || text(labels.job),
           job: text(labels.job),
+          instance: text(labels.instance),
           scrapeUrl: target.scrapeUrl,
           health: target.health,
           lastError: text(target.lastError),
+          lastScrape: text(target.lastScrape),
           ...(typeof target.scrapeInterval === 'string' && { scrapeInterval: target.scrapeInterval }),
         };
       });
@@ -106,6 +118,10 @@ export function prometheusApi(http: Http, base: URL): PrometheusApi {
             group: text(group.name),
             health: text(rule.health),
             lastError: text(rule.lastError),
+            type: text(rule.type),
+            query: text(rule.query),
+            duration: typeof rule.duration === 'number' ? rule.duration : 0,
+            labels: isJsonObject(rule.labels) ? stringsOf(rule.labels) : {},
           };
         });
       });

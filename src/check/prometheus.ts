@@ -1,16 +1,17 @@
 /**
- * The Prometheus end of the chain: it scrapes this Pushgateway and the target is up, at a cadence
- * that keeps every push; the sticks' series arrive with their own job and instance; the shipped
- * rules are loaded and healthy; and which Trucki alerts fire now.
+ * The Prometheus end of the chain: its scrape jobs of this Pushgateway are up, at a cadence that
+ * keeps every push, and honour the pushed labels; this push's series, every one, arrive under the
+ * sticks' own job and instance; the rules loaded are the shipped file's; which Trucki alerts fire.
+ * One wait, for this push's series (or a later push's of the same stick: the timer may push again
+ * first) under their own labels versus a scrape job's.
  */
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
-import { networkInterfaces } from 'node:os';
-import type { Pushgateway, Target } from '../config/types.js';
+import type { Pushgateway } from '../config/types.js';
 import { HttpFailure, HttpStatus, messageOf, NoAnswer } from '../errors.js';
 import { durationSeconds, type Cadence } from './cadence.js';
-import type { PrometheusApi, ScrapeTarget, Series } from './prometheus-api.js';
-import { failed, ok, unchecked, type Step } from './report.js';
+import type { PrometheusApi, ScrapeTarget } from './prometheus-api.js';
+import { clip, failed, ok, unchecked, type Step } from './report.js';
+import { arrivalOf, missingSeries, selector, type Arrival } from './series.js';
+import type { DeliveredStick } from './series.js';
 
 /** What every Prometheus step needs: the API, and how to name it. */
 export interface PrometheusSide {
@@ -27,22 +28,10 @@ export interface PrometheusSide {
   readonly credentials: boolean;
 }
 
-/** The names of deploy/prometheus/trucki-rules.yml's rules a loaded copy must have (test/check.test.ts keeps them in step). */
-export const shippedRules = [
-  'instance:trucki_energy_today:kwh',
-  'instance:trucki_ac_power:sum_watts',
-  'TruckiStickDown',
-  'TruckiStickStale',
-  'TruckiPushesStopped',
-  'TruckiPushFailing',
-  'TruckiPushgatewayDown',
-  'TruckiInverterHot',
-] as const;
-
-/** Bounds of every wait for Prometheus, whatever intervals it reports. */
+/** Bounds of the wait for Prometheus, whatever intervals it reports. */
 const maxWaitMs = 5 * 60_000;
-/** Prometheus 2.42 holds a new target about 5 s before its first scrape. */
-const firstScrapeMs = 6_000;
+/** A Pushgateway is scraped by a job or two; a list of thousands is a Prometheus not worth asking each of. */
+const maxTargets = 16;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -66,37 +55,59 @@ export function unreachable(side: PrometheusSide, error: unknown, what: string):
   return unchecked(`no Prometheus at ${side.shown} (${why}): ${what} not checked${named}`);
 }
 
-/** The Prometheus steps of the Pushgateway path, each said as soon as it is known. */
+/** The Prometheus steps of the Pushgateway path, each said once known; false if Prometheus did not answer. */
 export async function pushgatewaySteps(
   side: PrometheusSide,
   pushgateway: Pushgateway,
-  pushed: readonly Target[],
-  pushedAt: number,
-  pushTimes: PushTimes,
+  sticks: readonly DeliveredStick[],
   cadence: Cadence,
   say: (step: Step) => Promise<void>,
-): Promise<void> {
+): Promise<boolean> {
   const wanted = `${pushgateway.url.hostname}:${portOf(pushgateway.url)}`;
-  const listed = await scrapeTargets(side, pushgateway.url).catch((error: unknown) => error as Error);
-  if (listed instanceof Error) {
-    await say(unreachable(side, listed, 'Prometheus'));
-    return;
+  let seen: Seen;
+  try {
+    seen = await awaitSeries(side, pushgateway, sticks);
+  } catch (error) {
+    await say(unreachable(side, error, 'Prometheus'));
+    return false;
   }
-  const { matches: targets, others } = listed;
-  // The scrape job a series came through, by its job label.
-  const scrapeJob = (jobLabel: string) =>
-    `scrape job "${clip(targets.find(({ job }) => job === jobLabel)?.scrapePool ?? jobLabel)}"`;
-  const found = targets.find(({ health }) => health === 'up') ?? targets[0];
-  if (!found) {
-    // Perhaps it is scraped under another name (a container's, a DNS alias): this push's series tell,
-    // within about two of Prometheus's usual scrape intervals.
-    const usual = Math.max(0, ...others.map(({ scrapeInterval }) => durationSeconds(scrapeInterval ?? '') ?? 0)) || 15;
-    const seen = await awaitArrival(side, pushgateway, pushed, pushTimes, pushedAt + waitFor(usual)).catch(
-      (error: unknown) => error as Error,
+  const { targets, arrival } = seen;
+  for (const target of targets) {
+    const job = scrapeJob(target);
+    await say(
+      target.health === 'up'
+        ? ok(
+            `Prometheus scrapes the Pushgateway ${wanted} (${job}, every ${target.scrapeInterval ?? '?'}) and it is up`,
+          )
+        : failed(
+            `Prometheus's ${job} cannot scrape the Pushgateway ${wanted}: ` +
+              (clip(target.lastError) || 'Prometheus has not scraped it yet'),
+          ),
     );
-    if (seen instanceof Error) await say(unreachable(side, seen, "whether the sticks' series arrive"));
-    else if (seen.renamed) await say(renamedStep(seen.renamed, scrapeJob));
-    else if (pushed.length > 0 && seen.missing.length === 0) {
+    await say(cadenceStep(job, target.scrapeInterval, cadence));
+  }
+  if (arrival.renamedBy) {
+    const { job, instance, target, moved } = arrival.renamedBy;
+    const theirs = moved
+      ? 'their own moved to exported_job, exported_instance'
+      : "their own dropped: every stick's series collapse into one";
+    await say(
+      failed(
+        `the sticks' series reach Prometheus as job="${clip(job)}", instance="${clip(instance)}" (${theirs}): ` +
+          `add \`honor_labels: true\` to ${target ? scrapeJob(target) : `scrape job "${clip(job)}"`}`,
+      ),
+    );
+  } else if (targets.length === 0 && (sticks.length === 0 || arrival.missing.length > 0)) {
+    await say(
+      failed(
+        `Prometheus ${side.shown} has no target for the Pushgateway ${wanted}: add the scrape job of ` +
+          `deploy/prometheus/trucki-scrape.yml to prometheus.yml (targets: ['${wanted}'], honor_labels: true) ` +
+          'and reload it' +
+          (side.named ? '' : ' (or name your Prometheus with --prometheus-url)'),
+      ),
+    );
+  } else {
+    if (targets.length === 0)
       await say(
         unchecked(
           `Prometheus ${side.shown} has no target at the Pushgateway's address ${wanted}, yet the sticks' series ` +
@@ -104,40 +115,16 @@ export async function pushgatewaySteps(
             'interval is not checked',
         ),
       );
-    } else {
-      await say(
-        failed(
-          `Prometheus ${side.shown} has no target for the Pushgateway ${wanted}: add the scrape job of ` +
-            `deploy/prometheus/trucki-scrape.yml to prometheus.yml (targets: ['${wanted}'], honor_labels: true) and reload it` +
-            (side.named ? '' : ' (or name your Prometheus with --prometheus-url)'),
-        ),
-      );
-    }
-  } else {
-    const job = `scrape job "${clip(found.scrapePool)}"`;
-    const interval = found.scrapeInterval === undefined ? undefined : durationSeconds(found.scrapeInterval);
-    if (found.health !== 'up') {
-      await say(
-        failed(
-          `Prometheus's ${job} cannot scrape the Pushgateway ${wanted}: ` +
-            (clip(found.lastError) || 'Prometheus has not scraped it yet'),
-        ),
-      );
-    } else {
-      await say(
-        ok(`Prometheus scrapes the Pushgateway ${wanted} (${job}, every ${found.scrapeInterval ?? '?'}) and it is up`),
-      );
-    }
-    await say(cadenceStep(job, found.scrapeInterval, interval, cadence));
-    if (found.health === 'up')
-      await say(
-        await seriesStep(side, pushgateway, pushed, { pushedAt, pushTimes, scrapedBy: targets }, job, scrapeJob),
-      );
+    if (targets.some(({ health }) => health === 'up') || targets.length === 0)
+      await say(await seriesStep(side, pushgateway, sticks, seen));
   }
-  await rulesAndAlerts(side, say);
+  return true;
 }
 
-function cadenceStep(job: string, shown: string | undefined, interval: number | undefined, cadence: Cadence): Step {
+const scrapeJob = (target: ScrapeTarget) => `scrape job "${clip(target.scrapePool)}"`;
+
+function cadenceStep(job: string, shown: string | undefined, cadence: Cadence): Step {
+  const interval = shown === undefined ? undefined : durationSeconds(shown);
   if (interval === undefined)
     return unchecked(
       `Prometheus does not say the scrape interval of its ${job}: whether it keeps every push is not checked`,
@@ -150,268 +137,110 @@ function cadenceStep(job: string, shown: string | undefined, interval: number | 
   );
 }
 
-/** The Pushgateway's targets among Prometheus's active ones: the same host (loopback names alike) and port. */
-async function scrapeTargets(
-  side: PrometheusSide,
-  pushgateway: URL,
-): Promise<{ matches: ScrapeTarget[]; others: ScrapeTarget[] }> {
-  const deadline = Date.now() + firstScrapeMs;
-  for (;;) {
-    const all = await side.api.targets();
-    const candidates = all.flatMap((target) => {
-      const url = URL.canParse(target.scrapeUrl) ? new URL(target.scrapeUrl) : undefined;
-      return url && portOf(url) === portOf(pushgateway) ? [{ target, host: url.hostname }] : [];
-    });
-    // Each name resolved once, all at once: a long list of targets costs one lookup's time at most.
-    const hosts = [...new Set([pushgateway.hostname, ...candidates.map(({ host }) => host)])];
-    const addresses = new Map(await Promise.all(hosts.map(async (host) => [host, await addressesOf(host)] as const)));
-    const own = ownAddresses();
-    const local = (list: readonly string[]) => list.some((address) => own.has(address) || address.startsWith('127.'));
-    const wanted = addresses.get(pushgateway.hostname)!;
-    const matches = candidates
-      .filter(({ host }) => {
-        const theirs = addresses.get(host)!;
-        return theirs.some((address) => wanted.includes(address)) || (local(theirs) && local(wanted));
-      })
-      .map(({ target }) => target);
-    // A Prometheus just (re)loaded lists its targets, and scrapes them first, only after a few seconds.
-    if (matches.some(({ health }) => health !== 'unknown') || Date.now() > deadline)
-      return { matches, others: all.filter((target) => !matches.includes(target)) };
-    await sleep(500);
-  }
+/** Prometheus's active targets at the Pushgateway's address: the same port, the same host or both loopback. */
+function scrapingTargets(all: readonly ScrapeTarget[], pushgateway: URL): ScrapeTarget[] {
+  const host = (url: URL) => {
+    const name = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+    return name === 'localhost' || name === '::1' || name.startsWith('127.') ? 'loopback' : name;
+  };
+  const matches = all.filter((target) => {
+    const url = URL.canParse(target.scrapeUrl) ? new URL(target.scrapeUrl) : undefined;
+    return url !== undefined && portOf(url) === portOf(pushgateway) && host(url) === host(pushgateway);
+  });
+  return matches.slice(0, maxTargets);
 }
 
 function portOf(url: URL): string {
   return url.port || (url.protocol === 'https:' ? '443' : '80');
 }
 
-/** This machine's own addresses: a name for any of them (localhost, 127.0.1.1, its LAN address) is this host. */
-function ownAddresses(): Set<string> {
-  const own = new Set(['::1', 'localhost']);
-  for (const list of Object.values(networkInterfaces())) for (const { address } of list ?? []) own.add(address);
-  return own;
-}
-
-/** A host's addresses: an address or localhost as it is; a name looked up, within 2 s. */
-async function addressesOf(host: string): Promise<string[]> {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (isIP(bare) || bare === 'localhost') return [bare];
-  let timer: NodeJS.Timeout | undefined;
-  const resolved = await Promise.race([
-    lookup(bare, { all: true }).then(
-      (found) => found.map(({ address }) => address),
-      () => [],
-    ),
-    new Promise<string[]>((resolve) => {
-      timer = setTimeout(resolve, 2000, []);
-    }),
-  ]);
-  clearTimeout(timer);
-  return [bare, ...resolved];
-}
-
-/** A PromQL string literal: JSON's escapes are a subset of PromQL's. */
-function quoted(value: string): string {
-  return JSON.stringify(value);
-}
-
-interface Arrival {
-  /** The sticks whose series of this push are not in Prometheus with their own job, instance and labels. */
-  readonly missing: readonly Target[];
-  /** A stick's series of this push that came through a scrape job without honor_labels, if one did. */
-  readonly renamed?: Series;
+interface Seen {
+  readonly targets: readonly ScrapeTarget[];
+  readonly arrival: Arrival;
+  readonly startedAt: number;
 }
 
 /**
- * What the Pushgateway holds for the pushed sticks: push_time_seconds of each one's group, by
- * instance. Series in Prometheus with that very value come from this Pushgateway and this push, not
- * from another Pushgateway or an earlier run under the same labels.
+ * Looks until the sticks' series arrived under their own labels and every scrape job of the
+ * Pushgateway scraped twice more (so once after the push), or a scrape job gave them its own labels,
+ * or about two of the slowest scrape intervals passed.
  */
-export type PushTimes = ReadonlyMap<string, number>;
-
-/** One look at the sticks' series in Prometheus: under their own labels, and under exported_ ones. */
-async function arrival(
+async function awaitSeries(
   side: PrometheusSide,
   pushgateway: Pushgateway,
-  pushed: readonly Target[],
-  pushTimes: PushTimes,
-): Promise<Arrival> {
-  const job = quoted(pushgateway.job);
-  const [up, own, exported] = await Promise.all([
-    side.api.query(`trucki_up{job=${job}}`),
-    side.api.query(`push_time_seconds{job=${job}}`),
-    side.api.query(`push_time_seconds{exported_job=${job}}`),
-  ]);
-  const labelsOf = (target: Target) => [['instance', target.instance], ...target.labels, ...pushgateway.grouping];
-  const has = (series: Series, labels: readonly (readonly string[])[], prefix: string) =>
-    labels.every(([name, value]) => series.metric[`${prefix}${name!}`] === value);
-  const ofThisPush = (series: Series, target: Target) => {
-    const time = pushTimes.get(target.instance);
-    return time === undefined || Math.abs(series.value - time) < 1e-3;
-  };
-  const arrived = (target: Target) =>
-    up.some((series) => has(series, labelsOf(target), '') && series.metric.exported_instance === undefined) &&
-    own.some((series) => has(series, labelsOf(target), '') && ofThisPush(series, target));
-  const renamed = exported.find((series) =>
-    pushed.some((target) => has(series, [['instance', target.instance]], 'exported_') && ofThisPush(series, target)),
-  );
-  return { missing: pushed.filter((target) => !arrived(target)), ...(renamed && { renamed }) };
-}
-
-function renamedStep(series: Series, scrapeJob: (jobLabel: string) => string): Step {
-  const { job = '', instance = '' } = series.metric;
-  return failed(
-    `the sticks' series reach Prometheus as job="${clip(job)}", instance="${clip(instance)}" (their own moved to ` +
-      `exported_job, exported_instance): add \`honor_labels: true\` to ${scrapeJob(job)}`,
-  );
-}
-
-/** How long this push's series may take to show after it: about two scrape intervals. */
-function waitFor(intervalSeconds: number): number {
-  return Math.min(2 * intervalSeconds * 1000 + 2000, maxWaitMs);
-}
-
-/**
- * Looks until every stick's series of this push arrived, or a renamed one did, or `until`. With
- * `untilRenamed` (several scrape jobs take the Pushgateway), the one that renames may scrape last:
- * only a renamed series or `until` ends the look.
- */
-async function awaitArrival(
-  side: PrometheusSide,
-  pushgateway: Pushgateway,
-  pushed: readonly Target[],
-  pushTimes: PushTimes,
-  until: number,
-  untilRenamed = false,
-): Promise<Arrival> {
+  sticks: readonly DeliveredStick[],
+): Promise<Seen> {
+  const startedAt = Date.now();
+  const scrapes = new Map<string, { last: string; count: number }>();
+  const job = JSON.stringify(pushgateway.job);
   for (;;) {
-    const seen = await arrival(side, pushgateway, pushed, pushTimes);
-    if (seen.renamed || (seen.missing.length === 0 && !untilRenamed) || Date.now() > until) return seen;
+    const all = await side.api.targets();
+    const targets = scrapingTargets(all, pushgateway.url);
+    const [own, exported, ...underTarget] = await Promise.all([
+      side.api.query(`push_time_seconds{job=${job}}`),
+      side.api.query(`push_time_seconds{exported_job=${job}}`),
+      ...targets.map((target) =>
+        side.api.query(
+          `trucki_up${selector([
+            ['job', target.job],
+            ['instance', target.instance],
+          ])}`,
+        ),
+      ),
+    ]);
+    for (const { scrapeUrl, scrapePool, lastScrape } of targets) {
+      const key = `${scrapePool} ${scrapeUrl}`;
+      const before = scrapes.get(key);
+      if (!before) scrapes.set(key, { last: lastScrape, count: 0 });
+      else if (before.last !== lastScrape) scrapes.set(key, { last: lastScrape, count: before.count + 1 });
+    }
+    const arrival = arrivalOf(sticks, targets, { own, exported, underTarget });
+    const scraped =
+      targets.length < 2 ||
+      targets.every(({ scrapeUrl, scrapePool, health }) => {
+        return health !== 'up' || (scrapes.get(`${scrapePool} ${scrapeUrl}`)?.count ?? 0) >= 2;
+      });
+    const intervals = (targets.length ? targets : all).map(({ scrapeInterval }) =>
+      durationSeconds(scrapeInterval ?? ''),
+    );
+    const slowest = Math.max(0, ...intervals.map((seconds) => seconds ?? 60)) || 15;
+    // Nothing will arrive through targets that are all down: their lines say why.
+    const down = targets.length > 0 && targets.every(({ health }) => health === 'down');
+    const done = arrival.renamedBy || (arrival.missing.length === 0 && scraped) || sticks.length === 0 || down;
+    if (done || Date.now() > startedAt + Math.min(2 * slowest * 1000 + 5000, maxWaitMs))
+      return { targets, arrival, startedAt };
     await sleep(500);
   }
 }
 
-/**
- * The sticks' series of this push with their own job and instance, waited for about two scrape
- * intervals. Found (also) with exported_job / exported_instance, a scrape job lacks honor_labels.
- */
+/** Every series of this push arrived, or which did not. */
 async function seriesStep(
   side: PrometheusSide,
   pushgateway: Pushgateway,
-  pushed: readonly Target[],
-  { pushedAt, pushTimes, scrapedBy }: { pushedAt: number; pushTimes: PushTimes; scrapedBy: readonly ScrapeTarget[] },
-  job: string,
-  scrapeJob: (jobLabel: string) => string,
+  sticks: readonly DeliveredStick[],
+  { targets, arrival, startedAt }: Seen,
 ): Promise<Step> {
-  // The slowest of the scrape jobs that take the Pushgateway sets how long the series may take.
-  const intervalSeconds = Math.max(
-    ...scrapedBy.map(({ scrapeInterval }) => durationSeconds(scrapeInterval ?? '') ?? 60),
-  );
-  if (pushed.length === 0)
+  const jobs = clip(targets.map(scrapeJob).join(' or ')) || 'scrape job';
+  const relabelled = `does a relabelling of the ${jobs} drop or rename them?`;
+  if (sticks.length === 0)
     return unchecked("no stick was pushed: whether the sticks' series reach Prometheus is not checked");
-  let seen: Arrival;
-  try {
-    const until = pushedAt + waitFor(intervalSeconds);
-    seen = await awaitArrival(side, pushgateway, pushed, pushTimes, until, scrapedBy.length > 1);
-  } catch (error) {
-    return unreachable(side, error, "whether the sticks' series arrive");
-  }
-  if (seen.renamed) return renamedStep(seen.renamed, scrapeJob);
-  if (seen.missing.length === 0) {
-    const example = `trucki_up{job="${pushgateway.job}", instance="${pushed[0]!.instance}"}`;
-    return ok(`the sticks' series reach Prometheus with their own job and instance, e.g. ${example}`);
-  }
-  const names = seen.missing.map(({ instance }) => instance).join(', ');
-  return failed(
-    `this push's series of ${names} (trucki_up{job="${pushgateway.job}"}, push_time_seconds) are not in Prometheus ` +
-      `${Math.round((Date.now() - pushedAt) / 1000)} s after the push: does a relabelling of the ${job} drop or rename them?`,
-  );
-}
-
-/** The shipped rules loaded and healthy, and the Trucki alerts firing now. */
-export async function rulesAndAlerts(side: PrometheusSide, say: (step: Step) => Promise<void>): Promise<void> {
-  const rules = await rulesStep(side);
-  await say(rules);
-  if (rules.mark === 'unchecked') return;
-  let alerts;
-  try {
-    alerts = await side.api.alerts();
-  } catch (error) {
-    await say(unreachable(side, error, 'the Trucki alerts'));
-    return;
-  }
-  const trucki = alerts.filter(({ labels }) => labels.alertname?.startsWith('Trucki'));
-  const firing = trucki.filter(({ state }) => state === 'firing');
-  for (const { labels } of firing) {
-    const about = ['job', 'instance', 'inverter']
-      .filter((name) => labels[name] !== undefined)
-      .map((name) => `${name}="${clip(labels[name]!)}"`)
-      .join(', ');
-    await say(failed(`alert ${clip(labels.alertname!)} is firing${about ? ` for ${about}` : ''}`));
-  }
-  if (firing.length === 0) {
-    const pending = trucki.length
-      ? ` (${trucki.length} pending: ${clip([...new Set(trucki.map(({ labels }) => labels.alertname!))].join(', '))})`
-      : '';
-    await say(ok(`no Trucki alert is firing${pending}`));
-  }
-}
-
-async function rulesStep(side: PrometheusSide): Promise<Step> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    let rules;
-    try {
-      rules = await side.api.rules();
-    } catch (error) {
-      return unreachable(side, error, 'the rules');
-    }
-    if (rules.length === 0 && side.victoriametrics) {
-      return unchecked(
-        `VictoriaMetrics ${side.shown} shows no rules: they run in a vmalert; the rules and alerts are not checked ` +
-          '(start VictoriaMetrics with -vmalert.proxyURL to show them, or give the vmalert as --prometheus-url)',
-      );
-    }
-    const ours = rules.filter(({ name }) => (shippedRules as readonly string[]).includes(name));
-    if (ours.length === 0) {
-      return failed(
-        `the shipped rules are not loaded in Prometheus ${side.shown}: copy deploy/prometheus/trucki-rules.yml ` +
-          'beside prometheus.yml, name it under rule_files: and reload Prometheus',
-      );
-    }
-    const broken = ours.filter(
-      ({ health, lastError }) => (health !== 'ok' && health !== 'unknown') || lastError !== '',
+  if (arrival.missing.length > 0)
+    return failed(
+      `this push's series of ${arrival.missing.join(', ')} (trucki_up{job="${pushgateway.job}"}, push_time_seconds) ` +
+        `are not in Prometheus ${Math.round((Date.now() - startedAt) / 1000)} s after the push: ${relabelled}`,
     );
-    if (broken.length > 0) {
-      return failed(
-        broken
-          .map(
-            ({ name, group, lastError, health }) =>
-              `rule ${name} (group ${clip(group)}) fails: ${clip(lastError) || health}`,
-          )
-          .join('; '),
-      );
-    }
-    const missing = shippedRules.filter((name) => !ours.some((rule) => rule.name === name));
-    if (missing.length > 0) {
-      return failed(
-        `Prometheus has an older or partial copy of the shipped rules: ${missing.join(', ')} missing; ` +
-          'copy deploy/prometheus/trucki-rules.yml again and reload',
-      );
-    }
-    // Loaded but not evaluated yet: wait for one evaluation.
-    if (ours.every(({ health }) => health === 'ok') || Date.now() > deadline) {
-      const groups = clip([...new Set(ours.map(({ group }) => group))].join(', '));
-      return ok(`the shipped rules are loaded and healthy (groups ${groups})`);
-    }
-    await sleep(500);
+  let lost: string[] = [];
+  try {
+    for (const stick of sticks)
+      lost = [
+        ...lost,
+        ...missingSeries(stick, await side.api.query(selector(stick.labels))).map((s) => `${stick.instance} ${s}`),
+      ];
+  } catch (error) {
+    return unreachable(side, error, 'whether every series of the push arrives');
   }
-}
-
-/**
- * A server's text, at most 300 characters: Prometheus's many-to-many errors list whole series, and
- * a label value or a scrape job's name may be of any length.
- */
-function clip(message: string): string {
-  return message.length > 300 ? `${message.slice(0, 297)}...` : message;
+  if (lost.length > 0)
+    return failed(`${lost.length} series of this push are not in Prometheus: ${clip(lost.join(', '))}: ${relabelled}`);
+  const example = `trucki_up{job="${pushgateway.job}", instance="${sticks[0]!.instance}"}`;
+  return ok(`the sticks' series reach Prometheus with their own job and instance, e.g. ${example}`);
 }

@@ -32,3 +32,8 @@ export function lineOf({ mark, text }: Step): string {
 export function count(sticks: number): string {
   return sticks === 1 ? '1 stick' : `${sticks} sticks`;
 }
+
+/** A server's text, at most `max` characters: a label value or an error may be of any length. */
+export function clip(message: string, max = 300): string {
+  return message.length > max ? `${message.slice(0, max - 3)}...` : message;
+}

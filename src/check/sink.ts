@@ -9,31 +9,42 @@ import type { Http } from '../http.js';
 import { readGroups } from '../sinks/pushgateway-api.js';
 import { stickGrouping } from '../sinks/pushgateway.js';
 import { errnoCode, messageOf, NoQueryApi, SinkFailure } from '../errors.js';
-import type { Sink } from '../sinks/sink.js';
-import type { PushTimes } from './prometheus.js';
-import { count, failed, ok, unchecked, type Step } from './report.js';
+import { jobFamilies } from '../catalogue.js';
+import type { Sample } from '../parse.js';
+import type { Forgettable, Sink } from '../sinks/sink.js';
+import type { Series } from './prometheus-api.js';
+import { forgetCommand, missingSeries, selector, type DeliveredStick } from './series.js';
+import { clip, count, failed, ok, unchecked, type Step } from './report.js';
 
-/** A sink that remembers why a delivery or a flush failed, for the check to say. */
+/** A sink that remembers what it was given and why a delivery or a flush failed, for the check to say. */
 export interface RecordingSink {
   readonly sink: Sink;
   /** Failure message → the instances it struck (all of them for a flush). */
   readonly failures: Map<string, string[]>;
+  /** Each stick's samples as delivered. */
+  readonly samples: Map<Target, readonly Sample[]>;
 }
 
+/** `sink` for one run that forgets and removes nothing: check changes nothing but its own delivery. */
 export function recording(sink: Sink, targets: readonly Target[]): RecordingSink {
   const failures = new Map<string, string[]>();
+  const samples = new Map<Target, readonly Sample[]>();
   const note = (message: string, instances: string[]) => {
     failures.set(message, [...(failures.get(message) ?? []), ...instances]);
   };
   return {
     failures,
+    samples,
     sink: {
-      ...sink,
+      ...(sink.lastSuccesses && { lastSuccesses: sink.lastSuccesses }),
       deliver: (delivery) =>
-        sink.deliver(delivery).catch((error: unknown) => {
-          if (error instanceof SinkFailure) note(error.message, [delivery.target.instance]);
-          throw error;
-        }),
+        sink.deliver(delivery).then(
+          () => void samples.set(delivery.target, delivery.samples),
+          (error: unknown) => {
+            if (error instanceof SinkFailure) note(error.message, [delivery.target.instance]);
+            throw error;
+          },
+        ),
       flush: (run) =>
         sink.flush(run).catch((error: unknown) => {
           if (error instanceof SinkFailure)
@@ -100,53 +111,115 @@ const recallWaitMs = 15_000;
 
 /**
  * Recall, as a run makes it: the query URL answers and gives back the last success the import just
- * wrote for every stick that was read, within a few seconds.
+ * wrote for every stick that was read, within a few seconds; and it holds every series of the
+ * import, which a vmagent's relabelling may have dropped on the way.
  */
 export async function recallStep(
   store: VictoriaMetrics,
   sink: Sink,
   readAt: ReadonlyMap<string, number>,
-  targets: readonly Target[],
+  sticks: readonly DeliveredStick[],
+  stored: (stick: DeliveredStick) => Promise<readonly Series[]>,
 ): Promise<Step> {
   const where = `VictoriaMetrics query API ${store.query.url.href}`;
-  const read = targets.filter(({ instance }) => readAt.has(instance));
+  const read = sticks.filter(({ instance }) => readAt.has(instance));
   if (read.length === 0) return unchecked(`${where}: recall not checked: no stick was read`);
   const deadline = Date.now() + recallWaitMs;
   for (;;) {
-    let found: ReadonlyMap<string, number>;
+    let missing: string[];
     try {
-      found = await sink.lastSuccesses!(read);
+      const found = await sink.lastSuccesses!(read.map(({ target }) => target));
+      const late = read.filter(({ instance }) => (found.get(instance) ?? 0) < Math.floor(readAt.get(instance)! / 1000));
+      missing = late.length ? late.map(({ instance }) => `${instance}'s last success`) : [];
+      for (const stick of missing.length ? [] : read)
+        missing.push(...missingSeries(stick, await stored(stick)).map((series) => `${stick.instance} ${series}`));
     } catch (error) {
       // A vmagent has no query API: recall is off, which a run survives; whether the store holds it is unknown.
       return (error instanceof NoQueryApi ? unchecked : failed)(messageOf(error));
     }
-    const missing = read.filter(
-      ({ instance }) => (found.get(instance) ?? 0) < Math.floor(readAt.get(instance)! / 1000),
-    );
-    if (missing.length === 0) return ok(`${where} answers and recalls the last success of every stick read`);
+    if (missing.length === 0)
+      return ok(`${where} answers, holds every series of the import and recalls the last success of every stick read`);
     if (Date.now() > deadline) {
+      const list = missing.join(', ');
       return failed(
-        `${where} answers, but has not the last success just imported for ${missing.map(({ instance }) => instance).join(', ')} ` +
-          `after ${recallWaitMs / 1000} s: does the import reach the store this URL queries?`,
+        `${where} answers, but lacks ${list.length > 300 ? `${list.slice(0, 297)}...` : list} ` +
+          `${recallWaitMs / 1000} s after the import: does all of the import reach the store this URL queries ` +
+          '(a vmagent relabelling it away)?',
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
 
-/**
- * push_time_seconds of each pushed stick's group, as the Pushgateway holds it now, in one streamed
- * read; none if it cannot say (the series are then taken as they come, of whichever push).
- */
-export async function pushTimes(pushgateway: Pushgateway, http: Http, targets: readonly Target[]): Promise<PushTimes> {
-  const groupings = targets.map((target) => stickGrouping(pushgateway, target));
-  const { values } = await readGroups(http, pushgateway.url, {
-    values: { groupings, family: 'push_time_seconds' },
-  }).catch(() => ({ values: new Map<number, number>() }));
-  return new Map(
-    targets.flatMap((target, index) => {
-      const value = values.get(index);
+/** What the Pushgateway holds of this job, in one streamed read. */
+export interface PushgatewayGroups {
+  /** push_time_seconds of each delivered stick's group, by instance: this push's, on the Pushgateway's clock. */
+  readonly pushTimes: ReadonlyMap<string, number>;
+  /** The job's groups that no stick named here delivers (a stick renamed or removed), oldest first. */
+  readonly unnamed: readonly Forgettable[];
+  /** Why the Pushgateway could not be read back: then none of the above is known. */
+  readonly failure?: string;
+}
+
+export async function pushgatewayGroups(
+  pushgateway: Pushgateway,
+  http: Http,
+  delivered: readonly Target[],
+  named: readonly Target[],
+): Promise<PushgatewayGroups> {
+  const found = await readGroups(http, pushgateway.url, {
+    values: { groupings: delivered.map((target) => stickGrouping(pushgateway, target)), family: 'push_time_seconds' },
+    // Every group of exactly this job's key that no stick names, however recent: check lists them all.
+    stale: {
+      job: pushgateway.job,
+      grouping: pushgateway.grouping,
+      named: named.map((target) => target.instance),
+      family: jobFamilies.up.name,
+      afterSeconds: -Infinity,
+    },
+  }).catch((error: unknown) => ({
+    values: new Map<number, number>(),
+    stale: [],
+    failure: messageOf(error),
+  }));
+  const pushTimes = new Map(
+    delivered.flatMap((target, index) => {
+      const value = found.values.get(index);
       return value === undefined ? [] : [[target.instance, value] as const];
     }),
   );
+  const unnamed = [...found.stale].sort((a, b) => a.pushedAt - b.pushedAt);
+  return { pushTimes, unnamed, ...('failure' in found && { failure: found.failure }) };
 }
+
+/** One line per group no stick names, with the command that forgets it; at most `max` of them. */
+export function unnamedSteps(pushgateway: Pushgateway, groups: PushgatewayGroups, max = 10): Step[] {
+  const { unnamed, failure } = groups;
+  if (failure !== undefined)
+    return [
+      unchecked(
+        `Pushgateway ${pushgateway.url.href} ${failure} when read back: groups no stick names are not looked for, ` +
+          "and Prometheus's series of an earlier push count as this push's",
+      ),
+    ];
+  const steps = unnamed.slice(0, max).map(({ grouping, age }) => {
+    const name = `group ${clip(selector(grouping))} on the Pushgateway`;
+    const command = forgetCommand(pushgateway, grouping);
+    // Pushed in the last minutes by the Pushgateway's clock: someone pushes it still (another host, an old timer).
+    if (age < stoppedAfterSeconds)
+      return unchecked(
+        `${name} is named by no stick here, yet was pushed ${Math.round(age)} s ago: by another host ` +
+          `or an old timer? Once nothing pushes it, forget it: ${command}`,
+      );
+    return failed(
+      `${name} is named by no stick here and was last pushed ${Math.round(age / 60)} min ago: its ` +
+        `alerts fire until it is forgotten; forget it now: ${command}`,
+    );
+  });
+  if (unnamed.length > max)
+    steps.push(failed(`and ${unnamed.length - max} more groups of job "${pushgateway.job}" that no stick here names`));
+  return steps;
+}
+
+/** TruckiPushesStopped's threshold: a group unpushed this long is stopped. */
+const stoppedAfterSeconds = 300;

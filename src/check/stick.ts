@@ -30,7 +30,8 @@ export function stickStep(target: Target, { live, once }: StickReading): Step {
   const keys = liveKeys + (once.knownKeys ?? 0);
   const info = once.samples.find(({ family }) => family === identity)?.labels;
   const who = info
-    ? `a Trucki ${info.variant ?? 'of unknown variant'}, device ${info.device ?? '?'}, firmware ${info.firmware || 'unknown'}`
+    ? `a Trucki ${info.variant ?? 'of unknown variant'}, device ${info.device ?? '?'}, ` +
+      `firmware ${info.firmware || 'unknown'}`
     : 'a Trucki stick, but /jsononce names no device (variant and firmware unknown)';
   const unreadable = [...live.problems, ...once.problems];
   return ok(

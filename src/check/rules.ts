@@ -1,0 +1,279 @@
+/**
+ * The shipped rules (deploy/prometheus/trucki-rules.yml, read where it is installed) against the
+ * rules a Prometheus or vmalert has loaded: each by name, kind, expression, `for` and labels. A rule
+ * of the same name is not the rule: a rewritten expression is as broken as a missing rule. Then the
+ * Trucki alerts firing, each with what to do.
+ */
+import { realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { readBoundedFile, smallFileBytes } from '../bounded-file.js';
+import { isJsonObject } from '../json-object.js';
+import { durationSeconds } from './cadence.js';
+import type { Alert, Rule } from './prometheus-api.js';
+import { unreachable, type PrometheusSide } from './prometheus.js';
+import { clip, failed, ok, unchecked, type Step } from './report.js';
+import { firingText, pendingText } from './series.js';
+
+export interface ShippedRule {
+  readonly name: string;
+  readonly type: 'alerting' | 'recording';
+  readonly expr: string;
+  /** An alert's `for`, in seconds. */
+  readonly duration: number;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** Where the file is: beside the program in the repository and the npm package, and in the Debian package. */
+export function shippedRulesPaths(program = process.argv[1] ?? ''): string[] {
+  const real = (() => {
+    try {
+      return realpathSync(program);
+    } catch {
+      return program;
+    }
+  })();
+  return [
+    join(dirname(real), '..', 'deploy', 'prometheus', 'trucki-rules.yml'),
+    '/usr/share/doc/trucki2pushgateway/examples/prometheus/trucki-rules.yml',
+  ];
+}
+
+/** The first of `paths` that can be read, parsed; a one-line Error if none. */
+export async function readShippedRules(paths: readonly string[]): Promise<ShippedRule[]> {
+  let why = 'not found';
+  for (const path of paths) {
+    let text: string;
+    try {
+      text = readBoundedFile(path, 'the shipped rules file', smallFileBytes);
+    } catch (error) {
+      why = (error as Error).message;
+      continue;
+    }
+    return parseShippedRules(text, await import('yaml'));
+  }
+  throw new Error(why);
+}
+
+/** The rules of a Prometheus rules file's text. */
+export function parseShippedRules(text: string, yaml: typeof import('yaml')): ShippedRule[] {
+  const file: unknown = yaml.parse(text);
+  const groups = isJsonObject(file) && Array.isArray(file.groups) ? file.groups : [];
+  return groups.flatMap((group: unknown) =>
+    (isJsonObject(group) && Array.isArray(group.rules) ? group.rules : []).flatMap((rule: unknown) => {
+      if (!isJsonObject(rule) || typeof rule.expr !== 'string') return [];
+      const name = rule.alert ?? rule.record;
+      if (typeof name !== 'string') return [];
+      const labels = isJsonObject(rule.labels) ? rule.labels : {};
+      return [
+        {
+          name,
+          type: rule.alert === undefined ? ('recording' as const) : ('alerting' as const),
+          expr: rule.expr,
+          duration: typeof rule.for === 'string' ? (durationSeconds(rule.for) ?? NaN) : 0,
+          labels: Object.fromEntries(Object.entries(labels).map(([key, value]) => [key, String(value)])),
+        },
+      ];
+    }),
+  );
+}
+
+export interface RulesComparison {
+  /** Shipped rules no loaded rule has the name and kind of. */
+  readonly missing: readonly ShippedRule[];
+  /** Loaded rules of a shipped name that are not that rule, with what differs. */
+  readonly differing: readonly { readonly rule: Rule; readonly what: string }[];
+  /** Loaded rules of a shipped name that fail to evaluate. */
+  readonly failing: readonly Rule[];
+  /** The loaded rules that are shipped ones. */
+  readonly ours: readonly Rule[];
+}
+
+/** Every shipped rule must be loaded as shipped; every loaded rule of a shipped name must be one. */
+export function compareRules(shipped: readonly ShippedRule[], loaded: readonly Rule[]): RulesComparison {
+  const names = new Map(shipped.map((rule) => [rule.name, rule]));
+  const ours = loaded.filter(({ name }) => names.has(name));
+  const differing = ours.flatMap((rule) => {
+    const what = difference(names.get(rule.name)!, rule);
+    return what ? [{ rule, what }] : [];
+  });
+  return {
+    missing: shipped.filter(({ name, type }) => !ours.some((rule) => rule.name === name && rule.type === type)),
+    differing,
+    failing: ours.filter(({ health, lastError }) => health === 'err' || lastError !== ''),
+    ours,
+  };
+}
+
+function difference(want: ShippedRule, rule: Rule): string | undefined {
+  if (rule.type !== want.type) return `is ${rule.type || 'of no kind'}, not ${want.type}`;
+  if (!sameExpression(want.expr, rule.query))
+    return `has the expression \`${rule.query}\`, not \`${oneLine(want.expr)}\``;
+  if (want.type === 'alerting' && Math.abs(rule.duration - want.duration) > 1e-3)
+    return `has for: ${rule.duration}s, not ${want.duration}s`;
+  const keys = new Set([...Object.keys(want.labels), ...Object.keys(rule.labels)]);
+  const label = [...keys].find((key) => want.labels[key] !== rule.labels[key]);
+  return label === undefined
+    ? undefined
+    : `has the label ${label}="${rule.labels[label] ?? ''}", not "${want.labels[label] ?? ''}"`;
+}
+
+const oneLine = (expr: string) => expr.trim().replace(/\s+/g, ' ');
+
+/**
+ * Whether two PromQL texts are the same expression as Prometheus prints it back: compared token by
+ * token, numbers by value (3.6e6 is 3.6e+06), durations by length (7d is 1w), strings by content,
+ * keywords in any case, label matchers in any order, whitespace and comments ignored.
+ */
+export function sameExpression(a: string, b: string): boolean {
+  const left = tokens(a);
+  const right = tokens(b);
+  return left !== undefined && right !== undefined && left.join('\u0000') === right.join('\u0000');
+}
+
+const keywords = new Set(
+  (
+    'and or unless by without on ignoring group_left group_right bool offset sum avg count min max stddev stdvar ' +
+    'topk bottomk quantile count_values group inf nan'
+  ).split(' '),
+);
+const durationPart = /(\d+)(ms|[smhdwy])/gy;
+const unitMs: Readonly<Record<string, number>> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+  y: 31_536_000_000,
+};
+const token = new RegExp(
+  [
+    String.raw`\s+|#[^\n]*|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|` + '`[^`]*`',
+    String.raw`(?:\d+(?:ms|[smhdwy]))+(?![\w:])|0x[0-9a-f]+|(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?`,
+    String.raw`[a-z_:][\w:]*|==|!=|>=|<=|=~|!~|[-+*/%^<>=(){}[\],@]`,
+  ].join('|'),
+  'giy',
+);
+/** The normalised tokens of a PromQL text; undefined if it holds something no token is. */
+function tokens(text: string): string[] | undefined {
+  const out: string[] = [];
+  token.lastIndex = 0;
+  while (token.lastIndex < text.length) {
+    const match = token.exec(text);
+    if (!match) return undefined;
+    const [word] = match;
+    if (/^\s|^#/.test(word)) continue;
+    out.push(normalised(word));
+  }
+  return sortMatchers(out);
+}
+
+function normalised(word: string): string {
+  const first = word[0]!;
+  // Prometheus prints strings double-quoted; a single-quoted one holds \' where it holds '.
+  if (first === '"' || first === "'" || first === '`') return `s:${word.slice(1, -1).replace(/\\'/g, "'")}`;
+  if (/^\d+(?:ms|[smhdwy])/.test(word) && !/^\d+e/i.test(word)) {
+    let ms = 0;
+    durationPart.lastIndex = 0;
+    for (let part = durationPart.exec(word); part; part = durationPart.exec(word))
+      ms += Number(part[1]) * unitMs[part[2]!]!;
+    return `d:${ms}`;
+  }
+  if (/^[\d.]/.test(word)) return `n:${Number(word)}`;
+  return keywords.has(word.toLowerCase()) ? word.toLowerCase() : word;
+}
+
+/** Label matchers in braces, sorted: Prometheus may print them in another order than written. */
+function sortMatchers(list: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < list.length; i++) {
+    if (list[i] !== '{') {
+      out.push(list[i]!);
+      continue;
+    }
+    const end = list.indexOf('}', i);
+    if (end < 0) return [...out, ...list.slice(i)];
+    const matchers: string[][] = [[]];
+    for (const each of list.slice(i + 1, end)) {
+      if (each === ',') matchers.push([]);
+      else matchers.at(-1)!.push(each);
+    }
+    const sorted = matchers.filter((matcher) => matcher.length > 0).map((matcher) => JSON.stringify(matcher));
+    out.push('{', ...sorted.sort(), '}');
+    i = end;
+  }
+  return out;
+}
+
+/** The shipped rules loaded and healthy, and the Trucki alerts firing now. */
+export async function rulesAndAlerts(
+  side: PrometheusSide,
+  say: (step: Step) => Promise<void>,
+  forget: (labels: Alert['labels']) => string | undefined = () => undefined,
+): Promise<void> {
+  const [rules, answered] = await rulesStep(side);
+  await say(rules);
+  if (!answered) return;
+  let alerts: Alert[];
+  try {
+    alerts = await side.api.alerts();
+  } catch (error) {
+    await say(unreachable(side, error, 'the Trucki alerts'));
+    return;
+  }
+  const trucki = alerts.filter(({ labels }) => labels.alertname?.startsWith('Trucki'));
+  const firing = trucki.filter(({ state }) => state === 'firing');
+  for (const { labels } of firing) await say(failed(firingText(labels, forget)));
+  const pending = trucki.filter(({ state }) => state !== 'firing');
+  if (firing.length === 0)
+    await say(ok(`no Trucki alert is firing${pending.length ? ` (${clip(pendingText(pending))})` : ''}`));
+}
+
+/** The rules' step, and whether the server answered with rules to compare. */
+async function rulesStep(side: PrometheusSide): Promise<[Step, boolean]> {
+  let loaded;
+  try {
+    loaded = await side.api.rules();
+  } catch (error) {
+    const step = unreachable(side, error, 'the rules');
+    return [step, step.mark !== 'unchecked'];
+  }
+  if (loaded.length === 0 && side.victoriametrics) {
+    const step = unchecked(
+      `VictoriaMetrics ${side.shown} shows no rules: they run in a vmalert; the rules and alerts are not checked ` +
+        '(start VictoriaMetrics with -vmalert.proxyURL to show them, or give the vmalert as --prometheus-url)',
+    );
+    return [step, false];
+  }
+  return [await comparedStep(side, loaded), true];
+}
+
+async function comparedStep(side: PrometheusSide, loaded: readonly Rule[]): Promise<Step> {
+  const shipped = await readShippedRules(shippedRulesPaths()).catch((error: unknown) => error as Error);
+  if (shipped instanceof Error)
+    return unchecked(`the shipped rules file cannot be read (${shipped.message}): the rules are not compared`);
+  const { missing, differing, failing, ours } = compareRules(shipped, loaded);
+  const reload = 'copy deploy/prometheus/trucki-rules.yml again, name it under rule_files: and reload Prometheus';
+  if (ours.length === 0) {
+    return failed(
+      `the shipped rules are not loaded in Prometheus ${side.shown}: copy deploy/prometheus/trucki-rules.yml ` +
+        'beside prometheus.yml, name it under rule_files: and reload Prometheus',
+    );
+  }
+  if (failing.length > 0) {
+    const each = failing.map(
+      ({ name, group, lastError, health }) => `rule ${name} (group ${clip(group)}) fails: ${clip(lastError) || health}`,
+    );
+    return failed(clip(each.join('; '), 2000));
+  }
+  if (missing.length > 0 || differing.length > 0) {
+    const what = [
+      ...(missing.length ? [`${missing.map(({ name }) => name).join(', ')} missing`] : []),
+      ...differing.map(({ rule, what: how }) => `${rule.name} (group ${clip(rule.group, 80)}) ${clip(how, 200)}`),
+    ];
+    return failed(`Prometheus's rules are not the shipped ones: ${clip(what.join('; '), 2000)}; ${reload}`);
+  }
+  const groups = clip([...new Set(ours.map(({ group }) => group))].join(', '));
+  const pending = ours.some(({ health }) => health !== 'ok') ? ', some not evaluated yet' : ' and healthy';
+  return ok(`the shipped rules are loaded as shipped (${shipped.length} rules, groups ${groups})${pending}`);
+}

@@ -1,0 +1,165 @@
+/**
+ * check's verdicts on what Prometheus holds, as pure functions of what it answered: whether this
+ * push's series arrived under their own labels or under a scrape job's, whether each of them
+ * arrived, and what to do about a firing alert or a group no stick names any more.
+ */
+import type { Grouping, Pushgateway, Target } from '../config/types.js';
+import type { Sample } from '../parse.js';
+import { groupPath } from '../sinks/pushgateway-api.js';
+import type { Alert, ScrapeTarget, Series } from './prometheus-api.js';
+import { clip } from './report.js';
+
+/** A stick as this check delivered it: its labels in the store and its samples. */
+export interface DeliveredStick {
+  readonly target: Target;
+  readonly instance: string;
+  /** job, instance, the stick's own labels and the grouping labels. */
+  readonly labels: Grouping;
+  readonly samples: readonly Sample[];
+  /** push_time_seconds of this push, by the Pushgateway's clock, if it could be read back. */
+  readonly pushTime?: number;
+}
+
+/** What one look at Prometheus found, for the sticks' job. */
+export interface Observation {
+  /** push_time_seconds{job=<the job>}. */
+  readonly own: readonly Series[];
+  /** push_time_seconds{exported_job=<the job>}: a scrape job without honor_labels moved the job there. */
+  readonly exported: readonly Series[];
+  /** For each scrape target of the Pushgateway: trucki_up under its own job and instance labels. */
+  readonly underTarget: readonly (readonly Series[])[];
+}
+
+export interface Arrival {
+  /** The sticks whose series of this push (or a later one) are not under their own labels. */
+  readonly missing: readonly string[];
+  /** The scrape job (its job label, and its name where known) that gives the sticks its own labels. */
+  readonly renamedBy?: {
+    readonly job: string;
+    readonly instance: string;
+    readonly target?: ScrapeTarget;
+    /** Whether the sticks' own labels are kept as exported_job, exported_instance (or dropped). */
+    readonly moved: boolean;
+  };
+}
+
+/** A PromQL selector of exactly these labels: `{job="trucki",instance="roof"}`. */
+export function selector(labels: Grouping): string {
+  return `{${labels.map(([name, value]) => `${name}=${JSON.stringify(value)}`).join(',')}}`;
+}
+
+/** Whether `series` has each of `labels` (an empty value: the label absent, as in Prometheus), with `prefix`. */
+export function hasLabels(series: Series, labels: Grouping, prefix = ''): boolean {
+  return labels.every(([name, value]) => (series.metric[prefix + name] ?? '') === value);
+}
+
+/** Of this push or later: push_time_seconds at least this push's (on the Pushgateway's clock). */
+const fresh = (series: Series, stick: DeliveredStick) =>
+  stick.pushTime === undefined || series.value >= stick.pushTime - 1e-3;
+
+export function arrivalOf(
+  sticks: readonly DeliveredStick[],
+  targets: readonly ScrapeTarget[],
+  seen: Observation,
+): Arrival {
+  const missing = sticks
+    .filter(
+      (stick) =>
+        !seen.own.some(
+          (series) =>
+            hasLabels(series, stick.labels) &&
+            series.metric.exported_job === undefined &&
+            series.metric.exported_instance === undefined &&
+            fresh(series, stick),
+        ),
+    )
+    .map(({ instance }) => instance);
+  const index = seen.underTarget.findIndex((found) => found.length > 0);
+  if (index >= 0) {
+    const target = targets[index]!;
+    const moved = seen.underTarget[index]!.some(({ metric }) => metric.exported_instance !== undefined);
+    return { missing, renamedBy: { job: target.job, instance: target.instance, target, moved } };
+  }
+  const renamed = seen.exported.find((series) =>
+    sticks.some((stick) => series.metric.exported_instance === stick.instance && fresh(series, stick)),
+  );
+  if (!renamed) return { missing };
+  const { job = '', instance = '' } = renamed.metric;
+  const target = targets.find((each) => each.job === job);
+  return { missing, renamedBy: { job, instance, ...(target && { target }), moved: true } };
+}
+
+/** The samples of `stick` that have no series among `arrived`: `trucki_ac_power_watts{inverter="1"}`. */
+export function missingSeries(stick: DeliveredStick, arrived: readonly Series[]): string[] {
+  return stick.samples.flatMap(({ family, labels }) => {
+    const own = Object.entries(labels);
+    const found = arrived.some(
+      (series) => series.metric.__name__ === family.name && hasLabels(series, [...stick.labels, ...own]),
+    );
+    return found ? [] : [`${family.name}${own.length ? selector(own) : ''}`];
+  });
+}
+
+/** What to do when a shipped alert fires, by its name. */
+const advice: Readonly<Record<string, string>> = {
+  TruckiStickDown:
+    "the stick does not answer the job: is it on and reachable from the job's host? (its line above says why)",
+  TruckiStickStale:
+    'no fresh reading for 5 minutes: is the timer or loop running (systemctl status trucki2pushgateway.timer)?',
+  TruckiPushesStopped:
+    'nothing pushed this group for 5 minutes: is the timer or loop running, and does it name this stick?',
+  TruckiPushFailing: "the Pushgateway refuses the pushes: read why in the job's log (journalctl -u trucki2pushgateway)",
+  TruckiPushgatewayDown: 'Prometheus cannot scrape the Pushgateway: start it (systemctl start prometheus-pushgateway)',
+  TruckiScrapeWithoutHonorLabels: 'add `honor_labels: true` to that scrape job in prometheus.yml and reload Prometheus',
+  TruckiSeriesStopped:
+    'nothing of the stick arrives any more: run the job for it; a stick removed on purpose stops firing a day later',
+  TruckiInverterHot: "the inverter runs above 70 °C: give it shade and air; see its datasheet's limits",
+};
+
+/**
+ * A firing alert's line: what fires, for what, and what to do. `forget` gives the command that
+ * forgets the group an alert is of, if it is one no stick names any more.
+ */
+export function firingText(labels: Alert['labels'], forget: (labels: Alert['labels']) => string | undefined): string {
+  const name = labels.alertname ?? '';
+  const about = ['job', 'instance', 'inverter']
+    .filter((label) => labels[label] !== undefined)
+    .map((label) => `${label}="${clip(labels[label]!)}"`)
+    .join(', ');
+  const command = labels.instance === undefined ? undefined : forget(labels);
+  const todo = command
+    ? `no stick here is named ${clip(labels.instance!)} any more: forget its group now: ${command}`
+    : (advice[name] ?? 'see its description on the Alerts page of Prometheus');
+  return `alert ${clip(name)} is firing${about ? ` for ${about}` : ''}: ${todo}`;
+}
+
+/** "3 pending: 2 TruckiStickDown, 1 TruckiPushesStopped". */
+export function pendingText(pending: readonly Alert[]): string {
+  const counts = new Map<string, number>();
+  for (const { labels } of pending) counts.set(labels.alertname ?? '', (counts.get(labels.alertname ?? '') ?? 0) + 1);
+  const each = [...counts].map(([name, count]) => `${count} ${name}`).join(', ');
+  return `${pending.length} pending: ${each}`;
+}
+
+/**
+ * The one command that deletes a group from the Pushgateway, with no secret in it: where the
+ * Pushgateway wants credentials, curl asks for the password, or reads the token from a file.
+ */
+export function forgetCommand(pushgateway: Pushgateway, grouping: Grouping): string {
+  const url = new URL(pushgateway.url.href);
+  url.username = '';
+  url.password = '';
+  const path = `${url.href.replace(/\/$/, '')}${groupPath(grouping)}`;
+  const auth =
+    pushgateway.bearerToken !== undefined
+      ? '-H @TOKEN_HEADER_FILE '
+      : pushgateway.username !== undefined
+        ? '-u USERNAME '
+        : '';
+  const ca = pushgateway.ca === undefined ? '' : '--cacert CA_FILE ';
+  const command = `curl -fsS ${auth}${ca}-X DELETE '${path.replace(/'/g, "'\\''")}'`;
+  // A grouping value of a megabyte (anyone may push one) makes no command to copy.
+  return command.length <= 2000
+    ? command
+    : "its grouping key is too long for a command: delete it on the Pushgateway's page";
+}
