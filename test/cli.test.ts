@@ -146,7 +146,7 @@ describe('several sticks in one run', () => {
   });
 });
 
-describe('repeated -t and --grouping accumulate (issue 9.5)', { concurrency: true }, () => {
+describe('repeated -t and --grouping accumulate', { concurrency: true }, () => {
   test('-t one=… -t two=… reads and pushes both', async () => {
     const stick = sticks.T2SG!;
     const result = await runCli(['-t', `rep-one=${stick.url}`, '-t', `rep-two=${stick.url}`, '-g', pushgateway.url]);
@@ -211,7 +211,7 @@ describe('exit status', () => {
     assert.match(version.stdout, /^trucki2pushgateway \d+\.\d+\.\d+\n$/);
   });
 
-  test('69 when every push was made but a stick is dark: its trucki_up 0 pushed (issue 16.4)', async () => {
+  test('69 when every push was made but a stick is dark: its trucki_up 0 pushed', async () => {
     const result = await runCli([
       '-t',
       `dark-healthy=${sticks.T2SG!.url},dark-dead=127.0.0.1:9`,
@@ -267,7 +267,7 @@ describe('exit status', () => {
     );
   });
 
-  test('2 for --timeout 3000000000, with the allowed range and no Node warning (issue 9.10)', async () => {
+  test('2 for --timeout 3000000000, with the allowed range and no Node warning', async () => {
     const result = await runCli(['-t', sticks.T2SG!.url, '--stdout', '--timeout', '3000000000'], { timeoutMs: 20_000 });
     assert.equal(result.code, 2, result.stderr);
     assert.match(result.stderr, /--timeout must be a whole number from 1 to \d+/);
@@ -335,7 +335,7 @@ const noStack = (text: string) => {
   assert.doesNotMatch(text, /^\s+at /m, `a stack trace:\n${text}`);
 };
 
-describe('a closed or full stdout, a closed stderr (issue 9.8)', { concurrency: true }, () => {
+describe('a closed or full stdout, a closed stderr', { concurrency: true }, () => {
   test('--stdout into a closed pipe (`| true`): one line, exit 1, no stack trace', async () => {
     const result = await spawnJob(['-t', `pipe=${sticks.T2SG!.url}`, '--stdout'], ['ignore', 'pipe', 'pipe'], (child) =>
       child.stdout!.destroy(),
@@ -357,7 +357,7 @@ describe('a closed or full stdout, a closed stderr (issue 9.8)', { concurrency: 
     }
   });
 
-  test('a dark stick with --stdout into a closed pipe or /dev/full: 1 (not delivered), not 69 (issue 16.4)', async () => {
+  test('a dark stick with --stdout into a closed pipe or /dev/full: 1 (not delivered), not 69', async () => {
     const piped = await spawnJob(
       ['-t', 'dark-pipe=127.0.0.1:9', '--stdout', '--retries', '0'],
       ['ignore', 'pipe', 'pipe'],

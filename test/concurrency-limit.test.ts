@@ -46,7 +46,7 @@ describe('createLimit', () => {
     assert.equal(await limit(() => Promise.resolve('next')), 'next');
   });
 
-  test('perTurn: a slice of the tasks starts in each turn of the event loop, in order (issue 18.1)', async () => {
+  test('perTurn: a slice of the tasks starts in each turn of the event loop, in order', async () => {
     const limit = createLimit(100, 3);
     const started: number[] = [];
     const tasks = Array.from({ length: 8 }, (_, i) =>

@@ -103,7 +103,7 @@ describe('VictoriaMetrics', () => {
     assert.doesNotMatch(secret, /hunter2/);
   });
 
-  test('a URL with /api/v1/... in it gets the base-URL hint, exit 2 (issue 15)', async () => {
+  test('a URL with /api/v1/... in it gets the base-URL hint, exit 2', async () => {
     assert.equal(
       await configError(['-t', 'a', '--victoriametrics', 'http://u:hunter2@vm:8428/api/v1/import/prometheus']),
       '--victoriametrics ends in /api/v1/import/prometheus: give the base URL, without /api/v1/... (e.g. http://vm:8428/)',

@@ -347,7 +347,7 @@ describe('targets', () => {
   });
 });
 
-describe('an empty target says "empty address" (issue 15, messages)', () => {
+describe('an empty target says "empty address"', () => {
   const cases: [what: string, argv: string[], fragment: string][] = [
     ["--target ''", ['--target', ''], '--target is an empty address'],
     ['--target of spaces', ['--target', '   '], '--target is an empty address'],
@@ -398,7 +398,7 @@ describe('an empty target says "empty address" (issue 15, messages)', () => {
   });
 });
 
-describe('--grouping with --textfile is refused, never dropped (issue 15, messages)', () => {
+describe('--grouping with --textfile is refused, never dropped', () => {
   test('--grouping and --textfile: exit 2 naming both, and where per-stick labels go', async () => {
     await configError(
       ['-t', 'h', '--textfile', 'trucki.prom', '--grouping', 'site=home'],

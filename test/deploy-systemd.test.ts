@@ -211,7 +211,7 @@ async function successExitStatuses(service: string): Promise<number[]> {
   );
 }
 
-test('the one-shot unit counts a dark stick (exit 69) as success, and a failed delivery still as failure (issue 16.4)', async () => {
+test('the one-shot unit counts a dark stick (exit 69) as success, and a failed delivery still as failure', async () => {
   const statuses = await successExitStatuses('trucki2pushgateway.service');
   assert.ok(statuses.includes(exitCodes.sticksDark), `SuccessExitStatus= ${statuses.join(' ')}`);
   for (const failure of [exitCodes.failed, exitCodes.usage, exitCodes.internal]) assert.ok(!statuses.includes(failure));

@@ -267,7 +267,7 @@ describe('the Pushgateway side', () => {
   });
 });
 
-describe('a redirect from the Pushgateway is a failure, not "pushed" (issue 9.1)', { concurrency: true }, () => {
+describe('a redirect from the Pushgateway is a failure, not "pushed"', { concurrency: true }, () => {
   let stick: Simulator;
   before(async () => {
     stick = await startSimulator({ variant: 'T2SG' });
@@ -325,7 +325,7 @@ describe('a redirect from the Pushgateway is a failure, not "pushed" (issue 9.1)
   });
 });
 
-describe('a wrong URL gets a hint, not a raw code (issue 9.11)', { concurrency: true }, () => {
+describe('a wrong URL gets a hint, not a raw code', { concurrency: true }, () => {
   let stick: Simulator;
   before(async () => {
     stick = await startSimulator({ variant: 'T2SG' });

@@ -141,7 +141,7 @@ describe('as a --grouping value', { concurrency: true }, () => {
 /** Could end a line of the exposition or the log, and start a forged one. */
 const lineBreakName = 'nl\nforged_metric 1';
 
-describe('a line break in an instance name stays escaped (issue 9.12)', { concurrency: true }, () => {
+describe('a line break in an instance name stays escaped', { concurrency: true }, () => {
   test('in --stdout output and the log line, as -t name=', async () => {
     const result = await runCli(['-t', `${lineBreakName}=${stick.url}`, '--stdout']);
     assert.equal(result.code, 0, result.stderr);

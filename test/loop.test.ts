@@ -141,7 +141,7 @@ describe('each stick on its own cadence', () => {
     );
   });
 
-  test('a stick is busy by its identity: the same instance with other labels runs beside it (issue 15.4)', async (t) => {
+  test('a stick is busy by its identity: the same instance with other labels runs beside it', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.parse('2026-01-01T00:00:00.500Z') });
     const settle = () => new Promise((resolve) => setImmediate(resolve));
     const at = (site: string): Target => ({
@@ -180,7 +180,7 @@ describe('each stick on its own cadence', () => {
     assert.ok(!lines.some((line) => /skipped/.test(line)), lines.join('\n'));
   });
 
-  test('a healthy stick is pushed on every tick while one that never answers waits for its timeout (issue 9.6)', async () => {
+  test('a healthy stick is pushed on every tick while one that never answers waits for its timeout', async () => {
     const hung = await startHungStick();
     try {
       const loop = await startCli([
@@ -329,7 +329,7 @@ describe('a stick that fails', { concurrency: true }, () => {
     }
   });
 
-  test('a stick whose /jsononce failed at first gets trucki_stick_info on the next run (issue 9.7)', async () => {
+  test('a stick whose /jsononce failed at first gets trucki_stick_info on the next run', async () => {
     // Fails /jsononce for its first request, then serves the simulator's payloads.
     let onceRequests = 0;
     const late = createHttpServer((request, response) => {
@@ -384,7 +384,7 @@ describe('the pattern', { concurrency: true }, () => {
     );
   });
 
-  test('a pattern that never fires (0 0 30 2 *): exit 2 naming the pattern (issue 9.9)', async () => {
+  test('a pattern that never fires (0 0 30 2 *): exit 2 naming the pattern', async () => {
     const result = await runCli(['-t', stick.url, '-g', pushgateway.url, '--schedule', '0 0 30 2 *'], {
       timeoutMs: 10_000,
     });
@@ -439,7 +439,7 @@ function quietLog(clock?: () => number) {
   return { lines, loopLog: createLoopLog((line) => lines.push(line), { quiet: true }, clock) };
 }
 
-describe('a quiet loop (issue 16.4)', { concurrency: true }, () => {
+describe('a quiet loop', { concurrency: true }, () => {
   /** A stick that serves the simulator's payloads, or HTTP 503 while `down`. */
   async function startFlakyStick() {
     const state = { down: false };

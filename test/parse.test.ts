@@ -86,7 +86,7 @@ describe('parsePayload', () => {
   }
 });
 
-describe('readAnswer: is it a Trucki? (issue 15.1)', () => {
+describe('readAnswer: is it a Trucki?', () => {
   const notTrucki = /^answered JSON, but no Trucki key: is this a Trucki stick\?$/;
   for (const [what, text] of [
     ["a smart plug's status", '{"ison":true,"apower":12.5}'],

@@ -159,7 +159,7 @@ test('a read-back that floods (no line breaks, then endless lines) stays small i
   }
 });
 
-test('a redirect of the read-back is no last success: the group still gets trucki_up 0 (issue 9.1)', async () => {
+test('a redirect of the read-back is no last success: the group still gets trucki_up 0', async () => {
   const instance = 'redirected-read-back';
   await putGroup(
     pushgateway.url,
@@ -182,7 +182,7 @@ test('a redirect of the read-back is no last success: the group still gets truck
   }
 });
 
-test('HTML from the read-back: words, no ERR_BODY_PARSE_FAILURE (issue 9.11)', async () => {
+test('HTML from the read-back: words, no ERR_BODY_PARSE_FAILURE', async () => {
   const proxy = await startProxy(pushgateway.url, {
     fail: ({ method }) =>
       method === 'GET'

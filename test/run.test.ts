@@ -172,7 +172,7 @@ describe('one run', () => {
     assert.equal(most, 3);
   });
 
-  test('a dark stick beside a refused delivery: the run is undelivered, not dark (issue 16.4)', async () => {
+  test('a dark stick beside a refused delivery: the run is undelivered, not dark', async () => {
     const sink: Sink = {
       deliver: ({ target: { instance } }) =>
         instance === 'alive'
@@ -222,10 +222,10 @@ describe('one run', () => {
   });
 });
 
-describe("a loop's memory of its sticks (issue 15)", () => {
+describe("a loop's memory of its sticks", () => {
   const at = (site: string): Target => ({ ...target('roof'), labels: [['site', site]] });
 
-  test('a stick replaced by another with the same instance and other labels does not inherit its last success (issue 15.4)', async () => {
+  test('a stick replaced by another with the same instance and other labels does not inherit its last success', async () => {
     const sink = fakeSink({});
     const job = createJob(
       config([at('berlin')]),
@@ -243,7 +243,7 @@ describe("a loop's memory of its sticks (issue 15)", () => {
     assert.deepEqual(sink.asked, [['roof']], 'the sink was not asked for the new stick');
   });
 
-  test('a recalled last success that is no plausible Unix time in seconds is not delivered (issue 15)', async () => {
+  test('a recalled last success that is no plausible Unix time in seconds is not delivered', async () => {
     const now = Date.now() / 1000;
     const held = { zero: 0, huge: 1e300, millis: now * 1000, ahead: now + 86_400, fine: 1_600_000_000 };
     const targets = Object.keys(held).map(target);

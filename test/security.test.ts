@@ -188,7 +188,7 @@ describe('bearer token', () => {
     }
   });
 
-  test('a line break in PUSHGATEWAY_BEARER_TOKEN: exit 2 in words, no ERR_INVALID_CHAR (issue 9.11)', async () => {
+  test('a line break in PUSHGATEWAY_BEARER_TOKEN: exit 2 in words, no ERR_INVALID_CHAR', async () => {
     const result = await runCli(['-t', `token-nl=${stickUrl(stick)}`, '-g', basicPg.url], {
       env: { PUSHGATEWAY_BEARER_TOKEN: 'abc\ndef-token-secret' },
     });

@@ -91,7 +91,7 @@ test('without the registration, the same configuration gets the registry’s own
   assert.match(printed.join(''), /^# stick 127\.0\.0\.1:\d+\n/);
 });
 
-test('every sink of the registry says where the samples went, in each stick’s line (issue 16.7)', async () => {
+test('every sink of the registry says where the samples went, in each stick’s line', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'trucki-words-'));
   const file = join(dir, 'trucki.prom');
   const lineOf = async (args: string[]) => {

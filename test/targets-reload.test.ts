@@ -128,8 +128,8 @@ test('a targets file that is not a regular file (a FIFO) is exit 2, not a hang',
   }
 });
 
-describe('a stick removed from the file (issue 15)', { concurrency: true }, () => {
-  test('a textfile loop no longer writes it: gone from the write after the change (issue 15.2)', async () => {
+describe('a stick removed from the file', { concurrency: true }, () => {
+  test('a textfile loop no longer writes it: gone from the write after the change', async () => {
     const cwd = await emptyDir();
     const sticksFile = join(cwd, 'sticks.json');
     const textfile = join(cwd, 'trucki.prom');
@@ -164,7 +164,7 @@ describe('a stick removed from the file (issue 15)', { concurrency: true }, () =
     }
   });
 
-  test('a --stdout loop prints a stick added to the file (issue 15.3)', async () => {
+  test('a --stdout loop prints a stick added to the file', async () => {
     const cwd = await emptyDir();
     await writeFile(join(cwd, 'sticks.json'), JSON.stringify([entry(0, 'out-one')]));
     const loop = await startCli(['--targets-file', 'sticks.json', '--stdout', '-s', '* * * * * *', '--verbose'], {
@@ -191,7 +191,7 @@ describe('a stick removed from the file (issue 15)', { concurrency: true }, () =
     }
   });
 
-  test('with --delete-on-exit, a stick removed while its read is in flight leaves no group behind (issue 15.5)', async () => {
+  test('with --delete-on-exit, a stick removed while its read is in flight leaves no group behind', async () => {
     const hung = await startHostileStick('never answers');
     const cwd = await emptyDir();
     const sticksFile = join(cwd, 'sticks.json');
@@ -237,7 +237,7 @@ describe('a stick removed from the file (issue 15)', { concurrency: true }, () =
   });
 });
 
-test('a stick at a new address is the same stick: its group stays, its identity is read anew (issue 15.4)', async () => {
+test('a stick at a new address is the same stick: its group stays, its identity is read anew', async () => {
   const moved = await startSimulator({ variant: 'T2MG' });
   const cwd = await emptyDir();
   const at = (url: string) => JSON.stringify([{ targets: [url], labels: { instance: 'moving', site: 'test' } }]);

@@ -140,7 +140,7 @@ test('the textfile keeps the labels a targets file gives a stick', async () => {
   }
 });
 
-describe('only a regular file is replaced (issue 9.13)', { concurrency: true }, () => {
+describe('only a regular file is replaced', { concurrency: true }, () => {
   test('a symbolic link: exit 1 naming it, neither the link nor its target replaced', async () => {
     const target = join(dir, 'elsewhere.txt');
     const link = join(dir, 'link.prom');
@@ -177,8 +177,8 @@ describe('only a regular file is replaced (issue 9.13)', { concurrency: true }, 
   });
 });
 
-describe('the last successes read back from the file (issue 15)', { concurrency: true }, () => {
-  test('only a stick with the same labels carries one over: site=berlin to site=hamburg does not (issue 15.4)', async () => {
+describe('the last successes read back from the file', { concurrency: true }, () => {
+  test('only a stick with the same labels carries one over: site=berlin to site=hamburg does not', async () => {
     const cwd = await emptyDir();
     try {
       const sticks = (address: string, site: string) =>
@@ -197,7 +197,7 @@ describe('the last successes read back from the file (issue 15)', { concurrency:
     }
   });
 
-  test('a value that is no plausible Unix time (1e300, 0, NaN) is not carried over (issue 15)', async () => {
+  test('a value that is no plausible Unix time (1e300, 0, NaN) is not carried over', async () => {
     for (const value of ['1e300', '0', 'NaN', String(Date.now())]) {
       const file = join(dir, `implausible-${value}.prom`);
       await writeFile(file, `trucki_last_success_timestamp_seconds{stick="a"} ${value}\n`);
@@ -209,7 +209,7 @@ describe('the last successes read back from the file (issue 15)', { concurrency:
     }
   });
 
-  test('a named pipe there and a stick that fails: exit 1 naming it, not a hang (issue 15.7)', async () => {
+  test('a named pipe there and a stick that fails: exit 1 naming it, not a hang', async () => {
     const fifo = join(dir, 'recall-fifo.prom');
     execFileSync('mkfifo', [fifo]);
     const result = await runCli(['-t', 'a=127.0.0.1:9', '--textfile', fifo, '--retries', '0'], { timeoutMs: 15_000 });
@@ -219,7 +219,7 @@ describe('the last successes read back from the file (issue 15)', { concurrency:
     assert.ok((await lstat(fifo)).isFIFO(), 'the pipe was replaced');
   });
 
-  test('a symbolic link there and a stick that fails: its target is not read (issue 15.7)', async () => {
+  test('a symbolic link there and a stick that fails: its target is not read', async () => {
     const target = join(dir, 'recall-elsewhere.txt');
     const link = join(dir, 'recall-link.prom');
     await writeFile(target, `trucki_last_success_timestamp_seconds{stick="a"} 1600000000\n`);
@@ -230,7 +230,7 @@ describe('the last successes read back from the file (issue 15)', { concurrency:
   });
 });
 
-describe('a loop and its textfile (issue 15, hostile)', { concurrency: true }, () => {
+describe('a loop and its textfile', { concurrency: true }, () => {
   test('runs that end together write one after the other: each write whole, none refused', async () => {
     // In-process: the loop's runs end together only by chance, the sink's flushes can be made to.
     const path = join(dir, 'together.prom');
@@ -299,7 +299,7 @@ describe('a loop and its textfile (issue 15, hostile)', { concurrency: true }, (
   });
 });
 
-test('a named pipe at the name of the temp file does not hang the loop (issue 15, hostile)', async () => {
+test('a named pipe at the name of the temp file does not hang the loop', async () => {
   const cwd = await emptyDir();
   const path = join(cwd, 'trucki.prom');
   const loop = await startCli(['-t', `a=${stick.url}`, '--textfile', path, '-s', '* * * * * *', '--verbose'], {

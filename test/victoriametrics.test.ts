@@ -272,7 +272,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
-  test('an endless recall answer is cut at 4 MiB, in words; the stick still gets up 0 (issue 15.9)', async () => {
+  test('an endless recall answer is cut at 4 MiB, in words; the stick still gets up 0', async () => {
     const vm = await startVictoriaMetrics();
     const endless = await startHostileStick('endless body');
     try {
@@ -452,7 +452,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
-  test('recall through a vmagent that adds labels (-remoteWrite.label=host=pi) carries the last success over (issue 15.6)', async () => {
+  test('recall through a vmagent that adds labels (-remoteWrite.label=host=pi) carries the last success over', async () => {
     const vm = await startVictoriaMetrics();
     const agent = await startVmagent(`${vm.url}/api/v1/write`, ['-remoteWrite.label=host=pi']);
     const stick = await startSimulator({ variant: 'T2SG' });
@@ -749,7 +749,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
-  test('a store that takes imports and never answers: one import open at a time, the rest kept (issue 15.10)', async () => {
+  test('a store that takes imports and never answers: one import open at a time, the rest kept', async () => {
     const store = await startTestStore(() => 'hold');
     const stick = await startSimulator({ variant: 'T2SG' });
     // On the cron pattern, not the test ticker: that one waits for a run to end, its flush included.
@@ -881,7 +881,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
-  test('one-shot: an import refused with 400 holds up none of the others, and exit 1 says how much was lost (issue 15.11)', async () => {
+  test('one-shot: an import refused with 400 holds up none of the others, and exit 1 says how much was lost', async () => {
     const store = await startTestStore((index) =>
       index === 0 ? { status: 400, body: 'cannot parse line 7\n' } : { status: 204 },
     );
@@ -925,7 +925,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
-  test('a fleet: each import request goes as soon as it is full, while the run still waits for a slow stick (issue 18.2)', async () => {
+  test('a fleet: each import request goes as soon as it is full, while the run still waits for a slow stick', async () => {
     const store = await startTestStore(() => ({ status: 204 }));
     const stick = await startSimulator({ variant: 'T2SG', clock: () => 0 });
     // A stick that answers nothing until released, then 503: the run cannot end before that.
@@ -981,7 +981,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
-  test('429 with --retries 0 in a loop: kept, not dropped, and nothing sent before its Retry-After (issue 15.12)', async () => {
+  test('429 with --retries 0 in a loop: kept, not dropped, and nothing sent before its Retry-After', async () => {
     const vm = await startVictoriaMetrics();
     const imports: number[] = [];
     const proxy = await startProxy(vm.url, {
