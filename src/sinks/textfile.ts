@@ -4,7 +4,7 @@
  * beside it and renamed over it, so the collector never reads half a file; only ever a regular
  * file is replaced, never a device, a link or a directory someone pointed us at.
  */
-import { constants, type Stats } from 'node:fs';
+import { constants } from 'node:fs';
 import { chmod, lstat, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { jobFamilies } from '../catalogue.js';
@@ -12,6 +12,7 @@ import { expositionText, parseSampleLine } from '../exposition.js';
 import { stickIdentity, type Grouping, type Target } from '../config/types.js';
 import type { Sample } from '../parse.js';
 import { createLimit } from '../concurrency-limit.js';
+import { kindOf } from '../bounded-file.js';
 import { errnoCode, SinkFailure } from '../errors.js';
 import type { Sink, SinkKind } from './sink.js';
 
@@ -123,19 +124,9 @@ function fail(path: string, what: string, error: unknown): never {
 
 /** Only ever a regular file is read or replaced, never a device, a link or a directory someone pointed us at. */
 function refuseUnlessRegular(path: string, kind: string | undefined): void {
-  if (kind !== undefined && kind !== 'regular file')
-    throw new SinkFailure(`textfile ${path} is a ${kind}, not a regular file: not replaced`);
+  if (kind !== undefined) throw new SinkFailure(`textfile ${path} is a ${kind}, not a regular file: not replaced`);
 }
 
 async function existingKind(path: string): Promise<string | undefined> {
-  const stats = await lstat(path).catch(() => undefined);
-  return stats && kindOf(stats);
-}
-
-function kindOf(stats: Stats): string {
-  if (stats.isFile()) return 'regular file';
-  if (stats.isSymbolicLink()) return 'symbolic link';
-  if (stats.isDirectory()) return 'directory';
-  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'device';
-  return stats.isFIFO() ? 'named pipe' : 'socket';
+  return kindOf(await lstat(path).catch(() => undefined));
 }
