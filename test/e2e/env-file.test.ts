@@ -104,6 +104,10 @@ const same: [text: string, reads: string | undefined][] = [
   [`; a comment\n  # indented\n\n${P}=abc\n`, 'abc'],
   [`${P}=first\n${P}=second\n`, 'second'],
   [`${P}=\n`, undefined],
+  // A comment ending in an even number of \, or in \ before \r\n (which escapes only the \r), hides nothing.
+  [`# C:\\temp\\\\\n${P}=abc\n`, 'abc'],
+  [`# C:\\temp\\\r\n${P}=abc\r\n`, 'abc'],
+  [`\u00a0# not a comment to systemd \\\n${P}=abc\n`, 'abc'],
 ];
 
 /** Lines the two would read differently: refused, naming the line. */
@@ -120,6 +124,7 @@ const differ: [text: string, line: number, why: RegExp][] = [
   [`${P}: abc\n`, 1, /would not set PUSHGATEWAY_PASSWORD/],
   [`${P}=abc\nmy-name=1\n`, 2, /takes no my-name: a name is letters, digits and _$/],
   [`# a comment \\\n${P}=abc\n`, 1, /a comment ending in \\ hides the next line from systemd before version 254/],
+  [`; a comment \\\\\\\r${P}=abc\n`, 1, /a comment ending in \\ hides the next line from systemd before version 254/],
   [`\uFEFF${P}=abc\n`, 1, /starts with a byte-order mark/],
 ];
 

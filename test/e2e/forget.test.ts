@@ -163,6 +163,25 @@ describe('a one-shot run', () => {
     }
   });
 
+  test('two configurations sharing the cache directory (two crontab lines) each look once an hour, not every run', async () => {
+    const cache = await emptyDir();
+    const proxy = await startProxy(pushgateway.url);
+    const gets = () => proxy.seen.filter(({ method }) => method === 'GET').length;
+    const run = async (job: string) => {
+      const result = await runCli(['-t', `shared=${stick.url}`, '-g', proxy.url, '--job', job], {
+        env: { CACHE_DIRECTORY: cache },
+      });
+      assert.equal(result.code, 0, result.stderr);
+    };
+    try {
+      for (let round = 0; round < 3; round++) for (const job of ['trucki', 'trucki-two']) await run(job);
+      assert.equal(gets(), 2, 'each configuration looks once');
+    } finally {
+      await proxy.close();
+      await rm(cache, { recursive: true, force: true });
+    }
+  });
+
   test("the stamp is read and written only as this user's own regular file: a link, a pipe, /dev/zero or another user's stamp is none", async () => {
     const cache = await emptyDir();
     const stamp = join(cache, 'forget-looked-at');
@@ -335,7 +354,8 @@ describe('a hostile Pushgateway (a server that answers as one would, or worse)',
     `push_failure_time_seconds{${labels}} ${failed}\npush_time_seconds{${labels}} ${pushed}\ntrucki_up{${labels}} 1\n`;
 
   test('10,000 groups of the job and 10,000 of another: exactly its own old ones go, in one read', async () => {
-    const lines = ['# TYPE push_time_seconds gauge'];
+    // The job's own stick, pushed by its last run: the newest push the Pushgateway holds.
+    const lines = ['# TYPE push_time_seconds gauge', group('instance="live",job="trucki"', String(Date.now() / 1000))];
     for (let index = 0; index < 10_000; index++) {
       lines.push(group(`instance="gone-${index}",job="trucki"`, String(old)));
       lines.push(group(`instance="gone-${index}",job="other"`, String(old)));

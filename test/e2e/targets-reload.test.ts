@@ -1,7 +1,7 @@
 /**
  * --targets-file in loop mode, against a real Pushgateway: the loop re-reads the file when it
- * changes (added sticks start; removed ones, once left out for 5 s, stop and, with --delete-on-exit,
- * lose their groups),
+ * changes (added sticks, once named for 5 s, start; removed ones, once left out for 5 s, stop and,
+ * with --delete-on-exit, lose their groups),
  * keeps the previous sticks when the new file is invalid or empty; a one-shot run refuses an
  * invalid file, and one that is not a regular file.
  */
@@ -56,7 +56,7 @@ test('the loop follows the file: added start, removed stop and lose their groups
     await until(async () => (await hasGroup('one')) && (await hasGroup('two')), { what: 'groups one and two' });
     await writeFile(file, JSON.stringify([entry(1, 'two'), entry(2, 'three')]));
     await loop.waitFor(
-      /sticks\.json changed: 2 sticks; added three; left out: one \(removed at the first run 5 s from now if still left out\)$/m,
+      /sticks\.json changed: 2 sticks; added three \(started at the first run 5 s from now if still named\); left out: one \(removed at the first run 5 s from now if still left out\)$/m,
     );
     await loop.waitFor(/sticks\.json: removed one, left out for 5 s or more$/m);
     await until(async () => (await hasGroup('three')) && !(await hasGroup('one')), {
@@ -175,7 +175,9 @@ describe('a stick removed from the file', { concurrency: true }, () => {
     try {
       await until(() => loop.stdout().includes('# stick out-one'), { what: 'out-one printed' });
       await writeFile(join(cwd, 'sticks.json'), JSON.stringify([entry(0, 'out-one'), entry(1, 'out-two')]));
-      await loop.waitFor(/sticks\.json changed: 2 sticks; added out-two$/m);
+      await loop.waitFor(
+        /sticks\.json changed: 2 sticks; added out-two \(started at the first run 5 s from now if still named\)$/m,
+      );
       await until(() => count(/^stick out-two .*read \d+ samples/m, loop.stderr()) >= 2, {
         what: 'two runs of out-two',
       });
@@ -282,7 +284,9 @@ test('with --delete-on-exit, a stick removed and added again while its read is i
     await writeFile(sticksFile, JSON.stringify([entry(0, 'back-kept')]));
     await loop.waitFor(/sticks\.json: removed back-slow, left out for 5 s or more$/m);
     await writeFile(sticksFile, JSON.stringify([slow, entry(0, 'back-kept')]));
-    await loop.waitFor(/sticks\.json changed: 2 sticks; added back-slow$/m);
+    await loop.waitFor(
+      /sticks\.json changed: 2 sticks; added back-slow \(started at the first run 5 s from now if still named\)$/m,
+    );
     // Its first read is still in flight (30 s): it ends now, and only then is its group deleted.
     await hung.close();
     await loop.waitFor(/^stick back-slow: deleted its group/m, 10_000);
@@ -314,9 +318,15 @@ describe('a removal from the file waits until the file has left the stick out fo
     await writeFile(path, yaml('s1', 's2', 's3'));
     const lines: string[] = [];
     const removed: string[] = [];
+    // What the start read from the file.
+    const initial = ['s1', 's2', 's3'].map((instance) => ({
+      url: new URL(`http://${instance}.test/`),
+      instance,
+      labels: [],
+    }));
     const targets = await watchTargetsFile(
       { path, name: '--targets-file sticks.yml', auth: {}, grouping: [] },
-      [],
+      initial,
       (line) => lines.push(line),
       (gone) => removed.push(...gone.map(({ instance }) => instance)),
       () => now,
@@ -351,20 +361,47 @@ describe('a removal from the file waits until the file has left the stick out fo
     }
   });
 
-  test('a stick left out for 5 s is removed at the next run; one added is run at once', async () => {
+  test('a stick left out for 5 s is removed at the next run, one added for 5 s started', async () => {
     const { cwd, path, yaml, lines, removed, running, tick } = await follow();
     try {
       assert.equal(running(), 's1,s2,s3');
       await writeFile(path, yaml('s1', 's2', 's4'));
-      assert.equal(running(), 's1,s2,s3,s4');
+      assert.equal(running(), 's1,s2,s3');
       tick(4999);
-      assert.equal(running(), 's1,s2,s3,s4');
+      assert.equal(running(), 's1,s2,s3');
       // Rewritten again in the meantime, still without s3: the 5 s count from when it was first left out.
       await writeFile(path, yaml('s4', 's1', 's2'));
       tick(1);
       assert.equal(running(), 's1,s2,s4');
       assert.deepEqual(removed, ['s3']);
       assert.equal(lines.at(-1), '--targets-file sticks.yml: removed s3, left out for 5 s or more');
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
+  test('a name read half-written (cut mid-name) starts no stick: an added one starts once named for 5 s', async () => {
+    const { cwd, path, yaml, lines, running, tick } = await follow();
+    try {
+      assert.equal(running(), 's1,s2,s3');
+      // As `>` does: the new entry's name cut short, and read before the rest comes.
+      const block = `${yaml('s1', 's2', 's3')}- targets: ['stick4.test:80']\n  labels:\n    instance: stick4\n`;
+      await writeFile(path, block.slice(0, -3));
+      assert.equal(running(), 's1,s2,s3', 'a stick of a half-written name started');
+      tick(1000);
+      await writeFile(path, block);
+      assert.equal(running(), 's1,s2,s3');
+      tick(4999);
+      assert.equal(running(), 's1,s2,s3');
+      tick(1);
+      assert.equal(running(), 's1,s2,s3,stick4');
+      tick(60_000);
+      assert.equal(running(), 's1,s2,s3,stick4');
+      assert.deepEqual(lines.slice(1), [
+        '--targets-file sticks.yml changed: 4 sticks; added stic (started at the first run 5 s from now if still named)',
+        '--targets-file sticks.yml changed: 4 sticks; added stick4 (started at the first run 5 s from now if still named)',
+        '--targets-file sticks.yml: started stick4, named for 5 s or more',
+      ]);
     } finally {
       await rm(cwd, { recursive: true, force: true });
     }

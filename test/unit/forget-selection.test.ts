@@ -86,8 +86,12 @@ async function look(
   };
 }
 
-/** A group as the Pushgateway shows it: its push times and trucki_up, each family in its place. */
-function groups(...each: { labels: string; pushed: string; failed?: string }[]): string {
+/**
+ * Groups as the Pushgateway shows them: their push times and trucki_up, each family in its place,
+ * after the job's own stick, pushed by its last run a second ago (the newest push it holds).
+ */
+function groups(...given: { labels: string; pushed: string; failed?: string }[]): string {
+  const each = [{ labels: 'instance="live",job="trucki"', pushed: ago(1 / day) }, ...given];
   const family = (name: string, value: (group: (typeof each)[number]) => string) =>
     each.map((group) => `${name}{${group.labels}} ${value(group)}\n`).join('');
   return (
@@ -167,10 +171,24 @@ describe('whose clock', () => {
     assert.deepEqual(deleted, ['/metrics/job/trucki/instance/month']);
   });
 
-  test('the Pushgateway’s Date is its clock: a week later by it, the week-old group goes too', async () => {
-    const date = new Date(Date.now() + 1 * day * 1000).toUTCString();
-    const { deleted } = await look({ ...served(), date }, {});
+  test('the Pushgateway’s Date is its clock: a day ahead of the job’s, with its pushes, the week-old group goes too', async () => {
+    const ahead = realNow() + day;
+    const date = new Date(ahead * 1000).toUTCString();
+    const body = groups(
+      { labels: 'instance="recent",job="trucki"', pushed: String(ahead - 1) },
+      { labels: 'instance="week",job="trucki"', pushed: ago(6.9) },
+      { labels: 'instance="month",job="trucki"', pushed: ago(30) },
+    );
+    const { deleted } = await look({ body, date }, {});
     assert.deepEqual(deleted.sort(), ['/metrics/job/trucki/instance/month', '/metrics/job/trucki/instance/week']);
+  });
+
+  test('a Date ahead of every push it holds (a proxy’s clock, a lie) is not believed past its newest push', async () => {
+    for (const ahead of [1, 8, 3_000_000]) {
+      const date = new Date(Date.now() + ahead * day * 1000).toUTCString();
+      const { deleted } = await look({ ...served(), date }, { named: ['live'] });
+      assert.deepEqual(deleted, ['/metrics/job/trucki/instance/month'], `${String(ahead)} days ahead`);
+    }
   });
 
   test('no Date, or one that is no HTTP date: the clock is unknown, nothing is forgotten, said once', async () => {
