@@ -9,18 +9,18 @@ import type { Http } from '../http.js';
 import { readGroups } from '../sinks/pushgateway-api.js';
 import { stickGrouping } from '../sinks/pushgateway.js';
 import { errnoCode, messageOf, NoQueryApi, SinkFailure } from '../errors.js';
-import type { Sink } from '../sinks/sink.js';
+import type { AnySink } from '../sinks/sink.js';
 import type { PushTimes } from './prometheus.js';
 import { count, failed, ok, unchecked, type Step } from './report.js';
 
-/** A sink that remembers why a delivery or a flush failed, for the check to say. */
+/** A sink that remembers why a delivery failed, for the check to say. */
 export interface RecordingSink {
-  readonly sink: Sink;
-  /** Failure message → the instances it struck (all of them for a flush). */
+  readonly sink: AnySink;
+  /** Failure message → the instances it struck. */
   readonly failures: Map<string, string[]>;
 }
 
-export function recording(sink: Sink, targets: readonly Target[]): RecordingSink {
+export function recording(sink: AnySink): RecordingSink {
   const failures = new Map<string, string[]>();
   const note = (message: string, instances: string[]) => {
     failures.set(message, [...(failures.get(message) ?? []), ...instances]);
@@ -29,20 +29,14 @@ export function recording(sink: Sink, targets: readonly Target[]): RecordingSink
     failures,
     sink: {
       ...sink,
-      deliver: (delivery) =>
-        sink.deliver(delivery).catch((error: unknown) => {
+      deliver: async (delivery) => {
+        const noted = (error: unknown): never => {
           if (error instanceof SinkFailure) note(error.message, [delivery.target.instance]);
           throw error;
-        }),
-      flush: (run) =>
-        sink.flush(run).catch((error: unknown) => {
-          if (error instanceof SinkFailure)
-            note(
-              error.message,
-              targets.map(({ instance }) => instance),
-            );
-          throw error;
-        }),
+        };
+        const handed = await sink.deliver(delivery).catch(noted);
+        return { outcome: handed.outcome.catch(noted) };
+      },
     },
   };
 }
@@ -104,7 +98,7 @@ const recallWaitMs = 15_000;
  */
 export async function recallStep(
   store: VictoriaMetrics,
-  sink: Sink,
+  sink: AnySink,
   readAt: ReadonlyMap<string, number>,
   targets: readonly Target[],
 ): Promise<Step> {
