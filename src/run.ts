@@ -155,7 +155,7 @@ function createRun(
     const handing = targets.map((target) => tracked(running, target, runStick, onStickDone));
     // Once every stick's reading is handed over (or failed), what the sink holds of them goes.
     await Promise.all(handing.map(({ handedOver }) => handedOver));
-    await sink.flush();
+    await sink.flush?.();
     const results = await Promise.all(handing.map(({ result }) => result));
     for (const message of shared) report.sinkFailure(message);
     await look?.done;

@@ -856,7 +856,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       const handed = [];
       for (const instance of ['a1', 'a2', 'a3', 'b1', 'b2', 'b3'])
         handed.push(await sink.deliver({ target: stick(instance), samples, readAt: 0 }));
-      await sink.flush();
+      await sink.flush!();
       const told = await Promise.all(
         handed.map(({ outcome }) =>
           outcome.then(

@@ -4,39 +4,31 @@
  * handed over together go in as few requests as the cap allows, a failing one fails small, and a
  * full one can go at once.
  */
-import type { SinkFailure } from '../errors.js';
 import type { Batch } from './backlog.js';
 
+const empty = () => ({ parts: [] as string[], bytes: 0, samples: 0, oldestAt: Infinity, told: [] as Batch['told'] });
+
 export class ImportBatches {
-  private parts: string[] = [];
-  private bytes = 0;
-  private samples = 0;
-  private oldestAt = Infinity;
-  private told: ((failure?: SinkFailure) => void)[] = [];
+  private filling = empty();
   private full: Batch[] = [];
 
   constructor(private readonly maxBytes: number) {}
 
   /** One stick's text: `lines` samples read at `readAt` (Unix ms); `tell` hears what became of them. */
-  add(text: string, lines: number, readAt: number, tell: (failure?: SinkFailure) => void): void {
+  add(text: string, lines: number, readAt: number, tell: Batch['told'][number]): void {
     const bytes = Buffer.byteLength(text);
-    if (this.bytes + bytes > this.maxBytes) this.close();
-    this.parts.push(text);
-    this.bytes += bytes;
-    this.samples += lines;
-    this.oldestAt = Math.min(this.oldestAt, readAt);
-    this.told.push(tell);
-  }
-
-  get hasFull(): boolean {
-    return this.full.length > 0;
+    if (this.filling.bytes + bytes > this.maxBytes) this.close();
+    const { filling } = this;
+    filling.parts.push(text);
+    filling.told.push(tell);
+    filling.bytes += bytes;
+    filling.samples += lines;
+    filling.oldestAt = Math.min(filling.oldestAt, readAt);
   }
 
   /** The batches that are full, in order; the one being filled stays. */
   takeFull(): Batch[] {
-    const full = this.full;
-    this.full = [];
-    return full;
+    return this.full.splice(0);
   }
 
   /** Every batch not taken yet, in order, the last one closed. */
@@ -46,13 +38,8 @@ export class ImportBatches {
   }
 
   private close(): void {
-    if (this.parts.length === 0) return;
-    const { bytes, samples, oldestAt, told } = this;
-    this.full.push({ text: this.parts.join(''), bytes, samples, oldestAt, told });
-    this.parts = [];
-    this.told = [];
-    this.bytes = 0;
-    this.samples = 0;
-    this.oldestAt = Infinity;
+    const { parts, ...batch } = this.filling;
+    if (parts.length > 0) this.full.push({ ...batch, text: parts.join('') });
+    this.filling = empty();
   }
 }

@@ -73,7 +73,6 @@ export function pushgatewaySink(pushgateway: Pushgateway, http: Http): Sink & Re
         await pushGroup(http, url, groupingOf(target), text).catch(failure(''));
         return delivered;
       }),
-    flush: async () => {},
     remove: (target) => deleteGroup(http, url, groupingOf(target)).catch(failure('')),
     ...(forgetAfterMs !== undefined && {
       forgetting: {

@@ -1,5 +1,6 @@
 /**
- * Where a run's metrics go. The contract every sink keeps is `Sink`: deliver and close. What only
+ * Where a run's metrics go. The contract every sink keeps is `Sink`: deliver, and for a sink with
+ * an outbox, flush and close. What only
  * some sinks can do is a capability of its own, which a sink has or has not: `Recall` (a stick's last
  * success), `Discard` (what it keeps of a stick no longer read), `Removal` (a stick's metrics, for
  * --delete-on-exit) and `Forgetting` (what no stick named any more delivers, --forget-after).
@@ -38,14 +39,14 @@ export const delivered: HandedOver = { outcome: Promise.resolve() };
  */
 export interface Sink {
   /**
-   * Takes one stick's reading over. Resolves once taken, from then on the stick may be read again,
-   * with its outcome: `delivered` for a sink that delivers as it takes, else to come (an outbox). Rejects with a SinkFailure
-   * when it was not taken (a push refused), said on the stick's line; an outcome's failure is shared
-   * by the readings of one request or write, and said once after their lines.
+   * Takes one stick's reading over. Resolves once taken (the stick may be read again) with its
+   * outcome: `delivered` for a sink that delivers as it takes, else to come (an outbox). Rejects with
+   * a SinkFailure when it was not taken (a push refused), said on the stick's line; an outcome's
+   * failure is shared by the readings of one request or write, and said once after their lines.
    */
   readonly deliver: (delivery: Delivery) => Promise<HandedOver>;
-  /** What was handed over so far goes now (a run has handed over all its sticks). Never rejects. */
-  readonly flush: () => Promise<void>;
+  /** What the outbox holds goes now (a run has handed over all its sticks). Never rejects. */
+  readonly flush?: () => Promise<void>;
   /**
    * No more deliveries: one last try to deliver what is still in the outbox. Throws a SinkFailure
    * saying how much was not delivered.

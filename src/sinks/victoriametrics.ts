@@ -33,14 +33,6 @@ export const victoriaMetrics: SinkKind = {
 /** One request's worth: VictoriaMetrics takes far more (32 MB), but a small request fails small. */
 const maxRequestBytes = 1 << 20;
 
-/** One sending of import requests: from its first request until what became of each is told. */
-interface Sending {
-  readonly requests: ImportSending;
-  readonly batches: Batch[];
-  /** Set once no more batches join it: settles when each was told. */
-  ending?: Promise<SinkFailure | undefined>;
-}
-
 /** The sink: its outbox and sender, and the recall of last successes. */
 export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHttp: Http, keep: boolean) {
   const recall = lastSuccessRecall(store, queryHttp);
@@ -65,7 +57,8 @@ function importOutbox(store: VictoriaMetrics, http: Http, keep: boolean): Sink {
   const backlog = new Backlog(store.backlog);
   const filling = new ImportBatches(maxRequestBytes);
   const where = `VictoriaMetrics ${store.url.href}`;
-  let sending: Sending | undefined;
+  /** The one sending: open while batches may join it, then ending until each reading is told. */
+  let sending: ImportSending | undefined;
   /** Unix ms before which the store asked not to be sent to. */
   let notBefore = 0;
   /** Why full batches are kept while the sender may not take them: one failure, said once. */
@@ -88,21 +81,20 @@ function importOutbox(store: VictoriaMetrics, http: Http, keep: boolean): Sink {
   const send = (batches: readonly Batch[], now: number) => {
     if (!sending) {
       holding = undefined;
-      sending = { requests: new ImportSending((text) => postImport(http, store.url, text)), batches: [] };
+      sending = new ImportSending((text) => postImport(http, store.url, text));
       // The backlog's batches first: they are older.
       batches = [...backlog.takeAll(now), ...batches];
     }
-    sending.batches.push(...batches);
-    void sending.requests.send(batches);
+    void sending.send(batches);
     return sending;
   };
   /** Ends the sending (one begins if none is open) with `rest`; then tells each reading what became of it. */
   const end = (rest: readonly Batch[], now: number, stopping: boolean) => {
     const ended = send(rest, now);
-    ended.ending = ended.requests.send([]).then(() => {
+    ended.ending = ended.send([]).then(() => {
       sending = undefined;
-      if (ended.requests.retryAfterMs !== undefined) notBefore = Date.now() + ended.requests.retryAfterMs;
-      return settle(ended, { where, backlog, keep: keep && !stopping, stopping, now });
+      if (ended.retryAfterMs !== undefined) notBefore = Date.now() + ended.retryAfterMs;
+      return settle(ended, backlog, where, keep && !stopping, stopping);
     });
     return ended.ending;
   };
@@ -113,10 +105,10 @@ function importOutbox(store: VictoriaMetrics, http: Http, keep: boolean): Sink {
       const { text, lines } = importText(samples, labels, readAt);
       const reading = outcomeToCome();
       filling.add(text, lines, readAt, reading.tell);
-      const now = Date.now();
-      const why = filling.hasFull ? heldBy(now) : undefined;
-      if (why !== undefined) holding = hold(filling.takeFull(), now, why, holding);
-      else if (filling.hasFull) send(filling.takeFull(), now);
+      const [now, full] = [Date.now(), filling.takeFull()];
+      const why = full.length ? heldBy(now) : undefined;
+      if (why !== undefined) holding = hold(full, now, why, holding);
+      else if (full.length) send(full, now);
       return Promise.resolve({ outcome: reading.outcome });
     },
     flush: async () => {
@@ -148,25 +140,15 @@ function lostAtStop(backlog: Backlog, filling: ImportBatches, where: string, not
   return failure;
 }
 
-interface Settling {
-  readonly where: string;
-  readonly backlog: Backlog;
-  /** Whether what is unsent is kept for the next sending: a loop's, not as it stops. */
-  readonly keep: boolean;
-  readonly stopping: boolean;
-  readonly now: number;
-}
-
 /**
  * What became of a sending: refused batches counted as dropped, unsent ones kept (`keep`) or lost;
  * each reading not told yet is told, delivered or the failure; which is returned, if any.
  */
-function settle({ requests, batches }: Sending, settling: Settling): SinkFailure | undefined {
-  const { where, backlog, keep, stopping, now } = settling;
-  const { refused, unsent } = requests;
+function settle(sent: ImportSending, backlog: Backlog, where: string, keep: boolean, stopping: boolean) {
+  const { refused, unsent } = sent;
   for (const batch of refused) backlog.drop(batch);
-  if (keep) backlog.keep(unsent, now);
-  const said = requests.failures.join(', then ');
+  if (keep) backlog.keep(unsent, Date.now());
+  const said = sent.failures.join(', then ');
   const failed = new Set([...refused, ...unsent]);
   let failure: SinkFailure | undefined;
   if (said && failed.size > 0) {
@@ -177,7 +159,7 @@ function settle({ requests, batches }: Sending, settling: Settling): SinkFailure
     ];
     failure = new SinkFailure(`${where} ${said}; ${tail.join('; ')}${keep ? droppedSoFar(backlog) : ''}`);
   }
-  for (const batch of batches) tell([batch], failed.has(batch) ? failure : undefined);
+  for (const batch of sent.batches) tell([batch], failed.has(batch) ? failure : undefined);
   return failure;
 }
 
