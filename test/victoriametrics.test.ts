@@ -888,6 +888,48 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
+  test('in-process: full requests handed over while the store holds the sending before go into the bounded backlog at once, told they are kept', async () => {
+    const store = await startTestStore(() => 'hold');
+    const agents = await createAgents(false);
+    const url = new URL(`${store.url}/`);
+    // Room for one request of two sticks: what does not fit is dropped, oldest first.
+    const backlog = { maxBytes: 900_000, maxAgeMs: 3_600_000 };
+    const vm: VictoriaMetrics = { url, job: 'trucki', grouping: [], query: { url }, backlog };
+    const http = createHttp({ timeoutMs: 60_000, retries: 0 }, agents);
+    const sink = victoriaMetricsSink(vm, http, http, true);
+    const samples = liveCatalogue.slice(0, 20).map(({ family }) => ({ family, labels: {}, value: 1 }));
+    const stick = (instance: string): Target => ({
+      url: new URL('http://127.0.0.1:9/'),
+      instance,
+      labels: [['note', 'x'.repeat(20_000)]],
+    });
+    const told = (outcome: Promise<void>) =>
+      outcome.then(
+        () => 'delivered',
+        (error: unknown) => (error instanceof SinkFailure ? error.message : String(error)),
+      );
+    try {
+      const first = await sink.deliver({ target: stick('first'), samples, readAt: Date.now() });
+      const ended = sink.flush!();
+      await until(() => store.bodies.length === 1, { what: 'the first import, held by the store' });
+      // Ten sticks of 400 kB: four full requests while the first is unanswered, and one filling.
+      const later = [];
+      for (let index = 0; index < 10; index++)
+        later.push(await sink.deliver({ target: stick(`s${String(index)}`), samples, readAt: Date.now() }));
+      const full = await Promise.all(later.slice(0, 8).map(({ outcome }) => told(outcome)));
+      for (const said of full)
+        assert.match(said, /is still busy with the delivery before; \d+ samples kept for the next runs/);
+      assert.match(full.at(-1)!, /, \d+ dropped so far$/, 'the backlog kept within its bytes');
+      assert.equal(store.bodies.length, 1, 'one import open at a time');
+      store.release();
+      await ended;
+      assert.equal(await told(first.outcome), 'delivered');
+    } finally {
+      destroyAgents(agents);
+      await store.close();
+    }
+  });
+
   test('one-shot: an import refused with 400 holds up none of the others, and exit 1 says how much was lost (issue 15.11)', async () => {
     const store = await startTestStore((index) =>
       index === 0 ? { status: 400, body: 'cannot parse line 7\n' } : { status: 204 },

@@ -61,8 +61,6 @@ function importOutbox(store: VictoriaMetrics, http: Http, keep: boolean): Sink {
   let sending: ImportSending | undefined;
   /** Unix ms before which the store asked not to be sent to. */
   let notBefore = 0;
-  /** Why full batches are kept while the sender may not take them: one failure, said once. */
-  let holding: SinkFailure | undefined;
 
   /** Why no batch may go now, if so: one may join a sending still open, or begin one. */
   const heldBy = (now: number) =>
@@ -71,16 +69,13 @@ function importOutbox(store: VictoriaMetrics, http: Http, keep: boolean): Sink {
       : !sending && now < notBefore
         ? askedToWait(notBefore)
         : undefined;
-  const hold = (batches: readonly Batch[], now: number, why: string, said?: SinkFailure) => {
+  const hold = (batches: readonly Batch[], now: number, why: string) => {
     backlog.keep(batches, now);
     const kept = `${backlog.samples} samples kept for the next runs${droppedSoFar(backlog)}`;
-    const failure = said ?? new SinkFailure(`${where} ${why}; ${kept}`);
-    tell(batches, failure);
-    return failure;
+    tell(batches, new SinkFailure(`${where} ${why}; ${kept}`));
   };
   const send = (batches: readonly Batch[], now: number) => {
     if (!sending) {
-      holding = undefined;
       sending = new ImportSending((text) => postImport(http, store.url, text));
       // The backlog's batches first: they are older.
       batches = [...backlog.takeAll(now), ...batches];
@@ -107,7 +102,7 @@ function importOutbox(store: VictoriaMetrics, http: Http, keep: boolean): Sink {
       filling.add(text, lines, readAt, reading.tell);
       const [now, full] = [Date.now(), filling.takeFull()];
       const why = full.length ? heldBy(now) : undefined;
-      if (why !== undefined) holding = hold(full, now, why, holding);
+      if (why !== undefined) hold(full, now, why);
       else if (full.length) send(full, now);
       return Promise.resolve({ outcome: reading.outcome });
     },
