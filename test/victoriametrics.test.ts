@@ -109,6 +109,25 @@ async function startTestStore(answer: (index: number, body: string) => StoreAnsw
 /** Sample lines of `family` in import text. */
 const linesOf = (text: string, family: string) => text.split('\n').filter((line) => line.startsWith(`${family}{`));
 
+/**
+ * A loop's VictoriaMetrics sink in this process, sending to `store`, and the delivery of a stick
+ * with a long label on each of its 20 lines: 400 kB a stick, two of them a request.
+ */
+function loopSink(store: TestStore, agents: Awaited<ReturnType<typeof createAgents>>, backlogBytes: number) {
+  const url = new URL(`${store.url}/`);
+  const backlog = { maxBytes: backlogBytes, maxAgeMs: 3_600_000 };
+  const vm: VictoriaMetrics = { url, job: 'trucki', grouping: [], query: { url }, backlog };
+  const http = createHttp({ timeoutMs: 60_000, retries: 0 }, agents);
+  const sink = victoriaMetricsSink(vm, http, http, true);
+  const samples = liveCatalogue.slice(0, 20).map(({ family }) => ({ family, labels: {}, value: 1 }));
+  const labels: Target['labels'] = [['note', 'x'.repeat(20_000)]];
+  const target = (instance: string): Target => ({ url: new URL('http://127.0.0.1:9/'), instance, labels });
+  return {
+    sink,
+    deliver: (instance: string) => sink.deliver({ target: target(instance), samples, readAt: Date.now() }),
+  };
+}
+
 async function finally_(cleanups: (() => Promise<unknown>)[]): Promise<void> {
   await Promise.allSettled(cleanups.map((cleanup) => cleanup()));
 }
@@ -833,29 +852,12 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       body.includes('instance="b3"') ? { status: 400, body: 'refused for the test\n' } : { status: 204 },
     );
     const agents = await createAgents(false);
-    const url = new URL(`${store.url}/`);
-    const vm: VictoriaMetrics = {
-      url,
-      job: 'trucki',
-      grouping: [],
-      query: { url },
-      backlog: { maxBytes: 1 << 26, maxAgeMs: 3_600_000 },
-    };
-    const http = createHttp({ timeoutMs: 10_000, retries: 0 }, agents);
-    const sink = victoriaMetricsSink(vm, http, http, true);
-    // A long label on each of its 20 lines: 400 kB a stick, two of them a request.
-    const samples = liveCatalogue.slice(0, 20).map(({ family }) => ({ family, labels: {}, value: 1 }));
-    const stick = (instance: string): Target => ({
-      url: new URL('http://127.0.0.1:9/'),
-      instance,
-      labels: [['note', 'x'.repeat(20_000)]],
-    });
+    const { sink, deliver } = loopSink(store, agents, 1 << 26);
     try {
       // Each full request goes at once; those handed over while it is open join its sending, which
       // the flush ends. Each reading is told of its own request.
       const handed = [];
-      for (const instance of ['a1', 'a2', 'a3', 'b1', 'b2', 'b3'])
-        handed.push(await sink.deliver({ target: stick(instance), samples, readAt: 0 }));
+      for (const instance of ['a1', 'a2', 'a3', 'b1', 'b2', 'b3']) handed.push(await deliver(instance));
       await sink.flush!();
       const told = await Promise.all(
         handed.map(({ outcome }) =>
@@ -891,31 +893,20 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
   test('in-process: full requests handed over while the store holds the sending before go into the bounded backlog at once, told they are kept', async () => {
     const store = await startTestStore(() => 'hold');
     const agents = await createAgents(false);
-    const url = new URL(`${store.url}/`);
     // Room for one request of two sticks: what does not fit is dropped, oldest first.
-    const backlog = { maxBytes: 900_000, maxAgeMs: 3_600_000 };
-    const vm: VictoriaMetrics = { url, job: 'trucki', grouping: [], query: { url }, backlog };
-    const http = createHttp({ timeoutMs: 60_000, retries: 0 }, agents);
-    const sink = victoriaMetricsSink(vm, http, http, true);
-    const samples = liveCatalogue.slice(0, 20).map(({ family }) => ({ family, labels: {}, value: 1 }));
-    const stick = (instance: string): Target => ({
-      url: new URL('http://127.0.0.1:9/'),
-      instance,
-      labels: [['note', 'x'.repeat(20_000)]],
-    });
+    const { sink, deliver } = loopSink(store, agents, 900_000);
     const told = (outcome: Promise<void>) =>
       outcome.then(
         () => 'delivered',
         (error: unknown) => (error instanceof SinkFailure ? error.message : String(error)),
       );
     try {
-      const first = await sink.deliver({ target: stick('first'), samples, readAt: Date.now() });
+      const first = await deliver('first');
       const ended = sink.flush!();
       await until(() => store.bodies.length === 1, { what: 'the first import, held by the store' });
       // Ten sticks of 400 kB: four full requests while the first is unanswered, and one filling.
       const later = [];
-      for (let index = 0; index < 10; index++)
-        later.push(await sink.deliver({ target: stick(`s${String(index)}`), samples, readAt: Date.now() }));
+      for (let index = 0; index < 10; index++) later.push(await deliver(`s${String(index)}`));
       const full = await Promise.all(later.slice(0, 8).map(({ outcome }) => told(outcome)));
       for (const said of full)
         assert.match(said, /is still busy with the delivery before; \d+ samples kept for the next runs/);
