@@ -206,13 +206,13 @@ function tracked(
   const result = run(target, stick, free);
   const entry = Object.assign(stick, { ended: result.catch(() => undefined) });
   running.set(key, entry);
-  return {
-    handedOver,
-    result: result.finally(() => {
-      if (running.get(key) === entry) running.delete(key);
-      free();
-    }),
-  };
+  const ended = result.finally(() => {
+    if (running.get(key) === entry) running.delete(key);
+    free();
+  });
+  // Awaited once every stick is handed over: a bug thrown before then is the run's, not unhandled.
+  ended.catch(() => {});
+  return { handedOver, result: ended };
 }
 
 /** Job.drop: each stick at once undelivered and discarded, then removed after its delivery under way. */
