@@ -224,6 +224,47 @@ describe('one run', () => {
   });
 });
 
+describe('each reading handed over gets its own outcome', () => {
+  test('a stick is free for its next read once its reading is taken; its line and the run wait for its outcome', async () => {
+    let tell: (failure?: SinkFailure) => void = () => {};
+    const outcome = new Promise<void>((resolve, reject) => {
+      tell = (failure) => {
+        if (failure) reject(failure);
+        else resolve();
+      };
+    });
+    let flushed = 0;
+    const sink: Sink = {
+      deliver: () => Promise.resolve({ outcome }),
+      flush: () => {
+        flushed++;
+        return Promise.resolve();
+      },
+    };
+    const lines: string[] = [];
+    const freed: string[] = [];
+    const targets = [target('alive')];
+    const job = createJob(
+      config(targets),
+      (line) => lines.push(line),
+      connections(sink, () => Promise.resolve(reading())),
+    );
+    let ended = false;
+    const run = job.run(targets, ({ instance }) => freed.push(instance)).finally(() => (ended = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(freed, ['alive']);
+    assert.equal(flushed, 1);
+    assert.equal(lines.length, 0, 'no line before the outcome');
+    assert.equal(ended, false);
+    tell(new SinkFailure('VictoriaMetrics http://vm.test/ is still busy with the delivery before; 3 samples kept'));
+    assert.equal(await run, 'undelivered');
+    assert.match(lines[0]!, /^stick alive \(alive\.test\): read 1 samples in 10 ms; not pushed$/);
+    assert.deepEqual(lines.slice(1), [
+      'VictoriaMetrics http://vm.test/ is still busy with the delivery before; 3 samples kept',
+    ]);
+  });
+});
+
 describe("a loop's memory of its sticks (issue 15)", () => {
   const at = (site: string): Target => ({ ...target('roof'), labels: [['site', site]] });
 
