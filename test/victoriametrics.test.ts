@@ -771,7 +771,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
   test('a store that takes imports and never answers: one import open at a time, the rest kept (issue 15.10)', async () => {
     const store = await startTestStore(() => 'hold');
     const stick = await startSimulator({ variant: 'T2SG' });
-    // On the cron pattern, not the test ticker: that one waits for a run to end, its flush included.
+    // On the cron pattern, not the test ticker: that one waits for a run to end, its outcomes included.
     // A quiet loop: one line when deliveries start failing, one when they succeed again.
     const loop = await startCli([
       '-t',

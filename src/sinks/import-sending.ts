@@ -1,6 +1,6 @@
 /**
- * One delivery of import batches: sent one request at a time, in the order they are handed over,
- * while more are still being handed over (a run sends each batch as it fills). A batch the store
+ * One sending of import batches: sent one request at a time, in the order they are handed over,
+ * while more are still being handed over (the outbox sends each batch as it fills). A batch the store
  * refuses (4xx) is passed over for good, since it would be refused again, and the others are still
  * sent; a failure that may pass (the store away, 5xx, 408 or 429: "later") stops the sending, and
  * every batch after it is unsent.

@@ -49,8 +49,8 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
  * The outbox: the readings handed over go into a batch of at most one request; a full batch goes at
  * once to the one sender, or into the backlog while it may not send (a sending before still under
  * way, or before the time the store asked to be left alone until), so that memory holds at most one
- * request's worth not on its way, beside the backlog. A flush ends the sending, with the backlog's
- * batches first; each reading is told of its own request: delivered, refused (lost), or unsent and,
+ * request's worth not on its way, beside the backlog. A sending begins with the backlog's batches,
+ * the oldest, and a flush ends it; each reading is told of its own request: delivered, refused (lost), or unsent and,
  * in a loop (`keep`), kept in the backlog for the next sending, else lost.
  */
 function importOutbox(store: VictoriaMetrics, http: Http, keep: boolean): Sink {
