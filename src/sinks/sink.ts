@@ -1,9 +1,9 @@
 /**
- * Where a run's metrics go. The contract every sink keeps is `Sink`: deliver, and for a sink with
- * an outbox, flush and close. What only
- * some sinks can do is a capability of its own, which a sink has or has not: `Recall` (a stick's last
- * success), `Discard` (what it keeps of a stick no longer read), `Removal` (a stick's metrics, for
- * --delete-on-exit) and `Forgetting` (what no stick named any more delivers, --forget-after).
+ * Where a run's metrics go, as the Pushgateway's storage interface states its own: the contract every
+ * sink keeps is `Sink`, deliver (and for a sink with an outbox, flush and close); what only some sinks
+ * can do is a capability a sink has or has not: `Recall` (a stick's last success), `Discard` (what it
+ * keeps of a stick no longer read), `Removal` (a stick's metrics, --delete-on-exit) and `Forgets`
+ * (what no stick named any more delivers, --forget-after).
  *
  * A kind of sink (the Pushgateway, VictoriaMetrics, a node_exporter textfile, standard output) is one
  * module exporting a SinkKind, listed once in registry.ts: it says when the configuration chose it,
