@@ -31,7 +31,7 @@ export interface Outcome {
   readonly reading: ReadSummary;
   /** The sink's word for a delivery: "pushed", "written to /var/lib/…/trucki.prom". */
   readonly deliveredAs?: string;
-  /** Why the delivery failed; "" when the run's flush failed and says why on a line of its own. */
+  /** Why the delivery failed; "" when a whole request or write failed, said once on a line of its own. */
   readonly deliveryFailure?: string;
   /** Why the last success could not be recalled, if it could not. */
   readonly lastSuccessLost?: string;

@@ -240,7 +240,7 @@ describe('a loop and its textfile', { concurrency: true }, () => {
       const samples = liveCatalogue.slice(0, 20).map(({ family }) => ({ family, labels: {}, value: index }));
       await sink.deliver({ target, samples, readAt: 0 });
     }
-    const flushes = await Promise.allSettled(Array.from({ length: 5 }, () => sink.flush()));
+    const flushes = await Promise.allSettled(Array.from({ length: 5 }, () => sink.flush!()));
     assert.deepEqual(
       flushes.map((flush) => (flush.status === 'rejected' ? String(flush.reason) : flush.status)),
       Array<string>(5).fill('fulfilled'),

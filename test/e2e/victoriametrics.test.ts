@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { liveCatalogue } from '../../src/catalogue.js';
-import { stickIdentity, type Target, type VictoriaMetrics } from '../../src/config/types.js';
+import type { Target, VictoriaMetrics } from '../../src/config/types.js';
 import { SinkFailure } from '../../src/errors.js';
 import { createAgents, createHttp, destroyAgents } from '../../src/http.js';
 import { victoriaMetricsSink } from '../../src/sinks/victoriametrics.js';
@@ -108,6 +108,25 @@ async function startTestStore(answer: (index: number, body: string) => StoreAnsw
 /** A 200 whose body never ends, written as fast as the client reads it. */
 /** Sample lines of `family` in import text. */
 const linesOf = (text: string, family: string) => text.split('\n').filter((line) => line.startsWith(`${family}{`));
+
+/**
+ * A loop's VictoriaMetrics sink in this process, sending to `store`, and the delivery of a stick
+ * with a long label on each of its 20 lines: 400 kB a stick, two of them a request.
+ */
+function loopSink(store: TestStore, agents: Awaited<ReturnType<typeof createAgents>>, backlogBytes: number) {
+  const url = new URL(`${store.url}/`);
+  const backlog = { maxBytes: backlogBytes, maxAgeMs: 3_600_000 };
+  const vm: VictoriaMetrics = { url, job: 'trucki', grouping: [], query: { url }, backlog };
+  const http = createHttp({ timeoutMs: 60_000, retries: 0 }, agents);
+  const sink = victoriaMetricsSink(vm, http, http, true);
+  const samples = liveCatalogue.slice(0, 20).map(({ family }) => ({ family, labels: {}, value: 1 }));
+  const labels: Target['labels'] = [['note', 'x'.repeat(20_000)]];
+  const target = (instance: string): Target => ({ url: new URL('http://127.0.0.1:9/'), instance, labels });
+  return {
+    sink,
+    deliver: (instance: string) => sink.deliver({ target: target(instance), samples, readAt: Date.now() }),
+  };
+}
 
 async function finally_(cleanups: (() => Promise<unknown>)[]): Promise<void> {
   await Promise.allSettled(cleanups.map((cleanup) => cleanup()));
@@ -752,7 +771,7 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
   test('a store that takes imports and never answers: one import open at a time, the rest kept', async () => {
     const store = await startTestStore(() => 'hold');
     const stick = await startSimulator({ variant: 'T2SG' });
-    // On the cron pattern, not the test ticker: that one waits for a run to end, its flush included.
+    // On the cron pattern, not the test ticker: that one waits for a run to end, its outcomes included.
     // A quiet loop: one line when deliveries start failing, one when they succeed again.
     const loop = await startCli([
       '-t',
@@ -828,53 +847,74 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
-  test("overlapping runs, in-process: one that ends while another run's own delivery is open sends in it, each told only of its own sticks", async () => {
-    // In-process: a loop's runs overlap this way only as a slow stick and the cron pattern happen to make them.
+  test('in-process: readings handed over while a sending is open join it, one import at a time, each told of its own request', async () => {
     const store = await startTestStore((_index, body) =>
       body.includes('instance="b3"') ? { status: 400, body: 'refused for the test\n' } : { status: 204 },
     );
     const agents = await createAgents(false);
-    const url = new URL(`${store.url}/`);
-    const vm: VictoriaMetrics = {
-      url,
-      job: 'trucki',
-      grouping: [],
-      query: { url },
-      backlog: { maxBytes: 1 << 26, maxAgeMs: 3_600_000 },
-    };
-    const http = createHttp({ timeoutMs: 10_000, retries: 0 }, agents);
-    const sink = victoriaMetricsSink(vm, http, http, true);
-    // A long label on each of its 20 lines: 400 kB a stick, two of them a request.
-    const samples = liveCatalogue.slice(0, 20).map(({ family }) => ({ family, labels: {}, value: 1 }));
-    const stick = (instance: string): Target => ({
-      url: new URL('http://127.0.0.1:9/'),
-      instance,
-      labels: [['note', 'x'.repeat(20_000)]],
-    });
-    const [runA, runB] = [{}, {}];
+    const { sink, deliver } = loopSink(store, agents, 1 << 26);
     try {
-      // Run A's first request goes as it fills; A is still reading a slow stick when B ends.
-      for (const instance of ['a1', 'a2', 'a3'])
-        await sink.deliver({ target: stick(instance), samples, readAt: 0, run: runA });
-      for (const instance of ['b1', 'b2', 'b3'])
-        await sink.deliver({ target: stick(instance), samples, readAt: 0, run: runB });
-      const endB = await sink.flush(runB).then(
-        () => undefined,
-        (error: unknown) => error,
+      // Each full request goes at once; those handed over while it is open join its sending, which
+      // the flush ends. Each reading is told of its own request.
+      const handed = [];
+      for (const instance of ['a1', 'a2', 'a3', 'b1', 'b2', 'b3']) handed.push(await deliver(instance));
+      await sink.flush!();
+      const told = await Promise.all(
+        handed.map(({ outcome }) =>
+          outcome.then(
+            () => 'delivered',
+            (error: unknown) => (error instanceof SinkFailure ? error.message : String(error)),
+          ),
+        ),
       );
-      assert.ok(endB instanceof SinkFailure, String(endB));
-      assert.doesNotMatch(endB.message, /still busy/);
-      assert.match(
-        endB.message,
-        /refused 1 of \d+ import requests with HTTP 400: refused for the test; \d+ samples not delivered$/,
-      );
-      assert.deepEqual(endB.undelivered, new Set([stickIdentity(stick('b3'))]));
-      // A's own requests all went: its flush says nothing of B's refusal again.
-      await sink.flush(runA);
+      assert.deepEqual(told.slice(0, 4), Array<string>(4).fill('delivered'));
+      for (const said of told.slice(4)) {
+        assert.doesNotMatch(said, /still busy/);
+        assert.match(
+          said,
+          /refused 1 of 3 import requests with HTTP 400: refused for the test; \d+ samples not delivered(, \d+ dropped so far)?$/,
+        );
+      }
       const instances = (body: string) => [
         ...new Set(Array.from(body.matchAll(/instance="(\w+)"/g), ([, name]) => name)),
       ];
-      assert.deepEqual(store.bodies.map(instances), [['a1', 'a2'], ['b1', 'b2'], ['b3'], ['a3']]);
+      assert.deepEqual(store.bodies.map(instances), [
+        ['a1', 'a2'],
+        ['a3', 'b1'],
+        ['b2', 'b3'],
+      ]);
+      assert.equal(store.maxOpen(), 1);
+    } finally {
+      destroyAgents(agents);
+      await store.close();
+    }
+  });
+
+  test('in-process: full requests handed over while the store holds the sending before go into the bounded backlog at once, told they are kept', async () => {
+    const store = await startTestStore(() => 'hold');
+    const agents = await createAgents(false);
+    // Room for one request of two sticks: what does not fit is dropped, oldest first.
+    const { sink, deliver } = loopSink(store, agents, 900_000);
+    const told = (outcome: Promise<void>) =>
+      outcome.then(
+        () => 'delivered',
+        (error: unknown) => (error instanceof SinkFailure ? error.message : String(error)),
+      );
+    try {
+      const first = await deliver('first');
+      const ended = sink.flush!();
+      await until(() => store.bodies.length === 1, { what: 'the first import, held by the store' });
+      // Ten sticks of 400 kB: four full requests while the first is unanswered, and one filling.
+      const later = [];
+      for (let index = 0; index < 10; index++) later.push(await deliver(`s${String(index)}`));
+      const full = await Promise.all(later.slice(0, 8).map(({ outcome }) => told(outcome)));
+      for (const said of full)
+        assert.match(said, /is still busy with the delivery before; \d+ samples kept for the next runs/);
+      assert.match(full.at(-1)!, /, \d+ dropped so far$/, 'the backlog kept within its bytes');
+      assert.equal(store.bodies.length, 1, 'one import open at a time');
+      store.release();
+      await ended;
+      assert.equal(await told(first.outcome), 'delivered');
     } finally {
       destroyAgents(agents);
       await store.close();

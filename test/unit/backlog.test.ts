@@ -8,7 +8,7 @@ const batch = (name: string, bytes: number, samples: number, oldestAt: number): 
   bytes,
   samples,
   oldestAt,
-  sticks: [],
+  told: [],
 });
 
 test('kept batches come back oldest first, and nothing is dropped within the bounds', () => {

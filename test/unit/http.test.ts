@@ -148,7 +148,7 @@ describe('answers parsed whole are bounded by what they can be', () => {
         samples: [{ family: jobFamilies.up, labels: {}, value: 1 }],
         readAt: 0,
       });
-      await sink.flush();
+      await sink.flush!();
       assert.equal(imports.length, 1);
       assert.match(imports[0]!, /^trucki_up\{job="trucki",instance="a"\} 1 0$/m);
     } finally {

@@ -9,7 +9,7 @@ import { jobFamilies, liveCatalogue } from '../../src/catalogue.js';
 import type { Config, Target } from '../../src/config/types.js';
 import { SinkFailure } from '../../src/errors.js';
 import { createJob } from '../../src/run.js';
-import type { Delivery, Sink } from '../../src/sinks/sink.js';
+import { delivered as taken, type AnySink, type Delivery, type Sink } from '../../src/sinks/sink.js';
 import type { Connections } from '../../src/wiring.js';
 import type { StickReading } from '../../src/stick.js';
 
@@ -36,10 +36,10 @@ const reading = (failure?: string): StickReading => ({
   readAt: 1_700_000_000_000,
 });
 
-interface FakeSink extends Sink {
+type FakeSink = AnySink & {
   readonly delivered: Delivery[];
   readonly asked: string[][];
-}
+};
 
 function fakeSink(held: Record<string, number>, recallFails = false): FakeSink {
   const delivered: Delivery[] = [];
@@ -56,13 +56,13 @@ function fakeSink(held: Record<string, number>, recallFails = false): FakeSink {
     },
     deliver: (delivery) => {
       delivered.push(delivery);
-      return Promise.resolve();
+      return Promise.resolve(taken);
     },
     flush: async () => {},
   };
 }
 
-function connections(sink: Sink, read: (target: Target) => Promise<StickReading>): Connections {
+function connections(sink: AnySink, read: (target: Target) => Promise<StickReading>): Connections {
   // The fake sink stands for a Pushgateway: it says so in the log.
   return { readStick: read, sink, words: { delivered: 'pushed' }, close: () => {} };
 }
@@ -177,7 +177,7 @@ describe('one run', () => {
       deliver: ({ target: { instance } }) =>
         instance === 'alive'
           ? Promise.reject(new SinkFailure('Pushgateway http://pg.test/ answered HTTP 503'))
-          : Promise.resolve(),
+          : Promise.resolve(taken),
       flush: async () => {},
     };
     const targets = [target('alive'), target('dead')];
@@ -191,18 +191,20 @@ describe('one run', () => {
     assert.equal(await job.run(targets), 'undelivered');
   });
 
-  test('a dark stick and a flush that fails: undelivered', async () => {
-    const sink: Sink = {
-      deliver: () => Promise.resolve(),
-      flush: () => Promise.reject(new SinkFailure('VictoriaMetrics http://vm.test/ refused the connection')),
-    };
+  test('a dark stick and a write that fails: undelivered', async () => {
+    const failed = Promise.reject(new SinkFailure('VictoriaMetrics http://vm.test/ refused the connection'));
+    const sink: Sink = { deliver: () => Promise.resolve({ outcome: failed }), flush: async () => {} };
+    const lines: string[] = [];
     const targets = [target('dead')];
     const job = createJob(
       config(targets),
-      () => {},
+      (line) => lines.push(line),
       connections(sink, () => Promise.resolve(reading('refused the connection'))),
     );
     assert.equal(await job.run(targets), 'undelivered');
+    // The stick's line says it was not delivered; why, once, on the line after it.
+    assert.match(lines[0]!, /; not pushed$/);
+    assert.deepEqual(lines.slice(1), ['VictoriaMetrics http://vm.test/ refused the connection']);
   });
 
   test("a refused delivery fails the run and names the sink in the stick's line", async () => {
@@ -219,6 +221,47 @@ describe('one run', () => {
     );
     assert.equal(await job.run(targets), 'undelivered');
     assert.match(lines[0]!, /; not pushed: Pushgateway http:\/\/pg\.test\/ answered HTTP 503$/);
+  });
+});
+
+describe('each reading handed over gets its own outcome', () => {
+  test('a stick is free for its next read once its reading is taken; its line and the run wait for its outcome', async () => {
+    let tell: (failure?: SinkFailure) => void = () => {};
+    const outcome = new Promise<void>((resolve, reject) => {
+      tell = (failure) => {
+        if (failure) reject(failure);
+        else resolve();
+      };
+    });
+    let flushed = 0;
+    const sink: Sink = {
+      deliver: () => Promise.resolve({ outcome }),
+      flush: () => {
+        flushed++;
+        return Promise.resolve();
+      },
+    };
+    const lines: string[] = [];
+    const freed: string[] = [];
+    const targets = [target('alive')];
+    const job = createJob(
+      config(targets),
+      (line) => lines.push(line),
+      connections(sink, () => Promise.resolve(reading())),
+    );
+    let ended = false;
+    const run = job.run(targets, ({ instance }) => freed.push(instance)).finally(() => (ended = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(freed, ['alive']);
+    assert.equal(flushed, 1);
+    assert.equal(lines.length, 0, 'no line before the outcome');
+    assert.equal(ended, false);
+    tell(new SinkFailure('VictoriaMetrics http://vm.test/ is still busy with the delivery before; 3 samples kept'));
+    assert.equal(await run, 'undelivered');
+    assert.match(lines[0]!, /^stick alive \(alive\.test\): read 1 samples in 10 ms; not pushed$/);
+    assert.deepEqual(lines.slice(1), [
+      'VictoriaMetrics http://vm.test/ is still busy with the delivery before; 3 samples kept',
+    ]);
   });
 });
 

@@ -12,7 +12,7 @@ import { readCommand } from '../../src/config/load.js';
 import type { Target } from '../../src/config/types.js';
 import { createJob } from '../../src/run.js';
 import { sinkKinds } from '../../src/sinks/registry.js';
-import type { Delivery, SinkKind } from '../../src/sinks/sink.js';
+import { delivered as taken, type Delivery, type SinkKind } from '../../src/sinks/sink.js';
 import { startSimulator, type Simulator } from '../../src/simulator/server.js';
 import { connect } from '../../src/wiring.js';
 
@@ -27,7 +27,7 @@ const memory: SinkKind = {
     create: () => ({
       deliver: (delivery) => {
         delivered.push(delivery);
-        return Promise.resolve();
+        return Promise.resolve(taken);
       },
       flush: () => Promise.resolve(),
       remove: (target) => {
@@ -58,7 +58,7 @@ test('a sink added by its module and one registration: the run delivers through 
   const job = createJob(config, (line) => lines.push(line), connections);
   try {
     assert.equal(await job.run(config.targets), 'ok');
-    assert.equal(await job.deleteGroups(config.targets), true);
+    assert.equal(await job.remove(config.targets), true);
   } finally {
     job.close();
   }
