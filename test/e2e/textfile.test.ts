@@ -310,7 +310,18 @@ test('a named pipe at the name of the temp file does not hang the loop', async (
     await until(async () => (await readFile(path, 'utf8').catch(() => '')).includes('stick="a"'), {
       what: 'the first write',
     });
-    execFileSync('mkfifo', [join(cwd, `.trucki.prom.${loop.pid}.tmp`)]);
+    // Between two writes: while one is under way, its temp file holds the name.
+    await until(
+      () => {
+        try {
+          execFileSync('mkfifo', [join(cwd, `.trucki.prom.${loop.pid}.tmp`)], { stdio: 'ignore' });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { what: 'a named pipe made at the name of the temp file' },
+    );
     const runs = () => (loop.stderr().match(/read \d+ samples/g) ?? []).length;
     const seen = runs();
     await until(() => runs() >= seen + 3, { what: 'three more runs', last: loop.stderr });
