@@ -44,9 +44,12 @@ export interface Job {
    * delivery of theirs already under way has ended. False if a removal failed.
    */
   readonly drop: (targets: readonly Target[]) => Promise<boolean>;
-  /** Removes the sticks' metrics from the sink (the Pushgateway's groups), for --delete-on-exit; false if one failed. */
+  /** Removes the sticks' metrics (their Pushgateway groups), for --delete-on-exit; false if one failed. */
   readonly remove: (targets: readonly Target[]) => Promise<boolean>;
-  /** As a loop stops: ends the removals under way and closes the sink, which delivers what it kept; false if some could not be. */
+  /**
+   * As a loop stops: ends the removals under way and closes the sink, which delivers what it kept;
+   * false if some could not be.
+   */
   readonly finish: () => Promise<boolean>;
   /** Closes the kept-alive connections, so that the process can end. */
   readonly close: () => void;
