@@ -153,9 +153,9 @@ function createRun(
     };
 
     const handing = targets.map((target) => tracked(running, target, runStick, onStickDone));
-    // Once every stick's reading is handed over (or failed), what the sink holds of them goes.
+    // Once every stick is handed over, the outbox goes; a loss no reading hears of is said too.
     await Promise.all(handing.map(({ handedOver }) => handedOver));
-    await sink.flush?.();
+    await sink.flush?.().then((lost) => lost instanceof SinkFailure && shared.add(lost.message));
     const results = await Promise.all(handing.map(({ result }) => result));
     for (const message of shared) report.sinkFailure(message);
     await look?.done;

@@ -5,7 +5,7 @@
  * sent; a failure that may pass (the store away, 5xx, 408 or 429: "later") stops the sending, and
  * every batch after it is unsent.
  */
-import { HttpStatus, messageOf, type SinkFailure } from '../errors.js';
+import { HttpStatus, messageOf } from '../errors.js';
 import type { Batch } from './backlog.js';
 
 /** 4xx that mean "not now": Request Timeout, Too Many Requests. */
@@ -14,8 +14,8 @@ const later = new Set([408, 429]);
 export class ImportSending {
   /** Every batch handed over, in order. */
   readonly batches: Batch[] = [];
-  /** Set once no more batches join: settles when each reading was told, with the failure if any. */
-  ending?: Promise<SinkFailure | undefined>;
+  /** Set once no more batches join: settles when each reading was told. */
+  ending?: Promise<unknown>;
   /** Refused for good. */
   readonly refused: Batch[] = [];
   /** Left to send later: the failure that stopped the sending, and every batch after it. */

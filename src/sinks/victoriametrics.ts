@@ -83,15 +83,21 @@ function importOutbox(store: VictoriaMetrics, http: Http, keep: boolean): Sink {
     void sending.send(batches);
     return sending;
   };
-  /** Ends the sending (one begins if none is open) with `rest`; then tells each reading what became of it. */
+  /**
+   * Ends the sending (one begins if none is open) with `rest`; then tells each reading what became of
+   * it. `untold`: the failure if it lost batches no reading hears of (told before they were kept).
+   */
   const end = (rest: readonly Batch[], now: number, stopping: boolean) => {
     const ended = send(rest, now);
-    ended.ending = ended.send([]).then(() => {
+    const settled = ended.send([]).then(() => {
       sending = undefined;
       if (ended.retryAfterMs !== undefined) notBefore = Date.now() + ended.retryAfterMs;
-      return settle(ended, backlog, where, keep && !stopping, stopping);
+      const untold = ended.refused.some(({ told }) => told.length === 0);
+      const failure = settle(ended, backlog, where, keep && !stopping, stopping);
+      return { failure, untold: untold ? failure : undefined };
     });
-    return ended.ending;
+    ended.ending = settled;
+    return settled;
   };
 
   return {
@@ -109,8 +115,8 @@ function importOutbox(store: VictoriaMetrics, http: Http, keep: boolean): Sink {
     flush: async () => {
       const now = Date.now();
       const why = keep ? heldBy(now) : undefined;
-      if (why === undefined) await end(filling.end(), now, false);
-      else hold(filling.end(), now, why);
+      if (why === undefined) return (await end(filling.end(), now, false)).untold;
+      hold(filling.end(), now, why);
     },
     close: async () => {
       await sending?.ending;
@@ -119,7 +125,7 @@ function importOutbox(store: VictoriaMetrics, http: Http, keep: boolean): Sink {
       const failure =
         Date.now() < notBefore
           ? lostAtStop(backlog, filling, where, notBefore)
-          : await end(filling.end(), Date.now(), true);
+          : (await end(filling.end(), Date.now(), true)).failure;
       if (failure) throw failure;
     },
   };

@@ -1,0 +1,102 @@
+/**
+ * The VictoriaMetrics outbox in-process, against a scripted store on loopback: what each run's log
+ * says of readings kept for later and then lost, and what `check` says of a store that fails.
+ */
+import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { liveCatalogue } from '../../src/catalogue.js';
+import type { Config, Target, VictoriaMetrics } from '../../src/config/types.js';
+import { createAgents, createHttp, destroyAgents, type Agents, type Http } from '../../src/http.js';
+import { createJob } from '../../src/run.js';
+import { victoriaMetrics, victoriaMetricsSink } from '../../src/sinks/victoriametrics.js';
+import type { StickReading } from '../../src/stick.js';
+import { startScripted } from '../helpers/hostile.js';
+
+let agents: Agents;
+before(async () => {
+  agents = await createAgents(false);
+});
+after(() => {
+  destroyAgents(agents);
+});
+
+const http = (): Http => createHttp({ timeoutMs: 5000, retries: 0 }, agents);
+const target = (instance: string): Target => ({ url: new URL(`http://${instance}.test/`), instance, labels: [] });
+const reading = (readAt: number): StickReading => ({
+  live: { samples: [{ family: liveCatalogue[0]!.family, labels: {}, value: 234.5 }], problems: [] },
+  once: { samples: [], problems: [] },
+  seconds: 0.01,
+  readAt,
+});
+const bodyOf = (request: IncomingMessage) =>
+  new Promise<string>((resolve) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      resolve(body);
+    });
+  });
+
+function store(url: string): VictoriaMetrics {
+  const base = new URL(`${url}/`);
+  return {
+    url: base,
+    job: 'trucki',
+    grouping: [],
+    query: { url: base },
+    backlog: { maxBytes: 1 << 20, maxAgeMs: 600_000 },
+  };
+}
+
+function loopConfig(targets: Target[], vm: VictoriaMetrics): Config {
+  return {
+    targets,
+    timeoutMs: 1000,
+    retries: 0,
+    maxBodyBytes: 1024,
+    concurrency: 4,
+    deleteOnExit: false,
+    verbose: true,
+    victoriametrics: vm,
+    schedule: { pattern: '* * * * * *' },
+  };
+}
+
+describe('readings kept for later', () => {
+  test('a kept reading the store later refuses is said lost in the run that sent it', async () => {
+    const firstReadAt = Date.now() - 1000;
+    let down = true;
+    const vm = await startScripted((request, response) => {
+      void bodyOf(request).then((body) => {
+        if (down) response.writeHead(503).end('down for the test');
+        else if (body.includes(` ${firstReadAt}\n`)) response.writeHead(400).end('refused for the test');
+        else response.writeHead(204).end();
+      });
+    });
+    try {
+      const sink = victoriaMetricsSink(store(vm.url), http(), http(), true);
+      const lines: string[] = [];
+      const targets = [target('a')];
+      let reads = 0;
+      const job = createJob(loopConfig(targets, store(vm.url)), (line) => lines.push(line), {
+        readStick: () => Promise.resolve(reading(reads++ === 0 ? firstReadAt : Date.now())),
+        sink,
+        words: victoriaMetrics.words,
+        close: () => {},
+      });
+      assert.equal(await job.run(targets), 'undelivered');
+      assert.match(lines.join('\n'), /samples kept for the next runs/);
+      down = false;
+      lines.length = 0;
+      await job.run(targets);
+      assert.equal(vm.requests.length, 3, "the kept batch, then the run's own");
+      assert.match(
+        lines.join('\n'),
+        /refused 1 of 2 import requests with HTTP 400: refused for the test; \d+ samples not delivered/,
+      );
+    } finally {
+      await vm.close();
+    }
+  });
+});
