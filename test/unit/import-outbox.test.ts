@@ -11,6 +11,7 @@ import { createAgents, createHttp, destroyAgents, type Agents, type Http } from 
 import { createJob } from '../../src/run.js';
 import { victoriaMetrics, victoriaMetricsSink } from '../../src/sinks/victoriametrics.js';
 import type { StickReading } from '../../src/stick.js';
+import { connect } from '../../src/wiring.js';
 import { startScripted } from '../helpers/hostile.js';
 
 let agents: Agents;
@@ -96,6 +97,34 @@ describe('readings kept for later', () => {
         /refused 1 of 2 import requests with HTTP 400: refused for the test; \d+ samples not delivered/,
       );
     } finally {
+      await vm.close();
+    }
+  });
+});
+
+describe("check's delivery", () => {
+  test("with a loop's schedule, an import that failed is said not delivered: check keeps nothing for later", async () => {
+    const vm = await startScripted((request, response) => {
+      void bodyOf(request).then(() => response.writeHead(503).end('down for the test'));
+    });
+    const targets = [target('a')];
+    const connections = await connect(loopConfig(targets, store(vm.url)), () => Promise.resolve(), undefined, true);
+    try {
+      const handed = await connections.sink.deliver({
+        target: targets[0]!,
+        samples: reading(Date.now()).live.samples,
+        readAt: Date.now(),
+      });
+      await connections.sink.flush?.();
+      const failure = await handed.outcome.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      assert.ok(failure instanceof Error);
+      assert.match(failure.message, /answered HTTP 503.*; 1 samples not delivered$/);
+      assert.doesNotMatch(failure.message, /kept/);
+    } finally {
+      connections.close();
       await vm.close();
     }
   });
