@@ -143,16 +143,16 @@ function lostAtStop(backlog: Backlog, filling: ImportBatches, where: string, not
 
 /**
  * What became of a sending: refused batches counted as dropped, unsent ones kept (`keep`) or lost;
- * each reading not told yet is told, delivered or the failure; which is returned, if any.
+ * each of their readings not told yet is told the failure, which is returned.
  */
 function settle(sent: ImportSending, backlog: Backlog, where: string, keep: boolean, stopping: boolean) {
   const { refused, unsent } = sent;
   for (const batch of refused) backlog.drop(batch);
   if (keep) backlog.keep(unsent, Date.now());
   const said = sent.failures.join(', then ');
-  const failed = new Set([...refused, ...unsent]);
+  const failed = [...refused, ...unsent];
   let failure: SinkFailure | undefined;
-  if (said && failed.size > 0) {
+  if (said && failed.length > 0) {
     const lost = count(refused) + (keep ? 0 : count(unsent));
     const tail = [
       ...(lost ? [`${lost} samples not delivered${stopping ? ' (stopping)' : ''}`] : []),
@@ -160,7 +160,7 @@ function settle(sent: ImportSending, backlog: Backlog, where: string, keep: bool
     ];
     failure = new SinkFailure(`${where} ${said}; ${tail.join('; ')}${keep ? droppedSoFar(backlog) : ''}`);
   }
-  for (const batch of sent.batches) tell([batch], failed.has(batch) ? failure : undefined);
+  tell(failed, failure);
   return failure;
 }
 

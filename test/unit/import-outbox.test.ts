@@ -13,6 +13,7 @@ import { victoriaMetrics, victoriaMetricsSink } from '../../src/sinks/victoriame
 import type { StickReading } from '../../src/stick.js';
 import { connect } from '../../src/wiring.js';
 import { startScripted } from '../helpers/hostile.js';
+import { until } from '../helpers/until.js';
 
 let agents: Agents;
 before(async () => {
@@ -125,6 +126,38 @@ describe("check's delivery", () => {
       assert.doesNotMatch(failure.message, /kept/);
     } finally {
       connections.close();
+      await vm.close();
+    }
+  });
+});
+
+describe('each reading its own outcome', () => {
+  test('a reading is told it was delivered once its request is answered, while a later request still hangs', async () => {
+    const held: { release?: () => void } = {};
+    const vm = await startScripted((request, response, index) => {
+      void bodyOf(request).then(() => {
+        if (index === 0) response.writeHead(204).end();
+        else held.release = () => response.writeHead(204).end();
+      });
+    });
+    try {
+      const sink = victoriaMetricsSink(store(vm.url), http(), http(), true);
+      // Each reading over half a request: the first is sent as the second is handed over.
+      const samples = Array.from({ length: 9000 }, (_, index) => ({
+        family: liveCatalogue[0]!.family,
+        labels: { n: String(index) },
+        value: index,
+      }));
+      const first = await sink.deliver({ target: target('a'), samples, readAt: Date.now() });
+      const second = await sink.deliver({ target: target('b'), samples, readAt: Date.now() });
+      const flushed = sink.flush!();
+      let firstTold = false;
+      void first.outcome.then(() => (firstTold = true));
+      const release = await until(() => held.release, { timeoutMs: 5000, what: 'the second request' });
+      await until(() => firstTold, { timeoutMs: 2000, what: "the first reading's outcome" });
+      release();
+      await Promise.all([second.outcome, flushed]);
+    } finally {
       await vm.close();
     }
   });
