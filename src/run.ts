@@ -93,7 +93,6 @@ function createRun(
   const readLimit = createLimit(config.concurrency, startsPerTurn);
   const forgetter = createForgetter(sink.forgetting, log, stateDir);
   const loopLog = createLoopLog(log, { quiet: config.schedule !== undefined && !config.verbose });
-
   return async (targets, onStickDone, named = targets) => {
     const report = loopLog.begin();
     const unknown = () => targets.filter((target) => !lastSuccess.has(stickIdentity(target)));
@@ -153,9 +152,10 @@ function createRun(
     };
 
     const handing = targets.map((target) => tracked(running, target, runStick, onStickDone));
-    // Once every stick is handed over, the outbox goes; a loss no reading hears of is said too.
+    // Once all are handed over the outbox goes; a loss no reading hears of is said, even quiet.
     await Promise.all(handing.map(({ handedOver }) => handedOver));
-    await sink.flush?.().then((lost) => lost instanceof SinkFailure && shared.add(lost.message));
+    const lost = await sink.flush?.();
+    if (lost instanceof SinkFailure) log(lost.message);
     const results = await Promise.all(handing.map(({ result }) => result));
     for (const message of shared) report.sinkFailure(message);
     await look?.done;

@@ -85,16 +85,14 @@ function importOutbox(store: VictoriaMetrics, http: Http, keep: boolean): Sink {
   };
   /**
    * Ends the sending (one begins if none is open) with `rest`; then tells each reading what became of
-   * it. `untold`: the failure if it lost batches no reading hears of (told before they were kept).
+   * it (settle).
    */
   const end = (rest: readonly Batch[], now: number, stopping: boolean) => {
     const ended = send(rest, now);
     const settled = ended.send([]).then(() => {
       sending = undefined;
       if (ended.retryAfterMs !== undefined) notBefore = Date.now() + ended.retryAfterMs;
-      const untold = ended.refused.some(({ told }) => told.length === 0);
-      const failure = settle(ended, backlog, where, keep && !stopping, stopping);
-      return { failure, untold: untold ? failure : undefined };
+      return settle(ended, backlog, where, keep && !stopping, stopping);
     });
     ended.ending = settled;
     return settled;
@@ -143,10 +141,12 @@ function lostAtStop(backlog: Backlog, filling: ImportBatches, where: string, not
 
 /**
  * What became of a sending: refused batches counted as dropped, unsent ones kept (`keep`) or lost;
- * each of their readings not told yet is told the failure, which is returned.
+ * each of their readings not told yet is told the failure, which is returned; `untold`, a loss no
+ * reading hears of: a kept batch refused, or once a sending fails nothing, the backlog's drops since.
  */
 function settle(sent: ImportSending, backlog: Backlog, where: string, keep: boolean, stopping: boolean) {
   const { refused, unsent } = sent;
+  const unheard = refused.some(({ told }) => told.length === 0);
   for (const batch of refused) backlog.drop(batch);
   if (keep) backlog.keep(unsent, Date.now());
   const said = sent.failures.join(', then ');
@@ -161,7 +161,14 @@ function settle(sent: ImportSending, backlog: Backlog, where: string, keep: bool
     failure = new SinkFailure(`${where} ${said}; ${tail.join('; ')}${keep ? droppedSoFar(backlog) : ''}`);
   }
   tell(failed, failure);
-  return failure;
+  // A quiet loop says only the first failure of an outage: what the backlog dropped is counted at its end.
+  const dropped = failure ? 0 : backlog.takeUnsaid();
+  const untold = dropped
+    ? new SinkFailure(`${where} takes imports again; ${dropped} samples were dropped meanwhile`)
+    : unheard
+      ? failure
+      : undefined;
+  return { failure, untold };
 }
 
 /** Tells each reading in `batches` not told yet what became of it. */

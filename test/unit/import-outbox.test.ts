@@ -162,3 +162,35 @@ describe('each reading its own outcome', () => {
     }
   });
 });
+
+describe('a quiet loop through an outage', () => {
+  test("the samples dropped over the backlog's bounds during an outage are counted once the store takes imports again", async () => {
+    let down = true;
+    const vm = await startScripted((request, response) => {
+      void bodyOf(request).then(() => {
+        if (down) response.writeHead(503).end('down for the test');
+        else response.writeHead(204).end();
+      });
+    });
+    try {
+      const tiny = { ...store(vm.url), backlog: { maxBytes: 0, maxAgeMs: 600_000 } };
+      const sink = victoriaMetricsSink(tiny, http(), http(), true);
+      const lines: string[] = [];
+      const targets = [target('a')];
+      const job = createJob({ ...loopConfig(targets, tiny), verbose: false }, (line) => lines.push(line), {
+        readStick: () => Promise.resolve(reading(Date.now())),
+        sink,
+        words: victoriaMetrics.words,
+        close: () => {},
+      });
+      for (let run = 0; run < 3; run++) assert.equal(await job.run(targets), 'undelivered');
+      const perRun = Number(/, (\d+) dropped so far/.exec(lines.join('\n'))?.[1]);
+      assert.ok(perRun > 0, lines.join('\n'));
+      down = false;
+      await job.run(targets);
+      assert.match(lines.join('\n'), new RegExp(`; ${String(3 * perRun)} samples were dropped meanwhile`));
+    } finally {
+      await vm.close();
+    }
+  });
+});
