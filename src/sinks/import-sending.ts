@@ -13,8 +13,8 @@ import type { Batch } from './backlog.js';
 const later = new Set([408, 429]);
 
 export class ImportSending {
-  /** Set once no more batches join: settles when each reading was told. */
-  ending?: Promise<unknown>;
+  /** Set as the sending ends: settles once each of its readings is told; with its failure, if one. */
+  ending?: Promise<{ readonly failure?: unknown }>;
   /** Refused for good. */
   readonly refused: Batch[] = [];
   /** Left to send later: the failure that stopped the sending, and every batch after it. */

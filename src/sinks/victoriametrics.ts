@@ -83,10 +83,7 @@ function importOutbox(store: VictoriaMetrics, http: Http, keep: boolean): Sink {
     void sending.send(batches);
     return sending;
   };
-  /**
-   * Ends the sending (one begins if none is open) with `rest`; then tells each reading what became of
-   * it (settle).
-   */
+  /** Ends the sending (one begins if none is open) with `rest`, then tells each reading what became of it. */
   const end = (rest: readonly Batch[], now: number, stopping: boolean) => {
     const ended = send(rest, now);
     const settled = ended.send([]).then(() => {
@@ -111,8 +108,12 @@ function importOutbox(store: VictoriaMetrics, http: Http, keep: boolean): Sink {
       return Promise.resolve({ outcome: reading.outcome });
     },
     flush: async () => {
+      // Another run's sending still ending (a slow stick's run meets it every cycle) is waited for, not
+      // called busy; one that failed is an outage, and this run's readings are kept as while it lasts.
+      let failed = false;
+      while (keep && !failed && sending?.ending) failed = (await sending.ending).failure !== undefined;
       const now = Date.now();
-      const why = keep ? heldBy(now) : undefined;
+      const why = failed ? 'failed the delivery before' : keep ? heldBy(now) : undefined;
       if (why === undefined) return (await end(filling.end(), now, false)).untold;
       hold(filling.end(), now, why);
     },
