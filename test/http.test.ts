@@ -242,6 +242,23 @@ describe("got's retries, as the policy says", () => {
     }
   });
 
+  test('a Retry-After that is neither whole seconds nor an HTTP date asks nothing: the retry waits its backoff', async () => {
+    for (const header of ['-5', '1.5', '+3', 'soon']) {
+      const server = await startScripted((_request, response) => {
+        response.writeHead(503, { 'retry-after': header }).end();
+      });
+      try {
+        const started = Date.now();
+        const error = await failureOf(postImport(http(1000, 1), new URL(`${server.url}/`), 'trucki_up 1\n'));
+        assert.ok(error instanceof HttpStatus, error.message);
+        assert.equal(error.retryAfterMs, undefined, header);
+        assert.ok(Date.now() - started >= 250, `${header}: retried after ${Date.now() - started} ms, without backoff`);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
   test('a refusal (400) is not retried; a refused connection is, as often as the policy says', async () => {
     const server = await startScripted((_request, response) => {
       response.writeHead(400).end('cannot parse line 1\n');
