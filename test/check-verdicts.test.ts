@@ -10,7 +10,9 @@ import { describe, test } from 'node:test';
 import * as yaml from 'yaml';
 import { jobFamilies } from '../src/catalogue.js';
 import type { Pushgateway } from '../src/config/types.js';
-import type { Rule, ScrapeTarget, Series } from '../src/check/prometheus-api.js';
+import type { PrometheusApi, Rule, ScrapeTarget, Series } from '../src/check/prometheus-api.js';
+import { pushgatewaySteps } from '../src/check/prometheus.js';
+import type { Step } from '../src/check/report.js';
 import { compareRules, parseShippedRules, sameExpression } from '../src/check/rules.js';
 import {
   arrivalOf,
@@ -198,6 +200,55 @@ describe("this push's series against what arrived", () => {
     assert.deepEqual(missingSeries(roof, arrived), ['trucki_ac_power_watts{inverter="1"}']);
     arrived.push(series({ __name__: 'trucki_ac_power_watts', job: 'trucki', instance: 'roof', inverter: '1' }));
     assert.deepEqual(missingSeries(roof, arrived), []);
+  });
+});
+
+describe('series of an earlier scrape, still within the lookback', () => {
+  // As Prometheus answered a second after a reload that renamed trucki_ac_power_watts: the series of
+  // the old scrape loop are there until it marks them stale, beside the new loop's.
+  const stored: (Series & { at: number })[] = [
+    { metric: { __name__: 'push_time_seconds', job: 'trucki', instance: 'roof' }, value: 100, at: 210 },
+    { metric: { __name__: 'trucki_up', job: 'trucki', instance: 'roof' }, value: 1, at: 210 },
+    { metric: { __name__: 'trucki_ac_power_w', job: 'trucki', instance: 'roof', inverter: '1' }, value: 5, at: 210 },
+    {
+      metric: { __name__: 'trucki_ac_power_watts', job: 'trucki', instance: 'roof', inverter: '1' },
+      value: 5,
+      at: 200,
+    },
+  ];
+  const api: PrometheusApi = {
+    targets: () => Promise.resolve([{ ...target, scrapeUrl: 'http://127.0.0.1:9091/metrics', scrapeInterval: '2s' }]),
+    query: (expr) => {
+      if (expr.startsWith('push_time_seconds{job=')) return Promise.resolve(stored.slice(0, 1));
+      if (expr.startsWith('timestamp(')) {
+        const times = stored.map(({ metric: { __name__: name, ...labels }, at }) => ({
+          metric: { ...labels, trucki_check_name: name! },
+          value: at,
+        }));
+        return Promise.resolve(times);
+      }
+      return Promise.resolve(expr.startsWith('{') ? stored : []);
+    },
+    rules: () => Promise.resolve([]),
+    alerts: () => Promise.resolve([]),
+  };
+
+  test('a reading renamed by a relabelling since is not there, though its old series is: ✗', async () => {
+    const side = { api, shown: 'http://p/', named: true, victoriametrics: false, setting: '', credentials: false };
+    const pushgateway = {
+      url: new URL('http://127.0.0.1:9091/'),
+      job: 'trucki',
+      grouping: [],
+    } as unknown as Pushgateway;
+    const steps: Step[] = [];
+    const cadence = { seconds: 15, words: 'every 15 s' };
+    await pushgatewaySteps(side, pushgateway, [roof], cadence, (step) => Promise.resolve(void steps.push(step)));
+    const last = steps.at(-1)!;
+    assert.equal(last.mark, 'failed', last.text);
+    assert.match(
+      last.text,
+      /^1 series of this push are not in Prometheus: roof trucki_ac_power_watts\{inverter="1"\}: /,
+    );
   });
 });
 

@@ -10,7 +10,7 @@ import { HttpFailure, HttpStatus, messageOf, NoAnswer } from '../errors.js';
 import { durationSeconds, type Cadence } from './cadence.js';
 import type { PrometheusApi, ScrapeTarget } from './prometheus-api.js';
 import { clip, failed, ok, unchecked, type Step } from './report.js';
-import { arrivalOf, missingSeries, selector, type Arrival } from './series.js';
+import { arrivalOf, missingSeries, ofNewestScrape, scrapedAtQuery, selector, type Arrival } from './series.js';
 import type { DeliveredStick } from './series.js';
 
 /** What every Prometheus step needs: the API, and how to name it. */
@@ -234,7 +234,9 @@ async function seriesStep(
     for (const stick of sticks)
       lost = [
         ...lost,
-        ...missingSeries(stick, await side.api.query(selector(stick.labels))).map((s) => `${stick.instance} ${s}`),
+        ...missingSeries(stick, ofNewestScrape(await side.api.query(scrapedAtQuery(stick.labels)))).map(
+          (s) => `${stick.instance} ${s}`,
+        ),
       ];
   } catch (error) {
     return unreachable(side, error, 'whether every series of the push arrives');

@@ -89,6 +89,28 @@ export function arrivalOf(
   return { missing, renamedBy: { job, instance, ...(target && { target }), moved: true } };
 }
 
+/** timestamp() drops a series' name: label_replace keeps it here first. */
+const nameLabel = 'trucki_check_name';
+
+/** The time of the newest sample of each series of `labels`, named by nameLabel. */
+export function scrapedAtQuery(labels: Grouping): string {
+  return `timestamp(label_replace(${selector(labels)}, "${nameLabel}", "$1", "__name__", "(.+)"))`;
+}
+
+/**
+ * Of the answer to scrapedAtQuery, the series of the scrape that brought the group's newest
+ * push_time_seconds, named again. A series of an earlier scrape (renamed or dropped since by a
+ * relabelling, until Prometheus marks it stale a scrape or two later) is not of this push.
+ */
+export function ofNewestScrape(scrapedAt: readonly Series[]): Series[] {
+  const named = scrapedAt.map(({ metric: { [nameLabel]: name = '', ...labels }, value }) => ({
+    metric: { ...labels, __name__: name },
+    value,
+  }));
+  const newest = named.find(({ metric }) => metric.__name__ === 'push_time_seconds')?.value ?? Infinity;
+  return named.filter(({ value }) => value >= newest);
+}
+
 /** The samples of `stick` that have no series among `arrived`: `trucki_ac_power_watts{inverter="1"}`. */
 export function missingSeries(stick: DeliveredStick, arrived: readonly Series[]): string[] {
   return stick.samples.flatMap(({ family, labels }) => {
