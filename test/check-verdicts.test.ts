@@ -252,6 +252,65 @@ describe('series of an earlier scrape, still within the lookback', () => {
   });
 });
 
+describe('a scrape job of the Pushgateway just added by a reload', () => {
+  test('is waited for until it scrapes, not a ✗ "cannot scrape" while Prometheus has not scraped it yet', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+    let calls = 0;
+    const scrapeUrl = 'http://127.0.0.1:9091/metrics';
+    const up = { ...target, scrapeUrl, scrapeInterval: '2s' };
+    const api: PrometheusApi = {
+      targets: () => {
+        calls++;
+        const fresh = calls > 6 ? { health: 'up', lastScrape: String(calls) } : { health: 'unknown', lastScrape: '' };
+        return Promise.resolve([
+          { ...up, lastScrape: String(calls) },
+          { ...up, scrapePool: 'slow', ...fresh },
+        ]);
+      },
+      query: (expr) => {
+        const push = { metric: { __name__: 'push_time_seconds', job: 'trucki', instance: 'roof' }, value: 100 };
+        if (expr.startsWith('push_time_seconds{job=')) return Promise.resolve([push]);
+        if (!expr.startsWith('timestamp(')) return Promise.resolve([]);
+        const at = (name: string, labels: Record<string, string> = {}) => ({
+          metric: { trucki_check_name: name, job: 'trucki', instance: 'roof', ...labels },
+          value: 7,
+        });
+        return Promise.resolve([
+          at('push_time_seconds'),
+          at('trucki_up'),
+          at('trucki_ac_power_watts', { inverter: '1' }),
+        ]);
+      },
+      rules: () => Promise.resolve([]),
+      alerts: () => Promise.resolve([]),
+    };
+    const side = { api, shown: 'http://p/', named: true, victoriametrics: false, setting: '', credentials: false };
+    const pushgateway = {
+      url: new URL('http://127.0.0.1:9091/'),
+      job: 'trucki',
+      grouping: [],
+    } as unknown as Pushgateway;
+    const steps: Step[] = [];
+    let finished = false;
+    const checked = pushgatewaySteps(side, pushgateway, [roof], { seconds: 15, words: 'every 15 s' }, (step) =>
+      Promise.resolve(void steps.push(step)),
+    ).finally(() => (finished = true));
+    for (let ticks = 0; !finished && ticks < 1000; ticks++) {
+      await new Promise(setImmediate);
+      t.mock.timers.tick(500);
+    }
+    await checked;
+    const lines = steps.map(({ mark, text }) => `${mark} ${text}`);
+    assert.deepEqual(
+      lines.filter((line) => line.includes('Prometheus scrapes') || line.includes('scrape the Pushgateway')),
+      [
+        'ok Prometheus scrapes the Pushgateway 127.0.0.1:9091 (scrape job "pushgateway", every 2s) and it is up',
+        'ok Prometheus scrapes the Pushgateway 127.0.0.1:9091 (scrape job "slow", every 2s) and it is up',
+      ],
+    );
+  });
+});
+
 describe('what check says to do', () => {
   const pushgateway = {
     url: new URL('http://someone:pw@127.0.0.1:9091/'),

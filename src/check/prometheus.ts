@@ -79,10 +79,14 @@ export async function pushgatewaySteps(
         ? ok(
             `Prometheus scrapes the Pushgateway ${wanted} (${job}, every ${target.scrapeInterval ?? '?'}) and it is up`,
           )
-        : failed(
-            `Prometheus's ${job} cannot scrape the Pushgateway ${wanted}: ` +
-              (clip(target.lastError) || 'Prometheus has not scraped it yet'),
-          ),
+        : target.health === 'unknown'
+          ? unchecked(
+              `Prometheus's ${job} has not scraped the Pushgateway ${wanted} yet: whether it can is not checked`,
+            )
+          : failed(
+              `Prometheus's ${job} cannot scrape the Pushgateway ${wanted}: ` +
+                (clip(target.lastError) || 'Prometheus has not scraped it yet'),
+            ),
     );
     await say(cadenceStep(job, target.scrapeInterval, cadence));
   }
@@ -198,7 +202,8 @@ async function awaitSeries(
     const scraped =
       targets.length < 2 ||
       targets.every(({ scrapeUrl, scrapePool, health }) => {
-        return health !== 'up' || (scrapes.get(`${scrapePool} ${scrapeUrl}`)?.count ?? 0) >= 2;
+        // One not scraped yet (just added by a reload) is waited for too.
+        return health === 'down' || (scrapes.get(`${scrapePool} ${scrapeUrl}`)?.count ?? 0) >= 2;
       });
     const intervals = (targets.length ? targets : all).map(({ scrapeInterval }) =>
       durationSeconds(scrapeInterval ?? ''),
