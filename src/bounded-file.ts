@@ -70,12 +70,12 @@ function statOrUndefined(path: string): Stats | undefined {
   }
 }
 
-function kindOf(stats: Stats | undefined): string | undefined {
-  if (!stats) return undefined;
+/** What a file that is not a regular file is, in words ("named pipe"); undefined for a regular file or none. */
+export function kindOf(stats: Stats | undefined): string | undefined {
+  if (!stats || stats.isFile()) return undefined;
   if (stats.isDirectory()) return 'directory';
+  if (stats.isSymbolicLink()) return 'symbolic link';
   if (stats.isFIFO()) return 'named pipe';
   if (stats.isCharacterDevice()) return 'character device';
-  if (stats.isBlockDevice()) return 'block device';
-  if (stats.isSocket()) return 'socket';
-  return undefined;
+  return stats.isBlockDevice() ? 'block device' : 'socket';
 }

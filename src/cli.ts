@@ -83,8 +83,8 @@ async function main(argv: readonly string[]): Promise<number> {
       ? await (
           await import('./targets/watch.js')
         ).watchTargetsFile(config.targetsFile, config.targets, io.log, (removed) => {
-          // A stick taken out of the file is retired: forgotten by the sink and, as on exit, deleted.
-          void job.retire(removed);
+          // A stick taken out of the file is dropped: discarded by the sink and, as on exit, removed.
+          void job.drop(removed);
         })
       : () => config.targets;
     const stoppedWell = await startSchedule(job.run, {
@@ -97,10 +97,10 @@ async function main(argv: readonly string[]): Promise<number> {
       stopOn: stdoutGone.signal,
       // What the sink kept goes out once more; then, if asked, the groups go.
       onStop: async () => {
-        // The file as it is now, before finish(): a stick it no longer names is retired in time.
+        // The file as it is now, before finish(): a stick it no longer names is dropped in time.
         const last = targets();
         const delivered = await job.finish();
-        return (config.deleteOnExit ? await job.deleteGroups(last) : true) && delivered;
+        return (config.deleteOnExit ? await job.remove(last) : true) && delivered;
       },
     });
     return stoppedWell ? exitCodes.ok : exitCodes.failed;

@@ -81,25 +81,33 @@ export function createForgetter(
 
 /**
  * A stamp in `dir` (systemd's CacheDirectory for the shipped units) for the store and job in `key`,
- * read and written as every file the job keeps (src/bounded-file.ts, src/replace-file.ts): another
- * configuration's stamp, or one that is unreadable, a link, a pipe, a device or not ours, counts as
- * none, which costs one look; one that cannot be written is no worse than none.
+ * read and written as every file the job keeps (src/bounded-file.ts, src/replace-file.ts): one that
+ * is unreadable, a link, a pipe, a device or not ours counts as none, which costs one look; one that
+ * cannot be written is no worse than none. It holds a time for each of a few configurations sharing
+ * the directory (two crontab lines), the latest first, so that they do not make each other look.
  */
 function fileStamp(dir: string, key: string): LookStamp {
   const path = join(dir, 'forget-looked-at');
+  const stamps = () => {
+    const found = new Map<string, number>();
+    try {
+      // A key is a store's URL and a job, on one line (JSON): far below this.
+      const lines = readBoundedFile(path, 'forget stamp', 64 * 1024, true).split('\n');
+      for (let line = 0; line + 1 < lines.length; line += 2)
+        if (Number.isFinite(Number(lines[line + 1]))) found.set(lines[line]!, Number(lines[line + 1]));
+    } catch {
+      // None.
+    }
+    return found;
+  };
   return {
-    read: () => {
-      try {
-        // A key is a store's URL and a job: far below this.
-        const [stampKey, time] = readBoundedFile(path, 'forget stamp', 64 * 1024, true).split('\n');
-        const lookedAt = Number(time);
-        return stampKey === key && Number.isFinite(lookedAt) ? lookedAt : undefined;
-      } catch {
-        return undefined;
-      }
-    },
+    read: () => stamps().get(key),
     // Not written, the next run looks again.
-    write: (lookedAt) => void replaceFile(path, `${key}\n${String(lookedAt)}\n`),
+    write: (lookedAt) => {
+      const others = [...stamps()].filter(([each]) => each !== key).slice(0, 7);
+      const text = [[key, lookedAt] as const, ...others].map(([each, at]) => `${each}\n${String(at)}\n`).join('');
+      void replaceFile(path, text);
+    },
   };
 }
 

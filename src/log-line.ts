@@ -31,17 +31,21 @@ export interface Outcome {
   readonly reading: ReadSummary;
   /** The sink's word for a delivery: "pushed", "written to /var/lib/…/trucki.prom". */
   readonly deliveredAs?: string;
-  /** Why the delivery failed; "" when the run's flush failed and says why on a line of its own. */
+  /** Why the delivery failed; "" when a whole request or write failed, said once on a line of its own. */
   readonly deliveryFailure?: string;
   /** Why the last success could not be recalled, if it could not. */
   readonly lastSuccessLost?: string;
 }
 
+/** A stick as the operator's lines name it: its instance, and its host where that differs. */
+export function stickName({ instance, url }: Target): string {
+  return instance === url.host ? `stick ${instance}` : `stick ${instance} (${url.host})`;
+}
+
 export function stickLine({ target, reading, deliveredAs, deliveryFailure, lastSuccessLost }: Outcome): string {
   const { failure, onceFailure, samples, unreadable, seconds } = reading;
   // A name with a line break cannot split the line: the command's log shows control characters.
-  const { instance, url } = target;
-  const name = instance === url.host ? `stick ${instance}` : `stick ${instance} (${url.host})`;
+  const name = stickName(target);
   const took = seconds < 1 ? `${Math.round(seconds * 1000)} ms` : `${seconds.toFixed(1)} s`;
   const outcome = failure
     ? `failed, ${failure}; took ${took}`

@@ -16,7 +16,7 @@ export const summaryEveryMs = 600_000;
 export interface RunReport {
   /** A stick's outcome, and how many samples went to the sink (0 if its delivery failed). */
   readonly stick: (outcome: Outcome, samples: number) => void;
-  /** The sink failed as a whole: the run's flush. */
+  /** A whole request or write of the sink failed, for the sticks whose line said "not delivered". */
   readonly sinkFailure: (message: string) => void;
   /** After the run, with every stick the job names now: the others are forgotten. */
   readonly end: (named: readonly Target[]) => void;

@@ -10,9 +10,9 @@ import { messageOf, SinkFailure } from './errors.js';
 import { createLimit } from './concurrency-limit.js';
 import { createForgetter } from './forget.js';
 import { stickLine, summaryOf, type Outcome } from './log-line.js';
-import { createLoopLog, type RunReport } from './loop-log.js';
+import { createLoopLog } from './loop-log.js';
 import type { Sample } from './parse.js';
-import type { Sink, SinkWords } from './sinks/sink.js';
+import type { AnySink, SinkWords } from './sinks/sink.js';
 import type { StickReading } from './stick.js';
 import type { Connections } from './wiring.js';
 
@@ -40,13 +40,13 @@ export interface Job {
   readonly run: Run;
   /**
    * Sticks a loop no longer reads (gone from its targets file): from now on nothing of them is
-   * delivered, the sink forgets them, and with --delete-on-exit their metrics are removed once any
+   * delivered, the sink discards them, and with --delete-on-exit their metrics are removed once any
    * delivery of theirs already under way has ended. False if a removal failed.
    */
-  readonly retire: (targets: readonly Target[]) => Promise<boolean>;
+  readonly drop: (targets: readonly Target[]) => Promise<boolean>;
   /** Removes the sticks' metrics from the sink (the Pushgateway's groups), for --delete-on-exit; false if one failed. */
-  readonly deleteGroups: (targets: readonly Target[]) => Promise<boolean>;
-  /** As a loop stops: ends the retirements under way and delivers what the sink kept for later runs; false if some could not be. */
+  readonly remove: (targets: readonly Target[]) => Promise<boolean>;
+  /** As a loop stops: ends the removals under way and closes the sink, which delivers what it kept; false if some could not be. */
   readonly finish: () => Promise<boolean>;
   /** Closes the kept-alive connections, so that the process can end. */
   readonly close: () => void;
@@ -56,23 +56,23 @@ export interface Job {
 interface StickMemory {
   /** Last successes, Unix seconds; undefined: the sink was asked and holds none. */
   readonly lastSuccess: Map<string, number | undefined>;
-  /** Each stick's run in flight, with whether its stick is still wanted when it comes to deliver. */
+  /** Each stick's delivery under way, with whether its stick is still wanted when it comes to hand over. */
   readonly running: Map<string, { readonly ended: Promise<unknown>; wanted: boolean }>;
-  /** Each retired stick's removal under way: the same stick added again delivers only after it. */
-  readonly retiring: Map<string, Promise<boolean>>;
+  /** Each dropped stick's removal under way: the same stick added again delivers only after it. */
+  readonly removing: Map<string, Promise<boolean>>;
 }
 
 export function createJob(config: Config, log: (line: string) => void, connections: Connections): Job {
   const { sink, words, close } = connections;
-  const memory: StickMemory = { lastSuccess: new Map(), running: new Map(), retiring: new Map() };
+  const memory: StickMemory = { lastSuccess: new Map(), running: new Map(), removing: new Map() };
   return {
     run: createRun(config, log, connections, memory),
-    retire: (targets) => retire(targets, memory, config.deleteOnExit, connections, log),
-    deleteGroups: (targets) => removeAll(targets, sink, words, log),
+    drop: (targets) => drop(targets, memory, config.deleteOnExit, connections, log),
+    remove: (targets) => remove(targets, sink, words, log),
     finish: async () => {
-      await Promise.all(memory.retiring.values());
+      await Promise.all(memory.removing.values());
       try {
-        await sink.drain?.();
+        await sink.close?.();
         return true;
       } catch (error) {
         if (!(error instanceof SinkFailure)) throw error;
@@ -88,7 +88,7 @@ function createRun(
   config: Config,
   log: (line: string) => void,
   { readStick, sink, words, stateDir }: Connections,
-  { lastSuccess, running, retiring }: StickMemory,
+  { lastSuccess, running, removing }: StickMemory,
 ): Run {
   const readLimit = createLimit(config.concurrency, startsPerTurn);
   const forgetter = createForgetter(sink.forgetting, log, stateDir);
@@ -104,35 +104,32 @@ function createRun(
         ? look.found.then(({ lastSuccesses }) => lastSuccesses)
         : (sink.lastSuccesses?.(asked) ?? Promise.resolve(new Map<string, number>())),
     );
-    // A sink that delivers at flush: its sticks are reported once the flush said how it went.
-    const atFlush: { outcome: Outcome; samples: number }[] = [];
-    const thisRun = {};
+    /** Failures of a whole request or write, said once after the lines of the sticks they struck. */
+    const shared = new Set<string>();
 
-    const runStick = async (target: Target, stick: { wanted: boolean }): Promise<RunResult> => {
+    const runStick = async (target: Target, stick: { wanted: boolean }, handedOver: () => void) => {
       const key = stickIdentity(target);
       const reading = await readLimit(() => readStick(target));
       const up = reading.live.failure === undefined;
-      let lastSuccessLost: string | undefined;
       if (up) lastSuccess.set(key, reading.readAt / 1000);
-      else if (!lastSuccess.has(key)) {
-        await recallFor().then(
-          () => {
-            if (sink.lastSuccesses && lastSuccess.get(key) === undefined) lastSuccessLost = words.notRecalled;
-          },
-          (error: unknown) => {
-            if (!(error instanceof SinkFailure)) throw error;
-            lastSuccessLost = error.message;
-          },
-        );
-      }
+      const lastSuccessLost =
+        up || lastSuccess.has(key)
+          ? undefined
+          : await recallFor().then(
+              () => (sink.lastSuccesses && lastSuccess.get(key) === undefined ? words.notRecalled : undefined),
+              (error: unknown) => {
+                if (!(error instanceof SinkFailure)) throw error;
+                return error.message;
+              },
+            );
       const outcome: Outcome = {
         target,
         reading: summaryOf(reading),
         ...(words.delivered && { deliveredAs: words.delivered }),
         ...(lastSuccessLost && { lastSuccessLost }),
       };
-      // Added again after it was retired: that removal goes first, or it would remove this delivery.
-      if (stick.wanted) await retiring.get(key);
+      // Added again after it was dropped: that removal goes first, or it would remove this delivery.
+      if (stick.wanted) await removing.get(key);
       if (!stick.wanted) {
         lastSuccess.delete(key);
         log(stickLine({ ...outcome, deliveryFailure: 'removed from the targets file' }));
@@ -140,50 +137,32 @@ function createRun(
       }
       const samples = samplesOf(reading, lastSuccess.get(key));
       try {
-        await sink.deliver({ target, samples, readAt: reading.readAt, run: thisRun });
+        const handed = await sink.deliver({ target, samples, readAt: reading.readAt });
+        handedOver();
+        await handed.outcome.catch((error: unknown) => {
+          if (error instanceof SinkFailure) shared.add(error.message);
+          throw error;
+        });
       } catch (error) {
         if (!(error instanceof SinkFailure)) throw error;
-        report.stick({ ...outcome, deliveryFailure: error.message }, 0);
+        report.stick({ ...outcome, deliveryFailure: shared.has(error.message) ? '' : error.message }, 0);
         return 'undelivered';
       }
-      if (words.atFlush) atFlush.push({ outcome, samples: samples.length });
-      else report.stick(outcome, samples.length);
+      report.stick(outcome, samples.length);
       return up ? 'ok' : 'dark';
     };
 
-    const results = await Promise.all(
-      targets.map((target) => tracked(running, target, (stick) => runStick(target, stick), onStickDone)),
-    );
-    const flushed = await flush(sink, thisRun, atFlush, report);
+    const handing = targets.map((target) => tracked(running, target, runStick, onStickDone));
+    // Once every stick's reading is handed over (or failed), what the sink holds of them goes.
+    await Promise.all(handing.map(({ handedOver }) => handedOver));
+    await sink.flush?.();
+    const results = await Promise.all(handing.map(({ result }) => result));
+    for (const message of shared) report.sinkFailure(message);
     await look?.done;
     report.end(named);
-    if (!flushed || results.includes('undelivered')) return 'undelivered';
+    if (results.includes('undelivered')) return 'undelivered';
     return results.includes('dark') ? 'dark' : 'ok';
   };
-}
-
-/** The run's flush; then the sticks that waited for it are reported, delivered or not. */
-async function flush(
-  sink: Sink,
-  run: object,
-  waiting: readonly { outcome: Outcome; samples: number }[],
-  report: RunReport,
-): Promise<boolean> {
-  try {
-    await sink.flush(run);
-  } catch (error) {
-    if (!(error instanceof SinkFailure)) throw error;
-    // Each stick's line says whether it was delivered (all were not, unless the sink tells); why not,
-    // once, on the line after them.
-    const { undelivered } = error;
-    for (const { outcome, samples } of waiting)
-      if (undelivered && !undelivered.has(stickIdentity(outcome.target))) report.stick(outcome, samples);
-      else report.stick({ ...outcome, deliveryFailure: '' }, 0);
-    report.sinkFailure(error.message);
-    return false;
-  }
-  for (const { outcome, samples } of waiting) report.stick(outcome, samples);
-  return true;
 }
 
 /**
@@ -210,28 +189,36 @@ function recaller(
   };
 }
 
-/** One stick's run, in `running` under the stick's identity while it is in flight; then `onDone`. */
+/**
+ * One stick's run, in `running` under the stick's identity while its delivery is under way; the
+ * stick is free for its next read (`onDone`) once its reading is handed over, or its run ended.
+ */
 function tracked(
   running: StickMemory['running'],
   target: Target,
-  run: (stick: { wanted: boolean }) => Promise<RunResult>,
+  run: (target: Target, stick: { wanted: boolean }, handedOver: () => void) => Promise<RunResult>,
   onDone?: (target: Target) => void,
-): Promise<RunResult> {
+): { readonly handedOver: Promise<void>; readonly result: Promise<RunResult> } {
   const key = stickIdentity(target);
   const stick = { wanted: true };
-  const result = run(stick);
+  let free!: () => void;
+  const handedOver = new Promise<void>((resolve) => (free = resolve)).then(() => onDone?.(target));
+  const result = run(target, stick, free);
   const entry = Object.assign(stick, { ended: result.catch(() => undefined) });
   running.set(key, entry);
-  return result.finally(() => {
+  const ended = result.finally(() => {
     if (running.get(key) === entry) running.delete(key);
-    onDone?.(target);
+    free();
   });
+  // Awaited once every stick is handed over: a bug thrown before then is the run's, not unhandled.
+  ended.catch(() => {});
+  return { handedOver, result: ended };
 }
 
-/** Job.retire: each stick at once undelivered and forgotten, then removed after its run in flight. */
-function retire(
+/** Job.drop: each stick at once undelivered and discarded, then removed after its delivery under way. */
+function drop(
   targets: readonly Target[],
-  { lastSuccess, running, retiring }: StickMemory,
+  { lastSuccess, running, removing }: StickMemory,
   deleteOnExit: boolean,
   { sink, words }: Connections,
   log: (line: string) => void,
@@ -241,13 +228,13 @@ function retire(
     const inFlight = running.get(key);
     if (inFlight) inFlight.wanted = false;
     lastSuccess.delete(key);
-    sink.forget?.(target);
+    sink.discard?.(target);
     if (!deleteOnExit) return Promise.resolve(true);
     // A delivery already under way would land after the removal and bring the stick back for good.
-    const removal = Promise.all([inFlight?.ended, retiring.get(key)]).then(() => removeAll([target], sink, words, log));
-    retiring.set(key, removal);
+    const removal = Promise.all([inFlight?.ended, removing.get(key)]).then(() => remove([target], sink, words, log));
+    removing.set(key, removal);
     void removal.finally(() => {
-      if (retiring.get(key) === removal) retiring.delete(key);
+      if (removing.get(key) === removal) removing.delete(key);
     });
     return removal;
   });
@@ -260,17 +247,18 @@ function plausibleUnixTime(value: number | undefined): number | undefined {
 }
 
 /** --delete-on-exit: removes each stick's metrics from the sink, if the sink can; false if one failed. */
-async function removeAll(
+async function remove(
   targets: readonly Target[],
-  { remove }: Sink,
+  sink: AnySink,
   { removed: said }: SinkWords,
   log: (line: string) => void,
 ): Promise<boolean> {
-  if (!remove) return true;
+  const { remove: removeStick } = sink;
+  if (!removeStick) return true;
   const results = await Promise.all(
     targets.map(async (target) => {
       try {
-        await remove(target);
+        await removeStick(target);
         log(`stick ${target.instance}: ${said?.done ?? 'removed its metrics'}`);
         return true;
       } catch (error) {

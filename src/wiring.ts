@@ -4,14 +4,14 @@ import { cacheDirectory } from './cache-dir.js';
 import { createAgents, createHttp, destroyAgents, type HttpPolicy } from './http.js';
 import { storeAuth } from './sinks/auth.js';
 import { chooseSink, sinkKinds } from './sinks/registry.js';
-import type { Print, Sink, SinkKind, SinkWords } from './sinks/sink.js';
+import type { AnySink, Print, SinkKind, SinkWords } from './sinks/sink.js';
 import { createIdentityCache } from './identity-cache.js';
 import { createStickReader, type StickReading } from './stick.js';
 
 /** What a job talks to: the sticks and the sink, with the sink's words for the log. Tests put fakes here. */
 export interface Connections {
   readonly readStick: (target: Target) => Promise<StickReading>;
-  readonly sink: Sink;
+  readonly sink: AnySink;
   readonly words: SinkWords;
   /** Closes the kept-alive connections, so that the process can end, and leaves the identity cache for the next run. */
   readonly close: () => void;

@@ -32,22 +32,3 @@ export function pushCadence({ schedule }: Config): Cadence {
   const seconds = Math.min(...gaps);
   return { seconds, words: `every ${seconds} s (--schedule "${schedule.pattern}")` };
 }
-
-const durationPart = /(\d+)(ms|y|w|d|h|m|s)/g;
-const unitSeconds: Readonly<Record<string, number>> = {
-  ms: 0.001,
-  s: 1,
-  m: 60,
-  h: 3600,
-  d: 86_400,
-  w: 604_800,
-  y: 31_536_000,
-};
-
-/** Prometheus's duration syntax ("15s", "1m30s") in seconds; undefined for anything else. */
-export function durationSeconds(text: string): number | undefined {
-  if (!/^(\d+(ms|y|w|d|h|m|s))+$/.test(text)) return undefined;
-  let seconds = 0;
-  for (const [, count, unit] of text.matchAll(durationPart)) seconds += Number(count) * unitSeconds[unit!]!;
-  return seconds;
-}

@@ -12,7 +12,7 @@ import { createAgents, createHttp, destroyAgents, type HttpPolicy } from '../htt
 import { createJob } from '../run.js';
 import { storeAuth } from '../sinks/auth.js';
 import { sinkKinds } from '../sinks/registry.js';
-import type { Print } from '../sinks/sink.js';
+import { delivered, type Print } from '../sinks/sink.js';
 import type { StickReading } from '../stick.js';
 import { pushCadence, type Cadence } from './cadence.js';
 import { prometheusApi } from './prometheus-api.js';
@@ -113,7 +113,6 @@ async function walk(
   const connections = await connect(config, io.print, sinkKinds, true);
   const recorded = recording(
     config.pushgateway || config.victoriametrics || config.textfile ? connections.sink : quietSink,
-    config.targets,
   );
   const job = createJob(config, io.log, {
     ...connections,
@@ -215,4 +214,4 @@ async function storeSteps(
 const defaultEndpoint = (): Endpoint => ({ url: new URL(defaultPrometheusUrl) });
 
 /** For --stdout: the check shows no exposition text, only its lines. */
-const quietSink = { deliver: () => Promise.resolve(), flush: () => Promise.resolve() };
+const quietSink = { deliver: () => Promise.resolve(delivered) };

@@ -7,7 +7,8 @@
  */
 import type { Pushgateway } from '../config/types.js';
 import { HttpFailure, HttpStatus, messageOf, NoAnswer } from '../errors.js';
-import { durationSeconds, type Cadence } from './cadence.js';
+import { durationMs } from '../config/values.js';
+import type { Cadence } from './cadence.js';
 import type { PrometheusApi, ScrapeTarget } from './prometheus-api.js';
 import { clip, failed, ok, unchecked, type Step } from './report.js';
 import { arrivalOf, missingSeries, ofNewestScrape, scrapedAtQuery, selector, type Arrival } from './series.js';
@@ -128,7 +129,8 @@ export async function pushgatewaySteps(
 const scrapeJob = (target: ScrapeTarget) => `scrape job "${clip(target.scrapePool)}"`;
 
 function cadenceStep(job: string, shown: string | undefined, cadence: Cadence): Step {
-  const interval = shown === undefined ? undefined : durationSeconds(shown);
+  const ms = shown === undefined ? undefined : durationMs(shown);
+  const interval = ms === undefined ? undefined : ms / 1000;
   if (interval === undefined)
     return unchecked(
       `Prometheus does not say the scrape interval of its ${job}: whether it keeps every push is not checked`,
@@ -205,10 +207,8 @@ async function awaitSeries(
         // One not scraped yet (just added by a reload) is waited for too.
         return health === 'down' || (scrapes.get(`${scrapePool} ${scrapeUrl}`)?.count ?? 0) >= 2;
       });
-    const intervals = (targets.length ? targets : all).map(({ scrapeInterval }) =>
-      durationSeconds(scrapeInterval ?? ''),
-    );
-    const slowest = Math.max(0, ...intervals.map((seconds) => seconds ?? 60)) || 15;
+    const intervals = (targets.length ? targets : all).map(({ scrapeInterval }) => durationMs(scrapeInterval ?? ''));
+    const slowest = Math.max(0, ...intervals.map((ms) => (ms ?? 60_000) / 1000)) || 15;
     // Nothing will arrive through targets that are all down: their lines say why.
     const down = targets.length > 0 && targets.every(({ health }) => health === 'down');
     const done = arrival.renamedBy || (arrival.missing.length === 0 && scraped) || sticks.length === 0 || down;

@@ -8,7 +8,7 @@ import { realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { readBoundedFile, smallFileBytes } from '../bounded-file.js';
 import { isJsonObject } from '../json-object.js';
-import { durationSeconds } from './cadence.js';
+import { durationMs } from '../config/values.js';
 import type { Alert, Rule } from './prometheus-api.js';
 import { unreachable, type PrometheusSide } from './prometheus.js';
 import { clip, failed, ok, unchecked, type Step } from './report.js';
@@ -69,7 +69,7 @@ export function parseShippedRules(text: string, yaml: typeof import('yaml')): Sh
           name,
           type: rule.alert === undefined ? ('recording' as const) : ('alerting' as const),
           expr: rule.expr,
-          duration: typeof rule.for === 'string' ? (durationSeconds(rule.for) ?? NaN) : 0,
+          duration: typeof rule.for === 'string' ? (durationMs(rule.for) ?? NaN) / 1000 : 0,
           labels: Object.fromEntries(Object.entries(labels).map(([key, value]) => [key, String(value)])),
         },
       ];

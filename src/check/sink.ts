@@ -11,22 +11,22 @@ import { stickGrouping } from '../sinks/pushgateway.js';
 import { errnoCode, messageOf, NoQueryApi, SinkFailure } from '../errors.js';
 import { jobFamilies } from '../catalogue.js';
 import type { Sample } from '../parse.js';
-import type { Forgettable, Sink } from '../sinks/sink.js';
+import type { AnySink, Forgettable } from '../sinks/sink.js';
 import type { Series } from './prometheus-api.js';
 import { forgetCommand, missingSeries, selector, type DeliveredStick } from './series.js';
 import { clip, count, failed, ok, unchecked, type Step } from './report.js';
 
-/** A sink that remembers what it was given and why a delivery or a flush failed, for the check to say. */
+/** A sink that remembers what it delivered and why a delivery failed, for the check to say. */
 export interface RecordingSink {
-  readonly sink: Sink;
-  /** Failure message → the instances it struck (all of them for a flush). */
+  readonly sink: AnySink;
+  /** Failure message → the instances it struck. */
   readonly failures: Map<string, string[]>;
   /** Each stick's samples as delivered. */
   readonly samples: Map<Target, readonly Sample[]>;
 }
 
 /** `sink` for one run that forgets and removes nothing: check changes nothing but its own delivery. */
-export function recording(sink: Sink, targets: readonly Target[]): RecordingSink {
+export function recording(sink: AnySink): RecordingSink {
   const failures = new Map<string, string[]>();
   const samples = new Map<Target, readonly Sample[]>();
   const note = (message: string, instances: string[]) => {
@@ -37,23 +37,16 @@ export function recording(sink: Sink, targets: readonly Target[]): RecordingSink
     samples,
     sink: {
       ...(sink.lastSuccesses && { lastSuccesses: sink.lastSuccesses }),
-      deliver: (delivery) =>
-        sink.deliver(delivery).then(
-          () => void samples.set(delivery.target, delivery.samples),
-          (error: unknown) => {
-            if (error instanceof SinkFailure) note(error.message, [delivery.target.instance]);
-            throw error;
-          },
-        ),
-      flush: (run) =>
-        sink.flush(run).catch((error: unknown) => {
-          if (error instanceof SinkFailure)
-            note(
-              error.message,
-              targets.map(({ instance }) => instance),
-            );
+      ...(sink.flush && { flush: sink.flush }),
+      ...(sink.close && { close: sink.close }),
+      deliver: async (delivery) => {
+        const noted = (error: unknown): never => {
+          if (error instanceof SinkFailure) note(error.message, [delivery.target.instance]);
           throw error;
-        }),
+        };
+        const handed = await sink.deliver(delivery).catch(noted);
+        return { outcome: handed.outcome.then(() => void samples.set(delivery.target, delivery.samples), noted) };
+      },
     },
   };
 }
@@ -116,7 +109,7 @@ const recallWaitMs = 15_000;
  */
 export async function recallStep(
   store: VictoriaMetrics,
-  sink: Sink,
+  sink: AnySink,
   readAt: ReadonlyMap<string, number>,
   sticks: readonly DeliveredStick[],
   stored: (stick: DeliveredStick) => Promise<readonly Series[]>,

@@ -1,14 +1,11 @@
 /** Whether a stick answers and is a Trucki: its variant, firmware and how many keys it sent that we know. */
 import { onceCatalogue } from '../catalogue.js';
 import type { Target } from '../config/types.js';
+import { stickName } from '../log-line.js';
 import type { StickReading } from '../stick.js';
 import { failed, ok, type Step } from './report.js';
 
 const identity = onceCatalogue.find((row) => row.read === 'identity')!.family;
-
-export function stickName({ instance, url }: Target): string {
-  return instance === url.host ? `stick ${instance}` : `stick ${instance} (${url.host})`;
-}
 
 export function stickStep(target: Target, { live, once }: StickReading): Step {
   const name = stickName(target);

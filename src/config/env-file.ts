@@ -193,16 +193,16 @@ export function checkSameReading(file: Buffer, values: Readonly<Record<string, s
       ? { line: nul + 1, why: 'nul' as const }
       : systemd.refused;
   if (refused) throw new ConfigError(`${name} line ${refused.line}: ${refusals[refused.why]}`);
-  // Before systemd 254 a comment ending in \ also hides the next line; from 254 on it does not.
-  const hiding = lines.findIndex((line, index) => /^\s*[#;].*\\$/.test(line) && /\S/.test(lines[index + 1] ?? ''));
+  // Before systemd 254 a comment ending in \ also hides the next line (an odd number of \: each escapes
+  // one character, and before \r\n only the \r); from 254 on it does not.
+  const breaks = text.match(/\r\n|\r|\n/g) ?? [];
+  const hides = (line: string, index: number) =>
+    /^[ \t]*[#;](?:.*[^\\])?\\(?:\\\\)*$/.test(line) && breaks[index] !== '\r\n' && /\S/.test(lines[index + 1] ?? '');
+  const hiding = lines.findIndex(hides);
   const setBy = dotenvLines(lines);
   const differing: { line: number; message: string }[] = [];
-  if (hiding >= 0) {
-    differing.push({
-      line: hiding + 1,
-      message: 'a comment ending in \\ hides the next line from systemd before version 254: end it otherwise',
-    });
-  }
+  const hidingMessage = 'a comment ending in \\ hides the next line from systemd before version 254: end it otherwise';
+  if (hiding >= 0) differing.push({ line: hiding + 1, message: hidingMessage });
   for (const variable of new Set([...systemd.found.keys(), ...Object.keys(values)])) {
     const bySystemd = systemd.found.get(variable);
     if (bySystemd?.value === values[variable]) continue;

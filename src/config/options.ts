@@ -2,7 +2,7 @@
  * Every setting the job takes, as a flag, an environment variable or both: data only. --help is
  * rendered from this table; a new setting is a row here, its reading in config/ (load.ts, or the
  * module of the store it belongs to), and its line in the README and .env.example, which
- * test/docs.test.ts holds in step with this table.
+ * test/unit/docs.test.ts holds in step with this table.
  */
 export interface OptionSpec {
   readonly flag?: string;

@@ -196,6 +196,12 @@ export function parseSwitch(setting: Setting | undefined): boolean {
 const durationUnits = { y: 31_536_000_000, w: 604_800_000, d: 86_400_000, h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
 const duration = /^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
 
+/** Prometheus's duration grammar ("15s", "7d", "1h30m": units largest first) in ms; undefined for anything else. */
+export function durationMs(text: string): number | undefined {
+  const parts: (string | undefined)[] | undefined = text === '' ? undefined : duration.exec(text)?.slice(1);
+  return parts?.reduce((sum, part, index) => sum + Number(part ?? 0) * Object.values(durationUnits)[index]!, 0);
+}
+
 /**
  * A Prometheus duration ("7d", "36h", "1h30m") in ms; "0" or "off" is undefined: never. Capped at
  * 100 years, which keeps every sum exact.
@@ -204,9 +210,8 @@ export function parseDuration(setting: Setting | undefined, fallbackMs: number):
   if (!setting) return fallbackMs;
   const text = setting.value.trim();
   if (text === '0' || text.toLowerCase() === 'off') return undefined;
-  const parts: (string | undefined)[] | undefined = duration.exec(text)?.slice(1);
-  const ms = parts?.reduce((sum, part, index) => sum + Number(part ?? 0) * Object.values(durationUnits)[index]!, 0);
-  if (text === '' || ms === undefined || ms > 100 * durationUnits.y) {
+  const ms = durationMs(text);
+  if (ms === undefined || ms > 100 * durationUnits.y) {
     throw new ConfigError(
       `${setting.source} must be a duration such as 7d, 36h or 1h30m (units y w d h m s ms, largest first), ` +
         `or 0 or off, not "${setting.value}"`,

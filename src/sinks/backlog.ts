@@ -3,14 +3,16 @@
  * age: what is over a bound is dropped oldest first and counted, so a long outage costs the oldest
  * samples, never the memory of the host. Pure bookkeeping: no I/O, the clock is passed in.
  */
+import type { SinkFailure } from '../errors.js';
+
 export interface Batch {
   readonly text: string;
   readonly bytes: number;
   readonly samples: number;
   /** Unix ms of the oldest sample in it: the batch ages from there. */
   readonly oldestAt: number;
-  /** The sticks whose text it holds (`stickIdentity`), to say which were not delivered. */
-  readonly sticks: readonly string[];
+  /** Those of its readings not told yet what became of them; emptied as they are told. */
+  readonly told: ((failure?: SinkFailure) => void)[];
 }
 
 export interface BacklogBounds {

@@ -1,17 +1,21 @@
 /**
- * One delivery of import batches: sent one request at a time, in the order they are handed over,
- * while more are still being handed over (a run sends each batch as it fills). A batch the store
+ * One sending of import batches: sent one request at a time, in the order they are handed over,
+ * while more are still being handed over (the outbox sends each batch as it fills). A batch the store
  * refuses (4xx) is passed over for good, since it would be refused again, and the others are still
  * sent; a failure that may pass (the store away, 5xx, 408 or 429: "later") stops the sending, and
  * every batch after it is unsent.
  */
-import { HttpStatus, messageOf } from '../errors.js';
+import { HttpStatus, messageOf, type SinkFailure } from '../errors.js';
 import type { Batch } from './backlog.js';
 
 /** 4xx that mean "not now": Request Timeout, Too Many Requests. */
 const later = new Set([408, 429]);
 
 export class ImportSending {
+  /** Every batch handed over, in order. */
+  readonly batches: Batch[] = [];
+  /** Set once no more batches join: settles when each reading was told, with the failure if any. */
+  ending?: Promise<SinkFailure | undefined>;
   /** Refused for good. */
   readonly refused: Batch[] = [];
   /** Left to send later: the failure that stopped the sending, and every batch after it. */
@@ -28,6 +32,7 @@ export class ImportSending {
   /** Queues `batches` after those handed over before; resolves once all handed over so far are done with. */
   send(batches: readonly Batch[]): Promise<void> {
     this.requests += batches.length;
+    this.batches.push(...batches);
     this.chain = this.chain.then(() => this.sendEach(batches));
     return this.chain;
   }

@@ -4,7 +4,7 @@
  * labels, and the time the stick was read (ms) on every line. Written directly rather than through
  * a prom-client registry: the text format has no timestamps there, and for a fleet the registry
  * (hashing every sample's labels) was an eighth of a run's CPU; the lines are the same bytes
- * (test/import-text.test.ts compares them with prom-client's).
+ * (test/unit/import-text.test.ts compares them with prom-client's).
  */
 import type { Grouping } from '../config/types.js';
 import { escapeLabelValue } from '../exposition.js';

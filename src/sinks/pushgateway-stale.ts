@@ -1,6 +1,8 @@
 /**
  * The groups one read of the Pushgateway finds that this job may forget: provably its own (exactly
- * its grouping key) and old by the Pushgateway's own clock (the Date of its answer), never the job's.
+ * its grouping key) and old by the Pushgateway's own clock, never the job's: the Date of its answer,
+ * but never past the newest push time it holds (which it stamped itself), since a Date can be a
+ * proxy's clock, or a lie, and one days ahead would make a group pushed a second ago old.
  */
 import type { Grouping } from '../config/types.js';
 import { parseSampleLine } from '../exposition.js';
@@ -48,6 +50,8 @@ export class Forgettables {
   private readonly wanted: Map<string, string>;
   /** The Pushgateway's clock (Unix s) as its answer began; NaN while unknown. */
   private now = NaN;
+  /** The newest push time of any group: the Pushgateway's clock was at least that. */
+  private newest = -Infinity;
   private readonly kept = new Map<string, Kept>();
   private keptChars = 0;
 
@@ -67,6 +71,7 @@ export class Forgettables {
     const { family } = this.query;
     const name = ['push_time_seconds', 'push_failure_time_seconds', family].find((each) => line.startsWith(`${each}{`));
     const parsed = name === undefined ? undefined : parseSampleLine(line.slice(name.length));
+    if (name === 'push_time_seconds' && parsed && parsed.value > this.newest) this.newest = parsed.value;
     const instance = parsed && this.instanceOf(parsed.labels);
     if (!parsed || instance === undefined) return;
     const kept = this.kept.get(instance);
@@ -85,6 +90,7 @@ export class Forgettables {
   found(): { stale: Forgettable[]; unsure?: string } {
     if (Number.isNaN(this.now))
       return { stale: [], unsure: 'sent no Date header in HTTP form, so its clock is unknown' };
+    const now = Math.min(this.now, this.newest);
     const grouping = (instance: string): Grouping => [
       ['job', this.query.job],
       ['instance', instance],
@@ -92,8 +98,8 @@ export class Forgettables {
     ];
     return {
       stale: [...this.kept].flatMap(([instance, { pushedAt, stays, ours }]) =>
-        pushedAt !== undefined && ours && !stays
-          ? [{ grouping: grouping(instance), pushedAt, age: this.now - pushedAt }]
+        pushedAt !== undefined && pushedAt < now - this.query.afterSeconds && ours && !stays
+          ? [{ grouping: grouping(instance), pushedAt, age: now - pushedAt }]
           : [],
       ),
     };

@@ -11,7 +11,7 @@ import type { Http } from '../http.js';
 import { createLimit } from '../concurrency-limit.js';
 import { deleteGroup, pushGroup, readGroups } from './pushgateway-api.js';
 import { messageOf, SinkFailure } from '../errors.js';
-import type { Sink, SinkKind } from './sink.js';
+import { delivered, type Forgets, type Recall, type Removal, type Sink, type SinkKind } from './sink.js';
 
 const pushesInFlight = 4;
 
@@ -30,7 +30,7 @@ export function stickGrouping(pushgateway: Pushgateway, target: Target): Groupin
   return [['job', pushgateway.job], ['instance', target.instance], ...target.labels, ...pushgateway.grouping];
 }
 
-export function pushgatewaySink(pushgateway: Pushgateway, http: Http): Sink {
+export function pushgatewaySink(pushgateway: Pushgateway, http: Http): Sink & Recall & Removal & Partial<Forgets> {
   const { url } = pushgateway;
   const limit = createLimit(pushesInFlight);
   const groupingOf = (target: Target) => stickGrouping(pushgateway, target);
@@ -66,12 +66,13 @@ export function pushgatewaySink(pushgateway: Pushgateway, http: Http): Sink {
   const { forgetAfterMs } = pushgateway;
   return {
     lastSuccesses: async (targets) => (await read(targets)).lastSuccesses,
+    // Taken once pushed: a Pushgateway that hangs holds up the stick's next read, not memory.
     deliver: ({ target, samples }) =>
       limit(async () => {
         const text = await expositionText(samples);
         await pushGroup(http, url, groupingOf(target), text).catch(failure(''));
+        return delivered;
       }),
-    flush: async () => {},
     remove: (target) => deleteGroup(http, url, groupingOf(target)).catch(failure('')),
     ...(forgetAfterMs !== undefined && {
       forgetting: {

@@ -1,51 +1,87 @@
 /**
- * Where a run's metrics go, behind one interface. A kind of sink (the Pushgateway, VictoriaMetrics,
- * a node_exporter textfile, standard output) is one module exporting a SinkKind, listed once in
- * registry.ts: it says when the configuration chose it, where it sends (for TLS) and its words for
- * the log; the run and the wiring name no store.
+ * Where a run's metrics go, as the Pushgateway's storage interface states its own: the contract every
+ * sink keeps is `Sink`, deliver (and for a sink with an outbox, flush and close); what only some sinks
+ * can do is a capability a sink has or has not: `Recall` (a stick's last success), `Discard` (what it
+ * keeps of a stick no longer read), `Removal` (a stick's metrics, --delete-on-exit) and `Forgets`
+ * (what no stick named any more delivers, --forget-after).
+ *
+ * A kind of sink (the Pushgateway, VictoriaMetrics, a node_exporter textfile, standard output) is one
+ * module exporting a SinkKind, listed once in registry.ts: it says when the configuration chose it,
+ * where it sends (for TLS) and its words for the log; the run and the wiring name no store.
  */
 import type { Config, Endpoint, Grouping, Store, Target } from '../config/types.js';
+import type { SinkFailure } from '../errors.js';
 import type { Http } from '../http.js';
 import type { Sample } from '../parse.js';
 
-/** One stick's samples of one run. */
+/** One stick's reading, as the run hands it over. */
 export interface Delivery {
   readonly target: Target;
   readonly samples: readonly Sample[];
   /** Unix time in ms when the stick was read. */
   readonly readAt: number;
-  /**
-   * The run it is of, the same object for its flush: a loop's runs overlap (the others run again
-   * while a slow stick is still read), and a sink delivering at flush sends only that run's.
-   */
-  readonly run?: object;
 }
 
+/**
+ * A reading handed over. `outcome` resolves once it is delivered, or rejects with a SinkFailure
+ * saying whether it is kept for later or lost, and why; each reading has its own.
+ */
+export interface HandedOver {
+  readonly outcome: Promise<void>;
+}
+
+/** The outcome of a reading delivered as it was taken. */
+export const delivered: HandedOver = { outcome: Promise.resolve() };
+
+/**
+ * Methods of a Sink may be called at any time, from overlapping runs of a loop: a sink orders its own
+ * requests. No reading is held for a run: what is handed over is the sink's until its outcome.
+ */
 export interface Sink {
   /**
-   * The last success (Unix seconds) the sink holds for each of these sticks, by instance, in one
-   * request at most. Absent where the sink cannot tell. Throws a SinkFailure.
+   * Takes one stick's reading over. Resolves once taken (the stick may be read again) with its
+   * outcome: `delivered` for a sink that delivers as it takes, else to come (an outbox). Rejects with
+   * a SinkFailure when it was not taken (a push refused), said on the stick's line; an outcome's
+   * failure is shared by the readings of one request or write, and said once after their lines.
    */
-  readonly lastSuccesses?: (targets: readonly Target[]) => Promise<ReadonlyMap<string, number>>;
-  /** Delivers one stick's samples, or collects them for flush. Throws a SinkFailure. */
-  readonly deliver: (delivery: Delivery) => Promise<void>;
-  /** After the sticks of a run were delivered. Throws a SinkFailure, naming the sticks not delivered if it can tell. */
-  readonly flush: (run?: object) => Promise<void>;
+  readonly deliver: (delivery: Delivery) => Promise<HandedOver>;
+  /** What the outbox holds goes now (a run has handed over all its sticks). Never rejects. */
+  readonly flush?: () => Promise<void>;
   /**
-   * As a loop stops: one last try to deliver what it kept for later runs, which will not come.
-   * Throws a SinkFailure saying how much was not delivered.
+   * No more deliveries: one last try to deliver what is still in the outbox. Throws a SinkFailure
+   * saying how much was not delivered.
    */
-  readonly drain?: () => Promise<void>;
-  /**
-   * The stick is no longer read (gone from a loop's targets file): drop what is kept of it, so that
-   * nothing of it is delivered again. Absent where nothing is kept from one run to the next.
-   */
-  readonly forget?: (target: Target) => void;
-  /** Removes the stick's metrics for good (--delete-on-exit). Throws a SinkFailure. */
-  readonly remove?: (target: Target) => Promise<void>;
-  /** Set when the sink forgets what no stick named any more delivers (the Pushgateway's --forget-after). */
-  readonly forgetting?: Forgetting;
+  readonly close?: () => Promise<void>;
 }
+
+/** Recalls the last success a sink holds of each stick. */
+export interface Recall {
+  /**
+   * The last success (Unix seconds) the sink holds for each of these sticks, by instance, in one
+   * request at most. Throws a SinkFailure.
+   */
+  readonly lastSuccesses: (targets: readonly Target[]) => Promise<ReadonlyMap<string, number>>;
+}
+
+/** Discards what a sink keeps of a stick from one delivery to the next. */
+export interface Discard {
+  /** The stick is no longer read (gone from a loop's targets file): nothing of it is delivered again. */
+  readonly discard: (target: Target) => void;
+}
+
+/** Removes what a sink holds of a stick. */
+export interface Removal {
+  /** Removes the stick's metrics for good (--delete-on-exit). Throws a SinkFailure. */
+  readonly remove: (target: Target) => Promise<void>;
+}
+
+/** Forgets what no stick named any more delivers (--forget-after). */
+export interface Forgets {
+  readonly forgetting: Forgetting;
+}
+
+/** A sink with whichever capabilities it has: the one type the run and the wiring pass around. */
+export type AnySink = Sink & Partial<Recall & Discard & Removal & Forgets>;
 
 /**
  * What a sink holds of a stick no longer named: a Pushgateway group, when it was last pushed (Unix s)
@@ -82,8 +118,6 @@ export interface SinkWords {
    * pushed: …"). Absent: a delivery is not mentioned, a failed one is "not delivered: …".
    */
   readonly delivered?: string;
-  /** The sink delivers every stick of a run at flush: a stick's line waits for it, and says how it went. */
-  readonly atFlush?: boolean;
   /** After remove: "deleted its group from the Pushgateway"; and "could not delete its group". */
   readonly removed?: { readonly done: string; readonly failed: string };
   /**
@@ -110,7 +144,7 @@ export interface ChosenSink {
   readonly endpoints: readonly Endpoint[];
   /** Words naming where this configuration sends, instead of the kind's: "written to /var/lib/…". */
   readonly words?: SinkWords;
-  readonly create: (wiring: SinkWiring) => Sink;
+  readonly create: (wiring: SinkWiring) => AnySink;
 }
 
 /** A kind of sink, as the registry lists it. */
@@ -120,4 +154,20 @@ export interface SinkKind {
   readonly words: SinkWords;
   /** The sink, if the configuration chose this kind. */
   readonly choose: (config: Config) => ChosenSink | undefined;
+}
+
+/**
+ * A reading's outcome to come, and how to tell it. The outcome is marked as handled: a caller that
+ * hands a reading over and never asks (a test, a stopping loop) does not end the process with it.
+ */
+export function outcomeToCome(): { outcome: Promise<void>; tell: (failure?: SinkFailure) => void } {
+  let tell!: (failure?: SinkFailure) => void;
+  const outcome = new Promise<void>((resolve, reject) => {
+    tell = (failure) => {
+      if (failure) reject(failure);
+      else resolve();
+    };
+  });
+  outcome.catch(() => {});
+  return { outcome, tell };
 }

@@ -4,7 +4,7 @@
  * beside it and renamed over it, so the collector never reads half a file; only ever a regular
  * file is replaced, never a device, a link or a directory someone pointed us at.
  */
-import { constants, type Stats } from 'node:fs';
+import { constants } from 'node:fs';
 import { chmod, lstat, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { jobFamilies } from '../catalogue.js';
@@ -12,23 +12,26 @@ import { expositionText, parseSampleLine } from '../exposition.js';
 import { stickIdentity, type Grouping, type Target } from '../config/types.js';
 import type { Sample } from '../parse.js';
 import { createLimit } from '../concurrency-limit.js';
+import { kindOf } from '../bounded-file.js';
 import { errnoCode, SinkFailure } from '../errors.js';
-import type { Sink, SinkKind } from './sink.js';
+import { outcomeToCome, type Discard, type Recall, type Sink, type SinkKind } from './sink.js';
 
 export const textfile: SinkKind = {
   name: 'node_exporter textfile',
-  words: { delivered: 'written to the textfile', atFlush: true },
+  words: { delivered: 'written to the textfile' },
   choose: ({ textfile: path }) =>
     path !== undefined
-      ? { endpoints: [], words: { delivered: `written to ${path}`, atFlush: true }, create: () => textfileSink(path) }
+      ? { endpoints: [], words: { delivered: `written to ${path}` }, create: () => textfileSink(path) }
       : undefined,
 };
 
-export function textfileSink(path: string): Sink {
+export function textfileSink(path: string): Sink & Recall & Discard {
   // Every stick's latest samples, with its own labels (from a targets file), by stickIdentity: a
   // loop tick that reads only some sticks still writes them all.
   const latest = new Map<string, { readonly instance: string; readonly samples: readonly Sample[] }>();
   const oneWrite = createLimit(1);
+  /** The readings the next write takes. */
+  let next: ReturnType<typeof outcomeToCome> | undefined;
   return {
     lastSuccesses: async (targets) => {
       const text = (await readRegularFile(path)) ?? '';
@@ -50,35 +53,48 @@ export function textfileSink(path: string): Sink {
         instance: target.instance,
         samples: samples.map((sample) => ({ ...sample, labels: { ...own, ...sample.labels } })),
       });
-      return Promise.resolve();
+      next ??= outcomeToCome();
+      return Promise.resolve({ outcome: next.outcome });
     },
-    forget: (target) => {
+    discard: (target) => {
       latest.delete(stickIdentity(target));
     },
     // One write at a time: a loop's runs may end together, and two writes would share the temp file.
-    flush: () =>
-      oneWrite(async () => {
-        refuseUnlessRegular(path, await existingKind(path));
-        const samples = [...latest.values()].flatMap(({ instance, samples: members }) =>
-          members.map((sample) => ({ ...sample, labels: { stick: instance, ...sample.labels } })),
-        );
-        const text = await expositionText(samples);
-        // Not *.prom: the collector ignores the temp file while it is being written.
-        const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-        try {
-          // Made anew, never opened as found: a named pipe left at that name would hang the write.
-          await rm(temp, { force: true });
-          await writeFile(temp, text, { flag: 'wx' });
-          // Readable by node_exporter, another user, whatever the umask (the units' is 0077): it
-          // holds no secret. A mode given at creation would be cut by the umask.
-          await chmod(temp, 0o644);
-          await rename(temp, path);
-        } catch (error) {
-          await rm(temp, { force: true });
-          fail(path, 'written', error);
-        }
-      }),
+    flush: () => {
+      const taken = next;
+      next = undefined;
+      return oneWrite(() => write(path, latest)).then(
+        () => taken?.tell(),
+        (error: unknown) => taken?.tell(error as SinkFailure),
+      );
+    },
   };
+}
+
+/** Every stick's latest samples, into the file, replaced whole. Throws a SinkFailure. */
+async function write(
+  path: string,
+  latest: ReadonlyMap<string, { readonly instance: string; readonly samples: readonly Sample[] }>,
+) {
+  refuseUnlessRegular(path, await existingKind(path));
+  const samples = [...latest.values()].flatMap(({ instance, samples: members }) =>
+    members.map((sample) => ({ ...sample, labels: { stick: instance, ...sample.labels } })),
+  );
+  const text = await expositionText(samples);
+  // Not *.prom: the collector ignores the temp file while it is being written.
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    // Made anew, never opened as found: a named pipe left at that name would hang the write.
+    await rm(temp, { force: true });
+    await writeFile(temp, text, { flag: 'wx' });
+    // Readable by node_exporter, another user, whatever the umask (the units' is 0077): it
+    // holds no secret. A mode given at creation would be cut by the umask.
+    await chmod(temp, 0o644);
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    fail(path, 'written', error);
+  }
 }
 
 /** The labels a stick's job samples have in the file. */
@@ -123,19 +139,9 @@ function fail(path: string, what: string, error: unknown): never {
 
 /** Only ever a regular file is read or replaced, never a device, a link or a directory someone pointed us at. */
 function refuseUnlessRegular(path: string, kind: string | undefined): void {
-  if (kind !== undefined && kind !== 'regular file')
-    throw new SinkFailure(`textfile ${path} is a ${kind}, not a regular file: not replaced`);
+  if (kind !== undefined) throw new SinkFailure(`textfile ${path} is a ${kind}, not a regular file: not replaced`);
 }
 
 async function existingKind(path: string): Promise<string | undefined> {
-  const stats = await lstat(path).catch(() => undefined);
-  return stats && kindOf(stats);
-}
-
-function kindOf(stats: Stats): string {
-  if (stats.isFile()) return 'regular file';
-  if (stats.isSymbolicLink()) return 'symbolic link';
-  if (stats.isDirectory()) return 'directory';
-  if (stats.isCharacterDevice() || stats.isBlockDevice()) return 'device';
-  return stats.isFIFO() ? 'named pipe' : 'socket';
+  return kindOf(await lstat(path).catch(() => undefined));
 }

@@ -3,23 +3,22 @@
  * Prometheus text on `<url>/api/v1/import/prometheus`. There is no group to replace: every sample
  * carries job, instance and the target's labels as ordinary labels, and the time its stick was
  * read, so a late delivery keeps true times and a series simply ends when a stick is no longer
- * sent. The sticks of a run share as few requests as the size cap allows.
+ * sent. The readings handed over together share as few requests as the size cap allows.
  */
-import { stickIdentity, type Target, type VictoriaMetrics } from '../config/types.js';
+import type { Target, VictoriaMetrics } from '../config/types.js';
 import { HttpStatus, messageOf, NoQueryApi, SinkFailure } from '../errors.js';
 import type { Http } from '../http.js';
 import { Backlog, type Batch } from './backlog.js';
+import { ImportBatches } from './import-batches.js';
 import { ImportSending } from './import-sending.js';
-import { RunsBatches, type RunEnd } from './import-batches.js';
 import { importText } from './import-text.js';
-import type { Delivery, Sink, SinkKind } from './sink.js';
+import { outcomeToCome, type AnySink, type Recall, type Sink, type SinkKind } from './sink.js';
 import { postImport, queryError, readLastSuccesses, recallQuery } from './victoriametrics-api.js';
 
 export const victoriaMetrics: SinkKind = {
   name: 'VictoriaMetrics',
   words: {
     delivered: 'sent to VictoriaMetrics',
-    atFlush: true,
     notRecalled:
       'no series in VictoriaMetrics has its job, instance and labels (a stick never read, or labels changed since)',
   },
@@ -34,152 +33,134 @@ export const victoriaMetrics: SinkKind = {
 /** One request's worth: VictoriaMetrics takes far more (32 MB), but a small request fails small. */
 const maxRequestBytes = 1 << 20;
 
-/** The run of a delivery that names none (a caller with one run at a time). */
-const anyRun = {};
-
-/**
- * `keep`: a loop keeps what could not be delivered, within the store's backlog bounds, and sends
- * it first on the next runs; a one-shot run has no next run. A batch is sent as soon as it is full,
- * so that a fleet's memory is bounded by the batches in flight, not by the fleet; the run's sticks
- * are reported at flush, when the last batch went. One delivery at a time: a run that ends while
- * the previous one's is still under way (a store that hangs), or before the time the store asked
- * to be left alone until (Retry-After), keeps its batches for the next run; one that ends while
- * another run's own delivery is open (that run still reads a slow stick) sends them in it.
- */
-export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHttp: Http, keep: boolean): Sink {
-  const backlog = new Backlog(store.backlog);
-  const batches = new RunsBatches(maxRequestBytes);
-  const told = new WeakSet<Batch>();
-  const where = `VictoriaMetrics ${store.url.href}`;
-  /** The delivery under way, from its first request until its run has been told how it went. */
-  let current: ImportSending | undefined;
-  /** The run whose own `current` is, begun as its first batch filled: more of its batches may join it. */
-  let owner: object | undefined;
-  /** A flush's end, which a drain waits for. */
-  let settling: Promise<void> | undefined;
-  /** Unix ms before which the store asked not to be sent to. */
-  let notBefore = 0;
-
-  /** A new delivery, the backlog's batches first: they are older. */
-  const begin = (now: number) => {
-    current = new ImportSending((text) => postImport(http, store.url, text));
-    void current.send(backlog.takeAll(now));
-    return current;
-  };
-  /** The rest of `run`'s batches, into its own delivery or a new one; then how it went. */
-  const deliverRest = async (run: object, { rest, ofRun }: RunEnd, now: number, stopping: boolean) => {
-    const delivery = owner === run && current ? current : begin(now);
-    if (owner === run) owner = undefined;
-    const done = delivery.send(rest).then(() => {
-      current = undefined;
-      if (delivery.retryAfterMs !== undefined) notBefore = Date.now() + delivery.retryAfterMs;
-      settle(delivery, ofRun, { where, backlog, told, keep: keep && !stopping, stopping, now });
-    });
-    // Only that it ended matters to a drain: its failure is the flush's.
-    settling = done.catch(() => undefined);
-    await done;
-  };
-
+/** The sink: its outbox and sender, and the recall of last successes. */
+export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHttp: Http, keep: boolean) {
   const recall = lastSuccessRecall(store, queryHttp);
   return {
+    ...importOutbox(store, http, keep),
     // Absent once recall is off: a stick's last success is then not "not found", only not asked for.
     get lastSuccesses() {
       return recall.available() ? recall.ask : undefined;
     },
-    deliver: ({ target, samples, readAt, run = anyRun }: Delivery) => {
+  } satisfies AnySink;
+}
+
+/**
+ * The outbox: the readings handed over go into a batch of at most one request; a full batch goes at
+ * once to the one sender, or into the backlog while it may not send (a sending before still under
+ * way, or before the time the store asked to be left alone until), so that memory holds at most one
+ * request's worth not on its way, beside the backlog. A sending begins with the backlog's batches,
+ * the oldest, and a flush ends it; each reading is told of its own request: delivered, refused (lost), or unsent and,
+ * in a loop (`keep`), kept in the backlog for the next sending, else lost.
+ */
+function importOutbox(store: VictoriaMetrics, http: Http, keep: boolean): Sink {
+  const backlog = new Backlog(store.backlog);
+  const filling = new ImportBatches(maxRequestBytes);
+  const where = `VictoriaMetrics ${store.url.href}`;
+  /** The one sending: open while batches may join it, then ending until each reading is told. */
+  let sending: ImportSending | undefined;
+  /** Unix ms before which the store asked not to be sent to. */
+  let notBefore = 0;
+
+  /** Why no batch may go now, if so: one may join a sending still open, or begin one. */
+  const heldBy = (now: number) =>
+    sending?.ending
+      ? 'is still busy with the delivery before'
+      : !sending && now < notBefore
+        ? askedToWait(notBefore)
+        : undefined;
+  const hold = (batches: readonly Batch[], now: number, why: string) => {
+    backlog.keep(batches, now);
+    const kept = `${backlog.samples} samples kept for the next runs${droppedSoFar(backlog)}`;
+    tell(batches, new SinkFailure(`${where} ${why}; ${kept}`));
+  };
+  const send = (batches: readonly Batch[], now: number) => {
+    if (!sending) {
+      sending = new ImportSending((text) => postImport(http, store.url, text));
+      // The backlog's batches first: they are older.
+      batches = [...backlog.takeAll(now), ...batches];
+    }
+    void sending.send(batches);
+    return sending;
+  };
+  /** Ends the sending (one begins if none is open) with `rest`; then tells each reading what became of it. */
+  const end = (rest: readonly Batch[], now: number, stopping: boolean) => {
+    const ended = send(rest, now);
+    ended.ending = ended.send([]).then(() => {
+      sending = undefined;
+      if (ended.retryAfterMs !== undefined) notBefore = Date.now() + ended.retryAfterMs;
+      return settle(ended, backlog, where, keep && !stopping, stopping);
+    });
+    return ended.ending;
+  };
+
+  return {
+    deliver: ({ target, samples, readAt }) => {
       const labels = [['job', store.job], ['instance', target.instance], ...store.grouping, ...target.labels] as const;
       const { text, lines } = importText(samples, labels, readAt);
-      const collecting = batches.of(run);
-      collecting.add(stickIdentity(target), text, lines, readAt);
-      if (!collecting.hasFull) return Promise.resolve();
-      if (!owner && !current && Date.now() >= notBefore) {
-        begin(Date.now());
-        owner = run;
-      }
-      // Else not now (a delivery before is still under way, or Retry-After): it goes at flush or later.
-      if (owner === run && current) void current.send(collecting.takeFull());
-      return Promise.resolve();
+      const reading = outcomeToCome();
+      filling.add(text, lines, readAt, reading.tell);
+      const [now, full] = [Date.now(), filling.takeFull()];
+      const why = full.length ? heldBy(now) : undefined;
+      if (why !== undefined) hold(full, now, why);
+      else if (full.length) send(full, now);
+      return Promise.resolve({ outcome: reading.outcome });
     },
-    drain: async () => {
-      await settling;
+    flush: async () => {
+      const now = Date.now();
+      const why = keep ? heldBy(now) : undefined;
+      if (why === undefined) await end(filling.end(), now, false);
+      else hold(filling.end(), now, why);
+    },
+    close: async () => {
+      await sending?.ending;
       const wait = notBefore - Date.now();
       if (wait > 0 && wait <= http.policy.timeoutMs) await new Promise((resolve) => setTimeout(resolve, wait));
-      const left = batches.endAll();
-      if (Date.now() < notBefore) {
-        const queue = [...backlog.takeAll(Date.now()), ...left];
-        throw new SinkFailure(`${where} ${askedToWait(notBefore)}; ${count(queue)} samples not delivered (stopping)`);
-      }
-      await deliverRest({}, { rest: left, ofRun: new WeakSet() }, Date.now(), true);
-    },
-    flush: async (run = anyRun) => {
-      const now = Date.now();
-      const ended = batches.endRun(run);
-      if (owner !== undefined && owner !== run && current) return joined(current, ended, where, told);
-      if (owner !== run && keep && (current || now < notBefore)) {
-        backlog.keep(ended.rest, now);
-        const why = current ? 'is still busy with the delivery before' : askedToWait(notBefore);
-        throw new SinkFailure(
-          `${where} ${why}; ${backlog.samples} samples kept for the next runs${droppedSoFar(backlog)}`,
-        );
-      }
-      await deliverRest(run, ended, now, false);
+      const failure =
+        Date.now() < notBefore
+          ? lostAtStop(backlog, filling, where, notBefore)
+          : await end(filling.end(), Date.now(), true);
+      if (failure) throw failure;
     },
   };
 }
 
-/**
- * A run's batches sent in another run's delivery, which settles them (drops the refused, keeps the
- * unsent) when that run ends; throws a SinkFailure naming this run's sticks not delivered, if any.
- */
-async function joined(delivery: ImportSending, { rest, ofRun }: RunEnd, where: string, told: WeakSet<Batch>) {
-  for (const batch of rest) told.add(batch);
-  await delivery.send(rest);
-  const refused = delivery.refused.filter((batch) => ofRun.has(batch));
-  const unsent = delivery.unsent.filter((batch) => ofRun.has(batch));
-  if (refused.length + unsent.length === 0) return;
-  const tail = [
-    ...(refused.length ? [`${count(refused)} samples not delivered`] : []),
-    ...(unsent.length ? [`${count(unsent)} samples kept for the next runs`] : []),
-  ];
-  throw new SinkFailure(
-    `${where} ${delivery.failures.join(', then ')}; ${tail.join('; ')}`,
-    sticksIn([...refused, ...unsent]),
+/** What is left as a loop stops before the time the store asked to be left alone until: lost, and told so. */
+function lostAtStop(backlog: Backlog, filling: ImportBatches, where: string, notBefore: number): SinkFailure {
+  const queue = [...backlog.takeAll(Date.now()), ...filling.end()];
+  const failure = new SinkFailure(
+    `${where} ${askedToWait(notBefore)}; ${count(queue)} samples not delivered (stopping)`,
   );
-}
-
-interface Settling {
-  readonly where: string;
-  readonly backlog: Backlog;
-  /** Batches of runs that joined another run's delivery, told already what became of them: not said again. */
-  readonly told: WeakSet<Batch>;
-  /** Whether what is unsent is kept for the next runs: a loop's, not as it stops. */
-  readonly keep: boolean;
-  readonly stopping: boolean;
-  readonly now: number;
+  tell(queue, failure);
+  return failure;
 }
 
 /**
- * What became of a delivery: refused batches counted as dropped, unsent ones kept for the next runs
- * (`keep`) or lost; throws a SinkFailure saying so when anything failed, and which of the run's sticks
- * (in the batches `ofRun` holds) were not delivered.
+ * What became of a sending: refused batches counted as dropped, unsent ones kept (`keep`) or lost;
+ * each reading not told yet is told, delivered or the failure; which is returned, if any.
  */
-function settle(sent: ImportSending, ofRun: WeakSet<Batch>, settling: Settling): void {
-  const { where, backlog, told, keep, stopping, now } = settling;
-  for (const refused of sent.refused) backlog.drop(refused);
-  if (keep) backlog.keep(sent.unsent, now);
-  const untold = (list: readonly Batch[]) => list.filter((batch) => !told.has(batch));
-  const [refused, unsent] = [untold(sent.refused), untold(sent.unsent)];
+function settle(sent: ImportSending, backlog: Backlog, where: string, keep: boolean, stopping: boolean) {
+  const { refused, unsent } = sent;
+  for (const batch of refused) backlog.drop(batch);
+  if (keep) backlog.keep(unsent, Date.now());
   const said = sent.failures.join(', then ');
-  if (!said || refused.length + unsent.length === 0) return;
-  const lost = count(refused) + (keep ? 0 : count(unsent));
-  const tail = [
-    ...(lost ? [`${lost} samples not delivered${stopping ? ' (stopping)' : ''}`] : []),
-    ...(keep && unsent.length ? [`${backlog.samples} samples kept for the next runs`] : []),
-  ];
-  throw new SinkFailure(
-    `${where} ${said}; ${tail.join('; ')}${keep ? droppedSoFar(backlog) : ''}`,
-    sticksIn([...sent.refused, ...sent.unsent].filter((batch) => ofRun.has(batch))),
-  );
+  const failed = new Set([...refused, ...unsent]);
+  let failure: SinkFailure | undefined;
+  if (said && failed.size > 0) {
+    const lost = count(refused) + (keep ? 0 : count(unsent));
+    const tail = [
+      ...(lost ? [`${lost} samples not delivered${stopping ? ' (stopping)' : ''}`] : []),
+      ...(keep && unsent.length ? [`${backlog.samples} samples kept for the next runs`] : []),
+    ];
+    failure = new SinkFailure(`${where} ${said}; ${tail.join('; ')}${keep ? droppedSoFar(backlog) : ''}`);
+  }
+  for (const batch of sent.batches) tell([batch], failed.has(batch) ? failure : undefined);
+  return failure;
+}
+
+/** Tells each reading in `batches` not told yet what became of it. */
+function tell(batches: readonly Batch[], failure: SinkFailure | undefined): void {
+  for (const { told } of batches) for (const each of told.splice(0)) each(failure);
 }
 
 const droppedSoFar = (backlog: Backlog) => (backlog.droppedSamples ? `, ${backlog.droppedSamples} dropped so far` : '');
@@ -190,9 +171,6 @@ function askedToWait(notBefore: number): string {
 
 const count = (list: readonly Batch[]) => list.reduce((sum, each) => sum + each.samples, 0);
 
-/** The sticks whose text the batches hold, for a SinkFailure's `undelivered`. */
-const sticksIn = (list: readonly Batch[]) => new Set(list.flatMap(({ sticks }) => sticks));
-
 /**
  * The sink's lastSuccesses: one query per run, until the store turns out to have no query API;
  * `available` says whether it still asks.
@@ -200,7 +178,7 @@ const sticksIn = (list: readonly Batch[]) => new Set(list.flatMap(({ sticks }) =
 function lastSuccessRecall(
   store: VictoriaMetrics,
   queryHttp: Http,
-): { ask: NonNullable<Sink['lastSuccesses']>; available: () => boolean } {
+): { ask: Recall['lastSuccesses']; available: () => boolean } {
   let queryApi = true;
   const ask = async (targets: readonly Target[]) => {
     if (!queryApi) return new Map<string, number>();
