@@ -33,7 +33,6 @@ import {
 import { stickStep } from './stick.js';
 import { connect } from '../wiring.js';
 import { stickGrouping } from '../sinks/pushgateway.js';
-import { selector } from './series.js';
 
 declare const __VERSION__: string | undefined;
 
@@ -199,9 +198,7 @@ async function storeSteps(
       );
       const store = config.victoriametrics;
       const api = prometheusApi(createHttp(policy, agents, storeAuth(store.query)), store.query.url);
-      const recall = await recallStep(store, recorded.sink, readAt, delivered, (stick) =>
-        api.query(selector(stick.labels)),
-      );
+      const recall = await recallStep(store, recorded.sink, readAt, delivered, (expr) => api.query(expr));
       await say(recall);
       // The query API is Prometheus's; a vmagent has none to ask unless another is named.
       if (command.prometheus !== undefined || recall.mark !== 'unchecked') await rulesAndAlerts(side(true), say);

@@ -97,17 +97,26 @@ export function scrapedAtQuery(labels: Grouping): string {
   return `timestamp(label_replace(${selector(labels)}, "${nameLabel}", "$1", "__name__", "(.+)"))`;
 }
 
+/** The same in MetricsQL, whose timestamp() keeps the name if asked, and sees no time through label_replace. */
+export function importedAtQuery(labels: Grouping): string {
+  return `timestamp(${selector(labels)}) keep_metric_names`;
+}
+
 /**
- * Of the answer to scrapedAtQuery, the series of the scrape that brought the group's newest
- * push_time_seconds, named again. A series of an earlier scrape (renamed or dropped since by a
- * relabelling, until Prometheus marks it stale a scrape or two later) is not of this push.
+ * Of the answer to scrapedAtQuery or importedAtQuery, the series of the scrape that brought the group's newest
+ * push_time_seconds (or, for an import, the samples at `since` or later, in Unix s), named again. A
+ * series of an earlier scrape or import (renamed or dropped since by a relabelling, and still within
+ * the store's lookback) is not of this delivery.
  */
-export function ofNewestScrape(scrapedAt: readonly Series[]): Series[] {
-  const named = scrapedAt.map(({ metric: { [nameLabel]: name = '', ...labels }, value }) => ({
-    metric: { ...labels, __name__: name },
+export function ofNewestScrape(scrapedAt: readonly Series[], since?: number): Series[] {
+  const named = scrapedAt.map(({ metric: { [nameLabel]: name, ...labels }, value }) => ({
+    metric: name === undefined ? labels : { ...labels, __name__: name },
     value,
   }));
-  const newest = named.find(({ metric }) => metric.__name__ === 'push_time_seconds')?.value ?? Infinity;
+  const newest =
+    since === undefined
+      ? (named.find(({ metric }) => metric.__name__ === 'push_time_seconds')?.value ?? Infinity)
+      : since;
   return named.filter(({ value }) => value >= newest);
 }
 
