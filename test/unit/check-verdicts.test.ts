@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import * as yaml from 'yaml';
 import { jobFamilies } from '../../src/catalogue.js';
 import type { Pushgateway } from '../../src/config/types.js';
@@ -205,6 +205,32 @@ describe("this push's series against what arrived", () => {
   });
 });
 
+/** Runs `checked` with time driven by `t`'s mocked timers, half a second a step, until it settles. */
+async function driven<T>(t: TestContext, checked: Promise<T>): Promise<T> {
+  let settled = false;
+  const done = () => (settled = true);
+  checked.then(done, done);
+  for (let ticks = 0; !settled && ticks < 1000; ticks++) {
+    await new Promise(setImmediate);
+    t.mock.timers.tick(500);
+  }
+  return checked;
+}
+
+/** pushgatewaySteps for the stick roof on a Pushgateway at 127.0.0.1:9091, against `api`: each step said. */
+async function pushgatewayStepsOf(api: PrometheusApi, t: TestContext): Promise<Step[]> {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+  const side = { api, shown: 'http://p/', named: true, victoriametrics: false, setting: '', credentials: false };
+  const pushgateway = { url: new URL('http://127.0.0.1:9091/'), job: 'trucki', grouping: [] } as unknown as Pushgateway;
+  const steps: Step[] = [];
+  const cadence = { seconds: 15, words: 'every 15 s' };
+  await driven(
+    t,
+    pushgatewaySteps(side, pushgateway, [roof], cadence, (step) => Promise.resolve(void steps.push(step))),
+  );
+  return steps;
+}
+
 describe('series of an earlier scrape, still within the lookback', () => {
   // As Prometheus answered a second after a reload that renamed trucki_ac_power_watts: the series of
   // the old scrape loop are there until it marks them stale, beside the new loop's.
@@ -235,16 +261,8 @@ describe('series of an earlier scrape, still within the lookback', () => {
     alerts: () => Promise.resolve([]),
   };
 
-  test('a reading renamed by a relabelling since is not there, though its old series is: ✗', async () => {
-    const side = { api, shown: 'http://p/', named: true, victoriametrics: false, setting: '', credentials: false };
-    const pushgateway = {
-      url: new URL('http://127.0.0.1:9091/'),
-      job: 'trucki',
-      grouping: [],
-    } as unknown as Pushgateway;
-    const steps: Step[] = [];
-    const cadence = { seconds: 15, words: 'every 15 s' };
-    await pushgatewaySteps(side, pushgateway, [roof], cadence, (step) => Promise.resolve(void steps.push(step)));
+  test('a reading renamed by a relabelling since is not there, though its old series is: ✗', async (t) => {
+    const steps = await pushgatewayStepsOf(api, t);
     const last = steps.at(-1)!;
     assert.equal(last.mark, 'failed', last.text);
     assert.match(
@@ -274,13 +292,7 @@ describe('an import into VictoriaMetrics, beside series of an earlier import sti
     const sink = { lastSuccesses: () => Promise.resolve(new Map([['roof', 200]])) } as unknown as AnySink;
     const url = new URL('http://127.0.0.1:8428/');
     const store = { url, query: { url } } as unknown as VictoriaMetrics;
-    let finished = false;
-    const step = recallStep(store, sink, new Map([['roof', 200_000]]), [roof], query).finally(() => (finished = true));
-    for (let ticks = 0; !finished && ticks < 1000; ticks++) {
-      await new Promise(setImmediate);
-      t.mock.timers.tick(500);
-    }
-    const { mark, text } = await step;
+    const { mark, text } = await driven(t, recallStep(store, sink, new Map([['roof', 200_000]]), [roof], query));
     assert.equal(mark, 'failed', text);
     assert.match(text, /lacks roof trucki_ac_power_watts\{inverter="1"\} 15 s after the import/);
   });
@@ -288,7 +300,6 @@ describe('an import into VictoriaMetrics, beside series of an earlier import sti
 
 describe('a scrape job of the Pushgateway just added by a reload', () => {
   test('is waited for until it scrapes, not a ✗ "cannot scrape" while Prometheus has not scraped it yet', async (t) => {
-    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
     let calls = 0;
     const scrapeUrl = 'http://127.0.0.1:9091/metrics';
     const up = { ...target, scrapeUrl, scrapeInterval: '2s' };
@@ -318,22 +329,7 @@ describe('a scrape job of the Pushgateway just added by a reload', () => {
       rules: () => Promise.resolve([]),
       alerts: () => Promise.resolve([]),
     };
-    const side = { api, shown: 'http://p/', named: true, victoriametrics: false, setting: '', credentials: false };
-    const pushgateway = {
-      url: new URL('http://127.0.0.1:9091/'),
-      job: 'trucki',
-      grouping: [],
-    } as unknown as Pushgateway;
-    const steps: Step[] = [];
-    let finished = false;
-    const checked = pushgatewaySteps(side, pushgateway, [roof], { seconds: 15, words: 'every 15 s' }, (step) =>
-      Promise.resolve(void steps.push(step)),
-    ).finally(() => (finished = true));
-    for (let ticks = 0; !finished && ticks < 1000; ticks++) {
-      await new Promise(setImmediate);
-      t.mock.timers.tick(500);
-    }
-    await checked;
+    const steps = await pushgatewayStepsOf(api, t);
     const lines = steps.map(({ mark, text }) => `${mark} ${text}`);
     assert.deepEqual(
       lines.filter((line) => line.includes('Prometheus scrapes') || line.includes('scrape the Pushgateway')),
