@@ -20,7 +20,7 @@ import { pushgatewaySteps, type PrometheusSide } from './prometheus.js';
 import { rulesAndAlerts } from './rules.js';
 import { checkStatus, count, failed, lineOf, ok, statusOf, type Step } from './report.js';
 import type { DeliveredStick } from './series.js';
-import { forgetCommand } from './series.js';
+import { alertForget } from './series.js';
 import {
   deliveryStep,
   pushgatewayGroups,
@@ -183,13 +183,8 @@ async function storeSteps(
         const pushTime = groups.pushTimes.get(stick.instance);
         return pushTime === undefined ? stick : { ...stick, pushTime };
       });
-      // An alert of a group no stick names carries that group's labels.
-      const forget = (labels: Readonly<Record<string, string>>) => {
-        const group = groups.unnamed.find(({ grouping }) => grouping.every(([name, value]) => labels[name] === value));
-        return group && forgetCommand(pushgateway, group.grouping);
-      };
       if (await pushgatewaySteps(side(false), pushgateway, sticks, cadence, say))
-        await rulesAndAlerts(side(false), say, forget);
+        await rulesAndAlerts(side(false), say, alertForget(pushgateway, groups.unnamed));
     } else if (config.victoriametrics && recorded.failures.size === 0) {
       const readAt = new Map(
         [...readings].flatMap(([target, { live, readAt: at }]) =>

@@ -172,6 +172,28 @@ export function pendingText(pending: readonly Alert[]): string {
   return `${pending.length} pending: ${each}`;
 }
 
+/** Labels an alert of the shipped rules carries beyond its group's: its name, its severity, an inverter's. */
+const alertOwnLabels = new Set(['alertname', 'severity', 'inverter']);
+
+/**
+ * For a firing alert's labels, the command that forgets its group if it is one of `unnamed`: the alert
+ * carries every label of that group and no other but alertOwnLabels (another host's group of the same
+ * instance, with a site="b" of its own, is not that group).
+ */
+export function alertForget(
+  pushgateway: Pushgateway,
+  unnamed: readonly { readonly grouping: Grouping }[],
+): (labels: Alert['labels']) => string | undefined {
+  return (labels) => {
+    const group = unnamed.find(
+      ({ grouping }) =>
+        grouping.every(([name, value]) => labels[name] === value) &&
+        Object.keys(labels).every((name) => alertOwnLabels.has(name) || grouping.some(([key]) => key === name)),
+    );
+    return group && forgetCommand(pushgateway, group.grouping);
+  };
+}
+
 /**
  * The one command that deletes a group from the Pushgateway, with no secret in it: where the
  * Pushgateway wants credentials, curl asks for the password, or reads the token from a file.

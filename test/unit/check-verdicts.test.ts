@@ -15,6 +15,7 @@ import { pushgatewaySteps } from '../../src/check/prometheus.js';
 import type { Step } from '../../src/check/report.js';
 import { compareRules, parseShippedRules, sameExpression } from '../../src/check/rules.js';
 import {
+  alertForget,
   arrivalOf,
   firingText,
   forgetCommand,
@@ -375,6 +376,22 @@ describe('what check says to do', () => {
       'alert TruckiPushesStopped is firing for job="trucki", instance="old": no stick here is named old any more: ' +
         'forget its group now: curl -X DELETE …',
     );
+  });
+
+  test("a firing alert's command forgets its own group: not ours of the same instance for another host's", () => {
+    const forget = alertForget(pushgateway, [
+      {
+        grouping: [
+          ['job', 'trucki'],
+          ['instance', 'old'],
+        ],
+      },
+    ]);
+    const alert = { alertname: 'TruckiPushesStopped', severity: 'warning', job: 'trucki', instance: 'old' };
+    assert.equal(forget(alert), "curl -fsS -X DELETE 'http://127.0.0.1:9091/metrics/job/trucki/instance/old'");
+    assert.equal(forget({ ...alert, alertname: 'TruckiInverterHot', inverter: 'sun1' }), forget(alert));
+    // Another host's group {job="trucki",instance="old",site="b"}: deleting ours would not silence it.
+    assert.equal(forget({ ...alert, site: 'b' }), undefined);
   });
 
   test("a group no stick names: ✗ once nothing pushed it for 5 minutes by the Pushgateway's clock, ? while pushed", () => {
