@@ -25,7 +25,10 @@ export function createLimit(n: number, perTurn = Infinity): Limit {
   };
 }
 
-/** Resolves at once for the first `perTurn` callers of a turn of the event loop, in later turns for the rest, in order. */
+/**
+ * Resolves at once for the first `perTurn` callers of a turn of the event loop, in later turns for
+ * the rest, in order.
+ */
 function createPace(perTurn: number): () => Promise<void> | undefined {
   if (perTurn === Infinity) return () => undefined;
   let startedThisTurn = 0;

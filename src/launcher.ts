@@ -63,7 +63,8 @@ function startWithCodeCache(dir: string, crc32: Crc32): void {
   const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(program, 'utf8')}\n})`;
   const script = new Script(source, { filename: program, ...(cached && { cachedData: cached }) });
   debug(
-    `code cache for ${program} was ${!cached ? 'missing or unsound' : script.cachedDataRejected ? 'rejected' : 'accepted'}`,
+    `code cache for ${program} was ` +
+      (!cached ? 'missing or unsound' : script.cachedDataRejected ? 'rejected' : 'accepted'),
   );
   if (!cached || script.cachedDataRejected) {
     process.once('exit', () => {

@@ -145,7 +145,8 @@ export function createSkipLog(
         const { skipped, since } = skip;
         if (quiet)
           log(
-            `stick ${target.instance}: keeps time again (${count(skipped, 'run')} skipped since ${since.toISOString()})`,
+            `stick ${target.instance}: keeps time again ` +
+              `(${count(skipped, 'run')} skipped since ${since.toISOString()})`,
           );
         skipping.delete(key);
       }

@@ -62,7 +62,9 @@ export function readAnswer(
   const [first, ...more] = reading.problems;
   const which = `${first ?? ''}${more.length ? `, and ${more.length} more` : ''}`;
   return {
-    error: `answered JSON, but none of its ${knownKeys} Trucki ${knownKeys === 1 ? 'key' : 'keys'} could be read (${which}): is this a Trucki stick?`,
+    error:
+      `answered JSON, but none of its ${knownKeys} Trucki ${knownKeys === 1 ? 'key' : 'keys'} ` +
+      `could be read (${which}): is this a Trucki stick?`,
     knownKeys,
   };
 }

@@ -44,9 +44,12 @@ export interface Job {
    * delivery of theirs already under way has ended. False if a removal failed.
    */
   readonly drop: (targets: readonly Target[]) => Promise<boolean>;
-  /** Removes the sticks' metrics from the sink (the Pushgateway's groups), for --delete-on-exit; false if one failed. */
+  /** Removes the sticks' metrics (their Pushgateway groups), for --delete-on-exit; false if one failed. */
   readonly remove: (targets: readonly Target[]) => Promise<boolean>;
-  /** As a loop stops: ends the removals under way and closes the sink, which delivers what it kept; false if some could not be. */
+  /**
+   * As a loop stops: ends the removals under way and closes the sink, which delivers what it kept;
+   * false if some could not be.
+   */
   readonly finish: () => Promise<boolean>;
   /** Closes the kept-alive connections, so that the process can end. */
   readonly close: () => void;
@@ -93,7 +96,6 @@ function createRun(
   const readLimit = createLimit(config.concurrency, startsPerTurn);
   const forgetter = createForgetter(sink.forgetting, log, stateDir);
   const loopLog = createLoopLog(log, { quiet: config.schedule !== undefined && !config.verbose });
-
   return async (targets, onStickDone, named = targets) => {
     const report = loopLog.begin();
     const unknown = () => targets.filter((target) => !lastSuccess.has(stickIdentity(target)));
@@ -153,9 +155,10 @@ function createRun(
     };
 
     const handing = targets.map((target) => tracked(running, target, runStick, onStickDone));
-    // Once every stick's reading is handed over (or failed), what the sink holds of them goes.
+    // Once all are handed over the outbox goes; a loss no reading hears of is said, even quiet.
     await Promise.all(handing.map(({ handedOver }) => handedOver));
-    await sink.flush?.();
+    const lost = await sink.flush?.();
+    if (lost instanceof SinkFailure) log(lost.message);
     const results = await Promise.all(handing.map(({ result }) => result));
     for (const message of shared) report.sinkFailure(message);
     await look?.done;

@@ -69,7 +69,8 @@ export function startSchedule(run: Run, options: LoopOptions): Promise<boolean> 
   });
   // Only now: whoever waits for this line may send a signal at once, and it must find the handlers.
   options.log(
-    `trucki2pushgateway ${options.version ?? 'dev'}: scheduled on "${options.pattern}"${options.timezone ? ` (${options.timezone})` : ''}; ` +
+    `trucki2pushgateway ${options.version ?? 'dev'}: scheduled on "${options.pattern}"` +
+      `${options.timezone ? ` (${options.timezone})` : ''}; ` +
       `next run ${next.toISOString()}`,
   );
   return stopped;

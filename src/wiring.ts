@@ -31,7 +31,8 @@ export async function connect(
   checking = false,
 ): Promise<Connections> {
   const policy: HttpPolicy = { timeoutMs: config.timeoutMs, retries: config.retries };
-  const { kind, chosen } = chooseSink(config, kinds);
+  // check delivers once and keeps nothing for a later run, whatever schedule its configuration names.
+  const { kind, chosen } = chooseSink(checking ? { ...config, schedule: undefined } : config, kinds);
   const endpoints = [...config.targets, ...chosen.endpoints];
   // A loop's targets file may name an https stick later: keep an https agent ready then. A one-shot
   // run knows all its sticks now, and loads TLS only if one of them needs it.

@@ -32,6 +32,7 @@ function requireBase(setting: Setting, url: URL): void {
   const api = /\/api\/v1(\/.*)?$/.exec(url.pathname);
   if (api)
     throw new ConfigError(
-      `${setting.source} ends in ${api[0]}: give the base URL, without /api/v1/... (e.g. ${url.protocol}//${url.host}${url.pathname.slice(0, api.index) || '/'})`,
+      `${setting.source} ends in ${api[0]}: give the base URL, without /api/v1/... ` +
+        `(e.g. ${url.protocol}//${url.host}${url.pathname.slice(0, api.index) || '/'})`,
     );
 }

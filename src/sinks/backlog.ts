@@ -25,6 +25,8 @@ export class Backlog {
   private heldBytes = 0;
   /** Samples dropped over the bounds since the process started. */
   droppedSamples = 0;
+  /** As many of them as takeUnsaid has counted. */
+  private said = 0;
 
   constructor(private readonly bounds: BacklogBounds) {}
 
@@ -57,6 +59,13 @@ export class Backlog {
     this.batches = [];
     this.heldBytes = 0;
     return all;
+  }
+
+  /** The samples dropped since the last call, once. */
+  takeUnsaid(): number {
+    const unsaid = this.droppedSamples - this.said;
+    this.said = this.droppedSamples;
+    return unsaid;
   }
 
   /** Counts a batch as dropped that will never be delivered (the store refused it outright). */

@@ -1,21 +1,20 @@
 /**
  * One sending of import batches: sent one request at a time, in the order they are handed over,
- * while more are still being handed over (the outbox sends each batch as it fills). A batch the store
+ * while more are still being handed over (the outbox sends each batch as it fills); the readings of
+ * a batch delivered are told so as it is answered. A batch the store
  * refuses (4xx) is passed over for good, since it would be refused again, and the others are still
  * sent; a failure that may pass (the store away, 5xx, 408 or 429: "later") stops the sending, and
  * every batch after it is unsent.
  */
-import { HttpStatus, messageOf, type SinkFailure } from '../errors.js';
+import { HttpStatus, messageOf } from '../errors.js';
 import type { Batch } from './backlog.js';
 
 /** 4xx that mean "not now": Request Timeout, Too Many Requests. */
 const later = new Set([408, 429]);
 
 export class ImportSending {
-  /** Every batch handed over, in order. */
-  readonly batches: Batch[] = [];
-  /** Set once no more batches join: settles when each reading was told, with the failure if any. */
-  ending?: Promise<SinkFailure | undefined>;
+  /** Set once no more batches join: settles when each reading was told. */
+  ending?: Promise<unknown>;
   /** Refused for good. */
   readonly refused: Batch[] = [];
   /** Left to send later: the failure that stopped the sending, and every batch after it. */
@@ -32,7 +31,6 @@ export class ImportSending {
   /** Queues `batches` after those handed over before; resolves once all handed over so far are done with. */
   send(batches: readonly Batch[]): Promise<void> {
     this.requests += batches.length;
-    this.batches.push(...batches);
     this.chain = this.chain.then(() => this.sendEach(batches));
     return this.chain;
   }
@@ -53,6 +51,8 @@ export class ImportSending {
       }
       try {
         await this.post(each.text);
+        // Told at once, and nothing of it kept: memory holds only what is not sent yet.
+        for (const tell of each.told.splice(0)) tell();
       } catch (error) {
         const status = error instanceof HttpStatus ? error.status : 0;
         if (error instanceof HttpStatus && status >= 400 && status < 500 && !later.has(status)) {

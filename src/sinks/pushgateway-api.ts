@@ -121,7 +121,8 @@ async function readMetricLines(
       const type = headers['content-type'] ?? '';
       if (!type.startsWith('text/plain')) {
         throw new HttpFailure(
-          `answered with ${type.split(';')[0] || 'no content type'}, not metrics: is the URL the Pushgateway's base URL?`,
+          `answered with ${type.split(';')[0] || 'no content type'}, not metrics: ` +
+            "is the URL the Pushgateway's base URL?",
         );
       }
       reader = attempt();

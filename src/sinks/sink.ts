@@ -45,8 +45,11 @@ export interface Sink {
    * failure is shared by the readings of one request or write, and said once after their lines.
    */
   readonly deliver: (delivery: Delivery) => Promise<HandedOver>;
-  /** What the outbox holds goes now (a run has handed over all its sticks). Never rejects. */
-  readonly flush?: () => Promise<void>;
+  /**
+   * What the outbox holds goes now (a run has handed over all its sticks). Never rejects; resolves
+   * with the SinkFailure that lost readings told before (kept for later), which no outcome says.
+   */
+  readonly flush?: () => Promise<unknown>;
   /**
    * No more deliveries: one last try to deliver what is still in the outbox. Throws a SinkFailure
    * saying how much was not delivered.

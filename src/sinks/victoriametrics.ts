@@ -83,15 +83,19 @@ function importOutbox(store: VictoriaMetrics, http: Http, keep: boolean): Sink {
     void sending.send(batches);
     return sending;
   };
-  /** Ends the sending (one begins if none is open) with `rest`; then tells each reading what became of it. */
+  /**
+   * Ends the sending (one begins if none is open) with `rest`; then tells each reading what became of
+   * it (settle).
+   */
   const end = (rest: readonly Batch[], now: number, stopping: boolean) => {
     const ended = send(rest, now);
-    ended.ending = ended.send([]).then(() => {
+    const settled = ended.send([]).then(() => {
       sending = undefined;
       if (ended.retryAfterMs !== undefined) notBefore = Date.now() + ended.retryAfterMs;
       return settle(ended, backlog, where, keep && !stopping, stopping);
     });
-    return ended.ending;
+    ended.ending = settled;
+    return settled;
   };
 
   return {
@@ -109,8 +113,8 @@ function importOutbox(store: VictoriaMetrics, http: Http, keep: boolean): Sink {
     flush: async () => {
       const now = Date.now();
       const why = keep ? heldBy(now) : undefined;
-      if (why === undefined) await end(filling.end(), now, false);
-      else hold(filling.end(), now, why);
+      if (why === undefined) return (await end(filling.end(), now, false)).untold;
+      hold(filling.end(), now, why);
     },
     close: async () => {
       await sending?.ending;
@@ -119,7 +123,7 @@ function importOutbox(store: VictoriaMetrics, http: Http, keep: boolean): Sink {
       const failure =
         Date.now() < notBefore
           ? lostAtStop(backlog, filling, where, notBefore)
-          : await end(filling.end(), Date.now(), true);
+          : (await end(filling.end(), Date.now(), true)).failure;
       if (failure) throw failure;
     },
   };
@@ -137,16 +141,18 @@ function lostAtStop(backlog: Backlog, filling: ImportBatches, where: string, not
 
 /**
  * What became of a sending: refused batches counted as dropped, unsent ones kept (`keep`) or lost;
- * each reading not told yet is told, delivered or the failure; which is returned, if any.
+ * each of their readings not told yet is told the failure, which is returned; `untold`, a loss no
+ * reading hears of: a kept batch refused, or once a sending fails nothing, the backlog's drops since.
  */
 function settle(sent: ImportSending, backlog: Backlog, where: string, keep: boolean, stopping: boolean) {
   const { refused, unsent } = sent;
+  const unheard = refused.some(({ told }) => told.length === 0);
   for (const batch of refused) backlog.drop(batch);
   if (keep) backlog.keep(unsent, Date.now());
   const said = sent.failures.join(', then ');
-  const failed = new Set([...refused, ...unsent]);
+  const failed = [...refused, ...unsent];
   let failure: SinkFailure | undefined;
-  if (said && failed.size > 0) {
+  if (said && failed.length > 0) {
     const lost = count(refused) + (keep ? 0 : count(unsent));
     const tail = [
       ...(lost ? [`${lost} samples not delivered${stopping ? ' (stopping)' : ''}`] : []),
@@ -154,8 +160,15 @@ function settle(sent: ImportSending, backlog: Backlog, where: string, keep: bool
     ];
     failure = new SinkFailure(`${where} ${said}; ${tail.join('; ')}${keep ? droppedSoFar(backlog) : ''}`);
   }
-  for (const batch of sent.batches) tell([batch], failed.has(batch) ? failure : undefined);
-  return failure;
+  tell(failed, failure);
+  // A quiet loop says only the first failure of an outage: what the backlog dropped is counted at its end.
+  const dropped = failure ? 0 : backlog.takeUnsaid();
+  const untold = dropped
+    ? new SinkFailure(`${where} takes imports again; ${dropped} samples were dropped meanwhile`)
+    : unheard
+      ? failure
+      : undefined;
+  return { failure, untold };
 }
 
 /** Tells each reading in `batches` not told yet what became of it. */

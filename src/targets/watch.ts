@@ -89,7 +89,10 @@ function watchTargets(
   };
 }
 
-/** "sticks.yml changed: 2 sticks; added c, started if …; left out: a, removed if …; named again: b; new address for d". */
+/**
+ * "sticks.yml changed: 2 sticks; added c, started if …; left out: a, removed if …; named again: b;
+ * new address for d".
+ */
 function changeLine(
   name: string,
   current: readonly Target[],

@@ -60,3 +60,13 @@ test('batches older than those held (a late failed delivery) go before them, and
     ['older', 'newer'],
   );
 });
+
+test('the drops are told once each: takeUnsaid counts those since it was last asked', () => {
+  const backlog = new Backlog({ maxBytes: 1000, maxAgeMs: 10_000 });
+  backlog.keep([batch('old', 10, 5, 0)], 15_000);
+  backlog.drop(batch('refused', 10, 2, 15_000));
+  assert.equal(backlog.takeUnsaid(), 7);
+  assert.equal(backlog.takeUnsaid(), 0);
+  backlog.keep([batch('older', 10, 3, 1000)], 20_000);
+  assert.deepEqual([backlog.takeUnsaid(), backlog.droppedSamples], [3, 10]);
+});

@@ -1,0 +1,196 @@
+/**
+ * The VictoriaMetrics outbox in-process, against a scripted store on loopback: what each run's log
+ * says of readings kept for later and then lost, and what `check` says of a store that fails.
+ */
+import assert from 'node:assert/strict';
+import type { IncomingMessage } from 'node:http';
+import { after, before, describe, test } from 'node:test';
+import { liveCatalogue } from '../../src/catalogue.js';
+import type { Config, Target, VictoriaMetrics } from '../../src/config/types.js';
+import { createAgents, createHttp, destroyAgents, type Agents, type Http } from '../../src/http.js';
+import { createJob } from '../../src/run.js';
+import { victoriaMetrics, victoriaMetricsSink } from '../../src/sinks/victoriametrics.js';
+import type { StickReading } from '../../src/stick.js';
+import { connect } from '../../src/wiring.js';
+import { startScripted } from '../helpers/hostile.js';
+import { until } from '../helpers/until.js';
+
+let agents: Agents;
+before(async () => {
+  agents = await createAgents(false);
+});
+after(() => {
+  destroyAgents(agents);
+});
+
+const http = (): Http => createHttp({ timeoutMs: 5000, retries: 0 }, agents);
+const target = (instance: string): Target => ({ url: new URL(`http://${instance}.test/`), instance, labels: [] });
+const reading = (readAt: number): StickReading => ({
+  live: { samples: [{ family: liveCatalogue[0]!.family, labels: {}, value: 234.5 }], problems: [] },
+  once: { samples: [], problems: [] },
+  seconds: 0.01,
+  readAt,
+});
+const bodyOf = (request: IncomingMessage) =>
+  new Promise<string>((resolve) => {
+    let body = '';
+    request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    request.on('end', () => {
+      resolve(body);
+    });
+  });
+
+function store(url: string): VictoriaMetrics {
+  const base = new URL(`${url}/`);
+  return {
+    url: base,
+    job: 'trucki',
+    grouping: [],
+    query: { url: base },
+    backlog: { maxBytes: 1 << 20, maxAgeMs: 600_000 },
+  };
+}
+
+function loopConfig(targets: Target[], vm: VictoriaMetrics): Config {
+  return {
+    targets,
+    timeoutMs: 1000,
+    retries: 0,
+    maxBodyBytes: 1024,
+    concurrency: 4,
+    deleteOnExit: false,
+    verbose: true,
+    victoriametrics: vm,
+    schedule: { pattern: '* * * * * *' },
+  };
+}
+
+describe('readings kept for later', () => {
+  test('a kept reading the store later refuses is said lost in the run that sent it', async () => {
+    const firstReadAt = Date.now() - 1000;
+    let down = true;
+    const vm = await startScripted((request, response) => {
+      void bodyOf(request).then((body) => {
+        if (down) response.writeHead(503).end('down for the test');
+        else if (body.includes(` ${firstReadAt}\n`)) response.writeHead(400).end('refused for the test');
+        else response.writeHead(204).end();
+      });
+    });
+    try {
+      const sink = victoriaMetricsSink(store(vm.url), http(), http(), true);
+      const lines: string[] = [];
+      const targets = [target('a')];
+      let reads = 0;
+      const job = createJob(loopConfig(targets, store(vm.url)), (line) => lines.push(line), {
+        readStick: () => Promise.resolve(reading(reads++ === 0 ? firstReadAt : Date.now())),
+        sink,
+        words: victoriaMetrics.words,
+        close: () => {},
+      });
+      assert.equal(await job.run(targets), 'undelivered');
+      assert.match(lines.join('\n'), /samples kept for the next runs/);
+      down = false;
+      lines.length = 0;
+      await job.run(targets);
+      assert.equal(vm.requests.length, 3, "the kept batch, then the run's own");
+      assert.match(
+        lines.join('\n'),
+        /refused 1 of 2 import requests with HTTP 400: refused for the test; \d+ samples not delivered/,
+      );
+    } finally {
+      await vm.close();
+    }
+  });
+});
+
+describe("check's delivery", () => {
+  test("with a loop's schedule, an import that failed is said not delivered: check keeps nothing for later", async () => {
+    const vm = await startScripted((request, response) => {
+      void bodyOf(request).then(() => response.writeHead(503).end('down for the test'));
+    });
+    const targets = [target('a')];
+    const connections = await connect(loopConfig(targets, store(vm.url)), () => Promise.resolve(), undefined, true);
+    try {
+      const handed = await connections.sink.deliver({
+        target: targets[0]!,
+        samples: reading(Date.now()).live.samples,
+        readAt: Date.now(),
+      });
+      await connections.sink.flush?.();
+      const failure = await handed.outcome.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      assert.ok(failure instanceof Error);
+      assert.match(failure.message, /answered HTTP 503.*; 1 samples not delivered$/);
+      assert.doesNotMatch(failure.message, /kept/);
+    } finally {
+      connections.close();
+      await vm.close();
+    }
+  });
+});
+
+describe('each reading its own outcome', () => {
+  test('a reading is told it was delivered once its request is answered, while a later request still hangs', async () => {
+    const held: { release?: () => void } = {};
+    const vm = await startScripted((request, response, index) => {
+      void bodyOf(request).then(() => {
+        if (index === 0) response.writeHead(204).end();
+        else held.release = () => response.writeHead(204).end();
+      });
+    });
+    try {
+      const sink = victoriaMetricsSink(store(vm.url), http(), http(), true);
+      // Each reading over half a request: the first is sent as the second is handed over.
+      const samples = Array.from({ length: 9000 }, (_, index) => ({
+        family: liveCatalogue[0]!.family,
+        labels: { n: String(index) },
+        value: index,
+      }));
+      const first = await sink.deliver({ target: target('a'), samples, readAt: Date.now() });
+      const second = await sink.deliver({ target: target('b'), samples, readAt: Date.now() });
+      const flushed = sink.flush!();
+      let firstTold = false;
+      void first.outcome.then(() => (firstTold = true));
+      const release = await until(() => held.release, { timeoutMs: 5000, what: 'the second request' });
+      await until(() => firstTold, { timeoutMs: 2000, what: "the first reading's outcome" });
+      release();
+      await Promise.all([second.outcome, flushed]);
+    } finally {
+      await vm.close();
+    }
+  });
+});
+
+describe('a quiet loop through an outage', () => {
+  test("the samples dropped over the backlog's bounds during an outage are counted once the store takes imports again", async () => {
+    let down = true;
+    const vm = await startScripted((request, response) => {
+      void bodyOf(request).then(() => {
+        if (down) response.writeHead(503).end('down for the test');
+        else response.writeHead(204).end();
+      });
+    });
+    try {
+      const tiny = { ...store(vm.url), backlog: { maxBytes: 0, maxAgeMs: 600_000 } };
+      const sink = victoriaMetricsSink(tiny, http(), http(), true);
+      const lines: string[] = [];
+      const targets = [target('a')];
+      const job = createJob({ ...loopConfig(targets, tiny), verbose: false }, (line) => lines.push(line), {
+        readStick: () => Promise.resolve(reading(Date.now())),
+        sink,
+        words: victoriaMetrics.words,
+        close: () => {},
+      });
+      for (let run = 0; run < 3; run++) assert.equal(await job.run(targets), 'undelivered');
+      const perRun = Number(/, (\d+) dropped so far/.exec(lines.join('\n'))?.[1]);
+      assert.ok(perRun > 0, lines.join('\n'));
+      down = false;
+      await job.run(targets);
+      assert.match(lines.join('\n'), new RegExp(`; ${String(3 * perRun)} samples were dropped meanwhile`));
+    } finally {
+      await vm.close();
+    }
+  });
+});
