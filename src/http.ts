@@ -237,14 +237,19 @@ function statusFailure({ statusCode, statusMessage = '', headers, url, body }: P
 }
 
 /**
- * How long an answer asked to wait, in ms, from its Retry-After (seconds or an HTTP date), at most an
- * hour (a store cannot silence a loop for days); undefined where it asked nothing readable: a
- * negative, fractional or unparsable value is no answer.
+ * How long an answer asked to wait, in ms, from its Retry-After (seconds or an HTTP date, which
+ * begins with its day's name), at most an hour (a store cannot silence a loop for days); undefined
+ * where it asked nothing readable: a negative, fractional or unparsable value is no answer (Date.parse
+ * alone would read "-5" or "1.5" as a date long past: retry at once, without backoff).
  */
 function retryAfterMs(headers: IncomingHttpHeaders | undefined): number | undefined {
   const header = headers?.['retry-after']?.trim();
   if (!header) return undefined;
-  const ms = /^\d+$/.test(header) ? Number(header) * 1000 : Date.parse(header) - Date.now();
+  const ms = /^\d+$/.test(header)
+    ? Number(header) * 1000
+    : /^[A-Za-z]{3}/.test(header)
+      ? Date.parse(header) - Date.now()
+      : NaN;
   return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), 3_600_000) : undefined;
 }
 

@@ -2,7 +2,7 @@
  * From the stick's JSON to samples, through the catalogue. Pure: no I/O, no clock, no logging;
  * what could not be read comes back as problems for the caller to report.
  */
-import { isJsonObject } from './json-object.js';
+import { costlyJson, isJsonObject } from './json-object.js';
 import { unknownState, type CatalogueRow, type Family, type Labels } from './catalogue.js';
 import { obeyedByTerminals } from './terminal-text.js';
 import { unitOf, units, type Unit } from './units.js';
@@ -23,6 +23,8 @@ export type Payload = Readonly<Record<string, unknown>>;
 
 /** The stick's body as a flat JSON object, or why it is not one. */
 export function parsePayload(text: string): { payload: Payload } | { error: string } {
+  const costly = costlyJson(text);
+  if (costly) return { error: `sent JSON that ${costly}` };
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -20,7 +20,7 @@ import { pushgatewaySteps, type PrometheusSide } from './prometheus.js';
 import { rulesAndAlerts } from './rules.js';
 import { checkStatus, count, failed, lineOf, ok, statusOf, type Step } from './report.js';
 import type { DeliveredStick } from './series.js';
-import { forgetCommand } from './series.js';
+import { alertForget } from './series.js';
 import {
   deliveryStep,
   pushgatewayGroups,
@@ -33,7 +33,6 @@ import {
 import { stickStep } from './stick.js';
 import { connect } from '../wiring.js';
 import { stickGrouping } from '../sinks/pushgateway.js';
-import { selector } from './series.js';
 
 declare const __VERSION__: string | undefined;
 
@@ -184,13 +183,8 @@ async function storeSteps(
         const pushTime = groups.pushTimes.get(stick.instance);
         return pushTime === undefined ? stick : { ...stick, pushTime };
       });
-      // An alert of a group no stick names carries that group's labels.
-      const forget = (labels: Readonly<Record<string, string>>) => {
-        const group = groups.unnamed.find(({ grouping }) => grouping.every(([name, value]) => labels[name] === value));
-        return group && forgetCommand(pushgateway, group.grouping);
-      };
       if (await pushgatewaySteps(side(false), pushgateway, sticks, cadence, say))
-        await rulesAndAlerts(side(false), say, forget);
+        await rulesAndAlerts(side(false), say, alertForget(pushgateway, groups.unnamed));
     } else if (config.victoriametrics && recorded.failures.size === 0) {
       const readAt = new Map(
         [...readings].flatMap(([target, { live, readAt: at }]) =>
@@ -199,9 +193,7 @@ async function storeSteps(
       );
       const store = config.victoriametrics;
       const api = prometheusApi(createHttp(policy, agents, storeAuth(store.query)), store.query.url);
-      const recall = await recallStep(store, recorded.sink, readAt, delivered, (stick) =>
-        api.query(selector(stick.labels)),
-      );
+      const recall = await recallStep(store, recorded.sink, readAt, delivered, (expr) => api.query(expr));
       await say(recall);
       // The query API is Prometheus's; a vmagent has none to ask unless another is named.
       if (command.prometheus !== undefined || recall.mark !== 'unchecked') await rulesAndAlerts(side(true), say);

@@ -4,7 +4,7 @@
  * job's timeout and retries) and in size, and each answer checked for the shape it must have: a
  * failure is an HttpFailure in words that name neither a URL's user info nor a credential.
  */
-import { isJsonObject } from '../json-object.js';
+import { costlyJson, isJsonObject } from '../json-object.js';
 import { HttpFailure } from '../errors.js';
 import { request, urlUnder, type Http } from '../http.js';
 
@@ -150,6 +150,8 @@ async function readData(http: Http, base: URL, path: string, params: Record<stri
     what: `on ${path}`,
   });
   const text = body.toString('utf8');
+  const costly = costlyJson(text);
+  if (costly) throw new HttpFailure(`answered ${path} with JSON that ${costly}: not read`);
   let answer: unknown;
   try {
     answer = JSON.parse(text);

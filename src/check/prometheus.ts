@@ -11,7 +11,7 @@ import { durationMs } from '../config/values.js';
 import type { Cadence } from './cadence.js';
 import type { PrometheusApi, ScrapeTarget } from './prometheus-api.js';
 import { clip, failed, ok, unchecked, type Step } from './report.js';
-import { arrivalOf, missingSeries, selector, type Arrival } from './series.js';
+import { arrivalOf, missingSeries, ofNewestScrape, scrapedAtQuery, selector, type Arrival } from './series.js';
 import type { DeliveredStick } from './series.js';
 
 /** What every Prometheus step needs: the API, and how to name it. */
@@ -80,10 +80,14 @@ export async function pushgatewaySteps(
         ? ok(
             `Prometheus scrapes the Pushgateway ${wanted} (${job}, every ${target.scrapeInterval ?? '?'}) and it is up`,
           )
-        : failed(
-            `Prometheus's ${job} cannot scrape the Pushgateway ${wanted}: ` +
-              (clip(target.lastError) || 'Prometheus has not scraped it yet'),
-          ),
+        : target.health === 'unknown'
+          ? unchecked(
+              `Prometheus's ${job} has not scraped the Pushgateway ${wanted} yet: whether it can is not checked`,
+            )
+          : failed(
+              `Prometheus's ${job} cannot scrape the Pushgateway ${wanted}: ` +
+                (clip(target.lastError) || 'Prometheus has not scraped it yet'),
+            ),
     );
     await say(cadenceStep(job, target.scrapeInterval, cadence));
   }
@@ -200,7 +204,8 @@ async function awaitSeries(
     const scraped =
       targets.length < 2 ||
       targets.every(({ scrapeUrl, scrapePool, health }) => {
-        return health !== 'up' || (scrapes.get(`${scrapePool} ${scrapeUrl}`)?.count ?? 0) >= 2;
+        // One not scraped yet (just added by a reload) is waited for too.
+        return health === 'down' || (scrapes.get(`${scrapePool} ${scrapeUrl}`)?.count ?? 0) >= 2;
       });
     const intervals = (targets.length ? targets : all).map(({ scrapeInterval }) => durationMs(scrapeInterval ?? ''));
     const slowest = Math.max(0, ...intervals.map((ms) => (ms ?? 60_000) / 1000)) || 15;
@@ -234,7 +239,9 @@ async function seriesStep(
     for (const stick of sticks)
       lost = [
         ...lost,
-        ...missingSeries(stick, await side.api.query(selector(stick.labels))).map((s) => `${stick.instance} ${s}`),
+        ...missingSeries(stick, ofNewestScrape(await side.api.query(scrapedAtQuery(stick.labels)))).map(
+          (s) => `${stick.instance} ${s}`,
+        ),
       ];
   } catch (error) {
     return unreachable(side, error, 'whether every series of the push arrives');

@@ -89,6 +89,37 @@ export function arrivalOf(
   return { missing, renamedBy: { job, instance, ...(target && { target }), moved: true } };
 }
 
+/** timestamp() drops a series' name: label_replace keeps it here first. */
+const nameLabel = 'trucki_check_name';
+
+/** The time of the newest sample of each series of `labels`, named by nameLabel. */
+export function scrapedAtQuery(labels: Grouping): string {
+  return `timestamp(label_replace(${selector(labels)}, "${nameLabel}", "$1", "__name__", "(.+)"))`;
+}
+
+/** The same in MetricsQL, whose timestamp() keeps the name if asked, and sees no time through label_replace. */
+export function importedAtQuery(labels: Grouping): string {
+  return `timestamp(${selector(labels)}) keep_metric_names`;
+}
+
+/**
+ * Of the answer to scrapedAtQuery or importedAtQuery, the series of the scrape that brought the group's newest
+ * push_time_seconds (or, for an import, the samples at `since` or later, in Unix s), named again. A
+ * series of an earlier scrape or import (renamed or dropped since by a relabelling, and still within
+ * the store's lookback) is not of this delivery.
+ */
+export function ofNewestScrape(scrapedAt: readonly Series[], since?: number): Series[] {
+  const named = scrapedAt.map(({ metric: { [nameLabel]: name, ...labels }, value }) => ({
+    metric: name === undefined ? labels : { ...labels, __name__: name },
+    value,
+  }));
+  const newest =
+    since === undefined
+      ? (named.find(({ metric }) => metric.__name__ === 'push_time_seconds')?.value ?? Infinity)
+      : since;
+  return named.filter(({ value }) => value >= newest);
+}
+
 /** The samples of `stick` that have no series among `arrived`: `trucki_ac_power_watts{inverter="1"}`. */
 export function missingSeries(stick: DeliveredStick, arrived: readonly Series[]): string[] {
   return stick.samples.flatMap(({ family, labels }) => {
@@ -139,6 +170,28 @@ export function pendingText(pending: readonly Alert[]): string {
   for (const { labels } of pending) counts.set(labels.alertname ?? '', (counts.get(labels.alertname ?? '') ?? 0) + 1);
   const each = [...counts].map(([name, count]) => `${count} ${name}`).join(', ');
   return `${pending.length} pending: ${each}`;
+}
+
+/** Labels an alert of the shipped rules carries beyond its group's: its name, its severity, an inverter's. */
+const alertOwnLabels = new Set(['alertname', 'severity', 'inverter']);
+
+/**
+ * For a firing alert's labels, the command that forgets its group if it is one of `unnamed`: the alert
+ * carries every label of that group and no other but alertOwnLabels (another host's group of the same
+ * instance, with a site="b" of its own, is not that group).
+ */
+export function alertForget(
+  pushgateway: Pushgateway,
+  unnamed: readonly { readonly grouping: Grouping }[],
+): (labels: Alert['labels']) => string | undefined {
+  return (labels) => {
+    const group = unnamed.find(
+      ({ grouping }) =>
+        grouping.every(([name, value]) => labels[name] === value) &&
+        Object.keys(labels).every((name) => alertOwnLabels.has(name) || grouping.some(([key]) => key === name)),
+    );
+    return group && forgetCommand(pushgateway, group.grouping);
+  };
 }
 
 /**

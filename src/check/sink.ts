@@ -13,7 +13,14 @@ import { jobFamilies } from '../catalogue.js';
 import type { Sample } from '../parse.js';
 import type { AnySink, Forgettable } from '../sinks/sink.js';
 import type { Series } from './prometheus-api.js';
-import { forgetCommand, missingSeries, selector, type DeliveredStick } from './series.js';
+import {
+  forgetCommand,
+  missingSeries,
+  ofNewestScrape,
+  importedAtQuery,
+  selector,
+  type DeliveredStick,
+} from './series.js';
 import { clip, count, failed, ok, unchecked, type Step } from './report.js';
 
 /** A sink that remembers what it delivered and why a delivery failed, for the check to say. */
@@ -112,7 +119,7 @@ export async function recallStep(
   sink: AnySink,
   readAt: ReadonlyMap<string, number>,
   sticks: readonly DeliveredStick[],
-  stored: (stick: DeliveredStick) => Promise<readonly Series[]>,
+  query: (expr: string) => Promise<readonly Series[]>,
 ): Promise<Step> {
   const where = `VictoriaMetrics query API ${store.query.url.href}`;
   const read = sticks.filter(({ instance }) => readAt.has(instance));
@@ -125,7 +132,13 @@ export async function recallStep(
       const late = read.filter(({ instance }) => (found.get(instance) ?? 0) < Math.floor(readAt.get(instance)! / 1000));
       missing = late.length ? late.map(({ instance }) => `${instance}'s last success`) : [];
       for (const stick of missing.length ? [] : read)
-        missing.push(...missingSeries(stick, await stored(stick)).map((series) => `${stick.instance} ${series}`));
+        missing.push(
+          // An import's samples carry the time its stick was read, to the millisecond.
+          ...missingSeries(
+            stick,
+            ofNewestScrape(await query(importedAtQuery(stick.labels)), (readAt.get(stick.instance)! - 1) / 1000),
+          ).map((series) => `${stick.instance} ${series}`),
+        );
     } catch (error) {
       // A vmagent has no query API: recall is off, which a run survives; whether the store holds it is unknown.
       return (error instanceof NoQueryApi ? unchecked : failed)(messageOf(error));

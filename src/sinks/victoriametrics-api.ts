@@ -9,6 +9,7 @@ import { jobFamilies } from '../catalogue.js';
 import { textFormatContentType } from '../exposition.js';
 import { HttpFailure } from '../errors.js';
 import { request, urlUnder, type Http } from '../http.js';
+import { costlyJson } from '../json-object.js';
 
 /** An import is answered with nothing (204) or a line of refusal: more is read up to this, no further. */
 const maxImportAnswerBytes = 1_048_576;
@@ -88,9 +89,12 @@ interface Series {
 
 /** The series of an instant query's answer; an HttpFailure in words if it is not one. */
 function queryResult(body: Buffer): Series[] {
+  const text = body.toString('utf8');
+  const costly = costlyJson(text);
+  if (costly) throw new HttpFailure(`answered the query with JSON that ${costly}: not read`);
   let answer: unknown;
   try {
-    answer = JSON.parse(body.toString('utf8'));
+    answer = JSON.parse(text);
   } catch {
     throw new HttpFailure("answered with something that is not JSON: is the query URL VictoriaMetrics' base URL?");
   }
@@ -108,8 +112,10 @@ function queryResult(body: Buffer): Series[] {
 
 /** The error of a query answered `{"status":"error","error":"…"}`, its first line; undefined for another answer. */
 export function queryError(body: unknown): string | undefined {
+  const text = String(body);
+  if (costlyJson(text)) return undefined;
   try {
-    const { status, error } = JSON.parse(String(body)) as { status?: unknown; error?: unknown };
+    const { status, error } = JSON.parse(text) as { status?: unknown; error?: unknown };
     return status === 'error' ? errorLine(error) : undefined;
   } catch {
     return undefined;

@@ -744,9 +744,10 @@ const fakePrometheus = (rules: unknown, alerts: unknown, target: Record<string, 
       if (url.pathname === '/api/v1/targets') return { activeTargets: [scraped] };
       if (url.pathname === '/api/v1/rules') return rules;
       if (url.pathname !== '/api/v1/query') return alerts;
-      // Equality matchers only, as check asks; the series of the real group.
+      // Equality matchers only, as check asks; the series of the real group, all of one scrape at 1 s.
       const query = url.searchParams.get('query') ?? '';
-      const name = /^[\w:]*/.exec(query)![0];
+      const stamped = query.startsWith('timestamp(');
+      const name = stamped ? '' : /^[\w:]*/.exec(query)![0];
       const matchers = [...query.matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map(([, label, value]) => [label!, value!]);
       const group = await pushgateway.group({ job: 'trucki', instance: 'roof' });
       const result = Object.entries(group ?? {}).flatMap(([family, value]) => {
@@ -754,7 +755,12 @@ const fakePrometheus = (rules: unknown, alerts: unknown, target: Record<string, 
         return (value as MetricFamilyJson).metrics.flatMap(({ labels, value: sample }) => {
           const metric: Record<string, string> = { __name__: family, ...labels };
           const matches = matchers.every(([label, want]) => (metric[label!] ?? '') === want);
-          return matches && sample !== undefined ? [{ metric, value: [0, sample] }] : [];
+          if (!matches || sample === undefined) return [];
+          return [
+            stamped
+              ? { metric: { ...labels, trucki_check_name: family }, value: [0, '1'] }
+              : { metric, value: [0, sample] },
+          ];
         });
       });
       return { resultType: 'vector', result };

@@ -169,6 +169,40 @@ describe('answers parsed whole are bounded by what they can be', () => {
     }
   });
 
+  // Within the byte bounds, yet some 200 MB of heap once parsed: beyond a small machine's (--max-old-space-size=96).
+  const costly = {
+    '4 MiB of [{},{},…]': (prefix: string, suffix: string) =>
+      `${prefix}[${Array.from({ length: (4 << 20) / 3 - 100 }, () => '{}').join(',')}]${suffix}`,
+    '4 MiB of [[[…]]]': (prefix: string, suffix: string) =>
+      `${prefix}${'['.repeat((2 << 20) - 100)}${']'.repeat((2 << 20) - 100)}${suffix}`,
+  };
+  for (const [what, json] of Object.entries(costly)) {
+    test(`${what} within the bound is not parsed: the recall and check's Prometheus reads fail in words`, async () => {
+      const server = await startScripted((request, response) => {
+        const into = request.url!.includes('/rules')
+          ? 'groups'
+          : request.url!.includes('/alerts')
+            ? 'alerts'
+            : 'result';
+        const body = json(`{"status":"success","data":{"resultType":"vector","${into}":`, '}}');
+        response.writeHead(200, { 'content-type': 'application/json' }).end(body);
+      });
+      try {
+        const base = new URL(`${server.url}/`);
+        const says =
+          /with JSON that (holds more than 100000 objects and arrays|nests deeper than 64 levels): not read$/;
+        const recall = await failureOf(readLastSuccesses(http(), base, recallQuery('trucki'), [target('a')], []));
+        assert.match(recall.message, says);
+        for (const read of ['rules', 'alerts'] as const) {
+          const error = await failureOf(prometheusApi(http(), base)[read]());
+          assert.match(error.message, says);
+        }
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
   test('a gzip bomb is counted as it unpacks, and a Content-Length beyond the bound is not waited for', async () => {
     const bomb = gzipSync(Buffer.alloc(64 << 20, 0x20));
     const server = await startScripted((request, response) => {
@@ -205,6 +239,23 @@ describe("got's retries, as the policy says", () => {
       assert.deepEqual(server.requests, ['POST /api/v1/import/prometheus', 'POST /api/v1/import/prometheus']);
     } finally {
       await server.close();
+    }
+  });
+
+  test('a Retry-After that is neither whole seconds nor an HTTP date asks nothing: the retry waits its backoff', async () => {
+    for (const header of ['-5', '1.5', '+3', 'soon']) {
+      const server = await startScripted((_request, response) => {
+        response.writeHead(503, { 'retry-after': header }).end();
+      });
+      try {
+        const started = Date.now();
+        const error = await failureOf(postImport(http(1000, 1), new URL(`${server.url}/`), 'trucki_up 1\n'));
+        assert.ok(error instanceof HttpStatus, error.message);
+        assert.equal(error.retryAfterMs, undefined, header);
+        assert.ok(Date.now() - started >= 250, `${header}: retried after ${Date.now() - started} ms, without backoff`);
+      } finally {
+        await server.close();
+      }
     }
   });
 

@@ -75,6 +75,19 @@ describe('parsePayload', () => {
     });
   }
 
+  test('JSON of more objects and arrays, or deeper, than a stick ever sends is an error, not parsed', () => {
+    for (const text of [`{"a":[${'{},'.repeat(100_000)}{}]}`, `{"a":${'['.repeat(65)}${']'.repeat(65)}}`]) {
+      const result = parsePayload(text);
+      assert.ok('error' in result, text.slice(0, 40));
+      assert.match(
+        result.error,
+        /^sent JSON that (holds more than 100000 objects and arrays|nests deeper than 64 levels)$/,
+      );
+    }
+    // Brackets inside strings are text, not structure.
+    assert.ok('payload' in parsePayload(JSON.stringify({ WIFI: '['.repeat(1000) + '{'.repeat(200_000) })));
+  });
+
   for (const text of ['{"VGRID": 234.2, "ACPOW', '{"VGRID": 234', '{', '', 'VGRID=234.2']) {
     test(`broken JSON ${JSON.stringify(text)} is an error`, () => {
       const result = parsePayload(text);
