@@ -143,7 +143,8 @@ const advice: Readonly<Record<string, string>> = {
   TruckiPushgatewayDown: 'Prometheus cannot scrape the Pushgateway: start it (systemctl start prometheus-pushgateway)',
   TruckiScrapeWithoutHonorLabels: 'add `honor_labels: true` to that scrape job in prometheus.yml and reload Prometheus',
   TruckiSeriesStopped:
-    'nothing of the stick arrives any more: run the job for it; a stick removed on purpose stops firing a day later',
+    'nothing of the stick arrives any more: run the job for it; for a stick removed or renamed on purpose ' +
+    'it stops firing a day later (silence it in Alertmanager by its instance until then)',
   TruckiInverterHot: "the inverter runs above 70 °C: give it shade and air; see its datasheet's limits",
 };
 

@@ -219,7 +219,7 @@ export function unnamedSteps(pushgateway: Pushgateway, groups: PushgatewayGroups
       );
     return failed(
       `${name} is named by no stick here and was last pushed ${Math.round(age / 60)} min ago: its ` +
-        `alerts fire until it is forgotten; forget it now: ${command}`,
+        `alerts fire until it is forgotten, then TruckiSeriesStopped for a day; forget it now: ${command}`,
     );
   });
   if (unnamed.length > max)

@@ -415,7 +415,7 @@ describe('what check says to do', () => {
         [
           'failed',
           'group {job="trucki",instance="old"} on the Pushgateway is named by no stick here and was last pushed 15 min ' +
-            'ago: its alerts fire until it is forgotten; forget it now: ' +
+            'ago: its alerts fire until it is forgotten, then TruckiSeriesStopped for a day; forget it now: ' +
             "curl -fsS -X DELETE 'http://127.0.0.1:9091/metrics/job/trucki/instance/old'",
         ],
       ],
