@@ -128,6 +128,13 @@ function loopSink(store: TestStore, agents: Awaited<ReturnType<typeof createAgen
   };
 }
 
+/** What a reading's outcome told: 'delivered', or the SinkFailure's words. */
+const told = (outcome: Promise<void>) =>
+  outcome.then(
+    () => 'delivered',
+    (error: unknown) => (error instanceof SinkFailure ? error.message : String(error)),
+  );
+
 async function finally_(cleanups: (() => Promise<unknown>)[]): Promise<void> {
   await Promise.allSettled(cleanups.map((cleanup) => cleanup()));
 }
@@ -858,19 +865,12 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       const handed = [];
       for (const instance of ['a1', 'a2', 'a3', 'b1', 'b2', 'b3']) handed.push(await deliver(instance));
       await sink.flush!();
-      const told = await Promise.all(
-        handed.map(({ outcome }) =>
-          outcome.then(
-            () => 'delivered',
-            (error: unknown) => (error instanceof SinkFailure ? error.message : String(error)),
-          ),
-        ),
-      );
-      assert.deepEqual(told.slice(0, 4), Array<string>(4).fill('delivered'));
-      for (const said of told.slice(4)) {
-        assert.doesNotMatch(said, /still busy/);
+      const said = await Promise.all(handed.map(({ outcome }) => told(outcome)));
+      assert.deepEqual(said.slice(0, 4), Array<string>(4).fill('delivered'));
+      for (const each of said.slice(4)) {
+        assert.doesNotMatch(each, /still busy/);
         assert.match(
-          said,
+          each,
           /refused 1 of 3 import requests with HTTP 400: refused for the test; \d+ samples not delivered(, \d+ dropped so far)?$/,
         );
       }
@@ -893,11 +893,6 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     const store = await startTestStore(() => 'hold');
     const agents = await createAgents(false);
     const { sink, deliver } = loopSink(store, agents, 1 << 26);
-    const told = (outcome: Promise<void>) =>
-      outcome.then(
-        () => 'delivered',
-        (error: unknown) => (error instanceof SinkFailure ? error.message : String(error)),
-      );
     try {
       // A fast run ends its sending while a slow stick's run is still reading; the slow run's flush then meets it.
       const fast = await deliver('fast');
@@ -920,11 +915,6 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     const agents = await createAgents(false);
     // Room for one request of two sticks: what does not fit is dropped, oldest first.
     const { sink, deliver } = loopSink(store, agents, 900_000);
-    const told = (outcome: Promise<void>) =>
-      outcome.then(
-        () => 'delivered',
-        (error: unknown) => (error instanceof SinkFailure ? error.message : String(error)),
-      );
     try {
       const first = await deliver('first');
       const ended = sink.flush!();
