@@ -136,16 +136,6 @@ const keywords = new Set(
     'topk bottomk quantile count_values group inf nan'
   ).split(' '),
 );
-const durationPart = /(\d+)(ms|[smhdwy])/gy;
-const unitMs: Readonly<Record<string, number>> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-  y: 31_536_000_000,
-};
 const token = new RegExp(
   [
     String.raw`\s+|#[^\n]*|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|` + '`[^`]*`',
@@ -172,13 +162,8 @@ function normalised(word: string): string {
   const first = word[0]!;
   // Prometheus prints strings double-quoted; a single-quoted one holds \' where it holds '.
   if (first === '"' || first === "'" || first === '`') return `s:${word.slice(1, -1).replace(/\\'/g, "'")}`;
-  if (/^\d+(?:ms|[smhdwy])/.test(word) && !/^\d+e/i.test(word)) {
-    let ms = 0;
-    durationPart.lastIndex = 0;
-    for (let part = durationPart.exec(word); part; part = durationPart.exec(word))
-      ms += Number(part[1]) * unitMs[part[2]!]!;
-    return `d:${ms}`;
-  }
+  const ms = durationMs(word);
+  if (ms !== undefined) return `d:${ms}`;
   if (/^[\d.]/.test(word)) return `n:${Number(word)}`;
   return keywords.has(word.toLowerCase()) ? word.toLowerCase() : word;
 }
