@@ -12,7 +12,7 @@ const maxDepth = 64;
  * undefined: 4 MiB of `[{},{},…]` or `[[[…]]]` takes some 200 MB of heap while parsed, beyond a small
  * machine's. A scan of its brackets outside strings, before JSON.parse reads it.
  */
-export function costlyJson(text: string): string | undefined {
+function costlyJson(text: string): string | undefined {
   let containers = 0;
   let depth = 0;
   let inString = false;
@@ -28,4 +28,18 @@ export function costlyJson(text: string): string | undefined {
     } else if (code === 0x7d || code === 0x5d) depth--;
   }
   return undefined;
+}
+
+/**
+ * JSON text from another machine, the one way every stage parses it: its value; or `costly`, why it
+ * is not parsed although within its byte bound (see costlyJson); or `invalid`, it is no JSON.
+ */
+export function parseJson(text: string): { value: unknown } | { costly: string } | { invalid: true } {
+  const costly = costlyJson(text);
+  if (costly) return { costly };
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch {
+    return { invalid: true };
+  }
 }

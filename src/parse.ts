@@ -2,7 +2,7 @@
  * From the stick's JSON to samples, through the catalogue. Pure: no I/O, no clock, no logging;
  * what could not be read comes back as problems for the caller to report.
  */
-import { costlyJson, isJsonObject } from './json-object.js';
+import { isJsonObject, parseJson } from './json-object.js';
 import { unknownState, type CatalogueRow, type Family, type Labels } from './catalogue.js';
 import { obeyedByTerminals } from './terminal-text.js';
 import { unitOf, units, type Unit } from './units.js';
@@ -23,17 +23,15 @@ export type Payload = Readonly<Record<string, unknown>>;
 
 /** The stick's body as a flat JSON object, or why it is not one. */
 export function parsePayload(text: string): { payload: Payload } | { error: string } {
-  const costly = costlyJson(text);
-  if (costly) return { error: `sent JSON that ${costly}` };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
+  const parsed = parseJson(text);
+  if ('costly' in parsed) return { error: `sent JSON that ${parsed.costly}` };
+  if ('invalid' in parsed) {
     const start = text.trimStart().slice(0, 1);
     return {
       error: start === '<' ? 'sent HTML, not JSON (a login or error page?)' : 'sent a body that is not valid JSON',
     };
   }
+  const { value } = parsed;
   if (!isJsonObject(value)) {
     return {
       error: `sent JSON ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}, not an object`,

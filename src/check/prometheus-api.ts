@@ -4,7 +4,7 @@
  * job's timeout and retries) and in size, and each answer checked for the shape it must have: a
  * failure is an HttpFailure in words that name neither a URL's user info nor a credential.
  */
-import { costlyJson, isJsonObject } from '../json-object.js';
+import { isJsonObject, parseJson } from '../json-object.js';
 import { HttpFailure } from '../errors.js';
 import { request, urlUnder, type Http } from '../http.js';
 
@@ -150,15 +150,13 @@ async function readData(http: Http, base: URL, path: string, params: Record<stri
     what: `on ${path}`,
   });
   const text = body.toString('utf8');
-  const costly = costlyJson(text);
-  if (costly) throw new HttpFailure(`answered ${path} with JSON that ${costly}: not read`);
-  let answer: unknown;
-  try {
-    answer = JSON.parse(text);
-  } catch {
+  const parsed = parseJson(text);
+  if ('costly' in parsed) throw new HttpFailure(`answered ${path} with JSON that ${parsed.costly}: not read`);
+  if ('invalid' in parsed) {
     const what = text.trimStart().startsWith('<') ? 'HTML' : 'something that is not JSON';
     throw new HttpFailure(`answered ${path} with ${what}: is it the base URL of Prometheus's API?`);
   }
+  const answer = parsed.value;
   if (!isJsonObject(answer) || answer.status !== 'success' || !isJsonObject(answer.data)) throw wrongShape(path);
   return answer.data;
 }

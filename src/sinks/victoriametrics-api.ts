@@ -9,7 +9,7 @@ import { jobFamilies } from '../catalogue.js';
 import { textFormatContentType } from '../exposition.js';
 import { HttpFailure } from '../errors.js';
 import { request, urlUnder, type Http } from '../http.js';
-import { costlyJson } from '../json-object.js';
+import { parseJson } from '../json-object.js';
 
 /** An import is answered with nothing (204) or a line of refusal: more is read up to this, no further. */
 const maxImportAnswerBytes = 1_048_576;
@@ -89,16 +89,11 @@ interface Series {
 
 /** The series of an instant query's answer; an HttpFailure in words if it is not one. */
 function queryResult(body: Buffer): Series[] {
-  const text = body.toString('utf8');
-  const costly = costlyJson(text);
-  if (costly) throw new HttpFailure(`answered the query with JSON that ${costly}: not read`);
-  let answer: unknown;
-  try {
-    answer = JSON.parse(text);
-  } catch {
+  const parsed = parseJson(body.toString('utf8'));
+  if ('costly' in parsed) throw new HttpFailure(`answered the query with JSON that ${parsed.costly}: not read`);
+  if ('invalid' in parsed)
     throw new HttpFailure("answered with something that is not JSON: is the query URL VictoriaMetrics' base URL?");
-  }
-  const { status, error, data } = (answer ?? {}) as { status?: unknown; error?: unknown; data?: unknown };
+  const { status, error, data } = (parsed.value ?? {}) as { status?: unknown; error?: unknown; data?: unknown };
   if (status === 'error') throw new HttpFailure(`answered the query with an error: ${errorLine(error)}`);
   const result = (data as { result?: unknown } | null | undefined)?.result;
   if (status !== 'success' || !Array.isArray(result))
@@ -112,14 +107,10 @@ function queryResult(body: Buffer): Series[] {
 
 /** The error of a query answered `{"status":"error","error":"…"}`, its first line; undefined for another answer. */
 export function queryError(body: unknown): string | undefined {
-  const text = String(body);
-  if (costlyJson(text)) return undefined;
-  try {
-    const { status, error } = JSON.parse(text) as { status?: unknown; error?: unknown };
-    return status === 'error' ? errorLine(error) : undefined;
-  } catch {
-    return undefined;
-  }
+  const parsed = parseJson(String(body));
+  if (!('value' in parsed)) return undefined;
+  const { status, error } = (parsed.value ?? {}) as { status?: unknown; error?: unknown };
+  return status === 'error' ? errorLine(error) : undefined;
 }
 
 function errorLine(error: unknown): string {
