@@ -8,11 +8,7 @@ import { isJsonObject, parseJson } from '../json-object.js';
 import { HttpFailure } from '../errors.js';
 import { request, urlUnder, type Http } from '../http.js';
 
-/**
- * Each answer is parsed whole, so its size is bounded by what it can be: the series of our own queries
- * are a few per stick; the active targets, rules and alerts of a Prometheus of some thousands of targets.
- */
-const maxAnswerBytes = (path: string) => (path === '/api/v1/query' ? 1 : 4) * 1_048_576;
+type Json = Record<string, unknown>;
 
 export interface ScrapeTarget {
   /** The scrape job's name. */
@@ -36,7 +32,6 @@ export interface Rule {
   /** "ok", "err" or "unknown" (not evaluated yet). */
   readonly health: string;
   readonly lastError: string;
-  /** "alerting" or "recording". */
   readonly type: string;
   /** Its expression, as the server prints it. */
   readonly query: string;
@@ -67,88 +62,82 @@ export interface PrometheusApi {
 
 /** `http` carries the credentials, if any; `base` is the API's base URL, without user info. */
 export function prometheusApi(http: Http, base: URL): PrometheusApi {
-  const read = (path: string, params?: Record<string, string>) => readData(http, base, path, params);
-
+  const read = <T>(path: string, params: Record<string, string>, shaped: (data: Json) => T | undefined) =>
+    readData(http, base, path, params, shaped);
   return {
-    targets: async () => {
-      const path = '/api/v1/targets';
-      // Only the active ones: the dropped targets of a service discovery can be many thousands.
-      const data = (await read(path, { state: 'active' })) as Record<string, unknown>;
-      const active = data.activeTargets ?? [];
-      if (!Array.isArray(active)) throw wrongShape(path);
-      return active.map((target: unknown): ScrapeTarget => {
-        if (!isJsonObject(target) || typeof target.scrapeUrl !== 'string' || typeof target.health !== 'string')
-          throw wrongShape(path);
-        const labels = isJsonObject(target.labels) ? target.labels : {};
-        return {
-          scrapePool: text(target.scrapePool) || text(labels.job),
-          job: text(labels.job),
-          instance: text(labels.instance),
-          scrapeUrl: target.scrapeUrl,
-          health: target.health,
-          lastError: text(target.lastError),
-          lastScrape: text(target.lastScrape),
-          ...(typeof target.scrapeInterval === 'string' && { scrapeInterval: target.scrapeInterval }),
-        };
-      });
-    },
-    query: async (expr) => {
-      const path = '/api/v1/query';
-      // nocache=1: VictoriaMetrics would otherwise hide the last 30 s from a query at "now".
-      const data = (await read(path, { query: expr, nocache: '1' })) as Record<string, unknown>;
-      if (data.resultType !== 'vector') return [];
-      if (!Array.isArray(data.result)) throw wrongShape(path);
-      return data.result.map((series: unknown): Series => {
-        if (!isJsonObject(series) || !isJsonObject(series.metric)) throw wrongShape(path);
-        const value = Array.isArray(series.value) ? Number(series.value[1]) : NaN;
-        return { metric: stringsOf(series.metric), value };
-      });
-    },
-    rules: async () => {
-      const path = '/api/v1/rules';
-      const data = (await read(path)) as Record<string, unknown>;
-      const groups = data.groups ?? [];
-      if (!Array.isArray(groups)) throw wrongShape(path);
-      return groups.flatMap((group: unknown) => {
-        if (!isJsonObject(group) || !Array.isArray(group.rules)) throw wrongShape(path);
-        return group.rules.map((rule: unknown): Rule => {
-          if (!isJsonObject(rule) || typeof rule.name !== 'string') throw wrongShape(path);
+    // Only the active ones: the dropped targets of a service discovery can be many thousands.
+    targets: () =>
+      read('/api/v1/targets', { state: 'active' }, (data) =>
+        items(data.activeTargets ?? [], (target): ScrapeTarget | undefined => {
+          if (typeof target.scrapeUrl !== 'string' || typeof target.health !== 'string') return undefined;
+          const labels = isJsonObject(target.labels) ? target.labels : {};
           return {
-            name: rule.name,
-            group: text(group.name),
-            health: text(rule.health),
-            lastError: text(rule.lastError),
-            type: text(rule.type),
-            query: text(rule.query),
-            duration: typeof rule.duration === 'number' ? rule.duration : 0,
-            labels: isJsonObject(rule.labels) ? stringsOf(rule.labels) : {},
+            scrapePool: text(target.scrapePool) || text(labels.job),
+            job: text(labels.job),
+            instance: text(labels.instance),
+            scrapeUrl: target.scrapeUrl,
+            health: target.health,
+            lastError: text(target.lastError),
+            lastScrape: text(target.lastScrape),
+            ...(typeof target.scrapeInterval === 'string' && { scrapeInterval: target.scrapeInterval }),
           };
-        });
-      });
-    },
-    alerts: async () => {
-      const path = '/api/v1/alerts';
-      const data = (await read(path)) as Record<string, unknown>;
-      const alerts = data.alerts ?? [];
-      if (!Array.isArray(alerts)) throw wrongShape(path);
-      return alerts.map((alert: unknown): Alert => {
-        if (!isJsonObject(alert) || !isJsonObject(alert.labels)) throw wrongShape(path);
-        return { labels: stringsOf(alert.labels), state: text(alert.state) };
-      });
-    },
+        }),
+      ),
+    // nocache=1: VictoriaMetrics would otherwise hide the last 30 s from a query at "now".
+    query: (expr) =>
+      read('/api/v1/query', { query: expr, nocache: '1' }, (data) =>
+        data.resultType !== 'vector'
+          ? []
+          : items(data.result, ({ metric, value }) =>
+              isJsonObject(metric)
+                ? { metric: stringsOf(metric), value: Array.isArray(value) ? Number(value[1]) : NaN }
+                : undefined,
+            ),
+      ),
+    rules: () =>
+      read('/api/v1/rules', {}, (data) =>
+        items(data.groups ?? [], (group) =>
+          items(group.rules, (rule): Rule | undefined =>
+            typeof rule.name !== 'string'
+              ? undefined
+              : {
+                  name: rule.name,
+                  group: text(group.name),
+                  health: text(rule.health),
+                  lastError: text(rule.lastError),
+                  type: text(rule.type),
+                  query: text(rule.query),
+                  duration: typeof rule.duration === 'number' ? rule.duration : 0,
+                  labels: isJsonObject(rule.labels) ? stringsOf(rule.labels) : {},
+                },
+          ),
+        )?.flat(),
+      ),
+    alerts: () =>
+      read('/api/v1/alerts', {}, (data) =>
+        items(data.alerts ?? [], ({ labels, state }) =>
+          isJsonObject(labels) ? { labels: stringsOf(labels), state: text(state) } : undefined,
+        ),
+      ),
   };
 }
 
-/** The `data` of a Prometheus API answer, or an HttpFailure saying what came instead. */
-async function readData(http: Http, base: URL, path: string, params: Record<string, string> = {}): Promise<unknown> {
+/**
+ * The `data` of a Prometheus API answer as `shaped` reads it, or an HttpFailure saying what came
+ * instead. Each answer is parsed whole, so its size is bounded by what it can be: the series of our
+ * own queries are a few per stick; the targets, rules and alerts of a Prometheus of thousands of targets.
+ */
+async function readData<T>(
+  http: Http,
+  base: URL,
+  path: string,
+  params: Record<string, string>,
+  shaped: (data: Json) => T | undefined,
+): Promise<T> {
   const url = urlUnder(base, path);
   for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-  const { body } = await request(http, {
-    url,
-    accept: 'application/json',
-    maxBytes: maxAnswerBytes(path),
-    what: `on ${path}`,
-  });
+  const maxBytes = (path === '/api/v1/query' ? 1 : 4) * 1_048_576;
+  const { body } = await request(http, { url, accept: 'application/json', maxBytes, what: `on ${path}` });
   const text = body.toString('utf8');
   const parsed = parseJson(text);
   if ('costly' in parsed) throw new HttpFailure(`answered ${path} with JSON that ${parsed.costly}: not read`);
@@ -156,20 +145,36 @@ async function readData(http: Http, base: URL, path: string, params: Record<stri
     const what = text.trimStart().startsWith('<') ? 'HTML' : 'something that is not JSON';
     throw new HttpFailure(`answered ${path} with ${what}: is it the base URL of Prometheus's API?`);
   }
-  const answer = parsed.value;
-  if (!isJsonObject(answer) || answer.status !== 'success' || !isJsonObject(answer.data)) throw wrongShape(path);
-  return answer.data;
+  const { value: answer } = parsed;
+  const value = isJsonObject(answer) && answer.status === 'success' && isJsonObject(answer.data) && shaped(answer.data);
+  if (value === undefined || value === false)
+    throw new HttpFailure(`answered ${path} with JSON of another shape than Prometheus's API`);
+  return value;
 }
 
-const wrongShape = (path: string) =>
-  new HttpFailure(`answered ${path} with JSON of another shape than Prometheus's API`);
+/** Each of `list` as `each` reads it; undefined if it is no list or an item is of another shape. */
+function items<T>(list: unknown, each: (item: Json) => T | undefined): T[] | undefined {
+  if (!Array.isArray(list)) return undefined;
+  const read = list.map((item: unknown) => (isJsonObject(item) ? each(item) : undefined));
+  return read.includes(undefined) ? undefined : (read as T[]);
+}
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
-function stringsOf(record: Record<string, unknown>): Record<string, string> {
+function stringsOf(record: Json): Record<string, string> {
   return Object.fromEntries(
     Object.entries(record).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
   );
+}
+
+/** `look` again every half second until it gives an answer: the one wait of check, for what a store shows. */
+export async function poll<T>(look: (startedAt: number) => Promise<T | undefined>): Promise<T> {
+  const startedAt = Date.now();
+  for (;;) {
+    const found = await look(startedAt);
+    if (found !== undefined) return found;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }

@@ -1,18 +1,17 @@
 /**
  * The Prometheus end of the chain: its scrape jobs of this Pushgateway are up, at a cadence that
  * keeps every push, and honour the pushed labels; this push's series, every one, arrive under the
- * sticks' own job and instance; the rules loaded are the shipped file's; which Trucki alerts fire.
- * One wait, for this push's series (or a later push's of the same stick: the timer may push again
- * first) under their own labels versus a scrape job's.
+ * sticks' own job and instance. One wait, for this push's series (or a later push's of the same
+ * stick: the timer may push again first) under their own labels versus a scrape job's.
  */
 import type { Pushgateway } from '../config/types.js';
 import { HttpFailure, HttpStatus, messageOf, NoAnswer } from '../errors.js';
 import { durationMs } from '../config/values.js';
 import type { Cadence } from './cadence.js';
-import type { PrometheusApi, ScrapeTarget } from './prometheus-api.js';
+import { poll, type PrometheusApi, type ScrapeTarget } from './prometheus-api.js';
 import { clip, failed, ok, unchecked, type Step } from './report.js';
-import { arrivalOf, missingSeries, ofNewestScrape, scrapedAtQuery, selector, type Arrival } from './series.js';
-import type { DeliveredStick } from './series.js';
+import { arrivalOf, missingSeries, ofNewestScrape, scrapedAtQuery, selector } from './series.js';
+import type { Arrival, DeliveredStick } from './series.js';
 
 /** What every Prometheus step needs: the API, and how to name it. */
 export interface PrometheusSide {
@@ -33,8 +32,6 @@ export interface PrometheusSide {
 const maxWaitMs = 5 * 60_000;
 /** A Pushgateway is scraped by a job or two; a list of thousands is a Prometheus not worth asking each of. */
 const maxTargets = 16;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A step for a failed read of Prometheus. Nothing answering there (refused, timed out) leaves the
@@ -65,31 +62,14 @@ export async function pushgatewaySteps(
   say: (step: Step) => Promise<void>,
 ): Promise<boolean> {
   const wanted = `${pushgateway.url.hostname}:${portOf(pushgateway.url)}`;
-  let seen: Seen;
-  try {
-    seen = await awaitSeries(side, pushgateway, sticks);
-  } catch (error) {
-    await say(unreachable(side, error, 'Prometheus'));
-    return false;
-  }
+  const seen = await awaitSeries(side, pushgateway, sticks).catch((error: unknown) =>
+    unreachable(side, error, 'Prometheus'),
+  );
+  if ('mark' in seen) return say(seen).then(() => false);
   const { targets, arrival } = seen;
   for (const target of targets) {
-    const job = scrapeJob(target);
-    await say(
-      target.health === 'up'
-        ? ok(
-            `Prometheus scrapes the Pushgateway ${wanted} (${job}, every ${target.scrapeInterval ?? '?'}) and it is up`,
-          )
-        : target.health === 'unknown'
-          ? unchecked(
-              `Prometheus's ${job} has not scraped the Pushgateway ${wanted} yet: whether it can is not checked`,
-            )
-          : failed(
-              `Prometheus's ${job} cannot scrape the Pushgateway ${wanted}: ` +
-                (clip(target.lastError) || 'Prometheus has not scraped it yet'),
-            ),
-    );
-    await say(cadenceStep(job, target.scrapeInterval, cadence));
+    await say(targetStep(target, wanted));
+    await say(cadenceStep(scrapeJob(target), target.scrapeInterval, cadence));
   }
   if (arrival.renamedBy) {
     const { job, instance, target, moved } = arrival.renamedBy;
@@ -120,7 +100,7 @@ export async function pushgatewaySteps(
             'interval is not checked',
         ),
       );
-    if (targets.some(({ health }) => health === 'up') || targets.length === 0)
+    if (targets.length === 0 || targets.some(({ health }) => health === 'up'))
       await say(await seriesStep(side, pushgateway, sticks, seen));
   }
   return true;
@@ -128,14 +108,26 @@ export async function pushgatewaySteps(
 
 const scrapeJob = (target: ScrapeTarget) => `scrape job "${clip(target.scrapePool)}"`;
 
+function targetStep(target: ScrapeTarget, wanted: string): Step {
+  const { health, scrapeInterval, lastError } = target;
+  const job = scrapeJob(target);
+  if (health === 'up')
+    return ok(`Prometheus scrapes the Pushgateway ${wanted} (${job}, every ${scrapeInterval ?? '?'}) and it is up`);
+  if (health === 'unknown')
+    return unchecked(
+      `Prometheus's ${job} has not scraped the Pushgateway ${wanted} yet: whether it can is not checked`,
+    );
+  const why = clip(lastError) || 'Prometheus has not scraped it yet';
+  return failed(`Prometheus's ${job} cannot scrape the Pushgateway ${wanted}: ${why}`);
+}
+
 function cadenceStep(job: string, shown: string | undefined, cadence: Cadence): Step {
-  const ms = shown === undefined ? undefined : durationMs(shown);
-  const interval = ms === undefined ? undefined : ms / 1000;
-  if (interval === undefined)
+  const ms = durationMs(shown ?? '');
+  if (ms === undefined)
     return unchecked(
       `Prometheus does not say the scrape interval of its ${job}: whether it keeps every push is not checked`,
     );
-  if (interval <= cadence.seconds)
+  if (ms / 1000 <= cadence.seconds)
     return ok(`the scrape interval ${shown!} of the ${job} fits the pushes, ${cadence.words}`);
   return failed(
     `the ${job} scrapes every ${shown!}, but the job pushes ${cadence.words}: pushes between two scrapes never reach ` +
@@ -171,52 +163,35 @@ interface Seen {
  * Pushgateway scraped twice more (so once after the push), or a scrape job gave them its own labels,
  * or about two of the slowest scrape intervals passed.
  */
-async function awaitSeries(
-  side: PrometheusSide,
-  pushgateway: Pushgateway,
-  sticks: readonly DeliveredStick[],
-): Promise<Seen> {
-  const startedAt = Date.now();
-  const scrapes = new Map<string, { last: string; count: number }>();
-  const job = JSON.stringify(pushgateway.job);
-  for (;;) {
+function awaitSeries(side: PrometheusSide, pushgateway: Pushgateway, sticks: readonly DeliveredStick[]) {
+  // Each scrape job's last scrapes seen: the first, and two more.
+  const scrapes = new Map<string, Set<string>>();
+  const pushed = JSON.stringify(pushgateway.job);
+  return poll(async (startedAt): Promise<Seen | undefined> => {
     const all = await side.api.targets();
     const targets = scrapingTargets(all, pushgateway.url);
     const [own, exported, ...underTarget] = await Promise.all([
-      side.api.query(`push_time_seconds{job=${job}}`),
-      side.api.query(`push_time_seconds{exported_job=${job}}`),
-      ...targets.map((target) =>
-        side.api.query(
-          `trucki_up${selector([
-            ['job', target.job],
-            ['instance', target.instance],
-          ])}`,
-        ),
-      ),
+      side.api.query(`push_time_seconds{job=${pushed}}`),
+      side.api.query(`push_time_seconds{exported_job=${pushed}}`),
+      ...targets.map(({ job, instance }) => side.api.query(`trucki_up${selector(Object.entries({ job, instance }))}`)),
     ]);
-    for (const { scrapeUrl, scrapePool, lastScrape } of targets) {
+    const times = targets.map(({ scrapePool, scrapeUrl, lastScrape }) => {
       const key = `${scrapePool} ${scrapeUrl}`;
-      const before = scrapes.get(key);
-      if (!before) scrapes.set(key, { last: lastScrape, count: 0 });
-      else if (before.last !== lastScrape) scrapes.set(key, { last: lastScrape, count: before.count + 1 });
-    }
+      return scrapes.set(key, (scrapes.get(key) ?? new Set<string>()).add(lastScrape)).get(key)!;
+    });
+    // One not scraped yet (just added by a reload) is waited for too.
+    const scraped = targets.length < 2 || targets.every(({ health }, i) => health === 'down' || times[i]!.size > 2);
     const arrival = arrivalOf(sticks, targets, { own, exported, underTarget });
-    const scraped =
-      targets.length < 2 ||
-      targets.every(({ scrapeUrl, scrapePool, health }) => {
-        // One not scraped yet (just added by a reload) is waited for too.
-        return health === 'down' || (scrapes.get(`${scrapePool} ${scrapeUrl}`)?.count ?? 0) >= 2;
-      });
-    const intervals = (targets.length ? targets : all).map(({ scrapeInterval }) => durationMs(scrapeInterval ?? ''));
-    const slowest = Math.max(0, ...intervals.map((ms) => (ms ?? 60_000) / 1000)) || 15;
+    const slowestMs = Math.max(0, ...(targets.length ? targets : all).map(intervalMs)) || 15_000;
     // Nothing will arrive through targets that are all down: their lines say why.
     const down = targets.length > 0 && targets.every(({ health }) => health === 'down');
     const done = arrival.renamedBy || (arrival.missing.length === 0 && scraped) || sticks.length === 0 || down;
-    if (done || Date.now() > startedAt + Math.min(2 * slowest * 1000 + 5000, maxWaitMs))
-      return { targets, arrival, startedAt };
-    await sleep(500);
-  }
+    const late = Date.now() > startedAt + Math.min(2 * slowestMs + 5000, maxWaitMs);
+    return done || late ? { targets, arrival, startedAt } : undefined;
+  });
 }
+
+const intervalMs = ({ scrapeInterval }: ScrapeTarget) => durationMs(scrapeInterval ?? '') ?? 60_000;
 
 /** Every series of this push arrived, or which did not. */
 async function seriesStep(
@@ -234,15 +209,12 @@ async function seriesStep(
       `this push's series of ${arrival.missing.join(', ')} (trucki_up{job="${pushgateway.job}"}, push_time_seconds) ` +
         `are not in Prometheus ${Math.round((Date.now() - startedAt) / 1000)} s after the push: ${relabelled}`,
     );
-  let lost: string[] = [];
+  const lost: string[] = [];
   try {
-    for (const stick of sticks)
-      lost = [
-        ...lost,
-        ...missingSeries(stick, ofNewestScrape(await side.api.query(scrapedAtQuery(stick.labels)))).map(
-          (s) => `${stick.instance} ${s}`,
-        ),
-      ];
+    for (const stick of sticks) {
+      const arrived = ofNewestScrape(await side.api.query(scrapedAtQuery(stick.labels)));
+      lost.push(...missingSeries(stick, arrived).map((series) => `${stick.instance} ${series}`));
+    }
   } catch (error) {
     return unreachable(side, error, 'whether every series of the push arrives');
   }

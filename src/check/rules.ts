@@ -4,11 +4,12 @@
  * of the same name is not the rule: a rewritten expression is as broken as a missing rule. Then the
  * Trucki alerts firing, each with what to do.
  */
-import { realpathSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readBoundedFile, smallFileBytes } from '../bounded-file.js';
 import { isJsonObject } from '../json-object.js';
 import { durationMs } from '../config/values.js';
+import { messageOf } from '../errors.js';
 import type { Alert, Rule } from './prometheus-api.js';
 import { unreachable, type PrometheusSide } from './prometheus.js';
 import { clip, failed, ok, unchecked, type Step } from './report.js';
@@ -23,35 +24,21 @@ export interface ShippedRule {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-/** Where the file is: beside the program in the repository and the npm package, and in the Debian package. */
-export function shippedRulesPaths(program = process.argv[1] ?? ''): string[] {
-  const real = (() => {
-    try {
-      return realpathSync(program);
-    } catch {
-      return program;
-    }
-  })();
-  return [
-    join(dirname(real), '..', 'deploy', 'prometheus', 'trucki-rules.yml'),
-    '/usr/share/doc/trucki2pushgateway/examples/prometheus/trucki-rules.yml',
-  ];
-}
-
-/** The first of `paths` that can be read, parsed; a one-line Error if none. */
-export async function readShippedRules(paths: readonly string[]): Promise<ShippedRule[]> {
+/** The shipped rules, read beside the program (the repository, the npm package), else the Debian package's. */
+async function readShippedRules(): Promise<ShippedRule[]> {
+  const program = process.argv[1] ?? '';
+  const beside = join(dirname(await realpath(program).catch(() => program)), '../deploy/prometheus/trucki-rules.yml');
+  let text: string | undefined;
   let why = 'not found';
-  for (const path of paths) {
-    let text: string;
+  for (const path of [beside, '/usr/share/doc/trucki2pushgateway/examples/prometheus/trucki-rules.yml']) {
     try {
-      text = readBoundedFile(path, 'the shipped rules file', smallFileBytes);
+      text ??= readBoundedFile(path, 'the shipped rules file', smallFileBytes);
     } catch (error) {
-      why = (error as Error).message;
-      continue;
+      why = messageOf(error);
     }
-    return parseShippedRules(text, await import('yaml'));
   }
-  throw new Error(why);
+  if (text === undefined) throw new Error(why);
+  return parseShippedRules(text, await import('yaml'));
 }
 
 /** The rules of a Prometheus rules file's text. */
@@ -77,19 +64,12 @@ export function parseShippedRules(text: string, yaml: typeof import('yaml')): Sh
   );
 }
 
-export interface RulesComparison {
-  /** Shipped rules no loaded rule has the name and kind of. */
-  readonly missing: readonly ShippedRule[];
-  /** Loaded rules of a shipped name that are not that rule, with what differs. */
-  readonly differing: readonly { readonly rule: Rule; readonly what: string }[];
-  /** Loaded rules of a shipped name that fail to evaluate. */
-  readonly failing: readonly Rule[];
-  /** The loaded rules that are shipped ones. */
-  readonly ours: readonly Rule[];
-}
-
-/** Every shipped rule must be loaded as shipped; every loaded rule of a shipped name must be one. */
-export function compareRules(shipped: readonly ShippedRule[], loaded: readonly Rule[]): RulesComparison {
+/**
+ * Every shipped rule must be loaded as shipped; every loaded rule of a shipped name must be one. `ours`:
+ * the loaded rules of a shipped name; `missing`: shipped rules none of them is of the name and kind of;
+ * `differing`: what differs; `failing`: those that fail to evaluate.
+ */
+export function compareRules(shipped: readonly ShippedRule[], loaded: readonly Rule[]) {
   const names = new Map(shipped.map((rule) => [rule.name, rule]));
   const ours = loaded.filter(({ name }) => names.has(name));
   const differing = ours.flatMap((rule) => {
@@ -196,16 +176,21 @@ export async function rulesAndAlerts(
   say: (step: Step) => Promise<void>,
   forget: (labels: Alert['labels']) => string | undefined = () => undefined,
 ): Promise<void> {
-  const [rules, answered] = await rulesStep(side);
-  await say(rules);
-  if (!answered) return;
-  let alerts: Alert[];
-  try {
-    alerts = await side.api.alerts();
-  } catch (error) {
-    await say(unreachable(side, error, 'the Trucki alerts'));
-    return;
-  }
+  const loaded = await side.api.rules().catch((error: unknown) => unreachable(side, error, 'the rules'));
+  if (!Array.isArray(loaded)) {
+    await say(loaded);
+    // Nothing answering there: no alerts to ask for either.
+    if (loaded.mark === 'unchecked') return;
+  } else if (loaded.length === 0 && side.victoriametrics) {
+    return say(
+      unchecked(
+        `VictoriaMetrics ${side.shown} shows no rules: they run in a vmalert; the rules and alerts are not checked ` +
+          '(start VictoriaMetrics with -vmalert.proxyURL to show them, or give the vmalert as --prometheus-url)',
+      ),
+    );
+  } else await say(await comparedStep(side, loaded));
+  const alerts = await side.api.alerts().catch((error: unknown) => unreachable(side, error, 'the Trucki alerts'));
+  if (!Array.isArray(alerts)) return say(alerts);
   const trucki = alerts.filter(({ labels }) => labels.alertname?.startsWith('Trucki'));
   const firing = trucki.filter(({ state }) => state === 'firing');
   for (const { labels } of firing) await say(failed(firingText(labels, forget)));
@@ -214,29 +199,10 @@ export async function rulesAndAlerts(
     await say(ok(`no Trucki alert is firing${pending.length ? ` (${clip(pendingText(pending))})` : ''}`));
 }
 
-/** The rules' step, and whether the server answered with rules to compare. */
-async function rulesStep(side: PrometheusSide): Promise<[Step, boolean]> {
-  let loaded;
-  try {
-    loaded = await side.api.rules();
-  } catch (error) {
-    const step = unreachable(side, error, 'the rules');
-    return [step, step.mark !== 'unchecked'];
-  }
-  if (loaded.length === 0 && side.victoriametrics) {
-    const step = unchecked(
-      `VictoriaMetrics ${side.shown} shows no rules: they run in a vmalert; the rules and alerts are not checked ` +
-        '(start VictoriaMetrics with -vmalert.proxyURL to show them, or give the vmalert as --prometheus-url)',
-    );
-    return [step, false];
-  }
-  return [await comparedStep(side, loaded), true];
-}
-
 async function comparedStep(side: PrometheusSide, loaded: readonly Rule[]): Promise<Step> {
-  const shipped = await readShippedRules(shippedRulesPaths()).catch((error: unknown) => error as Error);
-  if (shipped instanceof Error)
-    return unchecked(`the shipped rules file cannot be read (${shipped.message}): the rules are not compared`);
+  const shipped = await readShippedRules().catch((error: unknown) => messageOf(error));
+  if (typeof shipped === 'string')
+    return unchecked(`the shipped rules file cannot be read (${shipped}): the rules are not compared`);
   const { missing, differing, failing, ours } = compareRules(shipped, loaded);
   const reload = 'copy deploy/prometheus/trucki-rules.yml again, name it under rule_files: and reload Prometheus';
   if (ours.length === 0) {

@@ -12,7 +12,7 @@ import { errnoCode, messageOf, NoQueryApi, SinkFailure } from '../errors.js';
 import { jobFamilies } from '../catalogue.js';
 import type { Sample } from '../parse.js';
 import type { AnySink, Forgettable } from '../sinks/sink.js';
-import type { Series } from './prometheus-api.js';
+import { poll, type Series } from './prometheus-api.js';
 import {
   forgetCommand,
   missingSeries,
@@ -86,7 +86,7 @@ export async function textfileStep(path: string): Promise<Step> {
     return failed(`textfile ${path}: node_exporter's textfile collector reads only files named *.prom`);
   const file = await stat(path).catch((error: unknown) => new Error(errnoCode(error) ?? messageOf(error)));
   if (file instanceof Error) return failed(`textfile ${path} cannot be read back (${file.message})`);
-  const mode = (file.mode & 0o777).toString(8).padStart(4, '0');
+  const mode = modeOf(file);
   if ((file.mode & 0o004) === 0) {
     return failed(
       `textfile ${path} has mode ${mode}: node_exporter, running as another user, cannot read it; ` +
@@ -97,7 +97,7 @@ export async function textfileStep(path: string): Promise<Step> {
     const stats = await stat(dir).catch(() => undefined);
     if (stats && (stats.mode & 0o001) === 0) {
       return failed(
-        `textfile ${path}: directory ${dir} has mode ${(stats.mode & 0o777).toString(8).padStart(4, '0')}: ` +
+        `textfile ${path}: directory ${dir} has mode ${modeOf(stats)}: ` +
           'node_exporter, running as another user, cannot reach the file; chmod o+x it',
       );
     }
@@ -105,6 +105,8 @@ export async function textfileStep(path: string): Promise<Step> {
   }
   return ok(`textfile ${path} written, mode ${mode}: node_exporter can read ${basename(path)}`);
 }
+
+const modeOf = ({ mode }: { mode: number }) => (mode & 0o777).toString(8).padStart(4, '0');
 
 /** How long VictoriaMetrics may take to make an import searchable (about a second, more for a vmagent). */
 const recallWaitMs = 15_000;
@@ -124,37 +126,31 @@ export async function recallStep(
   const where = `VictoriaMetrics query API ${store.query.url.href}`;
   const read = sticks.filter(({ instance }) => readAt.has(instance));
   if (read.length === 0) return unchecked(`${where}: recall not checked: no stick was read`);
-  const deadline = Date.now() + recallWaitMs;
-  for (;;) {
-    let missing: string[];
-    try {
-      const found = await sink.lastSuccesses!(read.map(({ target }) => target));
-      const late = read.filter(({ instance }) => (found.get(instance) ?? 0) < Math.floor(readAt.get(instance)! / 1000));
-      missing = late.length ? late.map(({ instance }) => `${instance}'s last success`) : [];
-      for (const stick of missing.length ? [] : read)
-        missing.push(
-          // An import's samples carry the time its stick was read, to the millisecond.
-          ...missingSeries(
-            stick,
-            ofNewestScrape(await query(importedAtQuery(stick.labels)), (readAt.get(stick.instance)! - 1) / 1000),
-          ).map((series) => `${stick.instance} ${series}`),
-        );
-    } catch (error) {
-      // A vmagent has no query API: recall is off, which a run survives; whether the store holds it is unknown.
-      return (error instanceof NoQueryApi ? unchecked : failed)(messageOf(error));
+  const lacking = async () => {
+    const found = await sink.lastSuccesses!(read.map(({ target }) => target));
+    const late = read.filter(({ instance }) => (found.get(instance) ?? 0) < Math.floor(readAt.get(instance)! / 1000));
+    if (late.length) return late.map(({ instance }) => `${instance}'s last success`);
+    const missing: string[] = [];
+    for (const stick of read) {
+      // An import's samples carry the time its stick was read, to the millisecond.
+      const since = (readAt.get(stick.instance)! - 1) / 1000;
+      const arrived = ofNewestScrape(await query(importedAtQuery(stick.labels)), since);
+      missing.push(...missingSeries(stick, arrived).map((series) => `${stick.instance} ${series}`));
     }
+    return missing;
+  };
+  return poll(async (startedAt) => {
+    const missing = await lacking().catch((error: unknown) => ({ error }));
+    // A vmagent has no query API: recall is off, which a run survives; whether the store holds it is unknown.
+    if ('error' in missing) return (missing.error instanceof NoQueryApi ? unchecked : failed)(messageOf(missing.error));
     if (missing.length === 0)
       return ok(`${where} answers, holds every series of the import and recalls the last success of every stick read`);
-    if (Date.now() > deadline) {
-      const list = missing.join(', ');
-      return failed(
-        `${where} answers, but lacks ${list.length > 300 ? `${list.slice(0, 297)}...` : list} ` +
-          `${recallWaitMs / 1000} s after the import: does all of the import reach the store this URL queries ` +
-          '(a vmagent relabelling it away)?',
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
+    if (Date.now() <= startedAt + recallWaitMs) return undefined;
+    return failed(
+      `${where} answers, but lacks ${clip(missing.join(', '))} ${recallWaitMs / 1000} s after the import: ` +
+        'does all of the import reach the store this URL queries (a vmagent relabelling it away)?',
+    );
+  });
 }
 
 /** What the Pushgateway holds of this job, in one streamed read. */
