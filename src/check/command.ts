@@ -14,9 +14,8 @@ import { storeAuth } from '../sinks/auth.js';
 import { sinkKinds } from '../sinks/registry.js';
 import { delivered, type Print } from '../sinks/sink.js';
 import type { StickReading } from '../stick.js';
-import { pushCadence, type Cadence } from './cadence.js';
 import { prometheusApi } from './prometheus-api.js';
-import { pushgatewaySteps, type PrometheusSide } from './prometheus.js';
+import { pushCadence, pushgatewaySteps, type Cadence, type PrometheusSide } from './prometheus.js';
 import { rulesAndAlerts } from './rules.js';
 import { checkStatus, count, failed, lineOf, ok, statusOf, type Step } from './report.js';
 import type { DeliveredStick } from './series.js';
@@ -35,9 +34,6 @@ import { connect } from '../wiring.js';
 import { stickGrouping } from '../sinks/pushgateway.js';
 
 declare const __VERSION__: string | undefined;
-
-/** Where Prometheus is looked for when none is named. */
-export const defaultPrometheusUrl = 'http://localhost:9090';
 
 export interface CheckIo {
   /** The run's own lines (one per stick), on standard error as ever. */
@@ -60,7 +56,7 @@ export async function runCheck(
     });
   };
   try {
-    return await walk(argv, env, io, answer, steps, say);
+    return (await walk(argv, env, io, answer, say)) ?? statusOf(steps);
   } catch (error) {
     if (!(error instanceof OutputLost)) throw error;
     // Nobody reads the lines any more (a closed pipe, a full disk): stop, and say so where one may.
@@ -71,14 +67,14 @@ export async function runCheck(
 
 class OutputLost extends Error {}
 
+/** Says each step; the exit status if it is not what the steps add up to. */
 async function walk(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
   io: CheckIo,
   answer: (kind: 'help' | 'version') => Promise<number>,
-  steps: readonly Step[],
   say: (step: Step) => Promise<void>,
-): Promise<number> {
+): Promise<number | undefined> {
   let command: Command;
   let cadence: Cadence;
   try {
@@ -92,60 +88,43 @@ async function walk(
     return checkStatus.configuration;
   }
   const { config } = command;
-  const sink = config.pushgateway
-    ? `Pushgateway ${config.pushgateway.url.href}`
-    : config.victoriametrics
-      ? `VictoriaMetrics ${config.victoriametrics.url.href}`
-      : config.textfile
-        ? `textfile ${config.textfile}`
-        : 'standard output';
+  const { pushgateway, victoriametrics, textfile } = config;
+  const sink =
+    (pushgateway && `Pushgateway ${pushgateway.url.href}`) ||
+    (victoriametrics && `VictoriaMetrics ${victoriametrics.url.href}`) ||
+    (textfile && `textfile ${textfile}`) ||
+    'standard output';
   const version = typeof __VERSION__ === 'string' ? __VERSION__ : 'dev';
-  await say(
-    ok(
-      `trucki2pushgateway ${version}, configuration: ${count(config.targets.length)}, to ${sink}, ` +
-        `a run ${cadence.words}`,
-    ),
-  );
+  const sticks = count(config.targets.length);
+  await say(ok(`trucki2pushgateway ${version}, configuration: ${sticks}, to ${sink}, a run ${cadence.words}`));
 
   // The run's readings, kept for the stick lines; standard output only takes its samples in words.
   const readings = new Map<Target, StickReading>();
   const connections = await connect(config, io.print, sinkKinds, true);
-  const recorded = recording(
-    config.pushgateway || config.victoriametrics || config.textfile ? connections.sink : quietSink,
-  );
-  const job = createJob(config, io.log, {
-    ...connections,
-    readStick: async (target) => {
-      const reading = await connections.readStick(target);
-      readings.set(target, reading);
-      return reading;
-    },
-    sink: recorded.sink,
-  });
+  const recorded = recording(pushgateway || victoriametrics || textfile ? connections.sink : quietSink);
+  const readStick = (target: Target) =>
+    connections.readStick(target).then((reading) => readings.set(target, reading).get(target)!);
+  const job = createJob(config, io.log, { ...connections, readStick, sink: recorded.sink });
   try {
     await job.run(config.targets);
     for (const target of config.targets) await say(stickStep(target, readings.get(target)!));
     for (const step of deliveryStep(config, recorded.failures, config.targets.length)) await say(step);
-    if (config.textfile && recorded.failures.size === 0) await say(await textfileStep(config.textfile));
-
+    if (textfile && recorded.failures.size === 0) await say(await textfileStep(textfile));
     await storeSteps(command, readings, recorded, cadence, say);
   } finally {
     job.close();
   }
-  return statusOf(steps);
+  return undefined;
 }
-
-type CheckCommand = Extract<Command, { kind: 'check' }>;
 
 /** What the store and, where it applies, Prometheus say of the run just delivered. */
 async function storeSteps(
-  command: CheckCommand,
+  { config, prometheus: named }: Extract<Command, { kind: 'check' }>,
   readings: ReadonlyMap<Target, StickReading>,
   recorded: RecordingSink,
   cadence: Cadence,
   say: (step: Step) => Promise<void>,
 ): Promise<void> {
-  const { config } = command;
   const struck = new Set([...recorded.failures.values()].flat());
   const labelled = config.pushgateway ?? config.victoriametrics;
   const delivered = config.targets.flatMap((target): DeliveredStick[] => {
@@ -155,55 +134,42 @@ async function storeSteps(
     return [{ target, instance: target.instance, labels, samples }];
   });
   const policy: HttpPolicy = { timeoutMs: config.timeoutMs, retries: config.retries };
-  const prometheus = command.prometheus ?? config.victoriametrics?.query ?? defaultEndpoint();
-  const agents = await createAgents(
-    [prometheus, config.pushgateway, config.victoriametrics?.query].some((store) => store?.url.protocol === 'https:'),
-  );
+  const prometheus = named ?? config.victoriametrics?.query ?? { url: new URL('http://localhost:9090') };
+  const stores = [prometheus, config.pushgateway, config.victoriametrics?.query];
+  const agents = await createAgents(stores.some((store) => store?.url.protocol === 'https:'));
+  const api = (endpoint: Endpoint) => prometheusApi(createHttp(policy, agents, storeAuth(endpoint)), endpoint.url);
   const side = (victoriametrics: boolean): PrometheusSide => ({
-    api: prometheusApi(createHttp(policy, agents, storeAuth(prometheus)), prometheus.url),
+    api: api(prometheus),
     shown: prometheus.url.href,
-    named: command.prometheus !== undefined || victoriametrics,
-    victoriametrics: victoriametrics && command.prometheus === undefined,
-    setting: command.prometheus || !config.victoriametrics ? '--prometheus-url' : '--victoriametrics-query-url',
+    named: named !== undefined || victoriametrics,
+    victoriametrics: victoriametrics && named === undefined,
+    setting: named || !config.victoriametrics ? '--prometheus-url' : '--victoriametrics-query-url',
     credentials:
       prometheus.username !== undefined || ('bearerToken' in prometheus && prometheus.bearerToken !== undefined),
   });
   try {
-    if (config.pushgateway) {
-      const pushgateway = config.pushgateway;
+    const { pushgateway, victoriametrics: store } = config;
+    if (pushgateway) {
       const http = createHttp(policy, agents, storeAuth(pushgateway));
-      const groups = await pushgatewayGroups(
-        pushgateway,
-        http,
-        delivered.map(({ target }) => target),
-        config.targets,
-      );
+      const groups = await pushgatewayGroups(pushgateway, http, delivered, config.targets);
       for (const step of unnamedSteps(pushgateway, groups)) await say(step);
-      const sticks = delivered.map((stick) => {
-        const pushTime = groups.pushTimes.get(stick.instance);
-        return pushTime === undefined ? stick : { ...stick, pushTime };
-      });
-      if (await pushgatewaySteps(side(false), pushgateway, sticks, cadence, say))
+      if (await pushgatewaySteps(side(false), pushgateway, groups.sticks, cadence, say))
         await rulesAndAlerts(side(false), say, alertForget(pushgateway, groups.unnamed));
-    } else if (config.victoriametrics && recorded.failures.size === 0) {
+    } else if (store && recorded.failures.size === 0) {
       const readAt = new Map(
-        [...readings].flatMap(([target, { live, readAt: at }]) =>
-          live.failure ? [] : [[target.instance, at] as const],
+        [...readings].flatMap(([{ instance }, { live, readAt: at }]) =>
+          live.failure ? [] : [[instance, at] as const],
         ),
       );
-      const store = config.victoriametrics;
-      const api = prometheusApi(createHttp(policy, agents, storeAuth(store.query)), store.query.url);
-      const recall = await recallStep(store, recorded.sink, readAt, delivered, (expr) => api.query(expr));
+      const recall = await recallStep(store, recorded.sink, readAt, delivered, (expr) => api(store.query).query(expr));
       await say(recall);
       // The query API is Prometheus's; a vmagent has none to ask unless another is named.
-      if (command.prometheus !== undefined || recall.mark !== 'unchecked') await rulesAndAlerts(side(true), say);
+      if (named !== undefined || recall.mark !== 'unchecked') await rulesAndAlerts(side(true), say);
     }
   } finally {
     destroyAgents(agents);
   }
 }
-
-const defaultEndpoint = (): Endpoint => ({ url: new URL(defaultPrometheusUrl) });
 
 /** For --stdout: the check shows no exposition text, only its lines. */
 const quietSink = { deliver: () => Promise.resolve(delivered) };

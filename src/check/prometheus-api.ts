@@ -10,47 +10,45 @@ import { request, urlUnder, type Http } from '../http.js';
 
 type Json = Record<string, unknown>;
 
-export interface ScrapeTarget {
-  /** The scrape job's name. */
-  readonly scrapePool: string;
-  /** The job and instance labels its series get: the scrape job's name and the address, unless relabelled. */
-  readonly job: string;
-  readonly instance: string;
-  readonly scrapeUrl: string;
-  /** "up", "down" or "unknown" (not scraped yet). */
-  readonly health: string;
-  readonly lastError: string;
-  /** "15s"; absent before Prometheus 2.31. */
-  readonly scrapeInterval?: string;
-  /** When its last scrape started, as Prometheus wrote it; "" if never. */
-  readonly lastScrape: string;
+/** An active target: health "up", "down" or "unknown" (not scraped yet); `job` and `instance` its series' labels. */
+function scrapeTarget(target: Json) {
+  if (typeof target.scrapeUrl !== 'string' || typeof target.health !== 'string') return undefined;
+  const labels = isJsonObject(target.labels) ? target.labels : {};
+  return {
+    scrapePool: text(target.scrapePool) || text(labels.job),
+    job: text(labels.job),
+    instance: text(labels.instance),
+    scrapeUrl: target.scrapeUrl,
+    health: target.health,
+    lastError: text(target.lastError),
+    // When its last scrape started, as Prometheus wrote it; "" if never.
+    lastScrape: text(target.lastScrape),
+    // "15s"; absent before Prometheus 2.31.
+    ...(typeof target.scrapeInterval === 'string' && { scrapeInterval: target.scrapeInterval }),
+  };
 }
 
-export interface Rule {
-  readonly name: string;
-  readonly group: string;
-  /** "ok", "err" or "unknown" (not evaluated yet). */
-  readonly health: string;
-  readonly lastError: string;
-  readonly type: string;
-  /** Its expression, as the server prints it. */
-  readonly query: string;
-  /** An alert's `for`, in seconds. */
-  readonly duration: number;
-  readonly labels: Readonly<Record<string, string>>;
+/** A rule: health "ok", "err" or "unknown" (not evaluated yet); `query` as the server prints it; `for` in s. */
+function rule(group: Json, rule: Json) {
+  if (typeof rule.name !== 'string') return undefined;
+  return {
+    name: rule.name,
+    group: text(group.name),
+    health: text(rule.health),
+    lastError: text(rule.lastError),
+    type: text(rule.type),
+    query: text(rule.query),
+    duration: typeof rule.duration === 'number' ? rule.duration : 0,
+    labels: isJsonObject(rule.labels) ? stringsOf(rule.labels) : {},
+  };
 }
 
-export interface Alert {
-  readonly labels: Readonly<Record<string, string>>;
-  /** "pending" or "firing". */
-  readonly state: string;
-}
-
-export interface Series {
-  readonly metric: Readonly<Record<string, string>>;
-  /** NaN where the answer held no number. */
-  readonly value: number;
-}
+export type ScrapeTarget = NonNullable<ReturnType<typeof scrapeTarget>>;
+export type Rule = NonNullable<ReturnType<typeof rule>>;
+/** An alert of state "pending" or "firing". */
+export type Alert = { readonly labels: Readonly<Record<string, string>>; readonly state: string };
+/** A series of an instant query; its value NaN where the answer held no number. */
+export type Series = { readonly metric: Readonly<Record<string, string>>; readonly value: number };
 
 export interface PrometheusApi {
   targets(): Promise<ScrapeTarget[]>;
@@ -67,22 +65,7 @@ export function prometheusApi(http: Http, base: URL): PrometheusApi {
   return {
     // Only the active ones: the dropped targets of a service discovery can be many thousands.
     targets: () =>
-      read('/api/v1/targets', { state: 'active' }, (data) =>
-        items(data.activeTargets ?? [], (target): ScrapeTarget | undefined => {
-          if (typeof target.scrapeUrl !== 'string' || typeof target.health !== 'string') return undefined;
-          const labels = isJsonObject(target.labels) ? target.labels : {};
-          return {
-            scrapePool: text(target.scrapePool) || text(labels.job),
-            job: text(labels.job),
-            instance: text(labels.instance),
-            scrapeUrl: target.scrapeUrl,
-            health: target.health,
-            lastError: text(target.lastError),
-            lastScrape: text(target.lastScrape),
-            ...(typeof target.scrapeInterval === 'string' && { scrapeInterval: target.scrapeInterval }),
-          };
-        }),
-      ),
+      read('/api/v1/targets', { state: 'active' }, (data) => items(data.activeTargets ?? [], scrapeTarget)),
     // nocache=1: VictoriaMetrics would otherwise hide the last 30 s from a query at "now".
     query: (expr) =>
       read('/api/v1/query', { query: expr, nocache: '1' }, (data) =>
@@ -96,22 +79,7 @@ export function prometheusApi(http: Http, base: URL): PrometheusApi {
       ),
     rules: () =>
       read('/api/v1/rules', {}, (data) =>
-        items(data.groups ?? [], (group) =>
-          items(group.rules, (rule): Rule | undefined =>
-            typeof rule.name !== 'string'
-              ? undefined
-              : {
-                  name: rule.name,
-                  group: text(group.name),
-                  health: text(rule.health),
-                  lastError: text(rule.lastError),
-                  type: text(rule.type),
-                  query: text(rule.query),
-                  duration: typeof rule.duration === 'number' ? rule.duration : 0,
-                  labels: isJsonObject(rule.labels) ? stringsOf(rule.labels) : {},
-                },
-          ),
-        )?.flat(),
+        items(data.groups ?? [], (group) => items(group.rules, (each) => rule(group, each)))?.flat(),
       ),
     alerts: () =>
       read('/api/v1/alerts', {}, (data) =>

@@ -4,14 +4,36 @@
  * sticks' own job and instance. One wait, for this push's series (or a later push's of the same
  * stick: the timer may push again first) under their own labels versus a scrape job's.
  */
-import type { Pushgateway } from '../config/types.js';
-import { HttpFailure, HttpStatus, messageOf, NoAnswer } from '../errors.js';
+import { Cron } from 'croner';
+import type { Config, Pushgateway } from '../config/types.js';
+import { ConfigError, HttpFailure, HttpStatus, messageOf, NoAnswer } from '../errors.js';
 import { durationMs } from '../config/values.js';
-import type { Cadence } from './cadence.js';
 import { poll, type PrometheusApi, type ScrapeTarget } from './prometheus-api.js';
 import { clip, failed, ok, unchecked, type Step } from './report.js';
 import { arrivalOf, missingSeries, ofNewestScrape, scrapedAtQuery, selector } from './series.js';
 import type { Arrival, DeliveredStick } from './series.js';
+
+export interface Cadence {
+  readonly seconds: number;
+  /** "every 15 s (the shipped timer's)". */
+  readonly words: string;
+}
+
+/** The shortest gap between the next few runs of the schedule; a one-shot run is the shipped timer's, 15 s. */
+export function pushCadence({ schedule }: Config): Cadence {
+  if (!schedule) return { seconds: 15, words: "every 15 s (the shipped timer's)" };
+  const { pattern, timezone } = schedule;
+  let runs: Date[];
+  try {
+    // Given no function, croner starts no timer: it only computes.
+    runs = new Cron(pattern, { mode: '5-or-6-parts', ...(timezone && { timezone }) }).nextRuns(8);
+  } catch (error) {
+    throw new ConfigError(`--schedule / SCHEDULE "${pattern}" is not a cron pattern (${messageOf(error)})`);
+  }
+  if (runs.length < 2) throw new ConfigError(`--schedule / SCHEDULE "${pattern}" never fires twice`);
+  const seconds = Math.min(...runs.slice(1).map((run, index) => (run.getTime() - runs[index]!.getTime()) / 1000));
+  return { seconds, words: `every ${seconds} s (--schedule "${pattern}")` };
+}
 
 /** What every Prometheus step needs: the API, and how to name it. */
 export interface PrometheusSide {

@@ -48,32 +48,27 @@ export function selector(labels: Grouping): string {
   return `{${labels.map(([name, value]) => `${name}=${JSON.stringify(value)}`).join(',')}}`;
 }
 
-/** Whether `series` has each of `labels` (an empty value: the label absent, as in Prometheus), with `prefix`. */
-export function hasLabels(series: Series, labels: Grouping, prefix = ''): boolean {
-  return labels.every(([name, value]) => (series.metric[prefix + name] ?? '') === value);
-}
+/** Whether `series` has each of `labels`; an empty value: the label absent, as in Prometheus. */
+const hasLabels = (series: Series, labels: Grouping) =>
+  labels.every(([name, value]) => (series.metric[name] ?? '') === value);
 
 /** Of this push or later: push_time_seconds at least this push's (on the Pushgateway's clock). */
 const fresh = (series: Series, stick: DeliveredStick) =>
   stick.pushTime === undefined || series.value >= stick.pushTime - 1e-3;
+
+const unexported: Grouping = [
+  ['exported_job', ''],
+  ['exported_instance', ''],
+];
 
 export function arrivalOf(
   sticks: readonly DeliveredStick[],
   targets: readonly ScrapeTarget[],
   seen: Observation,
 ): Arrival {
-  const missing = sticks
-    .filter(
-      (stick) =>
-        !seen.own.some(
-          (series) =>
-            hasLabels(series, stick.labels) &&
-            series.metric.exported_job === undefined &&
-            series.metric.exported_instance === undefined &&
-            fresh(series, stick),
-        ),
-    )
-    .map(({ instance }) => instance);
+  const arrived = (stick: DeliveredStick) =>
+    seen.own.some((series) => hasLabels(series, [...stick.labels, ...unexported]) && fresh(series, stick));
+  const missing = sticks.filter((stick) => !arrived(stick)).map(({ instance }) => instance);
   const index = seen.underTarget.findIndex((found) => found.length > 0);
   if (index >= 0) {
     const target = targets[index]!;

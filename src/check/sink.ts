@@ -155,8 +155,8 @@ export async function recallStep(
 
 /** What the Pushgateway holds of this job, in one streamed read. */
 export interface PushgatewayGroups {
-  /** push_time_seconds of each delivered stick's group, by instance: this push's, on the Pushgateway's clock. */
-  readonly pushTimes: ReadonlyMap<string, number>;
+  /** The sticks delivered, each with the push_time_seconds of its group: this push's, on the Pushgateway's clock. */
+  readonly sticks: readonly DeliveredStick[];
   /** The job's groups that no stick named here delivers (a stick renamed or removed), oldest first. */
   readonly unnamed: readonly Forgettable[];
   /** Why the Pushgateway could not be read back: then none of the above is known. */
@@ -166,11 +166,12 @@ export interface PushgatewayGroups {
 export async function pushgatewayGroups(
   pushgateway: Pushgateway,
   http: Http,
-  delivered: readonly Target[],
+  delivered: readonly DeliveredStick[],
   named: readonly Target[],
 ): Promise<PushgatewayGroups> {
+  const groupings = delivered.map(({ target }) => stickGrouping(pushgateway, target));
   const found = await readGroups(http, pushgateway.url, {
-    values: { groupings: delivered.map((target) => stickGrouping(pushgateway, target)), family: 'push_time_seconds' },
+    values: { groupings, family: 'push_time_seconds' },
     // Every group of exactly this job's key that no stick names, however recent: check lists them all.
     stale: {
       job: pushgateway.job,
@@ -179,24 +180,21 @@ export async function pushgatewayGroups(
       family: jobFamilies.up.name,
       afterSeconds: -Infinity,
     },
-  }).catch((error: unknown) => ({
-    values: new Map<number, number>(),
-    stale: [],
-    failure: messageOf(error),
-  }));
-  const pushTimes = new Map(
-    delivered.flatMap((target, index) => {
-      const value = found.values.get(index);
-      return value === undefined ? [] : [[target.instance, value] as const];
-    }),
-  );
+  }).catch((error: unknown) => ({ values: new Map<number, number>(), stale: [], failure: messageOf(error) }));
+  const sticks = delivered.map((stick, index) => {
+    const pushTime = found.values.get(index);
+    return pushTime === undefined ? stick : { ...stick, pushTime };
+  });
   const unnamed = [...found.stale].sort((a, b) => a.pushedAt - b.pushedAt);
-  return { pushTimes, unnamed, ...('failure' in found && { failure: found.failure }) };
+  return { sticks, unnamed, ...('failure' in found && { failure: found.failure }) };
 }
 
 /** One line per group no stick names, with the command that forgets it; at most `max` of them. */
-export function unnamedSteps(pushgateway: Pushgateway, groups: PushgatewayGroups, max = 10): Step[] {
-  const { unnamed, failure } = groups;
+export function unnamedSteps(
+  pushgateway: Pushgateway,
+  { unnamed, failure }: Omit<PushgatewayGroups, 'sticks'>,
+  max = 10,
+): Step[] {
   if (failure !== undefined)
     return [
       unchecked(

@@ -404,11 +404,7 @@ describe('what check says to do', () => {
     };
     // The age is the Pushgateway's clock at the read-back less the group's push time; the job's clock says nothing.
     const steps = (age: number, count = 1) =>
-      unnamedSteps(
-        pushgateway,
-        { pushTimes: new Map(), unnamed: Array<typeof old & { age: number }>(count).fill({ ...old, age }) },
-        2,
-      );
+      unnamedSteps(pushgateway, { unnamed: Array<typeof old & { age: number }>(count).fill({ ...old, age }) }, 2);
     assert.deepEqual(
       steps(900).map(({ mark, text }) => [mark, text]),
       [
