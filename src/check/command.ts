@@ -20,15 +20,7 @@ import { rulesAndAlerts } from './rules.js';
 import { checkStatus, count, failed, lineOf, ok, statusOf, type Step } from './report.js';
 import type { DeliveredStick } from './series.js';
 import { alertForget } from './series.js';
-import {
-  deliveryStep,
-  pushgatewayGroups,
-  recallStep,
-  recording,
-  textfileStep,
-  unnamedSteps,
-  type RecordingSink,
-} from './sink.js';
+import { deliverySteps, pushgatewayGroups, recallStep, recording, unnamedSteps, type RecordingSink } from './sink.js';
 import { stickStep } from './stick.js';
 import { connect } from '../wiring.js';
 import { stickGrouping } from '../sinks/pushgateway.js';
@@ -108,8 +100,7 @@ async function walk(
   try {
     await job.run(config.targets);
     for (const target of config.targets) await say(stickStep(target, readings.get(target)!));
-    for (const step of deliveryStep(config, recorded.failures, config.targets.length)) await say(step);
-    if (textfile && recorded.failures.size === 0) await say(await textfileStep(textfile));
+    for (const step of await deliverySteps(config, recorded.failures)) await say(step);
     await storeSteps(command, readings, recorded, cadence, say);
   } finally {
     job.close();

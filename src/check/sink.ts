@@ -13,14 +13,8 @@ import { jobFamilies } from '../catalogue.js';
 import type { Sample } from '../parse.js';
 import type { AnySink, Forgettable } from '../sinks/sink.js';
 import { poll, type Series } from './prometheus-api.js';
-import {
-  forgetCommand,
-  missingSeries,
-  ofNewestScrape,
-  importedAtQuery,
-  selector,
-  type DeliveredStick,
-} from './series.js';
+import { forgetCommand, importedAtQuery, missingSeries, ofNewestScrape, selector } from './series.js';
+import type { DeliveredStick } from './series.js';
 import { clip, count, failed, ok, unchecked, type Step } from './report.js';
 
 /** A sink that remembers what it delivered and why a delivery failed, for the check to say. */
@@ -58,30 +52,25 @@ export function recording(sink: AnySink): RecordingSink {
   };
 }
 
-/** The sink's own line: it took the delivery, or why not. */
-export function deliveryStep(config: Config, failures: ReadonlyMap<string, string[]>, sticks: number): Step[] {
+/** The sink's own line: it took the delivery, or why not; for the textfile, whether node_exporter can read it. */
+export async function deliverySteps(config: Config, failures: ReadonlyMap<string, string[]>): Promise<Step[]> {
+  const { pushgateway, victoriametrics, textfile, targets } = config;
   if (failures.size > 0) {
-    const advice = config.pushgateway
-      ? ': is the Pushgateway running, and is the URL its base URL?'
-      : config.victoriametrics
-        ? ': is VictoriaMetrics (or the vmagent) running, and is the URL its base URL?'
-        : '';
-    return [...failures].map(([message, instances]) =>
-      failed(`${message} (${instances.length === sticks ? 'every stick' : instances.join(', ')})${advice}`),
+    const store = pushgateway ? 'the Pushgateway' : victoriametrics && 'VictoriaMetrics (or the vmagent)';
+    const advice = store ? `: is ${store} running, and is the URL its base URL?` : '';
+    return [...failures].map(([message, struck]) =>
+      failed(`${message} (${struck.length === targets.length ? 'every stick' : struck.join(', ')})${advice}`),
     );
   }
-  if (config.pushgateway) {
-    const { url, job } = config.pushgateway;
-    return [ok(`Pushgateway ${url.href} took the push of ${count(sticks)}, as job "${job}"`)];
-  }
-  if (config.victoriametrics)
-    return [ok(`VictoriaMetrics ${config.victoriametrics.url.href} took the import of ${count(sticks)}`)];
-  if (config.textfile) return [];
-  return [ok('standard output: nothing to check')];
+  const sticks = count(targets.length);
+  if (pushgateway)
+    return [ok(`Pushgateway ${pushgateway.url.href} took the push of ${sticks}, as job "${pushgateway.job}"`)];
+  if (victoriametrics) return [ok(`VictoriaMetrics ${victoriametrics.url.href} took the import of ${sticks}`)];
+  return [textfile ? await textfileStep(textfile) : ok('standard output: nothing to check')];
 }
 
 /** node_exporter (its own user) reads only *.prom files it can reach and read. */
-export async function textfileStep(path: string): Promise<Step> {
+async function textfileStep(path: string): Promise<Step> {
   if (!path.endsWith('.prom'))
     return failed(`textfile ${path}: node_exporter's textfile collector reads only files named *.prom`);
   const file = await stat(path).catch((error: unknown) => new Error(errnoCode(error) ?? messageOf(error)));
