@@ -3,9 +3,8 @@
  * set up right and set up wrong, the simulator as the stick, and servers that answer badly.
  */
 import assert from 'node:assert/strict';
-import { chmod, mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +14,7 @@ import * as yaml from 'yaml';
 import { parseShippedRules } from '../../src/check/rules.js';
 import { startSimulator, type Simulator } from '../../src/simulator/server.js';
 import { emptyDir, quickTicks, runCli, startCli, type CliResult, type RunningCli } from '../helpers/cli.js';
-import { endlessBody } from '../helpers/hostile.js';
+import { endlessBody, startScripted } from '../helpers/hostile.js';
 import { jobBundle, repoRoot } from '../helpers/paths.js';
 import { freePort } from '../helpers/process.js';
 import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus.js';
@@ -581,15 +580,6 @@ describe('what check leaves behind', () => {
 });
 
 describe('the configuration', () => {
-  test('an invalid one is a ✗ line naming the mistake; exit 2', async () => {
-    const result = await runCli(['check', '-t', stick.url]);
-    assert.equal(result.code, 2);
-    assert.equal(
-      result.stdout,
-      '✗ configuration: --pushgateway / PUSHGATEWAY_URL is required (or use --victoriametrics, --stdout or --textfile), e.g. --pushgateway http://localhost:9091\n',
-    );
-  });
-
   test('--prometheus-url belongs to check: a run refuses it, and ignores PROMETHEUS_URL', async () => {
     const refused = await runCli(['-t', stick.url, '--stdout', '--prometheus-url', 'http://127.0.0.1:1']);
     assert.equal(refused.code, 2);
@@ -597,35 +587,7 @@ describe('the configuration', () => {
     const ignored = await runCli(['-t', stick.url, '--stdout'], { env: { PROMETHEUS_URL: 'http://127.0.0.1:1' } });
     assert.equal(ignored.code, 0, ignored.stderr);
   });
-
-  test('PROMETHEUS_URL names the Prometheus of a check', async () => {
-    const url = `http://127.0.0.1:${await freePort()}`;
-    const result = await runCli(['check', '-t', stick.url, '--stdout', '--retries', '0'], {
-      env: { PROMETHEUS_URL: url },
-    });
-    // --stdout has no Prometheus step: nothing to check beyond the stick.
-    assert.equal(result.code, 0, result.stdout);
-    assert.match(result.stdout, /^✓ standard output: nothing to check$/m);
-  });
 });
-
-/** A server that answers every request with `answer`, for the hostile pass; closes its sockets on close. */
-async function startServer(answer: (request: IncomingMessage, response: ServerResponse) => void) {
-  const sockets = new Set<Socket>();
-  const server = createServer(answer);
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
 
 const json = (body: unknown) => (_request: IncomingMessage, response: ServerResponse) => {
   response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -667,7 +629,7 @@ describe('a Prometheus URL that answers badly: one ✗ line in words, no crash, 
   ];
   for (const [name, answer, expected] of cases) {
     test(name, async () => {
-      const server = await startServer(answer);
+      const server = await startScripted(answer);
       try {
         const result = await runCli(checkArgs(server.url, '--retries', '0'), { timeoutMs: 30_000 });
         assertWellFormed(result);
@@ -680,7 +642,7 @@ describe('a Prometheus URL that answers badly: one ✗ line in words, no crash, 
   }
 
   test('HTTP 401 is a login, not a wrong base URL: ✗ says how to give credentials, or that they were refused', async () => {
-    const server = await startServer((_request, response) =>
+    const server = await startScripted((_request, response) =>
       response.writeHead(401, { 'www-authenticate': 'Basic realm="prometheus"' }).end('Unauthorized'),
     );
     try {
@@ -707,7 +669,7 @@ describe('a Prometheus URL that answers badly: one ✗ line in words, no crash, 
   });
 
   test('one that never answers: ? after the timeout, exit 3', async () => {
-    const server = await startServer(() => {
+    const server = await startScripted(() => {
       /* holds the request, says nothing */
     });
     try {
@@ -729,7 +691,7 @@ describe('a Prometheus URL that answers badly: one ✗ line in words, no crash, 
  * given: its query answers hold the group of stick "roof" as the Pushgateway holds it now.
  */
 const fakePrometheus = (rules: unknown, alerts: unknown, target: Record<string, unknown> = {}) =>
-  startServer((request, response) => {
+  startScripted((request, response) => {
     const url = new URL(request.url ?? '/', 'http://x');
     const scraped = {
       scrapePool: 'pg',
@@ -951,66 +913,6 @@ describe('standard output that cannot be written', () => {
       await full.close();
       await rm(cwd, { recursive: true, force: true });
     }
-  });
-});
-
-describe('a stick that is not a Trucki', () => {
-  test('JSON with no key a Trucki sends: ✗ "is this a Trucki stick?", without the advice for a stick that is off', async () => {
-    const server = await startServer(json({ status: 'ok', uptime: 12 }));
-    try {
-      const result = await runCli(['check', '-t', `router=${server.url}`, '--stdout']);
-      assertWellFormed(result);
-      assert.equal(result.code, 1);
-      assert.deepEqual(marked(result, '✗'), [
-        `✗ stick router (${server.url.replace('http://', '')}): /jsonlive answered JSON, but no Trucki key: is this a Trucki stick?`,
-      ]);
-    } finally {
-      await server.close();
-    }
-  });
-});
-
-describe('the textfile: node_exporter, another user, must reach and read it', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'trucki-check-textfile-'));
-    await chmod(dir, 0o755);
-  });
-  after(() => rm(dir, { recursive: true, force: true }));
-
-  test('written, mode 0644, in a directory others may enter: ✓, exit 0', async () => {
-    const file = join(dir, 'trucki.prom');
-    const result = await runCli(['check', '-t', stick.url, '--textfile', file]);
-    assertWellFormed(result);
-    assert.equal(result.code, 0, result.stdout);
-    assert.match(
-      result.stdout,
-      new RegExp(
-        `^✓ textfile ${file.replace(/[.]/g, '\\.')} written, mode 0644: node_exporter can read trucki\\.prom$`,
-        'm',
-      ),
-    );
-    assert.equal((await stat(file)).mode & 0o777, 0o644);
-  });
-
-  test('not named *.prom: ✗, the collector would never read it', async () => {
-    const result = await runCli(['check', '-t', stick.url, '--textfile', join(dir, 'trucki.txt')]);
-    assert.equal(result.code, 1);
-    assert.match(
-      result.stdout,
-      /^✗ textfile .*trucki\.txt: node_exporter's textfile collector reads only files named \*\.prom$/m,
-    );
-  });
-
-  test('in a directory only its owner may enter: ✗ naming the directory', async () => {
-    const closed = join(dir, 'closed');
-    await mkdir(closed, { mode: 0o700 });
-    await chmod(closed, 0o700);
-    const result = await runCli(['check', '-t', stick.url, '--textfile', join(closed, 'trucki.prom')]);
-    assert.equal(result.code, 1);
-    assert.deepEqual(marked(result, '✗'), [
-      `✗ textfile ${closed}/trucki.prom: directory ${closed} has mode 0700: node_exporter, running as another user, cannot reach the file; chmod o+x it`,
-    ]);
   });
 });
 
