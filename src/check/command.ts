@@ -18,8 +18,7 @@ import { prometheusApi } from './prometheus-api.js';
 import { pushCadence, pushgatewaySteps, type Cadence, type PrometheusSide } from './prometheus.js';
 import { rulesAndAlerts } from './rules.js';
 import { checkStatus, count, failed, lineOf, ok, statusOf, type Step } from './report.js';
-import type { DeliveredStick } from './series.js';
-import { alertForget } from './series.js';
+import { alertForget, type DeliveredStick } from './series.js';
 import { deliverySteps, pushgatewayGroups, recallStep, recording, unnamedSteps, type RecordingSink } from './sink.js';
 import { stickStep } from './stick.js';
 import { connect } from '../wiring.js';
@@ -122,7 +121,8 @@ async function storeSteps(
     const samples = recorded.samples.get(target);
     if (!labelled || !samples || struck.has(target.instance)) return [];
     const labels = stickGrouping(labelled, target).filter(([, value]) => value !== '');
-    return [{ target, instance: target.instance, labels, samples }];
+    const { live, readAt } = readings.get(target)!;
+    return [{ target, instance: target.instance, labels, samples, ...(!live.failure && { readAt }) }];
   });
   const policy: HttpPolicy = { timeoutMs: config.timeoutMs, retries: config.retries };
   const prometheus = named ?? config.victoriametrics?.query ?? { url: new URL('http://localhost:9090') };
@@ -147,12 +147,7 @@ async function storeSteps(
       if (await pushgatewaySteps(side(false), pushgateway, groups.sticks, cadence, say))
         await rulesAndAlerts(side(false), say, alertForget(pushgateway, groups.unnamed));
     } else if (store && recorded.failures.size === 0) {
-      const readAt = new Map(
-        [...readings].flatMap(([{ instance }, { live, readAt: at }]) =>
-          live.failure ? [] : [[instance, at] as const],
-        ),
-      );
-      const recall = await recallStep(store, recorded.sink, readAt, delivered, (expr) => api(store.query).query(expr));
+      const recall = await recallStep(store, recorded.sink, delivered, (expr) => api(store.query).query(expr));
       await say(recall);
       // The query API is Prometheus's; a vmagent has none to ask unless another is named.
       if (named !== undefined || recall.mark !== 'unchecked') await rulesAndAlerts(side(true), say);

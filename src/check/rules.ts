@@ -44,22 +44,20 @@ async function readShippedRules(): Promise<ShippedRule[]> {
 /** The rules of a Prometheus rules file's text. */
 export function parseShippedRules(text: string, yaml: typeof import('yaml')): ShippedRule[] {
   const file: unknown = yaml.parse(text);
-  const groups = isJsonObject(file) && Array.isArray(file.groups) ? file.groups : [];
-  return groups.flatMap((group: unknown) =>
-    (isJsonObject(group) && Array.isArray(group.rules) ? group.rules : []).flatMap((rule: unknown) => {
-      if (!isJsonObject(rule) || typeof rule.expr !== 'string') return [];
-      const name = rule.alert ?? rule.record;
-      if (typeof name !== 'string') return [];
-      const labels = isJsonObject(rule.labels) ? rule.labels : {};
-      return [
-        {
-          name,
-          type: rule.alert === undefined ? ('recording' as const) : ('alerting' as const),
-          expr: rule.expr,
-          duration: typeof rule.for === 'string' ? (durationMs(rule.for) ?? NaN) / 1000 : 0,
-          labels: Object.fromEntries(Object.entries(labels).map(([key, value]) => [key, String(value)])),
-        },
-      ];
+  const listed = (parent: unknown, key: string): unknown[] =>
+    isJsonObject(parent) && Array.isArray(parent[key]) ? parent[key] : [];
+  return listed(file, 'groups').flatMap((group) =>
+    listed(group, 'rules').flatMap((rule: unknown) => {
+      const name = isJsonObject(rule) ? (rule.alert ?? rule.record) : undefined;
+      if (!isJsonObject(rule) || typeof rule.expr !== 'string' || typeof name !== 'string') return [];
+      const labels = Object.entries(isJsonObject(rule.labels) ? rule.labels : {});
+      return {
+        name,
+        type: rule.alert === undefined ? ('recording' as const) : ('alerting' as const),
+        expr: rule.expr,
+        duration: typeof rule.for === 'string' ? (durationMs(rule.for) ?? NaN) / 1000 : 0,
+        labels: Object.fromEntries(labels.map(([key, value]) => [key, String(value)])),
+      };
     }),
   );
 }
@@ -105,8 +103,7 @@ const oneLine = (expr: string) => expr.trim().replace(/\s+/g, ' ');
  * keywords in any case, label matchers in any order, whitespace and comments ignored.
  */
 export function sameExpression(a: string, b: string): boolean {
-  const left = tokens(a);
-  const right = tokens(b);
+  const [left, right] = [a, b].map(tokens);
   return left !== undefined && right !== undefined && left.join('\u0000') === right.join('\u0000');
 }
 
@@ -126,16 +123,14 @@ const token = new RegExp(
 );
 /** The normalised tokens of a PromQL text; undefined if it holds something no token is. */
 function tokens(text: string): string[] | undefined {
-  const out: string[] = [];
+  const words: string[] = [];
   token.lastIndex = 0;
   while (token.lastIndex < text.length) {
-    const match = token.exec(text);
-    if (!match) return undefined;
-    const [word] = match;
-    if (/^\s|^#/.test(word)) continue;
-    out.push(normalised(word));
+    const word = token.exec(text)?.[0];
+    if (word === undefined) return undefined;
+    if (!/^\s|^#/.test(word)) words.push(normalised(word));
   }
-  return sortMatchers(out);
+  return sortMatchers(words);
 }
 
 function normalised(word: string): string {
@@ -204,13 +199,10 @@ async function comparedStep(side: PrometheusSide, loaded: readonly Rule[]): Prom
   if (typeof shipped === 'string')
     return unchecked(`the shipped rules file cannot be read (${shipped}): the rules are not compared`);
   const { missing, differing, failing, ours } = compareRules(shipped, loaded);
-  const reload = 'copy deploy/prometheus/trucki-rules.yml again, name it under rule_files: and reload Prometheus';
-  if (ours.length === 0) {
-    return failed(
-      `the shipped rules are not loaded in Prometheus ${side.shown}: copy deploy/prometheus/trucki-rules.yml ` +
-        'beside prometheus.yml, name it under rule_files: and reload Prometheus',
-    );
-  }
+  const copy = (where: string) =>
+    `copy deploy/prometheus/trucki-rules.yml ${where}, name it under rule_files: and reload Prometheus`;
+  if (ours.length === 0)
+    return failed(`the shipped rules are not loaded in Prometheus ${side.shown}: ${copy('beside prometheus.yml')}`);
   if (failing.length > 0) {
     const each = failing.map(
       ({ name, group, lastError, health }) => `rule ${name} (group ${clip(group)}) fails: ${clip(lastError) || health}`,
@@ -222,7 +214,7 @@ async function comparedStep(side: PrometheusSide, loaded: readonly Rule[]): Prom
       ...(missing.length ? [`${missing.map(({ name }) => name).join(', ')} missing`] : []),
       ...differing.map(({ rule, what: how }) => `${rule.name} (group ${clip(rule.group, 80)}) ${clip(how, 200)}`),
     ];
-    return failed(`Prometheus's rules are not the shipped ones: ${clip(what.join('; '), 2000)}; ${reload}`);
+    return failed(`Prometheus's rules are not the shipped ones: ${clip(what.join('; '), 2000)}; ${copy('again')}`);
   }
   const groups = clip([...new Set(ours.map(({ group }) => group))].join(', '));
   const pending = ours.some(({ health }) => health !== 'ok') ? ', some not evaluated yet' : ' and healthy';

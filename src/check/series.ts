@@ -18,16 +18,8 @@ export interface DeliveredStick {
   readonly samples: readonly Sample[];
   /** push_time_seconds of this push, by the Pushgateway's clock, if it could be read back. */
   readonly pushTime?: number;
-}
-
-/** What one look at Prometheus found, for the sticks' job. */
-export interface Observation {
-  /** push_time_seconds{job=<the job>}. */
-  readonly own: readonly Series[];
-  /** push_time_seconds{exported_job=<the job>}: a scrape job without honor_labels moved the job there. */
-  readonly exported: readonly Series[];
-  /** For each scrape target of the Pushgateway: trucki_up under its own job and instance labels. */
-  readonly underTarget: readonly (readonly Series[])[];
+  /** When the stick was read (Unix ms), if it answered. */
+  readonly readAt?: number;
 }
 
 export interface Arrival {
@@ -56,15 +48,17 @@ const hasLabels = (series: Series, labels: Grouping) =>
 const fresh = (series: Series, stick: DeliveredStick) =>
   stick.pushTime === undefined || series.value >= stick.pushTime - 1e-3;
 
-const unexported: Grouping = [
-  ['exported_job', ''],
-  ['exported_instance', ''],
-];
+const unexported = Object.entries({ exported_job: '', exported_instance: '' });
 
+/**
+ * What one look at Prometheus found, for the sticks' job: `own`, push_time_seconds{job=<the job>};
+ * `exported`, push_time_seconds{exported_job=<the job>} (a scrape job without honor_labels moved the
+ * job there); `underTarget`, for each scrape target of the Pushgateway, trucki_up under its own labels.
+ */
 export function arrivalOf(
   sticks: readonly DeliveredStick[],
   targets: readonly ScrapeTarget[],
-  seen: Observation,
+  seen: Readonly<Record<'own' | 'exported', readonly Series[]> & { underTarget: readonly (readonly Series[])[] }>,
 ): Arrival {
   const arrived = (stick: DeliveredStick) =>
     seen.own.some((series) => hasLabels(series, [...stick.labels, ...unexported]) && fresh(series, stick));
@@ -108,10 +102,7 @@ export function ofNewestScrape(scrapedAt: readonly Series[], since?: number): Se
     metric: name === undefined ? labels : { ...labels, __name__: name },
     value,
   }));
-  const newest =
-    since === undefined
-      ? (named.find(({ metric }) => metric.__name__ === 'push_time_seconds')?.value ?? Infinity)
-      : since;
+  const newest = since ?? named.find(({ metric }) => metric.__name__ === 'push_time_seconds')?.value ?? Infinity;
   return named.filter(({ value }) => value >= newest);
 }
 
@@ -195,18 +186,12 @@ export function alertForget(
  * Pushgateway wants credentials, curl asks for the password, or reads the token from a file.
  */
 export function forgetCommand(pushgateway: Pushgateway, grouping: Grouping): string {
+  const { bearerToken, username, ca } = pushgateway;
   const url = new URL(pushgateway.url.href);
-  url.username = '';
-  url.password = '';
-  const path = `${url.href.replace(/\/$/, '')}${groupPath(grouping)}`;
-  const auth =
-    pushgateway.bearerToken !== undefined
-      ? '-H @TOKEN_HEADER_FILE '
-      : pushgateway.username !== undefined
-        ? '-u USERNAME '
-        : '';
-  const ca = pushgateway.ca === undefined ? '' : '--cacert CA_FILE ';
-  const command = `curl -fsS ${auth}${ca}-X DELETE '${path.replace(/'/g, "'\\''")}'`;
+  url.username = url.password = '';
+  const path = `${url.href.replace(/\/$/, '')}${groupPath(grouping)}`.replace(/'/g, "'\\''");
+  const auth = bearerToken !== undefined ? '-H @TOKEN_HEADER_FILE ' : username !== undefined ? '-u USERNAME ' : '';
+  const command = `curl -fsS ${auth}${ca === undefined ? '' : '--cacert CA_FILE '}-X DELETE '${path}'`;
   // A grouping value of a megabyte (anyone may push one) makes no command to copy.
   return command.length <= 2000
     ? command

@@ -30,9 +30,6 @@ export interface RecordingSink {
 export function recording(sink: AnySink): RecordingSink {
   const failures = new Map<string, string[]>();
   const samples = new Map<Target, readonly Sample[]>();
-  const note = (message: string, instances: string[]) => {
-    failures.set(message, [...(failures.get(message) ?? []), ...instances]);
-  };
   return {
     failures,
     samples,
@@ -42,7 +39,9 @@ export function recording(sink: AnySink): RecordingSink {
       ...(sink.close && { close: sink.close }),
       deliver: async (delivery) => {
         const noted = (error: unknown): never => {
-          if (error instanceof SinkFailure) note(error.message, [delivery.target.instance]);
+          const { message } = error as Error;
+          if (error instanceof SinkFailure)
+            failures.set(message, [...(failures.get(message) ?? []), delivery.target.instance]);
           throw error;
         };
         const handed = await sink.deliver(delivery).catch(noted);
@@ -108,22 +107,20 @@ const recallWaitMs = 15_000;
 export async function recallStep(
   store: VictoriaMetrics,
   sink: AnySink,
-  readAt: ReadonlyMap<string, number>,
   sticks: readonly DeliveredStick[],
   query: (expr: string) => Promise<readonly Series[]>,
 ): Promise<Step> {
   const where = `VictoriaMetrics query API ${store.query.url.href}`;
-  const read = sticks.filter(({ instance }) => readAt.has(instance));
+  const read = sticks.filter(({ readAt }) => readAt !== undefined);
   if (read.length === 0) return unchecked(`${where}: recall not checked: no stick was read`);
   const lacking = async () => {
     const found = await sink.lastSuccesses!(read.map(({ target }) => target));
-    const late = read.filter(({ instance }) => (found.get(instance) ?? 0) < Math.floor(readAt.get(instance)! / 1000));
+    const late = read.filter(({ instance, readAt }) => (found.get(instance) ?? 0) < Math.floor(readAt! / 1000));
     if (late.length) return late.map(({ instance }) => `${instance}'s last success`);
     const missing: string[] = [];
     for (const stick of read) {
       // An import's samples carry the time its stick was read, to the millisecond.
-      const since = (readAt.get(stick.instance)! - 1) / 1000;
-      const arrived = ofNewestScrape(await query(importedAtQuery(stick.labels)), since);
+      const arrived = ofNewestScrape(await query(importedAtQuery(stick.labels)), (stick.readAt! - 1) / 1000);
       missing.push(...missingSeries(stick, arrived).map((series) => `${stick.instance} ${series}`));
     }
     return missing;

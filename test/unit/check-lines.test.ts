@@ -171,7 +171,7 @@ test('a setup that could not all be checked: ? lines, none ✗, exit status 3', 
   const steps = await said(async (say) => {
     await say(stickStep(roof, answered));
     for (const step of await deliverySteps(config, new Map())) await say(step);
-    await say(await recallStep(store, vmagent, new Map([['roof', 1]]), [delivered], () => Promise.resolve([])));
+    await say(await recallStep(store, vmagent, [{ ...delivered, readAt: 1 }], () => Promise.resolve([])));
     await rulesAndAlerts(side({ rules: () => Promise.resolve([]) }, { victoriametrics: true }), say);
     await say(unreachable(side({}, { named: false }), new NoAnswer('refused the connection'), 'Prometheus'));
   });

@@ -293,7 +293,7 @@ describe('an import into VictoriaMetrics, beside series of an earlier import sti
     const sink = { lastSuccesses: () => Promise.resolve(new Map([['roof', 200]])) } as unknown as AnySink;
     const url = new URL('http://127.0.0.1:8428/');
     const store = { url, query: { url } } as unknown as VictoriaMetrics;
-    const { mark, text } = await driven(t, recallStep(store, sink, new Map([['roof', 200_000]]), [roof], query));
+    const { mark, text } = await driven(t, recallStep(store, sink, [{ ...roof, readAt: 200_000 }], query));
     assert.equal(mark, 'failed', text);
     assert.match(text, /lacks roof trucki_ac_power_watts\{inverter="1"\} 15 s after the import/);
   });
