@@ -19,7 +19,7 @@ import { pushCadence, pushgatewaySteps, type Cadence, type PrometheusSide } from
 import { rulesAndAlerts } from './rules.js';
 import { checkStatus, count, failed, lineOf, ok, statusOf, type Step } from './report.js';
 import { alertForget, type DeliveredStick } from './series.js';
-import { deliverySteps, pushgatewayGroups, recallStep, recording, unnamedSteps, type RecordingSink } from './sink.js';
+import { deliverySteps, pushgatewayGroups, recallStep, recording, unnamedSteps } from './sink.js';
 import { stickStep } from './stick.js';
 import { connect } from '../wiring.js';
 import { stickGrouping } from '../sinks/pushgateway.js';
@@ -111,7 +111,7 @@ async function walk(
 async function storeSteps(
   { config, prometheus: named }: Extract<Command, { kind: 'check' }>,
   readings: ReadonlyMap<Target, StickReading>,
-  recorded: RecordingSink,
+  recorded: ReturnType<typeof recording>,
   cadence: Cadence,
   say: (step: Step) => Promise<void>,
 ): Promise<void> {

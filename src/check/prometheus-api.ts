@@ -60,8 +60,29 @@ export interface PrometheusApi {
 
 /** `http` carries the credentials, if any; `base` is the API's base URL, without user info. */
 export function prometheusApi(http: Http, base: URL): PrometheusApi {
-  const read = <T>(path: string, params: Record<string, string>, shaped: (data: Json) => T | undefined) =>
-    readData(http, base, path, params, shaped);
+  /**
+   * The `data` of an answer on `path` as `shaped` reads it, or an HttpFailure saying what came instead.
+   * Each answer is parsed whole, so its size is bounded by what it can be: the series of our own
+   * queries are a few per stick; the targets, rules and alerts of a Prometheus of thousands of targets.
+   */
+  const read = async <T>(path: string, params: Record<string, string>, shaped: (data: Json) => T | undefined) => {
+    const url = urlUnder(base, path);
+    for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+    const maxBytes = (path === '/api/v1/query' ? 1 : 4) * 1_048_576;
+    const { body } = await request(http, { url, accept: 'application/json', maxBytes, what: `on ${path}` });
+    const text = body.toString('utf8');
+    const parsed = parseJson(text);
+    if ('costly' in parsed) throw new HttpFailure(`answered ${path} with JSON that ${parsed.costly}: not read`);
+    if ('invalid' in parsed) {
+      const what = text.trimStart().startsWith('<') ? 'HTML' : 'something that is not JSON';
+      throw new HttpFailure(`answered ${path} with ${what}: is it the base URL of Prometheus's API?`);
+    }
+    const { value: answer } = parsed;
+    const data = isJsonObject(answer) && answer.status === 'success' && isJsonObject(answer.data) && answer.data;
+    const value = data ? shaped(data) : undefined;
+    if (value === undefined) throw new HttpFailure(`answered ${path} with JSON of another shape than Prometheus's API`);
+    return value;
+  };
   return {
     // Only the active ones: the dropped targets of a service discovery can be many thousands.
     targets: () =>
@@ -88,36 +109,6 @@ export function prometheusApi(http: Http, base: URL): PrometheusApi {
         ),
       ),
   };
-}
-
-/**
- * The `data` of a Prometheus API answer as `shaped` reads it, or an HttpFailure saying what came
- * instead. Each answer is parsed whole, so its size is bounded by what it can be: the series of our
- * own queries are a few per stick; the targets, rules and alerts of a Prometheus of thousands of targets.
- */
-async function readData<T>(
-  http: Http,
-  base: URL,
-  path: string,
-  params: Record<string, string>,
-  shaped: (data: Json) => T | undefined,
-): Promise<T> {
-  const url = urlUnder(base, path);
-  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-  const maxBytes = (path === '/api/v1/query' ? 1 : 4) * 1_048_576;
-  const { body } = await request(http, { url, accept: 'application/json', maxBytes, what: `on ${path}` });
-  const text = body.toString('utf8');
-  const parsed = parseJson(text);
-  if ('costly' in parsed) throw new HttpFailure(`answered ${path} with JSON that ${parsed.costly}: not read`);
-  if ('invalid' in parsed) {
-    const what = text.trimStart().startsWith('<') ? 'HTML' : 'something that is not JSON';
-    throw new HttpFailure(`answered ${path} with ${what}: is it the base URL of Prometheus's API?`);
-  }
-  const { value: answer } = parsed;
-  const value = isJsonObject(answer) && answer.status === 'success' && isJsonObject(answer.data) && shaped(answer.data);
-  if (value === undefined || value === false)
-    throw new HttpFailure(`answered ${path} with JSON of another shape than Prometheus's API`);
-  return value;
 }
 
 /** Each of `list` as `each` reads it; undefined if it is no list or an item is of another shape. */

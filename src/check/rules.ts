@@ -15,17 +15,8 @@ import { unreachable, type PrometheusSide } from './prometheus.js';
 import { clip, failed, ok, unchecked, type Step } from './report.js';
 import { firingText, pendingText } from './series.js';
 
-export interface ShippedRule {
-  readonly name: string;
-  readonly type: 'alerting' | 'recording';
-  readonly expr: string;
-  /** An alert's `for`, in seconds. */
-  readonly duration: number;
-  readonly labels: Readonly<Record<string, string>>;
-}
-
 /** The shipped rules, read beside the program (the repository, the npm package), else the Debian package's. */
-async function readShippedRules(): Promise<ShippedRule[]> {
+async function readShippedRules() {
   const program = process.argv[1] ?? '';
   const beside = join(dirname(await realpath(program).catch(() => program)), '../deploy/prometheus/trucki-rules.yml');
   let text: string | undefined;
@@ -41,8 +32,8 @@ async function readShippedRules(): Promise<ShippedRule[]> {
   return parseShippedRules(text, await import('yaml'));
 }
 
-/** The rules of a Prometheus rules file's text. */
-export function parseShippedRules(text: string, yaml: typeof import('yaml')): ShippedRule[] {
+/** The rules of a Prometheus rules file's text; an alert's `for` (duration) in seconds. */
+export function parseShippedRules(text: string, yaml: typeof import('yaml')) {
   const file: unknown = yaml.parse(text);
   const listed = (parent: unknown, key: string): unknown[] =>
     isJsonObject(parent) && Array.isArray(parent[key]) ? parent[key] : [];
@@ -61,6 +52,8 @@ export function parseShippedRules(text: string, yaml: typeof import('yaml')): Sh
     }),
   );
 }
+
+export type ShippedRule = ReturnType<typeof parseShippedRules>[number];
 
 /**
  * Every shipped rule must be loaded as shipped; every loaded rule of a shipped name must be one. `ours`:

@@ -22,18 +22,7 @@ export interface DeliveredStick {
   readonly readAt?: number;
 }
 
-export interface Arrival {
-  /** The sticks whose series of this push (or a later one) are not under their own labels. */
-  readonly missing: readonly string[];
-  /** The scrape job (its job label, and its name where known) that gives the sticks its own labels. */
-  readonly renamedBy?: {
-    readonly job: string;
-    readonly instance: string;
-    readonly target?: ScrapeTarget;
-    /** Whether the sticks' own labels are kept as exported_job, exported_instance (or dropped). */
-    readonly moved: boolean;
-  };
-}
+export type Arrival = ReturnType<typeof arrivalOf>;
 
 /** A PromQL selector of exactly these labels: `{job="trucki",instance="roof"}`. */
 export function selector(labels: Grouping): string {
@@ -54,12 +43,15 @@ const unexported = Object.entries({ exported_job: '', exported_instance: '' });
  * What one look at Prometheus found, for the sticks' job: `own`, push_time_seconds{job=<the job>};
  * `exported`, push_time_seconds{exported_job=<the job>} (a scrape job without honor_labels moved the
  * job there); `underTarget`, for each scrape target of the Pushgateway, trucki_up under its own labels.
+ * `missing`: the sticks whose series of this push (or a later one) are not under their own labels;
+ * `renamedBy`: the scrape job (its job label, and its name where known) that gives them its own
+ * labels, `moved` if it keeps theirs as exported_job, exported_instance (or drops them).
  */
 export function arrivalOf(
   sticks: readonly DeliveredStick[],
   targets: readonly ScrapeTarget[],
   seen: Readonly<Record<'own' | 'exported', readonly Series[]> & { underTarget: readonly (readonly Series[])[] }>,
-): Arrival {
+) {
   const arrived = (stick: DeliveredStick) =>
     seen.own.some((series) => hasLabels(series, [...stick.labels, ...unexported]) && fresh(series, stick));
   const missing = sticks.filter((stick) => !arrived(stick)).map(({ instance }) => instance);

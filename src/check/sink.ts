@@ -17,17 +17,15 @@ import { forgetCommand, importedAtQuery, missingSeries, ofNewestScrape, selector
 import type { DeliveredStick } from './series.js';
 import { clip, count, failed, ok, unchecked, type Step } from './report.js';
 
-/** A sink that remembers what it delivered and why a delivery failed, for the check to say. */
-export interface RecordingSink {
-  readonly sink: AnySink;
-  /** Failure message → the instances it struck. */
-  readonly failures: Map<string, string[]>;
-  /** Each stick's samples as delivered. */
-  readonly samples: Map<Target, readonly Sample[]>;
-}
-
-/** `sink` for one run that forgets and removes nothing: check changes nothing but its own delivery. */
-export function recording(sink: AnySink): RecordingSink {
+/**
+ * `sink` for one run that forgets and removes nothing (check changes nothing but its own delivery),
+ * remembering each stick's samples as delivered and, by failure message, the instances it struck.
+ */
+export function recording(sink: AnySink): {
+  sink: AnySink;
+  failures: Map<string, string[]>;
+  samples: Map<Target, readonly Sample[]>;
+} {
   const failures = new Map<string, string[]>();
   const samples = new Map<Target, readonly Sample[]>();
   return {
@@ -139,22 +137,17 @@ export async function recallStep(
   });
 }
 
-/** What the Pushgateway holds of this job, in one streamed read. */
-export interface PushgatewayGroups {
-  /** The sticks delivered, each with the push_time_seconds of its group: this push's, on the Pushgateway's clock. */
-  readonly sticks: readonly DeliveredStick[];
-  /** The job's groups that no stick named here delivers (a stick renamed or removed), oldest first. */
-  readonly unnamed: readonly Forgettable[];
-  /** Why the Pushgateway could not be read back: then none of the above is known. */
-  readonly failure?: string;
-}
-
+/**
+ * What the Pushgateway holds of this job, in one streamed read: the sticks delivered, each with the
+ * push_time_seconds of its group (this push's, on the Pushgateway's clock); the job's groups that no
+ * stick named here delivers (a stick renamed or removed), oldest first; or why it could not be read back.
+ */
 export async function pushgatewayGroups(
   pushgateway: Pushgateway,
   http: Http,
   delivered: readonly DeliveredStick[],
   named: readonly Target[],
-): Promise<PushgatewayGroups> {
+): Promise<{ sticks: readonly DeliveredStick[]; unnamed: readonly Forgettable[]; failure?: string }> {
   const groupings = delivered.map(({ target }) => stickGrouping(pushgateway, target));
   const found = await readGroups(http, pushgateway.url, {
     values: { groupings, family: 'push_time_seconds' },
@@ -178,7 +171,7 @@ export async function pushgatewayGroups(
 /** One line per group no stick names, with the command that forgets it; at most `max` of them. */
 export function unnamedSteps(
   pushgateway: Pushgateway,
-  { unnamed, failure }: Omit<PushgatewayGroups, 'sticks'>,
+  { unnamed, failure }: { unnamed: readonly Forgettable[]; failure?: string },
   max = 10,
 ): Step[] {
   if (failure !== undefined)
