@@ -104,7 +104,6 @@ async function walk(
   } finally {
     job.close();
   }
-  return undefined;
 }
 
 /** What the store and, where it applies, Prometheus say of the run just delivered. */

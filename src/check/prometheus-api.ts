@@ -118,9 +118,7 @@ function items<T>(list: unknown, each: (item: Json) => T | undefined): T[] | und
   return read.includes(undefined) ? undefined : (read as T[]);
 }
 
-function text(value: unknown): string {
-  return typeof value === 'string' ? value : '';
-}
+const text = (value: unknown) => (typeof value === 'string' ? value : '');
 
 function stringsOf(record: Json): Record<string, string> {
   return Object.fromEntries(

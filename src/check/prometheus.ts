@@ -157,21 +157,18 @@ function cadenceStep(job: string, shown: string | undefined, cadence: Cadence): 
   );
 }
 
-/** Prometheus's active targets at the Pushgateway's address: the same port, the same host or both loopback. */
-function scrapingTargets(all: readonly ScrapeTarget[], pushgateway: URL): ScrapeTarget[] {
-  const host = (url: URL) => {
-    const name = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-    return name === 'localhost' || name === '::1' || name.startsWith('127.') ? 'loopback' : name;
-  };
-  const matches = all.filter((target) => {
-    const url = URL.canParse(target.scrapeUrl) ? new URL(target.scrapeUrl) : undefined;
-    return url !== undefined && portOf(url) === portOf(pushgateway) && host(url) === host(pushgateway);
-  });
-  return matches.slice(0, maxTargets);
+const portOf = (url: URL) => url.port || (url.protocol === 'https:' ? '443' : '80');
+
+/** Its host and port, the loopback names made one. */
+function address(url: URL): string {
+  const name = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return `${name === 'localhost' || name === '::1' || name.startsWith('127.') ? 'loopback' : name}:${portOf(url)}`;
 }
 
-function portOf(url: URL): string {
-  return url.port || (url.protocol === 'https:' ? '443' : '80');
+/** Prometheus's active targets at the Pushgateway's address: the same port, the same host or both loopback. */
+function scrapingTargets(all: readonly ScrapeTarget[], pushgateway: URL): ScrapeTarget[] {
+  const at = (scrapeUrl: string) => URL.canParse(scrapeUrl) && address(new URL(scrapeUrl)) === address(pushgateway);
+  return all.filter(({ scrapeUrl }) => at(scrapeUrl)).slice(0, maxTargets);
 }
 
 interface Seen {

@@ -29,11 +29,8 @@ export function lineOf({ mark, text }: Step): string {
 }
 
 /** "1 stick", "2 sticks". */
-export function count(sticks: number): string {
-  return sticks === 1 ? '1 stick' : `${sticks} sticks`;
-}
+export const count = (sticks: number) => (sticks === 1 ? '1 stick' : `${sticks} sticks`);
 
 /** A server's text, at most `max` characters: a label value or an error may be of any length. */
-export function clip(message: string, max = 300): string {
-  return message.length > max ? `${message.slice(0, max - 3)}...` : message;
-}
+export const clip = (message: string, max = 300) =>
+  message.length > max ? `${message.slice(0, max - 3)}...` : message;

@@ -73,20 +73,18 @@ async function textfileStep(path: string): Promise<Step> {
   const file = await stat(path).catch((error: unknown) => new Error(errnoCode(error) ?? messageOf(error)));
   if (file instanceof Error) return failed(`textfile ${path} cannot be read back (${file.message})`);
   const mode = modeOf(file);
-  if ((file.mode & 0o004) === 0) {
+  if ((file.mode & 0o004) === 0)
     return failed(
       `textfile ${path} has mode ${mode}: node_exporter, running as another user, cannot read it; ` +
         'run the job with umask 0022',
     );
-  }
   for (let dir = dirname(path); ; dir = dirname(dir)) {
     const stats = await stat(dir).catch(() => undefined);
-    if (stats && (stats.mode & 0o001) === 0) {
+    if (stats && (stats.mode & 0o001) === 0)
       return failed(
         `textfile ${path}: directory ${dir} has mode ${modeOf(stats)}: ` +
           'node_exporter, running as another user, cannot reach the file; chmod o+x it',
       );
-    }
     if (dirname(dir) === dir) break;
   }
   return ok(`textfile ${path} written, mode ${mode}: node_exporter can read ${basename(path)}`);

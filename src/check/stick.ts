@@ -11,19 +11,17 @@ export function stickStep(target: Target, { live, once }: StickReading): Step {
   const name = stickName(target);
   // It answered, so it is on and reachable: what it said is the news (another device at its address?).
   if (live.wrongAnswer !== undefined) return failed(`${name}: /jsonlive ${live.wrongAnswer}`);
-  if (live.failure) {
+  if (live.failure)
     return failed(
       `${name}: ${live.failure}: is the address right, and the stick on and reachable from here? ` +
         `(a stick that is off shows here too)`,
     );
-  }
   const liveKeys = live.knownKeys ?? 0;
-  if (once.failure) {
+  if (once.failure)
     return failed(
       `${name}: ${liveKeys} known keys on /jsonlive, but /jsononce ${once.failure}: its identity ` +
         `(variant, firmware) is unknown`,
     );
-  }
   const keys = liveKeys + (once.knownKeys ?? 0);
   const info = once.samples.find(({ family }) => family === identity)?.labels;
   const who = info
