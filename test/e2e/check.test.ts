@@ -13,7 +13,8 @@ import { readFileSync } from 'node:fs';
 import * as yaml from 'yaml';
 import { parseShippedRules } from '../../src/check/rules.js';
 import { startSimulator, type Simulator } from '../../src/simulator/server.js';
-import { emptyDir, quickTicks, runCli, startCli, type CliResult, type RunningCli } from '../helpers/cli.js';
+import { assertWellFormed, marked } from '../helpers/check.js';
+import { emptyDir, quickTicks, runCli, startCli, type RunningCli } from '../helpers/cli.js';
 import { endlessBody, startScripted } from '../helpers/hostile.js';
 import { jobBundle, repoRoot } from '../helpers/paths.js';
 import { freePort } from '../helpers/process.js';
@@ -69,18 +70,6 @@ function prometheusYml(options: {
     ...(options.more ?? []),
     '',
   ].join('\n');
-}
-
-/** The lines of a check's output with the given mark. */
-const marked = (result: CliResult, mark: '✓' | '✗' | '?') =>
-  result.stdout.split('\n').filter((line) => line.startsWith(`${mark} `));
-
-/** Every line of a check starts with one of the three marks, and there is no stack trace anywhere. */
-function assertWellFormed(result: CliResult): void {
-  const lines = result.stdout.split('\n').filter(Boolean);
-  assert.ok(lines.length > 0, 'no output');
-  for (const line of lines) assert.match(line, /^[✓✗?] /, `not a check line: ${line}`);
-  assert.doesNotMatch(result.stdout + result.stderr, /\n\s+at /, 'a stack trace');
 }
 
 let stick: Simulator;

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCheck } from '../../src/check/command.js';
 import { startSimulator, type Simulator } from '../../src/simulator/server.js';
+import { assertWellFormed, marked } from '../helpers/check.js';
 import { startScripted } from '../helpers/hostile.js';
 import { freePort } from '../helpers/process.js';
 
@@ -29,18 +30,6 @@ async function check(argv: readonly string[], env: NodeJS.ProcessEnv = {}): Prom
   };
   const code = await runCheck(['check', ...argv], env, io, () => Promise.resolve(0));
   return { code, stdout, stderr };
-}
-
-/** The lines of a check's output with the given mark. */
-const marked = (result: Checked, mark: '✓' | '✗' | '?') =>
-  result.stdout.split('\n').filter((line) => line.startsWith(`${mark} `));
-
-/** Every line of a check starts with one of the three marks, and there is no stack trace anywhere. */
-function assertWellFormed(result: Checked): void {
-  const lines = result.stdout.split('\n').filter(Boolean);
-  assert.ok(lines.length > 0, 'no output');
-  for (const line of lines) assert.match(line, /^[✓✗?] /, `not a check line: ${line}`);
-  assert.doesNotMatch(result.stdout + result.stderr, /\n\s+at /, 'a stack trace');
 }
 
 let stick: Simulator;

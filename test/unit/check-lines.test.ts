@@ -14,7 +14,7 @@ import * as yaml from 'yaml';
 import { onceCatalogue } from '../../src/catalogue.js';
 import type { Config, Pushgateway, Target, VictoriaMetrics } from '../../src/config/types.js';
 import { HttpFailure, NoAnswer, NoQueryApi } from '../../src/errors.js';
-import type { PrometheusApi, ScrapeTarget, Series } from '../../src/check/prometheus-api.js';
+import type { PrometheusApi, Series } from '../../src/check/prometheus-api.js';
 import { pushgatewaySteps, unreachable, type PrometheusSide } from '../../src/check/prometheus.js';
 import { lineOf, statusOf, type Step } from '../../src/check/report.js';
 import { parseShippedRules, rulesAndAlerts } from '../../src/check/rules.js';
@@ -23,6 +23,7 @@ import { deliverySteps, recallStep, unnamedSteps } from '../../src/check/sink.js
 import { stickStep } from '../../src/check/stick.js';
 import type { AnySink } from '../../src/sinks/sink.js';
 import type { StickReading } from '../../src/stick.js';
+import { pushgatewayTarget } from '../helpers/check.js';
 import { repoRoot } from '../helpers/paths.js';
 
 /** The lines of `steps` as check prints them, then the exit status they add up to. */
@@ -82,16 +83,7 @@ const side = (api: Partial<PrometheusApi>, more: Partial<PrometheusSide> = {}): 
 
 test('a setup where every step holds: ✓ lines, exit status 0', async () => {
   const shipped = parseShippedRules(readFileSync(`${repoRoot}deploy/prometheus/trucki-rules.yml`, 'utf8'), yaml);
-  const target: ScrapeTarget = {
-    scrapePool: 'pushgateway',
-    job: 'pushgateway',
-    instance: 'localhost:9091',
-    scrapeUrl: 'http://localhost:9091/metrics',
-    health: 'up',
-    lastError: '',
-    lastScrape: '1',
-    scrapeInterval: '10s',
-  };
+  const target = { ...pushgatewayTarget, lastScrape: '1', scrapeInterval: '10s' };
   const series = (metric: Record<string, string>, value: number): Series => ({ metric, value });
   const api: Partial<PrometheusApi> = {
     targets: () => Promise.resolve([target]),

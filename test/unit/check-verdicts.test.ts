@@ -10,7 +10,7 @@ import { describe, test, type TestContext } from 'node:test';
 import * as yaml from 'yaml';
 import { jobFamilies } from '../../src/catalogue.js';
 import type { Pushgateway } from '../../src/config/types.js';
-import type { PrometheusApi, Rule, ScrapeTarget, Series } from '../../src/check/prometheus-api.js';
+import type { PrometheusApi, Rule, Series } from '../../src/check/prometheus-api.js';
 import { pushgatewaySteps } from '../../src/check/prometheus.js';
 import type { Step } from '../../src/check/report.js';
 import { compareRules, parseShippedRules, sameExpression } from '../../src/check/rules.js';
@@ -26,6 +26,7 @@ import {
 import { recallStep, unnamedSteps } from '../../src/check/sink.js';
 import type { AnySink } from '../../src/sinks/sink.js';
 import type { VictoriaMetrics } from '../../src/config/types.js';
+import { pushgatewayTarget } from '../helpers/check.js';
 import { repoRoot } from '../helpers/paths.js';
 
 const shipped = parseShippedRules(readFileSync(`${repoRoot}deploy/prometheus/trucki-rules.yml`, 'utf8'), yaml);
@@ -141,15 +142,7 @@ describe('the loaded rules against the shipped file', () => {
   });
 });
 
-const target: ScrapeTarget = {
-  scrapePool: 'pushgateway',
-  job: 'pushgateway',
-  instance: 'localhost:9091',
-  scrapeUrl: 'http://localhost:9091/metrics',
-  health: 'up',
-  lastError: '',
-  lastScrape: '',
-};
+const target = pushgatewayTarget;
 const series = (metric: Record<string, string>, value = 100): Series => ({ metric, value });
 const roof: DeliveredStick = {
   target: { instance: 'roof', labels: [], url: new URL('http://127.0.0.1:9') },
