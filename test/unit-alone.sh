@@ -6,6 +6,7 @@
 set -eu
 bin=$(mktemp -d)
 trap 'rm -rf "$bin"' EXIT
+trap 'exit 130' INT TERM
 ln -s "$(command -v node)" "$bin/node"
 guard="$(pwd)/build/test/helpers/no-child-process.js"
 [ "$#" -gt 0 ] || set -- build/test/unit/*.test.js
