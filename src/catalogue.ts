@@ -30,33 +30,24 @@ export type CatalogueRow = { readonly key: string; readonly family: Family; read
 
 const gauge = (name: string, help: string): Family => ({ name, help, type: 'gauge' });
 const counter = (name: string, help: string): Family => ({ name, help, type: 'counter' });
-const num = (key: string, unit: UnitSymbol, family: Family, labels?: Labels): CatalogueRow => ({
-  key,
-  read: 'number',
-  unit,
-  family,
-  ...(labels && { labels }),
-});
+const num = (key: string, unit: UnitSymbol, family: Family, labels?: Labels): CatalogueRow =>
+  labels ? { key, read: 'number', unit, family, labels } : { key, read: 'number', unit, family };
 const sun = (n: number): Labels => ({ inverter: `sun${n}` });
 /** One family per quantity, the inverter (sun1 to sun3) as a label; null where the stick has no key. */
 const perInverter = (unit: UnitSymbol, family: Family, ...keys: (string | null)[]): CatalogueRow[] =>
   keys.flatMap((key, index) => (key === null ? [] : [num(key, unit, family, sun(index + 1))]));
 const flag = (key: string, family: Family): CatalogueRow => ({ key, read: 'flag', family });
 const text = (key: string, label: string, family: Family): CatalogueRow => ({ key, read: 'text', label, family });
-const state = (key: string, label: string, states: readonly string[], family: Family): CatalogueRow => ({
-  key,
-  read: 'state',
-  label,
-  states,
-  family,
-});
+const state = (key: string, label: string, states: readonly string[], family: Family): CatalogueRow => {
+  return { key, read: 'state', label, states, family };
+};
 
 /** The state sets' vocabularies, in the stick's words normalised (see stateLabel in parse.ts). */
 // prettier-ignore
 export const wifiStates = ['connected', 'disconnected', 'not_set', 'connecting', 'no_shield', 'idle_status',
   'connect_failed', 'no_ssid_avail', 'scan_completed', 'connection_lost'] as const;
 export const signalQualities = ['bad', 'not_good', 'okay', 'fairly_good', 'very_good'] as const;
-export const runStates = ['on', 'off'] as const;
+const runStates = ['on', 'off'] as const;
 /** Added to every state set: the stick said something the vocabulary does not know. */
 export const unknownState = 'unknown';
 

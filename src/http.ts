@@ -1,9 +1,8 @@
 /**
  * The one HTTP client of the job and of `check`, the only module that imports got. Every request is
- * bounded in time (the timeout, per attempt) and in bytes (its answer's limit, counted decompressed as
- * it streams in); got retries it while it fails in a way that may pass; no redirect is followed (it
- * would send us to a URL we never chose); and every failure is one HttpFailure of errors.ts, its kind
- * told by its class, in words a user can act on.
+ * bounded in time (per attempt) and in bytes (counted decompressed as they come); got retries what
+ * may pass; no redirect is followed (to a URL we never chose); every failure is an HttpFailure of
+ * errors.ts, its kind told by its class, in words a user can act on.
  */
 import { Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
@@ -91,9 +90,9 @@ export interface Ask {
   /** This request's basic auth (a stick's); a store's come with its Http. */
   readonly auth?: { readonly username?: string; readonly password?: string };
   /**
-   * Given, the body is not kept but handed over as text while it streams in, to what this returns
-   * for the answer's headers (once per attempt; it may throw to refuse the answer). Such a request
-   * is retried on network failures only: an error status fails at once, its body unread.
+   * Given, the body is not kept but handed as text while it streams in to what this returns for the
+   * answer's headers (per attempt; it may throw to refuse the answer). Retried on network failures
+   * only: an error status fails at once, its body unread.
    */
   readonly stream?: (headers: IncomingHttpHeaders) => (text: string) => void;
 }
@@ -229,10 +228,9 @@ function statusFailure({ statusCode, statusMessage = '', headers, url, body }: P
 }
 
 /**
- * How long an answer asked to wait, in ms, from its Retry-After (whole seconds, or an HTTP date,
- * which begins with its day's name), at most an hour (a store cannot silence a loop for days);
- * undefined where it asked nothing readable (Date.parse alone would read "-5" or "1.5" as a date
- * long past: a retry at once, without backoff).
+ * The wait (ms) a Retry-After asks, in whole seconds or an HTTP date (it begins with the day's name:
+ * Date.parse alone reads "-5" or "1.5" as a date long past), at most an hour (a store cannot silence a
+ * loop for days); undefined where it asks nothing readable.
  */
 function retryAfterMs(headers: IncomingHttpHeaders | undefined): number | undefined {
   const header = headers?.['retry-after']?.trim() ?? '';

@@ -26,18 +26,14 @@ export function parsePayload(text: string): { payload: Payload } | { error: stri
   const parsed = parseJson(text);
   if ('costly' in parsed) return { error: `sent JSON that ${parsed.costly}` };
   if ('invalid' in parsed) {
-    const start = text.trimStart().slice(0, 1);
-    return {
-      error: start === '<' ? 'sent HTML, not JSON (a login or error page?)' : 'sent a body that is not valid JSON',
-    };
+    const html = text.trimStart().startsWith('<');
+    return { error: html ? 'sent HTML, not JSON (a login or error page?)' : 'sent a body that is not valid JSON' };
   }
   const { value } = parsed;
-  if (!isJsonObject(value)) {
-    return {
-      error: `sent JSON ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}, not an object`,
-    };
-  }
-  return { payload: value };
+  if (isJsonObject(value)) return { payload: value };
+  return {
+    error: `sent JSON ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}, not an object`,
+  };
 }
 
 /**
@@ -119,13 +115,10 @@ export function readPayload(
     knownKeys++;
     const raw = payload[key];
     const result = readers[row.read](raw, row as never, payload);
-    if (typeof result === 'string') {
-      problems.push(`${key} ${quote(raw)} ${result}`);
-      continue;
-    }
-    for (const { labels, value } of result.samples)
+    const { samples: read = [], problem } = typeof result === 'string' ? { problem: result } : result;
+    for (const { labels, value } of read)
       samples.push({ family: row.family, labels: row.labels ? { ...row.labels, ...labels } : labels, value });
-    if (result.problem) problems.push(`${key} ${quote(raw)} ${result.problem}`);
+    if (problem) problems.push(`${key} ${quote(raw)} ${problem}`);
   }
   return { samples, problems, knownKeys };
 }

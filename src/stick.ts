@@ -8,7 +8,7 @@ import type { Endpoint, Target } from './config/types.js';
 import { HttpFailure, messageOf } from './errors.js';
 import { request, urlUnder, type Http } from './http.js';
 import { createIdentityCache, type IdentityCache } from './identity-cache.js';
-import { readAnswer, type Payload, type Reading } from './parse.js';
+import { readAnswer, type Reading } from './parse.js';
 
 type StickPath = '/jsonlive' | '/jsononce';
 
@@ -58,13 +58,8 @@ export function createStickReader(
   identities: IdentityCache = createIdentityCache(),
 ): (target: Target) => Promise<StickReading> {
   const fetchStick = createStickFetch(http, maxBodyBytes);
-  /** The stick's answer on `path`, read; `onTrucki` hears the answer itself when it is a Trucki's. */
-  async function read(
-    target: Target,
-    path: StickPath,
-    catalogue: readonly CatalogueRow[],
-    onTrucki?: (answer: Payload) => void,
-  ): Promise<StickRead> {
+  /** The stick's answer on `path`, read; with `keep`, a Trucki's answer is kept by the identity cache. */
+  async function read(target: Target, path: StickPath, catalogue: readonly CatalogueRow[], keep = false) {
     let text: string;
     try {
       text = await fetchStick(target, path);
@@ -81,18 +76,14 @@ export function createStickReader(
         wrongAnswer: answer.error,
         ...(knownKeys !== undefined && { knownKeys }),
       };
-    onTrucki?.(answer.payload);
+    if (keep) identities.keep(target, answer.payload);
     return { samples: answer.samples, problems: answer.problems, knownKeys };
   }
 
   return async (target) => {
     // process.hrtime, not performance.now: the latter loads perf_hooks, a cost on every start.
     const started = process.hrtime.bigint();
-    const once = () =>
-      identities.recall(target) ??
-      read(target, '/jsononce', onceCatalogue, (answer) => {
-        identities.keep(target, answer);
-      });
+    const once = () => identities.recall(target) ?? read(target, '/jsononce', onceCatalogue, true);
     const [live, onceRead] = await Promise.all([read(target, '/jsonlive', liveCatalogue), once()]);
     if (live.failure !== undefined) identities.drop(target);
     return { live, once: onceRead, seconds: Number(process.hrtime.bigint() - started) / 1e9, readAt: Date.now() };

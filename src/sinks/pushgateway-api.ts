@@ -41,11 +41,10 @@ async function changeGroup(http: Http, base: URL, grouping: Grouping, what: stri
   } catch (error) {
     // A 4xx is its considered answer (e.g. a type clash with another group): shown. One retried (408, 429) is none.
     if (!(error instanceof HttpStatus) || error.status < 400 || error.status >= 500 || error.attempts > 1) throw error;
-    if (error.status === 404) {
+    if (error.status === 404)
       throw new HttpFailure(
         `answered the ${what} with HTTP 404: is the URL the Pushgateway's base URL, without /metrics?`,
       );
-    }
     throw new HttpFailure(`refused the ${what} with HTTP ${error.status}: ${error.reason}`);
   }
 }
@@ -78,12 +77,9 @@ export async function readGroups(
     retries: Math.min(http.policy.retries, 1),
     stream: (headers) => {
       const type = headers['content-type'] ?? '';
-      if (!type.startsWith('text/plain')) {
-        throw new HttpFailure(
-          `answered with ${type.split(';')[0] || 'no content type'}, not metrics: ` +
-            "is the URL the Pushgateway's base URL?",
-        );
-      }
+      const notMetrics = `answered with ${type.split(';')[0] || 'no content type'}, not metrics`;
+      if (!type.startsWith('text/plain'))
+        throw new HttpFailure(`${notMetrics}: is the URL the Pushgateway's base URL?`);
       // Each attempt is read afresh.
       values = new Map();
       stale = query.stale && new Forgettables(query.stale);
