@@ -12,15 +12,13 @@ import { Forgettables, type StaleQuery } from './pushgateway-stale.js';
  * Pushgateway's `<label>@base64/<base64url>` form ("=" for empty), which carries any value intact.
  */
 export function groupPath(grouping: Grouping): string {
-  return '/metrics' + grouping.map(([name, value]) => `/${encodeLabel(name, value)}`).join('');
+  const segments = grouping.map(([name, value]) =>
+    plainSegment.test(value) ? `${name}/${value}` : `${name}@base64/${Buffer.from(value).toString('base64url') || '='}`,
+  );
+  return ['/metrics', ...segments].join('/');
 }
 
 const plainSegment = /^[A-Za-z0-9_:-][A-Za-z0-9_.:-]*$/;
-
-function encodeLabel(name: string, value: string): string {
-  if (plainSegment.test(value)) return `${name}/${value}`;
-  return `${name}@base64/${value === '' ? '=' : Buffer.from(value).toString('base64url')}`;
-}
 
 /** Replaces the whole group with `body`, so nothing of an earlier push survives in it. */
 export const pushGroup = (http: Http, base: URL, grouping: Grouping, body: string) =>
@@ -82,8 +80,7 @@ export async function readGroups(
         throw new HttpFailure(`${notMetrics}: is the URL the Pushgateway's base URL?`);
       // Each attempt is read afresh.
       values = new Map();
-      stale = query.stale && new Forgettables(query.stale);
-      stale?.clock(headers.date);
+      stale = query.stale && new Forgettables(query.stale, headers.date);
       return lineReader((line) => {
         const parsed = line.startsWith(`${family}{`) && parseSampleLine(line.slice(family.length));
         const index = parsed ? wanted.get(labelSetKey(parsed.labels)) : undefined;

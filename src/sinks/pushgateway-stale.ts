@@ -42,21 +42,21 @@ export class Forgettables {
   private readonly named: Set<string>;
   private readonly wanted: Map<string, string>;
   /** The Pushgateway's clock (Unix s) as its answer began; NaN while unknown. */
-  private now = NaN;
+  private readonly now: number;
   /** The newest push time of any group: the Pushgateway's clock was at least that. */
   private newest = -Infinity;
   private readonly kept = new Map<string, Kept>();
   private keptChars = 0;
 
-  constructor(private readonly query: StaleQuery) {
+  /** `date`: the answer's Date, read only in HTTP's own form (RFC 9110's IMF-fixdate). */
+  constructor(
+    private readonly query: StaleQuery,
+    date: string | undefined,
+  ) {
     this.named = new Set(query.named);
     this.wanted = new Map([['job', query.job], ...query.grouping]);
-  }
-
-  /** From the answer's Date, only in HTTP's own form (RFC 9110's IMF-fixdate). */
-  clock(date: string | undefined): void {
     const ms = date === undefined ? NaN : Date.parse(date);
-    if (Number.isFinite(ms) && new Date(ms).toUTCString() === date) this.now = ms / 1000;
+    this.now = Number.isFinite(ms) && new Date(ms).toUTCString() === date ? ms / 1000 : NaN;
   }
 
   line(line: string): void {
