@@ -75,7 +75,7 @@ export function createHttp(policy: HttpPolicy, agents: Agents, credentials: Cred
 }
 
 /** One request: where, what, and how much of an answer is taken. */
-export interface Ask {
+interface Ask {
   readonly url: URL;
   readonly method?: 'GET' | 'PUT' | 'POST' | 'DELETE';
   readonly body?: { readonly text: string; readonly type: string };
@@ -98,7 +98,7 @@ export interface Ask {
 }
 
 /** A 2xx answer; a streamed one's body is empty. */
-export interface Answer {
+interface Answer {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
   readonly body: Buffer;
