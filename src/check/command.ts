@@ -26,7 +26,7 @@ import { stickGrouping } from '../sinks/pushgateway.js';
 
 declare const __VERSION__: string | undefined;
 
-export interface CheckIo {
+interface CheckIo {
   /** The run's own lines (one per stick), on standard error as ever. */
   readonly log: (line: string) => void;
   readonly print: Print;

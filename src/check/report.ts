@@ -2,7 +2,7 @@
 import { escapeControl, obeyedByTerminals } from '../terminal-text.js';
 
 /** ok: the step holds. failed: it does not. unchecked: it could not be checked, which is no pass. */
-export type Mark = 'ok' | 'failed' | 'unchecked';
+type Mark = 'ok' | 'failed' | 'unchecked';
 
 export interface Step {
   readonly mark: Mark;

@@ -53,7 +53,7 @@ export function parseShippedRules(text: string, yaml: typeof import('yaml')) {
   );
 }
 
-export type ShippedRule = ReturnType<typeof parseShippedRules>[number];
+type ShippedRule = ReturnType<typeof parseShippedRules>[number];
 
 /**
  * Every shipped rule must be loaded as shipped; every loaded rule of a shipped name must be one. `ours`:
@@ -140,12 +140,11 @@ function normalised(word: string): string {
 function sortMatchers(list: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < list.length; i++) {
-    if (list[i] !== '{') {
+    const end = list[i] === '{' ? list.indexOf('}', i) : -1;
+    if (end < 0) {
       out.push(list[i]!);
       continue;
     }
-    const end = list.indexOf('}', i);
-    if (end < 0) return [...out, ...list.slice(i)];
     const matchers: string[][] = [[]];
     for (const each of list.slice(i + 1, end)) {
       if (each === ',') matchers.push([]);
