@@ -4,8 +4,7 @@ import { ConfigError } from '../errors.js';
 import { parseFlags, readEnvFile, settingsFrom, strongest, type Settings } from './sources.js';
 import { openTargetsFile } from '../targets/read.js';
 import type { Command, Grouping, Pushgateway, Target, TargetsFileSpec } from './types.js';
-import { readStore } from './store.js';
-import { parseVictoriaMetrics } from './victoriametrics.js';
+import { readStore, readVictoriaMetrics } from './store.js';
 import {
   parseCount,
   parseDuration,
@@ -28,7 +27,7 @@ export async function readCommand(
   const flags = parseFlags(check ? argv.slice(1) : argv);
   if (flags.help) return { kind: 'help' };
   if (flags.version) return { kind: 'version' };
-  const get = settingsFrom(flags, env, await readEnvFile(flags.envFile as string | undefined, cwd), cwd);
+  const get = settingsFrom(flags, env, await readEnvFile(flags['env-file'] as string | undefined, cwd), cwd);
 
   const stdout = parseSwitch(get('stdout'));
   // Checked whatever the sink, so that a mistake shows before it matters.
@@ -43,23 +42,23 @@ export async function readCommand(
   /** The labels a store puts on every stick's samples. */
   const labelled = () => ({ job: parseJob(get('job')), grouping });
   // Checked whatever the sink, so that a mistake shows before it matters.
-  const forgetAfterMs = parseDuration(get('forgetAfter'), 7 * 86_400_000);
+  const forgetAfterMs = parseDuration(get('forget-after'), 7 * 86_400_000);
   const pushgateway: Pushgateway | undefined = url && {
     ...readStore(url, get, cwd, 'pushgateway'),
     ...labelled(),
     ...(forgetAfterMs !== undefined && { forgetAfterMs }),
   };
-  const victoriametrics = vm && parseVictoriaMetrics(vm, get, cwd, labelled());
+  const victoriametrics = vm && readVictoriaMetrics(vm, get, cwd, labelled());
 
-  const deleteOnExit = get('deleteOnExit');
+  const deleteOnExit = get('delete-on-exit');
   if (parseSwitch(deleteOnExit) && (!pushgateway || !get('schedule'))) {
     throw new ConfigError(`${deleteOnExit!.source} applies only to a --schedule loop that pushes to a Pushgateway`);
   }
   const schedule = parseSchedule(get('schedule'), get('timezone'));
   // PROMETHEUS_URL may sit in an env file a run shares: a run ignores it, and refuses only the flag.
-  if (!check && flags.prometheusUrl !== undefined)
+  if (!check && flags['prometheus-url'] !== undefined)
     throw new ConfigError('--prometheus-url applies only to the check command');
-  const prometheus = check ? get('prometheusUrl') : undefined;
+  const prometheus = check ? get('prometheus-url') : undefined;
 
   const run = {
     kind: 'run',
@@ -72,7 +71,7 @@ export async function readCommand(
       // Node's timers take at most 2^31 - 1 ms; an hour is already far beyond any stick.
       timeoutMs: parseCount(get('timeout'), 5000, 1, 3_600_000),
       retries: parseCount(get('retries'), 2, 0, 10),
-      maxBodyBytes: parseCount(get('maxBody'), 1_048_576, 1, 1_073_741_824),
+      maxBodyBytes: parseCount(get('TRUCKI_MAX_BODY_BYTES'), 1_048_576, 1, 1_073_741_824),
       concurrency: parseCount(get('concurrency'), 256, 1, 4096),
       ...(schedule && { schedule }),
       deleteOnExit: parseSwitch(deleteOnExit),
@@ -124,8 +123,8 @@ async function readTargets(
   cwd: string,
   grouping: readonly string[],
 ): Promise<{ targets: Target[]; targetsFile?: TargetsFileSpec }> {
-  const auth = { username: get('stickUsername')?.value, password: get('stickPassword')?.value };
-  const given = { target: get('target'), file: get('targetsFile') };
+  const auth = { username: get('TRUCKI_STICK_USERNAME')?.value, password: get('TRUCKI_STICK_PASSWORD')?.value };
+  const given = { target: get('target'), file: get('targets-file') };
   const named = strongest([given.target, given.file]);
   if (named.length > 1) {
     throw new ConfigError(

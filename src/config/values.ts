@@ -5,7 +5,7 @@
 import { labelName, reservedLabelNames } from '../catalogue.js';
 import { ConfigError } from '../errors.js';
 import type { Setting } from './sources.js';
-import type { Endpoint, Grouping, StickAuth, Store, Target } from './types.js';
+import type { Endpoint, Grouping, StickAuth, Target } from './types.js';
 
 const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i;
 /** name=address; a name is a word, or a host:port such as the instance of a scraped exporter. */
@@ -117,45 +117,6 @@ export function parseEndpoint(
   url.username = '';
   url.password = '';
   return { url, ...(username && { username }), ...(password && { password }) };
-}
-
-/** Basic auth from options where the URL carries none, or a bearer token; and a CA. */
-export function parseStore(
-  endpoint: Endpoint,
-  auth: {
-    username?: Setting;
-    password?: Setting;
-    token?: Setting;
-    ca?: (path: Setting) => string;
-    caFile?: Setting;
-  },
-): Store {
-  const token = auth.token?.value;
-  // A line break in a header value would be refused by Node on every request: say so now.
-  if (token !== undefined && /[\0-\x1f\x7f]/.test(token)) {
-    throw new ConfigError(`${auth.token!.source} holds a line break or another control character; a token is one line`);
-  }
-  // Each part of the URL's user info wins over its option: http://user@host with the password in a file.
-  const username = endpoint.username ?? auth.username?.value;
-  const password = endpoint.password ?? auth.password?.value;
-  if (token !== undefined && username !== undefined) {
-    throw new ConfigError(`${auth.token!.source} and basic auth (a user name) exclude each other; use one`);
-  }
-  const ca = auth.caFile && auth.ca?.(auth.caFile);
-  // Node would take such a file without a word and trust nothing in it: every TLS request then fails
-  // as an untrusted certificate, far from the file that is wrong.
-  if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new ConfigError(
-      `${auth.caFile!.source} "${auth.caFile!.value}" holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
-    );
-  }
-  return {
-    url: endpoint.url,
-    ...(username !== undefined && { username }),
-    ...(password !== undefined && { password }),
-    ...(token !== undefined && { bearerToken: token }),
-    ...(ca !== undefined && { ca }),
-  };
 }
 
 export function parseGrouping(setting: Setting | undefined): Grouping {
