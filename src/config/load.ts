@@ -39,9 +39,7 @@ export async function readCommand(
   );
 
   const { textfile, url, vm } = chooseStore(get, stdout, grouping);
-  /** The labels a store puts on every stick's samples. */
   const labelled = () => ({ job: parseJob(get('job')), grouping });
-  // Checked whatever the sink, so that a mistake shows before it matters.
   const forgetAfterMs = parseDuration(get('forget-after'), 7 * 86_400_000);
   const pushgateway: Pushgateway | undefined = url && {
     ...readStore(url, get, cwd, 'pushgateway'),
@@ -106,8 +104,7 @@ function chooseStore(get: Settings, stdout: boolean, grouping: Grouping) {
   const vm = chosen === given.vm ? chosen : undefined;
   if (!stdout && !chosen) {
     throw new ConfigError(
-      '--pushgateway / PUSHGATEWAY_URL is required ' +
-        '(or use --victoriametrics, --stdout or --textfile), ' +
+      '--pushgateway / PUSHGATEWAY_URL is required (or use --victoriametrics, --stdout or --textfile), ' +
         'e.g. --pushgateway http://localhost:9091',
     );
   }
@@ -124,34 +121,21 @@ async function readTargets(
   grouping: readonly string[],
 ): Promise<{ targets: Target[]; targetsFile?: TargetsFileSpec }> {
   const auth = { username: get('TRUCKI_STICK_USERNAME')?.value, password: get('TRUCKI_STICK_PASSWORD')?.value };
-  const given = { target: get('target'), file: get('targets-file') };
-  const named = strongest([given.target, given.file]);
-  if (named.length > 1) {
-    throw new ConfigError(
-      `${named[1]!.source} and ${named[0]!.source} exclude each other: name the sticks in one place`,
-    );
-  }
-  const targetSetting = named[0] === given.target ? named[0] : undefined;
-  const fileSetting = named[0] === given.file ? named[0] : undefined;
-  if (fileSetting) {
-    const instance = get('instance');
-    if (instance) {
-      throw new ConfigError(`${instance.source} applies to --target; name a stick in the file with labels.instance`);
-    }
-    const spec = {
-      path: resolve(cwd, fileSetting.value),
-      name: `${fileSetting.source} ${fileSetting.value}`,
-      auth,
-      grouping,
-    };
-    const file = await openTargetsFile(spec);
-    const targets = file.read();
-    return { targets, targetsFile: { ...spec, readStamp: file.readStamp() } };
-  }
-  if (!targetSetting) {
+  const file = get('targets-file');
+  const [chosen, other] = strongest([get('target'), file]);
+  if (other)
+    throw new ConfigError(`${other.source} and ${chosen!.source} exclude each other: name the sticks in one place`);
+  if (!chosen) {
     throw new ConfigError(
       '--target / TRUCKI_TARGET is required: the address of your stick, e.g. --target 192.168.1.50',
     );
   }
-  return { targets: withStickAuth(parseTargets(targetSetting, get('instance')), auth) };
+  if (chosen !== file) return { targets: withStickAuth(parseTargets(chosen, get('instance')), auth) };
+  const instance = get('instance');
+  if (instance) {
+    throw new ConfigError(`${instance.source} applies to --target; name a stick in the file with labels.instance`);
+  }
+  const spec = { path: resolve(cwd, file.value), name: `${file.source} ${file.value}`, auth, grouping };
+  const opened = await openTargetsFile(spec);
+  return { targets: opened.read(), targetsFile: { ...spec, readStamp: opened.readStamp() } };
 }

@@ -56,11 +56,10 @@ export function parseTargets(setting: Setting, instanceOption: Setting | undefin
     return { ...endpoint, instance, labels: [] };
   });
   const seen = new Set<string>();
-  for (const { instance } of targets) {
-    if (seen.has(instance))
-      throw new ConfigError(`${setting.source} names instance "${instance}" twice; give each stick its own name=`);
-    seen.add(instance);
-  }
+  // The set does not grow when the instance is already in it.
+  const twice = targets.find(({ instance }) => seen.size === seen.add(instance).size);
+  if (twice)
+    throw new ConfigError(`${setting.source} names instance "${twice.instance}" twice; give each stick its own name=`);
   return targets;
 }
 
