@@ -42,7 +42,7 @@ export async function readCommand(
   const labelled = () => ({ job: parseJob(get('job')), grouping });
   const forgetAfterMs = parseDuration(get('forget-after'), 7 * 86_400_000);
   const pushgateway: Pushgateway | undefined = url && {
-    ...readStore(url, get, cwd, 'pushgateway'),
+    ...readStore(url, get, cwd, 'Pushgateway'),
     ...labelled(),
     ...(forgetAfterMs !== undefined && { forgetAfterMs }),
   };

@@ -102,7 +102,7 @@ export function readText(path: string, what: string): string {
 
 export function settingsFrom(flags: Flags, env: NodeJS.ProcessEnv, envFile: EnvFile, cwd: string): Settings {
   const credentials = env.CREDENTIALS_DIRECTORY;
-  const setting = (parts: string[], source: string, level: Setting['level']): Setting => ({
+  const setting = (parts: string[], source: string, level: 0 | 1 | 2) => ({
     parts,
     value: parts.join(','),
     source,

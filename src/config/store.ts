@@ -5,18 +5,13 @@ import { readText, type Setting, type Settings } from './sources.js';
 import type { Labelled, Store, VictoriaMetrics } from './types.js';
 import { parseCount, parseEndpoint } from './values.js';
 
-const stores = {
-  pushgateway: { what: 'Pushgateway', prefix: 'PUSHGATEWAY' },
-  victoriametrics: { what: 'VictoriaMetrics', prefix: 'VICTORIAMETRICS' },
-} as const;
-
-/** Basic auth where the URL carries none, or a bearer token; and a CA. */
-export function readStore(url: Setting, get: Settings, cwd: string, kind: keyof typeof stores): Store {
-  const { what, prefix } = stores[kind];
+/** Basic auth where the URL carries none, or a bearer token; and a CA: from PUSHGATEWAY_… or VICTORIAMETRICS_…. */
+export function readStore(url: Setting, get: Settings, cwd: string, what: 'Pushgateway' | 'VictoriaMetrics'): Store {
+  const prefix = what.toUpperCase();
   const endpoint = parseEndpoint(url, what);
   // A push URL copied from the Pushgateway's docs: the job adds /metrics/job/<job>/… itself, and
   // the Pushgateway would refuse the doubled path only at the push ("odd number of components").
-  if (kind === 'pushgateway') {
+  if (what === 'Pushgateway') {
     refuseApiPath(
       endpoint.url,
       /\/metrics\/job(\/.*)?$/,
@@ -56,7 +51,7 @@ export function readStore(url: Setting, get: Settings, cwd: string, kind: keyof 
 
 /** VictoriaMetrics, a vmagent or a vminsert: where it imports and answers queries, with which credentials. */
 export function readVictoriaMetrics(url: Setting, get: Settings, cwd: string, labels: Labelled): VictoriaMetrics {
-  const store = readStore(url, get, cwd, 'victoriametrics');
+  const store = readStore(url, get, cwd, 'VictoriaMetrics');
   // The job adds /api/v1/import/prometheus and /api/v1/query itself.
   const requireBase = (setting: Setting, endpoint: URL) =>
     refuseApiPath(

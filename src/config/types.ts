@@ -27,10 +27,7 @@ export function stickIdentity({ instance, labels }: Target): string {
 }
 
 /** TRUCKI_STICK_USERNAME / _PASSWORD: for every stick whose address lacks that part of its user info. */
-export interface StickAuth {
-  readonly username?: string;
-  readonly password?: string;
-}
+export type StickAuth = Pick<Endpoint, 'username' | 'password'>;
 
 /** A --targets-file as data: enough for a loop to open it again and follow its changes. */
 export interface TargetsFileSpec {

@@ -26,10 +26,8 @@ export function parseTargets(setting: Setting, instanceOption: Setting | undefin
   const where = (index: number) => (pieces.length > 1 ? `${setting.source} (stick ${index + 1})` : setting.source);
   // Said before any piece is parsed: an empty piece would otherwise read as half of a password.
   pieces.forEach((piece, index) => {
-    if (piece === '' || piece.endsWith('=')) {
-      const extra = piece === '' ? ': an extra comma?' : ' after its name=';
-      throw new ConfigError(`${where(index)} is an empty address${extra}`);
-    }
+    if (piece === '') throw new ConfigError(`${where(index)} is an empty address: an extra comma?`);
+    if (piece.endsWith('=')) throw new ConfigError(`${where(index)} is an empty address after its name=`);
     if (piece.startsWith('=')) throw new ConfigError(`${where(index)} has an empty name before =`);
   });
   const entries = pieces.map((piece) => {
