@@ -29,7 +29,7 @@ interface Parser {
   /** Name → value, and the line its assignment starts on (from 1). */
   readonly found: Map<string, { readonly value: string; readonly line: number }>;
   /** The first assignment that systemd refuses as not UTF-8. */
-  refused?: { readonly line: number; readonly why: Utf8Problem };
+  refused?: { readonly line: number; readonly why: keyof typeof refusals };
 }
 
 /**
@@ -51,8 +51,6 @@ export function systemdReading(file: string | Buffer): Pick<Parser, 'found' | 'r
   return p;
 }
 
-type Utf8Problem = 'malformed' | 'noncharacter';
-
 const units = "systemd's EnvironmentFile= (the units)";
 const refusals = {
   bom: `starts with a byte-order mark, which ${units} reads as part of the first name: save it as UTF-8 without one`,
@@ -64,7 +62,7 @@ const refusals = {
 };
 
 /** Why systemd's utf8_is_valid() refuses these bytes (one character each), if it does. */
-function utf8Problem(bytes: string): Utf8Problem | undefined {
+function utf8Problem(bytes: string): 'malformed' | 'noncharacter' | undefined {
   const buffer = Buffer.from(bytes, 'latin1');
   if (!isUtf8(buffer)) return 'malformed';
   for (const char of buffer.toString('utf8')) {

@@ -32,11 +32,7 @@ export async function readCommand(
   const stdout = parseSwitch(get('stdout'));
   // Checked whatever the sink, so that a mistake shows before it matters.
   const grouping = parseGrouping(get('grouping'));
-  const { targets, targetsFile } = await readTargets(
-    get,
-    cwd,
-    grouping.map(([name]) => name),
-  );
+  const { targets, targetsFile } = await readTargets(get, cwd, grouping);
 
   const { textfile, url, vm } = chooseStore(get, stdout, grouping);
   const labelled = () => ({ job: parseJob(get('job')), grouping });
@@ -58,26 +54,23 @@ export async function readCommand(
     throw new ConfigError('--prometheus-url applies only to the check command');
   const prometheus = check ? get('prometheus-url') : undefined;
 
-  const run = {
-    kind: 'run',
-    config: {
-      targets,
-      ...(targetsFile && { targetsFile }),
-      ...(pushgateway && { pushgateway }),
-      ...(victoriametrics && { victoriametrics }),
-      ...(textfile && !stdout && { textfile: resolve(cwd, textfile.value) }),
-      // Node's timers take at most 2^31 - 1 ms; an hour is already far beyond any stick.
-      timeoutMs: parseCount(get('timeout'), 5000, 1, 3_600_000),
-      retries: parseCount(get('retries'), 2, 0, 10),
-      maxBodyBytes: parseCount(get('TRUCKI_MAX_BODY_BYTES'), 1_048_576, 1, 1_073_741_824),
-      concurrency: parseCount(get('concurrency'), 256, 1, 4096),
-      ...(schedule && { schedule }),
-      deleteOnExit: parseSwitch(deleteOnExit),
-      verbose: parseSwitch(get('verbose')),
-    },
-  } as const;
-  if (!check) return run;
-  return { ...run, kind: 'check', ...(prometheus && { prometheus: parseEndpoint(prometheus, 'Prometheus') }) };
+  const config = {
+    targets,
+    ...(targetsFile && { targetsFile }),
+    ...(pushgateway && { pushgateway }),
+    ...(victoriametrics && { victoriametrics }),
+    ...(textfile && !stdout && { textfile: resolve(cwd, textfile.value) }),
+    // Node's timers take at most 2^31 - 1 ms; an hour is already far beyond any stick.
+    timeoutMs: parseCount(get('timeout'), 5000, 1, 3_600_000),
+    retries: parseCount(get('retries'), 2, 0, 10),
+    maxBodyBytes: parseCount(get('TRUCKI_MAX_BODY_BYTES'), 1_048_576, 1, 1_073_741_824),
+    concurrency: parseCount(get('concurrency'), 256, 1, 4096),
+    ...(schedule && { schedule }),
+    deleteOnExit: parseSwitch(deleteOnExit),
+    verbose: parseSwitch(get('verbose')),
+  };
+  if (!check) return { kind: 'run', config };
+  return { kind: 'check', config, ...(prometheus && { prometheus: parseEndpoint(prometheus, 'Prometheus') }) };
 }
 
 /** Where the metrics go: the store the strongest source names; none with --stdout. */
@@ -118,7 +111,7 @@ function chooseStore(get: Settings, stdout: boolean, grouping: Grouping) {
 async function readTargets(
   get: Settings,
   cwd: string,
-  grouping: readonly string[],
+  grouping: Grouping,
 ): Promise<{ targets: Target[]; targetsFile?: TargetsFileSpec }> {
   const auth = { username: get('TRUCKI_STICK_USERNAME')?.value, password: get('TRUCKI_STICK_PASSWORD')?.value };
   const file = get('targets-file');
@@ -135,7 +128,12 @@ async function readTargets(
   if (instance) {
     throw new ConfigError(`${instance.source} applies to --target; name a stick in the file with labels.instance`);
   }
-  const spec = { path: resolve(cwd, file.value), name: `${file.source} ${file.value}`, auth, grouping };
+  const spec = {
+    path: resolve(cwd, file.value),
+    name: `${file.source} ${file.value}`,
+    auth,
+    grouping: grouping.map(([name]) => name),
+  };
   const opened = await openTargetsFile(spec);
   return { targets: opened.read(), targetsFile: { ...spec, readStamp: opened.readStamp() } };
 }

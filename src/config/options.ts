@@ -91,25 +91,20 @@ export const optionsHelp = `
         show the version
 `.slice(1, -1);
 
-export interface OptionSpec {
-  readonly flag?: string;
-  readonly short?: string;
-  readonly env?: string;
-  /** Placeholder for the value; absent for a switch. */
-  readonly arg?: string;
-  /** A comma list (`<…,…>`): the flag may be repeated, its values accumulate as one list. */
-  readonly repeatable: boolean;
-  /** Also read from the file named by <env>_FILE or from the systemd credential <env>. */
-  readonly file: boolean;
-}
-
+/**
+ * `-s, --flag <arg>  |  VARIABLE*`: a switch has no <arg>; an <arg> ending in ,… is a list, and the
+ * flag may be repeated (its values accumulate); * also from <VARIABLE>_FILE or a systemd credential.
+ */
 const optionLine = /^ {2}(?:(?:-(\w), )?--([a-z-]+)(?: <([^>]+)>)?)?(?: {2}\| {2})?(?:([A-Z_]+)(\*)?)?$/;
 
 /** By flag name ("targets-file"), or by variable for an option without a flag ("PUSHGATEWAY_CA_FILE"). */
-export const optionSpecs: Readonly<Record<string, OptionSpec>> = Object.fromEntries(
+export const optionSpecs = Object.fromEntries(
   optionsHelp.split('\n').flatMap((line) => {
     const [, short, flag, arg, env, file] = optionLine.exec(line) ?? [];
     if (!flag && !env) return [];
-    return [[flag ?? env, { flag, short, arg, env, repeatable: arg?.endsWith(',…') === true, file: file === '*' }]];
+    const spec = { flag, short, arg, env, repeatable: arg?.endsWith(',…') === true, file: file === '*' };
+    return [[(flag ?? env)!, spec] as const];
   }),
 );
+
+export type OptionSpec = (typeof optionSpecs)[string];

@@ -95,11 +95,6 @@ function present(path: string): boolean {
   }
 }
 
-/** A secret's, a CA's or the env file's text: a regular file of at most 1 MiB, or a ConfigError. */
-export function readText(path: string, what: string): string {
-  return readBoundedFile(path, what, smallFileBytes);
-}
-
 export function settingsFrom(flags: Flags, env: NodeJS.ProcessEnv, envFile: EnvFile, cwd: string): Settings {
   const credentials = env.CREDENTIALS_DIRECTORY;
   const setting = (parts: string[], source: string, level: 0 | 1 | 2) => ({
@@ -122,7 +117,7 @@ export function settingsFrom(flags: Flags, env: NodeJS.ProcessEnv, envFile: EnvF
     level: Setting['level'],
     secret: boolean,
     credential?: string,
-  ): { found: boolean; setting?: Setting } => {
+  ): Setting | undefined => {
     const value = vars[name];
     const fileName = secret ? vars[`${name}_FILE`] : undefined;
     const file = fileName
@@ -131,14 +126,14 @@ export function settingsFrom(flags: Flags, env: NodeJS.ProcessEnv, envFile: EnvF
         ? { path: credential, source: `systemd credential ${name}` }
         : undefined;
     if (value && file) throw new ConfigError(`${name}${where} and ${file.source} are both set; keep one`);
-    if (value) return { found: true, setting: setting([value], `${name}${where}`, level) };
-    if (!file) return { found: value !== undefined };
+    if (value) return setting([value], `${name}${where}`, level);
+    if (!file) return undefined;
     const what = `${file.source} "${file.path}"`;
-    const text = readText(resolve(cwd, file.path), what)
+    const text = readBoundedFile(resolve(cwd, file.path), what, smallFileBytes)
       .replace(/^\uFEFF/, '')
       .replace(/\r?\n$/, '');
     if (text === '') throw new ConfigError(`${what} is empty`);
-    return { found: true, setting: setting([text], file.source, level) };
+    return setting([text], file.source, level);
   };
 
   return (key) => {
@@ -151,7 +146,7 @@ export function settingsFrom(flags: Flags, env: NodeJS.ProcessEnv, envFile: EnvF
     // runs once whatever the file says.
     const credential = spec.file && credentials ? join(credentials, spec.env) : undefined;
     const fromEnv = fromVariables(env, spec.env, '', 1, spec.file, credential);
-    if (fromEnv.found) return fromEnv.setting;
-    return fromVariables(envFile.values, spec.env, ` in ${envFile.name}`, 2, spec.file).setting;
+    if (fromEnv || env[spec.env] !== undefined) return fromEnv;
+    return fromVariables(envFile.values, spec.env, ` in ${envFile.name}`, 2, spec.file);
   };
 }

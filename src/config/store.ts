@@ -1,7 +1,8 @@
 /** A store's URL with its credentials and CA, from the options named after it. */
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { readText, type Setting, type Settings } from './sources.js';
+import { readBoundedFile, smallFileBytes } from '../bounded-file.js';
+import type { Setting, Settings } from './sources.js';
 import type { Labelled, Store, VictoriaMetrics } from './types.js';
 import { parseCount, parseEndpoint } from './values.js';
 
@@ -32,7 +33,8 @@ export function readStore(url: Setting, get: Settings, cwd: string, what: 'Pushg
     throw new ConfigError(`${token.source} and basic auth (a user name) exclude each other; use one`);
   }
   const caFile = get(`${prefix}_CA_FILE`);
-  const ca = caFile && readText(resolve(cwd, caFile.value), `${caFile.source} "${caFile.value}"`);
+  const ca =
+    caFile && readBoundedFile(resolve(cwd, caFile.value), `${caFile.source} "${caFile.value}"`, smallFileBytes);
   // Node would take such a file without a word and trust nothing in it: every TLS request then fails
   // as an untrusted certificate, far from the file that is wrong.
   if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) {
