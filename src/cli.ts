@@ -24,13 +24,11 @@ process.stdout.on('error', () => {});
 /** Aborted once standard output is gone: a loop printing into a closed pipe stops. */
 const stdoutGone = new AbortController();
 
+/** One line stays one line: control characters (from a name, a value) are shown, not obeyed. */
+const shown = (char: string) => (char === '\n' ? '\\n' : escapeControl(char));
+
 const io: { log: (line: string) => void; print: Print } = {
-  // One line stays one line: control characters (from a name, a value) are shown, not obeyed.
-  log: (line) => {
-    process.stderr.write(
-      `${line.replace(obeyedByTerminals, (char) => (char === '\n' ? '\\n' : escapeControl(char)))}\n`,
-    );
-  },
+  log: (line) => void process.stderr.write(`${line.replace(obeyedByTerminals, shown)}\n`),
   print: (text) =>
     new Promise((resolve, reject) => {
       process.stdout.write(text, (error) => {

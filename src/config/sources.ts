@@ -129,9 +129,7 @@ export function settingsFrom(flags: Flags, env: NodeJS.ProcessEnv, envFile: EnvF
     if (value) return setting([value], `${name}${where}`, level);
     if (!file) return undefined;
     const what = `${file.source} "${file.path}"`;
-    const text = readBoundedFile(resolve(cwd, file.path), what, smallFileBytes)
-      .replace(/^\uFEFF/, '')
-      .replace(/\r?\n$/, '');
+    const text = readBoundedFile(resolve(cwd, file.path), what, smallFileBytes).replace(/^\uFEFF|\r?\n$/g, '');
     if (text === '') throw new ConfigError(`${what} is empty`);
     return setting([text], file.source, level);
   };

@@ -11,7 +11,6 @@ export interface Endpoint {
 }
 
 export interface Target extends Endpoint {
-  /** The `instance` label. */
   readonly instance: string;
   /** This stick's own labels after job and instance (from a targets file), before the global ones. */
   readonly labels: Grouping;
@@ -82,7 +81,6 @@ export interface Config {
   readonly timeoutMs: number;
   readonly retries: number;
   readonly maxBodyBytes: number;
-  /** How many sticks are read at once. */
   readonly concurrency: number;
   /** Absent: run once and exit. */
   readonly schedule?: { readonly pattern: string; readonly timezone?: string };

@@ -71,7 +71,6 @@ export function withStickAuth(targets: Target[], { username, password }: StickAu
   }));
 }
 
-/** The job label: --job, PUSHGATEWAY_JOB, default trucki. */
 export function parseJob(setting: Setting | undefined): string {
   if (setting && setting.value.trim() === '') throw new ConfigError(`${setting.source} must not be empty`);
   return setting?.value ?? 'trucki';
@@ -206,6 +205,5 @@ function zoneName(value: string): string {
   const fixed = /^(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]+>)([+-]?)(\d{1,2})$/.exec(value);
   if (!fixed) return value;
   const hours = Number(fixed[2]);
-  if (hours === 0) return 'Etc/GMT';
-  return `Etc/GMT${fixed[1] === '-' ? '-' : '+'}${hours}`;
+  return hours === 0 ? 'Etc/GMT' : `Etc/GMT${fixed[1] === '-' ? '-' : '+'}${hours}`;
 }
