@@ -9,6 +9,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { ConfigError } from '../errors.js';
+import { optionSpecs } from './options.js';
 
 const isWhitespace = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
 const isNewline = (c: string) => c === '\n' || c === '\r';
@@ -210,17 +211,18 @@ function dotenvLines(lines: readonly string[]): Map<string, number> {
   return found;
 }
 
+/** Every variable the job reads: each option's, and <NAME>_FILE for those that may be secret. */
+const known = Object.values(optionSpecs).flatMap(({ env, file }) =>
+  env ? [env, ...(file ? [`${env}_FILE`] : [])] : [],
+);
+/** A handful of stray names is said; a file of thousands of them gets one more line, not thousands. */
+const limit = 5;
+
 /**
  * A line for each variable of the file that is none of ours but looks like one (a typo such as
- * PUSHGATEWAY_ULR, or our prefix): such a setting would silently not apply. `known` holds our names.
+ * PUSHGATEWAY_ULR, or our prefix): such a setting would silently not apply.
  */
-export function strayNames(
-  text: string,
-  values: Readonly<Record<string, string>>,
-  known: readonly string[],
-  name: string,
-  limit = 5,
-): string[] {
+export function strayNames(text: string, values: Readonly<Record<string, string>>, name: string): string[] {
   const setBy = dotenvLines(text.split(/\r\n|\r|\n/));
   // PROMETHEUS_ too: check reads PROMETHEUS_URL, and PROMETHEUS_USERNAME is a natural guess.
   const ours = /^(TRUCKI|PUSHGATEWAY|VICTORIAMETRICS|TEXTFILE|PROMETHEUS)_/i;
@@ -237,7 +239,6 @@ export function strayNames(
       })
       .sort((a, b) => a.distance - b.distance);
     if (!closest && !ours.test(variable)) continue;
-    // A handful says it; a file of thousands of strays gets one more line, not thousands.
     if (stray.length === limit) {
       stray.push(`${name}: more variables that are not settings; only the first ${limit} are named`);
       break;

@@ -1,9 +1,9 @@
 /**
- * Every setting the job takes, as a flag, an environment variable or both, written once as --help
- * shows it: a line per option (flag, <argument>, variable; * where it may come from <NAME>_FILE or a
- * systemd credential), then what it does. The flags and variables are read from these lines. A new
- * setting is an entry here, its reading in config/, and its line in the README and .env.example,
- * which test/unit/docs.test.ts holds in step with this text.
+ * Every setting the job takes, written once as --help shows it: `-s, --flag <arg>  |  VARIABLE*`, then
+ * what it does. The flags and variables are read from these lines: a switch has no <arg>; an <arg>
+ * ending in ,… is a list the flag may repeat (its values accumulate); * also from <VARIABLE>_FILE or a
+ * systemd credential. A new setting is an entry here, its reading in config/, and its line in the
+ * README and .env.example, which test/unit/docs.test.ts holds in step with this text.
  */
 export const optionsHelp = `
   -t, --target <[name=]address,…>  |  TRUCKI_TARGET*
@@ -91,10 +91,6 @@ export const optionsHelp = `
         show the version
 `.slice(1, -1);
 
-/**
- * `-s, --flag <arg>  |  VARIABLE*`: a switch has no <arg>; an <arg> ending in ,… is a list, and the
- * flag may be repeated (its values accumulate); * also from <VARIABLE>_FILE or a systemd credential.
- */
 const optionLine = /^ {2}(?:(?:-(\w), )?--([a-z-]+)(?: <([^>]+)>)?)?(?: {2}\| {2})?(?:([A-Z_]+)(\*)?)?$/;
 
 /** By flag name ("targets-file"), or by variable for an option without a flag ("PUSHGATEWAY_CA_FILE"). */

@@ -39,11 +39,9 @@ export type Settings = (key: string) => Setting | undefined;
 
 type Flags = ReturnType<typeof parseArgs>['values'];
 
-const specs = Object.values(optionSpecs);
-
 export function parseFlags(argv: readonly string[]): Flags {
   const options = Object.fromEntries(
-    specs.flatMap(({ flag, short, arg, repeatable }) =>
+    Object.values(optionSpecs).flatMap(({ flag, short, arg, repeatable }) =>
       flag
         ? [[flag, { type: arg ? 'string' : 'boolean', multiple: repeatable, ...(short && { short }) } as const]]
         : [],
@@ -63,9 +61,6 @@ export interface EnvFile {
   readonly values: Readonly<Record<string, string>>;
 }
 
-/** Every variable the job reads: each option's, and <NAME>_FILE for those that may be secret. */
-const knownNames = specs.flatMap(({ env, file }) => (env ? [env, ...(file ? [`${env}_FILE`] : [])] : []));
-
 /** `warn` gets a line for a variable that looks like one of ours and is not (a typo). */
 export async function readEnvFile(
   path: string | undefined,
@@ -82,7 +77,7 @@ export async function readEnvFile(
   const values = (await import('dotenv')).parse(text);
   // The units read the same file with systemd's EnvironmentFile=: it must mean the same there.
   checkSameReading(bytes, values, what);
-  for (const line of strayNames(text, values, knownNames, what)) warn(`trucki2pushgateway: ${line}`);
+  for (const line of strayNames(text, values, what)) warn(`trucki2pushgateway: ${line}`);
   return { name, values };
 }
 
@@ -105,19 +100,15 @@ export function settingsFrom(flags: Flags, env: NodeJS.ProcessEnv, envFile: EnvF
   });
 
   /**
-   * NAME or NAME_FILE from one set of variables (the environment also has systemd's credentials).
-   * An empty NAME stands aside for a file but hides lower levels; NAME and a file at once is an error.
-   * A secret's file holds the secret and, as editors leave them, perhaps a byte-order mark and one
-   * line break; an empty file is a mistake, not an empty password.
+   * NAME or NAME_FILE from the environment (with systemd's credentials: level 1) or the env file
+   * (level 2). An empty NAME stands aside for a file; NAME and a file at once is an error. A secret's
+   * file holds the secret and, as editors leave them, perhaps a byte-order mark and one line break;
+   * an empty file is a mistake, not an empty password.
    */
-  const fromVariables = (
-    vars: Readonly<Record<string, string | undefined>>,
-    name: string,
-    where: string,
-    level: Setting['level'],
-    secret: boolean,
-    credential?: string,
-  ): Setting | undefined => {
+  const fromVariables = (level: 1 | 2, name: string, secret: boolean): Setting | undefined => {
+    const vars: Readonly<Record<string, string | undefined>> = level === 1 ? env : envFile.values;
+    const where = level === 1 ? '' : ` in ${envFile.name}`;
+    const credential = level === 1 && secret && credentials ? join(credentials, name) : undefined;
     const value = vars[name];
     const fileName = secret ? vars[`${name}_FILE`] : undefined;
     const file = fileName
@@ -142,9 +133,7 @@ export function settingsFrom(flags: Flags, env: NodeJS.ProcessEnv, envFile: EnvF
     if (spec.env === undefined) return undefined;
     // A variable set in the environment, even to "", beats the env file: `SCHEDULE= trucki2pushgateway`
     // runs once whatever the file says.
-    const credential = spec.file && credentials ? join(credentials, spec.env) : undefined;
-    const fromEnv = fromVariables(env, spec.env, '', 1, spec.file, credential);
-    if (fromEnv || env[spec.env] !== undefined) return fromEnv;
-    return fromVariables(envFile.values, spec.env, ` in ${envFile.name}`, 2, spec.file);
+    const fromEnv = fromVariables(1, spec.env, spec.file);
+    return fromEnv || env[spec.env] !== undefined ? fromEnv : fromVariables(2, spec.env, spec.file);
   };
 }
