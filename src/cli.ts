@@ -32,9 +32,10 @@ const io: { log: (line: string) => void; print: Print } = {
   print: (text) =>
     new Promise((resolve, reject) => {
       process.stdout.write(text, (error) => {
-        if (!error) return resolve();
-        stdoutGone.abort('standard output closed');
-        reject(error);
+        if (error) {
+          stdoutGone.abort('standard output closed');
+          reject(error);
+        } else resolve();
       });
     }),
 };

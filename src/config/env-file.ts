@@ -103,11 +103,9 @@ function step(p: Parser, c: string): void {
         p.keyEnd = undefined;
       }
       break;
-    case 'key':
-      if (isNewline(c)) {
-        p.state = 'preKey';
-        p.key = '';
-      } else if (c === '=') p.state = 'preValue';
+    case 'key': // a line without = sets nothing
+      if (isNewline(c)) p.state = 'preKey';
+      else if (c === '=') p.state = 'preValue';
       else {
         p.keyEnd = isWhitespace(c) ? (p.keyEnd ?? p.key.length) : undefined;
         p.key += c;

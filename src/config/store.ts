@@ -55,12 +55,11 @@ export function readStore(url: Setting, get: Settings, cwd: string, what: 'Pushg
 export function readVictoriaMetrics(url: Setting, get: Settings, cwd: string, labels: Labelled): VictoriaMetrics {
   const store = readStore(url, get, cwd, 'VictoriaMetrics');
   // The job adds /api/v1/import/prometheus and /api/v1/query itself.
-  const requireBase = (setting: Setting, endpoint: URL) =>
-    refuseApiPath(
-      endpoint,
-      /\/api\/v1(\/.*)?$/,
-      (path, base) => `${setting.source} ends in ${path}: give the base URL, without /api/v1/... (e.g. ${base})`,
-    );
+  const requireBase = (setting: Setting, endpoint: URL) => {
+    const words = (path: string, base: string) =>
+      `${setting.source} ends in ${path}: give the base URL, without /api/v1/... (e.g. ${base})`;
+    refuseApiPath(endpoint, /\/api\/v1(\/.*)?$/, words);
+  };
   requireBase(url, store.url);
   const querySetting = get('victoriametrics-query-url');
   const queryEndpoint = querySetting ? parseEndpoint(querySetting, 'VictoriaMetrics query') : store;
