@@ -13,26 +13,25 @@ export function readStore(url: Setting, get: Settings, cwd: string, what: 'Pushg
   // A push URL copied from the Pushgateway's docs: the job adds /metrics/job/<job>/… itself, and
   // the Pushgateway would refuse the doubled path only at the push ("odd number of components").
   if (what === 'Pushgateway') {
-    refuseApiPath(
-      endpoint.url,
-      /\/metrics\/job(\/.*)?$/,
-      (path, base) =>
-        `${url.source} holds ${path}: give the Pushgateway's base URL, without /metrics/job/... ` +
-        `(e.g. ${base}); set the job with --job`,
-    );
+    const words = (path: string, base: string) =>
+      `${url.source} holds ${path}: give the Pushgateway's base URL, without /metrics/job/... ` +
+      `(e.g. ${base}); set the job with --job`;
+    refuseApiPath(endpoint.url, /\/metrics\/job(\/.*)?$/, words);
   }
-  const token = get(`${prefix}_BEARER_TOKEN`);
+  // Each read, so that a mistake in one shows even where the URL's user info wins over it.
+  const [user, pass, token, caFile] = ['USERNAME', 'PASSWORD', 'BEARER_TOKEN', 'CA_FILE'].map((option) =>
+    get(`${prefix}_${option}`),
+  );
   // A line break in a header value would be refused by Node on every request: say so now.
   if (token && /[\0-\x1f\x7f]/.test(token.value)) {
     throw new ConfigError(`${token.source} holds a line break or another control character; a token is one line`);
   }
   // Each part of the URL's user info wins over its option: http://user@host with the password in a file.
-  const username = endpoint.username ?? get(`${prefix}_USERNAME`)?.value;
-  const password = endpoint.password ?? get(`${prefix}_PASSWORD`)?.value;
+  const username = endpoint.username ?? user?.value;
+  const password = endpoint.password ?? pass?.value;
   if (token && username !== undefined) {
     throw new ConfigError(`${token.source} and basic auth (a user name) exclude each other; use one`);
   }
-  const caFile = get(`${prefix}_CA_FILE`);
   const ca =
     caFile && readBoundedFile(resolve(cwd, caFile.value), `${caFile.source} "${caFile.value}"`, smallFileBytes);
   // Node would take such a file without a word and trust nothing in it: every TLS request then fails
