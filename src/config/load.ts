@@ -59,7 +59,7 @@ export async function readCommand(
     ...(targetsFile && { targetsFile }),
     ...(pushgateway && { pushgateway }),
     ...(victoriametrics && { victoriametrics }),
-    ...(textfile && !stdout && { textfile: resolve(cwd, textfile.value) }),
+    ...(textfile && { textfile: resolve(cwd, textfile.value) }),
     // Node's timers take at most 2^31 - 1 ms; an hour is already far beyond any stick.
     timeoutMs: parseCount(get('timeout'), 5000, 1, 3_600_000),
     retries: parseCount(get('retries'), 2, 0, 10),
@@ -76,32 +76,32 @@ export async function readCommand(
 /** Where the metrics go: the store the strongest source names; none with --stdout. */
 function chooseStore(get: Settings, stdout: boolean, grouping: Grouping) {
   // --stdout wins over any sink: it is how one looks first. Otherwise the strongest source chooses.
-  const given = { textfile: get('textfile'), pushgateway: get('pushgateway'), vm: get('victoriametrics') };
+  const given = { textfile: get('textfile'), url: get('pushgateway'), vm: get('victoriametrics') };
   const sinks = strongest(Object.values(given));
-  if (!stdout && sinks.length > 1) {
+  if (stdout) return {};
+  if (sinks.length > 1) {
     const sources = sinks.map(({ source }) => source).join(' and ');
     throw new ConfigError(`${sources} exclude each other: choose where the metrics go`);
   }
-  const [chosen] = stdout ? [] : sinks;
-  const textfile = chosen === given.textfile ? chosen : undefined;
-  if (textfile?.value.trim() === '') throw new ConfigError(`${textfile.source} must name a file`);
-  // Refused, not dropped: the file has no grouping key, and a label the user asked for must not
-  // vanish. Per-stick labels from a targets file are what the textfile keeps.
-  if (textfile && grouping.length > 0) {
-    throw new ConfigError(
-      `${get('grouping')!.source} does not apply to ${textfile.source}: a textfile has no grouping key; ` +
-        'give the sticks labels in a --targets-file instead',
-    );
-  }
-  const url = chosen === given.pushgateway ? chosen : undefined;
-  const vm = chosen === given.vm ? chosen : undefined;
-  if (!stdout && !chosen) {
+  const [chosen] = sinks;
+  if (!chosen) {
     throw new ConfigError(
       '--pushgateway / PUSHGATEWAY_URL is required (or use --victoriametrics, --stdout or --textfile), ' +
         'e.g. --pushgateway http://localhost:9091',
     );
   }
-  return { textfile, url, vm };
+  if (chosen === given.url) return { url: chosen };
+  if (chosen === given.vm) return { vm: chosen };
+  if (chosen.value.trim() === '') throw new ConfigError(`${chosen.source} must name a file`);
+  // Refused, not dropped: the file has no grouping key, and a label the user asked for must not
+  // vanish. Per-stick labels from a targets file are what the textfile keeps.
+  if (grouping.length > 0) {
+    throw new ConfigError(
+      `${get('grouping')!.source} does not apply to ${chosen.source}: a textfile has no grouping key; ` +
+        'give the sticks labels in a --targets-file instead',
+    );
+  }
+  return { textfile: chosen };
 }
 
 /**

@@ -90,12 +90,8 @@ export function parseEndpoint(
   }
   const shown = mayHoldSecret ? '' : ` "${setting.value}"`;
   const hint = mayHoldSecret ? `; ${encodeHint}` : '';
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ConfigError(`${setting.source}${shown} is not a valid ${what} address${hint}`);
-  }
+  if (!URL.canParse(text)) throw new ConfigError(`${setting.source}${shown} is not a valid ${what} address${hint}`);
+  const url = new URL(text);
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new ConfigError(`${setting.source} must be an http or https URL`);
   // An "@" after the host is user info cut short by a raw "/", "?" or "#" in the password.
