@@ -66,12 +66,8 @@ const refusals = {
 function utf8Problem(bytes: string): 'malformed' | 'noncharacter' | undefined {
   const buffer = Buffer.from(bytes, 'latin1');
   if (!isUtf8(buffer)) return 'malformed';
-  for (const char of buffer.toString('utf8')) {
-    const code = char.codePointAt(0)!;
-    // systemd's unichar_is_valid(): U+FDD0–U+FDEF and U+FFFE, U+FFFF of every plane.
-    if ((code >= 0xfdd0 && code <= 0xfdef) || (code & 0xfffe) === 0xfffe) return 'noncharacter';
-  }
-  return undefined;
+  // systemd's unichar_is_valid(): U+FDD0–U+FDEF and U+FFFE, U+FFFF of every plane, Unicode's 66 noncharacters.
+  return /\p{Noncharacter_Code_Point}/u.test(buffer.toString('utf8')) ? 'noncharacter' : undefined;
 }
 
 /** The assignment read so far (trailing whitespace of an unquoted value dropped); then the next line. */

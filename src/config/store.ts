@@ -32,14 +32,12 @@ export function readStore(url: Setting, get: Settings, cwd: string, what: 'Pushg
   if (token && username !== undefined) {
     throw new ConfigError(`${token.source} and basic auth (a user name) exclude each other; use one`);
   }
-  const ca =
-    caFile && readBoundedFile(resolve(cwd, caFile.value), `${caFile.source} "${caFile.value}"`, smallFileBytes);
+  const caName = caFile && `${caFile.source} "${caFile.value}"`;
+  const ca = caFile && readBoundedFile(resolve(cwd, caFile.value), caName!, smallFileBytes);
   // Node would take such a file without a word and trust nothing in it: every TLS request then fails
   // as an untrusted certificate, far from the file that is wrong.
   if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new ConfigError(
-      `${caFile!.source} "${caFile!.value}" holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
-    );
+    throw new ConfigError(`${caName!} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
   }
   return {
     url: endpoint.url,
