@@ -63,13 +63,10 @@ async function main(argv: readonly string[]): Promise<number> {
     // Loaded only in loop mode: a one-shot start never pays for croner.
     const { startSchedule } = await import('./schedule.js');
     const testTickMs = Number(process.env.TRUCKI_TEST_TICK_MS) || undefined;
-    const targets = config.targetsFile
-      ? await (
-          await import('./targets/watch.js')
-        ).watchTargetsFile(config.targetsFile, config.targets, io.log, (removed) => {
-          // A stick taken out of the file is dropped: discarded by the sink and, as on exit, removed.
-          void job.drop(removed);
-        })
+    const watch = config.targetsFile && (await import('./targets/watch.js')).watchTargetsFile;
+    // A stick taken out of the file is dropped: discarded by the sink and, as on exit, removed.
+    const targets = watch
+      ? await watch(config.targetsFile, config.targets, io.log, (removed) => void job.drop(removed))
       : () => config.targets;
     const stoppedWell = await startSchedule(job.run, {
       ...config.schedule,
