@@ -1,12 +1,7 @@
 #!/usr/bin/env -S node --
 // The "--" above: Node 20 reads --env-file even after the script name and exits 9 on a missing
 // file before our code runs; options after "--" are left to the script.
-/**
- * The command: configuration in, one run (or with --schedule, a loop of runs), exit status out.
- * 0: every stick read and delivered; 1: something was not delivered; 2: usage or configuration
- * error; 69: every delivery made, but a stick could not be read; 70: a bug, in one line. `check`
- * has its own (src/check/report.ts).
- */
+/** The command: configuration in, one run (or with --schedule, a loop of runs), exit status (errors.ts) out. */
 import { helpText } from './config/help.js';
 import { readCommand } from './config/load.js';
 import { ConfigError, errnoCode, exitCodes, messageOf } from './errors.js';
@@ -29,42 +24,31 @@ process.stdout.on('error', () => {});
 /** Aborted once standard output is gone: a loop printing into a closed pipe stops. */
 const stdoutGone = new AbortController();
 
+/** One line stays one line: control characters (from a name, a value) are shown, not obeyed. */
+const shown = (char: string) => (char === '\n' ? '\\n' : escapeControl(char));
+
 const io: { log: (line: string) => void; print: Print } = {
-  // One line stays one line: control characters (from a name, a value) are shown, not obeyed.
-  log: (line) => {
-    process.stderr.write(`${line.replace(obeyedByTerminals, controlEscape)}\n`);
-  },
+  log: (line) => void process.stderr.write(`${line.replace(obeyedByTerminals, shown)}\n`),
   print: (text) =>
     new Promise((resolve, reject) => {
       process.stdout.write(text, (error) => {
-        if (!error) {
-          resolve();
-          return;
-        }
-        stdoutGone.abort('standard output closed');
-        reject(error);
+        if (error) {
+          stdoutGone.abort('standard output closed');
+          reject(error);
+        } else resolve();
       });
     }),
 };
 
-function controlEscape(char: string): string {
-  return char === '\n' ? '\\n' : escapeControl(char);
-}
-
 /** --help and --version into a closed pipe or a full disk: a failure in words, not a crash. */
-async function printOrFail(text: string): Promise<number> {
+async function answer(kind: 'help' | 'version'): Promise<number> {
   try {
-    await io.print(text);
+    await io.print(kind === 'help' ? `${helpText()}\n` : `trucki2pushgateway ${version}\n`);
     return exitCodes.ok;
   } catch (error) {
     io.log(`trucki2pushgateway: standard output could not be written (${errnoCode(error) ?? 'error'})`);
     return exitCodes.failed;
   }
-}
-
-function answer(kind: 'help' | 'version'): Promise<number> {
-  if (kind === 'help') return printOrFail(`${helpText()}\n`);
-  return printOrFail(`trucki2pushgateway ${version}\n`);
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -79,13 +63,10 @@ async function main(argv: readonly string[]): Promise<number> {
     // Loaded only in loop mode: a one-shot start never pays for croner.
     const { startSchedule } = await import('./schedule.js');
     const testTickMs = Number(process.env.TRUCKI_TEST_TICK_MS) || undefined;
-    const targets = config.targetsFile
-      ? await (
-          await import('./targets/watch.js')
-        ).watchTargetsFile(config.targetsFile, config.targets, io.log, (removed) => {
-          // A stick taken out of the file is dropped: discarded by the sink and, as on exit, removed.
-          void job.drop(removed);
-        })
+    const watch = config.targetsFile && (await import('./targets/watch.js')).watchTargetsFile;
+    // A stick taken out of the file is dropped: discarded by the sink and, as on exit, removed.
+    const targets = watch
+      ? await watch(config.targetsFile, config.targets, io.log, (removed) => void job.drop(removed))
       : () => config.targets;
     const stoppedWell = await startSchedule(job.run, {
       ...config.schedule,
@@ -114,13 +95,9 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof ConfigError) {
-      io.log(`trucki2pushgateway: ${error.message}`);
-      process.exitCode = exitCodes.usage;
-    } else {
-      // A bug, not bad input: say so in one line; the stack is for a debugger, not the journal.
-      io.log(`trucki2pushgateway: internal error: ${messageOf(error)}`);
-      process.exitCode = exitCodes.internal;
-    }
+    // Bad input, or a bug: one line each; the stack is for a debugger, not the journal.
+    const bad = error instanceof ConfigError;
+    io.log(`trucki2pushgateway: ${bad ? '' : 'internal error: '}${messageOf(error)}`);
+    process.exitCode = bad ? exitCodes.usage : exitCodes.internal;
   },
 );

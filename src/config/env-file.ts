@@ -3,18 +3,13 @@
  * systemd's EnvironmentFile= in the shipped units. The two disagree on some lines (`PASS=abc#def`
  * is `abc` to dotenv, `abc#def` to systemd; a backslash, `export`, a quote followed by more text),
  * so every variable is read both ways and a file where they differ is refused, naming the line.
- *
- * systemd's reading, as systemd.exec(5) describes EnvironmentFile= and its parser does it (the
- * tests ask systemd's own where they can): lines starting with # or ; are comments; around the = and
- * at the end of a value, spaces and tabs are dropped; a value may be in '…' (nothing escaped) or "…"
- * (\ escapes " \ ` $ and a line break, and stays before any other character), and may go on after
- * its closing quote; outside quotes \ escapes the next character and \ at the end of a line joins
- * the next one; \r ends a line as \n does; a name that is not [A-Za-z_][A-Za-z0-9_]* is dropped when
- * the service starts. It reads bytes: a name or value its utf8_is_valid() refuses (malformed UTF-8,
- * one of the 66 Unicode noncharacters) makes it refuse the whole file; a comment may hold any but NUL.
+ * systemd's reading follows its parse_env_file() (the tests ask systemd's own where they can); it
+ * reads bytes, and a name or value its utf8_is_valid() refuses (malformed UTF-8, one of the 66
+ * Unicode noncharacters) makes it refuse the whole file; a comment may hold any byte but NUL.
  */
 import { isUtf8 } from 'node:buffer';
 import { ConfigError } from '../errors.js';
+import { optionSpecs } from './options.js';
 
 const isWhitespace = (c: string) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
 const isNewline = (c: string) => c === '\n' || c === '\r';
@@ -34,8 +29,8 @@ interface Parser {
   startLine: number;
   /** Name → value, and the line its assignment starts on (from 1). */
   readonly found: Map<string, { readonly value: string; readonly line: number }>;
-  /** The first assignment whose name or value systemd refuses as not UTF-8, refusing the whole file. */
-  refused?: { readonly line: number; readonly why: Utf8Problem };
+  /** The first assignment that systemd refuses as not UTF-8. */
+  refused?: { readonly line: number; readonly why: keyof typeof refusals };
 }
 
 /**
@@ -45,14 +40,7 @@ interface Parser {
 export function systemdReading(file: string | Buffer): Pick<Parser, 'found' | 'refused'> {
   // Byte by byte, as systemd does: every byte it looks at is ASCII, so one of a character never matches.
   const text = (typeof file === 'string' ? Buffer.from(file) : file).toString('latin1');
-  const p: Parser = {
-    state: 'preKey',
-    key: '',
-    value: '',
-    line: 1,
-    startLine: 1,
-    found: new Map(),
-  };
+  const p: Parser = { state: 'preKey', key: '', value: '', line: 1, startLine: 1, found: new Map() };
   let previous = '';
   for (const c of text) {
     step(p, c);
@@ -60,12 +48,9 @@ export function systemdReading(file: string | Buffer): Pick<Parser, 'found' | 'r
     if (c === '\r' || (c === '\n' && previous !== '\r')) p.line++;
     previous = c;
   }
-  if (p.state === 'value') p.value = p.value.slice(0, p.valueEnd);
   if (p.state !== 'preKey' && p.state !== 'key' && p.state !== 'comment') push(p);
   return p;
 }
-
-type Utf8Problem = 'malformed' | 'noncharacter';
 
 const units = "systemd's EnvironmentFile= (the units)";
 const refusals = {
@@ -78,30 +63,31 @@ const refusals = {
 };
 
 /** Why systemd's utf8_is_valid() refuses these bytes (one character each), if it does. */
-function utf8Problem(bytes: string): Utf8Problem | undefined {
+function utf8Problem(bytes: string): 'malformed' | 'noncharacter' | undefined {
   const buffer = Buffer.from(bytes, 'latin1');
   if (!isUtf8(buffer)) return 'malformed';
-  for (const char of buffer.toString('utf8')) {
-    const code = char.codePointAt(0)!;
-    // systemd's unichar_is_valid(): U+FDD0–U+FDEF and U+FFFE, U+FFFF of every plane.
-    if ((code >= 0xfdd0 && code <= 0xfdef) || (code & 0xfffe) === 0xfffe) return 'noncharacter';
-  }
-  return undefined;
+  // systemd's unichar_is_valid(): U+FDD0–U+FDEF and U+FFFE, U+FFFF of every plane, Unicode's 66 noncharacters.
+  return /\p{Noncharacter_Code_Point}/u.test(buffer.toString('utf8')) ? 'noncharacter' : undefined;
 }
 
+/** The assignment read so far (trailing whitespace of an unquoted value dropped); then the next line. */
 function push(p: Parser): void {
   const name = p.key.slice(0, p.keyEnd);
-  const why = utf8Problem(name) ?? utf8Problem(p.value);
+  const value = p.value.slice(0, p.valueEnd);
+  const why = utf8Problem(name) ?? utf8Problem(value);
   if (why) p.refused ??= { line: p.startLine, why };
   else if (validName.test(name))
-    p.found.set(name, { value: Buffer.from(p.value, 'latin1').toString('utf8'), line: p.startLine });
-  p.key = '';
-  p.value = '';
-  p.keyEnd = undefined;
-  p.valueEnd = undefined;
+    p.found.set(name, { value: Buffer.from(value, 'latin1').toString('utf8'), line: p.startLine });
+  p.state = 'preKey';
+  p.key = p.value = '';
+  p.keyEnd = p.valueEnd = undefined;
 }
 
-/** One character through the state machine of systemd's parse_env_file(). */
+/**
+ * One character through systemd's parse_env_file(): # or ; starts a comment line; spaces and tabs
+ * around the = and after a value go; '…' escapes nothing, in "…" \ escapes " \ ` $ and a line break
+ * (and stays before any other character), outside quotes it escapes any; \r ends a line as \n does.
+ */
 function step(p: Parser, c: string): void {
   switch (p.state) {
     case 'preKey':
@@ -113,23 +99,17 @@ function step(p: Parser, c: string): void {
         p.keyEnd = undefined;
       }
       break;
-    case 'key':
-      if (isNewline(c)) {
-        p.state = 'preKey';
-        p.key = '';
-      } else if (c === '=') {
-        p.state = 'preValue';
-      } else {
-        if (!isWhitespace(c)) p.keyEnd = undefined;
-        else p.keyEnd ??= p.key.length;
+    case 'key': // a line without = sets nothing
+      if (isNewline(c)) p.state = 'preKey';
+      else if (c === '=') p.state = 'preValue';
+      else {
+        p.keyEnd = isWhitespace(c) ? (p.keyEnd ?? p.key.length) : undefined;
         p.key += c;
       }
       break;
     case 'preValue':
-      if (isNewline(c)) {
-        push(p);
-        p.state = 'preKey';
-      } else if (c === "'") p.state = 'single';
+      if (isNewline(c)) push(p);
+      else if (c === "'") p.state = 'single';
       else if (c === '"') p.state = 'double';
       else if (c === '\\') p.state = 'valueEscape';
       else if (!isWhitespace(c)) {
@@ -138,16 +118,12 @@ function step(p: Parser, c: string): void {
       }
       break;
     case 'value':
-      if (isNewline(c)) {
-        p.value = p.value.slice(0, p.valueEnd);
-        push(p);
-        p.state = 'preKey';
-      } else if (c === '\\') {
+      if (isNewline(c)) push(p);
+      else if (c === '\\') {
         p.state = 'valueEscape';
         p.valueEnd = undefined;
       } else {
-        if (!isWhitespace(c)) p.valueEnd = undefined;
-        else p.valueEnd ??= p.value.length;
+        p.valueEnd = isWhitespace(c) ? (p.valueEnd ?? p.value.length) : undefined;
         p.value += c;
       }
       break;
@@ -206,22 +182,14 @@ export function checkSameReading(file: Buffer, values: Readonly<Record<string, s
   for (const variable of new Set([...systemd.found.keys(), ...Object.keys(values)])) {
     const bySystemd = systemd.found.get(variable);
     if (bySystemd?.value === values[variable]) continue;
-    differing.push(
-      bySystemd === undefined
-        ? {
-            // dotenv also reads `export NAME=`, `NAME: value` and names with . or -; systemd does not.
-            line: setBy.get(variable) ?? 0,
-            message: validName.test(variable)
-              ? `${units} would not set ${variable}: write NAME=value, without export`
-              : `${units} takes no ${variable}: a name is letters, digits and _`,
-          }
-        : {
-            line: bySystemd.line,
-            message:
-              `${units} and --env-file would read ${variable} differently: ` +
-              `quote the value, ${variable}='…' (or "…" without \\ if it holds a ')`,
-          },
-    );
+    // dotenv also reads `export NAME=`, `NAME: value` and names with . or -; systemd does not.
+    const message = bySystemd
+      ? `${units} and --env-file would read ${variable} differently: ` +
+        `quote the value, ${variable}='…' (or "…" without \\ if it holds a ')`
+      : validName.test(variable)
+        ? `${units} would not set ${variable}: write NAME=value, without export`
+        : `${units} takes no ${variable}: a name is letters, digits and _`;
+    differing.push({ line: bySystemd?.line ?? setBy.get(variable) ?? 0, message });
   }
   const first = differing.sort((a, b) => a.line - b.line)[0];
   if (first) throw new ConfigError(`${name} line ${first.line}: ${first.message}`);
@@ -237,17 +205,18 @@ function dotenvLines(lines: readonly string[]): Map<string, number> {
   return found;
 }
 
+/** Every variable the job reads: each option's, and <NAME>_FILE for those that may be secret. */
+const known = Object.values(optionSpecs).flatMap(({ env, file }) =>
+  env ? [env, ...(file ? [`${env}_FILE`] : [])] : [],
+);
+/** A handful of stray names is said; a file of thousands of them gets one more line, not thousands. */
+const limit = 5;
+
 /**
  * A line for each variable of the file that is none of ours but looks like one (a typo such as
- * PUSHGATEWAY_ULR, or our prefix): such a setting would silently not apply. `known` holds our names.
+ * PUSHGATEWAY_ULR, or our prefix): such a setting would silently not apply.
  */
-export function strayNames(
-  text: string,
-  values: Readonly<Record<string, string>>,
-  known: readonly string[],
-  name: string,
-  limit = 5,
-): string[] {
+export function strayNames(text: string, values: Readonly<Record<string, string>>, name: string): string[] {
   const setBy = dotenvLines(text.split(/\r\n|\r|\n/));
   // PROMETHEUS_ too: check reads PROMETHEUS_URL, and PROMETHEUS_USERNAME is a natural guess.
   const ours = /^(TRUCKI|PUSHGATEWAY|VICTORIAMETRICS|TEXTFILE|PROMETHEUS)_/i;
@@ -256,17 +225,14 @@ export function strayNames(
     if (known.includes(variable)) continue;
     // Up to two edits for a long name, fewer for a short one: X is not a typo of TZ.
     const [closest] = known
-      .map((candidate) => ({ candidate, allowed: Math.min(2, Math.floor(candidate.length / 5)) }))
-      .filter(({ candidate, allowed }) => Math.abs(candidate.length - variable.length) <= allowed)
-      .map(({ candidate, allowed }) => ({
-        candidate,
-        allowed,
-        distance: editDistance(variable.toUpperCase(), candidate),
-      }))
-      .filter(({ distance, allowed }) => distance <= allowed)
+      .flatMap((candidate) => {
+        const allowed = Math.min(2, Math.floor(candidate.length / 5));
+        if (Math.abs(candidate.length - variable.length) > allowed) return [];
+        const distance = editDistance(variable.toUpperCase(), candidate);
+        return distance <= allowed ? [{ candidate, distance }] : [];
+      })
       .sort((a, b) => a.distance - b.distance);
     if (!closest && !ours.test(variable)) continue;
-    // A handful says it; a file of thousands of strays gets one more line, not thousands.
     if (stray.length === limit) {
       stray.push(`${name}: more variables that are not settings; only the first ${limit} are named`);
       break;

@@ -11,7 +11,6 @@ export interface Endpoint {
 }
 
 export interface Target extends Endpoint {
-  /** The `instance` label. */
   readonly instance: string;
   /** This stick's own labels after job and instance (from a targets file), before the global ones. */
   readonly labels: Grouping;
@@ -27,10 +26,7 @@ export function stickIdentity({ instance, labels }: Target): string {
 }
 
 /** TRUCKI_STICK_USERNAME / _PASSWORD: for every stick whose address lacks that part of its user info. */
-export interface StickAuth {
-  readonly username?: string;
-  readonly password?: string;
-}
+export type StickAuth = Pick<Endpoint, 'username' | 'password'>;
 
 /** A --targets-file as data: enough for a loop to open it again and follow its changes. */
 export interface TargetsFileSpec {
@@ -85,7 +81,6 @@ export interface Config {
   readonly timeoutMs: number;
   readonly retries: number;
   readonly maxBodyBytes: number;
-  /** How many sticks are read at once. */
   readonly concurrency: number;
   /** Absent: run once and exit. */
   readonly schedule?: { readonly pattern: string; readonly timezone?: string };

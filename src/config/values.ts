@@ -5,7 +5,7 @@
 import { labelName, reservedLabelNames } from '../catalogue.js';
 import { ConfigError } from '../errors.js';
 import type { Setting } from './sources.js';
-import type { Endpoint, Grouping, StickAuth, Store, Target } from './types.js';
+import type { Endpoint, Grouping, StickAuth, Target } from './types.js';
 
 const hasScheme = /^[a-z][a-z0-9+.-]*:\/\//i;
 /** name=address; a name is a word, or a host:port such as the instance of a scraped exporter. */
@@ -26,10 +26,8 @@ export function parseTargets(setting: Setting, instanceOption: Setting | undefin
   const where = (index: number) => (pieces.length > 1 ? `${setting.source} (stick ${index + 1})` : setting.source);
   // Said before any piece is parsed: an empty piece would otherwise read as half of a password.
   pieces.forEach((piece, index) => {
-    if (piece === '' || piece.endsWith('=')) {
-      const extra = piece === '' ? ': an extra comma?' : ' after its name=';
-      throw new ConfigError(`${where(index)} is an empty address${extra}`);
-    }
+    if (piece === '') throw new ConfigError(`${where(index)} is an empty address: an extra comma?`);
+    if (piece.endsWith('=')) throw new ConfigError(`${where(index)} is an empty address after its name=`);
     if (piece.startsWith('=')) throw new ConfigError(`${where(index)} has an empty name before =`);
   });
   const entries = pieces.map((piece) => {
@@ -56,11 +54,10 @@ export function parseTargets(setting: Setting, instanceOption: Setting | undefin
     return { ...endpoint, instance, labels: [] };
   });
   const seen = new Set<string>();
-  for (const { instance } of targets) {
-    if (seen.has(instance))
-      throw new ConfigError(`${setting.source} names instance "${instance}" twice; give each stick its own name=`);
-    seen.add(instance);
-  }
+  // The set does not grow when the instance is already in it.
+  const twice = targets.find(({ instance }) => seen.size === seen.add(instance).size);
+  if (twice)
+    throw new ConfigError(`${setting.source} names instance "${twice.instance}" twice; give each stick its own name=`);
   return targets;
 }
 
@@ -74,7 +71,6 @@ export function withStickAuth(targets: Target[], { username, password }: StickAu
   }));
 }
 
-/** The job label: --job, PUSHGATEWAY_JOB, default trucki. */
 export function parseJob(setting: Setting | undefined): string {
   if (setting && setting.value.trim() === '') throw new ConfigError(`${setting.source} must not be empty`);
   return setting?.value ?? 'trucki';
@@ -94,12 +90,8 @@ export function parseEndpoint(
   }
   const shown = mayHoldSecret ? '' : ` "${setting.value}"`;
   const hint = mayHoldSecret ? `; ${encodeHint}` : '';
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new ConfigError(`${setting.source}${shown} is not a valid ${what} address${hint}`);
-  }
+  if (!URL.canParse(text)) throw new ConfigError(`${setting.source}${shown} is not a valid ${what} address${hint}`);
+  const url = new URL(text);
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new ConfigError(`${setting.source} must be an http or https URL`);
   // An "@" after the host is user info cut short by a raw "/", "?" or "#" in the password.
@@ -117,45 +109,6 @@ export function parseEndpoint(
   url.username = '';
   url.password = '';
   return { url, ...(username && { username }), ...(password && { password }) };
-}
-
-/** Basic auth from options where the URL carries none, or a bearer token; and a CA. */
-export function parseStore(
-  endpoint: Endpoint,
-  auth: {
-    username?: Setting;
-    password?: Setting;
-    token?: Setting;
-    ca?: (path: Setting) => string;
-    caFile?: Setting;
-  },
-): Store {
-  const token = auth.token?.value;
-  // A line break in a header value would be refused by Node on every request: say so now.
-  if (token !== undefined && /[\0-\x1f\x7f]/.test(token)) {
-    throw new ConfigError(`${auth.token!.source} holds a line break or another control character; a token is one line`);
-  }
-  // Each part of the URL's user info wins over its option: http://user@host with the password in a file.
-  const username = endpoint.username ?? auth.username?.value;
-  const password = endpoint.password ?? auth.password?.value;
-  if (token !== undefined && username !== undefined) {
-    throw new ConfigError(`${auth.token!.source} and basic auth (a user name) exclude each other; use one`);
-  }
-  const ca = auth.caFile && auth.ca?.(auth.caFile);
-  // Node would take such a file without a word and trust nothing in it: every TLS request then fails
-  // as an untrusted certificate, far from the file that is wrong.
-  if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new ConfigError(
-      `${auth.caFile!.source} "${auth.caFile!.value}" holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
-    );
-  }
-  return {
-    url: endpoint.url,
-    ...(username !== undefined && { username }),
-    ...(password !== undefined && { password }),
-    ...(token !== undefined && { bearerToken: token }),
-    ...(ca !== undefined && { ca }),
-  };
 }
 
 export function parseGrouping(setting: Setting | undefined): Grouping {
@@ -248,6 +201,5 @@ function zoneName(value: string): string {
   const fixed = /^(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]+>)([+-]?)(\d{1,2})$/.exec(value);
   if (!fixed) return value;
   const hours = Number(fixed[2]);
-  if (hours === 0) return 'Etc/GMT';
-  return `Etc/GMT${fixed[1] === '-' ? '-' : '+'}${hours}`;
+  return hours === 0 ? 'Etc/GMT' : `Etc/GMT${fixed[1] === '-' ? '-' : '+'}${hours}`;
 }

@@ -546,6 +546,24 @@ describe('Pushgateway', () => {
     }
   });
 
+  test("a store's credential options are checked even where the URL's user info wins over them", async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'password');
+    await writeFile(file, 'from-file\n');
+    for (const [store, flag, url] of [
+      ['PUSHGATEWAY', '-g', 'http://u:pw@pg:9091'],
+      ['VICTORIAMETRICS', '--victoriametrics', 'http://u:pw@vm:8428'],
+    ] as const) {
+      for (const part of ['USERNAME', 'PASSWORD']) {
+        const env = { [`${store}_${part}`]: 'set', [`${store}_${part}_FILE`]: file };
+        assert.equal(
+          await configError(['-t', 'h', flag, url], env),
+          `${store}_${part} and ${store}_${part}_FILE are both set; keep one`,
+        );
+      }
+    }
+  });
+
   test('an empty job is an error', async () => {
     await configError(['-t', 'h', ...pg, '--job='], {}, undefined, '--job');
     await configError(['-t', 'h', ...pg, '--job', '  '], {}, undefined, '--job');
