@@ -1,7 +1,7 @@
 /**
  * The --help text is product text: compared to the letter with test/golden/help.txt.
  * After a deliberate change, write the golden file anew and read its diff before committing:
- *   npm run build && TRUCKI_UPDATE_GOLDEN=1 node --test build/test/unit/help.test.js
+ *   npm run build && UPDATE_GOLDEN=1 node --test build/test/unit/help.test.js
  */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { repoRoot } from '../helpers/paths.js';
 const golden = `${repoRoot}test/golden/help.txt`;
 
 test('--help prints the golden text, to the letter', () => {
-  if (process.env.TRUCKI_UPDATE_GOLDEN) writeFileSync(golden, `${helpText()}\n`);
+  if (process.env.UPDATE_GOLDEN) writeFileSync(golden, `${helpText()}\n`);
   assert.equal(`${helpText()}\n`, readFileSync(golden, 'utf8'));
 });
 
