@@ -54,7 +54,7 @@ export function createIdentityCache(dir?: string, clock: () => number = Date.now
   const path = dir === undefined ? undefined : join(dir, identityFile);
   /** The file's entries as read, each checked only when asked for. */
   let stored: StoredEntries | undefined;
-  const fromFile = () => (stored ??= path === undefined ? noEntries : readEntries(path)).entries;
+  const fromFile = () => (stored ??= readEntries(path)).entries;
   const fresh = (kept: Kept | undefined): kept is Kept => {
     const now = clock();
     // A clock set back makes a time to come: read afresh rather than trust it.
@@ -90,7 +90,7 @@ export function createIdentityCache(dir?: string, clock: () => number = Date.now
       const sticks: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
       const keep = (key: string, kept: Kept | undefined) => {
         // Rebuilt from what was checked, never the file's own objects: nothing else of it is carried on.
-        if (fresh(kept)) sticks[key] = entryOf(kept);
+        if (fresh(kept)) sticks[key] = { at: kept.at, payload: kept.part };
       };
       for (const [key, entry] of stored.entries) if (!changed.has(key)) keep(key, keptOf(entry));
       for (const key of changed) keep(key, memory.get(key));
@@ -107,8 +107,6 @@ interface StoredEntries {
   readonly version: string | undefined;
 }
 
-const noEntries: StoredEntries = { entries: new Map(), version: undefined };
-
 function versionOf(path: string): string | undefined {
   try {
     const { ino, size, mtimeMs, ctimeMs } = lstatSync(path);
@@ -123,18 +121,15 @@ function versionOf(path: string): string | undefined {
  * another stick. Without the address's user info, which the file must not hold.
  */
 function stickKey(target: Target): string {
-  let address = target.url.href;
-  if (target.url.username || target.url.password) {
-    const bare = new URL(address);
-    bare.username = '';
-    bare.password = '';
-    address = bare.href;
-  }
-  return JSON.stringify([address, stickIdentity(target)]);
+  const address = new URL(target.url.href);
+  address.username = '';
+  address.password = '';
+  return JSON.stringify([address.href, stickIdentity(target)]);
 }
 
 /** The file's entries by stick, or none when it is missing, unreadable, too large, a link, or not ours. */
-function readEntries(path: string): StoredEntries {
+function readEntries(path: string | undefined): StoredEntries {
+  if (path === undefined) return { entries: new Map(), version: undefined };
   // Before the read: a change between the two makes the next save read it again, never less.
   const version = versionOf(path);
   try {
@@ -153,5 +148,3 @@ function keptOf(entry: unknown): Kept | undefined {
   if (!isJsonObject(entry) || typeof entry.at !== 'number' || !isJsonObject(entry.payload)) return undefined;
   return { at: entry.at, part: cataloguedPart(entry.payload, onceCatalogue) };
 }
-
-const entryOf = ({ at, part }: Kept) => ({ at, payload: part });

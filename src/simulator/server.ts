@@ -27,6 +27,10 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
   const clock = options.clock ?? (() => (performance.now() - booted) / 1000);
   const requests: string[] = [];
   let last: Record<string, unknown> | undefined;
+  const routes = new Map([
+    ['GET /jsonlive', () => (last = livePayload(options.variant, clock()))],
+    ['GET /jsononce', () => oncePayload(options.variant)],
+  ]);
 
   const server: Server = createServer((request, response) => {
     requests.push(`${request.method} ${request.url}`);
@@ -37,14 +41,9 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
       return;
     }
     const respond = () => {
-      let body: Record<string, unknown> | undefined;
-      if (request.method === 'GET' && request.url === '/jsonlive') body = last = livePayload(options.variant, clock());
-      else if (request.method === 'GET' && request.url === '/jsononce') body = oncePayload(options.variant);
-      if (!body) {
-        response.writeHead(404).end();
-        return;
-      }
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const body = routes.get(`${request.method} ${request.url}`)?.();
+      if (body) response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      else response.writeHead(404).end();
     };
     if (options.delayMs) setTimeout(respond, options.delayMs);
     else respond();
@@ -57,12 +56,9 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
     url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
     requests,
     lastLive: () => last,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
   };
 }

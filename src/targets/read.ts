@@ -16,24 +16,19 @@ export interface TargetsFile {
   readonly name: string;
   /** The sticks the file names now; throws a ConfigError naming the entry. */
   readonly read: () => Target[];
-  /** Whether the file looks different from when it was last read. */
+  /** Whether the file looks different (size, mtime, inode) from when it was last read, and how it looked. */
   readonly changed: () => boolean;
-  /** What `changed` compares: the file's size, mtime and inode when it was last read. */
   readonly readStamp: () => string;
 }
 
 /** The file of `spec`, as last read at `spec.readStamp` (a loop opening again what the start read). */
-export async function openTargetsFile({
-  path,
-  name,
-  auth,
-  grouping,
-  readStamp = '',
-}: TargetsFileSpec): Promise<TargetsFile> {
+export async function openTargetsFile({ path, name, auth, grouping, readStamp = '' }: TargetsFileSpec) {
   const format = formatOf(path);
   if (!format) throw new ConfigError(`${name} must end in .json, .yml or .yaml, as Prometheus' file_sd files do`);
   const parse = await loadParser(format);
   const reserved = new Set(grouping);
+  const toEndpoint = (address: string, where: string) =>
+    parseEndpoint({ value: address, source: where }, 'stick', true);
   let seen = readStamp;
   const stamp = () => {
     try {
@@ -43,7 +38,7 @@ export async function openTargetsFile({
       return 'missing';
     }
   };
-  return {
+  const file: TargetsFile = {
     name,
     changed: () => stamp() !== seen,
     readStamp: () => seen,
@@ -52,8 +47,6 @@ export async function openTargetsFile({
       // A named pipe or a device would block or never end: only a regular file is read.
       const text = readBoundedFile(path, name, targetsFileBytes).replace(/^\uFEFF/, '');
       try {
-        const toEndpoint = (address: string, where: string) =>
-          parseEndpoint({ value: address, source: where }, 'stick', true);
         const targets = withStickAuth(targetsFrom(parse(text), toEndpoint, reserved), auth);
         // An empty file is most often one being rewritten: never "every stick removed".
         if (targets.length === 0) throw new TargetsFileError('names no stick');
@@ -65,4 +58,5 @@ export async function openTargetsFile({
       }
     },
   };
+  return file;
 }
