@@ -3,12 +3,8 @@
  * /jsononce said, the forget-after stamp): systemd's CacheDirectory= ($CACHE_DIRECTORY) under the
  * shipped units, else `trucki2pushgateway/` in $XDG_CACHE_HOME or ~/.cache. What is read from there
  * is run or believed, so, as OpenSSH's StrictModes does for ~/.ssh, it is used only if nobody but
- * this user and root can change it: the directory this user's and writable by nobody else, every
- * directory on the way to it (as named and as its links lead) root's or this user's and writable by
- * nobody else, unless sticky (as /tmp is) with our entry in it. (With DynamicUser=, systemd's link
- * /var/cache/NAME, root's, leads to the unit's own private/NAME: accepted.) A directory that cannot
- * be made or written is none, silently (a system user without a home); a refused one is none, said in
- * one line.
+ * this user and root can change it (ownRefusal, wayRefusal). A directory that cannot be made or
+ * written is none, silently (a system user without a home); a refused one is none, said in one line.
  */
 import { accessSync, constants, lstatSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -58,7 +54,8 @@ function ownRefusal(dir: string): string | undefined {
 /**
  * Why someone else could move or replace `path` (there or to be made), if someone could: each
  * directory on the way to it, as named and as its links lead, must be root's or this user's, and
- * writable by nobody else unless sticky (/tmp), which lets others add entries, not move ours.
+ * writable by nobody else unless sticky (/tmp), which lets others add entries, not move ours. (With
+ * DynamicUser=, systemd's link /var/cache/NAME, root's, leads to the unit's own private/NAME: accepted.)
  */
 function wayRefusal(path: string): string | undefined {
   let real: string;

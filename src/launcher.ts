@@ -31,17 +31,18 @@ type Crc32 = (data: Uint8Array) => number;
 const program = join(__dirname, 'program.js');
 // Built-ins that only one path needs are required there, not imported for all.
 const requireHere = nodeModule.createRequire(__filename);
-// Only a run of the job looks for the directory: `check`, --help and --version leave nothing in it.
-const dir = runsTheJob(process.argv.slice(2)) ? cacheDirectory(process.env, say) : undefined;
+// Only a run of the job, whose code the cache is for, looks for the directory: `check` looks and
+// changes nothing, and --help or --version compile little, so their cache would stay in place of a
+// better one. (A short option in a group, say -hV, is not seen: a run's cache is taken or kept.)
+const args = process.argv.slice(2);
+const runsTheJob = args[0] !== 'check' && !args.some((arg) => ['-h', '--help', '-V', '--version'].includes(arg));
+// Its one line on stderr as the program logs: control characters shown, not obeyed.
+const say = (line: string) => process.stderr.write(`${line.replace(obeyedByTerminals, escapeControl)}\n`);
+const dir = runsTheJob ? cacheDirectory(process.env, say) : undefined;
 // node:zlib's crc32 (Node >= 20.15): loading zlib costs about a millisecond, compiling the program far more.
 const crc32 = dir ? (requireHere('node:zlib') as { crc32?: Crc32 }).crc32 : undefined;
 if (dir && crc32) startWithCodeCache(dir, crc32);
 else requireHere(program);
-
-/** One line on stderr, as the program logs: control characters shown, not obeyed. */
-function say(line: string): void {
-  process.stderr.write(`${line.replace(obeyedByTerminals, escapeControl)}\n`);
-}
 
 /**
  * The program compiled with V8's code cache from the last start when it is sound, else compiled
@@ -75,16 +76,6 @@ function startWithCodeCache(dir: string, crc32: Crc32): void {
   const module = { exports: {} };
   const run = script.runInThisContext() as (...args: unknown[]) => void;
   run(module.exports, nodeModule.createRequire(program), module, program, __dirname);
-}
-
-/**
- * Whether this start runs the job, whose code the cache is for: a start that only prints the help
- * or the version compiles little of it, and its cache would stay in place of a better one; `check`
- * looks and changes nothing. (A short option inside a group, say -hV, is not seen: a run's cache is
- * then taken or kept.)
- */
-function runsTheJob(args: readonly string[]): boolean {
-  return args[0] !== 'check' && !args.some((arg) => ['-h', '--help', '-V', '--version'].includes(arg));
 }
 
 /** The cache's bytes, if the file is there, a regular file, stamped for this program and Node, and whole. */

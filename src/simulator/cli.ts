@@ -1,8 +1,6 @@
 /**
- * A stick for people without one at hand: `simulator [--variant T2SG|T2MG] [--port N] [--host H]`
- * serves until stopped. `simulator --demo [job options]` starts a T2SG and a T2MG, runs the real
- * job against them once (printing what it would push, or pushing when PUSHGATEWAY_URL is set) and
- * exits with the job's status.
+ * A stick for people without one at hand (`npm run simulator`, `npm run demo`), as `usage` says;
+ * --demo's job prints what it would push, or pushes when PUSHGATEWAY_URL is set.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';

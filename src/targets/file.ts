@@ -2,11 +2,17 @@
  * A fleet's sticks from a file in Prometheus' file_sd format: a list of `{targets: [...], labels:
  * {...}}`, in JSON or YAML by the file's extension, as Prometheus reads them. `labels.instance`
  * names the stick (so such an entry holds one target); the other labels go with each of the
- * entry's sticks. Pure: the text in, targets or a TargetsFileError out; no I/O, no logging.
+ * entry's sticks. The text is parsed by pure functions (targets or a TargetsFileError); the file is
+ * read once for a one-shot run (any error is a ConfigError, exit 2), and for a loop again whenever
+ * it changes. The YAML parser is loaded once, when the file is YAML, so that re-reading is
+ * synchronous and can happen on a loop's tick.
  */
+import { statSync } from 'node:fs';
+import { readBoundedFile, targetsFileBytes } from '../bounded-file.js';
 import { labelName, reservedLabelNames } from '../catalogue.js';
-import type { Endpoint, Target } from '../config/types.js';
-import { messageOf, TargetsFileError } from '../errors.js';
+import { parseEndpoint, withStickAuth } from '../config/values.js';
+import type { Endpoint, Target, TargetsFileSpec } from '../config/types.js';
+import { ConfigError, messageOf, TargetsFileError } from '../errors.js';
 import { isJsonObject } from '../json-object.js';
 
 /**
@@ -17,6 +23,48 @@ export type EndpointParser = (address: string, where: string) => Endpoint;
 
 /** Label names of the job's own (and the textfile's `stick`): a target label of that name would clash. */
 const reservedLabels = new Set([...reservedLabelNames, 'stick'].filter((name) => name !== 'instance'));
+
+/** The file of `spec`, as last read at `spec.readStamp` (a loop opening again what the start read). */
+export async function openTargetsFile({ path, name, auth, grouping, readStamp = '' }: TargetsFileSpec) {
+  const format = formatOf(path);
+  if (!format) throw new ConfigError(`${name} must end in .json, .yml or .yaml, as Prometheus' file_sd files do`);
+  const parse = await loadParser(format);
+  const reserved = new Set(grouping);
+  const toEndpoint = (address: string, where: string) =>
+    parseEndpoint({ value: address, source: where }, 'stick', true);
+  let seen = readStamp;
+  const stamp = () => {
+    try {
+      const { size, mtimeMs, ino } = statSync(path);
+      return `${size}/${mtimeMs}/${ino}`;
+    } catch {
+      return 'missing';
+    }
+  };
+  return {
+    /** For messages: "--targets-file sticks.yml". */
+    name,
+    /** Whether the file looks different (size, mtime, inode) from when it was last read, and how it looked. */
+    changed: () => stamp() !== seen,
+    readStamp: () => seen,
+    /** The sticks the file names now; throws a ConfigError naming the entry. */
+    read: (): Target[] => {
+      seen = stamp();
+      // A named pipe or a device would block or never end: only a regular file is read.
+      const text = readBoundedFile(path, name, targetsFileBytes).replace(/^\uFEFF/, '');
+      try {
+        const targets = withStickAuth(targetsFrom(parse(text), toEndpoint, reserved), auth);
+        // An empty file is most often one being rewritten: never "every stick removed".
+        if (targets.length === 0) throw new TargetsFileError('names no stick');
+        return targets;
+      } catch (error) {
+        if (error instanceof TargetsFileError || error instanceof ConfigError)
+          throw new ConfigError(`${name}: ${error.message}`);
+        throw error;
+      }
+    },
+  };
+}
 
 /** As Prometheus, by extension: *.json, *.yml, *.yaml; anything else is not a file_sd file. */
 export function formatOf(path: string): 'json' | 'yaml' | undefined {
@@ -30,7 +78,7 @@ export async function parseTargetsFile(text: string, format: 'json' | 'yaml', to
 }
 
 /** Text into a document, for the format; YAML's parser is loaded here, once: most runs never need it. */
-export async function loadParser(format: 'json' | 'yaml'): Promise<(text: string) => unknown> {
+async function loadParser(format: 'json' | 'yaml'): Promise<(text: string) => unknown> {
   if (format === 'json') return parseJson;
   const yaml = await import('yaml');
   return (text) => parseYaml(text, yaml);
@@ -89,15 +137,16 @@ function parseYaml(text: string, { parseDocument, visit }: typeof import('yaml')
 }
 
 /** The parsed document (list of target groups) into targets, checking every entry. */
-export function targetsFrom(
+function targetsFrom(
   document: unknown,
   toEndpoint: EndpointParser,
   grouping: ReadonlySet<string> = new Set(),
 ): Target[] {
   if (!Array.isArray(document)) throw new TargetsFileError('must be a list of {targets: [...], labels: {...}} entries');
   const targets: Target[] = [];
-  /** Each target's instance and the entry it came from, for messages. */
-  const named: [instance: string, entry: number][] = [];
+  /** The entry that named each stick first; the first stick named twice, said once every entry is checked. */
+  const firstEntry = new Map<string, number>();
+  let twice: string | undefined;
   document.forEach((group: unknown, index) => {
     const entry = index + 1;
     const fail = (what: string): never => {
@@ -118,22 +167,17 @@ export function targetsFrom(
     try {
       for (const [at, address] of list.entries()) {
         const endpoint = toEndpoint(address.trim(), `entry ${entry}${list.length > 1 ? `, target ${at + 1}` : ''}`);
-        targets.push({ ...endpoint, instance: instance ?? endpoint.url.host, labels: [...labels] });
-        named.push([targets.at(-1)!.instance, entry]);
+        const stick = instance ?? endpoint.url.host;
+        targets.push({ ...endpoint, instance: stick, labels: [...labels] });
+        const first = firstEntry.get(stick);
+        if (first === undefined) firstEntry.set(stick, entry);
+        else twice ??= `entry ${entry}: instance "${stick}" is already taken by entry ${first}`;
       }
     } catch (error) {
       throw new TargetsFileError(messageOf(error));
     }
   });
-  const first = new Map<string, number>();
-  for (const [instance, entry] of named) {
-    const taken = first.get(instance);
-    if (taken !== undefined)
-      throw new TargetsFileError(
-        `entry ${entry}: instance "${instance}" is already taken by entry ${taken}; give each stick its own instance`,
-      );
-    first.set(instance, entry);
-  }
+  if (twice) throw new TargetsFileError(`${twice}; give each stick its own instance`);
   return targets;
 }
 

@@ -7,7 +7,7 @@
  */
 import { stickIdentity, type Target, type TargetsFileSpec } from '../config/types.js';
 import { messageOf } from '../errors.js';
-import { openTargetsFile } from './read.js';
+import { openTargetsFile } from './file.js';
 
 /** How long a stick must stay left out of the file before it is removed, or named before it starts. */
 const settleMs = 5_000;
