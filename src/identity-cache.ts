@@ -18,7 +18,6 @@ import { replaceFile } from './replace-file.js';
 
 /** How long what /jsononce said is used before the stick is asked again. */
 export const onceLifetimeMs = 10 * 60_000;
-/** The file's name in the cache directory. */
 export const identityFile = 'jsononce.json';
 /** Some 500 bytes a stick: room for many thousands of sticks; a larger file is not ours. */
 const fileBytes = 16 * 1024 * 1024;
@@ -52,9 +51,15 @@ export function createIdentityCache(dir?: string, clock: () => number = Date.now
   /** The sticks this run read or dropped: the others' entries are the file's, as it is when saved. */
   const changed = new Set<string>();
   const path = dir === undefined ? undefined : join(dir, identityFile);
-  /** The file's entries as read, each checked only when asked for. */
-  let stored: StoredEntries | undefined;
-  const fromFile = () => (stored ??= readEntries(path)).entries;
+  /** The file's entries as read, each checked only when asked for, and the file's version then. */
+  let stored: ReadonlyMap<string, unknown> | undefined;
+  let version: string | undefined;
+  const readFile = (file: string) => {
+    // Before the read: a change between the two makes the next save read it again, never less.
+    version = versionOf(file);
+    return (stored = readEntries(file));
+  };
+  const fromFile = () => stored ?? (path === undefined ? new Map<string, unknown>() : readFile(path));
   const fresh = (kept: Kept | undefined): kept is Kept => {
     const now = clock();
     // A clock set back makes a time to come: read afresh rather than trust it.
@@ -85,26 +90,20 @@ export function createIdentityCache(dir?: string, clock: () => number = Date.now
       if (path === undefined || changed.size === 0) return;
       // Read again unless untouched since: another run over the same directory (another timer's
       // sticks) may have saved its own since this one read the file.
-      if (!stored || stored.version !== versionOf(path)) stored = readEntries(path);
+      const entries = stored && version === versionOf(path) ? stored : readFile(path);
       // No prototype: a key "__proto__" from the file is a key like any other.
       const sticks: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
       const keep = (key: string, kept: Kept | undefined) => {
         // Rebuilt from what was checked, never the file's own objects: nothing else of it is carried on.
         if (fresh(kept)) sticks[key] = { at: kept.at, payload: kept.part };
       };
-      for (const [key, entry] of stored.entries) if (!changed.has(key)) keep(key, keptOf(entry));
+      for (const [key, entry] of entries) if (!changed.has(key)) keep(key, keptOf(entry));
       for (const key of changed) keep(key, memory.get(key));
       changed.clear();
       // Not kept, the next run reads the sticks again.
       replaceFile(path, JSON.stringify({ sticks }));
     },
   };
-}
-
-interface StoredEntries {
-  readonly entries: ReadonlyMap<string, unknown>;
-  /** The file as it was when read, to tell whether it changed since. */
-  readonly version: string | undefined;
 }
 
 function versionOf(path: string): string | undefined {
@@ -128,19 +127,15 @@ function stickKey(target: Target): string {
 }
 
 /** The file's entries by stick, or none when it is missing, unreadable, too large, a link, or not ours. */
-function readEntries(path: string | undefined): StoredEntries {
-  if (path === undefined) return { entries: new Map(), version: undefined };
-  // Before the read: a change between the two makes the next save read it again, never less.
-  const version = versionOf(path);
+function readEntries(path: string): ReadonlyMap<string, unknown> {
   try {
     const value: unknown = JSON.parse(readBoundedFile(path, 'identity cache', fileBytes, true));
     // Own keys only, so that "__proto__" is an ordinary (foreign) key.
-    if (isJsonObject(value) && isJsonObject(value.sticks))
-      return { entries: new Map(Object.entries(value.sticks)), version };
+    if (isJsonObject(value) && isJsonObject(value.sticks)) return new Map(Object.entries(value.sticks));
   } catch {
     // Not ours, or not there: as if empty.
   }
-  return { entries: new Map(), version };
+  return new Map();
 }
 
 /** An entry as this job writes it, with only what the catalogue reads of it; undefined if it is not one. */

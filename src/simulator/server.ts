@@ -17,8 +17,6 @@ export interface Simulator {
   readonly url: string;
   /** "GET /jsonlive" for every request served, in order. */
   readonly requests: string[];
-  /** The last /jsonlive body served, parsed. */
-  readonly lastLive: () => Record<string, unknown> | undefined;
   readonly close: () => Promise<void>;
 }
 
@@ -26,9 +24,8 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
   const booted = performance.now();
   const clock = options.clock ?? (() => (performance.now() - booted) / 1000);
   const requests: string[] = [];
-  let last: Record<string, unknown> | undefined;
   const routes = new Map([
-    ['GET /jsonlive', () => (last = livePayload(options.variant, clock()))],
+    ['GET /jsonlive', () => livePayload(options.variant, clock())],
     ['GET /jsononce', () => oncePayload(options.variant)],
   ]);
 
@@ -55,7 +52,6 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
     // An IPv6 address goes in brackets in a URL: http://[::1]:8081.
     url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
     requests,
-    lastLive: () => last,
     close: async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
