@@ -16,11 +16,8 @@ export function cacheDirectory(
   // systemd passes one directory per CacheDirectory= entry, separated by colons; the units name one.
   const systemd = env.CACHE_DIRECTORY?.split(':')[0];
   // XDG's rule: a relative path in these variables is invalid and ignored.
-  const base = env.XDG_CACHE_HOME?.startsWith('/')
-    ? env.XDG_CACHE_HOME
-    : env.HOME?.startsWith('/')
-      ? join(env.HOME, '.cache')
-      : undefined;
+  const home = env.HOME?.startsWith('/') ? join(env.HOME, '.cache') : undefined;
+  const base = env.XDG_CACHE_HOME?.startsWith('/') ? env.XDG_CACHE_HOME : home;
   const dir = systemd ? resolve(systemd) : base && join(base, 'trucki2pushgateway');
   if (!dir) return undefined;
   let refusal: string | undefined;
@@ -35,9 +32,8 @@ export function cacheDirectory(
   } catch {
     return undefined;
   }
-  if (refusal === undefined) return dir;
-  say(`trucki2pushgateway: not using the cache directory ${JSON.stringify(dir)}: ${refusal}`);
-  return undefined;
+  if (refusal) say(`trucki2pushgateway: not using the cache directory ${JSON.stringify(dir)}: ${refusal}`);
+  return refusal ? undefined : dir;
 }
 
 const me = () => process.geteuid?.() ?? -1;

@@ -1,11 +1,10 @@
 /**
- * What a stick's /jsononce said, kept for ten minutes: identity and configuration change rarely, and
- * reading them is half of all requests to a stick. A loop keeps them in memory; a one-shot run in
- * one file in the cache directory for all its sticks (one file to read, not one per stick: a
- * fleet's run paid a millisecond a stick for the files), written once, as the run ends. What is
- * kept is the part of the answer the catalogue reads (parse.ts cataloguedPart), never the rest:
- * /jsononce also carries the stick's passwords. It is read back through the same parse as a fresh
- * answer, so a file's entry can be no more than what a stick could have sent.
+ * What a stick's /jsononce said (identity and configuration: they change rarely, and reading them is
+ * half of all requests to a stick), kept for ten minutes: by a loop in memory, by one-shot runs in
+ * one file in the cache directory for all sticks (a file each cost a fleet's run a millisecond a
+ * stick), written as the run ends. Only the part the catalogue reads is kept (parse.ts
+ * cataloguedPart), never the passwords beside it, and it is read back through the same parse as a
+ * fresh answer: an entry of the file is never more than a stick could have sent.
  */
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
@@ -91,17 +90,17 @@ export function createIdentityCache(dir?: string, clock: () => number = Date.now
       // Read again unless untouched since: another run over the same directory (another timer's
       // sticks) may have saved its own since this one read the file.
       const entries = stored && version === versionOf(path) ? stored : readFile(path);
-      // No prototype: a key "__proto__" from the file is a key like any other.
-      const sticks: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-      const keep = (key: string, kept: Kept | undefined) => {
-        // Rebuilt from what was checked, never the file's own objects: nothing else of it is carried on.
-        if (fresh(kept)) sticks[key] = { at: kept.at, payload: kept.part };
-      };
-      for (const [key, entry] of entries) if (!changed.has(key)) keep(key, keptOf(entry));
-      for (const key of changed) keep(key, memory.get(key));
+      const all = new Map<string, Kept | undefined>();
+      for (const [key, entry] of entries) if (!changed.has(key)) all.set(key, keptOf(entry));
+      for (const key of changed) all.set(key, memory.get(key));
       changed.clear();
+      // Rebuilt from what was checked, never the file's own objects: nothing else of it is carried on.
+      // (Object.fromEntries makes a key "__proto__" from the file a key like any other.)
+      const sticks = [...all].flatMap(([key, kept]) =>
+        fresh(kept) ? [[key, { at: kept.at, payload: kept.part }] as const] : [],
+      );
       // Not kept, the next run reads the sticks again.
-      replaceFile(path, JSON.stringify({ sticks }));
+      replaceFile(path, JSON.stringify({ sticks: Object.fromEntries(sticks) }));
     },
   };
 }

@@ -15,10 +15,7 @@ import type { Endpoint, Target, TargetsFileSpec } from '../config/types.js';
 import { ConfigError, messageOf, TargetsFileError } from '../errors.js';
 import { isJsonObject } from '../json-object.js';
 
-/**
- * Address text into an endpoint; `where` names it ("entry 3, target 2"). Throws an Error whose
- * message starts with `where` and never quotes the address.
- */
+/** Address text to an endpoint; an Error's message starts with `where` ("entry 3, target 2"), never the address. */
 export type EndpointParser = (address: string, where: string) => Endpoint;
 
 /** Label names of the job's own (and the textfile's `stick`): a target label of that name would clash. */
@@ -72,7 +69,6 @@ export function formatOf(path: string): 'json' | 'yaml' | undefined {
   return /\.ya?ml$/i.test(path) ? 'yaml' : undefined;
 }
 
-/** The file's text into targets. */
 export async function parseTargetsFile(text: string, format: 'json' | 'yaml', toEndpoint: EndpointParser) {
   return targetsFrom((await loadParser(format))(text), toEndpoint);
 }
