@@ -1,12 +1,11 @@
 /**
  * What users run (dist/trucki2pushgateway.js, CommonJS, built by esbuild.config.mjs): it starts
- * dist/program.js with V8's code cache of it, taken at the exit of an earlier run on this machine by
- * this very Node (so with every function that run compiled), kept in the cache directory
- * (src/cache-dir.ts). Nothing compiled is ever shipped. Node's own compile cache saves half as much
- * (bench/README.md) and defaults to the temp directory, which every user can write: not turned on
- * (NODE_COMPILE_CACHE still does). A cache is code this Node runs: one that others could have
- * written is never taken. That, and a cache missing, stale, another Node's, corrupt, a link or not a
- * regular file, or a directory that cannot be written, cost speed, not the run's result.
+ * dist/program.js with V8's code cache of it, taken in the cache directory (src/cache-dir.ts) at the
+ * exit of an earlier run by this very Node, so with every function that run compiled. Nothing compiled
+ * is shipped. Node's own compile cache saves half as much (bench/README.md) and defaults to the temp
+ * directory, which every user can write: not turned on (NODE_COMPILE_CACHE still does). A cache that
+ * others could have written is never taken; one missing, stale, another Node's, corrupt, a link or not
+ * a regular file, or a directory that cannot be written, cost speed, not the run's result.
  */
 import { readFileSync } from 'node:fs';
 import nodeModule from 'node:module';
@@ -80,14 +79,13 @@ function startWithCodeCache(dir: string, crc32: Crc32): void {
 
 /** The cache's bytes, if the file is there, a regular file, stamped for this program and Node, and whole. */
 function soundCache(file: string, stamp: string, crc32: Crc32): Buffer | undefined {
-  let bytes: Buffer;
   try {
-    bytes = readBoundedBytes(file, 'the code cache', cacheBytes, true);
+    const bytes = readBoundedBytes(file, 'the code cache', cacheBytes, true);
+    const lineEnd = bytes.indexOf(10);
+    const data = bytes.subarray(lineEnd + 1);
+    const whole = lineEnd >= 0 && bytes.toString('latin1', 0, stamp.length) === stamp;
+    return whole && bytes.toString('latin1', stamp.length, lineEnd) === String(crc32(data)) ? data : undefined;
   } catch {
     return undefined;
   }
-  const lineEnd = bytes.indexOf(10);
-  if (lineEnd < 0 || bytes.toString('latin1', 0, stamp.length) !== stamp) return undefined;
-  const data = bytes.subarray(lineEnd + 1);
-  return bytes.toString('latin1', stamp.length, lineEnd) === String(crc32(data)) ? data : undefined;
 }

@@ -1,11 +1,9 @@
 /**
- * A fleet's sticks from a file in Prometheus' file_sd format: a list of `{targets: [...], labels:
- * {...}}`, in JSON or YAML by the file's extension, as Prometheus reads them. `labels.instance`
- * names the stick (so such an entry holds one target); the other labels go with each of the
- * entry's sticks. The text is parsed by pure functions (targets or a TargetsFileError); the file is
- * read once for a one-shot run (any error is a ConfigError, exit 2), and for a loop again whenever
- * it changes. The YAML parser is loaded once, when the file is YAML, so that re-reading is
- * synchronous and can happen on a loop's tick.
+ * A fleet's sticks from a file in Prometheus' file_sd format, JSON or YAML by its extension: a list of
+ * `{targets: [...], labels: {...}}`; `labels.instance` names the stick (so such an entry holds one
+ * target), the other labels go with each of the entry's sticks. Parsed by pure functions (targets or
+ * a TargetsFileError); read once for a one-shot run (any error is a ConfigError, exit 2) and by a loop
+ * again whenever it changes, synchronously: the YAML parser is loaded once, when the file is YAML.
  */
 import { statSync } from 'node:fs';
 import { readBoundedFile, targetsFileBytes } from '../bounded-file.js';

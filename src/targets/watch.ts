@@ -15,9 +15,8 @@ const settleMs = 5_000;
 const names = (targets: readonly Target[]) => targets.map(({ instance }) => instance).join(', ');
 
 /**
- * The file the configuration read `initial` from, followed from the version it read on. `clock`, in
- * ms, measures how long a stick has been left out: monotonic, so that a step of the wall clock
- * neither hastens nor holds up a removal.
+ * The file the configuration read `initial` from, followed from the version it read on. `clock` (ms)
+ * is monotonic, so that a step of the wall clock neither hastens nor holds up a change.
  */
 export async function watchTargetsFile(
   spec: TargetsFileSpec,
