@@ -30,14 +30,13 @@ function usageError(message: string): never {
 }
 
 // Strict, but for --demo, whose unknown options are the job's.
-const demo = process.argv.includes('--demo');
-let parsed: ReturnType<typeof parseArgs<{ options: typeof options; strict: false }>>;
-try {
-  parsed = parseArgs({ options, strict: !demo });
-} catch (error) {
-  usageError(`${error instanceof Error ? error.message.split(/\.\s/)[0] : String(error)}; see --help`);
-}
-const { values } = parsed;
+const { values } = (() => {
+  try {
+    return parseArgs({ options, strict: !process.argv.includes('--demo') });
+  } catch (error) {
+    return usageError(`${error instanceof Error ? error.message.split(/\.\s/)[0] : String(error)}; see --help`);
+  }
+})();
 
 if (values.help) {
   process.stdout.write(usage);
