@@ -50,15 +50,14 @@ export function createIdentityCache(dir?: string, clock: () => number = Date.now
   /** The sticks this run read or dropped: the others' entries are the file's, as it is when saved. */
   const changed = new Set<string>();
   const path = dir === undefined ? undefined : join(dir, identityFile);
-  /** The file's entries as read, each checked only when asked for, and the file's version then. */
-  let stored: ReadonlyMap<string, unknown> | undefined;
-  let version: string | undefined;
-  const readFile = (file: string) => {
-    // Before the read: a change between the two makes the next save read it again, never less.
-    version = versionOf(file);
-    return (stored = readEntries(file));
-  };
-  const fromFile = () => stored ?? (path === undefined ? new Map<string, unknown>() : readFile(path));
+  /**
+   * The file's entries as read, each checked only when asked for, and its version taken before the
+   * read: a change between the two makes the next save read it again, never less.
+   */
+  let stored: { readonly version?: string; readonly entries: ReadonlyMap<string, unknown> } | undefined;
+  const readFile = (file: string) => (stored = { version: versionOf(file), entries: readEntries(file) });
+  const fromFile = () =>
+    (stored ?? (path === undefined ? { entries: new Map<string, unknown>() } : readFile(path))).entries;
   const fresh = (kept: Kept | undefined): kept is Kept => {
     const now = clock();
     // A clock set back makes a time to come: read afresh rather than trust it.
@@ -89,7 +88,7 @@ export function createIdentityCache(dir?: string, clock: () => number = Date.now
       if (path === undefined || changed.size === 0) return;
       // Read again unless untouched since: another run over the same directory (another timer's
       // sticks) may have saved its own since this one read the file.
-      const entries = stored && version === versionOf(path) ? stored : readFile(path);
+      const { entries } = stored && stored.version === versionOf(path) ? stored : readFile(path);
       const all = new Map<string, Kept | undefined>();
       for (const [key, entry] of entries) if (!changed.has(key)) all.set(key, keptOf(entry));
       for (const key of changed) all.set(key, memory.get(key));
