@@ -33,7 +33,7 @@ const importUrl = new URL('/api/v1/import/prometheus', values.victoriametrics);
 const agent = new Agent({ keepAlive: true });
 const maxBytes = 1 << 20;
 
-/** The stick GETs through got, as src/http.ts configures it for src/stick-fetch.ts. */
+/** The stick GETs through got, as src/http.ts configures it for src/stick.ts. */
 const gotGet = values.got
   ? await (async () => {
       const started = performance.now();
@@ -48,7 +48,6 @@ const gotGet = values.got
       return async (url) => {
         const sent = sticks(url, {
           headers: { accept: 'application/json' },
-          decompress: false,
           responseType: 'buffer',
         });
         void sent.on('downloadProgress', ({ transferred }) => {

@@ -89,7 +89,7 @@ function measure(args, { env = {}, storePid } = {}) {
 const m = (rows, key) => median(rows.map((row) => row[key]));
 
 /** `count` sticks, `rounds` interleaved pairs of floor and job; targets: the issue's ratio and RSS bounds. */
-async function fleet(count, rounds, { ratioTarget = null, rssTarget = null, pushgateway = false } = {}) {
+export async function fleet(count, rounds, { ratioTarget = null, rssTarget = null, pushgateway = false } = {}) {
   const farm = await startFarm(count, 300);
   const vm = await startVictoriaMetrics();
   const pg = pushgateway ? await startPushgateway() : undefined;

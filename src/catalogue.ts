@@ -1,29 +1,53 @@
 /**
  * Which stick key becomes which metric: the one table to edit when the stick grows a key. A row
- * names the key, how its value is read (the stick's unit drives the conversion to base units, see
- * units.ts), and the metric family; the job's own families and the label names in use follow.
+ * names the key, how its value is read (docs/trucki-stick-api.md § Encodings; the stick's unit
+ * drives the conversion to base units, units.ts), and the metric family; the job's own families and
+ * the label names in use follow.
  */
-import {
-  counter,
-  flag,
-  gauge,
-  num,
-  perInverter,
-  state,
-  sun,
-  text,
-  type CatalogueRow,
-  type Family,
-} from './catalogue-rows.js';
+import type { UnitSymbol } from './units.js';
 
-export type { CatalogueRow, Family, Labels } from './catalogue-rows.js';
+export type Labels = Readonly<Record<string, string>>;
+
+export interface Family {
+  readonly name: string;
+  readonly help: string;
+  readonly type: 'gauge' | 'counter';
+}
+
+/**
+ * number: a number, possibly in a string, possibly with a unit ("880.10 W"). state: a word of a known
+ * vocabulary, as a state set. flag: "(ENABLED) 1" as 1. text: a word of an unknown vocabulary, as a
+ * label, value 1. identity: the device name, the `with` keys and the variant (its first four
+ * letters) as labels, value 1.
+ */
+export type CatalogueRow = { readonly key: string; readonly family: Family; readonly labels?: Labels } & (
+  | { readonly read: 'number'; readonly unit: UnitSymbol }
+  | { readonly read: 'state'; readonly label: string; readonly states: readonly string[] }
+  | { readonly read: 'flag' }
+  | { readonly read: 'text'; readonly label: string }
+  | { readonly read: 'identity'; readonly label: string; readonly with: Labels }
+);
+
+const gauge = (name: string, help: string): Family => ({ name, help, type: 'gauge' });
+const counter = (name: string, help: string): Family => ({ name, help, type: 'counter' });
+const num = (key: string, unit: UnitSymbol, family: Family, labels?: Labels): CatalogueRow =>
+  labels ? { key, read: 'number', unit, family, labels } : { key, read: 'number', unit, family };
+const sun = (n: number): Labels => ({ inverter: `sun${n}` });
+/** One family per quantity, the inverter (sun1 to sun3) as a label; null where the stick has no key. */
+const perInverter = (unit: UnitSymbol, family: Family, ...keys: (string | null)[]): CatalogueRow[] =>
+  keys.flatMap((key, index) => (key === null ? [] : [num(key, unit, family, sun(index + 1))]));
+const flag = (key: string, family: Family): CatalogueRow => ({ key, read: 'flag', family });
+const text = (key: string, label: string, family: Family): CatalogueRow => ({ key, read: 'text', label, family });
+const state = (key: string, label: string, states: readonly string[], family: Family): CatalogueRow => {
+  return { key, read: 'state', label, states, family };
+};
 
 /** The state sets' vocabularies, in the stick's words normalised (see stateLabel in parse.ts). */
 // prettier-ignore
 export const wifiStates = ['connected', 'disconnected', 'not_set', 'connecting', 'no_shield', 'idle_status',
   'connect_failed', 'no_ssid_avail', 'scan_completed', 'connection_lost'] as const;
 export const signalQualities = ['bad', 'not_good', 'okay', 'fairly_good', 'very_good'] as const;
-export const runStates = ['on', 'off'] as const;
+const runStates = ['on', 'off'] as const;
 /** Added to every state set: the stick said something the vocabulary does not know. */
 export const unknownState = 'unknown';
 

@@ -66,3 +66,8 @@ export function parseSampleLine(text: string): { labels: Grouping; value: number
   const value = tail && decimal.test(tail[1]!) ? Number(tail[1]) : NaN;
   return { labels, value: Number.isFinite(value) ? value : NaN };
 }
+
+/** The same for the same label set: in any order, and an empty value is no label (as in Prometheus). */
+export function labelSetKey(labels: Grouping): string {
+  return JSON.stringify(labels.filter(([, value]) => value !== '').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}

@@ -1,9 +1,8 @@
 /**
  * The one HTTP client of the job and of `check`, the only module that imports got. Every request is
- * bounded in time (the timeout, per attempt) and in bytes (its answer's limit, counted decompressed as
- * it streams in); got retries it while it fails in a way that may pass; no redirect is followed (it
- * would send us to a URL we never chose); and every failure is one HttpFailure of errors.ts, its kind
- * told by its class, in words a user can act on.
+ * bounded in time (per attempt) and in bytes (counted decompressed as they come); got retries what
+ * may pass; no redirect is followed (to a URL we never chose); every failure is an HttpFailure of
+ * errors.ts, its kind told by its class, in words a user can act on.
  */
 import { Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
@@ -43,9 +42,6 @@ export interface Http {
   readonly policy: HttpPolicy;
 }
 
-// ENOTFOUND is left out: a name that does not resolve rarely resolves a moment later.
-const errorCodes = ['ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENETUNREACH', 'EHOSTUNREACH', 'EAI_AGAIN'];
-
 export function createHttp(policy: HttpPolicy, agents: Agents, credentials: Credentials = {}): Http {
   return {
     policy,
@@ -58,12 +54,13 @@ export function createHttp(policy: HttpPolicy, agents: Agents, credentials: Cred
         // Each of ours may be repeated: a push replaces its group, an import's samples carry their times.
         methods: ['GET', 'PUT', 'POST', 'DELETE'],
         statusCodes: [408, 429, 500, 502, 503, 504],
-        errorCodes,
+        // Not ENOTFOUND: a name that does not resolve rarely resolves a moment later.
+        errorCodes: ['ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENETUNREACH', 'EHOSTUNREACH', 'EAI_AGAIN'],
         enforceRetryRules: true,
-        // got's own rule would give up at a Retry-After beyond the timeout; ours waits the timeout then.
+        // got would give up at a Retry-After beyond the timeout; ours waits the timeout, and the caller
+        // keeps the longer wait (HttpStatus.retryAfterMs). Otherwise short and capped: a request ends
+        // within about timeout × attempts.
         maxRetryAfter: Number.POSITIVE_INFINITY,
-        // Short and capped, so that a request ends within about timeout × attempts; a Retry-After
-        // honoured up to the timeout (a longer one is the caller's to keep: HttpStatus.retryAfterMs).
         calculateDelay: ({ attemptCount, error }) => {
           const asked = retryAfterMs(error.response?.headers);
           return Math.max(
@@ -78,7 +75,7 @@ export function createHttp(policy: HttpPolicy, agents: Agents, credentials: Cred
 }
 
 /** One request: where, what, and how much of an answer is taken. */
-export interface Ask {
+interface Ask {
   readonly url: URL;
   readonly method?: 'GET' | 'PUT' | 'POST' | 'DELETE';
   readonly body?: { readonly text: string; readonly type: string };
@@ -92,18 +89,16 @@ export interface Ask {
   readonly retries?: number;
   /** This request's basic auth (a stick's); a store's come with its Http. */
   readonly auth?: { readonly username?: string; readonly password?: string };
-  /** false: a compressed answer is left as it came (a stick is asked for none; see stick-fetch.ts). */
-  readonly decompress?: boolean;
   /**
-   * Given, the body is not kept but handed over as text while it streams in, to what this returns
-   * for the answer's headers (once per attempt; it may throw to refuse the answer). Such a request
-   * is retried on network failures only: an error status fails at once, its body unread.
+   * Given, the body is not kept but handed as text while it streams in to what this returns for the
+   * answer's headers (per attempt; it may throw to refuse the answer). Retried on network failures
+   * only: an error status fails at once, its body unread.
    */
   readonly stream?: (headers: IncomingHttpHeaders) => (text: string) => void;
 }
 
 /** A 2xx answer; a streamed one's body is empty. */
-export interface Answer {
+interface Answer {
   readonly status: number;
   readonly headers: IncomingHttpHeaders;
   readonly body: Buffer;
@@ -111,7 +106,7 @@ export interface Answer {
 
 /** The answer of a 2xx, or an HttpFailure of its kind. */
 export async function request(http: Http, ask: Ask): Promise<Answer> {
-  const { method = 'GET', body, form, accept, auth, retries, decompress } = ask;
+  const { method = 'GET', body, form, accept, auth, retries } = ask;
   const options = {
     method,
     ...(body && { body: body.text }),
@@ -120,7 +115,6 @@ export async function request(http: Http, ask: Ask): Promise<Answer> {
     ...(auth?.username !== undefined && { username: auth.username }),
     ...(auth?.password !== undefined && { password: auth.password }),
     ...(retries !== undefined && { retry: { limit: retries } }),
-    ...(decompress === false && { decompress }),
   };
   if (ask.stream) return streamed(http, ask, http.got.stream(ask.url, { ...options, throwHttpErrors: false }));
   const sent = http.got(ask.url, { ...options, responseType: 'buffer' });
@@ -144,35 +138,32 @@ function streamed(http: Http, ask: Ask, first: Request): Promise<Answer> {
     const attempt = (stream: Request) => {
       let bytes = 0;
       let take: ((text: string) => void) | undefined;
-      const fail = (failure: HttpFailure) => {
-        stream.destroy();
-        reject(failure);
+      /** `step`, or the request ended in its failure. */
+      const guarded = (step: () => void) => {
+        try {
+          step();
+        } catch (error) {
+          stream.destroy();
+          reject(failureOf(error, http.policy));
+        }
       };
       stream.on('request', quietEnd);
       stream.once('retry', (_count: number, _error: unknown, again: () => Request) => {
         attempt(again());
       });
       stream.once('response', (response: PlainResponse) => {
-        if (response.statusCode >= 300) fail(statusFailure(response, stream.retryCount + 1));
-        else {
-          try {
-            take = ask.stream!(response.headers);
-          } catch (error) {
-            fail(failureOf(error, http.policy));
-          }
-        }
+        guarded(() => {
+          if (response.statusCode >= 300) throw statusFailure(response, stream.retryCount + 1);
+          take = ask.stream!(response.headers);
+        });
       });
       stream.setEncoding('utf8');
       stream.on('data', (text: string) => {
-        bytes += Buffer.byteLength(text);
-        if (bytes > ask.maxBytes) fail(answerTooLarge(ask, stream.retryCount + 1));
-        else {
-          try {
-            take?.(text);
-          } catch (error) {
-            fail(failureOf(error, http.policy));
-          }
-        }
+        guarded(() => {
+          bytes += Buffer.byteLength(text);
+          if (bytes > ask.maxBytes) throw answerTooLarge(ask, stream.retryCount + 1);
+          take?.(text);
+        });
       });
       stream.once('end', () => {
         resolve({ status: stream.response!.statusCode, headers: stream.response!.headers, body: Buffer.alloc(0) });
@@ -205,7 +196,7 @@ function quietEnd(request: ClientRequest): void {
 
 const attemptsOf = (error: unknown) => (error instanceof RequestError ? (error.request?.retryCount ?? 0) + 1 : 1);
 
-export function answerTooLarge({ maxBytes, what }: Pick<Ask, 'maxBytes' | 'what'>, attempts = 1): AnswerTooLarge {
+function answerTooLarge({ maxBytes, what }: Ask, attempts: number): AnswerTooLarge {
   const size = maxBytes % 1048576 === 0 ? `${maxBytes / 1048576} MiB` : `${maxBytes / 1024} KiB`;
   return new AnswerTooLarge(`sent more than ${maxBytes % 1024 === 0 ? size : `${maxBytes} bytes`} ${what}`, attempts);
 }
@@ -237,19 +228,14 @@ function statusFailure({ statusCode, statusMessage = '', headers, url, body }: P
 }
 
 /**
- * How long an answer asked to wait, in ms, from its Retry-After (seconds or an HTTP date, which
- * begins with its day's name), at most an hour (a store cannot silence a loop for days); undefined
- * where it asked nothing readable: a negative, fractional or unparsable value is no answer (Date.parse
- * alone would read "-5" or "1.5" as a date long past: retry at once, without backoff).
+ * The wait (ms) a Retry-After asks, in whole seconds or an HTTP date (it begins with the day's name:
+ * Date.parse alone reads "-5" or "1.5" as a date long past), at most an hour (a store cannot silence a
+ * loop for days); undefined where it asks nothing readable.
  */
 function retryAfterMs(headers: IncomingHttpHeaders | undefined): number | undefined {
-  const header = headers?.['retry-after']?.trim();
-  if (!header) return undefined;
-  const ms = /^\d+$/.test(header)
-    ? Number(header) * 1000
-    : /^[A-Za-z]{3}/.test(header)
-      ? Date.parse(header) - Date.now()
-      : NaN;
+  const header = headers?.['retry-after']?.trim() ?? '';
+  const seconds = /^\d+$/.test(header) ? Number(header) : NaN;
+  const ms = /^[A-Za-z]{3}/.test(header) ? Date.parse(header) - Date.now() : seconds * 1000;
   return Number.isFinite(ms) ? Math.min(Math.max(ms, 0), 3_600_000) : undefined;
 }
 
@@ -258,40 +244,29 @@ export function urlUnder(base: URL, path: string): URL {
   return new URL(base.pathname.replace(/\/$/, '') + path, base);
 }
 
+const codeWords: Record<string, string> = {
+  ECONNREFUSED: 'refused the connection',
+  ECONNRESET: 'closed the connection unexpectedly',
+  EPIPE: 'closed the connection unexpectedly',
+  ENOTFOUND: 'has a host name that does not resolve',
+  EAI_AGAIN: 'has a host name that could not be resolved now',
+  ENETUNREACH: 'is not reachable on the network',
+  EHOSTUNREACH: 'is not reachable on the network',
+  ERR_CANCELED: 'was cancelled',
+  EPROTO: 'did not answer in TLS: is it http, not https?',
+  ERR_SSL_WRONG_VERSION_NUMBER: 'did not answer in TLS: is it http, not https?',
+  HPE_INVALID_CONSTANT: 'did not answer in HTTP: is it https, not http?',
+  HPE_INVALID_HEADER_TOKEN: 'did not answer in HTTP: is it https, not http?',
+  Z_DATA_ERROR: 'sent a compressed body that cannot be decoded',
+  Z_BUF_ERROR: 'sent a compressed body that cannot be decoded',
+  EMFILE: 'could not be reached: the job ran out of file descriptors (EMFILE; lower --concurrency)',
+};
+// prettier-ignore
+const untrusted = ['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID'];
+
 function describeCode(code: string, policy: HttpPolicy): string {
-  switch (code) {
-    case 'ETIMEDOUT':
-      return `timed out after ${policy.timeoutMs / 1000} s`;
-    case 'ECONNREFUSED':
-      return 'refused the connection';
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return 'closed the connection unexpectedly';
-    case 'ENOTFOUND':
-      return 'has a host name that does not resolve';
-    case 'EAI_AGAIN':
-      return 'has a host name that could not be resolved now';
-    case 'ENETUNREACH':
-    case 'EHOSTUNREACH':
-      return 'is not reachable on the network';
-    case 'ERR_CANCELED':
-      return 'was cancelled';
-    case 'EPROTO':
-    case 'ERR_SSL_WRONG_VERSION_NUMBER':
-      return 'did not answer in TLS: is it http, not https?';
-    case 'HPE_INVALID_CONSTANT':
-    case 'HPE_INVALID_HEADER_TOKEN':
-      return 'did not answer in HTTP: is it https, not http?';
-    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
-    case 'SELF_SIGNED_CERT_IN_CHAIN':
-    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
-    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
-    case 'CERT_HAS_EXPIRED':
-    case 'ERR_TLS_CERT_ALTNAME_INVALID':
-      return `has a TLS certificate that cannot be trusted (${code})`;
-    case 'EMFILE':
-      return 'could not be reached: the job ran out of file descriptors (EMFILE; lower --concurrency)';
-    default:
-      return `ended in error ${code}`;
-  }
+  if (code === 'ETIMEDOUT') return `timed out after ${policy.timeoutMs / 1000} s`;
+  if (untrusted.includes(code)) return `has a TLS certificate that cannot be trusted (${code})`;
+  return codeWords[code] ?? `ended in error ${code}`;
 }

@@ -5,7 +5,7 @@
 import { isJsonObject, parseJson } from './json-object.js';
 import { unknownState, type CatalogueRow, type Family, type Labels } from './catalogue.js';
 import { obeyedByTerminals } from './terminal-text.js';
-import { unitOf, units, type Unit } from './units.js';
+import { unitOf, units, type UnitSymbol } from './units.js';
 
 export interface Sample {
   readonly family: Family;
@@ -26,18 +26,14 @@ export function parsePayload(text: string): { payload: Payload } | { error: stri
   const parsed = parseJson(text);
   if ('costly' in parsed) return { error: `sent JSON that ${parsed.costly}` };
   if ('invalid' in parsed) {
-    const start = text.trimStart().slice(0, 1);
-    return {
-      error: start === '<' ? 'sent HTML, not JSON (a login or error page?)' : 'sent a body that is not valid JSON',
-    };
+    const html = text.trimStart().startsWith('<');
+    return { error: html ? 'sent HTML, not JSON (a login or error page?)' : 'sent a body that is not valid JSON' };
   }
   const { value } = parsed;
-  if (!isJsonObject(value)) {
-    return {
-      error: `sent JSON ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}, not an object`,
-    };
-  }
-  return { payload: value };
+  if (isJsonObject(value)) return { payload: value };
+  return {
+    error: `sent JSON ${Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value}, not an object`,
+  };
 }
 
 /**
@@ -94,13 +90,11 @@ function keyIn(payload: Payload, row: CatalogueRow): string | undefined {
   return mirror !== undefined && Object.hasOwn(payload, mirror) ? mirror : undefined;
 }
 
-/** Each row's MQTT_…_VALUE mirror, made once: a fleet's run looks for it in every answer. */
+/** Each row's MQTT_…_VALUE mirror (none for a mirror-only row), made once: a fleet's run reads every answer. */
 const mirrors = new WeakMap<CatalogueRow, string | undefined>();
 
 function mirrorOf(row: CatalogueRow): string | undefined {
-  if (!mirrors.has(row))
-    // The mirror stands in for a main key only; a mirror-only row names the mirror itself.
-    mirrors.set(row, row.key.startsWith('MQTT_') ? undefined : `MQTT_${row.key}_VALUE`);
+  if (!mirrors.has(row)) mirrors.set(row, row.key.startsWith('MQTT_') ? undefined : `MQTT_${row.key}_VALUE`);
   return mirrors.get(row);
 }
 
@@ -121,13 +115,10 @@ export function readPayload(
     knownKeys++;
     const raw = payload[key];
     const result = readers[row.read](raw, row as never, payload);
-    if (typeof result === 'string') {
-      problems.push(`${key} ${quote(raw)} ${result}`);
-      continue;
-    }
-    for (const { labels, value } of result.samples)
+    const { samples: read = [], problem } = typeof result === 'string' ? { problem: result } : result;
+    for (const { labels, value } of read)
       samples.push({ family: row.family, labels: row.labels ? { ...row.labels, ...labels } : labels, value });
-    if (result.problem) problems.push(`${key} ${quote(raw)} ${result.problem}`);
+    if (problem) problems.push(`${key} ${quote(raw)} ${problem}`);
   }
   return { samples, problems, knownKeys };
 }
@@ -187,39 +178,25 @@ const numberWithUnit = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*([^\s\d.+-]\
  * A finite number in base units, or why there is none. `unit` is what the stick means when it
  * writes no unit; a unit in the text wins if it measures the same thing.
  */
-export function readNumber(raw: unknown, unit: keyof typeof units): number | string {
-  const expected = units[unit];
-  let value: number;
-  let scale: Unit = expected;
-  if (typeof raw === 'number') {
-    value = raw;
-  } else if (typeof raw === 'string') {
-    const match = numberWithUnit.exec(raw.trim());
-    if (!match) return 'is not a number';
-    value = Number(match[1]);
-    if (match[2] !== undefined) {
-      const written = unitOf(match[2]);
-      if (written?.base !== expected.base) return `has unit ${match[2]}, expected ${unit || 'none'}`;
-      scale = written;
-    }
-  } else {
-    return 'is not a number';
-  }
-  const result = (value * scale.factor) / scale.divisor;
+export function readNumber(raw: unknown, unit: UnitSymbol): number | string {
+  const match = typeof raw === 'string' ? numberWithUnit.exec(raw.trim()) : undefined;
+  if (typeof raw !== 'number' && !match) return 'is not a number';
+  const written = match?.[2];
+  const scale = written === undefined ? units[unit] : unitOf(written);
+  if (scale?.base !== units[unit].base) return `has unit ${written}, expected ${unit || 'none'}`;
+  const result = ((typeof raw === 'number' ? raw : Number(match![1])) * scale.factor) / scale.divisor;
   return Number.isFinite(result) ? result : 'is not a finite number';
 }
+
+/** The word decides; a trailing digit, as in "(ENABLED) 1", may follow it. */
+const flagWord = /^\(?\s*(enabled|disabled|on|off|true|false|1|0)\s*\)?(?:\s*[01])?$/i;
 
 /** "(ENABLED) 1" → 1, "(DISABLED) 0" → 0; also plain 0/1 and booleans. */
 function readFlag(raw: unknown): number | undefined {
   if (typeof raw === 'boolean') return raw ? 1 : 0;
   if (raw === 0 || raw === 1) return raw;
-  if (typeof raw !== 'string') return undefined;
-  // The word decides; a trailing digit, as in "(ENABLED) 1", may follow it.
-  const word = /^\(?\s*(enabled|disabled|on|off|true|false|1|0)\s*\)?(?:\s*[01])?$/i
-    .exec(raw.trim())?.[1]
-    ?.toLowerCase();
-  if (word === undefined) return undefined;
-  return ['enabled', 'on', 'true', '1'].includes(word) ? 1 : 0;
+  const word = typeof raw === 'string' ? flagWord.exec(raw.trim())?.[1] : undefined;
+  return word === undefined ? undefined : /^(enabled|on|true|1)$/i.test(word) ? 1 : 0;
 }
 
 /** The stick's words as a label value: lower snake case, a leading "WIFI " dropped. */
@@ -234,11 +211,7 @@ export function stateLabel(text: string): string {
 
 function quote(raw: unknown): string {
   // JSON.parse makes 1e400 Infinity, which JSON.stringify would show as null: not what the stick sent.
-  const text =
-    raw === undefined
-      ? 'undefined'
-      : typeof raw === 'number' && !Number.isFinite(raw)
-        ? String(raw)
-        : JSON.stringify(raw);
+  const finite = raw !== undefined && (typeof raw !== 'number' || Number.isFinite(raw));
+  const text = finite ? JSON.stringify(raw) : String(raw);
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }

@@ -1,16 +1,18 @@
 /**
  * Reading one stick: /jsonlive every time, /jsononce (identity and configuration) beside it, which
- * is read again only every ten minutes once it has succeeded (src/identity-cache.ts).
+ * is read again only every ten minutes once it has succeeded (src/identity-cache.ts). Only GET, only
+ * these two paths (docs/trucki-stick-api.md § Requests we never make), bounded in size, strictly UTF-8.
  */
 import { liveCatalogue, onceCatalogue, type CatalogueRow } from './catalogue.js';
-import type { Target } from './config/types.js';
-import { messageOf } from './errors.js';
-import type { Http } from './http.js';
+import type { Endpoint, Target } from './config/types.js';
+import { HttpFailure, messageOf } from './errors.js';
+import { request, urlUnder, type Http } from './http.js';
 import { createIdentityCache, type IdentityCache } from './identity-cache.js';
-import { readAnswer, type Payload, type Reading } from './parse.js';
-import { createStickFetch, type StickPath } from './stick-fetch.js';
+import { readAnswer, type Reading } from './parse.js';
 
-export type StickRead = Reading & {
+type StickPath = '/jsonlive' | '/jsononce';
+
+type StickRead = Reading & {
   /** Why the stick could not be read, in words: "timed out after 5 s". */
   readonly failure?: string;
   /** How many Trucki keys its JSON answer held; absent when it sent no JSON object. */
@@ -28,19 +30,36 @@ export interface StickReading {
   readonly readAt: number;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The body of `path` on a stick, as text; throws an HttpFailure. */
+export function createStickFetch(http: Http, maxBytes: number) {
+  return async (stick: Endpoint, path: StickPath): Promise<string> => {
+    const auth = stick.username !== undefined || stick.password !== undefined;
+    const { status, body } = await request(http, {
+      url: urlUnder(stick.url, path),
+      accept: 'application/json',
+      maxBytes,
+      what: `on ${path}`,
+      ...(auth && { auth: stick }),
+    });
+    if (status !== 200) throw new HttpFailure(`answered HTTP ${status} instead of 200 on ${path}`);
+    try {
+      return utf8.decode(body);
+    } catch {
+      throw new HttpFailure(`sent a body that is not valid UTF-8 on ${path}`);
+    }
+  };
+}
+
 export function createStickReader(
   http: Http,
   maxBodyBytes: number,
   identities: IdentityCache = createIdentityCache(),
 ): (target: Target) => Promise<StickReading> {
   const fetchStick = createStickFetch(http, maxBodyBytes);
-  /** The stick's answer on `path`, read; `onTrucki` hears the answer itself when it is a Trucki's. */
-  async function read(
-    target: Target,
-    path: StickPath,
-    catalogue: readonly CatalogueRow[],
-    onTrucki?: (answer: Payload) => void,
-  ): Promise<StickRead> {
+  /** The stick's answer on `path`, read; with `keep`, a Trucki's answer is kept by the identity cache. */
+  async function read(target: Target, path: StickPath, catalogue: readonly CatalogueRow[], keep = false) {
     let text: string;
     try {
       text = await fetchStick(target, path);
@@ -57,23 +76,16 @@ export function createStickReader(
         wrongAnswer: answer.error,
         ...(knownKeys !== undefined && { knownKeys }),
       };
-    onTrucki?.(answer.payload);
+    if (keep) identities.keep(target, answer.payload);
     return { samples: answer.samples, problems: answer.problems, knownKeys };
-  }
-
-  async function readOnce(target: Target): Promise<StickRead> {
-    const kept = identities.recall(target);
-    if (kept) return kept;
-    return read(target, '/jsononce', onceCatalogue, (answer) => {
-      identities.keep(target, answer);
-    });
   }
 
   return async (target) => {
     // process.hrtime, not performance.now: the latter loads perf_hooks, a cost on every start.
     const started = process.hrtime.bigint();
-    const [live, once] = await Promise.all([read(target, '/jsonlive', liveCatalogue), readOnce(target)]);
+    const once = () => identities.recall(target) ?? read(target, '/jsononce', onceCatalogue, true);
+    const [live, onceRead] = await Promise.all([read(target, '/jsonlive', liveCatalogue), once()]);
     if (live.failure !== undefined) identities.drop(target);
-    return { live, once, seconds: Number(process.hrtime.bigint() - started) / 1e9, readAt: Date.now() };
+    return { live, once: onceRead, seconds: Number(process.hrtime.bigint() - started) / 1e9, readAt: Date.now() };
   };
 }

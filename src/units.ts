@@ -3,10 +3,8 @@
  * A catalogue row names the stick's unit; a value that carries a different unit of the same
  * dimension ("0.012 s" where "12 ms" is usual) is converted, one of another dimension is refused.
  */
-export type BaseUnit = 'volts' | 'amperes' | 'watts' | 'seconds' | 'joules' | 'celsius' | 'ratio' | 'none';
-
-export interface Unit {
-  readonly base: BaseUnit;
+interface Unit {
+  readonly base: 'volts' | 'amperes' | 'watts' | 'seconds' | 'joules' | 'celsius' | 'ratio' | 'none';
   /** value × factor ÷ divisor is the value in the base unit. Sub-units divide, so that 12 ms is exactly 0.012. */
   readonly factor: number;
   readonly divisor: number;

@@ -30,40 +30,33 @@ export interface StaleQuery {
 const maxKept = 10_000;
 const maxKeptChars = 4 * 1024 * 1024;
 
-/** What one read knows of a group of the job that may be forgotten. */
-interface Kept {
-  pushedAt?: number;
-  /** Pushed or tried since forget-after, or a push time that is no time: it stays. */
-  stays?: true;
-  /** It holds the job's own family. */
-  ours?: true;
-}
+/** `stays`: pushed or tried since forget-after, or a push time that is no time. `ours`: holds `family`. */
+type Kept = { pushedAt?: number; stays?: true; ours?: true };
 
 /**
- * The stale groups of one read: exactly the job's grouping key, push_time_seconds old enough by the
- * Pushgateway's clock, no failed push since (that is someone pushing too), then a sample of the
- * job's own family. The Pushgateway shows families in name order (push_failure_time_seconds,
- * push_time_seconds, trucki_…); in another order a group is not forgotten, never one too many.
+ * The stale groups of one read, from its lines in the Pushgateway's order, families by name
+ * (push_failure_time_seconds, push_time_seconds, trucki_…): in another order a group is not
+ * forgotten, never one too many.
  */
 export class Forgettables {
   private readonly named: Set<string>;
   private readonly wanted: Map<string, string>;
   /** The Pushgateway's clock (Unix s) as its answer began; NaN while unknown. */
-  private now = NaN;
+  private readonly now: number;
   /** The newest push time of any group: the Pushgateway's clock was at least that. */
   private newest = -Infinity;
   private readonly kept = new Map<string, Kept>();
   private keptChars = 0;
 
-  constructor(private readonly query: StaleQuery) {
+  /** `date`: the answer's Date, read only in HTTP's own form (RFC 9110's IMF-fixdate). */
+  constructor(
+    private readonly query: StaleQuery,
+    date: string | undefined,
+  ) {
     this.named = new Set(query.named);
     this.wanted = new Map([['job', query.job], ...query.grouping]);
-  }
-
-  /** From the answer's Date, only in HTTP's own form (RFC 9110's IMF-fixdate). */
-  clock(date: string | undefined): void {
     const ms = date === undefined ? NaN : Date.parse(date);
-    if (Number.isFinite(ms) && new Date(ms).toUTCString() === date) this.now = ms / 1000;
+    this.now = Number.isFinite(ms) && new Date(ms).toUTCString() === date ? ms / 1000 : NaN;
   }
 
   line(line: string): void {
@@ -75,15 +68,14 @@ export class Forgettables {
     const instance = parsed && this.instanceOf(parsed.labels);
     if (!parsed || instance === undefined) return;
     const kept = this.kept.get(instance);
-    const { value } = parsed;
-    const old = value < this.now - this.query.afterSeconds;
+    const old = parsed.value < this.now - this.query.afterSeconds;
     if (name === family) {
       if (kept) kept.ours = true;
     } else if (name === 'push_failure_time_seconds') {
       if (!old) this.keep(instance).stays = true;
-    } else if (old && value > 0) {
+    } else if (old && parsed.value > 0) {
       // 0 or less is before any Pushgateway stamped a push: no time.
-      this.keep(instance).pushedAt = value;
+      this.keep(instance).pushedAt = parsed.value;
     } else if (kept) kept.stays = true;
   }
 
@@ -91,23 +83,19 @@ export class Forgettables {
     if (Number.isNaN(this.now))
       return { stale: [], unsure: 'sent no Date header in HTTP form, so its clock is unknown' };
     const now = Math.min(this.now, this.newest);
-    const grouping = (instance: string): Grouping => [
-      ['job', this.query.job],
-      ['instance', instance],
-      ...this.query.grouping,
-    ];
+    const { job, grouping, afterSeconds } = this.query;
     return {
       stale: [...this.kept].flatMap(([instance, { pushedAt, stays, ours }]) =>
-        pushedAt !== undefined && pushedAt < now - this.query.afterSeconds && ours && !stays
-          ? [{ grouping: grouping(instance), pushedAt, age: now - pushedAt }]
+        pushedAt !== undefined && pushedAt < now - afterSeconds && ours && !stays
+          ? [{ grouping: [['job', job], ['instance', instance], ...grouping], pushedAt, age: now - pushedAt }]
           : [],
       ),
     };
   }
 
   private keep(instance: string): Kept {
-    let kept = this.kept.get(instance);
-    if (kept) return kept;
+    const known = this.kept.get(instance);
+    if (known) return known;
     this.keptChars += instance.length;
     if (this.kept.size >= maxKept || this.keptChars > maxKeptChars) {
       this.kept.clear();
@@ -116,7 +104,7 @@ export class Forgettables {
           'may be forgotten (or it sends them endlessly)',
       );
     }
-    kept = {};
+    const kept: Kept = {};
     this.kept.set(instance, kept);
     return kept;
   }

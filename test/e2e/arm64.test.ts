@@ -5,7 +5,7 @@
  * libstdc++6-arm64-cross and libgcc-s1-arm64-cross (test/install-deps.sh installs them). One
  * one-shot run and three ticks of the loop against the simulator and a real Pushgateway: pushed,
  * and every value as the stick sent it. Nothing in the package may have been compiled for another
- * machine: the issue's crash came from a V8 code cache made on x64 (exit 139 on arm64). V8's code
+ * machine: a V8 code cache made on x64 and shipped crashed arm64 Node (exit 139). V8's code
  * made there, by that Node, in the cache directory, is taken by the next run.
  */
 import assert from 'node:assert/strict';

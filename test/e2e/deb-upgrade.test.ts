@@ -37,20 +37,6 @@ const example = `/usr/share/doc/${name}/examples/${name}.env.example`;
 const addedLine = '# A line the next release added to the example.';
 const changelogItem = 'What the next release fixed, said in its entry of CHANGELOG.md.';
 
-test("the env file's template is a valid configuration, short, and every line it sets is explained in .env.example", async () => {
-  const template = join(repoRoot, 'packaging/deb', `${name}.env`);
-  const { readCommand } = await import('../../src/config/load.js');
-  assert.equal((await readCommand(['--env-file', template], {})).kind, 'run');
-  const text = await readFile(template, 'utf8');
-  const explained = await readFile(join(repoRoot, '.env.example'), 'utf8');
-  const variables = [...text.matchAll(/^#?([A-Z][A-Z0-9_]*)=/gm)].map(([, variable]) => variable!);
-  assert.ok(variables.length > 0 && variables.length <= 8, `the template sets ${variables.join(', ')}`);
-  assert.deepEqual(
-    variables.filter((variable) => !new RegExp(`^#?${variable}=`, 'm').test(explained)),
-    [],
-  );
-});
-
 describe('upgrading the Debian package over an edited env file', { skip: whyNoDpkg(), timeout: 900_000 }, () => {
   let machine: AptMachine | undefined;
   let clone: CleanClone | undefined;

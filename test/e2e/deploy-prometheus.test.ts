@@ -1,6 +1,6 @@
-// Checks the Prometheus config, alerting/recording rules and the Grafana
-// dashboard under deploy/ with promtool (installed separately, e.g. the Debian
-// "prometheus" package; override the binary with $PROMTOOL).
+// Checks the Prometheus config, alerting/recording rules and the Grafana dashboard's queries under
+// deploy/ with promtool (installed separately, e.g. the Debian "prometheus" package; override the
+// binary with $PROMTOOL). The dashboard and provisioning files read as text: test/unit/shipped-files.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { errnoCode } from '../../src/errors.js';
-import { allPanels, dashboardQueries, loadDashboard } from '../helpers/dashboard.js';
+import { dashboardQueries } from '../helpers/dashboard.js';
 import { addToPrometheusCommands, debianConfigWithTrucki, debianPrometheusYml } from '../helpers/prometheus-config.js';
 
 const execFileAsync = promisify(execFile);
@@ -18,7 +18,6 @@ const execFileAsync = promisify(execFile);
 // Compiled to build/test/e2e/, so the repository root is three levels up.
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const dashboardPath = join(repoRoot, 'deploy/grafana/trucki-dashboard.json');
-const rulesPath = join(repoRoot, 'deploy/prometheus/trucki-rules.yml');
 const promtool = process.env['PROMTOOL'] ?? 'promtool';
 
 interface RunResult {
@@ -140,89 +139,6 @@ test('promtool test rules passes deploy/prometheus/trucki-rules.test.yml', { ski
   const { code, output } = await runPromtool(['test', 'rules', 'deploy/prometheus/trucki-rules.test.yml']);
   assert.equal(code, 0, output);
   assert.match(output, /SUCCESS/, output);
-});
-
-test('dashboard has datasource and instance variables', () => {
-  const variables = loadDashboard(dashboardPath).templating.list;
-  const datasource = variables.find((v) => v.name === 'datasource');
-  assert.ok(datasource, 'datasource variable missing');
-  assert.equal(datasource.type, 'datasource');
-  assert.equal(datasource['query'], 'prometheus');
-
-  const instance = variables.find((v) => v.name === 'instance');
-  assert.ok(instance, 'instance variable missing');
-  assert.equal(instance.type, 'query');
-  assert.match(JSON.stringify(instance['query']), /label_values\(trucki_up, ?instance\)/);
-  assert.equal(instance['multi'], true);
-  assert.equal(instance['includeAll'], true);
-  // The substitution used by dashboardQueries() mirrors what "All" sends.
-  assert.equal(instance['allValue'], '.*');
-});
-
-test('every dashboard panel and target uses the datasource variable', () => {
-  const panels = allPanels(loadDashboard(dashboardPath).panels);
-  const ids = panels.map((p) => p.id);
-  assert.equal(new Set(ids).size, ids.length, 'panel ids must be unique');
-
-  const queryPanels = panels.filter((p) => p.type !== 'row');
-  assert.ok(queryPanels.length > 0);
-  const usesVariable = (ds: { uid?: string } | undefined): boolean =>
-    ds?.uid === '${datasource}' || ds?.uid === '$datasource';
-  for (const panel of queryPanels) {
-    assert.ok(usesVariable(panel.datasource), `panel "${panel.title}" does not use $datasource`);
-    const targets = panel.targets ?? [];
-    assert.ok(targets.length > 0, `panel "${panel.title}" has no targets`);
-    for (const target of targets) {
-      assert.ok(usesVariable(target.datasource), `a target of "${panel.title}" does not use $datasource`);
-      assert.ok(target.expr, `a target of "${panel.title}" has no expr`);
-      assert.match(target.expr, /instance=~"\$instance"/, `"${target.expr}" ignores $instance`);
-    }
-  }
-});
-
-test('dashboardQueries() returns every expr, nested rows included, as plain PromQL', () => {
-  const queries = dashboardQueries(dashboardPath);
-  const exprCount = allPanels(loadDashboard(dashboardPath).panels)
-    .flatMap((p) => p.targets ?? [])
-    .filter((t) => t.expr).length;
-  assert.equal(queries.length, exprCount);
-  assert.ok(
-    queries.some((q) => q.startsWith('rate(')),
-    'collapsed-row panels are collected',
-  );
-  for (const q of queries) assert.doesNotMatch(q, /\$/, `unsubstituted variable in ${q}`);
-  assert.ok(queries.includes('trucki_ac_power_watts{instance=~".*"}'));
-});
-
-test('dashboard queries no recording rule, so it works on import alone (the rules stay an option)', async () => {
-  const rules = await readFile(rulesPath, 'utf8');
-  const recorded = [...rules.matchAll(/^\s*- record:\s*(\S+)/gm)].map((m) => m[1]!);
-  assert.ok(recorded.length > 0);
-  const queries = dashboardQueries(dashboardPath);
-  const used = queries.filter(
-    (query) => recorded.some((name) => query.includes(name)) || /\b\w+:\w+/.test(query.replace(/\[[^\]]*\]/g, '')),
-  );
-  assert.deepEqual(used, []);
-});
-
-test('the Grafana provisioning files name a Prometheus data source and the directory the README puts the dashboard in', async () => {
-  const datasource = await readFile(
-    join(repoRoot, 'deploy/grafana/provisioning/datasources/trucki2pushgateway.yml'),
-    'utf8',
-  );
-  assert.match(datasource, /^apiVersion: 1$/m);
-  assert.match(datasource, /^ {4}type: prometheus$/m);
-  assert.match(datasource, /^ {4}url: http:\/\/localhost:9090$/m);
-  const provider = await readFile(
-    join(repoRoot, 'deploy/grafana/provisioning/dashboards/trucki2pushgateway.yml'),
-    'utf8',
-  );
-  assert.match(provider, /^apiVersion: 1$/m);
-  assert.match(provider, /^ {4}type: file$/m);
-  const path = /^ {6}path: (\S+)$/m.exec(provider)?.[1];
-  assert.equal(path, '/var/lib/grafana/dashboards/trucki2pushgateway');
-  // The dashboard's data source is a variable, which file provisioning resolves (no __inputs).
-  assert.equal(loadDashboard(dashboardPath)['__inputs'], undefined);
 });
 
 test('every dashboard query parses as PromQL (promtool check rules)', { skip }, async () => {

@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { errnoCode, exitCodes } from '../../src/errors.js';
+import { errnoCode } from '../../src/errors.js';
 import { identityFile } from '../../src/identity-cache.js';
 import { startSimulator } from '../../src/simulator/server.js';
 import { jobBundle } from '../helpers/paths.js';
@@ -202,22 +202,6 @@ for (const service of services) {
     assert.ok(exposure <= maxExposure, `${service}: exposure ${exposure} > ${maxExposure}; still exposed:\n${kept}`);
   });
 }
-
-/** The numbers of a unit's SuccessExitStatus= lines (systemd also takes signal names there: none here). */
-async function successExitStatuses(service: string): Promise<number[]> {
-  const text = await readFile(join(unitDir, service), 'utf8');
-  return [...text.matchAll(/^SuccessExitStatus=(.+)$/gm)].flatMap(([, value]) =>
-    value!.trim().split(/\s+/).map(Number),
-  );
-}
-
-test('the one-shot unit counts a dark stick (exit 69) as success, and a failed delivery still as failure', async () => {
-  const statuses = await successExitStatuses('trucki2pushgateway.service');
-  assert.ok(statuses.includes(exitCodes.sticksDark), `SuccessExitStatus= ${statuses.join(' ')}`);
-  for (const failure of [exitCodes.failed, exitCodes.usage, exitCodes.internal]) assert.ok(!statuses.includes(failure));
-  // The loop ends only at a stop, whose status never says "dark": nothing to count as success.
-  assert.deepEqual(await successExitStatuses('trucki2pushgateway-loop.service'), []);
-});
 
 /** A unit's one value of `name=`, as written. */
 async function setting(service: string, name: string): Promise<string | undefined> {

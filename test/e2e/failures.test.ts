@@ -123,7 +123,7 @@ describe('a hostile stick', () => {
   }
 });
 
-describe('a stick that compresses its answer unasked (none is asked for)', () => {
+describe('a stick that compresses its answer (gzip, deflate, raw deflate, br)', () => {
   let simulator: Simulator;
   before(async () => {
     simulator = await startSimulator({ variant: 'T2SG' });

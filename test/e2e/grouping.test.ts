@@ -61,30 +61,6 @@ async function assertOwnGroup(labels: Record<string, string>, stderr: string): P
   assert.equal(sampleValue(group, 'trucki_grid_voltage_volts') !== undefined, true);
 }
 
-describe('groupPath', () => {
-  test('plain values are path segments as they are', () => {
-    assert.equal(
-      groupPath([
-        ['job', 'trucki'],
-        ['instance', '192.168.1.5:8081'],
-      ]),
-      '/metrics/job/trucki/instance/192.168.1.5:8081',
-    );
-  });
-  test('a value with a slash uses base64url', () => {
-    assert.equal(groupPath([['job', 'a/b']]), `/metrics/job@base64/${Buffer.from('a/b').toString('base64url')}`);
-  });
-  test('an empty value is base64 "="', () => {
-    assert.equal(
-      groupPath([
-        ['job', 'x'],
-        ['site', ''],
-      ]),
-      '/metrics/job/x/site@base64/=',
-    );
-  });
-});
-
 describe('groupPath on a real Pushgateway', () => {
   let own: RunningPushgateway;
   before(async () => {

@@ -1,6 +1,6 @@
 /** The documentation keeps up with the code: every setting and every metric is written down. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { allFamilies } from '../../src/catalogue.js';
 import { optionSpecs, type OptionSpec } from '../../src/config/options.js';
@@ -65,4 +65,28 @@ test('--help, the README and sinks/sink.ts list the sinks of the registry, no mo
       `${where} lists the sinks ${JSON.stringify(items)}`,
     );
   }
+});
+
+test("CONTRIBUTING's table of where a test goes names every test file there is, and none that is not", () => {
+  const contributing = readFileSync(`${repoRoot}CONTRIBUTING.md`, 'utf8');
+  const table = contributing.slice(
+    contributing.indexOf('### Where a test goes'),
+    contributing.indexOf('### What a test must be'),
+  );
+  const named = [...table.matchAll(/`([\w*.-]+\.test\.ts)`/g)].map(([, name]) => name!);
+  const files = ['unit', 'e2e'].flatMap((tier) =>
+    readdirSync(`${repoRoot}test/${tier}`).filter((file) => file.endsWith('.test.ts')),
+  );
+  const matches = (pattern: string, file: string) =>
+    new RegExp(`^${pattern.replace(/\./g, '\\.').replace(/\*/g, '[\\w-]+')}$`).test(file);
+  assert.deepEqual(
+    files.filter((file) => !named.some((pattern) => matches(pattern, file))),
+    [],
+    'test files the table does not name',
+  );
+  assert.deepEqual(
+    named.filter((pattern) => !files.some((file) => matches(pattern, file))),
+    [],
+    'names in the table that match no test file',
+  );
 });

@@ -15,7 +15,7 @@ import { createAgents, createHttp, destroyAgents, request, type Agents, type Htt
 import { deleteGroup, pushGroup, readGroups } from '../../src/sinks/pushgateway-api.js';
 import { postImport, readLastSuccesses, recallQuery } from '../../src/sinks/victoriametrics-api.js';
 import { victoriaMetricsSink } from '../../src/sinks/victoriametrics.js';
-import { createStickFetch } from '../../src/stick-fetch.js';
+import { createStickFetch } from '../../src/stick.js';
 import { endlessBody, startScripted, type Scripted } from '../helpers/hostile.js';
 
 let agents: Agents;
@@ -218,6 +218,18 @@ describe('answers parsed whole are bounded by what they can be', () => {
         assert.ok(error instanceof AnswerTooLarge, error.message);
         assert.equal(error.message, `sent more than 1 MiB on ${path}`);
       }
+    } finally {
+      await server.close();
+    }
+  });
+  test('a stick body that says gzip but is none fails in words, not in an error code', async () => {
+    const server = await startScripted((_request, response) => {
+      response.writeHead(200, { 'content-encoding': 'gzip' }).end('{"VGRID":234.2}');
+    });
+    try {
+      const error = await failureOf(createStickFetch(http(), 1 << 20)({ url: new URL(`${server.url}/`) }, '/jsonlive'));
+      assert.ok(error instanceof NoAnswer, error.message);
+      assert.equal(error.message, 'sent a compressed body that cannot be decoded');
     } finally {
       await server.close();
     }
