@@ -11,7 +11,7 @@
  * `--snapshot` adds Node's start-up snapshot of an empty program (`node --build-snapshot`, started
  * with `--snapshot-blob`): the least a start from any snapshot costs on this Node, beside the builds.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,11 +42,12 @@ function buildInto(dir, args) {
 function buildBefore(dir, rev) {
   // Inside the repository, so that the old config finds esbuild in node_modules.
   const configDir = join(repoRoot, '.cache', 'bench-before');
-  mkdirSync(configDir, { recursive: true });
-  writeFileSync(
-    join(configDir, 'esbuild.config.mjs'),
-    execFileSync('git', ['show', `${rev}:esbuild.config.mjs`], { cwd: repoRoot }),
-  );
+  mkdirSync(join(configDir, 'scripts'), { recursive: true });
+  // The config and the list of parts it imports, as that commit had them (older ones had no list).
+  for (const file of ['esbuild.config.mjs', 'scripts/build-parts.mjs']) {
+    const text = spawnSync('git', ['show', `${rev}:${file}`], { cwd: repoRoot });
+    if (text.status === 0) writeFileSync(join(configDir, file), text.stdout);
+  }
   execFileSync(process.execPath, [join(configDir, 'esbuild.config.mjs'), '--outdir', dir], {
     cwd: repoRoot,
     stdio: ['ignore', 'ignore', 'inherit'],

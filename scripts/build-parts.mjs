@@ -5,8 +5,6 @@ export const buildParts = [
   'lazy-list-format',
   'prom-client-core',
   'lazy-builtins',
-  'lazy-network',
-  'lazy-fs-promises',
   'builtin-require',
   'minify',
   'compile-cache',

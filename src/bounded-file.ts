@@ -5,7 +5,7 @@
  * /dev/zero is never read; a file that grows while it is read still stops at the bound.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
-import { ConfigError } from './errors.js';
+import { ConfigError, errnoCode } from './errors.js';
 
 /** A secret or a CA bundle is a few KiB; the env file a few hundred lines. */
 export const smallFileBytes = 1024 * 1024;
@@ -13,28 +13,15 @@ export const smallFileBytes = 1024 * 1024;
 export const targetsFileBytes = 16 * 1024 * 1024;
 
 /**
- * The file's text, or a ConfigError starting with `what` (e.g. `PUSHGATEWAY_PASSWORD_FILE "x"`)
+ * The file's bytes, or a ConfigError starting with `what` (e.g. `PUSHGATEWAY_PASSWORD_FILE "x"`)
  * that never quotes the content. A symbolic link to a regular file is followed unless the file is
  * `kept`: one the job keeps in its cache directory (src/cache-dir.ts), which is read only if it is
  * no link, and this user's, and writable by nobody else, as OpenSSH reads ~/.ssh.
  */
-export function readBoundedFile(path: string, what: string, maxBytes: number, kept = false): string {
-  return readBoundedBytes(path, what, maxBytes, kept).toString('utf8');
-}
-
-/** As readBoundedFile, the bytes. */
 export function readBoundedBytes(path: string, what: string, maxBytes: number, kept = false): Buffer {
-  let fd: number;
+  let fd: number | undefined;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | (kept ? constants.O_NOFOLLOW : 0));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    // A Unix socket cannot be opened at all (ENXIO): say what it is rather than the errno.
-    const kind = code === 'ENXIO' ? kindOf(statOrUndefined(path)) : undefined;
-    if (kind) throw new ConfigError(`${what} is not a regular file (a ${kind})`);
-    throw new ConfigError(`${what} cannot be read (${code ?? 'error'})`);
-  }
-  try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) throw new ConfigError(`${what} is not a regular file (a ${kindOf(stats) ?? 'special file'})`);
     if (kept && (stats.uid !== process.geteuid?.() || stats.mode & 0o022))
@@ -55,20 +42,18 @@ export function readBoundedBytes(path: string, what: string, maxBytes: number, k
     return Buffer.concat(chunks, length);
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ConfigError(`${what} cannot be read (${code ?? 'error'})`);
+    // A Unix socket cannot be opened at all (ENXIO): say what it is rather than the errno.
+    const kind = errnoCode(error) === 'ENXIO' ? kindOf(statSync(path, { throwIfNoEntry: false })) : undefined;
+    if (kind) throw new ConfigError(`${what} is not a regular file (a ${kind})`);
+    throw new ConfigError(`${what} cannot be read (${errnoCode(error) ?? 'error'})`);
   } finally {
-    closeSync(fd);
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
-function statOrUndefined(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
-}
+/** As readBoundedBytes, the text. */
+export const readBoundedFile = (...args: Parameters<typeof readBoundedBytes>) =>
+  readBoundedBytes(...args).toString('utf8');
 
 /** What a file that is not a regular file is, in words ("named pipe"); undefined for a regular file or none. */
 export function kindOf(stats: Stats | undefined): string | undefined {

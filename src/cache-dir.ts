@@ -3,12 +3,8 @@
  * /jsononce said, the forget-after stamp): systemd's CacheDirectory= ($CACHE_DIRECTORY) under the
  * shipped units, else `trucki2pushgateway/` in $XDG_CACHE_HOME or ~/.cache. What is read from there
  * is run or believed, so, as OpenSSH's StrictModes does for ~/.ssh, it is used only if nobody but
- * this user and root can change it: the directory this user's and writable by nobody else, every
- * directory on the way to it (as named and as its links lead) root's or this user's and writable by
- * nobody else, unless sticky (as /tmp is) with our entry in it. (With DynamicUser=, systemd's link
- * /var/cache/NAME, root's, leads to the unit's own private/NAME: accepted.) A directory that cannot
- * be made or written is none, silently (a system user without a home); a refused one is none, said in
- * one line.
+ * this user and root can change it (ownRefusal, wayRefusal). A directory that cannot be made or
+ * written is none, silently (a system user without a home); a refused one is none, said in one line.
  */
 import { accessSync, constants, lstatSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -20,11 +16,8 @@ export function cacheDirectory(
   // systemd passes one directory per CacheDirectory= entry, separated by colons; the units name one.
   const systemd = env.CACHE_DIRECTORY?.split(':')[0];
   // XDG's rule: a relative path in these variables is invalid and ignored.
-  const base = env.XDG_CACHE_HOME?.startsWith('/')
-    ? env.XDG_CACHE_HOME
-    : env.HOME?.startsWith('/')
-      ? join(env.HOME, '.cache')
-      : undefined;
+  const home = env.HOME?.startsWith('/') ? join(env.HOME, '.cache') : undefined;
+  const base = env.XDG_CACHE_HOME?.startsWith('/') ? env.XDG_CACHE_HOME : home;
   const dir = systemd ? resolve(systemd) : base && join(base, 'trucki2pushgateway');
   if (!dir) return undefined;
   let refusal: string | undefined;
@@ -39,9 +32,8 @@ export function cacheDirectory(
   } catch {
     return undefined;
   }
-  if (refusal === undefined) return dir;
-  say(`trucki2pushgateway: not using the cache directory ${JSON.stringify(dir)}: ${refusal}`);
-  return undefined;
+  if (refusal) say(`trucki2pushgateway: not using the cache directory ${JSON.stringify(dir)}: ${refusal}`);
+  return refusal ? undefined : dir;
 }
 
 const me = () => process.geteuid?.() ?? -1;
@@ -58,7 +50,8 @@ function ownRefusal(dir: string): string | undefined {
 /**
  * Why someone else could move or replace `path` (there or to be made), if someone could: each
  * directory on the way to it, as named and as its links lead, must be root's or this user's, and
- * writable by nobody else unless sticky (/tmp), which lets others add entries, not move ours.
+ * writable by nobody else unless sticky (/tmp), which lets others add entries, not move ours. (With
+ * DynamicUser=, systemd's link /var/cache/NAME, root's, leads to the unit's own private/NAME: accepted.)
  */
 function wayRefusal(path: string): string | undefined {
   let real: string;

@@ -1,11 +1,10 @@
 /**
- * What a stick's /jsononce said, kept for ten minutes: identity and configuration change rarely, and
- * reading them is half of all requests to a stick. A loop keeps them in memory; a one-shot run in
- * one file in the cache directory for all its sticks (one file to read, not one per stick: a
- * fleet's run paid a millisecond a stick for the files), written once, as the run ends. What is
- * kept is the part of the answer the catalogue reads (parse.ts cataloguedPart), never the rest:
- * /jsononce also carries the stick's passwords. It is read back through the same parse as a fresh
- * answer, so a file's entry can be no more than what a stick could have sent.
+ * What a stick's /jsononce said (identity and configuration: they change rarely, and reading them is
+ * half of all requests to a stick), kept for ten minutes: by a loop in memory, by one-shot runs in
+ * one file in the cache directory for all sticks (a file each cost a fleet's run a millisecond a
+ * stick), written as the run ends. Only the part the catalogue reads is kept (parse.ts
+ * cataloguedPart), never the passwords beside it, and it is read back through the same parse as a
+ * fresh answer: an entry of the file is never more than a stick could have sent.
  */
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +17,6 @@ import { replaceFile } from './replace-file.js';
 
 /** How long what /jsononce said is used before the stick is asked again. */
 export const onceLifetimeMs = 10 * 60_000;
-/** The file's name in the cache directory. */
 export const identityFile = 'jsononce.json';
 /** Some 500 bytes a stick: room for many thousands of sticks; a larger file is not ours. */
 const fileBytes = 16 * 1024 * 1024;
@@ -52,9 +50,14 @@ export function createIdentityCache(dir?: string, clock: () => number = Date.now
   /** The sticks this run read or dropped: the others' entries are the file's, as it is when saved. */
   const changed = new Set<string>();
   const path = dir === undefined ? undefined : join(dir, identityFile);
-  /** The file's entries as read, each checked only when asked for. */
-  let stored: StoredEntries | undefined;
-  const fromFile = () => (stored ??= path === undefined ? noEntries : readEntries(path)).entries;
+  /**
+   * The file's entries as read, each checked only when asked for, and its version taken before the
+   * read: a change between the two makes the next save read it again, never less.
+   */
+  let stored: { readonly version?: string; readonly entries: ReadonlyMap<string, unknown> } | undefined;
+  const readFile = (file: string) => (stored = { version: versionOf(file), entries: readEntries(file) });
+  const fromFile = () =>
+    (stored ?? (path === undefined ? { entries: new Map<string, unknown>() } : readFile(path))).entries;
   const fresh = (kept: Kept | undefined): kept is Kept => {
     const now = clock();
     // A clock set back makes a time to come: read afresh rather than trust it.
@@ -85,29 +88,21 @@ export function createIdentityCache(dir?: string, clock: () => number = Date.now
       if (path === undefined || changed.size === 0) return;
       // Read again unless untouched since: another run over the same directory (another timer's
       // sticks) may have saved its own since this one read the file.
-      if (!stored || stored.version !== versionOf(path)) stored = readEntries(path);
-      // No prototype: a key "__proto__" from the file is a key like any other.
-      const sticks: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
-      const keep = (key: string, kept: Kept | undefined) => {
-        // Rebuilt from what was checked, never the file's own objects: nothing else of it is carried on.
-        if (fresh(kept)) sticks[key] = entryOf(kept);
-      };
-      for (const [key, entry] of stored.entries) if (!changed.has(key)) keep(key, keptOf(entry));
-      for (const key of changed) keep(key, memory.get(key));
+      const { entries } = stored && stored.version === versionOf(path) ? stored : readFile(path);
+      const all = new Map<string, Kept | undefined>();
+      for (const [key, entry] of entries) if (!changed.has(key)) all.set(key, keptOf(entry));
+      for (const key of changed) all.set(key, memory.get(key));
       changed.clear();
+      // Rebuilt from what was checked, never the file's own objects: nothing else of it is carried on.
+      // (Object.fromEntries makes a key "__proto__" from the file a key like any other.)
+      const sticks = [...all].flatMap(([key, kept]) =>
+        fresh(kept) ? [[key, { at: kept.at, payload: kept.part }] as const] : [],
+      );
       // Not kept, the next run reads the sticks again.
-      replaceFile(path, JSON.stringify({ sticks }));
+      replaceFile(path, JSON.stringify({ sticks: Object.fromEntries(sticks) }));
     },
   };
 }
-
-interface StoredEntries {
-  readonly entries: ReadonlyMap<string, unknown>;
-  /** The file as it was when read, to tell whether it changed since. */
-  readonly version: string | undefined;
-}
-
-const noEntries: StoredEntries = { entries: new Map(), version: undefined };
 
 function versionOf(path: string): string | undefined {
   try {
@@ -123,29 +118,22 @@ function versionOf(path: string): string | undefined {
  * another stick. Without the address's user info, which the file must not hold.
  */
 function stickKey(target: Target): string {
-  let address = target.url.href;
-  if (target.url.username || target.url.password) {
-    const bare = new URL(address);
-    bare.username = '';
-    bare.password = '';
-    address = bare.href;
-  }
-  return JSON.stringify([address, stickIdentity(target)]);
+  const address = new URL(target.url.href);
+  address.username = '';
+  address.password = '';
+  return JSON.stringify([address.href, stickIdentity(target)]);
 }
 
 /** The file's entries by stick, or none when it is missing, unreadable, too large, a link, or not ours. */
-function readEntries(path: string): StoredEntries {
-  // Before the read: a change between the two makes the next save read it again, never less.
-  const version = versionOf(path);
+function readEntries(path: string): ReadonlyMap<string, unknown> {
   try {
     const value: unknown = JSON.parse(readBoundedFile(path, 'identity cache', fileBytes, true));
     // Own keys only, so that "__proto__" is an ordinary (foreign) key.
-    if (isJsonObject(value) && isJsonObject(value.sticks))
-      return { entries: new Map(Object.entries(value.sticks)), version };
+    if (isJsonObject(value) && isJsonObject(value.sticks)) return new Map(Object.entries(value.sticks));
   } catch {
     // Not ours, or not there: as if empty.
   }
-  return { entries: new Map(), version };
+  return new Map();
 }
 
 /** An entry as this job writes it, with only what the catalogue reads of it; undefined if it is not one. */
@@ -153,5 +141,3 @@ function keptOf(entry: unknown): Kept | undefined {
   if (!isJsonObject(entry) || typeof entry.at !== 'number' || !isJsonObject(entry.payload)) return undefined;
   return { at: entry.at, part: cataloguedPart(entry.payload, onceCatalogue) };
 }
-
-const entryOf = ({ at, part }: Kept) => ({ at, payload: part });

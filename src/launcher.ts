@@ -1,16 +1,11 @@
 /**
- * What users run: dist/trucki2pushgateway.js, built from this file as CommonJS by esbuild.config.mjs.
- * It starts dist/program.js with V8's compiled code of it from an earlier start, made on this
- * machine by this very Node, so that a one-shot start does not compile the program again. Nothing
- * compiled is ever shipped. The code is V8's code cache of the program as a vm.Script, taken at
- * the exit of a run, so with every function that run compiled, in the cache directory
- * (src/cache-dir.ts). Node's own compile cache (Node >= 22.1) keeps only what compiling the file
- * made, before it ran, and saves half as much (bench/README.md); the launcher does not turn it on,
- * since its default place is the temp directory, which every user can write (NODE_COMPILE_CACHE
- * still turns it on in Node itself). A cache is code this Node runs: one that others could have
- * written (a directory src/cache-dir.ts refuses, a file not this user's alone) is never taken. That,
- * and a cache that is missing, stale, another Node's, corrupt, a link or not a regular file, or a
- * directory that cannot be written, cost speed, not the run's result.
+ * What users run (dist/trucki2pushgateway.js, CommonJS, built by esbuild.config.mjs): it starts
+ * dist/program.js with V8's code cache of it, taken in the cache directory (src/cache-dir.ts) at the
+ * exit of an earlier run by this very Node, so with every function that run compiled. Nothing compiled
+ * is shipped. Node's own compile cache saves half as much (bench/README.md) and defaults to the temp
+ * directory, which every user can write: not turned on (NODE_COMPILE_CACHE still does). A cache that
+ * others could have written is never taken; one missing, stale, another Node's, corrupt, a link or not
+ * a regular file, or a directory that cannot be written, cost speed, not the run's result.
  */
 import { readFileSync } from 'node:fs';
 import nodeModule from 'node:module';
@@ -35,17 +30,18 @@ type Crc32 = (data: Uint8Array) => number;
 const program = join(__dirname, 'program.js');
 // Built-ins that only one path needs are required there, not imported for all.
 const requireHere = nodeModule.createRequire(__filename);
-// Only a run of the job looks for the directory: `check`, --help and --version leave nothing in it.
-const dir = runsTheJob(process.argv.slice(2)) ? cacheDirectory(process.env, say) : undefined;
+// Only a run of the job, whose code the cache is for, looks for the directory: `check` looks and
+// changes nothing, and --help or --version compile little, so their cache would stay in place of a
+// better one. (A short option in a group, say -hV, is not seen: a run's cache is taken or kept.)
+const args = process.argv.slice(2);
+const runsTheJob = args[0] !== 'check' && !args.some((arg) => ['-h', '--help', '-V', '--version'].includes(arg));
+// Its one line on stderr as the program logs: control characters shown, not obeyed.
+const say = (line: string) => process.stderr.write(`${line.replace(obeyedByTerminals, escapeControl)}\n`);
+const dir = runsTheJob ? cacheDirectory(process.env, say) : undefined;
 // node:zlib's crc32 (Node >= 20.15): loading zlib costs about a millisecond, compiling the program far more.
 const crc32 = dir ? (requireHere('node:zlib') as { crc32?: Crc32 }).crc32 : undefined;
 if (dir && crc32) startWithCodeCache(dir, crc32);
 else requireHere(program);
-
-/** One line on stderr, as the program logs: control characters shown, not obeyed. */
-function say(line: string): void {
-  process.stderr.write(`${line.replace(obeyedByTerminals, escapeControl)}\n`);
-}
 
 /**
  * The program compiled with V8's code cache from the last start when it is sound, else compiled
@@ -62,57 +58,34 @@ function startWithCodeCache(dir: string, crc32: Crc32): void {
   // The CommonJS wrapper, on the program's first line so that its line numbers stay as they are.
   const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(program, 'utf8')}\n})`;
   const script = new Script(source, { filename: program, ...(cached && { cachedData: cached }) });
-  debug(
-    `code cache for ${program} was ` +
-      (!cached ? 'missing or unsound' : script.cachedDataRejected ? 'rejected' : 'accepted'),
-  );
-  if (!cached || script.cachedDataRejected) {
+  const sound = cached && !script.cachedDataRejected;
+  debug(`code cache for ${program} was ${sound ? 'accepted' : cached ? 'rejected' : 'missing or unsound'}`);
+  if (!sound) {
     process.once('exit', () => {
-      keepCache(file, stamp, crc32, () => script.createCachedData());
+      try {
+        const data = script.createCachedData();
+        // Replaced whole (src/replace-file.ts), so that a start never reads half a file.
+        if (replaceFile(file, Buffer.concat([Buffer.from(`${stamp}${crc32(data)}\n`, 'latin1'), data])))
+          debug(`code cache written to ${file}`);
+      } catch {
+        // No cache this time: the next start compiles afresh.
+      }
     });
   }
   const module = { exports: {} };
-  (script.runInThisContext() as (...args: unknown[]) => void)(
-    module.exports,
-    nodeModule.createRequire(program),
-    module,
-    program,
-    __dirname,
-  );
-}
-
-/**
- * Whether this start runs the job, whose code the cache is for: a start that only prints the help
- * or the version compiles little of it, and its cache would stay in place of a better one; `check`
- * looks and changes nothing. (A short option inside a group, say -hV, is not seen: a run's cache is
- * then taken or kept.)
- */
-function runsTheJob(args: readonly string[]): boolean {
-  return args[0] !== 'check' && !args.some((arg) => ['-h', '--help', '-V', '--version'].includes(arg));
+  const run = script.runInThisContext() as (...args: unknown[]) => void;
+  run(module.exports, nodeModule.createRequire(program), module, program, __dirname);
 }
 
 /** The cache's bytes, if the file is there, a regular file, stamped for this program and Node, and whole. */
 function soundCache(file: string, stamp: string, crc32: Crc32): Buffer | undefined {
-  let bytes: Buffer;
   try {
-    bytes = readBoundedBytes(file, 'the code cache', cacheBytes, true);
+    const bytes = readBoundedBytes(file, 'the code cache', cacheBytes, true);
+    const lineEnd = bytes.indexOf(10);
+    const data = bytes.subarray(lineEnd + 1);
+    const whole = lineEnd >= 0 && bytes.toString('latin1', 0, stamp.length) === stamp;
+    return whole && bytes.toString('latin1', stamp.length, lineEnd) === String(crc32(data)) ? data : undefined;
   } catch {
     return undefined;
   }
-  const lineEnd = bytes.indexOf(10);
-  if (lineEnd < 0 || bytes.toString('latin1', 0, stamp.length) !== stamp) return undefined;
-  const data = bytes.subarray(lineEnd + 1);
-  return bytes.toString('latin1', stamp.length, lineEnd) === String(crc32(data)) ? data : undefined;
-}
-
-/** Replaced whole (src/replace-file.ts), so that a start never reads half a file. */
-function keepCache(file: string, stamp: string, crc32: Crc32, code: () => Buffer): void {
-  let data: Buffer;
-  try {
-    data = code();
-  } catch {
-    return;
-  }
-  if (replaceFile(file, Buffer.concat([Buffer.from(`${stamp}${crc32(data)}\n`, 'latin1'), data])))
-    debug(`code cache written to ${file}`);
 }

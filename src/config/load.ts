@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { parseFlags, readEnvFile, settingsFrom, strongest, type Settings } from './sources.js';
-import { openTargetsFile } from '../targets/read.js';
+import { openTargetsFile } from '../targets/file.js';
 import type { Command, Grouping, Pushgateway, Target, TargetsFileSpec } from './types.js';
 import { readStore, readVictoriaMetrics } from './store.js';
 import {

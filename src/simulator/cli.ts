@@ -1,10 +1,9 @@
 /**
- * A stick for people without one at hand: `simulator [--variant T2SG|T2MG] [--port N] [--host H]`
- * serves until stopped. `simulator --demo [job options]` starts a T2SG and a T2MG, runs the real
- * job against them once (printing what it would push, or pushing when PUSHGATEWAY_URL is set) and
- * exits with the job's status.
+ * A stick for people without one at hand (`npm run simulator`, `npm run demo`), as `usage` says;
+ * --demo's job prints what it would push, or pushes when PUSHGATEWAY_URL is set.
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSimulator } from './server.js';
@@ -25,18 +24,19 @@ const options = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-// Strict, but for --demo, whose unknown options are the job's.
-const demo = process.argv.includes('--demo');
-let parsed: ReturnType<typeof parseArgs<{ options: typeof options; strict: false }>>;
-try {
-  parsed = parseArgs({ options, strict: !demo });
-} catch (error) {
-  process.stderr.write(
-    `simulator: ${error instanceof Error ? error.message.split(/\.\s/)[0] : String(error)}; see --help\n`,
-  );
+function usageError(message: string): never {
+  process.stderr.write(`simulator: ${message}\n`);
   process.exit(2);
 }
-const { values } = parsed;
+
+// Strict, but for --demo, whose unknown options are the job's.
+const { values } = (() => {
+  try {
+    return parseArgs({ options, strict: !process.argv.includes('--demo') });
+  } catch (error) {
+    return usageError(`${error instanceof Error ? error.message.split(/\.\s/)[0] : String(error)}; see --help`);
+  }
+})();
 
 if (values.help) {
   process.stdout.write(usage);
@@ -48,33 +48,17 @@ if (values.demo) {
   const mg = await startSimulator({ variant: 'T2MG' });
   const job = fileURLToPath(new URL('./trucki2pushgateway.js', import.meta.url));
   const extra = process.argv.slice(2).filter((arg) => arg !== '--demo');
-  const args = [
-    '--',
-    job,
-    '--target',
-    `demo-t2sg=${sg.url},demo-t2mg=${mg.url}`,
-    ...(process.env.PUSHGATEWAY_URL ? [] : ['--stdout']),
-    ...extra,
-  ];
+  const targets = `demo-t2sg=${sg.url},demo-t2mg=${mg.url}`;
+  const args = ['--', job, '--target', targets, ...(process.env.PUSHGATEWAY_URL ? [] : ['--stdout']), ...extra];
   const child = spawn(process.execPath, args, { stdio: 'inherit' });
-  const code = await new Promise<number>((resolve) =>
-    child.on('exit', (status) => {
-      resolve(status ?? 1);
-    }),
-  );
+  const [status] = (await once(child, 'exit')) as [number | null];
   await Promise.all([sg.close(), mg.close()]);
-  process.exitCode = code;
+  process.exitCode = status ?? 1;
 } else {
   const variant = String(values.variant).toUpperCase();
-  if (variant !== 'T2SG' && variant !== 'T2MG') {
-    process.stderr.write('simulator: --variant must be T2SG or T2MG\n');
-    process.exit(2);
-  }
+  if (variant !== 'T2SG' && variant !== 'T2MG') usageError('--variant must be T2SG or T2MG');
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    process.stderr.write('simulator: --port must be a whole number from 0 to 65535\n');
-    process.exit(2);
-  }
+  if (!Number.isInteger(port) || port < 0 || port > 65535) usageError('--port must be a whole number from 0 to 65535');
   const simulator = await startSimulator({ variant }, port, String(values.host));
   process.stderr.write(`simulated ${variant} stick serving ${simulator.url}/jsonlive and /jsononce; Ctrl-C to stop\n`);
   const stop = () => void simulator.close().then(() => process.exit(0));

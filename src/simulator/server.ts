@@ -17,8 +17,6 @@ export interface Simulator {
   readonly url: string;
   /** "GET /jsonlive" for every request served, in order. */
   readonly requests: string[];
-  /** The last /jsonlive body served, parsed. */
-  readonly lastLive: () => Record<string, unknown> | undefined;
   readonly close: () => Promise<void>;
 }
 
@@ -26,7 +24,10 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
   const booted = performance.now();
   const clock = options.clock ?? (() => (performance.now() - booted) / 1000);
   const requests: string[] = [];
-  let last: Record<string, unknown> | undefined;
+  const routes = new Map([
+    ['GET /jsonlive', () => livePayload(options.variant, clock())],
+    ['GET /jsononce', () => oncePayload(options.variant)],
+  ]);
 
   const server: Server = createServer((request, response) => {
     requests.push(`${request.method} ${request.url}`);
@@ -37,14 +38,9 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
       return;
     }
     const respond = () => {
-      let body: Record<string, unknown> | undefined;
-      if (request.method === 'GET' && request.url === '/jsonlive') body = last = livePayload(options.variant, clock());
-      else if (request.method === 'GET' && request.url === '/jsononce') body = oncePayload(options.variant);
-      if (!body) {
-        response.writeHead(404).end();
-        return;
-      }
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const body = routes.get(`${request.method} ${request.url}`)?.();
+      if (body) response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      else response.writeHead(404).end();
     };
     if (options.delayMs) setTimeout(respond, options.delayMs);
     else respond();
@@ -56,13 +52,9 @@ export async function startSimulator(options: SimulatorOptions, port = 0, host =
     // An IPv6 address goes in brackets in a URL: http://[::1]:8081.
     url: `http://${host.includes(':') ? `[${host}]` : host}:${bound}`,
     requests,
-    lastLive: () => last,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
   };
 }

@@ -7,7 +7,7 @@
  */
 import { stickIdentity, type Target, type TargetsFileSpec } from '../config/types.js';
 import { messageOf } from '../errors.js';
-import { openTargetsFile, type TargetsFile } from './read.js';
+import { openTargetsFile } from './file.js';
 
 /** How long a stick must stay left out of the file before it is removed, or named before it starts. */
 const settleMs = 5_000;
@@ -15,9 +15,8 @@ const settleMs = 5_000;
 const names = (targets: readonly Target[]) => targets.map(({ instance }) => instance).join(', ');
 
 /**
- * The file the configuration read `initial` from, followed from the version it read on. `clock`, in
- * ms, measures how long a stick has been left out: monotonic, so that a step of the wall clock
- * neither hastens nor holds up a removal.
+ * The file the configuration read `initial` from, followed from the version it read on. `clock` (ms)
+ * is monotonic, so that a step of the wall clock neither hastens nor holds up a change.
  */
 export async function watchTargetsFile(
   spec: TargetsFileSpec,
@@ -26,28 +25,17 @@ export async function watchTargetsFile(
   onRemoved: (removed: Target[]) => void,
   clock: () => number = () => performance.now(),
 ): Promise<() => readonly Target[]> {
-  return watchTargets(await openTargetsFile(spec), initial, log, onRemoved, clock);
-}
-
-function watchTargets(
-  file: TargetsFile,
-  initial: readonly Target[],
-  log: (line: string) => void,
-  onRemoved: (removed: Target[]) => void,
-  clock: () => number,
-): () => readonly Target[] {
+  const file = await openTargetsFile(spec);
   let current = initial;
   /** What the file named at its last good read; undefined while it cannot be read as valid. */
   let named: readonly Target[] | undefined = initial;
-  /** Sticks still run but left out of the file, since when (`clock`), by stickIdentity. */
-  const leftOut = new Map<string, number>();
-  /** Sticks named by the file but not run yet, since when. */
-  const added = new Map<string, number>();
+  /** Since when (`clock`), by stickIdentity, a stick has been run but left out, or named but not run. */
+  const waiting = new Map<string, number>();
   return () => {
     if (file.changed()) {
       try {
         const next = file.read();
-        log(changeLine(file.name, current, next, leftOut, added));
+        log(changeLine(file.name, current, next, waiting));
         named = next;
       } catch (error) {
         log(`${messageOf(error)}; keeping the ${current.length} sticks read before`);
@@ -56,29 +44,26 @@ function watchTargets(
     }
     // A file that cannot be read now has not stayed that way: nothing is removed, nor counts down.
     if (!named) {
-      leftOut.clear();
-      added.clear();
+      waiting.clear();
       return current;
     }
     const now = clock();
-    /** Whether `target`'s change, timed in `waiting` from the first read that showed it, has stayed settleMs. */
-    const settled = (waiting: Map<string, number>, target: Target) => {
-      const key = stickIdentity(target);
-      const since = waiting.get(key);
-      if (since === undefined) waiting.set(key, now);
-      if (since === undefined || now - since < settleMs) return false;
-      return waiting.delete(key);
-    };
     const keys = new Set(named.map(stickIdentity));
     const running = new Set(current.map(stickIdentity));
-    const removed = current.filter((target) => !keys.has(stickIdentity(target)) && settled(leftOut, target));
-    const started = named.filter((target) => !running.has(stickIdentity(target)) && settled(added, target));
-    for (const key of leftOut.keys()) if (keys.has(key)) leftOut.delete(key);
-    for (const key of added.keys()) if (!keys.has(key)) added.delete(key);
+    // A change undone (named again, or left out again before it started) waits no more.
+    for (const key of waiting.keys()) if (running.has(key) === keys.has(key)) waiting.delete(key);
+    /** Whether `target`'s change, timed from the first read that showed it, has stayed settleMs. */
+    const settled = (target: Target) => {
+      const key = stickIdentity(target);
+      if (!waiting.has(key)) waiting.set(key, now);
+      return now - waiting.get(key)! >= settleMs && waiting.delete(key);
+    };
+    const removed = current.filter((target) => !keys.has(stickIdentity(target)) && settled(target));
+    const started = named.filter((target) => !running.has(stickIdentity(target)) && settled(target));
     // The file's sticks that run, at their addresses in the file; then those waiting to be removed.
     current = [
       ...named.filter((target) => running.has(stickIdentity(target)) || started.includes(target)),
-      ...current.filter((target) => leftOut.has(stickIdentity(target))),
+      ...current.filter((target) => !keys.has(stickIdentity(target)) && !removed.includes(target)),
     ];
     if (started.length) log(`${file.name}: started ${names(started)}, named for ${settleMs / 1000} s or more`);
     if (removed.length) {
@@ -91,34 +76,25 @@ function watchTargets(
 
 /**
  * "sticks.yml changed: 2 sticks; added c, started if …; left out: a, removed if …; named again: b;
- * new address for d".
+ * new address for d". A stick at a new address is the same stick: its metrics stay where they are.
  */
 function changeLine(
   name: string,
   current: readonly Target[],
   next: readonly Target[],
-  leftOut: ReadonlyMap<string, number>,
   waiting: ReadonlyMap<string, number>,
 ): string {
-  // A stick at a new address is the same stick: its metrics stay where they are.
   const before = new Map(current.map((target) => [stickIdentity(target), target]));
   const after = new Set(next.map(stickIdentity));
-  const added = next.filter((target) => !before.has(stickIdentity(target)) && !waiting.has(stickIdentity(target)));
-  const moved = next.filter((target) => {
-    const was = before.get(stickIdentity(target));
-    return was !== undefined && was.url.href !== target.url.href;
-  });
-  const back = next.filter((target) => leftOut.has(stickIdentity(target)));
-  const gone = current.filter((target) => !after.has(stickIdentity(target)) && !leftOut.has(stickIdentity(target)));
-  return (
-    `${name} changed: ${next.length === 1 ? '1 stick' : `${String(next.length)} sticks`}` +
-    (added.length
-      ? `; added ${names(added)} (started at the first run ${settleMs / 1000} s from now if still named)`
-      : '') +
-    (gone.length
-      ? `; left out: ${names(gone)} (removed at the first run ${settleMs / 1000} s from now if still left out)`
-      : '') +
-    (back.length ? `; named again: ${names(back)}, kept` : '') +
-    (moved.length ? `; new address for ${names(moved)}` : '')
-  );
+  const waits = (target: Target) => waiting.has(stickIdentity(target));
+  const from = (now: string) => ` (${now} at the first run ${settleMs / 1000} s from now if still`;
+  const parts: [what: string, targets: Target[], then?: string][] = [
+    ['added ', next.filter((t) => !before.has(stickIdentity(t)) && !waits(t)), `${from('started')} named)`],
+    ['left out: ', current.filter((t) => !after.has(stickIdentity(t)) && !waits(t)), `${from('removed')} left out)`],
+    ['named again: ', next.filter((t) => before.has(stickIdentity(t)) && waits(t)), ', kept'],
+    ['new address for ', next.filter((t) => (before.get(stickIdentity(t))?.url ?? t.url).href !== t.url.href)],
+  ];
+  return `${name} changed: ${next.length === 1 ? '1 stick' : `${next.length} sticks`}${parts
+    .map(([what, targets, then = '']) => (targets.length ? `; ${what}${names(targets)}${then}` : ''))
+    .join('')}`;
 }

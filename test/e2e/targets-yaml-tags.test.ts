@@ -1,14 +1,13 @@
 /**
  * A YAML tag in a targets file (`!!js/function`, `!foo`, `!!binary`) is refused in one line naming
- * where it is, without Node's warning line and without the tag's value being read as an address.
+ * where it is, without Node's warning line and without the tag's value being read as an address
+ * (in-process: test/unit/targets-file.test.ts).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { TargetsFileError } from '../../src/errors.js';
-import { parseTargetsFile } from '../../src/targets/file.js';
 import { runCli } from '../helpers/cli.js';
 
 let dir: string;
@@ -36,24 +35,6 @@ for (const [what, text, at] of tagged) {
     );
   });
 }
-
-test('parsing a tagged file emits no process warning', async () => {
-  const warnings: string[] = [];
-  const listener = (warning: Error) => warnings.push(warning.message);
-  process.on('warning', listener);
-  try {
-    await assert.rejects(
-      parseTargetsFile('- targets: [!foo 127.0.0.1:9]\n', 'yaml', () => {
-        throw new Error('the tagged value must not reach the address parser');
-      }),
-      TargetsFileError,
-    );
-    await new Promise((resolve) => setImmediate(resolve));
-  } finally {
-    process.off('warning', listener);
-  }
-  assert.deepEqual(warnings, []);
-});
 
 test('!!str, the tag of what failsafe YAML reads anyway, is accepted', async () => {
   const file = join(dir, 'str.yml');

@@ -159,4 +159,22 @@ describe('targets file', () => {
     ];
     for (const message of messages) assert.doesNotMatch(message, /hunter2/);
   });
+
+  test('parsing a tagged file emits no process warning', async () => {
+    const warnings: string[] = [];
+    const listener = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', listener);
+    try {
+      await assert.rejects(
+        parseTargetsFile('- targets: [!foo 127.0.0.1:9]\n', 'yaml', () => {
+          throw new Error('the tagged value must not reach the address parser');
+        }),
+        TargetsFileError,
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', listener);
+    }
+    assert.deepEqual(warnings, []);
+  });
 });
