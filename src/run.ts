@@ -12,7 +12,7 @@ import { createForgetter } from './forget.js';
 import { stickLine, summaryOf, type Outcome } from './log-line.js';
 import { createLoopLog } from './loop-log.js';
 import type { Sample } from './parse.js';
-import type { AnySink, SinkWords } from './sinks/sink.js';
+import { plausible, type AnySink, type SinkWords } from './sinks/sink.js';
 import type { StickReading } from './stick.js';
 import type { Connections } from './wiring.js';
 
@@ -46,10 +46,7 @@ export interface Job {
   readonly drop: (targets: readonly Target[]) => Promise<boolean>;
   /** Removes the sticks' metrics (their Pushgateway groups), for --delete-on-exit; false if one failed. */
   readonly remove: (targets: readonly Target[]) => Promise<boolean>;
-  /**
-   * As a loop stops: ends the removals under way and closes the sink, which delivers what it kept;
-   * false if some could not be.
-   */
+  /** As a loop stops: ends the removals under way and closes the sink (its last try); false if it failed. */
   readonly finish: () => Promise<boolean>;
   /** Closes the kept-alive connections, so that the process can end. */
   readonly close: () => void;
@@ -59,7 +56,7 @@ export interface Job {
 interface StickMemory {
   /** Last successes, Unix seconds; undefined: the sink was asked and holds none. */
   readonly lastSuccess: Map<string, number | undefined>;
-  /** Each stick's delivery under way, with whether its stick is still wanted when it comes to hand over. */
+  /** Each stick's latest reading until its outcome, with whether its stick is still wanted when handed over. */
   readonly running: Map<string, { readonly ended: Promise<unknown>; wanted: boolean }>;
   /** Each dropped stick's removal under way: the same stick added again delivers only after it. */
   readonly removing: Map<string, Promise<boolean>>;
@@ -74,23 +71,29 @@ export function createJob(config: Config, log: (line: string) => void, connectio
     remove: (targets) => remove(targets, sink, words, log),
     finish: async () => {
       await Promise.all(memory.removing.values());
-      try {
-        await sink.close?.();
-        return true;
-      } catch (error) {
-        if (!(error instanceof SinkFailure)) throw error;
-        log(error.message);
-        return false;
-      }
+      const failure = await closeSink(sink);
+      if (failure) log(failure);
+      return failure === undefined;
     },
     close,
   };
 }
 
+/** Closes the sink; what it could not deliver, in words. */
+async function closeSink(sink: AnySink): Promise<string | undefined> {
+  try {
+    await sink.close?.();
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof SinkFailure)) throw error;
+    return error.message;
+  }
+}
+
 function createRun(
   config: Config,
   log: (line: string) => void,
-  { readStick, sink, words, stateDir }: Connections,
+  { readStick, sink, words, stateDir, oneShot }: Connections,
   { lastSuccess, running, removing }: StickMemory,
 ): Run {
   const readLimit = createLimit(config.concurrency, startsPerTurn);
@@ -108,6 +111,8 @@ function createRun(
     );
     /** Failures of a whole request or write, said once after the lines of the sticks they struck. */
     const shared = new Set<string>();
+    /** Losses of readings handed over before, which no outcome told: said even by a quiet loop. */
+    const news = new Set<string>();
 
     const runStick = async (target: Target, stick: { wanted: boolean }, handedOver: () => void) => {
       const key = stickIdentity(target);
@@ -141,10 +146,11 @@ function createRun(
       try {
         const handed = await sink.deliver({ target, samples, readAt: reading.readAt });
         handedOver();
-        await handed.outcome.catch((error: unknown) => {
+        const said = await handed.outcome.catch((error: unknown) => {
           if (error instanceof SinkFailure) shared.add(error.message);
           throw error;
         });
+        if (said) news.add(said.message);
       } catch (error) {
         if (!(error instanceof SinkFailure)) throw error;
         report.stick({ ...outcome, deliveryFailure: shared.has(error.message) ? '' : error.message }, 0);
@@ -155,12 +161,13 @@ function createRun(
     };
 
     const handing = targets.map((target) => tracked(running, target, runStick, onStickDone));
-    // Once all are handed over the outbox goes; a loss no reading hears of is said, even quiet.
+    // A one-shot run is the sink's only one: once all are handed over, its outbox drains.
     await Promise.all(handing.map(({ handedOver }) => handedOver));
-    const lost = await sink.flush?.();
-    if (lost instanceof SinkFailure) log(lost.message);
+    const lost = oneShot ? await closeSink(sink) : undefined;
     const results = await Promise.all(handing.map(({ result }) => result));
+    if (lost !== undefined && !shared.has(lost)) news.add(lost);
     for (const message of shared) report.sinkFailure(message);
+    for (const message of news) log(message);
     await look?.done;
     report.end(named);
     if (results.includes('undelivered')) return 'undelivered';
@@ -186,7 +193,7 @@ function recaller(
       // by instance, which is one stick within a run.
       for (const target of asked) {
         const key = stickIdentity(target);
-        if (!lastSuccess.has(key)) lastSuccess.set(key, plausibleUnixTime(found.get(target.instance)));
+        if (!lastSuccess.has(key)) lastSuccess.set(key, plausible(found.get(target.instance)));
       }
     });
   };
@@ -242,11 +249,6 @@ function drop(
     return removal;
   });
   return Promise.all(removals).then((results) => results.every(Boolean));
-}
-
-/** A last success recalled from a store is believed only as a Unix time in seconds, since 2001 and not ahead of now. */
-function plausibleUnixTime(value: number | undefined): number | undefined {
-  return value !== undefined && value >= 1e9 && value <= Date.now() / 1000 + 60 ? value : undefined;
 }
 
 /** --delete-on-exit: removes each stick's metrics from the sink, if the sink can; false if one failed. */

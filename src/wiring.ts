@@ -15,6 +15,8 @@ export interface Connections {
   readonly words: SinkWords;
   /** Closes the kept-alive connections, so that the process can end, and leaves the identity cache for the next run. */
   readonly close: () => void;
+  /** The job runs once (or is `check`): its run closes the sink. */
+  readonly oneShot: boolean;
   /** Where a one-shot run keeps what the next run should know (src/cache-dir.ts). */
   readonly stateDir?: string;
 }
@@ -40,12 +42,14 @@ export async function connect(
   const https = rereads || endpoints.some((endpoint) => endpoint.url.protocol === 'https:');
   const agents = await createAgents(https);
   // A loop remembers in memory; a one-shot run leaves it to the next in the cache directory.
-  const stateDir = config.schedule || checking ? undefined : cacheDirectory();
+  const oneShot = !config.schedule || checking;
+  const stateDir = oneShot && !checking ? cacheDirectory() : undefined;
   const identities = createIdentityCache(stateDir);
   return {
     readStick: createStickReader(createHttp(policy, agents), config.maxBodyBytes, identities),
     sink: chosen.create({ http: (store) => createHttp(policy, agents, storeAuth(store)), print }),
     words: chosen.words ?? kind.words,
+    oneShot,
     ...(stateDir !== undefined && { stateDir }),
     close: () => {
       destroyAgents(agents);

@@ -1,6 +1,6 @@
 /**
  * Where a run's metrics go, as the Pushgateway's storage interface states its own: the contract every
- * sink keeps is `Sink`, deliver (and for a sink with an outbox, flush and close); what only some sinks
+ * sink keeps is `Sink`, deliver (and for a sink with an outbox, close); what only some sinks
  * can do is a capability a sink has or has not: `Recall` (a stick's last success), `Discard` (what it
  * keeps of a stick no longer read), `Removal` (a stick's metrics, --delete-on-exit) and `Forgets`
  * (what no stick named any more delivers, --forget-after).
@@ -24,18 +24,20 @@ export interface Delivery {
 
 /**
  * A reading handed over. `outcome` resolves once it is delivered, or rejects with a SinkFailure
- * saying whether it is kept for later or lost, and why; each reading has its own.
+ * saying whether it is kept for later or lost, and why; each reading has its own. A delivered
+ * outcome may carry news of readings handed over before that no outcome told (kept ones lost since).
  */
 export interface HandedOver {
-  readonly outcome: Promise<void>;
+  readonly outcome: Promise<SinkFailure | undefined>;
 }
 
 /** The outcome of a reading delivered as it was taken. */
-export const delivered: HandedOver = { outcome: Promise.resolve() };
+export const delivered: HandedOver = { outcome: Promise.resolve(undefined) };
 
 /**
- * Methods of a Sink may be called at any time, from overlapping runs of a loop: a sink orders its own
- * requests. No reading is held for a run: what is handed over is the sink's until its outcome.
+ * A sink takes each reading into its outbox and sends on its own, one sender ordering its requests:
+ * no caller says when. Methods may be called at any time, a reading handed over while an earlier
+ * one is still on its way; what is handed over is the sink's until its outcome.
  */
 export interface Sink {
   /**
@@ -46,13 +48,8 @@ export interface Sink {
    */
   readonly deliver: (delivery: Delivery) => Promise<HandedOver>;
   /**
-   * What the outbox holds goes now (a run has handed over all its sticks). Never rejects; resolves
-   * with the SinkFailure that lost readings told before (kept for later), which no outcome says.
-   */
-  readonly flush?: () => Promise<unknown>;
-  /**
-   * No more deliveries: one last try to deliver what is still in the outbox. Throws a SinkFailure
-   * saying how much was not delivered.
+   * No more deliveries (a one-shot run's end, a loop's stop): the outbox drains, a loop's backlog
+   * tried once more, and each reading is told. Throws a SinkFailure saying what was not delivered.
    */
   readonly close?: () => Promise<void>;
 }
@@ -64,6 +61,11 @@ export interface Recall {
    * request at most. Throws a SinkFailure.
    */
   readonly lastSuccesses: (targets: readonly Target[]) => Promise<ReadonlyMap<string, number>>;
+}
+
+/** A last success is believed only as a Unix time in seconds, since 2001 and not ahead of now. */
+export function plausible(seconds: number | undefined): number | undefined {
+  return seconds !== undefined && seconds >= 1e9 && seconds <= Date.now() / 1000 + 60 ? seconds : undefined;
 }
 
 /** Discards what a sink keeps of a stick from one delivery to the next. */
@@ -159,18 +161,57 @@ export interface SinkKind {
   readonly choose: (config: Config) => ChosenSink | undefined;
 }
 
+/** Tells a reading it was not delivered (`failure`), or was, with news of an earlier loss. */
+export type Tell = (failure?: SinkFailure, news?: SinkFailure) => void;
+
 /**
  * A reading's outcome to come, and how to tell it. The outcome is marked as handled: a caller that
  * hands a reading over and never asks (a test, a stopping loop) does not end the process with it.
  */
-export function outcomeToCome(): { outcome: Promise<void>; tell: (failure?: SinkFailure) => void } {
-  let tell!: (failure?: SinkFailure) => void;
-  const outcome = new Promise<void>((resolve, reject) => {
-    tell = (failure) => {
+export function outcomeToCome(): HandedOver & { tell: Tell } {
+  let tell!: Tell;
+  const outcome = new Promise<SinkFailure | undefined>((resolve, reject) => {
+    tell = (failure, news) => {
       if (failure) reject(failure);
-      else resolve();
+      else resolve(news);
     };
   });
   outcome.catch(() => {});
   return { outcome, tell };
+}
+
+/**
+ * The sender of a sink that writes all it holds at once (a file, standard output): in a loop a
+ * reading wakes it in the next turn of the event loop, so that the readings handed over together
+ * share a write, and it writes, one write at a time, until none is waiting; a one-shot sink writes
+ * once, at close. Each reading is told of its write; close throws the failure of its own.
+ */
+export function oneWriter(write: () => Promise<void>, loop: boolean): { take: () => HandedOver; close: () => Promise<void> } {
+  let next: ReturnType<typeof outcomeToCome> | undefined;
+  let writing: Promise<SinkFailure | undefined> | undefined;
+  const drain = async () => {
+    let failure: SinkFailure | undefined;
+    for (let taken = next; taken; taken = next) {
+      next = undefined;
+      failure = await write().then(
+        () => undefined,
+        (error: unknown) => error as SinkFailure,
+      );
+      taken.tell(failure);
+    }
+    writing = undefined;
+    return failure;
+  };
+  return {
+    take: () => {
+      next ??= outcomeToCome();
+      if (loop) writing ??= new Promise((resolve) => setImmediate(resolve)).then(drain);
+      return { outcome: next.outcome };
+    },
+    close: async () => {
+      await writing;
+      const failure = next && (await drain());
+      if (failure) throw failure;
+    },
+  };
 }

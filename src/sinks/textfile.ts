@@ -11,27 +11,25 @@ import { jobFamilies } from '../catalogue.js';
 import { expositionText, parseSampleLine } from '../exposition.js';
 import { stickIdentity, type Grouping, type Target } from '../config/types.js';
 import type { Sample } from '../parse.js';
-import { createLimit } from '../concurrency-limit.js';
 import { kindOf } from '../bounded-file.js';
 import { errnoCode, SinkFailure } from '../errors.js';
-import { outcomeToCome, type Discard, type Recall, type Sink, type SinkKind } from './sink.js';
+import { oneWriter, type Discard, type Recall, type Sink, type SinkKind } from './sink.js';
 
 export const textfile: SinkKind = {
   name: 'node_exporter textfile',
   words: { delivered: 'written to the textfile' },
-  choose: ({ textfile: path }) =>
+  choose: ({ textfile: path, schedule }) =>
     path !== undefined
-      ? { endpoints: [], words: { delivered: `written to ${path}` }, create: () => textfileSink(path) }
+      ? { endpoints: [], words: { delivered: `written to ${path}` }, create: () => textfileSink(path, schedule !== undefined) }
       : undefined,
 };
 
-export function textfileSink(path: string): Sink & Recall & Discard {
+/** `loop`: written as readings come (see oneWriter); else once, at close, with every stick's. */
+export function textfileSink(path: string, loop: boolean): Sink & Recall & Discard {
   // Every stick's latest samples, with its own labels (from a targets file), by stickIdentity: a
-  // loop tick that reads only some sticks still writes them all.
+  // write while only some sticks are read still writes them all.
   const latest = new Map<string, { readonly instance: string; readonly samples: readonly Sample[] }>();
-  const oneWrite = createLimit(1);
-  /** The readings the next write takes. */
-  let next: ReturnType<typeof outcomeToCome> | undefined;
+  const writer = oneWriter(() => write(path, latest), loop);
   return {
     lastSuccesses: async (targets) => {
       const text = (await readRegularFile(path)) ?? '';
@@ -53,21 +51,12 @@ export function textfileSink(path: string): Sink & Recall & Discard {
         instance: target.instance,
         samples: samples.map((sample) => ({ ...sample, labels: { ...own, ...sample.labels } })),
       });
-      next ??= outcomeToCome();
-      return Promise.resolve({ outcome: next.outcome });
+      return Promise.resolve(writer.take());
     },
     discard: (target) => {
       latest.delete(stickIdentity(target));
     },
-    // One write at a time: a loop's runs may end together, and two writes would share the temp file.
-    flush: () => {
-      const taken = next;
-      next = undefined;
-      return oneWrite(() => write(path, latest)).then(
-        () => taken?.tell(),
-        (error: unknown) => taken?.tell(error as SinkFailure),
-      );
-    },
+    close: writer.close,
   };
 }
 

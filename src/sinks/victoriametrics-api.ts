@@ -10,6 +10,7 @@ import { textFormatContentType } from '../exposition.js';
 import { HttpFailure } from '../errors.js';
 import { request, urlUnder, type Http } from '../http.js';
 import { parseJson } from '../json-object.js';
+import { plausible } from './sink.js';
 
 /** An import is answered with nothing (204) or a line of refusal: more is read up to this, no further. */
 const maxImportAnswerBytes = 1_048_576;
@@ -39,9 +40,6 @@ export function recallQuery(job: string): string {
  */
 export const maxRecallBytes = 4 * 1_048_576;
 
-/** A last success from before this, or more than a day ahead of now, is no plausible read time. */
-const plausibleSince = Date.UTC(2000, 0, 1) / 1000;
-
 /**
  * Instance → last success (Unix s) for those of `targets` a series is of: job, instance, grouping
  * and the stick's own labels all equal. Labels the job never sets (a vmagent's
@@ -69,14 +67,13 @@ export async function readLastSuccesses(
   });
   const ours = new Set([...grouping, ...targets.flatMap(({ labels }) => labels)].map(([name]) => name));
   const byInstance = new Map(targets.map((target) => [target.instance, new Map([...grouping, ...target.labels])]));
-  const latest = Date.now() / 1000 + 86_400;
   const found = new Map<string, number>();
   for (const { metric, value } of queryResult(answer.body)) {
     const instance = metric.instance ?? '';
     const wanted = byInstance.get(instance);
     if (!wanted || ![...ours].every((name) => (metric[name] ?? '') === (wanted.get(name) ?? ''))) continue;
     const seconds = typeof value[1] === 'string' && value[1] !== '' ? Number(value[1]) : NaN;
-    if (!(seconds >= plausibleSince && seconds <= latest)) continue;
+    if (plausible(seconds) === undefined) continue;
     found.set(instance, Math.max(seconds, found.get(instance) ?? -Infinity));
   }
   return found;

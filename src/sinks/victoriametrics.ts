@@ -46,53 +46,90 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
 }
 
 /**
- * The outbox: the readings handed over go into a batch of at most one request; a full batch goes at
- * once to the one sender, or into the backlog while it may not send (a sending before still under
- * way, or before the time the store asked to be left alone until), so that memory holds at most one
- * request's worth not on its way, beside the backlog. A sending begins with the backlog's batches,
- * the oldest, and a flush ends it; each reading is told of its own request: delivered, refused (lost), or unsent and,
- * in a loop (`keep`), kept in the backlog for the next sending, else lost.
+ * The outbox and its one sender. A reading joins the batch being filled (one request at most) and
+ * wakes the sender in the next turn of the event loop, so that readings handed over together share a
+ * request; it sends what is queued, the backlog's batches first (the oldest), one import at a time,
+ * until nothing is left. Readings handed over meanwhile go with the next request; in a loop (`keep`)
+ * a full batch beyond the one filling goes into the bounded backlog, told it is kept, so that memory
+ * holds one request's worth not on its way beside the backlog. A failure that may pass keeps what is
+ * unsent in a loop's backlog and stops the sender until the next reading or the Retry-After time. A
+ * one-shot sink counts its requests as one sending up to close, which tells what was not delivered.
  */
-function importOutbox(store: VictoriaMetrics, http: Http, keep: boolean): Sink {
+function importOutbox(store: VictoriaMetrics, http: Http, loop: boolean): Sink {
+  let keep = loop;
   const backlog = new Backlog(store.backlog);
   const filling = new ImportBatches(maxRequestBytes);
   const where = `VictoriaMetrics ${store.url.href}`;
-  /** The one sending: open while batches may join it, then ending until each reading is told. */
+  /** The sending the sender adds to: a loop's until the sender is idle, a one-shot sink's until close. */
   let sending: ImportSending | undefined;
+  /** The sender at work, from its wake until nothing is left. */
+  let sender: Promise<void> | undefined;
+  let posting = false;
   /** Unix ms before which the store asked not to be sent to. */
   let notBefore = 0;
+  let timer: NodeJS.Timeout | undefined;
+  /** A loss no reading was told of: said with the next reading delivered. */
+  let unsaid: SinkFailure | undefined;
 
-  /** Why no batch may go now, if so: one may join a sending still open, or begin one. */
-  const heldBy = (now: number) =>
-    sending?.ending
-      ? 'is still busy with the delivery before'
-      : !sending && now < notBefore
-        ? askedToWait(notBefore)
-        : undefined;
-  const hold = (batches: readonly Batch[], now: number, why: string) => {
-    backlog.keep(batches, now);
+  const hold = (batches: readonly Batch[], why: string) => {
+    if (batches.length === 0) return;
+    backlog.keep(batches, Date.now());
     const kept = `${backlog.samples} samples kept for the next runs${droppedSoFar(backlog)}`;
     tell(batches, new SinkFailure(`${where} ${why}; ${kept}`));
   };
-  const send = (batches: readonly Batch[], now: number) => {
-    if (!sending) {
-      sending = new ImportSending((text) => postImport(http, store.url, text));
-      // The backlog's batches first: they are older.
-      batches = [...backlog.takeAll(now), ...batches];
-    }
-    void sending.send(batches);
-    return sending;
+  const begin = (): ImportSending => {
+    const begun = new ImportSending(
+      (text) => postImport(http, store.url, text),
+      // Told at once, and nothing of it kept: memory holds only what is not sent yet.
+      (batch) => tell([batch], undefined, batch.told.length ? news(begun) : undefined),
+    );
+    return begun;
   };
-  /** Ends the sending (one begins if none is open) with `rest`, then tells each reading what became of it. */
-  const end = (rest: readonly Batch[], now: number, stopping: boolean) => {
-    const ended = send(rest, now);
-    const settled = ended.send([]).then(() => {
-      sending = undefined;
-      if (ended.retryAfterMs !== undefined) notBefore = Date.now() + ended.retryAfterMs;
-      return settle(ended, backlog, where, keep && !stopping, stopping);
-    });
-    ended.ending = settled;
-    return settled;
+  /** Refused batches whose readings were told before (kept): a loss said with the next reading delivered. */
+  const noteUnheard = (of: ImportSending) => {
+    const lost = count(of.unheard.splice(0));
+    if (lost) unsaid = new SinkFailure(`${where} ${of.failures.join(', then ')}; ${lost} samples not delivered`);
+  };
+  const news = (of: ImportSending) => {
+    noteUnheard(of);
+    // A quiet loop says only the first failure of an outage: what the backlog dropped is counted at its end.
+    const dropped = of.failures.length ? 0 : backlog.takeUnsaid();
+    const said =
+      unsaid ?? (dropped ? new SinkFailure(`${where} takes imports again; ${dropped} samples were dropped meanwhile`) : undefined);
+    unsaid = undefined;
+    return said;
+  };
+  const pump = async () => {
+    for (;;) {
+      const now = Date.now();
+      if (keep && now < notBefore) {
+        hold(filling.end(), askedToWait(notBefore));
+        break;
+      }
+      const batches = [...backlog.takeAll(now), ...filling.end()];
+      if (batches.length === 0) break;
+      sending ??= begin();
+      posting = true;
+      await sending.send(batches);
+      posting = false;
+      if (keep && sending.stoppedBy !== undefined) {
+        // The readings that came while it failed are kept with it.
+        sending.unsent.push(...filling.end());
+        break;
+      }
+    }
+    sender = undefined;
+    const ended = keep ? sending : undefined;
+    if (!ended) return;
+    sending = undefined;
+    if (ended.retryAfterMs !== undefined) {
+      notBefore = Date.now() + ended.retryAfterMs;
+      timer = setTimeout(wake, ended.retryAfterMs).unref();
+    }
+    if (!settle(ended, backlog, where, true, false)) noteUnheard(ended);
+  };
+  const wake = () => {
+    sender ??= new Promise((resolve) => setImmediate(resolve)).then(pump);
   };
 
   return {
@@ -101,30 +138,23 @@ function importOutbox(store: VictoriaMetrics, http: Http, keep: boolean): Sink {
       const { text, lines } = importText(samples, labels, readAt);
       const reading = outcomeToCome();
       filling.add(text, lines, readAt, reading.tell);
-      const [now, full] = [Date.now(), filling.takeFull()];
-      const why = full.length ? heldBy(now) : undefined;
-      if (why !== undefined) hold(full, now, why);
-      else if (full.length) send(full, now);
+      if (keep && posting) hold(filling.takeFull(), 'is still busy with the delivery before');
+      wake();
       return Promise.resolve({ outcome: reading.outcome });
     },
-    flush: async () => {
-      // Another run's sending still ending (a slow stick's run meets it every cycle) is waited for, not
-      // called busy; one that failed is an outage, and this run's readings are kept as while it lasts.
-      let failed = false;
-      while (keep && !failed && sending?.ending) failed = (await sending.ending).failure !== undefined;
-      const now = Date.now();
-      const why = failed ? 'failed the delivery before' : keep ? heldBy(now) : undefined;
-      if (why === undefined) return (await end(filling.end(), now, false)).untold;
-      hold(filling.end(), now, why);
-    },
     close: async () => {
-      await sending?.ending;
+      await sender;
+      clearTimeout(timer);
+      const stopping = keep;
+      keep = false;
       const wait = notBefore - Date.now();
       if (wait > 0 && wait <= http.policy.timeoutMs) await new Promise((resolve) => setTimeout(resolve, wait));
-      const failure =
-        Date.now() < notBefore
-          ? lostAtStop(backlog, filling, where, notBefore)
-          : (await end(filling.end(), Date.now(), true)).failure;
+      if (Date.now() < notBefore) throw lostAtStop(backlog, filling, where, notBefore);
+      const batches = [...backlog.takeAll(Date.now()), ...filling.end()];
+      if (batches.length) await (sending ??= begin()).send(batches);
+      const ended = sending;
+      sending = undefined;
+      const failure = ended && settle(ended, backlog, where, false, stopping);
       if (failure) throw failure;
     },
   };
@@ -142,12 +172,10 @@ function lostAtStop(backlog: Backlog, filling: ImportBatches, where: string, not
 
 /**
  * What became of a sending: refused batches counted as dropped, unsent ones kept (`keep`) or lost;
- * each of their readings not told yet is told the failure, which is returned; `untold`, a loss no
- * reading hears of: a kept batch refused, or once a sending fails nothing, the backlog's drops since.
+ * each of their readings not told yet is told the failure, which is returned.
  */
 function settle(sent: ImportSending, backlog: Backlog, where: string, keep: boolean, stopping: boolean) {
   const { refused, unsent } = sent;
-  const unheard = refused.some(({ told }) => told.length === 0);
   for (const batch of refused) backlog.drop(batch);
   if (keep) backlog.keep(unsent, Date.now());
   const said = sent.failures.join(', then ');
@@ -162,19 +190,12 @@ function settle(sent: ImportSending, backlog: Backlog, where: string, keep: bool
     failure = new SinkFailure(`${where} ${said}; ${tail.join('; ')}${keep ? droppedSoFar(backlog) : ''}`);
   }
   tell(failed, failure);
-  // A quiet loop says only the first failure of an outage: what the backlog dropped is counted at its end.
-  const dropped = failure ? 0 : backlog.takeUnsaid();
-  const untold = dropped
-    ? new SinkFailure(`${where} takes imports again; ${dropped} samples were dropped meanwhile`)
-    : unheard
-      ? failure
-      : undefined;
-  return { failure, untold };
+  return failure;
 }
 
 /** Tells each reading in `batches` not told yet what became of it. */
-function tell(batches: readonly Batch[], failure: SinkFailure | undefined): void {
-  for (const { told } of batches) for (const each of told.splice(0)) each(failure);
+function tell(batches: readonly Batch[], failure: SinkFailure | undefined, news?: SinkFailure): void {
+  for (const { told } of batches) for (const each of told.splice(0)) each(failure, news);
 }
 
 const droppedSoFar = (backlog: Backlog) => (backlog.droppedSamples ? `, ${backlog.droppedSamples} dropped so far` : '');

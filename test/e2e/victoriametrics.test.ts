@@ -129,7 +129,7 @@ function loopSink(store: TestStore, agents: Awaited<ReturnType<typeof createAgen
 }
 
 /** What a reading's outcome told: 'delivered', or the SinkFailure's words. */
-const told = (outcome: Promise<void>) =>
+const told = (outcome: Promise<unknown>) =>
   outcome.then(
     () => 'delivered',
     (error: unknown) => (error instanceof SinkFailure ? error.message : String(error)),
@@ -853,18 +853,17 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
-  test('in-process: readings handed over while a sending is open join it, one import at a time, each told of its own request', async () => {
+  test('in-process: readings handed over together share requests, one import at a time, each told of its own request', async () => {
     const store = await startTestStore((_index, body) =>
       body.includes('instance="b3"') ? { status: 400, body: 'refused for the test\n' } : { status: 204 },
     );
     const agents = await createAgents(false);
     const { sink, deliver } = loopSink(store, agents, 1 << 26);
     try {
-      // Each full request goes at once; those handed over while it is open join its sending, which
-      // the flush ends. Each reading is told of its own request.
+      // Handed over in one turn: the sender takes them all, two to a request. Each reading is told of
+      // its own request.
       const handed = [];
       for (const instance of ['a1', 'a2', 'a3', 'b1', 'b2', 'b3']) handed.push(await deliver(instance));
-      await sink.flush!();
       const said = await Promise.all(handed.map(({ outcome }) => told(outcome)));
       assert.deepEqual(said.slice(0, 4), Array<string>(4).fill('delivered'));
       for (const each of said.slice(4)) {
@@ -889,20 +888,17 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     }
   });
 
-  test("in-process: a run's flush that meets another run's sending still ending waits for it, and a store that answers is not called busy", async () => {
+  test('in-process: a reading that comes while an import is held waits for it, goes with the next, and is not called busy', async () => {
     const store = await startTestStore(() => 'hold');
     const agents = await createAgents(false);
-    const { sink, deliver } = loopSink(store, agents, 1 << 26);
+    const { deliver } = loopSink(store, agents, 1 << 26);
     try {
-      // A fast run ends its sending while a slow stick's run is still reading; the slow run's flush then meets it.
       const fast = await deliver('fast');
-      const fastEnded = sink.flush!();
-      await until(() => store.bodies.length === 1, { what: "the fast run's import, held by the store" });
+      await until(() => store.bodies.length === 1, { what: "the fast stick's import, held by the store" });
       const slow = await deliver('slow');
-      const slowEnded = sink.flush!();
       store.release();
-      await Promise.all([fastEnded, slowEnded]);
       assert.deepEqual(await Promise.all([told(fast.outcome), told(slow.outcome)]), ['delivered', 'delivered']);
+      assert.equal(store.bodies.length, 2);
       assert.equal(store.maxOpen(), 1, 'one import open at a time');
     } finally {
       destroyAgents(agents);
@@ -914,10 +910,9 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
     const store = await startTestStore(() => 'hold');
     const agents = await createAgents(false);
     // Room for one request of two sticks: what does not fit is dropped, oldest first.
-    const { sink, deliver } = loopSink(store, agents, 900_000);
+    const { deliver } = loopSink(store, agents, 900_000);
     try {
       const first = await deliver('first');
-      const ended = sink.flush!();
       await until(() => store.bodies.length === 1, { what: 'the first import, held by the store' });
       // Ten sticks of 400 kB: four full requests while the first is unanswered, and one filling.
       const later = [];
@@ -928,7 +923,6 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       assert.match(full.at(-1)!, /, \d+ dropped so far$/, 'the backlog kept within its bytes');
       assert.equal(store.bodies.length, 1, 'one import open at a time');
       store.release();
-      await ended;
       assert.equal(await told(first.outcome), 'delivered');
     } finally {
       destroyAgents(agents);
