@@ -9,10 +9,10 @@ import { stickIdentity, type Config, type Target } from './config/types.js';
 import { messageOf, SinkFailure } from './errors.js';
 import { createLimit } from './concurrency-limit.js';
 import { createForgetter } from './forget.js';
-import { stickLine, summaryOf, type Outcome } from './log-line.js';
+import { stickLine, summaryOf, type Outcome, type SinkWords } from './log-line.js';
 import { createLoopLog } from './loop-log.js';
 import type { Sample } from './parse.js';
-import { plausible, type AnySink, type SinkWords } from './sinks/sink.js';
+import { plausible, type AnySink } from './sinks/sink.js';
 import type { StickReading } from './stick.js';
 import type { Connections } from './wiring.js';
 

@@ -4,7 +4,8 @@ import { cacheDirectory } from './cache-dir.js';
 import { createAgents, createHttp, destroyAgents, type HttpPolicy } from './http.js';
 import { storeAuth } from './sinks/auth.js';
 import { chooseSink, sinkKinds } from './sinks/registry.js';
-import type { AnySink, Print, SinkKind, SinkWords } from './sinks/sink.js';
+import type { AnySink, Print, SinkKind } from './sinks/sink.js';
+import { sinkWords, type SinkWords } from './log-line.js';
 import { createIdentityCache } from './identity-cache.js';
 import { createStickReader, type StickReading } from './stick.js';
 
@@ -48,7 +49,7 @@ export async function connect(
   return {
     readStick: createStickReader(createHttp(policy, agents), config.maxBodyBytes, identities),
     sink: chosen.create({ http: (store) => createHttp(policy, agents, storeAuth(store)), print }),
-    words: chosen.words ?? kind.words,
+    words: sinkWords(kind.name, config),
     oneShot,
     ...(stateDir !== undefined && { stateDir }),
     close: () => {

@@ -6,8 +6,8 @@
  * (what no stick named any more delivers, --forget-after).
  *
  * A kind of sink (the Pushgateway, VictoriaMetrics, a node_exporter textfile, standard output) is one
- * module exporting a SinkKind, listed once in registry.ts: it says when the configuration chose it,
- * where it sends (for TLS) and its words for the log; the run and the wiring name no store.
+ * module exporting a SinkKind, listed once in registry.ts: it says when the configuration chose it
+ * and where it sends (for TLS); its words for the log are beside the log line (log-line.ts).
  */
 import type { Config, Endpoint, Grouping, Store, Target } from '../config/types.js';
 import type { SinkFailure } from '../errors.js';
@@ -116,22 +116,6 @@ export interface Forgetting {
   readonly forget: (stale: Forgettable) => Promise<void>;
 }
 
-/** What the run's log says of a sink's work. */
-export interface SinkWords {
-  /**
-   * Said of each stick delivered ("pushed", "pushed trucki_up 0") and of one that was not ("not
-   * pushed: …"). Absent: a delivery is not mentioned, a failed one is "not delivered: …".
-   */
-  readonly delivered?: string;
-  /** After remove: "deleted its group from the Pushgateway"; and "could not delete its group". */
-  readonly removed?: { readonly done: string; readonly failed: string };
-  /**
-   * Said of a failed stick whose last success the sink was asked for and did not hold, where that
-   * may be worth a look (labels that do not match): "none in VictoriaMetrics …". Absent: not said.
-   */
-  readonly notRecalled?: string;
-}
-
 /** Writes text out; rejects when the output is closed or full. */
 export type Print = (text: string) => Promise<void>;
 
@@ -147,8 +131,6 @@ export interface SinkWiring {
 export interface ChosenSink {
   /** The stores it talks to over HTTP: the wiring loads TLS if one of them is https. */
   readonly endpoints: readonly Endpoint[];
-  /** Words naming where this configuration sends, instead of the kind's: "written to /var/lib/…". */
-  readonly words?: SinkWords;
   readonly create: (wiring: SinkWiring) => AnySink;
 }
 
@@ -156,7 +138,6 @@ export interface ChosenSink {
 export interface SinkKind {
   /** As --help and the README name it: "VictoriaMetrics". */
   readonly name: string;
-  readonly words: SinkWords;
   /** The sink, if the configuration chose this kind. */
   readonly choose: (config: Config) => ChosenSink | undefined;
 }

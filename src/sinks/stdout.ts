@@ -7,7 +7,6 @@ import { oneWriter, type Delivery, type Discard, type Print, type Sink, type Sin
 /** Chosen by --stdout, or rather by no store being chosen: the registry lists it last. */
 export const stdout: SinkKind = {
   name: 'standard output',
-  words: { delivered: 'printed' },
   choose: ({ targets, schedule }) => ({
     endpoints: [],
     create: ({ print }) => stdoutSink(targets, print, schedule !== undefined),

@@ -17,10 +17,9 @@ import { oneWriter, type Discard, type Recall, type Sink, type SinkKind } from '
 
 export const textfile: SinkKind = {
   name: 'node_exporter textfile',
-  words: { delivered: 'written to the textfile' },
   choose: ({ textfile: path, schedule }) =>
     path !== undefined
-      ? { endpoints: [], words: { delivered: `written to ${path}` }, create: () => textfileSink(path, schedule !== undefined) }
+      ? { endpoints: [], create: () => textfileSink(path, schedule !== undefined) }
       : undefined,
 };
 

@@ -17,11 +17,6 @@ import { postImport, queryError, readLastSuccesses, recallQuery } from './victor
 
 export const victoriaMetrics: SinkKind = {
   name: 'VictoriaMetrics',
-  words: {
-    delivered: 'sent to VictoriaMetrics',
-    notRecalled:
-      'no series in VictoriaMetrics has its job, instance and labels (a stick never read, or labels changed since)',
-  },
   choose: ({ victoriametrics: store, schedule }) =>
     store && {
       endpoints: [store, store.query],

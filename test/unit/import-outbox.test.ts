@@ -9,7 +9,8 @@ import { liveCatalogue } from '../../src/catalogue.js';
 import type { Config, Target, VictoriaMetrics } from '../../src/config/types.js';
 import { createAgents, createHttp, destroyAgents, type Agents, type Http } from '../../src/http.js';
 import { createJob } from '../../src/run.js';
-import { victoriaMetrics, victoriaMetricsSink } from '../../src/sinks/victoriametrics.js';
+import { sinkWords } from '../../src/log-line.js';
+import { victoriaMetricsSink } from '../../src/sinks/victoriametrics.js';
 import type { StickReading } from '../../src/stick.js';
 import { connect } from '../../src/wiring.js';
 import { startScripted } from '../helpers/hostile.js';
@@ -84,7 +85,7 @@ describe('readings kept for later', () => {
       const job = createJob(loopConfig(targets, store(vm.url)), (line) => lines.push(line), {
         readStick: () => Promise.resolve(reading(reads++ === 0 ? firstReadAt : Date.now())),
         sink,
-        words: victoriaMetrics.words,
+        words: sinkWords('VictoriaMetrics', loopConfig(targets, store(vm.url))),
         close: () => {},
         oneShot: false,
       });
@@ -181,7 +182,7 @@ describe('a quiet loop through an outage', () => {
       const job = createJob({ ...loopConfig(targets, tiny), verbose: false }, (line) => lines.push(line), {
         readStick: () => Promise.resolve(reading(Date.now())),
         sink,
-        words: victoriaMetrics.words,
+        words: sinkWords('VictoriaMetrics', loopConfig(targets, store(vm.url))),
         close: () => {},
         oneShot: false,
       });
