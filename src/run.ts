@@ -1,8 +1,8 @@
 /**
- * One run over a set of sticks: each read (a bounded number at once) and delivered on its own, so
- * that one failing stick or push holds up nothing else. A stick that cannot be read is delivered
- * as trucki_up 0 with its last success and no readings, so that nothing stale survives; the last
- * successes the job does not remember are recalled from the sink in one request per run.
+ * One run over a set of sticks: each read (a bounded number at once) and handed to the sink on its
+ * own, so that one failing stick or push holds up nothing else. A stick that cannot be read is
+ * delivered as trucki_up 0 with its last success, so that nothing stale survives; the last successes
+ * the job does not remember are recalled from the sink in one request per run.
  */
 import { jobFamilies } from './catalogue.js';
 import { stickIdentity, type Config, type Target } from './config/types.js';
@@ -26,9 +26,8 @@ const startsPerTurn = 32;
 export type RunResult = 'ok' | 'dark' | 'undelivered';
 
 /**
- * `onStickDone` hears of each stick as soon as it is delivered, before the slowest of the run is.
- * `named`: every stick the job names now, of which a loop's tick may run only some; what the sink
- * holds of others may be forgotten.
+ * `onStickDone` hears of each stick once its reading is handed over. `named`: every stick the job
+ * names now, of which a loop's tick may run only some; what the sink holds of others may be forgotten.
  */
 export type Run = (
   targets: readonly Target[],
@@ -39,16 +38,15 @@ export type Run = (
 export interface Job {
   readonly run: Run;
   /**
-   * Sticks a loop no longer reads (gone from its targets file): from now on nothing of them is
-   * delivered, the sink discards them, and with --delete-on-exit their metrics are removed once any
-   * delivery of theirs already under way has ended. False if a removal failed.
+   * Sticks gone from a loop's targets file: nothing of them is delivered from now on, and with
+   * --delete-on-exit their metrics are removed after their delivery under way. False if one failed.
    */
   readonly drop: (targets: readonly Target[]) => Promise<boolean>;
   /** Removes the sticks' metrics (their Pushgateway groups), for --delete-on-exit; false if one failed. */
   readonly remove: (targets: readonly Target[]) => Promise<boolean>;
   /** As a loop stops: ends the removals under way and closes the sink (its last try); false if it failed. */
   readonly finish: () => Promise<boolean>;
-  /** Closes the kept-alive connections, so that the process can end. */
+  /** Closes the kept-alive connections. */
   readonly close: () => void;
 }
 
@@ -175,10 +173,7 @@ function createRun(
   };
 }
 
-/**
- * The run's recall of last successes: asked at most once, on the first failed stick, for every stick
- * not remembered (`unknown()` then); from the forgetter's read when it makes one, else the sink.
- */
+/** The run's recall: asked at most once, on the first failed stick, for every stick not remembered then. */
 function recaller(
   unknown: () => Target[],
   lastSuccess: StickMemory['lastSuccess'],
@@ -189,8 +184,7 @@ function recaller(
     const asked = unknown();
     recall ??= ask(asked);
     return recall.then((found) => {
-      // A stick read while the sink was being asked knows better than the sink. The sink answers
-      // by instance, which is one stick within a run.
+      // A stick read meanwhile knows better. The sink answers by instance: one stick within a run.
       for (const target of asked) {
         const key = stickIdentity(target);
         if (!lastSuccess.has(key)) lastSuccess.set(key, plausible(found.get(target.instance)));
@@ -199,10 +193,7 @@ function recaller(
   };
 }
 
-/**
- * One stick's run, in `running` under the stick's identity while its delivery is under way; the
- * stick is free for its next read (`onDone`) once its reading is handed over, or its run ended.
- */
+/** One stick's run, in `running` until it ends; free for its next read (`onDone`) once handed over. */
 function tracked(
   running: StickMemory['running'],
   target: Target,
@@ -225,7 +216,7 @@ function tracked(
   return { handedOver, result: ended };
 }
 
-/** Job.drop: each stick at once undelivered and discarded, then removed after its delivery under way. */
+/** Job.drop: each stick undelivered and discarded at once, removed after its delivery under way. */
 function drop(
   targets: readonly Target[],
   { lastSuccess, running, removing }: StickMemory,
@@ -240,7 +231,7 @@ function drop(
     lastSuccess.delete(key);
     sink.discard?.(target);
     if (!deleteOnExit) return Promise.resolve(true);
-    // A delivery already under way would land after the removal and bring the stick back for good.
+    // A delivery under way would land after the removal and bring the stick back for good.
     const removal = Promise.all([inFlight?.ended, removing.get(key)]).then(() => remove([target], sink, words, log));
     removing.set(key, removal);
     void removal.finally(() => {
@@ -275,7 +266,7 @@ async function remove(
   return results.every(Boolean);
 }
 
-/** A read stick's readings; a failed one's only trucki_up 0, the read's duration and the last success. */
+/** A failed stick's samples are only trucki_up 0, the read's duration and the last success. */
 function samplesOf({ live, once, seconds }: StickReading, lastSuccess: number | undefined): Sample[] {
   const up = live.failure === undefined;
   return [

@@ -1,8 +1,7 @@
 /**
- * One sending of import batches: one request at a time, in the order they are handed over, more
- * joining while it lasts. A batch the store refuses (4xx) is passed over for good, since it would be
- * refused again, and the others are still sent; a failure that may pass (the store away, 5xx, 408 or
- * 429: "later") stops the sending, and every batch after it is unsent.
+ * One sending of import batches, one request at a time, and what became of them. A batch the store
+ * refuses (4xx) is passed over for good, since it would be refused again; a failure that may pass
+ * (the store away, 5xx, 408 or 429) stops the sending, and every batch after it is unsent.
  */
 import { HttpStatus, messageOf } from '../errors.js';
 import type { Batch } from './backlog.js';
@@ -22,20 +21,12 @@ export class ImportSending {
   stoppedBy: string | undefined;
   private readonly refusals = new Map<string, number>();
   private requests = 0;
-  private chain = Promise.resolve();
 
-  /** `sent`: a batch was delivered; its readings are told there, as it is answered. */
+  /** `sent` hears of each batch delivered, as it is answered. */
   constructor(
     private readonly post: (text: string) => Promise<void>,
     private readonly sent: (batch: Batch) => void,
   ) {}
-
-  /** Queues `batches` after those handed over before; resolves once all handed over so far are done with. */
-  send(batches: readonly Batch[]): Promise<void> {
-    this.requests += batches.length;
-    this.chain = this.chain.then(() => this.sendEach(batches));
-    return this.chain;
-  }
 
   /** Each refusal, and the failure that stopped the sending, in words. */
   get failures(): string[] {
@@ -45,7 +36,9 @@ export class ImportSending {
     return this.stoppedBy === undefined ? refusals : [...refusals, this.stoppedBy];
   }
 
-  private async sendEach(batches: readonly Batch[]): Promise<void> {
+  /** Sends `batches` after those before (the caller awaits each send). */
+  async send(batches: readonly Batch[]): Promise<void> {
+    this.requests += batches.length;
     for (const [index, each] of batches.entries()) {
       if (this.stoppedBy !== undefined) {
         this.unsent.push(...batches.slice(index));

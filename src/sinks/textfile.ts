@@ -18,9 +18,7 @@ import { oneWriter, type Discard, type Recall, type Sink, type SinkKind } from '
 export const textfile: SinkKind = {
   name: 'node_exporter textfile',
   choose: ({ textfile: path, schedule }) =>
-    path !== undefined
-      ? { endpoints: [], create: () => textfileSink(path, schedule !== undefined) }
-      : undefined,
+    path !== undefined ? { endpoints: [], create: () => textfileSink(path, schedule !== undefined) } : undefined,
 };
 
 /** `loop`: written as readings come (see oneWriter); else once, at close, with every stick's. */

@@ -1,9 +1,8 @@
 /**
  * VictoriaMetrics, a vmagent, a vminsert (with its tenant prefix) or anything else that takes
- * Prometheus text on `<url>/api/v1/import/prometheus`. There is no group to replace: every sample
- * carries job, instance and the target's labels as ordinary labels, and the time its stick was
- * read, so a late delivery keeps true times and a series simply ends when a stick is no longer
- * sent. The readings handed over together share as few requests as the size cap allows.
+ * Prometheus text on `<url>/api/v1/import/prometheus`. No group to replace: every sample carries
+ * job, instance and the target's labels, and the time its stick was read, so a late delivery keeps
+ * true times and a series simply ends when a stick is no longer sent.
  */
 import type { Target, VictoriaMetrics } from '../config/types.js';
 import { HttpStatus, messageOf, NoQueryApi, SinkFailure } from '../errors.js';
@@ -42,20 +41,19 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
 
 /**
  * The outbox and its one sender. A reading joins the batch being filled (one request at most) and
- * wakes the sender in the next turn of the event loop, so that readings handed over together share a
- * request; it sends what is queued, the backlog's batches first (the oldest), one import at a time,
- * until nothing is left. Readings handed over meanwhile go with the next request; in a loop (`keep`)
- * a full batch beyond the one filling goes into the bounded backlog, told it is kept, so that memory
- * holds one request's worth not on its way beside the backlog. A failure that may pass keeps what is
- * unsent in a loop's backlog and stops the sender until the next reading or the Retry-After time. A
- * one-shot sink counts its requests as one sending up to close, which tells what was not delivered.
+ * wakes the sender in the next turn, so that readings handed over together share a request; it sends
+ * what is queued, the backlog (the oldest) first, one import at a time, until nothing is left. While
+ * a request is out, a loop's (`keep`) full batch goes into the bounded backlog, told it is kept:
+ * memory holds one request's worth not on its way beside the backlog. A failure that may pass keeps
+ * the rest in a loop's backlog and stops the sender until the next reading or the Retry-After time.
+ * A one-shot sink's requests are one sending up to close, which tells what was not delivered.
  */
 function importOutbox(store: VictoriaMetrics, http: Http, loop: boolean): Sink {
   let keep = loop;
   const backlog = new Backlog(store.backlog);
   const filling = new ImportBatches(maxRequestBytes);
   const where = `VictoriaMetrics ${store.url.href}`;
-  /** The sending the sender adds to: a loop's until the sender is idle, a one-shot sink's until close. */
+  /** A loop's until the sender is idle, a one-shot sink's until close. */
   let sending: ImportSending | undefined;
   /** The sender at work, from its wake until nothing is left. */
   let sender: Promise<void> | undefined;
@@ -90,7 +88,10 @@ function importOutbox(store: VictoriaMetrics, http: Http, loop: boolean): Sink {
     // A quiet loop says only the first failure of an outage: what the backlog dropped is counted at its end.
     const dropped = of.failures.length ? 0 : backlog.takeUnsaid();
     const said =
-      unsaid ?? (dropped ? new SinkFailure(`${where} takes imports again; ${dropped} samples were dropped meanwhile`) : undefined);
+      unsaid ??
+      (dropped
+        ? new SinkFailure(`${where} takes imports again; ${dropped} samples were dropped meanwhile`)
+        : undefined);
     unsaid = undefined;
     return said;
   };
@@ -144,8 +145,14 @@ function importOutbox(store: VictoriaMetrics, http: Http, loop: boolean): Sink {
       keep = false;
       const wait = notBefore - Date.now();
       if (wait > 0 && wait <= http.policy.timeoutMs) await new Promise((resolve) => setTimeout(resolve, wait));
-      if (Date.now() < notBefore) throw lostAtStop(backlog, filling, where, notBefore);
       const batches = [...backlog.takeAll(Date.now()), ...filling.end()];
+      if (Date.now() < notBefore) {
+        const failure = new SinkFailure(
+          `${where} ${askedToWait(notBefore)}; ${count(batches)} samples not delivered (stopping)`,
+        );
+        tell(batches, failure);
+        throw failure;
+      }
       if (batches.length) await (sending ??= begin()).send(batches);
       const ended = sending;
       sending = undefined;
@@ -153,16 +160,6 @@ function importOutbox(store: VictoriaMetrics, http: Http, loop: boolean): Sink {
       if (failure) throw failure;
     },
   };
-}
-
-/** What is left as a loop stops before the time the store asked to be left alone until: lost, and told so. */
-function lostAtStop(backlog: Backlog, filling: ImportBatches, where: string, notBefore: number): SinkFailure {
-  const queue = [...backlog.takeAll(Date.now()), ...filling.end()];
-  const failure = new SinkFailure(
-    `${where} ${askedToWait(notBefore)}; ${count(queue)} samples not delivered (stopping)`,
-  );
-  tell(queue, failure);
-  return failure;
 }
 
 /**
@@ -201,10 +198,7 @@ function askedToWait(notBefore: number): string {
 
 const count = (list: readonly Batch[]) => list.reduce((sum, each) => sum + each.samples, 0);
 
-/**
- * The sink's lastSuccesses: one query per run, until the store turns out to have no query API;
- * `available` says whether it still asks.
- */
+/** The sink's lastSuccesses: one query per run, until the store turns out to have no query API. */
 function lastSuccessRecall(
   store: VictoriaMetrics,
   queryHttp: Http,

@@ -177,7 +177,7 @@ describe('one run', () => {
         instance === 'alive'
           ? Promise.reject(new SinkFailure('Pushgateway http://pg.test/ answered HTTP 503'))
           : Promise.resolve(taken),
-      };
+    };
     const targets = [target('alive'), target('dead')];
     const job = createJob(
       config(targets),
@@ -208,7 +208,7 @@ describe('one run', () => {
   test("a refused delivery fails the run and names the sink in the stick's line", async () => {
     const sink: Sink = {
       deliver: () => Promise.reject(new SinkFailure('Pushgateway http://pg.test/ answered HTTP 503')),
-      };
+    };
     const lines: string[] = [];
     const targets = [target('alive')];
     const job = createJob(
