@@ -256,6 +256,26 @@ describe('each reading handed over gets its own outcome', () => {
   });
 });
 
+describe('a loss no outcome told', () => {
+  test('news of an earlier loss on a delivered reading is said once after the lines, even by a quiet loop', async () => {
+    const news = new SinkFailure(
+      'VictoriaMetrics http://vm.test/ refused 1 of 2 import requests; 5 samples not delivered',
+    );
+    const sink: Sink = { deliver: () => Promise.resolve({ outcome: Promise.resolve(news) }) };
+    const lines: string[] = [];
+    const targets = [target('a'), target('b')];
+    const job = createJob({ ...config(targets), schedule: { pattern: '* * * * * *' } }, (line) => lines.push(line), {
+      ...connections(sink, () => Promise.resolve(reading())),
+      oneShot: false,
+    });
+    assert.equal(await job.run(targets), 'ok');
+    assert.deepEqual(
+      lines.filter((line) => !line.startsWith('stick ')),
+      [news.message],
+    );
+  });
+});
+
 describe("a loop's memory of its sticks", () => {
   const at = (site: string): Target => ({ ...target('roof'), labels: [['site', site]] });
 
