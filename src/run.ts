@@ -107,9 +107,9 @@ function createRun(
         ? look.found.then(({ lastSuccesses }) => lastSuccesses)
         : (sink.lastSuccesses?.(asked) ?? Promise.resolve(new Map<string, number>())),
     );
-    /** Failures of a whole request or write, said once after the lines of the sticks they struck. */
+    // Failures of a whole request or write, said once after their sticks' lines; losses no outcome
+    // told (news), said even by a quiet loop.
     const shared = new Set<string>();
-    /** Losses of readings handed over before, which no outcome told: said even by a quiet loop. */
     const news = new Set<string>();
 
     const runStick = async (target: Target, stick: { wanted: boolean }, handedOver: () => void) => {
@@ -120,13 +120,7 @@ function createRun(
       const lastSuccessLost =
         up || lastSuccess.has(key)
           ? undefined
-          : await recallFor().then(
-              () => (sink.lastSuccesses && lastSuccess.get(key) === undefined ? words.notRecalled : undefined),
-              (error: unknown) => {
-                if (!(error instanceof SinkFailure)) throw error;
-                return error.message;
-              },
-            );
+          : await lostWhy(recallFor, () => lastSuccess.get(key), sink.lastSuccesses && words.notRecalled);
       const outcome: Outcome = {
         target,
         reading: summaryOf(reading),
@@ -171,6 +165,21 @@ function createRun(
     if (results.includes('undelivered')) return 'undelivered';
     return results.includes('dark') ? 'dark' : 'ok';
   };
+}
+
+/** Why a failed stick's last success is unknown: the recall failed, or found none where that is worth a word. */
+async function lostWhy(
+  recall: () => Promise<void>,
+  known: () => number | undefined,
+  notFound: string | undefined,
+): Promise<string | undefined> {
+  try {
+    await recall();
+    return known() === undefined ? notFound : undefined;
+  } catch (error) {
+    if (!(error instanceof SinkFailure)) throw error;
+    return error.message;
+  }
 }
 
 /** The run's recall: asked at most once, on the first failed stick, for every stick not remembered then. */

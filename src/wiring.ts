@@ -23,9 +23,8 @@ export interface Connections {
 }
 
 /**
- * `kinds`: the sinks to choose from; the registry's unless a test adds one. `checking`: `check`,
- * which looks at each stick as it is (its /jsononce read afresh) and leaves nothing in the cache
- * directory for a run.
+ * `kinds`: the registry's unless a test adds one. `checking`: `check`, which reads each stick's
+ * /jsononce afresh and leaves nothing in the cache directory.
  */
 export async function connect(
   config: Config,

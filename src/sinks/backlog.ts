@@ -1,7 +1,6 @@
 /**
- * Batches of import text that could not be delivered yet, oldest first, bounded by bytes and by
- * age: what is over a bound is dropped oldest first and counted, so a long outage costs the oldest
- * samples, never the memory of the host. Pure bookkeeping: no I/O, the clock is passed in.
+ * Import batches not delivered yet, oldest first, bounded by bytes and age: what is over a bound is
+ * dropped oldest first and counted, so an outage costs the oldest samples, never the host's memory.
  */
 import type { Tell } from './sink.js';
 

@@ -91,9 +91,8 @@ const labelSetKey = (labels: Grouping) => JSON.stringify([...labels].sort(([a], 
 const maxRecallBytes = 64 * 1024 * 1024;
 
 /**
- * The text of the file at `path`, undefined when there is none; refused as the write refuses it
- * unless it is a regular file. Opened without blocking and without following a link, and checked
- * once open: a named pipe swapped in would otherwise hang the run for ever.
+ * The file's text, undefined when there is none; refused unless a regular file. Opened without
+ * blocking or following a link, and checked once open: a named pipe swapped in would hang the run.
  */
 async function readRegularFile(path: string): Promise<string | undefined> {
   let file: FileHandle;

@@ -30,8 +30,10 @@ const maxRequestBytes = 1 << 20;
 /** The sink: its outbox and sender, and the recall of last successes. */
 export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHttp: Http, keep: boolean) {
   const recall = lastSuccessRecall(store, queryHttp);
+  const outbox = new ImportOutbox(store, http, keep);
   return {
-    ...importOutbox(store, http, keep),
+    deliver: outbox.deliver,
+    close: outbox.close,
     // Absent once recall is off: a stick's last success is then not "not found", only not asked for.
     get lastSuccesses() {
       return recall.available() ? recall.ask : undefined;
@@ -48,118 +50,135 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
  * the rest in a loop's backlog and stops the sender until the next reading or the Retry-After time.
  * A one-shot sink's requests are one sending up to close, which tells what was not delivered.
  */
-function importOutbox(store: VictoriaMetrics, http: Http, loop: boolean): Sink {
-  let keep = loop;
-  const backlog = new Backlog(store.backlog);
-  const filling = new ImportBatches(maxRequestBytes);
-  const where = `VictoriaMetrics ${store.url.href}`;
+class ImportOutbox implements Sink {
+  private readonly backlog: Backlog;
+  private readonly filling = new ImportBatches(maxRequestBytes);
+  private readonly where: string;
   /** A loop's until the sender is idle, a one-shot sink's until close. */
-  let sending: ImportSending | undefined;
+  private sending: ImportSending | undefined;
   /** The sender at work, from its wake until nothing is left. */
-  let sender: Promise<void> | undefined;
-  let posting = false;
+  private sender: Promise<void> | undefined;
+  private posting = false;
   /** Unix ms before which the store asked not to be sent to. */
-  let notBefore = 0;
-  let timer: NodeJS.Timeout | undefined;
+  private notBefore = 0;
+  private timer: NodeJS.Timeout | undefined;
   /** A loss no reading was told of: said with the next reading delivered. */
-  let unsaid: SinkFailure | undefined;
+  private unsaid: SinkFailure | undefined;
 
-  const hold = (batches: readonly Batch[], why: string) => {
-    if (batches.length === 0) return;
-    backlog.keep(batches, Date.now());
-    const kept = `${backlog.samples} samples kept for the next runs${droppedSoFar(backlog)}`;
-    tell(batches, new SinkFailure(`${where} ${why}; ${kept}`));
+  constructor(
+    private readonly store: VictoriaMetrics,
+    private readonly http: Http,
+    private keep: boolean,
+  ) {
+    this.backlog = new Backlog(store.backlog);
+    this.where = `VictoriaMetrics ${store.url.href}`;
+  }
+
+  readonly deliver: Sink['deliver'] = ({ target, samples, readAt }) => {
+    const { job, grouping } = this.store;
+    const labels = [['job', job], ['instance', target.instance], ...grouping, ...target.labels] as const;
+    const { text, lines } = importText(samples, labels, readAt);
+    const reading = outcomeToCome();
+    this.filling.add(text, lines, readAt, reading.tell);
+    if (this.keep && this.posting) this.hold(this.filling.takeFull(), 'is still busy with the delivery before');
+    this.wake();
+    return Promise.resolve({ outcome: reading.outcome });
   };
-  const begin = (): ImportSending => {
-    const begun = new ImportSending(
-      (text) => postImport(http, store.url, text),
-      // Told at once, and nothing of it kept: memory holds only what is not sent yet.
-      (batch) => tell([batch], undefined, batch.told.length ? news(begun) : undefined),
-    );
-    return begun;
+
+  readonly close = async (): Promise<void> => {
+    await this.sender;
+    clearTimeout(this.timer);
+    const stopping = this.keep;
+    this.keep = false;
+    const wait = this.notBefore - Date.now();
+    if (wait > 0 && wait <= this.http.policy.timeoutMs) await new Promise((resolve) => setTimeout(resolve, wait));
+    const batches = [...this.backlog.takeAll(Date.now()), ...this.filling.end()];
+    if (Date.now() < this.notBefore) {
+      const failure = new SinkFailure(
+        `${this.where} ${askedToWait(this.notBefore)}; ${count(batches)} samples not delivered (stopping)`,
+      );
+      tell(batches, failure);
+      throw failure;
+    }
+    if (batches.length) await (this.sending ??= this.begin()).send(batches);
+    const ended = this.sending;
+    this.sending = undefined;
+    const failure = ended && settle(ended, this.backlog, this.where, false, stopping);
+    if (failure) throw failure;
   };
-  /** Refused batches whose readings were told before (kept): a loss said with the next reading delivered. */
-  const noteUnheard = (of: ImportSending) => {
-    const lost = count(of.unheard.splice(0));
-    if (lost) unsaid = new SinkFailure(`${where} ${of.failures.join(', then ')}; ${lost} samples not delivered`);
-  };
-  const news = (of: ImportSending) => {
-    noteUnheard(of);
-    // A quiet loop says only the first failure of an outage: what the backlog dropped is counted at its end.
-    const dropped = of.failures.length ? 0 : backlog.takeUnsaid();
-    const said =
-      unsaid ??
-      (dropped
-        ? new SinkFailure(`${where} takes imports again; ${dropped} samples were dropped meanwhile`)
-        : undefined);
-    unsaid = undefined;
-    return said;
-  };
-  const pump = async () => {
+
+  private async pump(): Promise<void> {
     for (;;) {
       const now = Date.now();
-      if (keep && now < notBefore) {
-        hold(filling.end(), askedToWait(notBefore));
+      if (this.keep && now < this.notBefore) {
+        this.hold(this.filling.end(), askedToWait(this.notBefore));
         break;
       }
-      const batches = [...backlog.takeAll(now), ...filling.end()];
+      const batches = [...this.backlog.takeAll(now), ...this.filling.end()];
       if (batches.length === 0) break;
-      sending ??= begin();
-      posting = true;
+      const sending = (this.sending ??= this.begin());
+      this.posting = true;
       await sending.send(batches);
-      posting = false;
-      if (keep && sending.stoppedBy !== undefined) {
+      this.posting = false;
+      if (this.keep && sending.stoppedBy !== undefined) {
         // The readings that came while it failed are kept with it.
-        sending.unsent.push(...filling.end());
+        sending.unsent.push(...this.filling.end());
         break;
       }
     }
-    sender = undefined;
-    const ended = keep ? sending : undefined;
+    this.sender = undefined;
+    const ended = this.keep ? this.sending : undefined;
     if (!ended) return;
-    sending = undefined;
+    this.sending = undefined;
     if (ended.retryAfterMs !== undefined) {
-      notBefore = Date.now() + ended.retryAfterMs;
-      timer = setTimeout(wake, ended.retryAfterMs).unref();
+      this.notBefore = Date.now() + ended.retryAfterMs;
+      this.timer = setTimeout(() => {
+        this.wake();
+      }, ended.retryAfterMs).unref();
     }
-    if (!settle(ended, backlog, where, true, false)) noteUnheard(ended);
-  };
-  const wake = () => {
-    sender ??= new Promise((resolve) => setImmediate(resolve)).then(pump);
-  };
+    if (!settle(ended, this.backlog, this.where, true, false)) this.noteUnheard(ended);
+  }
 
-  return {
-    deliver: ({ target, samples, readAt }) => {
-      const labels = [['job', store.job], ['instance', target.instance], ...store.grouping, ...target.labels] as const;
-      const { text, lines } = importText(samples, labels, readAt);
-      const reading = outcomeToCome();
-      filling.add(text, lines, readAt, reading.tell);
-      if (keep && posting) hold(filling.takeFull(), 'is still busy with the delivery before');
-      wake();
-      return Promise.resolve({ outcome: reading.outcome });
-    },
-    close: async () => {
-      await sender;
-      clearTimeout(timer);
-      const stopping = keep;
-      keep = false;
-      const wait = notBefore - Date.now();
-      if (wait > 0 && wait <= http.policy.timeoutMs) await new Promise((resolve) => setTimeout(resolve, wait));
-      const batches = [...backlog.takeAll(Date.now()), ...filling.end()];
-      if (Date.now() < notBefore) {
-        const failure = new SinkFailure(
-          `${where} ${askedToWait(notBefore)}; ${count(batches)} samples not delivered (stopping)`,
-        );
-        tell(batches, failure);
-        throw failure;
-      }
-      if (batches.length) await (sending ??= begin()).send(batches);
-      const ended = sending;
-      sending = undefined;
-      const failure = ended && settle(ended, backlog, where, false, stopping);
-      if (failure) throw failure;
-    },
-  };
+  /** In the next turn: the readings handed over in this one share a request. */
+  private wake(): void {
+    this.sender ??= new Promise((resolve) => setImmediate(resolve)).then(() => this.pump());
+  }
+
+  private begin(): ImportSending {
+    const begun: ImportSending = new ImportSending(
+      (text) => postImport(this.http, this.store.url, text),
+      // Told at once, and nothing of it kept: memory holds only what is not sent yet.
+      (batch) => {
+        tell([batch], undefined, batch.told.length ? this.news(begun) : undefined);
+      },
+    );
+    return begun;
+  }
+
+  private hold(batches: readonly Batch[], why: string): void {
+    if (batches.length === 0) return;
+    this.backlog.keep(batches, Date.now());
+    const kept = `${this.backlog.samples} samples kept for the next runs${droppedSoFar(this.backlog)}`;
+    tell(batches, new SinkFailure(`${this.where} ${why}; ${kept}`));
+  }
+
+  /** Refused batches whose readings were told before (kept): a loss said with the next reading delivered. */
+  private noteUnheard(of: ImportSending): void {
+    const lost = count(of.unheard.splice(0));
+    if (lost)
+      this.unsaid = new SinkFailure(`${this.where} ${of.failures.join(', then ')}; ${lost} samples not delivered`);
+  }
+
+  private news(of: ImportSending): SinkFailure | undefined {
+    this.noteUnheard(of);
+    // A quiet loop says only the first failure of an outage: what the backlog dropped is counted at its end.
+    const dropped = of.failures.length ? 0 : this.backlog.takeUnsaid();
+    if (dropped && !this.unsaid)
+      this.unsaid = new SinkFailure(`${this.where} takes imports again; ${dropped} samples were dropped meanwhile`);
+    const said = this.unsaid;
+    this.unsaid = undefined;
+    return said;
+  }
 }
 
 /**
