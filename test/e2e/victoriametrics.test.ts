@@ -702,11 +702,13 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       assert.equal(store.maxOpen(), 1, `${String(store.maxOpen())} imports open at once`);
       assert.equal(store.bodies.length, 1);
       // The later runs wait for the import in flight: an answer still to come is no outage.
-      assert.doesNotMatch(loop.stderr(), /busy|kept|not delivered|failed/);
+      // A read slowed by a loaded machine may skip a tick ("still busy"): that is the stick, not the store.
+      const deliveries = () => loop.stderr().replace(/^stick held: (skipped|keeps time) .*\n/gm, '');
+      assert.doesNotMatch(deliveries(), /busy|kept|not delivered|failed/);
       store.release();
       await until(() => store.bodies.length >= 2, { what: 'the waiting runs sent once the store answers' });
       assert.deepEqual(await loop.stop(), { code: 0, signal: null }, loop.stderr());
-      assert.doesNotMatch(loop.stderr(), /busy|kept|not delivered|failed/);
+      assert.doesNotMatch(deliveries(), /busy|kept|not delivered|failed/);
       assert.equal(store.maxOpen(), 1);
       const sent = store.bodies.flatMap((body) => linesOf(body, 'trucki_up'));
       assert.equal(sent.length, liveReads(stick), 'every read delivered once');
