@@ -2,10 +2,7 @@
 import type { Config, Target } from './config/types.js';
 import type { StickReading } from './stick.js';
 
-/**
- * What a stick's line says of its reading; not the samples, so that a run that reports its sticks
- * at flush does not hold every stick's samples until then.
- */
+/** What a stick's line says of its reading: not the samples, which its line need not hold until its outcome. */
 export interface ReadSummary {
   /** Why /jsonlive could not be read. */
   readonly failure?: string;

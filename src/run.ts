@@ -19,10 +19,7 @@ import type { Connections } from './wiring.js';
 /** Sticks whose reading starts in one turn of the event loop: the first requests leave at once. */
 const startsPerTurn = 32;
 
-/**
- * How a run ended: `ok`, every stick read and delivered; `dark`, every delivery made but some stick
- * could not be read (its trucki_up 0 carries the news); `undelivered`, something was not delivered.
- */
+/** `dark`: every delivery made, but some stick could not be read (its trucki_up 0 carries the news). */
 export type RunResult = 'ok' | 'dark' | 'undelivered';
 
 /**
@@ -42,7 +39,7 @@ export interface Job {
    * --delete-on-exit their metrics are removed after their delivery under way. False if one failed.
    */
   readonly drop: (targets: readonly Target[]) => Promise<boolean>;
-  /** Removes the sticks' metrics (their Pushgateway groups), for --delete-on-exit; false if one failed. */
+  /** --delete-on-exit: removes the sticks' metrics (Pushgateway groups); false if one failed. */
   readonly remove: (targets: readonly Target[]) => Promise<boolean>;
   /** As a loop stops: ends the removals under way and closes the sink (its last try); false if it failed. */
   readonly finish: () => Promise<boolean>;
@@ -50,13 +47,13 @@ export interface Job {
   readonly close: () => void;
 }
 
-/** What a loop's job keeps of each stick between runs, by stickIdentity. */
+/**
+ * What a loop's job keeps of each stick, by stickIdentity: its last success (Unix s; undefined: the
+ * sink holds none), its latest reading until its outcome (still wanted?), its removal under way.
+ */
 interface StickMemory {
-  /** Last successes, Unix seconds; undefined: the sink was asked and holds none. */
   readonly lastSuccess: Map<string, number | undefined>;
-  /** Each stick's latest reading until its outcome, with whether its stick is still wanted when handed over. */
   readonly running: Map<string, { readonly ended: Promise<unknown>; wanted: boolean }>;
-  /** Each dropped stick's removal under way: the same stick added again delivers only after it. */
   readonly removing: Map<string, Promise<boolean>>;
 }
 

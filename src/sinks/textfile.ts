@@ -1,8 +1,7 @@
 /**
  * All sticks in one file for node_exporter's textfile collector, told apart by a `stick` label
- * (`instance` would clash with the label Prometheus gives node_exporter). Written to a temp file
- * beside it and renamed over it, so the collector never reads half a file; only ever a regular
- * file is replaced, never a device, a link or a directory someone pointed us at.
+ * (`instance` would clash with node_exporter's own). Written beside it and renamed over it, so the
+ * collector never reads half a file; only a regular file is replaced, never a device or a link.
  */
 import { constants } from 'node:fs';
 import { chmod, lstat, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
