@@ -27,12 +27,6 @@ export interface Look {
 /** At each run's start, with the sticks whose last success is wanted and all named: a Look, if it looks. */
 export type Forgetter = (recall: readonly Target[], named: readonly Target[]) => Look | undefined;
 
-/** When the job last looked, kept across one-shot runs: a timer every 15 s would otherwise read it all each run. */
-export interface LookStamp {
-  readonly read: () => number | undefined;
-  readonly write: (lookedAt: number) => void;
-}
-
 /** `stateDir`: where a one-shot run keeps the time of its last look for the next run. */
 export function createForgetter(
   forgetting: Forgetting | undefined,
@@ -70,13 +64,14 @@ export function createForgetter(
 }
 
 /**
- * A stamp in `dir` (systemd's CacheDirectory for the shipped units) for the store and job in `key`,
+ * When the job last looked, kept across one-shot runs: a timer every 15 s would otherwise read it all
+ * each run. A stamp in `dir` (systemd's CacheDirectory for the shipped units) for the store and job in `key`,
  * read and written as every file the job keeps (src/bounded-file.ts, src/replace-file.ts): one that
  * is unreadable, a link, a pipe, a device or not ours counts as none, which costs one look; one that
  * cannot be written is no worse than none. It holds a time for each of a few configurations sharing
  * the directory (two crontab lines), the latest first, so that they do not make each other look.
  */
-function fileStamp(dir: string, key: string): LookStamp {
+function fileStamp(dir: string, key: string): { read: () => number | undefined; write: (at: number) => void } {
   const path = join(dir, 'forget-looked-at');
   const stamps = () => {
     const found = new Map<string, number>();
