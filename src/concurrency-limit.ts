@@ -2,9 +2,8 @@
 export type Limit = <T>(task: () => Promise<T>) => Promise<T>;
 
 /**
- * `perTurn`: at most that many tasks start in one turn of the event loop, the others in the next
- * turns. Making a request costs some 0.3 ms: a fleet's 1,000 made in one go held the first one
- * back for half a second, while the sockets of those made already could have been connecting.
+ * `perTurn`: at most that many tasks start in one turn of the event loop. A request costs some 0.3 ms
+ * to make: a fleet's 1,000 in one go held the first back half a second, its socket not connecting.
  */
 export function createLimit(n: number, perTurn = Infinity): Limit {
   let running = 0;
@@ -25,10 +24,7 @@ export function createLimit(n: number, perTurn = Infinity): Limit {
   };
 }
 
-/**
- * Resolves at once for the first `perTurn` callers of a turn of the event loop, in later turns for
- * the rest, in order.
- */
+/** Resolves at once for the first `perTurn` callers of a turn, in later turns for the rest, in order. */
 function createPace(perTurn: number): () => Promise<void> | undefined {
   if (perTurn === Infinity) return () => undefined;
   let startedThisTurn = 0;

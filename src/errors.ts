@@ -65,17 +65,6 @@ export class AnswerTooLarge extends HttpFailure {
 /** A failure of the sink, in words that name it and hold no credential. */
 export class SinkFailure extends Error {
   override readonly name: string = 'SinkFailure';
-
-  /**
-   * `undelivered`: of the sticks a flush was for (`stickIdentity`), those not delivered, when the sink
-   * can tell; absent, none of them was.
-   */
-  constructor(
-    message: string,
-    readonly undelivered?: ReadonlySet<string>,
-  ) {
-    super(message);
-  }
 }
 
 /** The store has no query API (a vmagent): the sink recalls nothing from it any more. */

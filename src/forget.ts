@@ -12,10 +12,7 @@ import { SinkFailure } from './errors.js';
 import { replaceFile } from './replace-file.js';
 import type { Forgettable, Forgetting } from './sinks/sink.js';
 
-/**
- * A loop looks at most this often (or once per forget-after, if shorter): one read of the whole
- * Pushgateway an hour, and a stick gone is forgotten at most an hour after its time.
- */
+/** A loop looks at most hourly (or once per forget-after): a stick gone is forgotten an hour late at most. */
 const lookEveryMs = 3_600_000;
 /** Deletions in flight: the Pushgateway handles them one at a time anyway. */
 const deletionsInFlight = 4;
@@ -27,20 +24,8 @@ export interface Look {
   readonly done: Promise<void>;
 }
 
-/**
- * Called at the start of each run with the sticks whose last success is wanted and every stick the
- * job names now: a Look when this run looks for what to forget, else undefined.
- */
+/** At each run's start, with the sticks whose last success is wanted and all named: a Look, if it looks. */
 export type Forgetter = (recall: readonly Target[], named: readonly Target[]) => Look | undefined;
-
-/**
- * When the job last looked, kept across one-shot runs: a timer every 15 s would otherwise read the
- * whole Pushgateway on every run (about three times the Pushgateway's work of the pushes).
- */
-export interface LookStamp {
-  readonly read: () => number | undefined;
-  readonly write: (lookedAt: number) => void;
-}
 
 /** `stateDir`: where a one-shot run keeps the time of its last look for the next run. */
 export function createForgetter(
@@ -61,8 +46,7 @@ export function createForgetter(
     lookedAt = now;
     // Old by the store's clock, never this machine's: a job whose clock is days ahead forgets nothing early.
     const found = forgetting.find(recall, named);
-    // A failed look counts as a look: a Pushgateway that refuses the read (a proxy allowing only
-    // pushes) costs a request and a line an hour, not one per run.
+    // A failed look counts: a read refused (a proxy allowing only pushes) costs a line an hour, not one a run.
     const done = found
       .then(
         async ({ stale, unsure }) => {
@@ -80,13 +64,14 @@ export function createForgetter(
 }
 
 /**
- * A stamp in `dir` (systemd's CacheDirectory for the shipped units) for the store and job in `key`,
+ * When the job last looked, kept across one-shot runs: a timer every 15 s would otherwise read it all
+ * each run. A stamp in `dir` (systemd's CacheDirectory for the shipped units) for the store and job in `key`,
  * read and written as every file the job keeps (src/bounded-file.ts, src/replace-file.ts): one that
  * is unreadable, a link, a pipe, a device or not ours counts as none, which costs one look; one that
  * cannot be written is no worse than none. It holds a time for each of a few configurations sharing
  * the directory (two crontab lines), the latest first, so that they do not make each other look.
  */
-function fileStamp(dir: string, key: string): LookStamp {
+function fileStamp(dir: string, key: string): { read: () => number | undefined; write: (at: number) => void } {
   const path = join(dir, 'forget-looked-at');
   const stamps = () => {
     const found = new Map<string, number>();

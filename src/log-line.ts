@@ -1,11 +1,8 @@
-/** The operator's one line per stick per run, on stderr. */
-import type { Target } from './config/types.js';
+/** The operator's one line per stick per run, on stderr, and each kind of sink's words in it. */
+import type { Config, Target } from './config/types.js';
 import type { StickReading } from './stick.js';
 
-/**
- * What a stick's line says of its reading; not the samples, so that a run that reports its sticks
- * at flush does not hold every stick's samples until then.
- */
+/** What a stick's line says of its reading: not the samples, which its line need not hold until its outcome. */
 export interface ReadSummary {
   /** Why /jsonlive could not be read. */
   readonly failure?: string;
@@ -64,3 +61,31 @@ export function stickLine({ target, reading, deliveredAs, deliveryFailure, lastS
           : `; ${word}`;
   return `${name}: ${outcome}${lost}${delivery}`;
 }
+
+/** What the run's log says of a sink's work. */
+export interface SinkWords {
+  /** Said of each stick delivered ("pushed", "pushed trucki_up 0") and of one that was not ("not pushed: …"). */
+  readonly delivered?: string;
+  /** After --delete-on-exit's removal: "deleted its group from the Pushgateway"; "could not delete its group". */
+  readonly removed?: { readonly done: string; readonly failed: string };
+  /** Said of a failed stick whose last success the sink did not hold, where that may be worth a look. */
+  readonly notRecalled?: string;
+}
+
+/** Each kind of sink's words (registry.ts), by its name. */
+const wordsOfKind: Readonly<Record<string, (config: Config) => SinkWords>> = {
+  Pushgateway: () => ({
+    delivered: 'pushed',
+    removed: { done: 'deleted its group from the Pushgateway', failed: 'could not delete its group' },
+  }),
+  VictoriaMetrics: () => ({
+    delivered: 'sent to VictoriaMetrics',
+    notRecalled:
+      'no series in VictoriaMetrics has its job, instance and labels (a stick never read, or labels changed since)',
+  }),
+  'node_exporter textfile': ({ textfile }) => ({ delivered: `written to ${textfile ?? 'the textfile'}` }),
+  'standard output': () => ({ delivered: 'printed' }),
+};
+
+/** The words of the kind of sink named `kind`, as `config` chose it; none for a kind not listed. */
+export const sinkWords = (kind: string, config: Config): SinkWords => wordsOfKind[kind]?.(config) ?? {};

@@ -1,10 +1,9 @@
 /**
- * What a run tells the operator of its sticks. A one-shot run (what a timer's journal is for) and a
- * loop with --verbose: every stick's line on every run. A loop otherwise is quiet while all is well
- * (100 sticks on a 1 s tick would write 8.6 million lines a day): a stick's line when its state
- * changes (its first read, up to down with the reason, down to up), a delivery failure when the
- * deliveries start failing and a line when they succeed again (a store outage is one line, not one
- * per stick per tick), and a summary every 10 minutes.
+ * What a run tells the operator of its sticks. A one-shot run and a loop with --verbose: every
+ * stick's line on every run. A loop otherwise is quiet while all is well (100 sticks on a 1 s tick
+ * would write 8.6 million lines a day): a stick's line when its state changes (its first read, up to
+ * down with the reason, down to up), one line when deliveries start failing and one when they succeed
+ * again (an outage is one line, not one per stick per tick), and a summary every 10 minutes.
  */
 import { stickIdentity, type Target } from './config/types.js';
 import { stickLine, type Outcome } from './log-line.js';
@@ -16,7 +15,7 @@ export const summaryEveryMs = 600_000;
 export interface RunReport {
   /** A stick's outcome, and how many samples went to the sink (0 if its delivery failed). */
   readonly stick: (outcome: Outcome, samples: number) => void;
-  /** A whole request or write of the sink failed, for the sticks whose line said "not delivered". */
+  /** A whole request or write failed, for the sticks whose line said "not delivered". */
   readonly sinkFailure: (message: string) => void;
   /** After the run, with every stick the job names now: the others are forgotten. */
   readonly end: (named: readonly Target[]) => void;
@@ -45,7 +44,7 @@ export function createLoopLog(
       }),
     };
   }
-  /** Whether each stick was up, by stickIdentity: the same instance with other labels is another stick. */
+  /** Whether each stick was up, by stickIdentity. */
   const up = new Map<string, boolean>();
   /** Since when deliveries fail, and how many did since. */
   let failing: { since: number; failed: number } | undefined;
@@ -80,7 +79,7 @@ export function createLoopLog(
             failedInRun++;
             failed();
           }
-          // A stick's own delivery failure starts an outage with its line; a flush's is said by sinkFailure.
+          // A stick's own delivery failure starts an outage with its line; a shared one by sinkFailure.
           if (outcome.deliveryFailure && !failing) startFailing(stickLine(outcome), failedInRun);
           else if (changed) log(stickLine(outcome));
         },
@@ -110,10 +109,9 @@ export function createLoopLog(
 }
 
 /**
- * On each tick, a loop's lines for the sticks whose previous run is still busy, by stickIdentity.
- * With --verbose: one per busy run. A quiet loop: one when a stick starts being skipped and one
- * when it keeps time again (a run that ended before the next tick), with the count; a stick always
- * slower than its tick, or every stick while a store hangs, is not a line per cycle.
+ * On each tick, a loop's lines for the sticks still busy, by stickIdentity. With --verbose: one per
+ * tick skipped. A quiet loop: one when a stick starts being skipped and one, with the count, when it
+ * keeps time again; a stick always slower than its tick is not a line per cycle.
  */
 export function createSkipLog(
   log: (line: string) => void,

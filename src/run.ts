@@ -1,34 +1,30 @@
 /**
- * One run over a set of sticks: each read (a bounded number at once) and delivered on its own, so
- * that one failing stick or push holds up nothing else. A stick that cannot be read is delivered
- * as trucki_up 0 with its last success and no readings, so that nothing stale survives; the last
- * successes the job does not remember are recalled from the sink in one request per run.
+ * One run over a set of sticks: each read (a bounded number at once) and handed to the sink on its
+ * own, so that one failing stick or push holds up nothing else. A stick that cannot be read is
+ * delivered as trucki_up 0 with its last success, so that nothing stale survives; the last successes
+ * the job does not remember are recalled from the sink in one request per run.
  */
 import { jobFamilies } from './catalogue.js';
 import { stickIdentity, type Config, type Target } from './config/types.js';
 import { messageOf, SinkFailure } from './errors.js';
 import { createLimit } from './concurrency-limit.js';
 import { createForgetter } from './forget.js';
-import { stickLine, summaryOf, type Outcome } from './log-line.js';
+import { stickLine, summaryOf, type Outcome, type SinkWords } from './log-line.js';
 import { createLoopLog } from './loop-log.js';
 import type { Sample } from './parse.js';
-import type { AnySink, SinkWords } from './sinks/sink.js';
+import { plausible, type AnySink } from './sinks/sink.js';
 import type { StickReading } from './stick.js';
 import type { Connections } from './wiring.js';
 
 /** Sticks whose reading starts in one turn of the event loop: the first requests leave at once. */
 const startsPerTurn = 32;
 
-/**
- * How a run ended: `ok`, every stick read and delivered; `dark`, every delivery made but some stick
- * could not be read (its trucki_up 0 carries the news); `undelivered`, something was not delivered.
- */
+/** `dark`: every delivery made, but some stick could not be read (its trucki_up 0 carries the news). */
 export type RunResult = 'ok' | 'dark' | 'undelivered';
 
 /**
- * `onStickDone` hears of each stick as soon as it is delivered, before the slowest of the run is.
- * `named`: every stick the job names now, of which a loop's tick may run only some; what the sink
- * holds of others may be forgotten.
+ * `onStickDone` hears of each stick once its reading is handed over. `named`: every stick the job
+ * names now, of which a loop's tick may run only some; what the sink holds of others may be forgotten.
  */
 export type Run = (
   targets: readonly Target[],
@@ -39,29 +35,25 @@ export type Run = (
 export interface Job {
   readonly run: Run;
   /**
-   * Sticks a loop no longer reads (gone from its targets file): from now on nothing of them is
-   * delivered, the sink discards them, and with --delete-on-exit their metrics are removed once any
-   * delivery of theirs already under way has ended. False if a removal failed.
+   * Sticks gone from a loop's targets file: nothing of them is delivered from now on, and with
+   * --delete-on-exit their metrics are removed after their delivery under way. False if one failed.
    */
   readonly drop: (targets: readonly Target[]) => Promise<boolean>;
-  /** Removes the sticks' metrics (their Pushgateway groups), for --delete-on-exit; false if one failed. */
+  /** --delete-on-exit: removes the sticks' metrics (Pushgateway groups); false if one failed. */
   readonly remove: (targets: readonly Target[]) => Promise<boolean>;
-  /**
-   * As a loop stops: ends the removals under way and closes the sink, which delivers what it kept;
-   * false if some could not be.
-   */
+  /** As a loop stops: ends the removals under way and closes the sink (its last try); false if it failed. */
   readonly finish: () => Promise<boolean>;
-  /** Closes the kept-alive connections, so that the process can end. */
+  /** Closes the kept-alive connections. */
   readonly close: () => void;
 }
 
-/** What a loop's job keeps of each stick between runs, by stickIdentity. */
+/**
+ * What a loop's job keeps of each stick, by stickIdentity: its last success (Unix s; undefined: the
+ * sink holds none), its latest reading until its outcome (still wanted?), its removal under way.
+ */
 interface StickMemory {
-  /** Last successes, Unix seconds; undefined: the sink was asked and holds none. */
   readonly lastSuccess: Map<string, number | undefined>;
-  /** Each stick's delivery under way, with whether its stick is still wanted when it comes to hand over. */
   readonly running: Map<string, { readonly ended: Promise<unknown>; wanted: boolean }>;
-  /** Each dropped stick's removal under way: the same stick added again delivers only after it. */
   readonly removing: Map<string, Promise<boolean>>;
 }
 
@@ -74,23 +66,29 @@ export function createJob(config: Config, log: (line: string) => void, connectio
     remove: (targets) => remove(targets, sink, words, log),
     finish: async () => {
       await Promise.all(memory.removing.values());
-      try {
-        await sink.close?.();
-        return true;
-      } catch (error) {
-        if (!(error instanceof SinkFailure)) throw error;
-        log(error.message);
-        return false;
-      }
+      const failure = await closeSink(sink);
+      if (failure) log(failure);
+      return failure === undefined;
     },
     close,
   };
 }
 
+/** Closes the sink; what it could not deliver, in words. */
+async function closeSink(sink: AnySink): Promise<string | undefined> {
+  try {
+    await sink.close?.();
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof SinkFailure)) throw error;
+    return error.message;
+  }
+}
+
 function createRun(
   config: Config,
   log: (line: string) => void,
-  { readStick, sink, words, stateDir }: Connections,
+  { readStick, sink, words, stateDir, oneShot }: Connections,
   { lastSuccess, running, removing }: StickMemory,
 ): Run {
   const readLimit = createLimit(config.concurrency, startsPerTurn);
@@ -106,8 +104,10 @@ function createRun(
         ? look.found.then(({ lastSuccesses }) => lastSuccesses)
         : (sink.lastSuccesses?.(asked) ?? Promise.resolve(new Map<string, number>())),
     );
-    /** Failures of a whole request or write, said once after the lines of the sticks they struck. */
+    // Failures of a whole request or write, said once after their sticks' lines; losses no outcome
+    // told (news), said even by a quiet loop.
     const shared = new Set<string>();
+    const news = new Set<string>();
 
     const runStick = async (target: Target, stick: { wanted: boolean }, handedOver: () => void) => {
       const key = stickIdentity(target);
@@ -117,13 +117,7 @@ function createRun(
       const lastSuccessLost =
         up || lastSuccess.has(key)
           ? undefined
-          : await recallFor().then(
-              () => (sink.lastSuccesses && lastSuccess.get(key) === undefined ? words.notRecalled : undefined),
-              (error: unknown) => {
-                if (!(error instanceof SinkFailure)) throw error;
-                return error.message;
-              },
-            );
+          : await lostWhy(recallFor, () => lastSuccess.get(key), sink.lastSuccesses && words.notRecalled);
       const outcome: Outcome = {
         target,
         reading: summaryOf(reading),
@@ -141,10 +135,11 @@ function createRun(
       try {
         const handed = await sink.deliver({ target, samples, readAt: reading.readAt });
         handedOver();
-        await handed.outcome.catch((error: unknown) => {
+        const said = await handed.outcome.catch((error: unknown) => {
           if (error instanceof SinkFailure) shared.add(error.message);
           throw error;
         });
+        if (said) news.add(said.message);
       } catch (error) {
         if (!(error instanceof SinkFailure)) throw error;
         report.stick({ ...outcome, deliveryFailure: shared.has(error.message) ? '' : error.message }, 0);
@@ -155,12 +150,13 @@ function createRun(
     };
 
     const handing = targets.map((target) => tracked(running, target, runStick, onStickDone));
-    // Once all are handed over the outbox goes; a loss no reading hears of is said, even quiet.
+    // A one-shot run is the sink's only one: once all are handed over, its outbox drains.
     await Promise.all(handing.map(({ handedOver }) => handedOver));
-    const lost = await sink.flush?.();
-    if (lost instanceof SinkFailure) log(lost.message);
+    const lost = oneShot ? await closeSink(sink) : undefined;
     const results = await Promise.all(handing.map(({ result }) => result));
+    if (lost !== undefined && !shared.has(lost)) news.add(lost);
     for (const message of shared) report.sinkFailure(message);
+    for (const message of news) log(message);
     await look?.done;
     report.end(named);
     if (results.includes('undelivered')) return 'undelivered';
@@ -168,10 +164,22 @@ function createRun(
   };
 }
 
-/**
- * The run's recall of last successes: asked at most once, on the first failed stick, for every stick
- * not remembered (`unknown()` then); from the forgetter's read when it makes one, else the sink.
- */
+/** Why a failed stick's last success is unknown: the recall failed, or found none where that is worth a word. */
+async function lostWhy(
+  recall: () => Promise<void>,
+  known: () => number | undefined,
+  notFound: string | undefined,
+): Promise<string | undefined> {
+  try {
+    await recall();
+    return known() === undefined ? notFound : undefined;
+  } catch (error) {
+    if (!(error instanceof SinkFailure)) throw error;
+    return error.message;
+  }
+}
+
+/** The run's recall: asked at most once, on the first failed stick, for every stick not remembered then. */
 function recaller(
   unknown: () => Target[],
   lastSuccess: StickMemory['lastSuccess'],
@@ -182,20 +190,16 @@ function recaller(
     const asked = unknown();
     recall ??= ask(asked);
     return recall.then((found) => {
-      // A stick read while the sink was being asked knows better than the sink. The sink answers
-      // by instance, which is one stick within a run.
+      // A stick read meanwhile knows better. The sink answers by instance: one stick within a run.
       for (const target of asked) {
         const key = stickIdentity(target);
-        if (!lastSuccess.has(key)) lastSuccess.set(key, plausibleUnixTime(found.get(target.instance)));
+        if (!lastSuccess.has(key)) lastSuccess.set(key, plausible(found.get(target.instance)));
       }
     });
   };
 }
 
-/**
- * One stick's run, in `running` under the stick's identity while its delivery is under way; the
- * stick is free for its next read (`onDone`) once its reading is handed over, or its run ended.
- */
+/** One stick's run, in `running` until it ends; free for its next read (`onDone`) once handed over. */
 function tracked(
   running: StickMemory['running'],
   target: Target,
@@ -218,7 +222,7 @@ function tracked(
   return { handedOver, result: ended };
 }
 
-/** Job.drop: each stick at once undelivered and discarded, then removed after its delivery under way. */
+/** Job.drop: each stick undelivered and discarded at once, removed after its delivery under way. */
 function drop(
   targets: readonly Target[],
   { lastSuccess, running, removing }: StickMemory,
@@ -233,7 +237,7 @@ function drop(
     lastSuccess.delete(key);
     sink.discard?.(target);
     if (!deleteOnExit) return Promise.resolve(true);
-    // A delivery already under way would land after the removal and bring the stick back for good.
+    // A delivery under way would land after the removal and bring the stick back for good.
     const removal = Promise.all([inFlight?.ended, removing.get(key)]).then(() => remove([target], sink, words, log));
     removing.set(key, removal);
     void removal.finally(() => {
@@ -242,11 +246,6 @@ function drop(
     return removal;
   });
   return Promise.all(removals).then((results) => results.every(Boolean));
-}
-
-/** A last success recalled from a store is believed only as a Unix time in seconds, since 2001 and not ahead of now. */
-function plausibleUnixTime(value: number | undefined): number | undefined {
-  return value !== undefined && value >= 1e9 && value <= Date.now() / 1000 + 60 ? value : undefined;
 }
 
 /** --delete-on-exit: removes each stick's metrics from the sink, if the sink can; false if one failed. */
@@ -273,7 +272,7 @@ async function remove(
   return results.every(Boolean);
 }
 
-/** A read stick's readings; a failed one's only trucki_up 0, the read's duration and the last success. */
+/** A failed stick's samples are only trucki_up 0, the read's duration and the last success. */
 function samplesOf({ live, once, seconds }: StickReading, lastSuccess: number | undefined): Sample[] {
   const up = live.failure === undefined;
   return [

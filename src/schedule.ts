@@ -1,8 +1,8 @@
 /**
  * The internal loop: the same run as a one-shot start, on a croner pattern, each stick on its own
- * cadence. A stick whose previous run is still busy skips the tick (and says so) while the others
- * run on it. SIGTERM and SIGINT stop the schedule, let the runs in flight finish, and end the
- * process with status 0.
+ * cadence. A stick whose reading is not handed over yet skips the tick (and says so) while the others
+ * run on it. SIGTERM and SIGINT stop the schedule, let the runs in flight finish, and end the process
+ * with status 0.
  */
 import { Cron } from 'croner';
 import { stickIdentity, type Target } from './config/types.js';
@@ -20,13 +20,15 @@ export interface LoopOptions {
   readonly targets: () => readonly Target[];
   /** Called once after the last run, before the process exits (e.g. to delete pushed groups). */
   readonly onStop?: () => Promise<boolean>;
-  /** A quiet loop: a stick being skipped is one line when it starts and one when it ends (see createSkipLog). */
+  /** A quiet loop: a stick being skipped is one line when it starts and one when it ends. */
   readonly quiet?: boolean;
   /** Stops the loop as a signal would, but as a failure: e.g. when standard output is gone. */
   readonly stopOn?: AbortSignal;
   /** Benchmarks only (TRUCKI_TEST_TICK_MS): tick every this many ms instead of on the pattern. */
   readonly testTickMs?: number;
 }
+
+const example = 'e.g. "*/15 * * * * *" for every 15 s';
 
 /** Resolves once stopped: true after a signal, false when stopped by `stopOn` or `onStop` failed. */
 export function startSchedule(run: Run, options: LoopOptions): Promise<boolean> {
@@ -35,10 +37,7 @@ export function startSchedule(run: Run, options: LoopOptions): Promise<boolean> 
   const next = job.nextRun();
   if (!next) {
     job.stop();
-    throw new ConfigError(
-      `--schedule / SCHEDULE "${options.pattern}" never fires (no such date); ` +
-        'e.g. "*/15 * * * * *" for every 15 s',
-    );
+    throw new ConfigError(`--schedule / SCHEDULE "${options.pattern}" never fires (no such date); ${example}`);
   }
   const stopped = new Promise<boolean>((resolve) => {
     const stop = (why: string, ok: boolean) => {
@@ -68,36 +67,33 @@ export function startSchedule(run: Run, options: LoopOptions): Promise<boolean> 
     options.stopOn?.addEventListener('abort', onAbort, { once: true });
   });
   // Only now: whoever waits for this line may send a signal at once, and it must find the handlers.
+  const zone = options.timezone ? ` (${options.timezone})` : '';
   options.log(
-    `trucki2pushgateway ${options.version ?? 'dev'}: scheduled on "${options.pattern}"` +
-      `${options.timezone ? ` (${options.timezone})` : ''}; ` +
+    `trucki2pushgateway ${options.version ?? 'dev'}: scheduled on "${options.pattern}"${zone}; ` +
       `next run ${next.toISOString()}`,
   );
   return stopped;
 }
 
 /**
- * One tick of the loop: runs the sticks that are due, skipping (and saying so, see createSkipLog)
- * those whose previous run is still busy. `inFlight` holds the runs not yet ended, for a graceful stop.
+ * One tick of the loop: runs the sticks that are due, skipping (see createSkipLog) those whose
+ * reading of an earlier tick is not handed over yet. `inFlight`: the runs not ended, for the stop.
  */
 function createTick(run: Run, options: LoopOptions): { tick: () => Promise<void>; inFlight: Set<Promise<void>> } {
+  /** By stickIdentity (the same instance with other labels is another stick): since when. */
   const busy = new Map<string, Date>();
   const skipLog = createSkipLog(options.log, { quiet: options.quiet ?? false });
   const inFlight = new Set<Promise<void>>();
   const tick = () => {
     const named = options.targets();
-    // By the stick's identity: the same instance with other labels is another stick.
     skipLog(named, busy);
     const due = named.filter((target) => !busy.has(stickIdentity(target)));
     if (due.length === 0) return Promise.resolve();
     const started = new Date();
     for (const target of due) busy.set(stickIdentity(target), started);
+    const free = (target: Target) => busy.delete(stickIdentity(target));
     // A failed run is logged by the run itself; the loop goes on either way.
-    // Each stick is free for the next tick as soon as it is done, whatever the others do.
-    const done = (target: Target) => {
-      busy.delete(stickIdentity(target));
-    };
-    const running: Promise<void> = run(due, done, named)
+    const running: Promise<void> = run(due, free, named)
       .then(
         () => undefined,
         (error: unknown) => {
@@ -105,7 +101,7 @@ function createTick(run: Run, options: LoopOptions): { tick: () => Promise<void>
         },
       )
       .finally(() => {
-        for (const target of due) done(target);
+        for (const target of due) free(target);
         inFlight.delete(running);
       });
     inFlight.add(running);
@@ -117,26 +113,17 @@ function createTick(run: Run, options: LoopOptions): { tick: () => Promise<void>
 type Ticker = Pick<Cron, 'nextRun' | 'stop'>;
 
 function cron(options: LoopOptions, tick: () => Promise<void>): Ticker {
+  const { pattern, timezone } = options;
   try {
-    return new Cron(
-      options.pattern,
-      { mode: '5-or-6-parts', ...(options.timezone && { timezone: options.timezone }) },
-      () => {
-        void tick();
-      },
-    );
+    return new Cron(pattern, { mode: '5-or-6-parts', ...(timezone && { timezone }) }, () => void tick());
   } catch (error) {
     throw new ConfigError(
-      `--schedule / SCHEDULE "${options.pattern}" is not a cron pattern of 5 or 6 fields ` +
-        `(${messageOf(error)}); e.g. "*/15 * * * * *" for every 15 s`,
+      `--schedule / SCHEDULE "${pattern}" is not a cron pattern of 5 or 6 fields (${messageOf(error)}); ${example}`,
     );
   }
 }
 
-/**
- * Benchmarks only: a tick every `ms` after the previous run ended, so that 10,000 cycles take
- * seconds rather than hours. Cron cannot tick faster than once a second.
- */
+/** Benchmarks only: a tick every `ms` after the previous run ended; cron ticks at most once a second. */
 function testTicker(ms: number, tick: () => Promise<void>): Ticker {
   let timer: NodeJS.Timeout | undefined = setTimeout(function next() {
     void tick().then(() => {

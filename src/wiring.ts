@@ -4,7 +4,8 @@ import { cacheDirectory } from './cache-dir.js';
 import { createAgents, createHttp, destroyAgents, type HttpPolicy } from './http.js';
 import { storeAuth } from './sinks/auth.js';
 import { chooseSink, sinkKinds } from './sinks/registry.js';
-import type { AnySink, Print, SinkKind, SinkWords } from './sinks/sink.js';
+import type { AnySink, Print, SinkKind } from './sinks/sink.js';
+import { sinkWords, type SinkWords } from './log-line.js';
 import { createIdentityCache } from './identity-cache.js';
 import { createStickReader, type StickReading } from './stick.js';
 
@@ -15,14 +16,15 @@ export interface Connections {
   readonly words: SinkWords;
   /** Closes the kept-alive connections, so that the process can end, and leaves the identity cache for the next run. */
   readonly close: () => void;
+  /** The job runs once (or is `check`): its run closes the sink. */
+  readonly oneShot: boolean;
   /** Where a one-shot run keeps what the next run should know (src/cache-dir.ts). */
   readonly stateDir?: string;
 }
 
 /**
- * `kinds`: the sinks to choose from; the registry's unless a test adds one. `checking`: `check`,
- * which looks at each stick as it is (its /jsononce read afresh) and leaves nothing in the cache
- * directory for a run.
+ * `kinds`: the registry's unless a test adds one. `checking`: `check`, which reads each stick's
+ * /jsononce afresh and leaves nothing in the cache directory.
  */
 export async function connect(
   config: Config,
@@ -40,12 +42,14 @@ export async function connect(
   const https = rereads || endpoints.some((endpoint) => endpoint.url.protocol === 'https:');
   const agents = await createAgents(https);
   // A loop remembers in memory; a one-shot run leaves it to the next in the cache directory.
-  const stateDir = config.schedule || checking ? undefined : cacheDirectory();
+  const oneShot = !config.schedule || checking;
+  const stateDir = oneShot && !checking ? cacheDirectory() : undefined;
   const identities = createIdentityCache(stateDir);
   return {
     readStick: createStickReader(createHttp(policy, agents), config.maxBodyBytes, identities),
     sink: chosen.create({ http: (store) => createHttp(policy, agents, storeAuth(store)), print }),
-    words: chosen.words ?? kind.words,
+    words: sinkWords(kind.name, config),
+    oneShot,
     ...(stateDir !== undefined && { stateDir }),
     close: () => {
       destroyAgents(agents);

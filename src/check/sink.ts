@@ -33,7 +33,6 @@ export function recording(sink: AnySink): {
     samples,
     sink: {
       ...(sink.lastSuccesses && { lastSuccesses: sink.lastSuccesses }),
-      ...(sink.flush && { flush: sink.flush }),
       ...(sink.close && { close: sink.close }),
       deliver: async (delivery) => {
         const noted = (error: unknown): never => {
@@ -43,7 +42,11 @@ export function recording(sink: AnySink): {
           throw error;
         };
         const handed = await sink.deliver(delivery).catch(noted);
-        return { outcome: handed.outcome.then(() => void samples.set(delivery.target, delivery.samples), noted) };
+        const outcome = handed.outcome.then((news) => {
+          samples.set(delivery.target, delivery.samples);
+          return news;
+        }, noted);
+        return { outcome };
       },
     },
   };

@@ -1,9 +1,8 @@
 /**
- * Batches of import text that could not be delivered yet, oldest first, bounded by bytes and by
- * age: what is over a bound is dropped oldest first and counted, so a long outage costs the oldest
- * samples, never the memory of the host. Pure bookkeeping: no I/O, the clock is passed in.
+ * Import batches not delivered yet, oldest first, bounded by bytes and age: what is over a bound is
+ * dropped oldest first and counted, so an outage costs the oldest samples, never the host's memory.
  */
-import type { SinkFailure } from '../errors.js';
+import type { Tell } from './sink.js';
 
 export interface Batch {
   readonly text: string;
@@ -12,7 +11,7 @@ export interface Batch {
   /** Unix ms of the oldest sample in it: the batch ages from there. */
   readonly oldestAt: number;
   /** Those of its readings not told yet what became of them; emptied as they are told. */
-  readonly told: ((failure?: SinkFailure) => void)[];
+  readonly told: Tell[];
 }
 
 export interface BacklogBounds {
@@ -40,10 +39,7 @@ export class Backlog {
     return this.batches.reduce((sum, batch) => sum + batch.samples, 0);
   }
 
-  /**
-   * Keeps `batches` in order of age among those held already, then applies the bounds. Usually they
-   * are the newest; those of a delivery that failed after later runs were kept are older.
-   */
+  /** Keeps `batches` in order of age among those held already (a failed request's are older), then bounds. */
   keep(batches: readonly Batch[], now: number): void {
     const newest = this.batches.at(-1)?.oldestAt ?? -Infinity;
     this.batches.push(...batches);

@@ -1,8 +1,6 @@
 /**
  * The outbox's import text cut into requests: the readings' texts in the order they came, joined
- * into batches of at most `maxBytes` each (a stick's text is never split), so that the readings
- * handed over together go in as few requests as the cap allows, a failing one fails small, and a
- * full one can go at once.
+ * into batches of at most `maxBytes` (a stick's text is never split): few requests, each failing small.
  */
 import type { Batch } from './backlog.js';
 

@@ -1,10 +1,7 @@
 /**
- * One sending of import batches: sent one request at a time, in the order they are handed over,
- * while more are still being handed over (the outbox sends each batch as it fills); the readings of
- * a batch delivered are told so as it is answered. A batch the store
- * refuses (4xx) is passed over for good, since it would be refused again, and the others are still
- * sent; a failure that may pass (the store away, 5xx, 408 or 429: "later") stops the sending, and
- * every batch after it is unsent.
+ * One sending of import batches, one request at a time, and what became of them. A batch the store
+ * refuses (4xx) is passed over for good, since it would be refused again; a failure that may pass
+ * (the store away, 5xx, 408 or 429) stops the sending, and every batch after it is unsent.
  */
 import { HttpStatus, messageOf } from '../errors.js';
 import type { Batch } from './backlog.js';
@@ -13,27 +10,23 @@ import type { Batch } from './backlog.js';
 const later = new Set([408, 429]);
 
 export class ImportSending {
-  /** Set as the sending ends: settles once each of its readings is told; with its failure, if one. */
-  ending?: Promise<{ readonly failure?: unknown }>;
   /** Refused for good. */
   readonly refused: Batch[] = [];
+  /** Refused, with no reading left to tell (kept before): a loss the sink says on another reading. */
+  readonly unheard: Batch[] = [];
   /** Left to send later: the failure that stopped the sending, and every batch after it. */
   readonly unsent: Batch[] = [];
   /** How long the store asked to be left alone (Retry-After), if it did. */
   retryAfterMs: number | undefined;
-  private stoppedBy: string | undefined;
+  stoppedBy: string | undefined;
   private readonly refusals = new Map<string, number>();
   private requests = 0;
-  private chain = Promise.resolve();
 
-  constructor(private readonly post: (text: string) => Promise<void>) {}
-
-  /** Queues `batches` after those handed over before; resolves once all handed over so far are done with. */
-  send(batches: readonly Batch[]): Promise<void> {
-    this.requests += batches.length;
-    this.chain = this.chain.then(() => this.sendEach(batches));
-    return this.chain;
-  }
+  /** `sent` hears of each batch delivered, as it is answered. */
+  constructor(
+    private readonly post: (text: string) => Promise<void>,
+    private readonly sent: (batch: Batch) => void,
+  ) {}
 
   /** Each refusal, and the failure that stopped the sending, in words. */
   get failures(): string[] {
@@ -43,7 +36,9 @@ export class ImportSending {
     return this.stoppedBy === undefined ? refusals : [...refusals, this.stoppedBy];
   }
 
-  private async sendEach(batches: readonly Batch[]): Promise<void> {
+  /** Sends `batches` after those before (the caller awaits each send). */
+  async send(batches: readonly Batch[]): Promise<void> {
+    this.requests += batches.length;
     for (const [index, each] of batches.entries()) {
       if (this.stoppedBy !== undefined) {
         this.unsent.push(...batches.slice(index));
@@ -51,12 +46,12 @@ export class ImportSending {
       }
       try {
         await this.post(each.text);
-        // Told at once, and nothing of it kept: memory holds only what is not sent yet.
-        for (const tell of each.told.splice(0)) tell();
+        this.sent(each);
       } catch (error) {
         const status = error instanceof HttpStatus ? error.status : 0;
         if (error instanceof HttpStatus && status >= 400 && status < 500 && !later.has(status)) {
           this.refused.push(each);
+          if (each.told.length === 0) this.unheard.push(each);
           const reason = `with HTTP ${status}: ${error.reason}`;
           this.refusals.set(reason, (this.refusals.get(reason) ?? 0) + 1);
           continue;

@@ -1,10 +1,8 @@
 /**
- * One stick's samples as lines for VictoriaMetrics' /api/v1/import/prometheus: the text format's
- * sample lines, with the labels a Pushgateway would have put in the group's path as ordinary
- * labels, and the time the stick was read (ms) on every line. Written directly rather than through
- * a prom-client registry: the text format has no timestamps there, and for a fleet the registry
- * (hashing every sample's labels) was an eighth of a run's CPU; the lines are the same bytes
- * (test/unit/import-text.test.ts compares them with prom-client's).
+ * One stick's samples as lines for /api/v1/import/prometheus, with the labels a Pushgateway would
+ * have in the group's path as ordinary labels and the read time (ms) on every line. Written directly:
+ * prom-client's text has no timestamps, and its registry was an eighth of a fleet's run CPU; the lines
+ * are the same bytes (test/unit/import-text.test.ts compares them).
  */
 import type { Grouping } from '../config/types.js';
 import { escapeLabelValue } from '../exposition.js';

@@ -17,10 +17,6 @@ const pushesInFlight = 4;
 
 export const pushgateway: SinkKind = {
   name: 'Pushgateway',
-  words: {
-    delivered: 'pushed',
-    removed: { done: 'deleted its group from the Pushgateway', failed: 'could not delete its group' },
-  },
   choose: ({ pushgateway: store }) =>
     store && { endpoints: [store], create: ({ http }) => pushgatewaySink(store, http(store)) },
 };

@@ -1,13 +1,11 @@
 /**
- * Where a run's metrics go, as the Pushgateway's storage interface states its own: the contract every
- * sink keeps is `Sink`, deliver (and for a sink with an outbox, flush and close); what only some sinks
- * can do is a capability a sink has or has not: `Recall` (a stick's last success), `Discard` (what it
- * keeps of a stick no longer read), `Removal` (a stick's metrics, --delete-on-exit) and `Forgets`
- * (what no stick named any more delivers, --forget-after).
+ * Where the metrics go, stated as the Pushgateway's storage interface states its own: every sink
+ * keeps `Sink` (deliver, and close); what only some can do is a capability a sink has or not:
+ * `Recall` (a stick's last success), `Discard` (a stick no longer read), `Removal` (--delete-on-exit)
+ * and `Forgets` (what no stick named delivers any more, --forget-after).
  *
  * A kind of sink (the Pushgateway, VictoriaMetrics, a node_exporter textfile, standard output) is one
- * module exporting a SinkKind, listed once in registry.ts: it says when the configuration chose it,
- * where it sends (for TLS) and its words for the log; the run and the wiring name no store.
+ * module exporting a SinkKind, listed once in registry.ts; its words for the log are in log-line.ts.
  */
 import type { Config, Endpoint, Grouping, Store, Target } from '../config/types.js';
 import type { SinkFailure } from '../errors.js';
@@ -23,47 +21,45 @@ export interface Delivery {
 }
 
 /**
- * A reading handed over. `outcome` resolves once it is delivered, or rejects with a SinkFailure
- * saying whether it is kept for later or lost, and why; each reading has its own.
+ * A reading handed over. `outcome`, its own: resolves once it is delivered, with news of earlier
+ * readings lost that no outcome told (kept ones refused since), or rejects with a SinkFailure saying
+ * whether it is kept for later or lost, and why.
  */
 export interface HandedOver {
-  readonly outcome: Promise<void>;
+  readonly outcome: Promise<SinkFailure | undefined>;
 }
 
 /** The outcome of a reading delivered as it was taken. */
-export const delivered: HandedOver = { outcome: Promise.resolve() };
+export const delivered: HandedOver = { outcome: Promise.resolve(undefined) };
 
 /**
- * Methods of a Sink may be called at any time, from overlapping runs of a loop: a sink orders its own
- * requests. No reading is held for a run: what is handed over is the sink's until its outcome.
+ * A sink delivers on its own, as it takes a reading (the Pushgateway) or by the one sender of its
+ * outbox, which orders its requests; no caller says when. A reading may be handed over while earlier
+ * ones are still on their way; what is handed over is the sink's until its outcome.
  */
 export interface Sink {
   /**
-   * Takes one stick's reading over. Resolves once taken (the stick may be read again) with its
-   * outcome: `delivered` for a sink that delivers as it takes, else to come (an outbox). Rejects with
-   * a SinkFailure when it was not taken (a push refused), said on the stick's line; an outcome's
-   * failure is shared by the readings of one request or write, and said once after their lines.
+   * Takes one stick's reading: resolves once taken (the stick may be read again) with its outcome,
+   * `delivered` or to come. Rejects with a SinkFailure when not taken (a push refused). An outcome's
+   * failure may be shared by the readings of one request or write.
    */
   readonly deliver: (delivery: Delivery) => Promise<HandedOver>;
   /**
-   * What the outbox holds goes now (a run has handed over all its sticks). Never rejects; resolves
-   * with the SinkFailure that lost readings told before (kept for later), which no outcome says.
-   */
-  readonly flush?: () => Promise<unknown>;
-  /**
-   * No more deliveries: one last try to deliver what is still in the outbox. Throws a SinkFailure
-   * saying how much was not delivered.
+   * No more deliveries (a one-shot run's end, a loop's stop): the outbox drains, a loop's backlog is
+   * tried once more, each reading is told. Throws a SinkFailure saying what was not delivered.
    */
   readonly close?: () => Promise<void>;
 }
 
 /** Recalls the last success a sink holds of each stick. */
 export interface Recall {
-  /**
-   * The last success (Unix seconds) the sink holds for each of these sticks, by instance, in one
-   * request at most. Throws a SinkFailure.
-   */
+  /** The last success (Unix s) the sink holds of each stick, by instance, in one request. Throws a SinkFailure. */
   readonly lastSuccesses: (targets: readonly Target[]) => Promise<ReadonlyMap<string, number>>;
+}
+
+/** A last success is believed only as a Unix time in seconds, since 2001 and not ahead of now. */
+export function plausible(seconds: number | undefined): number | undefined {
+  return seconds !== undefined && seconds >= 1e9 && seconds <= Date.now() / 1000 + 60 ? seconds : undefined;
 }
 
 /** Discards what a sink keeps of a stick from one delivery to the next. */
@@ -86,10 +82,7 @@ export interface Forgets {
 /** A sink with whichever capabilities it has: the one type the run and the wiring pass around. */
 export type AnySink = Sink & Partial<Recall & Discard & Removal & Forgets>;
 
-/**
- * What a sink holds of a stick no longer named: a Pushgateway group, when it was last pushed (Unix s)
- * and how long ago that is (s), both by the store's clock.
- */
+/** A Pushgateway group no stick names: when it was last pushed (Unix s), how long ago (s), by its clock. */
 export interface Forgettable {
   readonly grouping: Grouping;
   readonly pushedAt: number;
@@ -114,30 +107,12 @@ export interface Forgetting {
   readonly forget: (stale: Forgettable) => Promise<void>;
 }
 
-/** What the run's log says of a sink's work. */
-export interface SinkWords {
-  /**
-   * Said of each stick delivered ("pushed", "pushed trucki_up 0") and of one that was not ("not
-   * pushed: …"). Absent: a delivery is not mentioned, a failed one is "not delivered: …".
-   */
-  readonly delivered?: string;
-  /** After remove: "deleted its group from the Pushgateway"; and "could not delete its group". */
-  readonly removed?: { readonly done: string; readonly failed: string };
-  /**
-   * Said of a failed stick whose last success the sink was asked for and did not hold, where that
-   * may be worth a look (labels that do not match): "none in VictoriaMetrics …". Absent: not said.
-   */
-  readonly notRecalled?: string;
-}
-
 /** Writes text out; rejects when the output is closed or full. */
 export type Print = (text: string) => Promise<void>;
 
-/** What the wiring hands a sink to reach its store with. */
+/** What the wiring hands a sink: HTTP to one of its endpoints (its credentials and CA), standard output. */
 export interface SinkWiring {
-  /** A got instance for one of the sink's endpoints, with that endpoint's credentials and CA. */
   readonly http: (store: Store) => Http;
-  /** Standard output. */
   readonly print: Print;
 }
 
@@ -145,8 +120,6 @@ export interface SinkWiring {
 export interface ChosenSink {
   /** The stores it talks to over HTTP: the wiring loads TLS if one of them is https. */
   readonly endpoints: readonly Endpoint[];
-  /** Words naming where this configuration sends, instead of the kind's: "written to /var/lib/…". */
-  readonly words?: SinkWords;
   readonly create: (wiring: SinkWiring) => AnySink;
 }
 
@@ -154,23 +127,60 @@ export interface ChosenSink {
 export interface SinkKind {
   /** As --help and the README name it: "VictoriaMetrics". */
   readonly name: string;
-  readonly words: SinkWords;
   /** The sink, if the configuration chose this kind. */
   readonly choose: (config: Config) => ChosenSink | undefined;
 }
 
-/**
- * A reading's outcome to come, and how to tell it. The outcome is marked as handled: a caller that
- * hands a reading over and never asks (a test, a stopping loop) does not end the process with it.
- */
-export function outcomeToCome(): { outcome: Promise<void>; tell: (failure?: SinkFailure) => void } {
-  let tell!: (failure?: SinkFailure) => void;
-  const outcome = new Promise<void>((resolve, reject) => {
-    tell = (failure) => {
+/** Tells a reading it was not delivered (`failure`), or was, with news of an earlier loss. */
+export type Tell = (failure?: SinkFailure, news?: SinkFailure) => void;
+
+/** A reading's outcome to come, marked as handled: one never asked for (a stopping loop) ends no process. */
+export function outcomeToCome(): HandedOver & { tell: Tell } {
+  let tell!: Tell;
+  const outcome = new Promise<SinkFailure | undefined>((resolve, reject) => {
+    tell = (failure, news) => {
       if (failure) reject(failure);
-      else resolve();
+      else resolve(news);
     };
   });
   outcome.catch(() => {});
   return { outcome, tell };
+}
+
+/**
+ * The sender of a sink that writes all it holds at once (a file, standard output): in a loop a
+ * reading wakes it in the next turn, so that readings handed over together share a write, and it
+ * writes, one at a time, until none waits; a one-shot sink writes once, at close.
+ */
+export function oneWriter(
+  write: () => Promise<void>,
+  loop: boolean,
+): { take: () => HandedOver; close: () => Promise<void> } {
+  let next: ReturnType<typeof outcomeToCome> | undefined;
+  let writing: Promise<SinkFailure | undefined> | undefined;
+  const drain = async () => {
+    let failure: SinkFailure | undefined;
+    for (let taken = next; taken; taken = next) {
+      next = undefined;
+      failure = await write().then(
+        () => undefined,
+        (error: unknown) => error as SinkFailure,
+      );
+      taken.tell(failure);
+    }
+    writing = undefined;
+    return failure;
+  };
+  return {
+    take: () => {
+      next ??= outcomeToCome();
+      if (loop) writing ??= new Promise((resolve) => setImmediate(resolve)).then(drain);
+      return { outcome: next.outcome };
+    },
+    close: async () => {
+      await writing;
+      const failure = next && (await drain());
+      if (failure) throw failure;
+    },
+  };
 }

@@ -1,37 +1,31 @@
 /**
  * All sticks in one file for node_exporter's textfile collector, told apart by a `stick` label
- * (`instance` would clash with the label Prometheus gives node_exporter). Written to a temp file
- * beside it and renamed over it, so the collector never reads half a file; only ever a regular
- * file is replaced, never a device, a link or a directory someone pointed us at.
+ * (`instance` would clash with node_exporter's own). Written beside it and renamed over it, so the
+ * collector never reads half a file; only a regular file is replaced, never a device or a link.
  */
 import { constants } from 'node:fs';
 import { chmod, lstat, open, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { jobFamilies } from '../catalogue.js';
-import { expositionText, parseSampleLine } from '../exposition.js';
+import { expositionText, labelSetKey, parseSampleLine } from '../exposition.js';
 import { stickIdentity, type Grouping, type Target } from '../config/types.js';
 import type { Sample } from '../parse.js';
-import { createLimit } from '../concurrency-limit.js';
 import { kindOf } from '../bounded-file.js';
 import { errnoCode, SinkFailure } from '../errors.js';
-import { outcomeToCome, type Discard, type Recall, type Sink, type SinkKind } from './sink.js';
+import { oneWriter, type Discard, type Recall, type Sink, type SinkKind } from './sink.js';
 
 export const textfile: SinkKind = {
   name: 'node_exporter textfile',
-  words: { delivered: 'written to the textfile' },
-  choose: ({ textfile: path }) =>
-    path !== undefined
-      ? { endpoints: [], words: { delivered: `written to ${path}` }, create: () => textfileSink(path) }
-      : undefined,
+  choose: ({ textfile: path, schedule }) =>
+    path !== undefined ? { endpoints: [], create: () => textfileSink(path, schedule !== undefined) } : undefined,
 };
 
-export function textfileSink(path: string): Sink & Recall & Discard {
+/** `loop`: written as readings come (see oneWriter); else once, at close, with every stick's. */
+export function textfileSink(path: string, loop: boolean): Sink & Recall & Discard {
   // Every stick's latest samples, with its own labels (from a targets file), by stickIdentity: a
-  // loop tick that reads only some sticks still writes them all.
+  // write while only some sticks are read still writes them all.
   const latest = new Map<string, { readonly instance: string; readonly samples: readonly Sample[] }>();
-  const oneWrite = createLimit(1);
-  /** The readings the next write takes. */
-  let next: ReturnType<typeof outcomeToCome> | undefined;
+  const writer = oneWriter(() => write(path, latest), loop);
   return {
     lastSuccesses: async (targets) => {
       const text = (await readRegularFile(path)) ?? '';
@@ -53,21 +47,12 @@ export function textfileSink(path: string): Sink & Recall & Discard {
         instance: target.instance,
         samples: samples.map((sample) => ({ ...sample, labels: { ...own, ...sample.labels } })),
       });
-      next ??= outcomeToCome();
-      return Promise.resolve({ outcome: next.outcome });
+      return Promise.resolve(writer.take());
     },
     discard: (target) => {
       latest.delete(stickIdentity(target));
     },
-    // One write at a time: a loop's runs may end together, and two writes would share the temp file.
-    flush: () => {
-      const taken = next;
-      next = undefined;
-      return oneWrite(() => write(path, latest)).then(
-        () => taken?.tell(),
-        (error: unknown) => taken?.tell(error as SinkFailure),
-      );
-    },
+    close: writer.close,
   };
 }
 
@@ -99,15 +84,13 @@ async function write(
 
 /** The labels a stick's job samples have in the file. */
 const fileLabels = (target: Target): Grouping => [['stick', target.instance], ...target.labels];
-const labelSetKey = (labels: Grouping) => JSON.stringify([...labels].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 /** The file as the job last wrote it, for its last successes: more than this is not the job's. */
 const maxRecallBytes = 64 * 1024 * 1024;
 
 /**
- * The text of the file at `path`, undefined when there is none; refused as the write refuses it
- * unless it is a regular file. Opened without blocking and without following a link, and checked
- * once open: a named pipe swapped in would otherwise hang the run for ever.
+ * The file's text, undefined when there is none; refused unless a regular file. Opened without
+ * blocking or following a link, and checked once open: a named pipe swapped in would hang the run.
  */
 async function readRegularFile(path: string): Promise<string | undefined> {
   let file: FileHandle;

@@ -1,8 +1,7 @@
 /**
- * VictoriaMetrics' HTTP API as the job uses it: the import of Prometheus text, and the last success
- * of each stick read back with one instant query per run. Every run writes the last success it
- * knows with its own timestamp, so only the latest sample matters and the window needs to span only
- * the longest pause of the job, not of the stick.
+ * VictoriaMetrics' HTTP API as the job uses it: the import of Prometheus text, and each stick's last
+ * success read back with one instant query per run. Every run writes the last success it knows, so
+ * the window needs to span only the longest pause of the job, not of the stick.
  */
 import type { Grouping, Target } from '../config/types.js';
 import { jobFamilies } from '../catalogue.js';
@@ -10,6 +9,7 @@ import { textFormatContentType } from '../exposition.js';
 import { HttpFailure } from '../errors.js';
 import { request, urlUnder, type Http } from '../http.js';
 import { parseJson } from '../json-object.js';
+import { plausible } from './sink.js';
 
 /** An import is answered with nothing (204) or a line of refusal: more is read up to this, no further. */
 const maxImportAnswerBytes = 1_048_576;
@@ -33,21 +33,14 @@ export function recallQuery(job: string): string {
   return `last_over_time(${jobFamilies.lastSuccess.name}{job="${quoted}"}[${recallWindow}])`;
 }
 
-/**
- * The recall's answer is read up to this size, and parsed whole: 4 MiB is some 20,000 series, beyond
- * any fleet, and parsed it stays well within a small machine's memory.
- */
+/** The recall's answer, parsed whole: 4 MiB is some 20,000 series, beyond any fleet, and small parsed. */
 export const maxRecallBytes = 4 * 1_048_576;
 
-/** A last success from before this, or more than a day ahead of now, is no plausible read time. */
-const plausibleSince = Date.UTC(2000, 0, 1) / 1000;
-
 /**
- * Instance → last success (Unix s) for those of `targets` a series is of: job, instance, grouping
- * and the stick's own labels all equal. Labels the job never sets (a vmagent's
- * -remoteWrite.label=host=pi) may be on the series too; a label the job sets on any of `targets`
- * or in the grouping may not differ (another site's stick of the same name is another stick).
- * Throws an HttpFailure: of its kind, or when the answer is not a query result.
+ * Instance → last success (Unix s) of `targets`, from the series with their job, instance, grouping
+ * and labels. Labels the job never sets (a vmagent's -remoteWrite.label=host=pi) may be there too;
+ * one it sets on any of `targets` may not differ (another site's stick of the same name). Throws an
+ * HttpFailure: of its kind, or when the answer is not a query result.
  */
 export async function readLastSuccesses(
   http: Http,
@@ -69,14 +62,13 @@ export async function readLastSuccesses(
   });
   const ours = new Set([...grouping, ...targets.flatMap(({ labels }) => labels)].map(([name]) => name));
   const byInstance = new Map(targets.map((target) => [target.instance, new Map([...grouping, ...target.labels])]));
-  const latest = Date.now() / 1000 + 86_400;
   const found = new Map<string, number>();
   for (const { metric, value } of queryResult(answer.body)) {
     const instance = metric.instance ?? '';
     const wanted = byInstance.get(instance);
     if (!wanted || ![...ours].every((name) => (metric[name] ?? '') === (wanted.get(name) ?? ''))) continue;
     const seconds = typeof value[1] === 'string' && value[1] !== '' ? Number(value[1]) : NaN;
-    if (!(seconds >= plausibleSince && seconds <= latest)) continue;
+    if (plausible(seconds) === undefined) continue;
     found.set(instance, Math.max(seconds, found.get(instance) ?? -Infinity));
   }
   return found;

@@ -1,9 +1,8 @@
 /**
  * VictoriaMetrics, a vmagent, a vminsert (with its tenant prefix) or anything else that takes
- * Prometheus text on `<url>/api/v1/import/prometheus`. There is no group to replace: every sample
- * carries job, instance and the target's labels as ordinary labels, and the time its stick was
- * read, so a late delivery keeps true times and a series simply ends when a stick is no longer
- * sent. The readings handed over together share as few requests as the size cap allows.
+ * Prometheus text on `<url>/api/v1/import/prometheus`. No group to replace: every sample carries
+ * job, instance and the target's labels, and the time its stick was read, so a late delivery keeps
+ * true times and a series simply ends when a stick is no longer sent.
  */
 import type { Target, VictoriaMetrics } from '../config/types.js';
 import { HttpStatus, messageOf, NoQueryApi, SinkFailure } from '../errors.js';
@@ -17,11 +16,6 @@ import { postImport, queryError, readLastSuccesses, recallQuery } from './victor
 
 export const victoriaMetrics: SinkKind = {
   name: 'VictoriaMetrics',
-  words: {
-    delivered: 'sent to VictoriaMetrics',
-    notRecalled:
-      'no series in VictoriaMetrics has its job, instance and labels (a stick never read, or labels changed since)',
-  },
   choose: ({ victoriametrics: store, schedule }) =>
     store && {
       endpoints: [store, store.query],
@@ -36,8 +30,10 @@ const maxRequestBytes = 1 << 20;
 /** The sink: its outbox and sender, and the recall of last successes. */
 export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHttp: Http, keep: boolean) {
   const recall = lastSuccessRecall(store, queryHttp);
+  const outbox = new ImportOutbox(store, http, keep);
   return {
-    ...importOutbox(store, http, keep),
+    deliver: outbox.deliver,
+    close: outbox.close,
     // Absent once recall is off: a stick's last success is then not "not found", only not asked for.
     get lastSuccesses() {
       return recall.available() ? recall.ask : undefined;
@@ -46,108 +42,151 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
 }
 
 /**
- * The outbox: the readings handed over go into a batch of at most one request; a full batch goes at
- * once to the one sender, or into the backlog while it may not send (a sending before still under
- * way, or before the time the store asked to be left alone until), so that memory holds at most one
- * request's worth not on its way, beside the backlog. A sending begins with the backlog's batches,
- * the oldest, and a flush ends it; each reading is told of its own request: delivered, refused (lost), or unsent and,
- * in a loop (`keep`), kept in the backlog for the next sending, else lost.
+ * The outbox and its one sender. A reading joins the batch being filled (one request at most) and
+ * wakes the sender in the next turn, so that readings handed over together share a request; it sends
+ * what is queued, the backlog (the oldest) first, one import at a time, until nothing is left. While
+ * a request is out, a loop's (`keep`) full batch goes into the bounded backlog, told it is kept:
+ * memory holds one request's worth not on its way beside the backlog. A failure that may pass keeps
+ * the rest in a loop's backlog and stops the sender until the next reading or the Retry-After time.
+ * A one-shot sink's requests are one sending up to close, which tells what was not delivered.
  */
-function importOutbox(store: VictoriaMetrics, http: Http, keep: boolean): Sink {
-  const backlog = new Backlog(store.backlog);
-  const filling = new ImportBatches(maxRequestBytes);
-  const where = `VictoriaMetrics ${store.url.href}`;
-  /** The one sending: open while batches may join it, then ending until each reading is told. */
-  let sending: ImportSending | undefined;
+class ImportOutbox implements Sink {
+  private readonly backlog: Backlog;
+  private readonly filling = new ImportBatches(maxRequestBytes);
+  private readonly where: string;
+  /** A loop's until the sender is idle, a one-shot sink's until close. */
+  private sending: ImportSending | undefined;
+  /** The sender at work, from its wake until nothing is left. */
+  private sender: Promise<void> | undefined;
+  private posting = false;
   /** Unix ms before which the store asked not to be sent to. */
-  let notBefore = 0;
+  private notBefore = 0;
+  private timer: NodeJS.Timeout | undefined;
+  /** A loss no reading was told of: said with the next reading delivered. */
+  private unsaid: SinkFailure | undefined;
 
-  /** Why no batch may go now, if so: one may join a sending still open, or begin one. */
-  const heldBy = (now: number) =>
-    sending?.ending
-      ? 'is still busy with the delivery before'
-      : !sending && now < notBefore
-        ? askedToWait(notBefore)
-        : undefined;
-  const hold = (batches: readonly Batch[], now: number, why: string) => {
-    backlog.keep(batches, now);
-    const kept = `${backlog.samples} samples kept for the next runs${droppedSoFar(backlog)}`;
-    tell(batches, new SinkFailure(`${where} ${why}; ${kept}`));
+  constructor(
+    private readonly store: VictoriaMetrics,
+    private readonly http: Http,
+    private keep: boolean,
+  ) {
+    this.backlog = new Backlog(store.backlog);
+    this.where = `VictoriaMetrics ${store.url.href}`;
+  }
+
+  readonly deliver: Sink['deliver'] = ({ target, samples, readAt }) => {
+    const { job, grouping } = this.store;
+    const labels = [['job', job], ['instance', target.instance], ...grouping, ...target.labels] as const;
+    const { text, lines } = importText(samples, labels, readAt);
+    const reading = outcomeToCome();
+    this.filling.add(text, lines, readAt, reading.tell);
+    if (this.keep && this.posting) this.hold(this.filling.takeFull(), 'is still busy with the delivery before');
+    this.wake();
+    return Promise.resolve({ outcome: reading.outcome });
   };
-  const send = (batches: readonly Batch[], now: number) => {
-    if (!sending) {
-      sending = new ImportSending((text) => postImport(http, store.url, text));
-      // The backlog's batches first: they are older.
-      batches = [...backlog.takeAll(now), ...batches];
+
+  readonly close = async (): Promise<void> => {
+    await this.sender;
+    clearTimeout(this.timer);
+    const stopping = this.keep;
+    this.keep = false;
+    const wait = this.notBefore - Date.now();
+    if (wait > 0 && wait <= this.http.policy.timeoutMs) await new Promise((resolve) => setTimeout(resolve, wait));
+    const batches = [...this.backlog.takeAll(Date.now()), ...this.filling.end()];
+    if (Date.now() < this.notBefore) {
+      const failure = new SinkFailure(
+        `${this.where} ${askedToWait(this.notBefore)}; ${count(batches)} samples not delivered (stopping)`,
+      );
+      tell(batches, failure);
+      throw failure;
     }
-    void sending.send(batches);
-    return sending;
-  };
-  /** Ends the sending (one begins if none is open) with `rest`, then tells each reading what became of it. */
-  const end = (rest: readonly Batch[], now: number, stopping: boolean) => {
-    const ended = send(rest, now);
-    const settled = ended.send([]).then(() => {
-      sending = undefined;
-      if (ended.retryAfterMs !== undefined) notBefore = Date.now() + ended.retryAfterMs;
-      return settle(ended, backlog, where, keep && !stopping, stopping);
-    });
-    ended.ending = settled;
-    return settled;
+    if (batches.length) await (this.sending ??= this.begin()).send(batches);
+    const ended = this.sending;
+    this.sending = undefined;
+    const failure = ended && settle(ended, this.backlog, this.where, false, stopping);
+    if (failure) throw failure;
   };
 
-  return {
-    deliver: ({ target, samples, readAt }) => {
-      const labels = [['job', store.job], ['instance', target.instance], ...store.grouping, ...target.labels] as const;
-      const { text, lines } = importText(samples, labels, readAt);
-      const reading = outcomeToCome();
-      filling.add(text, lines, readAt, reading.tell);
-      const [now, full] = [Date.now(), filling.takeFull()];
-      const why = full.length ? heldBy(now) : undefined;
-      if (why !== undefined) hold(full, now, why);
-      else if (full.length) send(full, now);
-      return Promise.resolve({ outcome: reading.outcome });
-    },
-    flush: async () => {
-      // Another run's sending still ending (a slow stick's run meets it every cycle) is waited for, not
-      // called busy; one that failed is an outage, and this run's readings are kept as while it lasts.
-      let failed = false;
-      while (keep && !failed && sending?.ending) failed = (await sending.ending).failure !== undefined;
+  private async pump(): Promise<void> {
+    for (;;) {
       const now = Date.now();
-      const why = failed ? 'failed the delivery before' : keep ? heldBy(now) : undefined;
-      if (why === undefined) return (await end(filling.end(), now, false)).untold;
-      hold(filling.end(), now, why);
-    },
-    close: async () => {
-      await sending?.ending;
-      const wait = notBefore - Date.now();
-      if (wait > 0 && wait <= http.policy.timeoutMs) await new Promise((resolve) => setTimeout(resolve, wait));
-      const failure =
-        Date.now() < notBefore
-          ? lostAtStop(backlog, filling, where, notBefore)
-          : (await end(filling.end(), Date.now(), true)).failure;
-      if (failure) throw failure;
-    },
-  };
-}
+      if (this.keep && now < this.notBefore) {
+        this.hold(this.filling.end(), askedToWait(this.notBefore));
+        break;
+      }
+      const batches = [...this.backlog.takeAll(now), ...this.filling.end()];
+      if (batches.length === 0) break;
+      const sending = (this.sending ??= this.begin());
+      this.posting = true;
+      await sending.send(batches);
+      this.posting = false;
+      if (this.keep && sending.stoppedBy !== undefined) {
+        // The readings that came while it failed are kept with it.
+        sending.unsent.push(...this.filling.end());
+        break;
+      }
+    }
+    this.sender = undefined;
+    const ended = this.keep ? this.sending : undefined;
+    if (!ended) return;
+    this.sending = undefined;
+    if (ended.retryAfterMs !== undefined) {
+      this.notBefore = Date.now() + ended.retryAfterMs;
+      this.timer = setTimeout(() => {
+        this.wake();
+      }, ended.retryAfterMs).unref();
+    }
+    if (!settle(ended, this.backlog, this.where, true, false)) this.noteUnheard(ended);
+  }
 
-/** What is left as a loop stops before the time the store asked to be left alone until: lost, and told so. */
-function lostAtStop(backlog: Backlog, filling: ImportBatches, where: string, notBefore: number): SinkFailure {
-  const queue = [...backlog.takeAll(Date.now()), ...filling.end()];
-  const failure = new SinkFailure(
-    `${where} ${askedToWait(notBefore)}; ${count(queue)} samples not delivered (stopping)`,
-  );
-  tell(queue, failure);
-  return failure;
+  /** In the next turn: the readings handed over in this one share a request. */
+  private wake(): void {
+    this.sender ??= new Promise((resolve) => setImmediate(resolve)).then(() => this.pump());
+  }
+
+  private begin(): ImportSending {
+    const begun: ImportSending = new ImportSending(
+      (text) => postImport(this.http, this.store.url, text),
+      // Told at once, and nothing of it kept: memory holds only what is not sent yet.
+      (batch) => {
+        tell([batch], undefined, batch.told.length ? this.news(begun) : undefined);
+      },
+    );
+    return begun;
+  }
+
+  private hold(batches: readonly Batch[], why: string): void {
+    if (batches.length === 0) return;
+    this.backlog.keep(batches, Date.now());
+    const kept = `${this.backlog.samples} samples kept for the next runs${droppedSoFar(this.backlog)}`;
+    tell(batches, new SinkFailure(`${this.where} ${why}; ${kept}`));
+  }
+
+  /** Refused batches whose readings were told before (kept): a loss said with the next reading delivered. */
+  private noteUnheard(of: ImportSending): void {
+    const lost = count(of.unheard.splice(0));
+    if (lost)
+      this.unsaid = new SinkFailure(`${this.where} ${of.failures.join(', then ')}; ${lost} samples not delivered`);
+  }
+
+  private news(of: ImportSending): SinkFailure | undefined {
+    this.noteUnheard(of);
+    // A quiet loop says only the first failure of an outage: what the backlog dropped is counted at its end.
+    const dropped = of.failures.length ? 0 : this.backlog.takeUnsaid();
+    if (dropped && !this.unsaid)
+      this.unsaid = new SinkFailure(`${this.where} takes imports again; ${dropped} samples were dropped meanwhile`);
+    const said = this.unsaid;
+    this.unsaid = undefined;
+    return said;
+  }
 }
 
 /**
  * What became of a sending: refused batches counted as dropped, unsent ones kept (`keep`) or lost;
- * each of their readings not told yet is told the failure, which is returned; `untold`, a loss no
- * reading hears of: a kept batch refused, or once a sending fails nothing, the backlog's drops since.
+ * each of their readings not told yet is told the failure, which is returned.
  */
 function settle(sent: ImportSending, backlog: Backlog, where: string, keep: boolean, stopping: boolean) {
   const { refused, unsent } = sent;
-  const unheard = refused.some(({ told }) => told.length === 0);
   for (const batch of refused) backlog.drop(batch);
   if (keep) backlog.keep(unsent, Date.now());
   const said = sent.failures.join(', then ');
@@ -162,19 +201,12 @@ function settle(sent: ImportSending, backlog: Backlog, where: string, keep: bool
     failure = new SinkFailure(`${where} ${said}; ${tail.join('; ')}${keep ? droppedSoFar(backlog) : ''}`);
   }
   tell(failed, failure);
-  // A quiet loop says only the first failure of an outage: what the backlog dropped is counted at its end.
-  const dropped = failure ? 0 : backlog.takeUnsaid();
-  const untold = dropped
-    ? new SinkFailure(`${where} takes imports again; ${dropped} samples were dropped meanwhile`)
-    : unheard
-      ? failure
-      : undefined;
-  return { failure, untold };
+  return failure;
 }
 
 /** Tells each reading in `batches` not told yet what became of it. */
-function tell(batches: readonly Batch[], failure: SinkFailure | undefined): void {
-  for (const { told } of batches) for (const each of told.splice(0)) each(failure);
+function tell(batches: readonly Batch[], failure: SinkFailure | undefined, news?: SinkFailure): void {
+  for (const { told } of batches) for (const each of told.splice(0)) each(failure, news);
 }
 
 const droppedSoFar = (backlog: Backlog) => (backlog.droppedSamples ? `, ${backlog.droppedSamples} dropped so far` : '');
@@ -185,10 +217,7 @@ function askedToWait(notBefore: number): string {
 
 const count = (list: readonly Batch[]) => list.reduce((sum, each) => sum + each.samples, 0);
 
-/**
- * The sink's lastSuccesses: one query per run, until the store turns out to have no query API;
- * `available` says whether it still asks.
- */
+/** The sink's lastSuccesses: one query per run, until the store turns out to have no query API. */
 function lastSuccessRecall(
   store: VictoriaMetrics,
   queryHttp: Http,

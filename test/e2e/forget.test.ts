@@ -12,7 +12,6 @@ import { execFileSync } from 'node:child_process';
 import { chmod, chown, lstat, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { readCommand } from '../../src/config/load.js';
 import { startSimulator, type Simulator } from '../../src/simulator/server.js';
 import { emptyDir, quickTicks, runCli, startCli } from '../helpers/cli.js';
 import { startProxy } from '../helpers/proxy.js';
@@ -297,30 +296,6 @@ describe('a loop', () => {
     } finally {
       assert.deepEqual(await loop.stop(), { code: 0, signal: null }, loop.stderr());
       await proxy.close();
-    }
-  });
-});
-
-describe('the setting', () => {
-  const read = async (value: string) => {
-    const command = await readCommand(['-t', 'a', '-g', 'http://pg.test', `--forget-after=${value}`], {});
-    return command.kind === 'run' ? command.config.pushgateway?.forgetAfterMs : 'not a run';
-  };
-  test('takes Prometheus durations, 0 and off; the default is 7 days', async () => {
-    assert.equal(await read('7d'), 7 * 86_400_000);
-    assert.equal(await read('1h30m'), 5_400_000);
-    assert.equal(await read('36h'), 36 * 3_600_000);
-    assert.equal(await read('1y2w'), (365 + 14) * 86_400_000);
-    assert.equal(await read('1500ms'), 1500);
-    assert.equal(await read('0'), undefined);
-    assert.equal(await read('off'), undefined);
-    assert.equal(await read('0s'), undefined);
-    const command = await readCommand(['-t', 'a', '-g', 'http://pg.test'], {});
-    assert.equal(command.kind === 'run' && command.config.pushgateway?.forgetAfterMs, 7 * 86_400_000);
-  });
-  test('refuses what is not one, naming the option', async () => {
-    for (const bad of ['7', '7 d', '1m1h', 'd', '', '-1d', '1.5h', '999999999y', '1h 30m']) {
-      await assert.rejects(read(bad), /--forget-after must be a duration such as 7d/, bad);
     }
   });
 });

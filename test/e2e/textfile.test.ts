@@ -10,8 +10,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startSimulator, type Simulator } from '../../src/simulator/server.js';
-import { liveCatalogue } from '../../src/catalogue.js';
-import { textfileSink } from '../../src/sinks/textfile.js';
 import { emptyDir, quickTicks, runCli, startCli } from '../helpers/cli.js';
 import { freePort } from '../helpers/process.js';
 import { until } from '../helpers/until.js';
@@ -231,31 +229,6 @@ describe('the last successes read back from the file', { concurrency: true }, ()
 });
 
 describe('a loop and its textfile', { concurrency: true }, () => {
-  test('runs that end together write one after the other: each write whole, none refused', async () => {
-    // In-process: the loop's runs end together only by chance, the sink's flushes can be made to.
-    const path = join(dir, 'together.prom');
-    const sink = textfileSink(path);
-    for (let index = 0; index < 300; index++) {
-      const target = { url: new URL('http://127.0.0.1:9/'), instance: `s${index}`, labels: [] };
-      const samples = liveCatalogue.slice(0, 20).map(({ family }) => ({ family, labels: {}, value: index }));
-      await sink.deliver({ target, samples, readAt: 0 });
-    }
-    const flushes = await Promise.allSettled(Array.from({ length: 5 }, () => sink.flush!()));
-    assert.deepEqual(
-      flushes.map((flush) => (flush.status === 'rejected' ? String(flush.reason) : flush.status)),
-      Array<string>(5).fill('fulfilled'),
-    );
-    const text = await readFile(path, 'utf8');
-    const linesOf = (stick: string) => text.split('\n').filter((line) => line.includes(`stick="${stick}"`)).length;
-    assert.ok(linesOf('s0') > 0);
-    assert.equal(linesOf('s299'), linesOf('s0'), 'the last stick is not all there');
-    assert.deepEqual(
-      (await readdir(dir)).filter((name) => name.startsWith('.together')),
-      [],
-      'a temp file was left behind',
-    );
-  });
-
   test('the path swapped for a named pipe between ticks: refused on each run, no hang, written again once it is gone', async () => {
     const cwd = await emptyDir();
     const path = join(cwd, 'trucki.prom');

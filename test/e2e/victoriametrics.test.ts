@@ -11,16 +11,12 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { liveCatalogue } from '../../src/catalogue.js';
-import type { Target, VictoriaMetrics } from '../../src/config/types.js';
-import { SinkFailure } from '../../src/errors.js';
-import { createAgents, createHttp, destroyAgents } from '../../src/http.js';
-import { victoriaMetricsSink } from '../../src/sinks/victoriametrics.js';
 import { startSimulator, type Simulator } from '../../src/simulator/server.js';
 import { emptyDir, quickTicks, runCli, startCli } from '../helpers/cli.js';
 import { repoRoot } from '../helpers/paths.js';
 import { startPrometheus } from '../helpers/prometheus.js';
-import { endlessBody, startHostileStick } from '../helpers/hostile.js';
+import { startHostileStick } from '../helpers/hostile.js';
+import { startTestStore } from '../helpers/import-store.js';
 import { startProxy, type Injected, type Proxy } from '../helpers/proxy.js';
 import { expectedAtZero } from '../helpers/sticks.js';
 import { until } from '../helpers/until.js';
@@ -40,100 +36,8 @@ const readsFrom = (stick: Simulator) => {
   return () => liveReads(stick) - start;
 };
 
-/** What a store in this process makes of an import: hold it unanswered, or answer it. */
-type StoreAnswer =
-  'hold' | 'endless' | { readonly status: number; readonly headers?: Record<string, string>; readonly body?: string };
-
-interface TestStore {
-  readonly url: string;
-  /** Each import's body, in the order they came. */
-  readonly bodies: string[];
-  /** The most imports open at once so far. */
-  readonly maxOpen: () => number;
-  /** Answers the held imports with 204, and every later one as `answer` says. */
-  readonly release: () => void;
-  readonly close: () => Promise<void>;
-}
-
-/**
- * A loopback store that misbehaves as `answer` says for the n-th import (0-based) or its body,
- * counting what it got; it has no query API.
- */
-async function startTestStore(answer: (index: number, body: string) => StoreAnswer): Promise<TestStore> {
-  const bodies: string[] = [];
-  const held: ServerResponse[] = [];
-  let open = 0;
-  let maxOpen = 0;
-  let released = false;
-  const server = createServer((request, response) => {
-    open++;
-    maxOpen = Math.max(maxOpen, open);
-    response.on('close', () => open--);
-    if (!request.url?.startsWith('/api/v1/import/prometheus')) {
-      // No query API here: recall is off, and only imports are counted.
-      response.writeHead(404).end('unsupported path requested');
-      return;
-    }
-    let body = '';
-    request.setEncoding('utf8');
-    request.on('data', (chunk: string) => (body += chunk));
-    request.on('end', () => {
-      const index = bodies.push(body) - 1;
-      const what = answer(index, body);
-      if (what === 'hold' && !released) held.push(response);
-      else if (what === 'hold') response.writeHead(204).end();
-      else if (what === 'endless') endlessBody(response.writeHead(200, { 'content-type': 'text/plain' }));
-      else response.writeHead(what.status, what.headers).end(what.body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}`,
-    bodies,
-    maxOpen: () => maxOpen,
-    release: () => {
-      released = true;
-      for (const response of held.splice(0)) response.writeHead(204).end();
-    },
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  };
-}
-
-/** A 200 whose body never ends, written as fast as the client reads it. */
 /** Sample lines of `family` in import text. */
 const linesOf = (text: string, family: string) => text.split('\n').filter((line) => line.startsWith(`${family}{`));
-
-/**
- * A loop's VictoriaMetrics sink in this process, sending to `store`, and the delivery of a stick
- * with a long label on each of its 20 lines: 400 kB a stick, two of them a request.
- */
-function loopSink(store: TestStore, agents: Awaited<ReturnType<typeof createAgents>>, backlogBytes: number) {
-  const url = new URL(`${store.url}/`);
-  const backlog = { maxBytes: backlogBytes, maxAgeMs: 3_600_000 };
-  const vm: VictoriaMetrics = { url, job: 'trucki', grouping: [], query: { url }, backlog };
-  const http = createHttp({ timeoutMs: 60_000, retries: 0 }, agents);
-  const sink = victoriaMetricsSink(vm, http, http, true);
-  const samples = liveCatalogue.slice(0, 20).map(({ family }) => ({ family, labels: {}, value: 1 }));
-  const labels: Target['labels'] = [['note', 'x'.repeat(20_000)]];
-  const target = (instance: string): Target => ({ url: new URL('http://127.0.0.1:9/'), instance, labels });
-  return {
-    sink,
-    deliver: (instance: string) => sink.deliver({ target: target(instance), samples, readAt: Date.now() }),
-  };
-}
-
-/** What a reading's outcome told: 'delivered', or the SinkFailure's words. */
-const told = (outcome: Promise<void>) =>
-  outcome.then(
-    () => 'delivered',
-    (error: unknown) => (error instanceof SinkFailure ? error.message : String(error)),
-  );
 
 async function finally_(cleanups: (() => Promise<unknown>)[]): Promise<void> {
   await Promise.allSettled(cleanups.map((cleanup) => cleanup()));
@@ -798,11 +702,13 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       assert.equal(store.maxOpen(), 1, `${String(store.maxOpen())} imports open at once`);
       assert.equal(store.bodies.length, 1);
       // The later runs wait for the import in flight: an answer still to come is no outage.
-      assert.doesNotMatch(loop.stderr(), /busy|kept|not delivered|failed/);
+      // A read slowed by a loaded machine may skip a tick ("still busy"): that is the stick, not the store.
+      const deliveries = () => loop.stderr().replace(/^stick held: (skipped|keeps time) .*\n/gm, '');
+      assert.doesNotMatch(deliveries(), /busy|kept|not delivered|failed/);
       store.release();
       await until(() => store.bodies.length >= 2, { what: 'the waiting runs sent once the store answers' });
       assert.deepEqual(await loop.stop(), { code: 0, signal: null }, loop.stderr());
-      assert.doesNotMatch(loop.stderr(), /busy|kept|not delivered|failed/);
+      assert.doesNotMatch(deliveries(), /busy|kept|not delivered|failed/);
       assert.equal(store.maxOpen(), 1);
       const sent = store.bodies.flatMap((body) => linesOf(body, 'trucki_up'));
       assert.equal(sent.length, liveReads(stick), 'every read delivered once');
@@ -850,89 +756,6 @@ describe('VictoriaMetrics sink against the real programs', { concurrency: true }
       assert.equal(/^stick slow .*; sent to VictoriaMetrics trucki_up 0$/m.test(said), slowTaken, said);
     } finally {
       await finally_([() => loop.stop('SIGKILL'), () => store.close(), () => fast.close(), () => slow.close()]);
-    }
-  });
-
-  test('in-process: readings handed over while a sending is open join it, one import at a time, each told of its own request', async () => {
-    const store = await startTestStore((_index, body) =>
-      body.includes('instance="b3"') ? { status: 400, body: 'refused for the test\n' } : { status: 204 },
-    );
-    const agents = await createAgents(false);
-    const { sink, deliver } = loopSink(store, agents, 1 << 26);
-    try {
-      // Each full request goes at once; those handed over while it is open join its sending, which
-      // the flush ends. Each reading is told of its own request.
-      const handed = [];
-      for (const instance of ['a1', 'a2', 'a3', 'b1', 'b2', 'b3']) handed.push(await deliver(instance));
-      await sink.flush!();
-      const said = await Promise.all(handed.map(({ outcome }) => told(outcome)));
-      assert.deepEqual(said.slice(0, 4), Array<string>(4).fill('delivered'));
-      for (const each of said.slice(4)) {
-        assert.doesNotMatch(each, /still busy/);
-        assert.match(
-          each,
-          /refused 1 of 3 import requests with HTTP 400: refused for the test; \d+ samples not delivered(, \d+ dropped so far)?$/,
-        );
-      }
-      const instances = (body: string) => [
-        ...new Set(Array.from(body.matchAll(/instance="(\w+)"/g), ([, name]) => name)),
-      ];
-      assert.deepEqual(store.bodies.map(instances), [
-        ['a1', 'a2'],
-        ['a3', 'b1'],
-        ['b2', 'b3'],
-      ]);
-      assert.equal(store.maxOpen(), 1);
-    } finally {
-      destroyAgents(agents);
-      await store.close();
-    }
-  });
-
-  test("in-process: a run's flush that meets another run's sending still ending waits for it, and a store that answers is not called busy", async () => {
-    const store = await startTestStore(() => 'hold');
-    const agents = await createAgents(false);
-    const { sink, deliver } = loopSink(store, agents, 1 << 26);
-    try {
-      // A fast run ends its sending while a slow stick's run is still reading; the slow run's flush then meets it.
-      const fast = await deliver('fast');
-      const fastEnded = sink.flush!();
-      await until(() => store.bodies.length === 1, { what: "the fast run's import, held by the store" });
-      const slow = await deliver('slow');
-      const slowEnded = sink.flush!();
-      store.release();
-      await Promise.all([fastEnded, slowEnded]);
-      assert.deepEqual(await Promise.all([told(fast.outcome), told(slow.outcome)]), ['delivered', 'delivered']);
-      assert.equal(store.maxOpen(), 1, 'one import open at a time');
-    } finally {
-      destroyAgents(agents);
-      await store.close();
-    }
-  });
-
-  test('in-process: full requests handed over while the store holds the sending before go into the bounded backlog at once, told they are kept', async () => {
-    const store = await startTestStore(() => 'hold');
-    const agents = await createAgents(false);
-    // Room for one request of two sticks: what does not fit is dropped, oldest first.
-    const { sink, deliver } = loopSink(store, agents, 900_000);
-    try {
-      const first = await deliver('first');
-      const ended = sink.flush!();
-      await until(() => store.bodies.length === 1, { what: 'the first import, held by the store' });
-      // Ten sticks of 400 kB: four full requests while the first is unanswered, and one filling.
-      const later = [];
-      for (let index = 0; index < 10; index++) later.push(await deliver(`s${String(index)}`));
-      const full = await Promise.all(later.slice(0, 8).map(({ outcome }) => told(outcome)));
-      for (const said of full)
-        assert.match(said, /is still busy with the delivery before; \d+ samples kept for the next runs/);
-      assert.match(full.at(-1)!, /, \d+ dropped so far$/, 'the backlog kept within its bytes');
-      assert.equal(store.bodies.length, 1, 'one import open at a time');
-      store.release();
-      await ended;
-      assert.equal(await told(first.outcome), 'delivered');
-    } finally {
-      destroyAgents(agents);
-      await store.close();
     }
   });
 

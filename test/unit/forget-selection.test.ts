@@ -5,6 +5,7 @@
  * keeps in memory (a bounded number of groups; beyond it, nothing is forgotten and reading stops).
  */
 import assert from 'node:assert/strict';
+import { readCommand } from '../../src/config/load.js';
 import { createServer, type ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { Grouping, Target } from '../../src/config/types.js';
@@ -301,5 +302,29 @@ describe('what a read keeps', () => {
       /^could not look for groups to forget: Pushgateway .* was read no further, forgetting none: more than 10000 groups/,
     );
     assert.ok(sentBytes < 16 * 1024 * 1024, `read ${String(sentBytes)} bytes before stopping`);
+  });
+});
+
+describe('the setting', () => {
+  const read = async (value: string) => {
+    const command = await readCommand(['-t', 'a', '-g', 'http://pg.test', `--forget-after=${value}`], {});
+    return command.kind === 'run' ? command.config.pushgateway?.forgetAfterMs : 'not a run';
+  };
+  test('takes Prometheus durations, 0 and off; the default is 7 days', async () => {
+    assert.equal(await read('7d'), 7 * 86_400_000);
+    assert.equal(await read('1h30m'), 5_400_000);
+    assert.equal(await read('36h'), 36 * 3_600_000);
+    assert.equal(await read('1y2w'), (365 + 14) * 86_400_000);
+    assert.equal(await read('1500ms'), 1500);
+    assert.equal(await read('0'), undefined);
+    assert.equal(await read('off'), undefined);
+    assert.equal(await read('0s'), undefined);
+    const command = await readCommand(['-t', 'a', '-g', 'http://pg.test'], {});
+    assert.equal(command.kind === 'run' && command.config.pushgateway?.forgetAfterMs, 7 * 86_400_000);
+  });
+  test('refuses what is not one, naming the option', async () => {
+    for (const bad of ['7', '7 d', '1m1h', 'd', '', '-1d', '1.5h', '999999999y', '1h 30m']) {
+      await assert.rejects(read(bad), /--forget-after must be a duration such as 7d/, bad);
+    }
   });
 });

@@ -143,12 +143,12 @@ describe('answers parsed whole are bounded by what they can be', () => {
         recall.message,
         /query API \S+ sent more than 4 MiB on \/api\/v1\/query when asked for the last successes$/,
       );
-      await sink.deliver({
+      const handed = await sink.deliver({
         target: target('a'),
         samples: [{ family: jobFamilies.up, labels: {}, value: 1 }],
         readAt: 0,
       });
-      await sink.flush!();
+      await handed.outcome;
       assert.equal(imports.length, 1);
       assert.match(imports[0]!, /^trucki_up\{job="trucki",instance="a"\} 1 0$/m);
     } finally {

@@ -1,18 +1,22 @@
 /**
- * The VictoriaMetrics outbox in-process, against a scripted store on loopback: what each run's log
- * says of readings kept for later and then lost, and what `check` says of a store that fails.
+ * The VictoriaMetrics outbox in-process, against a scripted store on loopback: its one sender, one
+ * import at a time; what each run's log says of readings kept for later and then lost; what `check`
+ * says of a store that fails.
  */
 import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { liveCatalogue } from '../../src/catalogue.js';
 import type { Config, Target, VictoriaMetrics } from '../../src/config/types.js';
+import { SinkFailure } from '../../src/errors.js';
 import { createAgents, createHttp, destroyAgents, type Agents, type Http } from '../../src/http.js';
 import { createJob } from '../../src/run.js';
-import { victoriaMetrics, victoriaMetricsSink } from '../../src/sinks/victoriametrics.js';
+import { sinkWords } from '../../src/log-line.js';
+import { victoriaMetricsSink } from '../../src/sinks/victoriametrics.js';
 import type { StickReading } from '../../src/stick.js';
 import { connect } from '../../src/wiring.js';
 import { startScripted } from '../helpers/hostile.js';
+import { startTestStore, type TestStore } from '../helpers/import-store.js';
 import { until } from '../helpers/until.js';
 
 let agents: Agents;
@@ -84,8 +88,9 @@ describe('readings kept for later', () => {
       const job = createJob(loopConfig(targets, store(vm.url)), (line) => lines.push(line), {
         readStick: () => Promise.resolve(reading(reads++ === 0 ? firstReadAt : Date.now())),
         sink,
-        words: victoriaMetrics.words,
+        words: sinkWords('VictoriaMetrics', loopConfig(targets, store(vm.url))),
         close: () => {},
+        oneShot: false,
       });
       assert.equal(await job.run(targets), 'undelivered');
       assert.match(lines.join('\n'), /samples kept for the next runs/);
@@ -116,7 +121,8 @@ describe("check's delivery", () => {
         samples: reading(Date.now()).live.samples,
         readAt: Date.now(),
       });
-      await connections.sink.flush?.();
+      // check runs once: its sink tells what it could not deliver as it closes.
+      await connections.sink.close?.().catch(() => {});
       const failure = await handed.outcome.then(
         () => undefined,
         (error: unknown) => error,
@@ -150,13 +156,12 @@ describe('each reading its own outcome', () => {
       }));
       const first = await sink.deliver({ target: target('a'), samples, readAt: Date.now() });
       const second = await sink.deliver({ target: target('b'), samples, readAt: Date.now() });
-      const flushed = sink.flush!();
       let firstTold = false;
       void first.outcome.then(() => (firstTold = true));
       const release = await until(() => held.release, { timeoutMs: 5000, what: 'the second request' });
       await until(() => firstTold, { timeoutMs: 2000, what: "the first reading's outcome" });
       release();
-      await Promise.all([second.outcome, flushed]);
+      await second.outcome;
     } finally {
       await vm.close();
     }
@@ -180,8 +185,9 @@ describe('a quiet loop through an outage', () => {
       const job = createJob({ ...loopConfig(targets, tiny), verbose: false }, (line) => lines.push(line), {
         readStick: () => Promise.resolve(reading(Date.now())),
         sink,
-        words: victoriaMetrics.words,
+        words: sinkWords('VictoriaMetrics', loopConfig(targets, store(vm.url))),
         close: () => {},
+        oneShot: false,
       });
       for (let run = 0; run < 3; run++) assert.equal(await job.run(targets), 'undelivered');
       const perRun = Number(/, (\d+) dropped so far/.exec(lines.join('\n'))?.[1]);
@@ -191,6 +197,111 @@ describe('a quiet loop through an outage', () => {
       assert.match(lines.join('\n'), new RegExp(`; ${String(3 * perRun)} samples were dropped meanwhile`));
     } finally {
       await vm.close();
+    }
+  });
+});
+
+/**
+ * A loop's VictoriaMetrics sink in this process, sending to `store`, and the delivery of a stick
+ * with a long label on each of its 20 lines: 400 kB a stick, two of them a request.
+ */
+function loopSink(store: TestStore, agents: Awaited<ReturnType<typeof createAgents>>, backlogBytes: number) {
+  const url = new URL(`${store.url}/`);
+  const backlog = { maxBytes: backlogBytes, maxAgeMs: 3_600_000 };
+  const vm: VictoriaMetrics = { url, job: 'trucki', grouping: [], query: { url }, backlog };
+  const http = createHttp({ timeoutMs: 60_000, retries: 0 }, agents);
+  const sink = victoriaMetricsSink(vm, http, http, true);
+  const samples = liveCatalogue.slice(0, 20).map(({ family }) => ({ family, labels: {}, value: 1 }));
+  const labels: Target['labels'] = [['note', 'x'.repeat(20_000)]];
+  const target = (instance: string): Target => ({ url: new URL('http://127.0.0.1:9/'), instance, labels });
+  return {
+    sink,
+    deliver: (instance: string) => sink.deliver({ target: target(instance), samples, readAt: Date.now() }),
+  };
+}
+
+/** What a reading's outcome told: 'delivered', or the SinkFailure's words. */
+const told = (outcome: Promise<unknown>) =>
+  outcome.then(
+    () => 'delivered',
+    (error: unknown) => (error instanceof SinkFailure ? error.message : String(error)),
+  );
+
+describe('one sender, one import at a time', () => {
+  test('readings handed over together share requests, one import at a time, each told of its own request', async () => {
+    const store = await startTestStore((_index, body) =>
+      body.includes('instance="b3"') ? { status: 400, body: 'refused for the test\n' } : { status: 204 },
+    );
+    const agents = await createAgents(false);
+    const { deliver } = loopSink(store, agents, 1 << 26);
+    try {
+      // Handed over in one turn: the sender takes them all, two to a request. Each reading is told of
+      // its own request.
+      const handed = [];
+      for (const instance of ['a1', 'a2', 'a3', 'b1', 'b2', 'b3']) handed.push(await deliver(instance));
+      const said = await Promise.all(handed.map(({ outcome }) => told(outcome)));
+      assert.deepEqual(said.slice(0, 4), Array<string>(4).fill('delivered'));
+      for (const each of said.slice(4)) {
+        assert.doesNotMatch(each, /still busy/);
+        assert.match(
+          each,
+          /refused 1 of 3 import requests with HTTP 400: refused for the test; \d+ samples not delivered(, \d+ dropped so far)?$/,
+        );
+      }
+      const instances = (body: string) => [
+        ...new Set(Array.from(body.matchAll(/instance="(\w+)"/g), ([, name]) => name)),
+      ];
+      assert.deepEqual(store.bodies.map(instances), [
+        ['a1', 'a2'],
+        ['a3', 'b1'],
+        ['b2', 'b3'],
+      ]);
+      assert.equal(store.maxOpen(), 1);
+    } finally {
+      destroyAgents(agents);
+      await store.close();
+    }
+  });
+
+  test('a reading that comes while an import is held waits for it, goes with the next, and is not called busy', async () => {
+    const store = await startTestStore(() => 'hold');
+    const agents = await createAgents(false);
+    const { deliver } = loopSink(store, agents, 1 << 26);
+    try {
+      const fast = await deliver('fast');
+      await until(() => store.bodies.length === 1, { what: "the fast stick's import, held by the store" });
+      const slow = await deliver('slow');
+      store.release();
+      assert.deepEqual(await Promise.all([told(fast.outcome), told(slow.outcome)]), ['delivered', 'delivered']);
+      assert.equal(store.bodies.length, 2);
+      assert.equal(store.maxOpen(), 1, 'one import open at a time');
+    } finally {
+      destroyAgents(agents);
+      await store.close();
+    }
+  });
+
+  test('full requests handed over while the store holds the sending before go into the bounded backlog at once, told they are kept', async () => {
+    const store = await startTestStore(() => 'hold');
+    const agents = await createAgents(false);
+    // Room for one request of two sticks: what does not fit is dropped, oldest first.
+    const { deliver } = loopSink(store, agents, 900_000);
+    try {
+      const first = await deliver('first');
+      await until(() => store.bodies.length === 1, { what: 'the first import, held by the store' });
+      // Ten sticks of 400 kB: four full requests while the first is unanswered, and one filling.
+      const later = [];
+      for (let index = 0; index < 10; index++) later.push(await deliver(`s${String(index)}`));
+      const full = await Promise.all(later.slice(0, 8).map(({ outcome }) => told(outcome)));
+      for (const said of full)
+        assert.match(said, /is still busy with the delivery before; \d+ samples kept for the next runs/);
+      assert.match(full.at(-1)!, /, \d+ dropped so far$/, 'the backlog kept within its bytes');
+      assert.equal(store.bodies.length, 1, 'one import open at a time');
+      store.release();
+      assert.equal(await told(first.outcome), 'delivered');
+    } finally {
+      destroyAgents(agents);
+      await store.close();
     }
   });
 });

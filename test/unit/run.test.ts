@@ -9,7 +9,7 @@ import { jobFamilies, liveCatalogue } from '../../src/catalogue.js';
 import type { Config, Target } from '../../src/config/types.js';
 import { SinkFailure } from '../../src/errors.js';
 import { createJob } from '../../src/run.js';
-import { delivered as taken, type AnySink, type Delivery, type Sink } from '../../src/sinks/sink.js';
+import { delivered as taken, outcomeToCome, type AnySink, type Delivery, type Sink } from '../../src/sinks/sink.js';
 import type { Connections } from '../../src/wiring.js';
 import type { StickReading } from '../../src/stick.js';
 
@@ -58,13 +58,12 @@ function fakeSink(held: Record<string, number>, recallFails = false): FakeSink {
       delivered.push(delivery);
       return Promise.resolve(taken);
     },
-    flush: async () => {},
   };
 }
 
 function connections(sink: AnySink, read: (target: Target) => Promise<StickReading>): Connections {
   // The fake sink stands for a Pushgateway: it says so in the log.
-  return { readStick: read, sink, words: { delivered: 'pushed' }, close: () => {} };
+  return { readStick: read, sink, words: { delivered: 'pushed' }, close: () => {}, oneShot: true };
 }
 
 const familiesOf = (delivery: Delivery | undefined) => delivery?.samples.map((sample) => sample.family.name).sort();
@@ -178,7 +177,6 @@ describe('one run', () => {
         instance === 'alive'
           ? Promise.reject(new SinkFailure('Pushgateway http://pg.test/ answered HTTP 503'))
           : Promise.resolve(taken),
-      flush: async () => {},
     };
     const targets = [target('alive'), target('dead')];
     const job = createJob(
@@ -193,7 +191,7 @@ describe('one run', () => {
 
   test('a dark stick and a write that fails: undelivered', async () => {
     const failed = Promise.reject(new SinkFailure('VictoriaMetrics http://vm.test/ refused the connection'));
-    const sink: Sink = { deliver: () => Promise.resolve({ outcome: failed }), flush: async () => {} };
+    const sink: Sink = { deliver: () => Promise.resolve({ outcome: failed }) };
     const lines: string[] = [];
     const targets = [target('dead')];
     const job = createJob(
@@ -210,7 +208,6 @@ describe('one run', () => {
   test("a refused delivery fails the run and names the sink in the stick's line", async () => {
     const sink: Sink = {
       deliver: () => Promise.reject(new SinkFailure('Pushgateway http://pg.test/ answered HTTP 503')),
-      flush: async () => {},
     };
     const lines: string[] = [];
     const targets = [target('alive')];
@@ -226,18 +223,12 @@ describe('one run', () => {
 
 describe('each reading handed over gets its own outcome', () => {
   test('a stick is free for its next read once its reading is taken; its line and the run wait for its outcome', async () => {
-    let tell: (failure?: SinkFailure) => void = () => {};
-    const outcome = new Promise<void>((resolve, reject) => {
-      tell = (failure) => {
-        if (failure) reject(failure);
-        else resolve();
-      };
-    });
-    let flushed = 0;
+    const { outcome, tell } = outcomeToCome();
+    let closed = 0;
     const sink: Sink = {
       deliver: () => Promise.resolve({ outcome }),
-      flush: () => {
-        flushed++;
+      close: () => {
+        closed++;
         return Promise.resolve();
       },
     };
@@ -253,7 +244,7 @@ describe('each reading handed over gets its own outcome', () => {
     const run = job.run(targets, ({ instance }) => freed.push(instance)).finally(() => (ended = true));
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(freed, ['alive']);
-    assert.equal(flushed, 1);
+    assert.equal(closed, 1, 'a one-shot run closes its sink once every reading is handed over');
     assert.equal(lines.length, 0, 'no line before the outcome');
     assert.equal(ended, false);
     tell(new SinkFailure('VictoriaMetrics http://vm.test/ is still busy with the delivery before; 3 samples kept'));
@@ -262,6 +253,26 @@ describe('each reading handed over gets its own outcome', () => {
     assert.deepEqual(lines.slice(1), [
       'VictoriaMetrics http://vm.test/ is still busy with the delivery before; 3 samples kept',
     ]);
+  });
+});
+
+describe('a loss no outcome told', () => {
+  test('news of an earlier loss on a delivered reading is said once after the lines, even by a quiet loop', async () => {
+    const news = new SinkFailure(
+      'VictoriaMetrics http://vm.test/ refused 1 of 2 import requests; 5 samples not delivered',
+    );
+    const sink: Sink = { deliver: () => Promise.resolve({ outcome: Promise.resolve(news) }) };
+    const lines: string[] = [];
+    const targets = [target('a'), target('b')];
+    const job = createJob({ ...config(targets), schedule: { pattern: '* * * * * *' } }, (line) => lines.push(line), {
+      ...connections(sink, () => Promise.resolve(reading())),
+      oneShot: false,
+    });
+    assert.equal(await job.run(targets), 'ok');
+    assert.deepEqual(
+      lines.filter((line) => !line.startsWith('stick ')),
+      [news.message],
+    );
   });
 });
 

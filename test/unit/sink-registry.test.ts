@@ -1,7 +1,7 @@
 /**
- * A new sink is its own module plus one registration: this file adds one, in-process, with a real
- * configuration and a simulated stick, and the run logs the sink's own words and delivers through
- * it; neither the run nor the wiring had to learn its name.
+ * A new sink is its own module plus one registration (and its words beside the log line): this file
+ * adds one, in-process, with a real configuration and a simulated stick, and the run delivers through
+ * it and logs its words; neither the run nor the wiring had to learn its name.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { readCommand } from '../../src/config/load.js';
 import type { Target } from '../../src/config/types.js';
+import { sinkWords } from '../../src/log-line.js';
 import { createJob } from '../../src/run.js';
 import { sinkKinds } from '../../src/sinks/registry.js';
 import { delivered as taken, type Delivery, type SinkKind } from '../../src/sinks/sink.js';
@@ -21,7 +22,6 @@ const delivered: Delivery[] = [];
 const forgotten: Target[] = [];
 const memory: SinkKind = {
   name: 'memory',
-  words: { delivered: 'kept in memory', removed: { done: 'forgot it', failed: 'could not forget it' } },
   choose: () => ({
     endpoints: [],
     create: () => ({
@@ -29,7 +29,6 @@ const memory: SinkKind = {
         delivered.push(delivery);
         return Promise.resolve(taken);
       },
-      flush: () => Promise.resolve(),
       remove: (target) => {
         forgotten.push(target);
         return Promise.resolve();
@@ -39,6 +38,8 @@ const memory: SinkKind = {
 };
 // --- Its registration: in src/sinks/registry.ts this is one entry of sinkKinds -------------------
 const registered = [memory, ...sinkKinds];
+// --- Its words: in src/log-line.ts this is one entry of the words by kind -------------------------
+const words = { delivered: 'kept in memory', removed: { done: 'forgot it', failed: 'could not forget it' } };
 
 let stick: Simulator;
 before(async () => {
@@ -55,7 +56,7 @@ test('a sink added by its module and one registration: the run delivers through 
   const lines: string[] = [];
   const printed: string[] = [];
   const connections = await connect(config, (text) => Promise.resolve(void printed.push(text)), registered);
-  const job = createJob(config, (line) => lines.push(line), connections);
+  const job = createJob(config, (line) => lines.push(line), { ...connections, words });
   try {
     assert.equal(await job.run(config.targets), 'ok');
     assert.equal(await job.remove(config.targets), true);
@@ -127,7 +128,10 @@ test('every sink of the registry says where the samples went, in each stick’s 
       /^; not pushed: Pushgateway http:\/\/127\.0\.0\.1:9\/ refused the connection/,
     );
     // Every sink has its word: none is left unsaid.
-    for (const kind of sinkKinds) assert.ok(kind.words.delivered, `${kind.name} has no word for a delivery`);
+    const command = await readCommand(['--target', `roof=${stick.url}`, '--textfile', file], {});
+    assert.equal(command.kind, 'run');
+    for (const kind of sinkKinds)
+      assert.ok(sinkWords(kind.name, command.config).delivered, `${kind.name} has no word for a delivery`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
