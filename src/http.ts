@@ -93,6 +93,8 @@ interface Ask {
   readonly retries?: number;
   /** This request's basic auth (a stick's); a store's come with its Http. */
   readonly auth?: { readonly username?: string; readonly password?: string };
+  /** false: a compressed answer is left as it came, and counted so (a stick's: see stick.ts). */
+  readonly decompress?: false;
   /**
    * Given, the body is not kept but handed as text while it streams in to what this returns for the
    * answer's headers (per attempt; it may throw to refuse the answer). Retried on network failures
@@ -110,7 +112,7 @@ interface Answer {
 
 /** The answer of a 2xx, or an HttpFailure of its kind. */
 export async function request(http: Http, ask: Ask): Promise<Answer> {
-  const { method = 'GET', body, form, accept, auth, retries } = ask;
+  const { method = 'GET', body, form, accept, auth, retries, decompress } = ask;
   const options = {
     method,
     ...(body && { body: body.text }),
@@ -119,6 +121,7 @@ export async function request(http: Http, ask: Ask): Promise<Answer> {
     ...(auth?.username !== undefined && { username: auth.username }),
     ...(auth?.password !== undefined && { password: auth.password }),
     ...(retries !== undefined && { retry: { limit: retries } }),
+    ...(decompress === false && { decompress }),
   };
   if (ask.stream) return streamed(http, ask, http.got.stream(ask.url, { ...options, throwHttpErrors: false }));
   const sent = http.got(ask.url, { ...options, responseType: 'buffer' });
@@ -200,7 +203,7 @@ function quietEnd(request: ClientRequest): void {
 
 const attemptsOf = (error: unknown) => (error instanceof RequestError ? (error.request?.retryCount ?? 0) + 1 : 1);
 
-function answerTooLarge({ maxBytes, what }: Ask, attempts: number): AnswerTooLarge {
+export function answerTooLarge({ maxBytes, what }: Pick<Ask, 'maxBytes' | 'what'>, attempts = 1): AnswerTooLarge {
   const size = maxBytes % 1048576 === 0 ? `${maxBytes / 1048576} MiB` : `${maxBytes / 1024} KiB`;
   return new AnswerTooLarge(`sent more than ${maxBytes % 1024 === 0 ? size : `${maxBytes} bytes`} ${what}`, attempts);
 }
