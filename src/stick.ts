@@ -3,7 +3,6 @@
  * is read again only every ten minutes once it has succeeded (src/identity-cache.ts). Only GET, only
  * these two paths (docs/trucki-stick-api.md § Requests we never make), bounded in size, strictly UTF-8.
  */
-import { brotliDecompressSync, inflateRawSync, unzipSync } from 'node:zlib';
 import { liveCatalogue, onceCatalogue, type CatalogueRow } from './catalogue.js';
 import type { Endpoint, Target } from './config/types.js';
 import { errnoCode, HttpFailure, messageOf } from './errors.js';
@@ -46,7 +45,7 @@ export function createStickFetch(http: Http, maxBytes: number) {
       ...(auth && { auth: stick }),
     });
     if (answer.status !== 200) throw new HttpFailure(`answered HTTP ${answer.status} instead of 200 on ${path}`);
-    const body = decoded(answer.body, answer.headers['content-encoding'], bound);
+    const body = await decoded(answer.body, answer.headers['content-encoding'], bound);
     try {
       return utf8.decode(body);
     } catch {
@@ -60,16 +59,14 @@ export function createStickFetch(http: Http, maxBytes: number) {
  * got would keep a decoder (brotli's: up to 16 MiB) per stick while all answer. Another encoding
  * stays as it came, and fails as text or JSON.
  */
-function decoded(body: Buffer, encoding = '', bound: { maxBytes: number; what: string }): Buffer {
+async function decoded(body: Buffer, encoding = '', bound: { maxBytes: number; what: string }): Promise<Buffer> {
+  const name = encoding.trim().toLowerCase();
+  if (body.length === 0 || !['gzip', 'deflate', 'br'].includes(name)) return body;
+  // Only here: a stick that compresses is rare, and loading zlib costs every start.
+  const zlib = await import('node:zlib');
   // Raw deflate, as some servers send for "deflate", lacks zlib's header (RFC 1950: CM 8, a multiple of 31).
-  const zlib = body.length > 1 && (body[0]! & 0x0f) === 8 && body.readUInt16BE() % 31 === 0;
-  const decoders = new Map([
-    ['gzip', unzipSync],
-    ['deflate', zlib ? unzipSync : inflateRawSync],
-    ['br', brotliDecompressSync],
-  ]);
-  const decode = decoders.get(encoding.trim().toLowerCase());
-  if (!decode || body.length === 0) return body;
+  const raw = name === 'deflate' && !(body.length > 1 && (body[0]! & 0x0f) === 8 && body.readUInt16BE() % 31 === 0);
+  const decode = name === 'br' ? zlib.brotliDecompressSync : raw ? zlib.inflateRawSync : zlib.unzipSync;
   try {
     return decode(body, { maxOutputLength: bound.maxBytes });
   } catch (error) {
