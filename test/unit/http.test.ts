@@ -222,29 +222,43 @@ describe('answers parsed whole are bounded by what they can be', () => {
       await server.close();
     }
   });
-  test('sticks that all send a brotli bomb at once are decoded one at a time, in bounded memory', async () => {
-    // 64 MiB of spaces in some 100 bytes, with brotli's largest window: 16 MiB, which a decoder holds while it lives.
-    const params = { [constants.BROTLI_PARAM_LGWIN]: 24, [constants.BROTLI_PARAM_QUALITY]: 5 };
-    const bomb = brotliCompressSync(Buffer.alloc(64 << 20, 0x20), { params });
-    const server = await startScripted((_request, response) => {
-      response.writeHead(200, { 'content-encoding': 'br' }).end(bomb);
+  // 64 MiB of spaces in some 100 bytes, with brotli's largest window: 16 MiB, which a decoder holds while it lives.
+  const brotliBomb = () =>
+    brotliCompressSync(Buffer.alloc(64 << 20, 0x20), {
+      params: { [constants.BROTLI_PARAM_LGWIN]: 24, [constants.BROTLI_PARAM_QUALITY]: 5 },
     });
-    const rss = () => process.memoryUsage.rss();
-    const before = rss();
-    let peak = before;
-    const sampler = setInterval(() => (peak = Math.max(peak, rss())), 5);
-    try {
-      const fetchStick = createStickFetch(http(), 1 << 20);
-      const reads = Array.from({ length: 40 }, () =>
-        failureOf(fetchStick({ url: new URL(`${server.url}/`) }, '/jsonlive')),
-      );
-      for (const error of await Promise.all(reads)) assert.equal(error.message, 'sent more than 1 MiB on /jsonlive');
-      assert.ok(peak - before < 200 << 20, `${String((peak - before) >> 20)} MiB more while 40 sticks answered`);
-    } finally {
-      clearInterval(sampler);
-      await server.close();
-    }
-  });
+  const bombed = {
+    'sticks that all send a brotli bomb at once are decoded one at a time': {
+      send: (base: URL) => createStickFetch(http(), 1 << 20)({ url: base }, '/jsonlive'),
+      says: 'sent more than 1 MiB on /jsonlive',
+    },
+    // As many deletions as sticks at once, when a loop stops with --delete-on-exit.
+    'deletions all answered 200 with a brotli bomb at once are done, their answers not decoded': {
+      send: (base: URL) => deleteGroup(http(), base, [['job', 'trucki']]),
+      says: undefined,
+    },
+  };
+  for (const [what, { send, says }] of Object.entries(bombed)) {
+    test(`${what}, in bounded memory`, async () => {
+      const bomb = brotliBomb();
+      const server = await startScripted((_request, response) => {
+        response.writeHead(200, { 'content-encoding': 'br' }).end(bomb);
+      });
+      const rss = () => process.memoryUsage.rss();
+      const before = rss();
+      let peak = before;
+      const sampler = setInterval(() => (peak = Math.max(peak, rss())), 5);
+      try {
+        const sent = Array.from({ length: 40 }, () => send(new URL(`${server.url}/`)));
+        for (const error of await Promise.all(says === undefined ? sent : sent.map(failureOf)))
+          assert.equal((error as Error | undefined)?.message, says);
+        assert.ok(peak - before < 200 << 20, `${String((peak - before) >> 20)} MiB more while 40 answered`);
+      } finally {
+        clearInterval(sampler);
+        await server.close();
+      }
+    });
+  }
 
   test('a stick body in raw deflate, sent as "deflate", is read whatever its first byte', async () => {
     const json = '{"DEVICE":"SUNA55A69","FIRMWARE":"1.16"}';
