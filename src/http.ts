@@ -1,8 +1,8 @@
 /**
  * The one HTTP client of the job and of `check`, the only module that imports got. Every request is
- * bounded in time (per attempt) and in bytes (counted decompressed as they come); got retries what
- * may pass; no redirect is followed (to a URL we never chose); every failure is an HttpFailure of
- * errors.ts, its kind told by its class, in words a user can act on.
+ * bounded in time (per attempt) and in bytes (counted as they come, decoded unless Ask.decompress);
+ * got retries what may pass; no redirect is followed (to a URL we never chose); every failure is an
+ * HttpFailure of errors.ts, its kind told by its class, in words a user can act on.
  */
 import { Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
@@ -93,7 +93,7 @@ interface Ask {
   readonly retries?: number;
   /** This request's basic auth (a stick's); a store's come with its Http. */
   readonly auth?: { readonly username?: string; readonly password?: string };
-  /** false: a compressed answer is left as it came, and counted so (a stick's: see stick.ts). */
+  /** false: no encoding is asked for, and one sent anyway is left as it came, and counted so (see stick.ts). */
   readonly decompress?: false;
   /**
    * Given, the body is not kept but handed as text while it streams in to what this returns for the
