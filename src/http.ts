@@ -1,8 +1,8 @@
 /**
  * The one HTTP client of the job and of `check`, the only module that imports got. Every request is
- * bounded in time (per attempt) and in bytes (counted decompressed as they come); got retries what
- * may pass; no redirect is followed (to a URL we never chose); every failure is an HttpFailure of
- * errors.ts, its kind told by its class, in words a user can act on.
+ * bounded in time (per attempt) and in bytes (counted as they come, decoded unless Ask.decompress);
+ * got retries what may pass; no redirect is followed (to a URL we never chose); every failure is an
+ * HttpFailure of errors.ts, its kind told by its class, in words a user can act on.
  */
 import { Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
@@ -42,6 +42,8 @@ export interface Http {
   readonly policy: HttpPolicy;
 }
 
+const retriedStatuses = [408, 429, 500, 502, 503, 504];
+
 export function createHttp(policy: HttpPolicy, agents: Agents, credentials: Credentials = {}): Http {
   return {
     policy,
@@ -53,7 +55,7 @@ export function createHttp(policy: HttpPolicy, agents: Agents, credentials: Cred
         limit: policy.retries,
         // Each of ours may be repeated: a push replaces its group, an import's samples carry their times.
         methods: ['GET', 'PUT', 'POST', 'DELETE'],
-        statusCodes: [408, 429, 500, 502, 503, 504],
+        statusCodes: retriedStatuses,
         // Not ENOTFOUND: a name that does not resolve rarely resolves a moment later.
         errorCodes: ['ETIMEDOUT', 'ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ENETUNREACH', 'EHOSTUNREACH', 'EAI_AGAIN'],
         enforceRetryRules: true,
@@ -62,6 +64,8 @@ export function createHttp(policy: HttpPolicy, agents: Agents, credentials: Cred
         // within about timeout × attempts.
         maxRetryAfter: Number.POSITIVE_INFINITY,
         calculateDelay: ({ attemptCount, error }) => {
+          // An answer that cannot be decoded would come again: only its status may pass.
+          if (undecodable(error) && !retriedStatuses.includes(error.response!.statusCode)) return 0;
           const asked = retryAfterMs(error.response?.headers);
           return Math.max(
             1,
@@ -89,6 +93,8 @@ interface Ask {
   readonly retries?: number;
   /** This request's basic auth (a stick's); a store's come with its Http. */
   readonly auth?: { readonly username?: string; readonly password?: string };
+  /** false: no encoding is asked for, and one sent anyway is left as it came, and counted so (see stick.ts). */
+  readonly decompress?: false;
   /**
    * Given, the body is not kept but handed as text while it streams in to what this returns for the
    * answer's headers (per attempt; it may throw to refuse the answer). Retried on network failures
@@ -106,7 +112,7 @@ interface Answer {
 
 /** The answer of a 2xx, or an HttpFailure of its kind. */
 export async function request(http: Http, ask: Ask): Promise<Answer> {
-  const { method = 'GET', body, form, accept, auth, retries } = ask;
+  const { method = 'GET', body, form, accept, auth, retries, decompress } = ask;
   const options = {
     method,
     ...(body && { body: body.text }),
@@ -115,6 +121,7 @@ export async function request(http: Http, ask: Ask): Promise<Answer> {
     ...(auth?.username !== undefined && { username: auth.username }),
     ...(auth?.password !== undefined && { password: auth.password }),
     ...(retries !== undefined && { retry: { limit: retries } }),
+    ...(decompress === false && { decompress }),
   };
   if (ask.stream) return streamed(http, ask, http.got.stream(ask.url, { ...options, throwHttpErrors: false }));
   const sent = http.got(ask.url, { ...options, responseType: 'buffer' });
@@ -128,7 +135,7 @@ export async function request(http: Http, ask: Ask): Promise<Answer> {
     if (response.statusCode >= 300) throw statusFailure(response, response.retryCount + 1);
     return { status: response.statusCode, headers: response.headers, body: response.body };
   } catch (error) {
-    throw sent.isCanceled ? answerTooLarge(ask, attemptsOf(error)) : failureOf(error, http.policy);
+    throw sent.isCanceled ? answerTooLarge(ask, attemptsOf(error)) : failureOf(error, http.policy, ask);
   }
 }
 
@@ -144,7 +151,7 @@ function streamed(http: Http, ask: Ask, first: Request): Promise<Answer> {
           step();
         } catch (error) {
           stream.destroy();
-          reject(failureOf(error, http.policy));
+          reject(failureOf(error, http.policy, ask));
         }
       };
       stream.on('request', quietEnd);
@@ -169,7 +176,7 @@ function streamed(http: Http, ask: Ask, first: Request): Promise<Answer> {
         resolve({ status: stream.response!.statusCode, headers: stream.response!.headers, body: Buffer.alloc(0) });
       });
       stream.once('error', (error) => {
-        reject(failureOf(error, http.policy));
+        reject(failureOf(error, http.policy, ask));
       });
     };
     attempt(first);
@@ -196,17 +203,27 @@ function quietEnd(request: ClientRequest): void {
 
 const attemptsOf = (error: unknown) => (error instanceof RequestError ? (error.request?.retryCount ?? 0) + 1 : 1);
 
-function answerTooLarge({ maxBytes, what }: Ask, attempts: number): AnswerTooLarge {
+export function answerTooLarge({ maxBytes, what }: Pick<Ask, 'maxBytes' | 'what'>, attempts = 1): AnswerTooLarge {
   const size = maxBytes % 1048576 === 0 ? `${maxBytes / 1048576} MiB` : `${maxBytes / 1024} KiB`;
   return new AnswerTooLarge(`sent more than ${maxBytes % 1024 === 0 ? size : `${maxBytes} bytes`} ${what}`, attempts);
 }
 
-function failureOf(error: unknown, policy: HttpPolicy): HttpFailure {
+function failureOf(error: unknown, policy: HttpPolicy, { what }: Ask): HttpFailure {
   if (error instanceof HttpFailure) return error;
   if (error instanceof HTTPError) return statusFailure(error.response, attemptsOf(error));
+  const undecoded = undecodable(error);
+  // An error status says more than its body.
+  if (undecoded && undecoded.statusCode >= 300) return statusFailure(undecoded, attemptsOf(error));
+  if (undecoded) return new NoAnswer(`sent a compressed body that cannot be decoded ${what}`, attemptsOf(error));
   // Not only got's RequestError: a streamed read may end in the socket's own error.
   const code = errnoCode(error);
   return new NoAnswer(code !== undefined ? describeCode(code, policy) : 'failed unexpectedly', attemptsOf(error));
+}
+
+/** The answer got could not decode (zlib's or brotli's code), whose failure may show as a closed connection. */
+function undecodable(error: unknown): PlainResponse | undefined {
+  const response = error instanceof RequestError ? error.response : undefined;
+  return /^(Z_|ERR__ERROR_)/.test(errnoCode(response?.errored) ?? '') ? response : undefined;
 }
 
 /** A redirect says where it pointed (host and path only), so that the user can fix the URL. */
@@ -257,8 +274,6 @@ const codeWords: Record<string, string> = {
   ERR_SSL_WRONG_VERSION_NUMBER: 'did not answer in TLS: is it http, not https?',
   HPE_INVALID_CONSTANT: 'did not answer in HTTP: is it https, not http?',
   HPE_INVALID_HEADER_TOKEN: 'did not answer in HTTP: is it https, not http?',
-  Z_DATA_ERROR: 'sent a compressed body that cannot be decoded',
-  Z_BUF_ERROR: 'sent a compressed body that cannot be decoded',
   EMFILE: 'could not be reached: the job ran out of file descriptors (EMFILE; lower --concurrency)',
 };
 // prettier-ignore

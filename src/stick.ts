@@ -5,8 +5,8 @@
  */
 import { liveCatalogue, onceCatalogue, type CatalogueRow } from './catalogue.js';
 import type { Endpoint, Target } from './config/types.js';
-import { HttpFailure, messageOf } from './errors.js';
-import { request, urlUnder, type Http } from './http.js';
+import { errnoCode, HttpFailure, messageOf } from './errors.js';
+import { answerTooLarge, request, urlUnder, type Http } from './http.js';
 import { createIdentityCache, type IdentityCache } from './identity-cache.js';
 import { readAnswer, type Reading } from './parse.js';
 
@@ -36,20 +36,43 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 export function createStickFetch(http: Http, maxBytes: number) {
   return async (stick: Endpoint, path: StickPath): Promise<string> => {
     const auth = stick.username !== undefined || stick.password !== undefined;
-    const { status, body } = await request(http, {
+    const bound = { maxBytes, what: `on ${path}` };
+    const answer = await request(http, {
       url: urlUnder(stick.url, path),
       accept: 'application/json',
-      maxBytes,
-      what: `on ${path}`,
+      ...bound,
+      decompress: false,
       ...(auth && { auth: stick }),
     });
-    if (status !== 200) throw new HttpFailure(`answered HTTP ${status} instead of 200 on ${path}`);
+    if (answer.status !== 200) throw new HttpFailure(`answered HTTP ${answer.status} instead of 200 on ${path}`);
+    const body = await decoded(answer.body, answer.headers['content-encoding'], bound);
     try {
       return utf8.decode(body);
     } catch {
       throw new HttpFailure(`sent a body that is not valid UTF-8 on ${path}`);
     }
   };
+}
+
+/**
+ * A body the stick compressed unasked (it is asked for none), decoded at once and bounded decoded:
+ * got would keep a decoder (brotli's: up to 16 MiB) per stick while all answer. Another encoding
+ * stays as it came, and fails as text or JSON.
+ */
+async function decoded(body: Buffer, encoding = '', bound: { maxBytes: number; what: string }): Promise<Buffer> {
+  const name = encoding.trim().toLowerCase();
+  if (body.length === 0 || !['gzip', 'deflate', 'br'].includes(name)) return body;
+  // Only here: a stick that compresses is rare, and loading zlib costs every start.
+  const zlib = await import('node:zlib');
+  // Raw deflate, as some servers send for "deflate", lacks zlib's header (RFC 1950: CM 8, a multiple of 31).
+  const raw = name === 'deflate' && !(body.length > 1 && (body[0]! & 0x0f) === 8 && body.readUInt16BE() % 31 === 0);
+  const decode = name === 'br' ? zlib.brotliDecompressSync : raw ? zlib.inflateRawSync : zlib.unzipSync;
+  try {
+    return decode(body, { maxOutputLength: bound.maxBytes });
+  } catch (error) {
+    if (errnoCode(error) === 'ERR_BUFFER_TOO_LARGE') throw answerTooLarge(bound);
+    throw new HttpFailure(`sent a compressed body that cannot be decoded ${bound.what}`);
+  }
 }
 
 export function createStickReader(

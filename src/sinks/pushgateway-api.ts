@@ -32,8 +32,10 @@ async function changeGroup(http: Http, base: URL, grouping: Grouping, what: stri
       method: text === undefined ? 'DELETE' : 'PUT',
       url: urlUnder(base, groupPath(grouping)),
       ...(text !== undefined && { body: { text, type: textFormatContentType } }),
-      // The Pushgateway answers with nothing, or a line of refusal: more is not read.
+      // The Pushgateway answers with nothing, or a line of refusal: more is not read, nor decoded (a
+      // decoder each, while a loop's deletions all wait, could hold gigabytes).
       maxBytes: 64 * 1024,
+      decompress: false,
       what: `answering the ${what}`,
     });
   } catch (error) {

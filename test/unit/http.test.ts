@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, constants, deflateRawSync, gzipSync } from 'node:zlib';
 import { jobFamilies } from '../../src/catalogue.js';
 import { prometheusApi } from '../../src/check/prometheus-api.js';
 import type { Target, VictoriaMetrics } from '../../src/config/types.js';
-import { AnswerTooLarge, HttpStatus, NoAnswer, SinkFailure } from '../../src/errors.js';
+import { AnswerTooLarge, HttpFailure, HttpStatus, NoAnswer, SinkFailure } from '../../src/errors.js';
 import { createAgents, createHttp, destroyAgents, request, type Agents, type Http } from '../../src/http.js';
 import { deleteGroup, pushGroup, readGroups } from '../../src/sinks/pushgateway-api.js';
 import { postImport, readLastSuccesses, recallQuery } from '../../src/sinks/victoriametrics-api.js';
@@ -222,14 +222,96 @@ describe('answers parsed whole are bounded by what they can be', () => {
       await server.close();
     }
   });
-  test('a stick body that says gzip but is none fails in words, not in an error code', async () => {
+  // 64 MiB of spaces in some 100 bytes, with brotli's largest window: 16 MiB, which a decoder holds while it lives.
+  const brotliBomb = () =>
+    brotliCompressSync(Buffer.alloc(64 << 20, 0x20), {
+      params: { [constants.BROTLI_PARAM_LGWIN]: 24, [constants.BROTLI_PARAM_QUALITY]: 5 },
+    });
+  const bombed = {
+    'sticks that all send a brotli bomb at once are decoded one at a time': {
+      send: (base: URL) => createStickFetch(http(), 1 << 20)({ url: base }, '/jsonlive'),
+      says: 'sent more than 1 MiB on /jsonlive',
+    },
+    // As many deletions as sticks at once, when a loop stops with --delete-on-exit.
+    'deletions all answered 200 with a brotli bomb at once are done, their answers not decoded': {
+      send: (base: URL) => deleteGroup(http(), base, [['job', 'trucki']]),
+      says: undefined,
+    },
+  };
+  for (const [what, { send, says }] of Object.entries(bombed)) {
+    test(`${what}, in bounded memory`, async () => {
+      const bomb = brotliBomb();
+      const server = await startScripted((_request, response) => {
+        response.writeHead(200, { 'content-encoding': 'br' }).end(bomb);
+      });
+      const rss = () => process.memoryUsage.rss();
+      const before = rss();
+      let peak = before;
+      const sampler = setInterval(() => (peak = Math.max(peak, rss())), 5);
+      try {
+        const sent = Array.from({ length: 40 }, () => send(new URL(`${server.url}/`)));
+        for (const error of await Promise.all(says === undefined ? sent : sent.map(failureOf)))
+          assert.equal((error as Error | undefined)?.message, says);
+        assert.ok(peak - before < 200 << 20, `${String((peak - before) >> 20)} MiB more while 40 answered`);
+      } finally {
+        clearInterval(sampler);
+        await server.close();
+      }
+    });
+  }
+
+  test('a stick body in raw deflate, sent as "deflate", is read whatever its first byte', async () => {
+    const json = '{"DEVICE":"SUNA55A69","FIRMWARE":"1.16"}';
+    const raw = deflateRawSync(json);
+    assert.equal(raw[0]! & 0x08, 0x08, 'a first byte that looks like the start of a zlib header');
     const server = await startScripted((_request, response) => {
-      response.writeHead(200, { 'content-encoding': 'gzip' }).end('{"VGRID":234.2}');
+      response.writeHead(200, { 'content-encoding': 'deflate' }).end(raw);
     });
     try {
-      const error = await failureOf(createStickFetch(http(), 1 << 20)({ url: new URL(`${server.url}/`) }, '/jsonlive'));
-      assert.ok(error instanceof NoAnswer, error.message);
-      assert.equal(error.message, 'sent a compressed body that cannot be decoded');
+      assert.equal(await createStickFetch(http(), 1 << 20)({ url: new URL(`${server.url}/`) }, '/jsononce'), json);
+    } finally {
+      await server.close();
+    }
+  });
+
+  // got's decoder destroys an answer it cannot decode: one longer than a read shows as a closed connection.
+  const notCompressed = { 'a short body': '{"VGRID":234.2}', 'a long body': `{"VGRID":234.2}${' '.repeat(300_000)}` };
+  for (const [size, body] of Object.entries(notCompressed)) {
+    for (const encoding of ['gzip', 'deflate', 'br']) {
+      test(`${size} that says ${encoding} but is none fails at once, in words, as the body it is`, async () => {
+        const server = await startScripted((request, response) => {
+          const type = request.url === '/metrics' ? 'text/plain' : 'application/json';
+          response.writeHead(200, { 'content-encoding': encoding, 'content-type': type }).end(body);
+        });
+        try {
+          const base = new URL(`${server.url}/`);
+          const values = { groupings: [], family: 'trucki_up' };
+          const reads = {
+            '/jsonlive': () => createStickFetch(http(10_000, 2), 1 << 20)({ url: base }, '/jsonlive'),
+            '/metrics': () => readGroups(http(10_000, 2), base, { values }),
+          };
+          for (const [path, read] of Object.entries(reads)) {
+            const error = await failureOf(read());
+            assert.ok(error instanceof HttpFailure, error.message);
+            assert.equal(error.message, `sent a compressed body that cannot be decoded on ${path}`);
+          }
+          assert.deepEqual(server.requests, ['GET /jsonlive', 'GET /metrics']);
+        } finally {
+          await server.close();
+        }
+      });
+    }
+  }
+
+  test('an error status whose body says gzip but is none is told by its status, and retried as such', async () => {
+    const server = await startScripted((_request, response) => {
+      response.writeHead(503, { 'content-encoding': 'gzip' }).end('busy');
+    });
+    try {
+      const error = await failureOf(request(http(10_000, 1), { url: new URL(server.url), maxBytes: 1024, what: '' }));
+      assert.ok(error instanceof HttpStatus, error.message);
+      assert.equal(error.message, 'answered HTTP 503 Service Unavailable (2 attempts)');
+      assert.equal(server.requests.length, 2);
     } finally {
       await server.close();
     }
