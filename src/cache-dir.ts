@@ -48,10 +48,9 @@ function ownRefusal(dir: string): string | undefined {
 }
 
 /**
- * Why someone else could move or replace `path` (there or to be made), if someone could: each
- * directory on the way to it, as named and as its links lead, must be root's or this user's, and
- * writable by nobody else unless sticky (/tmp), which lets others add entries, not move ours. (With
- * DynamicUser=, systemd's link /var/cache/NAME, root's, leads to the unit's own private/NAME: accepted.)
+ * Why someone else could move or replace `path`, if someone could: each directory on the way, as named and as
+ * its links lead, must be root's or this user's, and writable by nobody else unless sticky (/tmp: others add
+ * entries, not move ours). DynamicUser='s root-owned link /var/cache/NAME to private/NAME is so accepted.
  */
 function wayRefusal(path: string): string | undefined {
   let real: string;

@@ -44,11 +44,9 @@ if (dir && crc32) startWithCodeCache(dir, crc32);
 else requireHere(program);
 
 /**
- * The program compiled with V8's code cache from the last start when it is sound, else compiled
- * afresh, and then its code kept at exit for the next start. V8 checks a cache's version, flags
- * and source length itself, but not its content: a cache whose bytes changed would crash Node, so
- * the file carries a CRC-32 of it (Node's own compile cache does the same), and is read only as a
- * regular file of bounded size that is no symbolic link and this user's alone.
+ * The program with V8's code cache of the last start when sound, else compiled afresh and its code kept at exit.
+ * V8 checks a cache's version, flags and source length, not its content: changed bytes would crash Node, so
+ * the file carries a CRC-32 of it (as Node's own compile cache does).
  */
 function startWithCodeCache(dir: string, crc32: Crc32): void {
   const file = join(dir, `program-${process.version}-${process.arch}.v8cache`);

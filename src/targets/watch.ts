@@ -14,10 +14,7 @@ const settleMs = 5_000;
 
 const names = (targets: readonly Target[]) => targets.map(({ instance }) => instance).join(', ');
 
-/**
- * The file the configuration read `initial` from, followed from the version it read on. `clock` (ms)
- * is monotonic, so that a step of the wall clock neither hastens nor holds up a change.
- */
+/** The file `initial` was read from, followed; `clock` is monotonic: a step of the wall clock changes nothing. */
 export async function watchTargetsFile(
   spec: TargetsFileSpec,
   initial: readonly Target[],
@@ -74,10 +71,7 @@ export async function watchTargetsFile(
   };
 }
 
-/**
- * "sticks.yml changed: 2 sticks; added c, started if …; left out: a, removed if …; named again: b;
- * new address for d". A stick at a new address is the same stick: its metrics stay where they are.
- */
+/** "sticks.yml changed: 2 sticks; added c, started if …; left out: a, removed if …; new address for d". */
 function changeLine(
   name: string,
   current: readonly Target[],
