@@ -1,8 +1,6 @@
 /**
- * Reading a file the user names (a secret, a CA, the env file, the targets file) or the job keeps
- * (its cache files): only a regular file, and only up to a bound. Opened without blocking and
- * checked on the opened descriptor, so a named pipe never hangs the job and a device such as
- * /dev/zero is never read; a file that grows while it is read still stops at the bound.
+ * Reading a file the user names or the job keeps: only a regular file, up to a bound. Opened without blocking
+ * and checked on the descriptor, so a named pipe never hangs the job and /dev/zero is never read.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { ConfigError, errnoCode } from './errors.js';

@@ -1,10 +1,8 @@
 /**
- * Where the job keeps what its next start should know (V8's code of the program, what the sticks'
- * /jsononce said, the forget-after stamp): systemd's CacheDirectory= ($CACHE_DIRECTORY) under the
- * shipped units, else `trucki2pushgateway/` in $XDG_CACHE_HOME or ~/.cache. What is read from there
- * is run or believed, so, as OpenSSH's StrictModes does for ~/.ssh, it is used only if nobody but
- * this user and root can change it (ownRefusal, wayRefusal). A directory that cannot be made or
- * written is none, silently (a system user without a home); a refused one is none, said in one line.
+ * Where the job keeps what its next start should know: $CACHE_DIRECTORY under the units, else
+ * `trucki2pushgateway/` in $XDG_CACHE_HOME or ~/.cache. What is read from there is run or believed, so, as
+ * OpenSSH's StrictModes for ~/.ssh, it is used only if nobody but this user and root can change it. One that
+ * cannot be made or written is none, silently (a system user without a home); a refused one is said once.
  */
 import { accessSync, constants, lstatSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';

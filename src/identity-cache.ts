@@ -22,14 +22,11 @@ const fileBytes = 16 * 1024 * 1024;
 const entryBytes = 16 * 1024;
 
 export interface IdentityCache {
-  /** What the stick's last successful /jsononce read gave, if within the lifetime. */
-  readonly recall: (target: Target) => Reading | undefined;
-  /** Only a successful read is kept: a stick that answers later is asked on its next run. */
-  readonly keep: (target: Target, answer: Payload) => void;
+  readonly recall: (target: Target) => Reading | undefined; // the last successful read, within the lifetime
+  readonly keep: (target: Target, answer: Payload) => void; // a successful read only
   /** Forgets the stick's when it was away: a firmware update restarts the stick, and /jsonlive names neither. */
   readonly drop: (target: Target) => void;
-  /** Leaves what changed for the next run, with what the file holds of sticks this run did not read. */
-  readonly save: () => void;
+  readonly save: () => void; // with what the file holds of sticks this run did not read
 }
 
 interface Kept {

@@ -1,11 +1,8 @@
 /**
- * What users run (dist/trucki2pushgateway.js, CommonJS, built by esbuild.config.mjs): it starts
- * dist/program.js with V8's code cache of it, taken in the cache directory (src/cache-dir.ts) at the
- * exit of an earlier run by this very Node, so with every function that run compiled. Nothing compiled
- * is shipped. Node's own compile cache saves half as much (bench/README.md) and defaults to the temp
- * directory, which every user can write: not turned on (NODE_COMPILE_CACHE still does). A cache that
- * others could have written is never taken; one missing, stale, another Node's, corrupt, a link or not
- * a regular file, or a directory that cannot be written, cost speed, not the run's result.
+ * What users run (dist/trucki2pushgateway.js, CommonJS): it starts dist/program.js with V8's code cache of it,
+ * taken in the cache directory at the exit of an earlier run by this very Node. Node's own compile cache saves
+ * half as much (bench/README.md) and defaults to the temp directory, which every user can write: not turned on.
+ * A cache others could have written is never taken; a missing or unsound one costs speed, not the result.
  */
 import { readFileSync } from 'node:fs';
 import nodeModule from 'node:module';

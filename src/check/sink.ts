@@ -15,11 +15,7 @@ import type { DeliveredStick } from './series.js';
 import { clip, count, failed, ok, unchecked, type Step } from './report.js';
 
 /** `sink` that forgets and removes nothing, noting each stick's samples delivered and each failure's instances. */
-export function recording(sink: AnySink): {
-  sink: AnySink;
-  failures: Map<string, string[]>;
-  samples: Map<Target, readonly Sample[]>;
-} {
+export function recording(sink: AnySink) {
   const failures = new Map<string, string[]>();
   const samples = new Map<Target, readonly Sample[]>();
   return {
@@ -42,7 +38,7 @@ export function recording(sink: AnySink): {
         }, noted);
         return { outcome };
       },
-    },
+    } satisfies AnySink,
   };
 }
 

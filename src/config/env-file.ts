@@ -1,11 +1,9 @@
 /**
- * The env file is read two ways: by dotenv here (--env-file, cron, a first try by hand) and by
- * systemd's EnvironmentFile= in the shipped units. The two disagree on some lines (`PASS=abc#def`
- * is `abc` to dotenv, `abc#def` to systemd; a backslash, `export`, a quote followed by more text),
- * so every variable is read both ways and a file where they differ is refused, naming the line.
- * systemd's reading follows its parse_env_file() (the tests ask systemd's own where they can); it
- * reads bytes, and a name or value its utf8_is_valid() refuses (malformed UTF-8, one of the 66
- * Unicode noncharacters) makes it refuse the whole file; a comment may hold any byte but NUL.
+ * The env file is read by dotenv here and by systemd's EnvironmentFile= in the units, which disagree on some
+ * lines (`PASS=abc#def` is `abc` to dotenv; a backslash, `export`, a quote followed by more text): every
+ * variable is read both ways and a file where they differ is refused, naming the line. systemd's reading
+ * follows its parse_env_file() on bytes; a name or value its utf8_is_valid() refuses (malformed, a Unicode
+ * noncharacter) makes it refuse the whole file; a comment may hold any byte but NUL.
  */
 import { isUtf8 } from 'node:buffer';
 import { ConfigError } from '../errors.js';

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { parseFlags, readEnvFile, settingsFrom, strongest, type Settings } from './sources.js';
 import { openTargetsFile } from '../targets/file.js';
-import type { Command, Grouping, Pushgateway, Target, TargetsFileSpec } from './types.js';
+import type { Command, Grouping, Pushgateway } from './types.js';
 import { readStore, readVictoriaMetrics } from './store.js';
 import {
   parseCount,
@@ -101,11 +101,7 @@ function chooseStore(get: Settings, stdout: boolean, grouping: Grouping) {
 }
 
 /** The sticks from --target or --targets-file, whichever the strongest source names. */
-async function readTargets(
-  get: Settings,
-  cwd: string,
-  grouping: Grouping,
-): Promise<{ targets: Target[]; targetsFile?: TargetsFileSpec }> {
+async function readTargets(get: Settings, cwd: string, grouping: Grouping) {
   const auth = { username: get('TRUCKI_STICK_USERNAME')?.value, password: get('TRUCKI_STICK_PASSWORD')?.value };
   const file = get('targets-file');
   const [chosen, other] = strongest([get('target'), file]);

@@ -1,9 +1,7 @@
 /**
- * A loop's sticks from the targets file, re-read on a tick when the file changed; an invalid file is
- * logged once and the previous sticks kept. A change of its sticks is acted on only at a later tick,
- * once every read for settleMs has said so: a file rewritten in place (`>`, some editors) is read
- * half-written at times, and its missing half is no removal (handed to `onRemoved`, e.g. to delete
- * its Pushgateway groups), nor a name cut short (`instance: stic`) a stick to start and push.
+ * A loop's sticks from the targets file, re-read on a tick when it changed (an invalid one keeps the sticks).
+ * A change is acted on once every read for settleMs said so: a file rewritten in place is read half-written at
+ * times, and its missing half is no removal (`onRemoved`), nor a name cut short a stick to start.
  */
 import { stickIdentity, type Target, type TargetsFileSpec } from '../config/types.js';
 import { messageOf } from '../errors.js';
