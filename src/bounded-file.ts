@@ -1,8 +1,6 @@
 /**
- * Reading a file the user names (a secret, a CA, the env file, the targets file) or the job keeps
- * (its cache files): only a regular file, and only up to a bound. Opened without blocking and
- * checked on the opened descriptor, so a named pipe never hangs the job and a device such as
- * /dev/zero is never read; a file that grows while it is read still stops at the bound.
+ * Reading a file the user names or the job keeps: only a regular file, up to a bound. Opened without blocking
+ * and checked on the descriptor, so a named pipe never hangs the job and /dev/zero is never read.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { ConfigError, errnoCode } from './errors.js';
@@ -13,10 +11,8 @@ export const smallFileBytes = 1024 * 1024;
 export const targetsFileBytes = 16 * 1024 * 1024;
 
 /**
- * The file's bytes, or a ConfigError starting with `what` (e.g. `PUSHGATEWAY_PASSWORD_FILE "x"`)
- * that never quotes the content. A symbolic link to a regular file is followed unless the file is
- * `kept`: one the job keeps in its cache directory (src/cache-dir.ts), which is read only if it is
- * no link, and this user's, and writable by nobody else, as OpenSSH reads ~/.ssh.
+ * The file's bytes, or a ConfigError starting with `what` that never quotes the content. A file the job
+ * `kept` in its cache directory is read only if no link, this user's and writable by nobody else (as ~/.ssh).
  */
 export function readBoundedBytes(path: string, what: string, maxBytes: number, kept = false): Buffer {
   let fd: number | undefined;
@@ -28,9 +24,8 @@ export function readBoundedBytes(path: string, what: string, maxBytes: number, k
       throw new ConfigError(`${what} is not this user's alone: not read`);
     const tooLarge = () => new ConfigError(`${what} is larger than ${maxBytes / 1024 / 1024} MiB: not read`);
     if (stats.size > maxBytes) throw tooLarge();
-    // Read until the end, not to the size seen: a file still being written may have grown. One
-    // byte past the bound tells a file at the bound from one beyond it. The first chunk fits the
-    // size seen: one read for a file that is not growing.
+    // Read until the end, not to the size seen (a file being written grows), one byte past the bound to tell a
+    // file at it from one beyond; the first chunk fits the size seen: one read for a file that is not growing.
     const chunks: Buffer[] = [];
     let length = 0;
     for (let read = -1; read !== 0 && length <= maxBytes; length += read) {

@@ -1,10 +1,8 @@
 /**
- * Where the job keeps what its next start should know (V8's code of the program, what the sticks'
- * /jsononce said, the forget-after stamp): systemd's CacheDirectory= ($CACHE_DIRECTORY) under the
- * shipped units, else `trucki2pushgateway/` in $XDG_CACHE_HOME or ~/.cache. What is read from there
- * is run or believed, so, as OpenSSH's StrictModes does for ~/.ssh, it is used only if nobody but
- * this user and root can change it (ownRefusal, wayRefusal). A directory that cannot be made or
- * written is none, silently (a system user without a home); a refused one is none, said in one line.
+ * Where the job keeps what its next start should know: $CACHE_DIRECTORY under the units, else
+ * `trucki2pushgateway/` in $XDG_CACHE_HOME or ~/.cache. What is read from there is run or believed, so, as
+ * OpenSSH's StrictModes for ~/.ssh, it is used only if nobody but this user and root can change it. One that
+ * cannot be made or written is none, silently (a system user without a home); a refused one is said once.
  */
 import { accessSync, constants, lstatSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -48,10 +46,9 @@ function ownRefusal(dir: string): string | undefined {
 }
 
 /**
- * Why someone else could move or replace `path` (there or to be made), if someone could: each
- * directory on the way to it, as named and as its links lead, must be root's or this user's, and
- * writable by nobody else unless sticky (/tmp), which lets others add entries, not move ours. (With
- * DynamicUser=, systemd's link /var/cache/NAME, root's, leads to the unit's own private/NAME: accepted.)
+ * Why someone else could move or replace `path`, if someone could: each directory on the way, as named and as
+ * its links lead, must be root's or this user's, and writable by nobody else unless sticky (/tmp: others add
+ * entries, not move ours). DynamicUser='s root-owned link /var/cache/NAME to private/NAME is so accepted.
  */
 function wayRefusal(path: string): string | undefined {
   let real: string;

@@ -1,8 +1,6 @@
 /**
- * Which stick key becomes which metric: the one table to edit when the stick grows a key. A row
- * names the key, how its value is read (docs/trucki-stick-api.md § Encodings; the stick's unit
- * drives the conversion to base units, units.ts), and the metric family; the job's own families and
- * the label names in use follow.
+ * Which stick key becomes which metric: the one table to edit when the stick grows a key (how a value is
+ * read: docs/trucki-stick-api.md § Encodings); then the job's own families and the label names in use.
  */
 import type { UnitSymbol } from './units.js';
 

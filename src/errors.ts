@@ -1,9 +1,8 @@
 /** The job's error classes, each saying who is at fault, the helpers that read any error, and the exit statuses. */
 
 /**
- * A dark stick (off at night, unplugged) is not a failed job: its trucki_up 0 is delivered, and the
- * units count its own status as success. 69 is sysexits' EX_UNAVAILABLE ("a service is unavailable",
- * shown by systemd as 69/UNAVAILABLE), beside 70, EX_SOFTWARE; Node itself never exits 69.
+ * A dark stick (off at night) is no failed job: its trucki_up 0 is delivered, and the units count its status as
+ * success. 69 is sysexits' EX_UNAVAILABLE (systemd shows 69/UNAVAILABLE), beside 70, EX_SOFTWARE; Node never exits 69.
  */
 export const exitCodes = { ok: 0, failed: 1, usage: 2, sticksDark: 69, internal: 70 } as const;
 
@@ -17,10 +16,7 @@ export class TargetsFileError extends Error {
   override readonly name = 'TargetsFileError';
 }
 
-/**
- * A request that failed, in words safe to log (no URL, no credentials), with "(3 attempts)" when it
- * was tried more than once. Itself: an answer that is not what was asked for (not JSON, another shape).
- */
+/** A failed request, in words safe to log, "(3 attempts)" if tried again; itself: an answer of another shape. */
 export class HttpFailure extends Error {
   override readonly name: string = 'HttpFailure';
 
@@ -38,9 +34,8 @@ export class NoAnswer extends HttpFailure {
 }
 
 /**
- * It answered with a status other than 2xx (a redirect included: none is followed). `reason`: its own
- * words, the first line of its answer or its status's; `body`: its answer, within the byte limit;
- * `retryAfterMs`: how long it asked to be left alone (Retry-After), if it asked readably.
+ * It answered with a status other than 2xx (a redirect included: none is followed). `reason`: the first line of
+ * its answer or its status's words; `body`: within the byte limit; `retryAfterMs`: from a readable Retry-After.
  */
 export class HttpStatus extends HttpFailure {
   override readonly name = 'HttpStatus';

@@ -1,8 +1,6 @@
 /**
- * The Prometheus text format, both ways: samples into text through a fresh prom-client registry
- * (one per call: a stick's push, a run's textfile or standard output, so nothing carries over), and
- * one sample line back into labels and value. VictoriaMetrics' import text is written without a
- * registry (sinks/import-text.ts).
+ * The Prometheus text format, both ways: samples into text through a fresh prom-client registry per call (so
+ * nothing carries over), and one sample line back into labels and value.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import { labelNameSource, type Family } from './catalogue.js';
@@ -53,15 +51,14 @@ const decimal = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  */
 export function parseSampleLine(text: string): { labels: Grouping; value: number } | undefined {
   const labels: [string, string][] = [];
-  const pattern = labelPair;
   if (text[0] !== '{') return undefined;
-  pattern.lastIndex = 1;
-  for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+  labelPair.lastIndex = 1;
+  for (let match = labelPair.exec(text); match; match = labelPair.exec(text)) {
     labels.push([match[1]!, match[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c))]);
-    if (text[pattern.lastIndex] === '}') break;
+    if (text[labelPair.lastIndex] === '}') break;
   }
-  const end = text.indexOf('}', pattern.lastIndex);
-  if (end !== pattern.lastIndex) return undefined;
+  const end = text.indexOf('}', labelPair.lastIndex);
+  if (end !== labelPair.lastIndex) return undefined;
   const tail = sampleTail.exec(text.slice(end + 1));
   const value = tail && decimal.test(tail[1]!) ? Number(tail[1]) : NaN;
   return { labels, value: Number.isFinite(value) ? value : NaN };

@@ -1,10 +1,8 @@
 /**
- * What a stick's /jsononce said (identity and configuration: they change rarely, and reading them is
- * half of all requests to a stick), kept for ten minutes: by a loop in memory, by one-shot runs in
- * one file in the cache directory for all sticks (a file each cost a fleet's run a millisecond a
- * stick), written as the run ends. Only the part the catalogue reads is kept (parse.ts
- * cataloguedPart), never the passwords beside it, and it is read back through the same parse as a
- * fresh answer: an entry of the file is never more than a stick could have sent.
+ * What a stick's /jsononce said (rarely changing, and half of all requests to a stick), kept ten minutes: by a
+ * loop in memory, by one-shot runs in one file of the cache directory for all sticks (a file each cost a fleet's
+ * run a millisecond a stick). Only the part the catalogue reads is kept, never the passwords beside it, and it
+ * is read back through the same parse as a fresh answer: an entry is never more than a stick could have sent.
  */
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,24 +22,17 @@ const fileBytes = 16 * 1024 * 1024;
 const entryBytes = 16 * 1024;
 
 export interface IdentityCache {
-  /** What the stick's last successful /jsononce read gave, if within the lifetime. */
-  readonly recall: (target: Target) => Reading | undefined;
-  /** Only a successful read is kept: a stick that answers later is asked on its next run. */
-  readonly keep: (target: Target, answer: Payload) => void;
-  /**
-   * Forgets the stick's, when it was away: /jsonlive names neither firmware nor device, and a
-   * firmware update restarts the stick. A change the job never sees away waits out the lifetime.
-   */
+  readonly recall: (target: Target) => Reading | undefined; // the last successful read, within the lifetime
+  readonly keep: (target: Target, answer: Payload) => void; // a successful read only
+  /** Forgets the stick's when it was away: a firmware update restarts the stick, and /jsonlive names neither. */
   readonly drop: (target: Target) => void;
-  /** Leaves what changed for the next run, with what the file holds of sticks this run did not read. */
-  readonly save: () => void;
+  readonly save: () => void; // with what the file holds of sticks this run did not read
 }
 
 interface Kept {
   readonly at: number;
   readonly part: Payload;
-  /** The part read through the catalogue, once asked for. */
-  reading?: Reading;
+  reading?: Reading; // the part read through the catalogue, once asked for
 }
 
 /** `dir`: where a one-shot run keeps them for the next run; memory only without it. */
@@ -50,10 +41,8 @@ export function createIdentityCache(dir?: string, clock: () => number = Date.now
   /** The sticks this run read or dropped: the others' entries are the file's, as it is when saved. */
   const changed = new Set<string>();
   const path = dir === undefined ? undefined : join(dir, identityFile);
-  /**
-   * The file's entries as read, each checked only when asked for, and its version taken before the
-   * read: a change between the two makes the next save read it again, never less.
-   */
+  // The file's entries, each checked when asked for; its version taken before the read, so that a change
+  // between the two makes the next save read it again.
   let stored: { readonly version?: string; readonly entries: ReadonlyMap<string, unknown> } | undefined;
   const readFile = (file: string) => (stored = { version: versionOf(file), entries: readEntries(file) });
   const fromFile = () =>
@@ -113,10 +102,7 @@ function versionOf(path: string): string | undefined {
   }
 }
 
-/**
- * The device at this address: another address may be another device, and another name or labels
- * another stick. Without the address's user info, which the file must not hold.
- */
+/** The device at this address as this stick, without the address's user info, which the file must not hold. */
 function stickKey(target: Target): string {
   const address = new URL(target.url.href);
   address.username = '';

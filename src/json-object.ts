@@ -8,9 +8,8 @@ const maxContainers = 100_000;
 const maxDepth = 64;
 
 /**
- * Why JSON text from another machine is not to be parsed although within its byte bound, or
- * undefined: 4 MiB of `[{},{},…]` or `[[[…]]]` takes some 200 MB of heap while parsed, beyond a small
- * machine's. A scan of its brackets outside strings, before JSON.parse reads it.
+ * Why JSON text within its byte bound is still not to be parsed: 4 MiB of `[{},{},…]` or `[[[…]]]` takes some
+ * 200 MB of heap while parsed, beyond a small machine's. A scan of its brackets outside strings.
  */
 function costlyJson(text: string): string | undefined {
   let containers = 0;
@@ -30,10 +29,7 @@ function costlyJson(text: string): string | undefined {
   return undefined;
 }
 
-/**
- * JSON text from another machine, the one way every stage parses it: its value; or `costly`, why it
- * is not parsed although within its byte bound (see costlyJson); or `invalid`, it is no JSON.
- */
+/** JSON text from another machine, the one way every stage parses it: its value, or why not (costlyJson). */
 export function parseJson(text: string): { value: unknown } | { costly: string } | { invalid: true } {
   const costly = costlyJson(text);
   if (costly) return { costly };

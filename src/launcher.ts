@@ -1,11 +1,8 @@
 /**
- * What users run (dist/trucki2pushgateway.js, CommonJS, built by esbuild.config.mjs): it starts
- * dist/program.js with V8's code cache of it, taken in the cache directory (src/cache-dir.ts) at the
- * exit of an earlier run by this very Node, so with every function that run compiled. Nothing compiled
- * is shipped. Node's own compile cache saves half as much (bench/README.md) and defaults to the temp
- * directory, which every user can write: not turned on (NODE_COMPILE_CACHE still does). A cache that
- * others could have written is never taken; one missing, stale, another Node's, corrupt, a link or not
- * a regular file, or a directory that cannot be written, cost speed, not the run's result.
+ * What users run (dist/trucki2pushgateway.js, CommonJS): it starts dist/program.js with V8's code cache of it,
+ * taken in the cache directory at the exit of an earlier run by this very Node. Node's own compile cache saves
+ * half as much (bench/README.md) and defaults to the temp directory, which every user can write: not turned on.
+ * A cache others could have written is never taken; a missing or unsound one costs speed, not the result.
  */
 import { readFileSync } from 'node:fs';
 import nodeModule from 'node:module';
@@ -44,11 +41,9 @@ if (dir && crc32) startWithCodeCache(dir, crc32);
 else requireHere(program);
 
 /**
- * The program compiled with V8's code cache from the last start when it is sound, else compiled
- * afresh, and then its code kept at exit for the next start. V8 checks a cache's version, flags
- * and source length itself, but not its content: a cache whose bytes changed would crash Node, so
- * the file carries a CRC-32 of it (Node's own compile cache does the same), and is read only as a
- * regular file of bounded size that is no symbolic link and this user's alone.
+ * The program with V8's code cache of the last start when sound, else compiled afresh and its code kept at exit.
+ * V8 checks a cache's version, flags and source length, not its content: changed bytes would crash Node, so
+ * the file carries a CRC-32 of it (as Node's own compile cache does).
  */
 function startWithCodeCache(dir: string, crc32: Crc32): void {
   const file = join(dir, `program-${process.version}-${process.arch}.v8cache`);

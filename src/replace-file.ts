@@ -1,9 +1,7 @@
 /**
- * A file the job keeps for its next runs, replaced whole: written beside it under a name of this
- * process, then renamed over it, so that a reader sees the old file or the new one, never half. The
- * temp file is made anew, never opened as found (a link or pipe left at its name), and readable by
- * this user only. Returns whether the file was replaced: a directory gone read-only or full costs
- * the next run a little work, never this one.
+ * A file the job keeps for its next runs, replaced whole: written beside it, readable by this user only, then
+ * renamed over it, so that a reader never sees half. Returns whether it was: a full disk costs the next run
+ * a little work, never this one.
  */
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 

@@ -1,9 +1,8 @@
 /** Text from outside (a stick, a server, a name) as a terminal will show it, not obey it. */
 
 /**
- * What a terminal obeys rather than shows: the C0 and C1 controls (U+009B alone starts an escape
- * sequence, as ESC [ does), DEL, the line and paragraph separators, and the bidirectional marks and
- * overrides that reorder what is shown. A name or a server's text holding one is shown escaped.
+ * What a terminal obeys rather than shows: C0 and C1 controls (U+009B alone starts an escape sequence), DEL,
+ * the line and paragraph separators, and the bidirectional marks and overrides that reorder what is shown.
  */
 export const obeyedByTerminals = /[\0-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 

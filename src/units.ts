@@ -1,7 +1,6 @@
 /**
- * The units the stick writes next to its numbers, and how each becomes a Prometheus base unit.
- * A catalogue row names the stick's unit; a value that carries a different unit of the same
- * dimension ("0.012 s" where "12 ms" is usual) is converted, one of another dimension is refused.
+ * The units the stick writes next to its numbers, each to a Prometheus base unit: a value in another unit of
+ * its row's dimension ("0.012 s" for "12 ms") is converted, one of another dimension refused.
  */
 interface Unit {
   readonly base: 'volts' | 'amperes' | 'watts' | 'seconds' | 'joules' | 'celsius' | 'ratio' | 'none';

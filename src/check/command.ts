@@ -1,9 +1,6 @@
 /**
- * `trucki2pushgateway check`: the whole chain once, with the configuration a run would have, one
- * line per step on standard output, each ✓, ✗ or ? (could not be checked, which is no pass):
- * the configuration; each stick; the sink taking a real run's delivery; and where Prometheus
- * applies, that it scrapes and keeps the sticks' series as they are meant to arrive, with the
- * shipped rules loaded and which Trucki alerts fire. The exit status adds the marks up (report.ts).
+ * `trucki2pushgateway check`: the whole chain once, with a run's configuration, one ✓, ✗ or ? line per step:
+ * configuration, sticks, the sink taking a real delivery, and what Prometheus makes of it (rules, alerts).
  */
 import { readCommand } from '../config/load.js';
 import type { Command, Endpoint, Target } from '../config/types.js';
@@ -27,8 +24,7 @@ import { stickGrouping } from '../sinks/pushgateway.js';
 declare const __VERSION__: string | undefined;
 
 interface CheckIo {
-  /** The run's own lines (one per stick), on standard error as ever. */
-  readonly log: (line: string) => void;
+  readonly log: (line: string) => void; // the run's own lines, on standard error as ever
   readonly print: Print;
 }
 

@@ -1,8 +1,6 @@
 /**
- * The reads of Prometheus's HTTP API that `check` makes, or of the Prometheus-compatible API of
- * VictoriaMetrics: active targets, an instant query, rules, alerts. GET only, bounded in time (the
- * job's timeout and retries) and in size, and each answer checked for the shape it must have: a
- * failure is an HttpFailure in words that name neither a URL's user info nor a credential.
+ * The reads of Prometheus's HTTP API (or VictoriaMetrics') that `check` makes, bounded in time and size, each
+ * answer checked for its shape: a failure is an HttpFailure naming neither user info nor a credential.
  */
 import { isJsonObject, parseJson } from '../json-object.js';
 import { HttpFailure } from '../errors.js';
@@ -21,8 +19,7 @@ function scrapeTarget(target: Json) {
     scrapeUrl: target.scrapeUrl,
     health: target.health,
     lastError: text(target.lastError),
-    // When its last scrape started, as Prometheus wrote it; "" if never.
-    lastScrape: text(target.lastScrape),
+    lastScrape: text(target.lastScrape), // as Prometheus wrote it; "" if never
     // "15s"; absent before Prometheus 2.31.
     ...(typeof target.scrapeInterval === 'string' && { scrapeInterval: target.scrapeInterval }),
   };
@@ -60,11 +57,8 @@ export interface PrometheusApi {
 
 /** `http` carries the credentials, if any; `base` is the API's base URL, without user info. */
 export function prometheusApi(http: Http, base: URL): PrometheusApi {
-  /**
-   * The `data` of an answer on `path` as `shaped` reads it, or an HttpFailure saying what came instead.
-   * Each answer is parsed whole, so its size is bounded by what it can be: the series of our own
-   * queries are a few per stick; the targets, rules and alerts of a Prometheus of thousands of targets.
-   */
+  // Parsed whole, so bounded by what it can be: a query's series are a few per stick; the targets, rules and
+  // alerts are those of a Prometheus of thousands of targets.
   const read = async <T>(path: string, params: Record<string, string>, shaped: (data: Json) => T | undefined) => {
     const url = urlUnder(base, path);
     for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);

@@ -1,8 +1,6 @@
 /**
- * The Prometheus end of the chain: its scrape jobs of this Pushgateway are up, at a cadence that
- * keeps every push, and honour the pushed labels; this push's series, every one, arrive under the
- * sticks' own job and instance. One wait, for this push's series (or a later push's of the same
- * stick: the timer may push again first) under their own labels versus a scrape job's.
+ * The Prometheus end of the chain: its scrape jobs of this Pushgateway are up, keep every push and honour the
+ * pushed labels; every series of this push (or a later one) arrives under the sticks' own job and instance.
  */
 import { Cron } from 'croner';
 import type { Config, Pushgateway } from '../config/types.js';
@@ -15,8 +13,7 @@ import type { Arrival, DeliveredStick } from './series.js';
 
 export interface Cadence {
   readonly seconds: number;
-  /** "every 15 s (the shipped timer's)". */
-  readonly words: string;
+  readonly words: string; // "every 15 s (the shipped timer's)"
 }
 
 /** The shortest gap between the next few runs of the schedule; a one-shot run is the shipped timer's, 15 s. */
@@ -38,16 +35,11 @@ export function pushCadence({ schedule }: Config): Cadence {
 /** What every Prometheus step needs: the API, and how to name it. */
 export interface PrometheusSide {
   readonly api: PrometheusApi;
-  /** Its URL without user info. */
-  readonly shown: string;
-  /** False for the default URL: nothing answering there means "not checked", not "failed". */
-  readonly named: boolean;
-  /** VictoriaMetrics' query API, which shows rules only when it passes the request on to a vmalert. */
-  readonly victoriametrics: boolean;
-  /** Where its URL and credentials are set, for a 401: "--prometheus-url". */
-  readonly setting: string;
-  /** Whether credentials went with the requests. */
-  readonly credentials: boolean;
+  readonly shown: string; // its URL without user info
+  readonly named: boolean; // false for the default URL: nothing answering there is "not checked", not "failed"
+  readonly victoriametrics: boolean; // its query API shows rules only when it passes the request on to a vmalert
+  readonly setting: string; // where its URL and credentials are set, for a 401: "--prometheus-url"
+  readonly credentials: boolean; // whether credentials went with the requests
 }
 
 /** Bounds of the wait for Prometheus, whatever intervals it reports. */
@@ -55,11 +47,7 @@ const maxWaitMs = 5 * 60_000;
 /** A Pushgateway is scraped by a job or two; a list of thousands is a Prometheus not worth asking each of. */
 const maxTargets = 16;
 
-/**
- * A step for a failed read of Prometheus. Nothing answering there (refused, timed out) leaves the
- * step unchecked; a wrong answer from a URL the user named is a failure, from the default one it
- * is only not Prometheus.
- */
+/** A failed read of Prometheus: nothing answering is unchecked; a wrong answer fails if the user named the URL. */
 export function unreachable(side: PrometheusSide, error: unknown, what: string): Step {
   const why = messageOf(error);
   if (error instanceof HttpStatus && (error.status === 401 || error.status === 403)) {
@@ -178,9 +166,8 @@ interface Seen {
 }
 
 /**
- * Looks until the sticks' series arrived under their own labels and every scrape job of the
- * Pushgateway scraped twice more (so once after the push), or a scrape job gave them its own labels,
- * or about two of the slowest scrape intervals passed.
+ * Looks until the sticks' series arrived under their own labels and every scrape job of the Pushgateway scraped
+ * twice more (so once after the push), or one gave them its own labels, or two of the slowest intervals passed.
  */
 function awaitSeries(side: PrometheusSide, pushgateway: Pushgateway, sticks: readonly DeliveredStick[]) {
   // Each scrape job's last scrapes seen: the first, and two more.

@@ -1,8 +1,6 @@
 /**
- * The shipped rules (deploy/prometheus/trucki-rules.yml, read where it is installed) against the
- * rules a Prometheus or vmalert has loaded: each by name, kind, expression, `for` and labels. A rule
- * of the same name is not the rule: a rewritten expression is as broken as a missing rule. Then the
- * Trucki alerts firing, each with what to do.
+ * The shipped rules against those Prometheus or vmalert loaded, by name, kind, expression, `for` and labels (a
+ * rewritten expression is as broken as a missing rule); then the Trucki alerts firing, each with what to do.
  */
 import { realpath } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -55,11 +53,7 @@ export function parseShippedRules(text: string, yaml: typeof import('yaml')) {
 
 type ShippedRule = ReturnType<typeof parseShippedRules>[number];
 
-/**
- * Every shipped rule must be loaded as shipped; every loaded rule of a shipped name must be one. `ours`:
- * the loaded rules of a shipped name; `missing`: shipped rules none of them is of the name and kind of;
- * `differing`: what differs; `failing`: those that fail to evaluate.
- */
+/** Every shipped rule loaded as shipped; `ours`, the loaded rules of a shipped name, each one of them. */
 export function compareRules(shipped: readonly ShippedRule[], loaded: readonly Rule[]) {
   const names = new Map(shipped.map((rule) => [rule.name, rule]));
   const ours = loaded.filter(({ name }) => names.has(name));
@@ -91,9 +85,8 @@ function difference(want: ShippedRule, rule: Rule): string | undefined {
 const oneLine = (expr: string) => expr.trim().replace(/\s+/g, ' ');
 
 /**
- * Whether two PromQL texts are the same expression as Prometheus prints it back: compared token by
- * token, numbers by value (3.6e6 is 3.6e+06), durations by length (7d is 1w), strings by content,
- * keywords in any case, label matchers in any order, whitespace and comments ignored.
+ * Whether two PromQL texts are the same expression as Prometheus prints it back: numbers by value (3.6e6),
+ * durations by length (7d is 1w), keywords in any case, matchers in any order, comments ignored.
  */
 export function sameExpression(a: string, b: string): boolean {
   const [left, right] = [a, b].map(tokens);

@@ -1,8 +1,4 @@
-/**
- * check's verdicts on what Prometheus holds, as pure functions of what it answered: whether this
- * push's series arrived under their own labels or under a scrape job's, whether each of them
- * arrived, and what to do about a firing alert or a group no stick names any more.
- */
+/** check's verdicts on what Prometheus answered, as pure functions: where this push's series arrived, what to do. */
 import type { Grouping, Pushgateway, Target } from '../config/types.js';
 import type { Sample } from '../parse.js';
 import { groupPath } from '../sinks/pushgateway-api.js';
@@ -13,13 +9,10 @@ import { clip } from './report.js';
 export interface DeliveredStick {
   readonly target: Target;
   readonly instance: string;
-  /** job, instance, the stick's own labels and the grouping labels. */
-  readonly labels: Grouping;
+  readonly labels: Grouping; // job, instance, the stick's own labels and the grouping labels
   readonly samples: readonly Sample[];
-  /** push_time_seconds of this push, by the Pushgateway's clock, if it could be read back. */
-  readonly pushTime?: number;
-  /** When the stick was read (Unix ms), if it answered. */
-  readonly readAt?: number;
+  readonly pushTime?: number; // push_time_seconds of this push, by the Pushgateway's clock, if read back
+  readonly readAt?: number; // Unix ms, if it answered
 }
 
 export type Arrival = ReturnType<typeof arrivalOf>;
@@ -40,12 +33,9 @@ const fresh = (series: Series, stick: DeliveredStick) =>
 const unexported = Object.entries({ exported_job: '', exported_instance: '' });
 
 /**
- * What one look at Prometheus found, for the sticks' job: `own`, push_time_seconds{job=<the job>};
- * `exported`, push_time_seconds{exported_job=<the job>} (a scrape job without honor_labels moved the
- * job there); `underTarget`, for each scrape target of the Pushgateway, trucki_up under its own labels.
- * `missing`: the sticks whose series of this push (or a later one) are not under their own labels;
- * `renamedBy`: the scrape job (its job label, and its name where known) that gives them its own
- * labels, `moved` if it keeps theirs as exported_job, exported_instance (or drops them).
+ * From push_time_seconds under {job=<the job>} (`own`) and {exported_job=<the job>} (no honor_labels), and
+ * trucki_up under each Pushgateway target's labels: the sticks whose series of this push (or later) are
+ * `missing` under their own labels; the scrape job that gives them its own labels (`moved`: to exported_*).
  */
 export function arrivalOf(
   sticks: readonly DeliveredStick[],
@@ -84,10 +74,8 @@ export function importedAtQuery(labels: Grouping): string {
 }
 
 /**
- * Of the answer to scrapedAtQuery or importedAtQuery, the series of the scrape that brought the group's newest
- * push_time_seconds (or, for an import, the samples at `since` or later, in Unix s), named again. A
- * series of an earlier scrape or import (renamed or dropped since by a relabelling, and still within
- * the store's lookback) is not of this delivery.
+ * Of the answer to scrapedAtQuery or importedAtQuery, named again, the series of the scrape that brought the
+ * newest push_time_seconds (for an import: at `since`, Unix s, or later): an earlier one is not this delivery's.
  */
 export function ofNewestScrape(scrapedAt: readonly Series[], since?: number): Series[] {
   const named = scrapedAt.map(({ metric: { [nameLabel]: name, ...labels }, value }) => ({
@@ -126,10 +114,7 @@ const advice: Readonly<Record<string, string>> = {
   TruckiInverterHot: "the inverter runs above 70 °C: give it shade and air; see its datasheet's limits",
 };
 
-/**
- * A firing alert's line: what fires, for what, and what to do. `forget` gives the command that
- * forgets the group an alert is of, if it is one no stick names any more.
- */
+/** A firing alert's line: what fires, for what, and what to do (`forget`: for a group no stick names). */
 export function firingText(labels: Alert['labels'], forget: (labels: Alert['labels']) => string | undefined): string {
   const name = labels.alertname ?? '';
   const about = ['job', 'instance', 'inverter']
@@ -155,9 +140,8 @@ export function pendingText(pending: readonly Alert[]): string {
 const alertOwnLabels = new Set(['alertname', 'severity', 'inverter']);
 
 /**
- * For a firing alert's labels, the command that forgets its group if it is one of `unnamed`: the alert
- * carries every label of that group and no other but alertOwnLabels (another host's group of the same
- * instance, with a site="b" of its own, is not that group).
+ * For a firing alert's labels, the command that forgets its group if it is one of `unnamed`: every label of
+ * the group and no other but alertOwnLabels (another host's group with a site="b" of its own is not it).
  */
 export function alertForget(
   pushgateway: Pushgateway,
@@ -173,10 +157,7 @@ export function alertForget(
   };
 }
 
-/**
- * The one command that deletes a group from the Pushgateway, with no secret in it: where the
- * Pushgateway wants credentials, curl asks for the password, or reads the token from a file.
- */
+/** The command that deletes a group, with no secret in it: curl asks for the password, or reads a token file. */
 export function forgetCommand(pushgateway: Pushgateway, grouping: Grouping): string {
   const { bearerToken, username, ca } = pushgateway;
   const url = new URL(pushgateway.url.href);

@@ -1,7 +1,4 @@
-/**
- * Whether the sink took the run's delivery, and what only each sink can say: that node_exporter can
- * read the textfile, that VictoriaMetrics gives the sticks' last successes back.
- */
+/** Whether the sink took the run's delivery, and what only each sink can say (textfile readable, recall). */
 import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Config, Pushgateway, Target, VictoriaMetrics } from '../config/types.js';
@@ -17,15 +14,8 @@ import { forgetCommand, importedAtQuery, missingSeries, ofNewestScrape, selector
 import type { DeliveredStick } from './series.js';
 import { clip, count, failed, ok, unchecked, type Step } from './report.js';
 
-/**
- * `sink` for one run that forgets and removes nothing (check changes nothing but its own delivery),
- * remembering each stick's samples as delivered and, by failure message, the instances it struck.
- */
-export function recording(sink: AnySink): {
-  sink: AnySink;
-  failures: Map<string, string[]>;
-  samples: Map<Target, readonly Sample[]>;
-} {
+/** `sink` that forgets and removes nothing, noting each stick's samples delivered and each failure's instances. */
+export function recording(sink: AnySink) {
   const failures = new Map<string, string[]>();
   const samples = new Map<Target, readonly Sample[]>();
   return {
@@ -48,7 +38,7 @@ export function recording(sink: AnySink): {
         }, noted);
         return { outcome };
       },
-    },
+    } satisfies AnySink,
   };
 }
 
@@ -99,9 +89,8 @@ const modeOf = ({ mode }: { mode: number }) => (mode & 0o777).toString(8).padSta
 const recallWaitMs = 15_000;
 
 /**
- * Recall, as a run makes it: the query URL answers and gives back the last success the import just
- * wrote for every stick that was read, within a few seconds; and it holds every series of the
- * import, which a vmagent's relabelling may have dropped on the way.
+ * Recall, as a run makes it: the query URL gives back the last success just imported for every stick read,
+ * and holds every series of the import (a vmagent's relabelling may drop some on the way).
  */
 export async function recallStep(
   store: VictoriaMetrics,
@@ -139,9 +128,8 @@ export async function recallStep(
 }
 
 /**
- * What the Pushgateway holds of this job, in one streamed read: the sticks delivered, each with the
- * push_time_seconds of its group (this push's, on the Pushgateway's clock); the job's groups that no
- * stick named here delivers (a stick renamed or removed), oldest first; or why it could not be read back.
+ * What the Pushgateway holds of this job, in one read: each stick delivered with its group's push_time_seconds;
+ * the job's groups no stick here names, oldest first; or why it could not be read back.
  */
 export async function pushgatewayGroups(
   pushgateway: Pushgateway,

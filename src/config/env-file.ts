@@ -1,11 +1,9 @@
 /**
- * The env file is read two ways: by dotenv here (--env-file, cron, a first try by hand) and by
- * systemd's EnvironmentFile= in the shipped units. The two disagree on some lines (`PASS=abc#def`
- * is `abc` to dotenv, `abc#def` to systemd; a backslash, `export`, a quote followed by more text),
- * so every variable is read both ways and a file where they differ is refused, naming the line.
- * systemd's reading follows its parse_env_file() (the tests ask systemd's own where they can); it
- * reads bytes, and a name or value its utf8_is_valid() refuses (malformed UTF-8, one of the 66
- * Unicode noncharacters) makes it refuse the whole file; a comment may hold any byte but NUL.
+ * The env file is read by dotenv here and by systemd's EnvironmentFile= in the units, which disagree on some
+ * lines (`PASS=abc#def` is `abc` to dotenv; a backslash, `export`, a quote followed by more text): every
+ * variable is read both ways and a file where they differ is refused, naming the line. systemd's reading
+ * follows its parse_env_file() on bytes; a name or value its utf8_is_valid() refuses (malformed, a Unicode
+ * noncharacter) makes it refuse the whole file; a comment may hold any byte but NUL.
  */
 import { isUtf8 } from 'node:buffer';
 import { ConfigError } from '../errors.js';
@@ -22,21 +20,17 @@ interface Parser {
   state: State;
   key: string;
   value: string;
-  /** Where trailing whitespace of the key or of an unquoted value starts, if it does. */
-  keyEnd?: number | undefined;
-  valueEnd?: number | undefined;
+  keyEnd?: number | undefined; // where trailing whitespace of the key starts, if it does
+  valueEnd?: number | undefined; // the same for an unquoted value
   line: number;
   startLine: number;
-  /** Name → value, and the line its assignment starts on (from 1). */
+  /** Name → value, and the line (from 1) its assignment starts on. */
   readonly found: Map<string, { readonly value: string; readonly line: number }>;
   /** The first assignment that systemd refuses as not UTF-8. */
   refused?: { readonly line: number; readonly why: keyof typeof refusals };
 }
 
-/**
- * What a service started with EnvironmentFile= naming the file gets: name → value and line; or,
- * with `refused`, nothing (a string is read as its UTF-8 bytes).
- */
+/** What a service with EnvironmentFile= naming the file gets; with `refused`, nothing (a string is its UTF-8). */
 export function systemdReading(file: string | Buffer): Pick<Parser, 'found' | 'refused'> {
   // Byte by byte, as systemd does: every byte it looks at is ASCII, so one of a character never matches.
   const text = (typeof file === 'string' ? Buffer.from(file) : file).toString('latin1');
@@ -212,10 +206,7 @@ const known = Object.values(optionSpecs).flatMap(({ env, file }) =>
 /** A handful of stray names is said; a file of thousands of them gets one more line, not thousands. */
 const limit = 5;
 
-/**
- * A line for each variable of the file that is none of ours but looks like one (a typo such as
- * PUSHGATEWAY_ULR, or our prefix): such a setting would silently not apply.
- */
+/** A line for each variable that is not ours but looks like it (PUSHGATEWAY_ULR, our prefix): it would not apply. */
 export function strayNames(text: string, values: Readonly<Record<string, string>>, name: string): string[] {
   const setBy = dotenvLines(text.split(/\r\n|\r|\n/));
   // PROMETHEUS_ too: check reads PROMETHEUS_URL, and PROMETHEUS_USERNAME is a natural guess.
@@ -243,10 +234,7 @@ export function strayNames(text: string, values: Readonly<Record<string, string>
   return stray;
 }
 
-/**
- * Edits from a to b: insertions, deletions, substitutions and swaps of two neighbours (SCHEDUEL is
- * one typing slip from SCHEDULE, not two).
- */
+/** Edits from a to b, a swap of two neighbours one edit (SCHEDUEL is one slip from SCHEDULE, not two). */
 function editDistance(a: string, b: string): number {
   let beforePrevious: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, index) => index);

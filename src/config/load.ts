@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { parseFlags, readEnvFile, settingsFrom, strongest, type Settings } from './sources.js';
 import { openTargetsFile } from '../targets/file.js';
-import type { Command, Grouping, Pushgateway, Target, TargetsFileSpec } from './types.js';
+import type { Command, Grouping, Pushgateway } from './types.js';
 import { readStore, readVictoriaMetrics } from './store.js';
 import {
   parseCount,
@@ -45,9 +45,8 @@ export async function readCommand(
   const victoriametrics = vm && readVictoriaMetrics(vm, get, cwd, labelled());
 
   const deleteOnExit = get('delete-on-exit');
-  if (parseSwitch(deleteOnExit) && (!pushgateway || !get('schedule'))) {
+  if (parseSwitch(deleteOnExit) && (!pushgateway || !get('schedule')))
     throw new ConfigError(`${deleteOnExit!.source} applies only to a --schedule loop that pushes to a Pushgateway`);
-  }
   const schedule = parseSchedule(get('schedule'), get('timezone'));
   // PROMETHEUS_URL may sit in an env file a run shares: a run ignores it, and refuses only the flag.
   if (!check && flags['prometheus-url'] !== undefined)
@@ -73,9 +72,8 @@ export async function readCommand(
   return { kind: 'check', config, ...(prometheus && { prometheus: parseEndpoint(prometheus, 'Prometheus') }) };
 }
 
-/** Where the metrics go: the store the strongest source names; none with --stdout. */
+/** Where the metrics go: --stdout wins over any sink (it is how one looks first), else the strongest source. */
 function chooseStore(get: Settings, stdout: boolean, grouping: Grouping) {
-  // --stdout wins over any sink: it is how one looks first. Otherwise the strongest source chooses.
   const given = { textfile: get('textfile'), url: get('pushgateway'), vm: get('victoriametrics') };
   const sinks = strongest(Object.values(given));
   if (stdout) return {};
@@ -84,50 +82,39 @@ function chooseStore(get: Settings, stdout: boolean, grouping: Grouping) {
     throw new ConfigError(`${sources} exclude each other: choose where the metrics go`);
   }
   const [chosen] = sinks;
-  if (!chosen) {
+  if (!chosen)
     throw new ConfigError(
       '--pushgateway / PUSHGATEWAY_URL is required (or use --victoriametrics, --stdout or --textfile), ' +
         'e.g. --pushgateway http://localhost:9091',
     );
-  }
   if (chosen === given.url) return { url: chosen };
   if (chosen === given.vm) return { vm: chosen };
   if (chosen.value.trim() === '') throw new ConfigError(`${chosen.source} must name a file`);
   // Refused, not dropped: the file has no grouping key, and a label the user asked for must not
   // vanish. Per-stick labels from a targets file are what the textfile keeps.
-  if (grouping.length > 0) {
+  if (grouping.length > 0)
     throw new ConfigError(
       `${get('grouping')!.source} does not apply to ${chosen.source}: a textfile has no grouping key; ` +
         'give the sticks labels in a --targets-file instead',
     );
-  }
   return { textfile: chosen };
 }
 
-/**
- * The sticks from --target or from --targets-file (which a loop re-reads), whichever the strongest
- * source names; both from one source is an error, as is a file label that --grouping also sets.
- */
-async function readTargets(
-  get: Settings,
-  cwd: string,
-  grouping: Grouping,
-): Promise<{ targets: Target[]; targetsFile?: TargetsFileSpec }> {
+/** The sticks from --target or --targets-file, whichever the strongest source names. */
+async function readTargets(get: Settings, cwd: string, grouping: Grouping) {
   const auth = { username: get('TRUCKI_STICK_USERNAME')?.value, password: get('TRUCKI_STICK_PASSWORD')?.value };
   const file = get('targets-file');
   const [chosen, other] = strongest([get('target'), file]);
   if (other)
     throw new ConfigError(`${other.source} and ${chosen!.source} exclude each other: name the sticks in one place`);
-  if (!chosen) {
+  if (!chosen)
     throw new ConfigError(
       '--target / TRUCKI_TARGET is required: the address of your stick, e.g. --target 192.168.1.50',
     );
-  }
   if (chosen !== file) return { targets: withStickAuth(parseTargets(chosen, get('instance')), auth) };
   const instance = get('instance');
-  if (instance) {
+  if (instance)
     throw new ConfigError(`${instance.source} applies to --target; name a stick in the file with labels.instance`);
-  }
   const spec = {
     path: resolve(cwd, file.value),
     name: `${file.source} ${file.value}`,

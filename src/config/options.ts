@@ -1,9 +1,7 @@
 /**
- * Every setting the job takes, written once as --help shows it: `-s, --flag <arg>  |  VARIABLE*`, then
- * what it does. The flags and variables are read from these lines: a switch has no <arg>; an <arg>
- * ending in ,… is a list the flag may repeat (its values accumulate); * also from <VARIABLE>_FILE or a
- * systemd credential. A new setting is an entry here, its reading in config/, and its line in the
- * README and .env.example, which test/unit/docs.test.ts holds in step with this text.
+ * Every setting, written once as --help shows it, `-s, --flag <arg>  |  VARIABLE*`, and read from these lines:
+ * a switch has no <arg>; an <arg> ending in ,… may repeat; * also from <VARIABLE>_FILE or a systemd credential.
+ * A new setting also needs its reading in config/ and its line in README and .env.example (test/unit/docs.test.ts).
  */
 export const optionsHelp = `
   -t, --target <[name=]address,…>  |  TRUCKI_TARGET*

@@ -1,8 +1,6 @@
 /**
- * Where each setting comes from, and which source wins: flags beat the environment, which beats
- * the env file. At each level a value and a file named by <NAME>_FILE for the same setting are an
- * error; systemd credentials ($CREDENTIALS_DIRECTORY/<NAME>) count as environment. Only options
- * marked * have files.
+ * Where each setting comes from: flags beat the environment (systemd credentials included), which beats the env
+ * file. At each level a value and a <NAME>_FILE (options marked * only) for one setting are an error.
  */
 import { lstatSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -13,21 +11,13 @@ import { checkSameReading, strayNames } from './env-file.js';
 import { optionSpecs } from './options.js';
 
 export interface Setting {
-  /** Each occurrence of a repeated flag; one element from any other source. */
-  readonly parts: readonly string[];
-  /** All parts; for single-valued options the only one. */
-  readonly value: string;
-  /** For error messages: "--timeout", "TRUCKI_TIMEOUT_MS", "TRUCKI_TIMEOUT_MS in .env". */
-  readonly source: string;
-  /** Which source: 0 a flag, 1 the environment (with its files and credentials), 2 the env file. */
-  readonly level: 0 | 1 | 2;
+  readonly parts: readonly string[]; // each occurrence of a repeated flag
+  readonly value: string; // all parts, joined by commas
+  readonly source: string; // for error messages: "--timeout", "TRUCKI_TIMEOUT_MS in .env"
+  readonly level: 0 | 1 | 2; // 0 a flag, 1 the environment (with its files and credentials), 2 the env file
 }
 
-/**
- * Of settings that exclude each other (where the metrics go; --target or --targets-file), those from
- * the strongest source present: a flag overrides the environment's choice, as for any one setting.
- * More than one is a clash at that level.
- */
+/** Of settings that exclude each other, those of the strongest source present: more than one is a clash. */
 export function strongest(settings: readonly (Setting | undefined)[]): Setting[] {
   const present = settings.filter((setting) => setting !== undefined);
   const level = Math.min(...present.map((setting) => setting.level));
@@ -99,12 +89,8 @@ export function settingsFrom(flags: Flags, env: NodeJS.ProcessEnv, envFile: EnvF
     level,
   });
 
-  /**
-   * NAME or NAME_FILE from the environment (with systemd's credentials: level 1) or the env file
-   * (level 2). An empty NAME stands aside for a file; NAME and a file at once is an error. A secret's
-   * file holds the secret and, as editors leave them, perhaps a byte-order mark and one line break;
-   * an empty file is a mistake, not an empty password.
-   */
+  // An empty NAME stands aside for a file. A secret's file may hold a byte-order mark and one line break, as
+  // editors leave them; an empty one is a mistake, not an empty password.
   const fromVariables = (level: 1 | 2, name: string, secret: boolean): Setting | undefined => {
     const vars: Readonly<Record<string, string | undefined>> = level === 1 ? env : envFile.values;
     const where = level === 1 ? '' : ` in ${envFile.name}`;

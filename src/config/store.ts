@@ -23,22 +23,19 @@ export function readStore(url: Setting, get: Settings, cwd: string, what: 'Pushg
     get(`${prefix}_${option}`),
   );
   // A line break in a header value would be refused by Node on every request: say so now.
-  if (token && /[\0-\x1f\x7f]/.test(token.value)) {
+  if (token && /[\0-\x1f\x7f]/.test(token.value))
     throw new ConfigError(`${token.source} holds a line break or another control character; a token is one line`);
-  }
   // Each part of the URL's user info wins over its option: http://user@host with the password in a file.
   const username = endpoint.username ?? user?.value;
   const password = endpoint.password ?? pass?.value;
-  if (token && username !== undefined) {
+  if (token && username !== undefined)
     throw new ConfigError(`${token.source} and basic auth (a user name) exclude each other; use one`);
-  }
   const caName = caFile && `${caFile.source} "${caFile.value}"`;
   const ca = caFile && readBoundedFile(resolve(cwd, caFile.value), caName!, smallFileBytes);
   // Node would take such a file without a word and trust nothing in it: every TLS request then fails
   // as an untrusted certificate, far from the file that is wrong.
-  if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) {
+  if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----'))
     throw new ConfigError(`${caName!} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
-  }
   return {
     url: endpoint.url,
     ...(username !== undefined && { username }),

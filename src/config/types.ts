@@ -4,8 +4,7 @@
 export type Grouping = readonly (readonly [name: string, value: string])[];
 
 export interface Endpoint {
-  /** Without user info: safe to log. */
-  readonly url: URL;
+  readonly url: URL; // without user info: safe to log
   readonly username?: string;
   readonly password?: string;
 }
@@ -16,11 +15,7 @@ export interface Target extends Endpoint {
   readonly labels: Grouping;
 }
 
-/**
- * Which stick a target is, as every memory of a loop keys it: its instance and its own labels, the
- * series its metrics make in any store. Another stick with the same instance but other labels is
- * another stick; the same stick at a new address is still the same one.
- */
+/** Which stick a target is, as a loop's memories key it: the series it makes (a new address is the same stick). */
 export function stickIdentity({ instance, labels }: Target): string {
   return JSON.stringify([instance, labels]);
 }
@@ -30,29 +25,23 @@ export type StickAuth = Pick<Endpoint, 'username' | 'password'>;
 
 /** A --targets-file as data: enough for a loop to open it again and follow its changes. */
 export interface TargetsFileSpec {
-  /** Absolute. */
-  readonly path: string;
-  /** For messages: "--targets-file sticks.yml". */
-  readonly name: string;
+  readonly path: string; // absolute
+  readonly name: string; // for messages: "--targets-file sticks.yml"
   readonly auth: StickAuth;
-  /** The label names --grouping sets, which a stick's own labels may not set again. */
-  readonly grouping: readonly string[];
-  /** The file's size, mtime and inode when the targets were read: it has changed once these differ. */
-  readonly readStamp?: string;
+  readonly grouping: readonly string[]; // --grouping's label names, which a stick's own may not set again
+  readonly readStamp?: string; // size, mtime and inode when the targets were read
 }
 
 /** A store the job sends to over HTTP, with its credentials. */
 export interface Store extends Endpoint {
   readonly bearerToken?: string;
-  /** PEM text of the CA file. */
-  readonly ca?: string;
+  readonly ca?: string; // PEM text
 }
 
 /** The labels a store gives every stick's samples, beside instance and the stick's own. */
 export interface Labelled {
   readonly job: string;
-  /** --grouping: grouping labels on the Pushgateway, ordinary labels in VictoriaMetrics. */
-  readonly grouping: Grouping;
+  readonly grouping: Grouping; // --grouping: grouping labels on the Pushgateway, plain labels in VictoriaMetrics
 }
 
 export type Pushgateway = Store &
@@ -63,31 +52,24 @@ export type Pushgateway = Store &
 
 /** VictoriaMetrics, a vmagent or a vminsert: the import API below `url`. */
 export interface VictoriaMetrics extends Store, Labelled {
-  /** Where /api/v1/query is answered, with its credentials. */
-  readonly query: Store;
+  readonly query: Store; // where /api/v1/query is answered
   /** Bounds of what a loop keeps while the store is away. */
   readonly backlog: { readonly maxBytes: number; readonly maxAgeMs: number };
 }
 
 export interface Config {
   readonly targets: readonly Target[];
-  /** With --targets-file: the file the targets came from, for a loop to re-read. */
-  readonly targetsFile?: TargetsFileSpec;
-  /** Absent with --stdout, --textfile or --victoriametrics. */
+  readonly targetsFile?: TargetsFileSpec; // for a loop to re-read
   readonly pushgateway?: Pushgateway;
   readonly victoriametrics?: VictoriaMetrics;
-  /** With --textfile: write here instead of pushing. */
   readonly textfile?: string;
   readonly timeoutMs: number;
   readonly retries: number;
   readonly maxBodyBytes: number;
   readonly concurrency: number;
-  /** Absent: run once and exit. */
-  readonly schedule?: { readonly pattern: string; readonly timezone?: string };
-  /** With a schedule: delete the sticks' groups on the way out. */
+  readonly schedule?: { readonly pattern: string; readonly timezone?: string }; // absent: run once
   readonly deleteOnExit: boolean;
-  /** A loop logs every stick on every run, not only its changes. */
-  readonly verbose: boolean;
+  readonly verbose: boolean; // a loop logs every stick on every run, not only its changes
 }
 
 export type Command =

@@ -1,7 +1,4 @@
-/**
- * How each value is read: one function per kind of value, each throwing a ConfigError that names
- * the option's source and never echoes what may hold a credential.
- */
+/** How each kind of value is read; a ConfigError names the option's source, never what may hold a credential. */
 import { labelName, reservedLabelNames } from '../catalogue.js';
 import { ConfigError } from '../errors.js';
 import type { Setting } from './sources.js';
@@ -14,15 +11,13 @@ const encodeHint = 'a password holding , / # ? or @ must be percent-encoded (%2C
 
 export function parseTargets(setting: Setting, instanceOption: Setting | undefined): Target[] {
   const pieces = setting.parts.flatMap((part) => part.split(',')).map((piece) => piece.trim());
-  if (pieces.every((piece) => piece === '')) {
+  if (pieces.every((piece) => piece === ''))
     throw new ConfigError(`${setting.source} is an empty address: name a stick, e.g. --target 192.168.1.50`);
-  }
-  if (instanceOption && pieces.length > 1) {
+  if (instanceOption && pieces.length > 1)
     throw new ConfigError(
       `${instanceOption.source} applies to a single target; ` +
         `name each of several sticks as name=address in ${setting.source}`,
     );
-  }
   const where = (index: number) => (pieces.length > 1 ? `${setting.source} (stick ${index + 1})` : setting.source);
   // Said before any piece is parsed: an empty piece would otherwise read as half of a password.
   pieces.forEach((piece, index) => {
@@ -85,9 +80,8 @@ export function parseEndpoint(
   const text = hasScheme.test(setting.value) ? setting.value : `http://${setting.value}`;
   // No host (`http://`, `user:pw@`, `:80`): say so, rather than hint at percent-encoding.
   const host = /^[^/?#]*/.exec(text.replace(hasScheme, ''))![0].replace(/^.*@/, '');
-  if (host.replace(/:\d*$/, '').trim() === '') {
+  if (host.replace(/:\d*$/, '').trim() === '')
     throw new ConfigError(`${setting.source} is an empty ${what} address${host === '' ? '' : ' (a port only)'}`);
-  }
   const shown = mayHoldSecret ? '' : ` "${setting.value}"`;
   const hint = mayHoldSecret ? `; ${encodeHint}` : '';
   if (!URL.canParse(text)) throw new ConfigError(`${setting.source}${shown} is not a valid ${what} address${hint}`);
@@ -117,9 +111,8 @@ export function parseGrouping(setting: Setting | undefined): Grouping {
   for (const pair of setting.parts.flatMap((part) => part.split(',')).filter((part) => part.trim() !== '')) {
     const eq = pair.indexOf('=');
     const name = (eq < 0 ? pair : pair.slice(0, eq)).trim();
-    if (eq < 0 || !labelName.test(name) || name.startsWith('__')) {
+    if (eq < 0 || !labelName.test(name) || name.startsWith('__'))
       throw new ConfigError(`${setting.source}: "${pair}" is not label=value with a valid label name`);
-    }
     if (reservedLabelNames.has(name))
       throw new ConfigError(`${setting.source}: label "${name}" is used by the job itself; pick another name`);
     if (grouping.some(([seen]) => seen === name))
@@ -132,9 +125,8 @@ export function parseGrouping(setting: Setting | undefined): Grouping {
 export function parseCount(setting: Setting | undefined, fallback: number, min: number, max: number): number {
   if (!setting) return fallback;
   const value = Number(setting.value);
-  if (!/^\s*\d+\s*$/.test(setting.value) || value < min || value > max) {
+  if (!/^\s*\d+\s*$/.test(setting.value) || value < min || value > max)
     throw new ConfigError(`${setting.source} must be a whole number from ${min} to ${max}, not "${setting.value}"`);
-  }
   return value;
 }
 
@@ -155,21 +147,17 @@ export function durationMs(text: string): number | undefined {
   return parts?.reduce((sum, part, index) => sum + Number(part ?? 0) * Object.values(durationUnits)[index]!, 0);
 }
 
-/**
- * A Prometheus duration ("7d", "36h", "1h30m") in ms; "0" or "off" is undefined: never. Capped at
- * 100 years, which keeps every sum exact.
- */
+/** A Prometheus duration in ms; "0" or "off" is undefined: never. At most 100 years, which keeps every sum exact. */
 export function parseDuration(setting: Setting | undefined, fallbackMs: number): number | undefined {
   if (!setting) return fallbackMs;
   const text = setting.value.trim();
   if (text === '0' || text.toLowerCase() === 'off') return undefined;
   const ms = durationMs(text);
-  if (ms === undefined || ms > 100 * durationUnits.y) {
+  if (ms === undefined || ms > 100 * durationUnits.y)
     throw new ConfigError(
       `${setting.source} must be a duration such as 7d, 36h or 1h30m (units y w d h m s ms, largest first), ` +
         `or 0 or off, not "${setting.value}"`,
     );
-  }
   return ms === 0 ? undefined : ms;
 }
 
@@ -193,9 +181,8 @@ export function parseSchedule(pattern: Setting | undefined, timezone: Setting | 
 }
 
 /**
- * A POSIX TZ of a fixed whole-hour offset (`UTC0`, `CET-1`, `<+03>-3`), which the C library and so
- * a one-shot run take, as the IANA zone croner needs: `Etc/GMT-1` (POSIX and Etc/ share the sign,
- * west of Greenwich positive). Anything else as it is.
+ * A POSIX TZ of a fixed whole-hour offset (`CET-1`), which the C library and so a one-shot run take, as the
+ * IANA zone croner needs: `Etc/GMT-1` (POSIX and Etc/ share the sign, west positive). Anything else as it is.
  */
 function zoneName(value: string): string {
   const fixed = /^(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]+>)([+-]?)(\d{1,2})$/.exec(value);

@@ -1,7 +1,4 @@
-/**
- * A stick for people without one at hand (`npm run simulator`, `npm run demo`), as `usage` says;
- * --demo's job prints what it would push, or pushes when PUSHGATEWAY_URL is set.
- */
+/** A stick for people without one at hand (`npm run simulator`, `npm run demo`), as `usage` says. */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';

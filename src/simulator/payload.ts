@@ -1,7 +1,6 @@
 /**
- * What a stick says, as a pure function of the variant and the time since it booted. At t = 0
- * the values are those of real captures (see the API doc); afterwards they drift smoothly and the
- * energy totals grow. Encodings are mixed the way the real firmware mixes them.
+ * What a stick says, as a pure function of the variant and the time since it booted: real captures at t = 0,
+ * then drifting, encodings mixed as the real firmware mixes them.
  */
 export type Variant = 'T2SG' | 'T2MG';
 

@@ -5,18 +5,14 @@ import { livePayload, oncePayload, type Variant } from './payload.js';
 
 export interface SimulatorOptions {
   readonly variant: Variant;
-  /** Seconds since the stick booted; defaults to the real clock. Tests pass a fixed value. */
-  readonly clock?: () => number;
-  /** Answer only after this long, to play a slow stick. */
-  readonly delayMs?: number;
-  /** Require HTTP basic auth, as some setups put in front of a stick. */
-  readonly auth?: { readonly username: string; readonly password: string };
+  readonly clock?: () => number; // seconds since the stick booted; default: the real clock
+  readonly delayMs?: number; // to play a slow stick
+  readonly auth?: { readonly username: string; readonly password: string }; // basic auth, as some put before a stick
 }
 
 export interface Simulator {
   readonly url: string;
-  /** "GET /jsonlive" for every request served, in order. */
-  readonly requests: string[];
+  readonly requests: string[]; // "GET /jsonlive" for every request served, in order
   readonly close: () => Promise<void>;
 }
 

@@ -1,8 +1,6 @@
 /**
- * The Pushgateway sink: one group per stick (job, instance, the stick's own labels, the grouping
- * labels), replaced whole by every push. The Pushgateway checks each push against every group it
- * holds, one at a time, so a few pushes in flight keep it busy; more would only queue there and
- * time each other out.
+ * The Pushgateway sink: one group per stick, replaced whole by every push. The Pushgateway checks each push
+ * against every group it holds, one at a time: more than a few pushes in flight only time each other out.
  */
 import { jobFamilies } from '../catalogue.js';
 import type { Grouping, Pushgateway, Target } from '../config/types.js';

@@ -1,9 +1,7 @@
 /**
- * A fleet's sticks from a file in Prometheus' file_sd format, JSON or YAML by its extension: a list of
- * `{targets: [...], labels: {...}}`; `labels.instance` names the stick (so such an entry holds one
- * target), the other labels go with each of the entry's sticks. Parsed by pure functions (targets or
- * a TargetsFileError); read once for a one-shot run (any error is a ConfigError, exit 2) and by a loop
- * again whenever it changes, synchronously: the YAML parser is loaded once, when the file is YAML.
+ * A fleet's sticks from a Prometheus file_sd file, JSON or YAML by its extension: `labels.instance` names the
+ * stick (so such an entry holds one target), the other labels go with each of the entry's sticks. Read
+ * synchronously, by a loop again whenever it changes: the YAML parser is loaded once, when the file is YAML.
  */
 import { statSync } from 'node:fs';
 import { readBoundedFile, targetsFileBytes } from '../bounded-file.js';
@@ -37,12 +35,10 @@ export async function openTargetsFile({ path, name, auth, grouping, readStamp = 
     }
   };
   return {
-    /** For messages: "--targets-file sticks.yml". */
     name,
-    /** Whether the file looks different (size, mtime, inode) from when it was last read, and how it looked. */
-    changed: () => stamp() !== seen,
+    changed: () => stamp() !== seen, // by size, mtime and inode since it was last read
     readStamp: () => seen,
-    /** The sticks the file names now; throws a ConfigError naming the entry. */
+    // Throws a ConfigError naming the entry.
     read: (): Target[] => {
       seen = stamp();
       // A named pipe or a device would block or never end: only a regular file is read.

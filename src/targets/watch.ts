@@ -1,9 +1,7 @@
 /**
- * A loop's sticks from the targets file, re-read on a tick when the file changed; an invalid file is
- * logged once and the previous sticks kept. A change of its sticks is acted on only at a later tick,
- * once every read for settleMs has said so: a file rewritten in place (`>`, some editors) is read
- * half-written at times, and its missing half is no removal (handed to `onRemoved`, e.g. to delete
- * its Pushgateway groups), nor a name cut short (`instance: stic`) a stick to start and push.
+ * A loop's sticks from the targets file, re-read on a tick when it changed (an invalid one keeps the sticks).
+ * A change is acted on once every read for settleMs said so: a file rewritten in place is read half-written at
+ * times, and its missing half is no removal (`onRemoved`), nor a name cut short a stick to start.
  */
 import { stickIdentity, type Target, type TargetsFileSpec } from '../config/types.js';
 import { messageOf } from '../errors.js';
@@ -14,10 +12,7 @@ const settleMs = 5_000;
 
 const names = (targets: readonly Target[]) => targets.map(({ instance }) => instance).join(', ');
 
-/**
- * The file the configuration read `initial` from, followed from the version it read on. `clock` (ms)
- * is monotonic, so that a step of the wall clock neither hastens nor holds up a change.
- */
+/** The file `initial` was read from, followed; `clock` is monotonic: a step of the wall clock changes nothing. */
 export async function watchTargetsFile(
   spec: TargetsFileSpec,
   initial: readonly Target[],
@@ -74,10 +69,7 @@ export async function watchTargetsFile(
   };
 }
 
-/**
- * "sticks.yml changed: 2 sticks; added c, started if …; left out: a, removed if …; named again: b;
- * new address for d". A stick at a new address is the same stick: its metrics stay where they are.
- */
+/** "sticks.yml changed: 2 sticks; added c, started if …; left out: a, removed if …; new address for d". */
 function changeLine(
   name: string,
   current: readonly Target[],
