@@ -48,6 +48,7 @@ const gotGet = values.got
       return async (url) => {
         const sent = sticks(url, {
           headers: { accept: 'application/json' },
+          decompress: false,
           responseType: 'buffer',
         });
         void sent.on('downloadProgress', ({ transferred }) => {
