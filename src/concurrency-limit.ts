@@ -1,5 +1,5 @@
 /** At most `n` tasks at once; the rest wait their turn in order. */
-export type Limit = <T>(task: () => Promise<T>) => Promise<T>;
+type Limit = <T>(task: () => Promise<T>) => Promise<T>;
 
 /**
  * `perTurn`: at most that many tasks start in one turn of the event loop. A request costs some 0.3 ms

@@ -3,7 +3,7 @@ import type { Config, Target } from './config/types.js';
 import type { StickReading } from './stick.js';
 
 /** What a stick's line says of its reading: not the samples, which its line need not hold until its outcome. */
-export interface ReadSummary {
+interface ReadSummary {
   /** Why /jsonlive could not be read. */
   readonly failure?: string;
   /** Why /jsononce could not be read. */

@@ -14,7 +14,7 @@ export const stdout: SinkKind = {
 };
 
 /** `loop`: printed as readings come (see oneWriter); else once, at close, in the order given. */
-export function stdoutSink(targets: readonly Target[], print: Print, loop: boolean): Sink & Discard {
+function stdoutSink(targets: readonly Target[], print: Print, loop: boolean): Sink & Discard {
   // Each stick's place: in the order given, and a stick a loop's targets file adds later after them.
   const places = new Map(targets.map((target, place) => [stickIdentity(target), place]));
   let nextPlace = targets.length;

@@ -25,12 +25,10 @@ export async function postImport(http: Http, base: URL, text: string): Promise<v
   });
 }
 
-/** A day: the job may be stopped overnight (a Pi switched off) and still carry the value over. */
-export const recallWindow = '1d';
-
+/** Over a day: the job may be stopped overnight (a Pi switched off) and still carry the value over. */
 export function recallQuery(job: string): string {
   const quoted = job.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
-  return `last_over_time(${jobFamilies.lastSuccess.name}{job="${quoted}"}[${recallWindow}])`;
+  return `last_over_time(${jobFamilies.lastSuccess.name}{job="${quoted}"}[1d])`;
 }
 
 /** The recall's answer, parsed whole: 4 MiB is some 20,000 series, beyond any fleet, and small parsed. */
