@@ -54,12 +54,8 @@ export function stickLine({ target, reading, deliveredAs, deliveryFailure, lastS
   const delivery =
     deliveryFailure !== undefined
       ? `; not ${word}${deliveryFailure && `: ${deliveryFailure}`}`
-      : !deliveredAs
-        ? ''
-        : failure
-          ? `; ${word} trucki_up 0`
-          : `; ${word}`;
-  return `${name}: ${outcome}${lost}${delivery}`;
+      : deliveredAs && `; ${word}${failure ? ' trucki_up 0' : ''}`;
+  return `${name}: ${outcome}${lost}${delivery ?? ''}`;
 }
 
 /** What the run's log says of a sink's work. */

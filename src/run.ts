@@ -36,9 +36,9 @@ export interface Job {
   readonly run: Run;
   /**
    * Sticks gone from a loop's targets file: nothing of them is delivered from now on, and with
-   * --delete-on-exit their metrics are removed after their delivery under way. False if one failed.
+   * --delete-on-exit their metrics are removed after their delivery under way (finish waits for it).
    */
-  readonly drop: (targets: readonly Target[]) => Promise<boolean>;
+  readonly drop: (targets: readonly Target[]) => void;
   /** --delete-on-exit: removes the sticks' metrics (Pushgateway groups); false if one failed. */
   readonly remove: (targets: readonly Target[]) => Promise<boolean>;
   /** As a loop stops: ends the removals under way and closes the sink (its last try); false if it failed. */
@@ -65,9 +65,8 @@ export function createJob(config: Config, log: (line: string) => void, connectio
   const removeAll = (targets: readonly Target[]) => remove(targets, sink, words, log);
   return {
     run: createRun(config, log, connections, sticks),
-    drop: async (targets) => {
-      const removals = targets.map((target) => drop(target, sticks, config.deleteOnExit, sink, removeAll));
-      return (await Promise.all(removals)).every(Boolean);
+    drop: (targets) => {
+      for (const target of targets) drop(target, sticks, config.deleteOnExit, sink, removeAll);
     },
     remove: removeAll,
     finish: async () => {
@@ -137,14 +136,15 @@ const stickOf = (sticks: Map<string, Stick>, target: Target): Stick => {
   return sticks.get(key) ?? sticks.set(key, {}).get(key)!;
 };
 
-/** What one run's sticks share. */
+/**
+ * What one run's sticks share: its report, its one recall (asked by its first failed stick not
+ * known), failures of a whole request or write (said once after their sticks' lines), and losses no
+ * outcome told (news, said even by a quiet loop).
+ */
 interface RunState {
   readonly report: RunReport;
-  /** The run's one recall of last successes, asked by its first failed stick not known. */
   readonly recall: () => Promise<ReadonlyMap<string, number>>;
-  /** Failures of a whole request or write, said once after their sticks' lines. */
   readonly shared: Set<string>;
-  /** Losses no outcome told, said even by a quiet loop. */
   readonly news: Set<string>;
 }
 
@@ -210,12 +210,12 @@ function drop(
   deleteOnExit: boolean,
   sink: AnySink,
   remove: (targets: readonly Target[]) => Promise<boolean>,
-): Promise<boolean> {
+): void {
   const key = stickIdentity(target);
   const gone = sticks.get(key);
   sticks.delete(key);
   sink.discard?.(target);
-  if (!deleteOnExit) return Promise.resolve(true);
+  if (!deleteOnExit) return;
   // A delivery under way would land after the removal and bring the stick back for good.
   const removal = Promise.all([gone?.ended, gone?.removal]).then(() => remove([target]));
   const next: Stick = { removal };
@@ -223,7 +223,6 @@ function drop(
   void removal.then(() => {
     if (sticks.get(key) === next && !next.ended) sticks.delete(key);
   });
-  return removal;
 }
 
 /** --delete-on-exit: removes each stick's metrics from the sink, if the sink can; false if one failed. */
