@@ -7,45 +7,33 @@ type Limit = <T>(task: () => Promise<T>) => Promise<T>;
  */
 export function createLimit(n: number, perTurn = Infinity): Limit {
   let running = 0;
+  let startedThisTurn = 0;
+  let turnEnds = false;
   const waiting: (() => void)[] = [];
-  const pace = createPace(perTurn);
+  const startNext = () => {
+    while (waiting.length > 0 && running < n && startedThisTurn < perTurn) {
+      running++;
+      startedThisTurn++;
+      waiting.shift()!();
+    }
+    if (perTurn === Infinity || turnEnds || startedThisTurn === 0) return;
+    turnEnds = true;
+    setImmediate(() => {
+      turnEnds = false;
+      startedThisTurn = 0;
+      startNext();
+    });
+  };
   return async (task) => {
-    if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
-    else running++;
+    await new Promise<void>((resolve) => {
+      waiting.push(resolve);
+      startNext();
+    });
     try {
-      await pace();
       return await task();
     } finally {
-      // Hand the slot straight to the next task, if any, so that `running` never overshoots.
-      const next = waiting.shift();
-      if (next) next();
-      else running--;
+      running--;
+      startNext();
     }
-  };
-}
-
-/** Resolves at once for the first `perTurn` callers of a turn, in later turns for the rest, in order. */
-function createPace(perTurn: number): () => Promise<void> | undefined {
-  if (perTurn === Infinity) return () => undefined;
-  let startedThisTurn = 0;
-  const waiting: (() => void)[] = [];
-  let turnEnds = false;
-  const nextTurn = () => {
-    const now = waiting.splice(0, perTurn);
-    startedThisTurn = now.length;
-    for (const start of now) start();
-    turnEnds = startedThisTurn > 0;
-    if (turnEnds) setImmediate(nextTurn);
-  };
-  return () => {
-    if (!turnEnds) {
-      turnEnds = true;
-      setImmediate(nextTurn);
-    }
-    if (startedThisTurn < perTurn && waiting.length === 0) {
-      startedThisTurn++;
-      return undefined;
-    }
-    return new Promise<void>((resolve) => waiting.push(resolve));
   };
 }
