@@ -99,9 +99,9 @@ export function createLoopLog(
 }
 
 /**
- * On each tick, a loop's lines for the sticks still busy, by stickIdentity. With --verbose: one per
- * tick skipped. A quiet loop: one when a stick starts being skipped and one, with the count, when it
- * keeps time again; a stick always slower than its tick is not a line per cycle.
+ * On each tick, a loop's lines for the sticks still busy, by stickIdentity: one when a stick starts
+ * being skipped, and in a quiet loop one, with the count, when it keeps time again only once a run
+ * ended before its next tick (a stick always slower than its tick is not a line per cycle).
  */
 export function createSkipLog(
   log: (line: string) => void,
