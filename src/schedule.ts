@@ -81,16 +81,14 @@ function createTick(run: Run, options: LoopOptions): { tick: () => Promise<void>
     if (due.length === 0) return Promise.resolve();
     const started = new Date();
     for (const target of due) busy.set(stickIdentity(target), started);
-    const free = (target: Target) => busy.delete(stickIdentity(target));
+    // Only this tick's mark: a stick handed over may be busy with a later tick's run by now.
+    const free = (target: Target) => busy.get(stickIdentity(target)) === started && busy.delete(stickIdentity(target));
     // A failed run is logged by the run itself; the loop goes on either way.
     const running: Promise<void> = run(due, free, named)
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          options.log(`run failed unexpectedly: ${messageOf(error)}`);
-        },
-      )
-      .finally(() => {
+      .catch((error: unknown) => {
+        options.log(`run failed unexpectedly: ${messageOf(error)}`);
+      })
+      .then(() => {
         for (const target of due) free(target);
         inFlight.delete(running);
       });
