@@ -1,11 +1,9 @@
-/** At most `n` tasks at once; the rest wait their turn in order. */
-type Limit = <T>(task: () => Promise<T>) => Promise<T>;
-
 /**
- * `perTurn`: at most that many tasks start in one turn of the event loop. A request costs some 0.3 ms
- * to make: a fleet's 1,000 in one go held the first back half a second, its socket not connecting.
+ * At most `n` tasks at once; the rest wait their turn in order. `perTurn`: at most that many start in
+ * one turn of the event loop. A request costs some 0.3 ms to make: a fleet's 1,000 in one go held the
+ * first back half a second, its socket not connecting.
  */
-export function createLimit(n: number, perTurn = Infinity): Limit {
+export function createLimit(n: number, perTurn = Infinity): <T>(task: () => Promise<T>) => Promise<T> {
   let running = 0;
   let startedThisTurn = 0;
   let turnEnds = false;

@@ -131,15 +131,13 @@ function createRun(
   };
 }
 
-const stickOf = (sticks: Map<string, Stick>, target: Target): Stick => {
-  const key = stickIdentity(target);
-  return sticks.get(key) ?? sticks.set(key, {}).get(key)!;
-};
+const stickOf = (sticks: Map<string, Stick>, target: Target, key = stickIdentity(target)): Stick =>
+  sticks.get(key) ?? sticks.set(key, {}).get(key)!;
 
 /**
  * What one run's sticks share: its report, its one recall (asked by its first failed stick not
- * known), failures of a whole request or write (said once after their sticks' lines), and losses no
- * outcome told (news, said even by a quiet loop).
+ * known), failures of a whole request or write (`shared`, said once after their sticks' lines), and
+ * losses no outcome told (`news`, said even by a quiet loop).
  */
 interface RunState {
   readonly report: RunReport;
