@@ -65,9 +65,7 @@ async function main(argv: readonly string[]): Promise<number> {
     const testTickMs = Number(process.env.TRUCKI_TEST_TICK_MS) || undefined;
     const watch = config.targetsFile && (await import('./targets/watch.js')).watchTargetsFile;
     // A stick taken out of the file is dropped: discarded by the sink and, as on exit, removed.
-    const targets = watch
-      ? await watch(config.targetsFile, config.targets, io.log, (removed) => void job.drop(removed))
-      : () => config.targets;
+    const targets = watch ? await watch(config.targetsFile, config.targets, io.log, job.drop) : () => config.targets;
     const stoppedWell = await startSchedule(job.run, {
       ...config.schedule,
       log: io.log,

@@ -17,23 +17,23 @@ const lookEveryMs = 3_600_000;
 /** Deletions in flight: the Pushgateway handles them one at a time anyway. */
 const deletionsInFlight = 4;
 
-export interface Look {
+interface Look {
   /** The read this run shares with the recall of last successes. */
   readonly found: Promise<{ readonly lastSuccesses: ReadonlyMap<string, number> }>;
   /** Settles once the stale ones are forgotten and logged; never rejects with a SinkFailure. */
   readonly done: Promise<void>;
 }
 
-/** At each run's start, with the sticks whose last success is wanted and all named: a Look, if it looks. */
-export type Forgetter = (recall: readonly Target[], named: readonly Target[]) => Look | undefined;
-
-/** `stateDir`: where a one-shot run keeps the time of its last look for the next run. */
+/**
+ * At each run's start, with the sticks whose last success is wanted and all named: a Look, if it
+ * looks. `stateDir`: where a one-shot run keeps the time of its last look for the next run.
+ */
 export function createForgetter(
   forgetting: Forgetting | undefined,
   log: (line: string) => void,
   stateDir?: string,
   clock: () => number = Date.now,
-): Forgetter {
+): (recall: readonly Target[], named: readonly Target[]) => Look | undefined {
   if (!forgetting) return () => undefined;
   const stamp = stateDir === undefined ? undefined : fileStamp(stateDir, forgetting.key);
   const every = Math.min(forgetting.afterMs, lookEveryMs);
@@ -64,12 +64,9 @@ export function createForgetter(
 }
 
 /**
- * When the job last looked, kept across one-shot runs: a timer every 15 s would otherwise read it all
- * each run. A stamp in `dir` (systemd's CacheDirectory for the shipped units) for the store and job in `key`,
- * read and written as every file the job keeps (src/bounded-file.ts, src/replace-file.ts): one that
- * is unreadable, a link, a pipe, a device or not ours counts as none, which costs one look; one that
- * cannot be written is no worse than none. It holds a time for each of a few configurations sharing
- * the directory (two crontab lines), the latest first, so that they do not make each other look.
+ * When the job last looked, kept across one-shot runs (a timer every 15 s would otherwise read it all
+ * each run), for the store and job in `key`. A stamp not ours or unreadable counts as none: one look
+ * more. It keeps a few configurations' times (two crontab lines), so that they do not make each other look.
  */
 function fileStamp(dir: string, key: string): { read: () => number | undefined; write: (at: number) => void } {
   const path = join(dir, 'forget-looked-at');
@@ -81,7 +78,7 @@ function fileStamp(dir: string, key: string): { read: () => number | undefined; 
       for (let line = 0; line + 1 < lines.length; line += 2)
         if (Number.isFinite(Number(lines[line + 1]))) found.set(lines[line]!, Number(lines[line + 1]));
     } catch {
-      // None.
+      // None: one look more.
     }
     return found;
   };

@@ -3,7 +3,7 @@ import type { Config, Target } from './config/types.js';
 import type { StickReading } from './stick.js';
 
 /** What a stick's line says of its reading: not the samples, which its line need not hold until its outcome. */
-export interface ReadSummary {
+interface ReadSummary {
   /** Why /jsonlive could not be read. */
   readonly failure?: string;
   /** Why /jsononce could not be read. */
@@ -54,12 +54,8 @@ export function stickLine({ target, reading, deliveredAs, deliveryFailure, lastS
   const delivery =
     deliveryFailure !== undefined
       ? `; not ${word}${deliveryFailure && `: ${deliveryFailure}`}`
-      : !deliveredAs
-        ? ''
-        : failure
-          ? `; ${word} trucki_up 0`
-          : `; ${word}`;
-  return `${name}: ${outcome}${lost}${delivery}`;
+      : deliveredAs && `; ${word}${failure ? ' trucki_up 0' : ''}`;
+  return `${name}: ${outcome}${lost}${delivery ?? ''}`;
 }
 
 /** What the run's log says of a sink's work. */

@@ -9,7 +9,7 @@ import { stickIdentity, type Target } from './config/types.js';
 import { stickLine, type Outcome } from './log-line.js';
 
 /** A loop's summary comes at the end of the first run this long after the last one. */
-export const summaryEveryMs = 600_000;
+const summaryEveryMs = 600_000;
 
 /** What one run reports. */
 export interface RunReport {
@@ -21,10 +21,6 @@ export interface RunReport {
   readonly end: (named: readonly Target[]) => void;
 }
 
-export interface LoopLog {
-  readonly begin: () => RunReport;
-}
-
 /** "1 stick", "2 sticks". */
 const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -32,27 +28,22 @@ export function createLoopLog(
   log: (line: string) => void,
   { quiet }: { readonly quiet: boolean },
   clock: () => number = Date.now,
-): LoopLog {
+): { begin: () => RunReport } {
   if (!quiet) {
-    return {
-      begin: () => ({
-        stick: (outcome) => {
-          log(stickLine(outcome));
-        },
-        sinkFailure: log,
-        end: () => {},
-      }),
+    const loud: RunReport = {
+      stick: (outcome) => {
+        log(stickLine(outcome));
+      },
+      sinkFailure: log,
+      end: () => {},
     };
+    return { begin: () => loud };
   }
   /** Whether each stick was up, by stickIdentity. */
   const up = new Map<string, boolean>();
   /** Since when deliveries fail, and how many did since. */
   let failing: { since: number; failed: number } | undefined;
   let period = { since: clock(), samples: 0, failed: 0 };
-  const failed = () => {
-    period.failed++;
-    if (failing) failing.failed++;
-  };
   /** `failed`: the run's failures so far, this one's included, counted before the outage began. */
   const startFailing = (line: string, failed: number) => {
     if (failing) return;
@@ -63,7 +54,6 @@ export function createLoopLog(
   return {
     begin: () => {
       let delivered = 0;
-      let runFailed = false;
       let failedInRun = 0;
       return {
         stick: (outcome, samples) => {
@@ -75,21 +65,21 @@ export function createLoopLog(
             delivered++;
             period.samples += samples;
           } else {
-            runFailed = true;
             failedInRun++;
-            failed();
+            period.failed++;
+            if (failing) failing.failed++;
           }
           // A stick's own delivery failure starts an outage with its line; a shared one by sinkFailure.
           if (outcome.deliveryFailure && !failing) startFailing(stickLine(outcome), failedInRun);
           else if (changed) log(stickLine(outcome));
         },
+        // Said after the lines of the sticks it failed, which counted the run as failed.
         sinkFailure: (message) => {
-          runFailed = true;
           startFailing(message, failedInRun);
         },
         end: (named) => {
           const now = clock();
-          if (failing && !runFailed && delivered > 0) {
+          if (failing && failedInRun === 0 && delivered > 0) {
             log(`deliveries succeed again (${failing.failed} failed since ${new Date(failing.since).toISOString()})`);
             failing = undefined;
           }
@@ -109,9 +99,9 @@ export function createLoopLog(
 }
 
 /**
- * On each tick, a loop's lines for the sticks still busy, by stickIdentity. With --verbose: one per
- * tick skipped. A quiet loop: one when a stick starts being skipped and one, with the count, when it
- * keeps time again; a stick always slower than its tick is not a line per cycle.
+ * On each tick, a loop's lines for the sticks still busy, by stickIdentity: one when a stick starts
+ * being skipped, and in a quiet loop one, with the count, when it keeps time again only once a run
+ * ended before its next tick (a stick always slower than its tick is not a line per cycle).
  */
 export function createSkipLog(
   log: (line: string) => void,

@@ -10,9 +10,9 @@ import { messageOf, SinkFailure } from './errors.js';
 import { createLimit } from './concurrency-limit.js';
 import { createForgetter } from './forget.js';
 import { stickLine, summaryOf, type Outcome, type SinkWords } from './log-line.js';
-import { createLoopLog } from './loop-log.js';
+import { createLoopLog, type RunReport } from './loop-log.js';
 import type { Sample } from './parse.js';
-import { plausible, type AnySink } from './sinks/sink.js';
+import { plausible, type AnySink, type HandedOver } from './sinks/sink.js';
 import type { StickReading } from './stick.js';
 import type { Connections } from './wiring.js';
 
@@ -36,9 +36,9 @@ export interface Job {
   readonly run: Run;
   /**
    * Sticks gone from a loop's targets file: nothing of them is delivered from now on, and with
-   * --delete-on-exit their metrics are removed after their delivery under way. False if one failed.
+   * --delete-on-exit their metrics are removed after their delivery under way (finish waits for it).
    */
-  readonly drop: (targets: readonly Target[]) => Promise<boolean>;
+  readonly drop: (targets: readonly Target[]) => void;
   /** --delete-on-exit: removes the sticks' metrics (Pushgateway groups); false if one failed. */
   readonly remove: (targets: readonly Target[]) => Promise<boolean>;
   /** As a loop stops: ends the removals under way and closes the sink (its last try); false if it failed. */
@@ -48,25 +48,30 @@ export interface Job {
 }
 
 /**
- * What a loop's job keeps of each stick, by stickIdentity: its last success (Unix s; undefined: the
- * sink holds none), its latest reading until its outcome (still wanted?), its removal under way.
+ * What a loop's job keeps of a stick, by stickIdentity. A drop replaces it: a run still reading the
+ * stick then finds it gone, and the stick's next life delivers only after the removal.
  */
-interface StickMemory {
-  readonly lastSuccess: Map<string, number | undefined>;
-  readonly running: Map<string, { readonly ended: Promise<unknown>; wanted: boolean }>;
-  readonly removing: Map<string, Promise<boolean>>;
+interface Stick {
+  /** Unix s; undefined: the sink holds none; absent: not known yet. */
+  lastSuccess?: number | undefined;
+  /** Its latest run, until its outcome. */
+  ended?: Promise<unknown>;
+  readonly removal?: Promise<boolean>;
 }
 
 export function createJob(config: Config, log: (line: string) => void, connections: Connections): Job {
   const { sink, words, close } = connections;
-  const memory: StickMemory = { lastSuccess: new Map(), running: new Map(), removing: new Map() };
+  const sticks = new Map<string, Stick>();
+  const removeAll = (targets: readonly Target[]) => remove(targets, sink, words, log);
   return {
-    run: createRun(config, log, connections, memory),
-    drop: (targets) => drop(targets, memory, config.deleteOnExit, connections, log),
-    remove: (targets) => remove(targets, sink, words, log),
+    run: createRun(config, log, connections, sticks),
+    drop: (targets) => {
+      for (const target of targets) drop(target, sticks, config.deleteOnExit, sink, removeAll);
+    },
+    remove: removeAll,
     finish: async () => {
-      await Promise.all(memory.removing.values());
-      const failure = await closeSink(sink);
+      await Promise.all([...sticks.values()].flatMap(({ removal }) => removal ?? []));
+      const failure = await sink.close?.().then(() => undefined, failureMessage);
       if (failure) log(failure);
       return failure === undefined;
     },
@@ -74,178 +79,148 @@ export function createJob(config: Config, log: (line: string) => void, connectio
   };
 }
 
-/** Closes the sink; what it could not deliver, in words. */
-async function closeSink(sink: AnySink): Promise<string | undefined> {
-  try {
-    await sink.close?.();
-    return undefined;
-  } catch (error) {
-    if (!(error instanceof SinkFailure)) throw error;
-    return error.message;
-  }
+/** A SinkFailure's words; anything else is a bug, thrown on. */
+function failureMessage(error: unknown): string {
+  if (error instanceof SinkFailure) return error.message;
+  throw error;
 }
 
 function createRun(
   config: Config,
   log: (line: string) => void,
-  { readStick, sink, words, stateDir, oneShot }: Connections,
-  { lastSuccess, running, removing }: StickMemory,
+  connections: Connections,
+  sticks: Map<string, Stick>,
 ): Run {
-  const readLimit = createLimit(config.concurrency, startsPerTurn);
+  const { sink, stateDir, oneShot } = connections;
+  const handOver = createHandOver(connections, sticks, config.concurrency, log);
   const forgetter = createForgetter(sink.forgetting, log, stateDir);
   const loopLog = createLoopLog(log, { quiet: config.schedule !== undefined && !config.verbose });
   return async (targets, onStickDone, named = targets) => {
-    const report = loopLog.begin();
-    const unknown = () => targets.filter((target) => !lastSuccess.has(stickIdentity(target)));
-    // Looking for what to forget reads the sink once, and the recall shares that read.
-    const look = forgetter(unknown(), named);
-    const recallFor = recaller(unknown, lastSuccess, (asked) =>
-      look
-        ? look.found.then(({ lastSuccesses }) => lastSuccesses)
-        : (sink.lastSuccesses?.(asked) ?? Promise.resolve(new Map<string, number>())),
-    );
-    // Failures of a whole request or write, said once after their sticks' lines; losses no outcome
-    // told (news), said even by a quiet loop.
-    const shared = new Set<string>();
-    const news = new Set<string>();
-
-    const runStick = async (target: Target, stick: { wanted: boolean }, handedOver: () => void) => {
-      const key = stickIdentity(target);
-      const reading = await readLimit(() => readStick(target));
-      const up = reading.live.failure === undefined;
-      if (up) lastSuccess.set(key, reading.readAt / 1000);
-      const lastSuccessLost =
-        up || lastSuccess.has(key)
-          ? undefined
-          : await lostWhy(recallFor, () => lastSuccess.get(key), sink.lastSuccesses && words.notRecalled);
-      const outcome: Outcome = {
-        target,
-        reading: summaryOf(reading),
-        ...(words.delivered && { deliveredAs: words.delivered }),
-        ...(lastSuccessLost && { lastSuccessLost }),
-      };
-      // Added again after it was dropped: that removal goes first, or it would remove this delivery.
-      if (stick.wanted) await removing.get(key);
-      if (!stick.wanted) {
-        lastSuccess.delete(key);
-        log(stickLine({ ...outcome, deliveryFailure: 'removed from the targets file' }));
-        return 'ok';
-      }
-      const samples = samplesOf(reading, lastSuccess.get(key));
-      try {
-        const handed = await sink.deliver({ target, samples, readAt: reading.readAt });
-        handedOver();
-        const said = await handed.outcome.catch((error: unknown) => {
-          if (error instanceof SinkFailure) shared.add(error.message);
-          throw error;
-        });
-        if (said) news.add(said.message);
-      } catch (error) {
-        if (!(error instanceof SinkFailure)) throw error;
-        report.stick({ ...outcome, deliveryFailure: shared.has(error.message) ? '' : error.message }, 0);
-        return 'undelivered';
-      }
-      report.stick(outcome, samples.length);
-      return up ? 'ok' : 'dark';
+    const unknown = targets.filter((target) => !('lastSuccess' in stickOf(sticks, target)));
+    // Looking for what to forget reads the sink once, and the run's one recall shares that read.
+    const look = forgetter(unknown, named);
+    let recalled: Promise<ReadonlyMap<string, number>> | undefined;
+    const run: RunState = {
+      report: loopLog.begin(),
+      recall: () =>
+        (recalled ??= look
+          ? look.found.then(({ lastSuccesses }) => lastSuccesses)
+          : (sink.lastSuccesses?.(unknown) ?? Promise.resolve(new Map<string, number>()))),
+      shared: new Set(),
+      news: new Set(),
     };
-
-    const handing = targets.map((target) => tracked(running, target, runStick, onStickDone));
+    const handing = targets.map(async (target) => {
+      const stick = stickOf(sticks, target);
+      const handed = handOver(target, stick, run);
+      stick.ended = handed.then(({ result }) => result).catch(() => undefined);
+      const each = await handed;
+      onStickDone?.(target);
+      return each;
+    });
     // A one-shot run is the sink's only one: once all are handed over, its outbox drains.
-    await Promise.all(handing.map(({ handedOver }) => handedOver));
-    const lost = oneShot ? await closeSink(sink) : undefined;
-    const results = await Promise.all(handing.map(({ result }) => result));
-    if (lost !== undefined && !shared.has(lost)) news.add(lost);
-    for (const message of shared) report.sinkFailure(message);
-    for (const message of news) log(message);
+    const handed = await Promise.all(handing);
+    const lost = oneShot ? await sink.close?.().then(() => undefined, failureMessage) : undefined;
+    const results = await Promise.all(handed.map(({ result }) => result));
+    if (lost !== undefined && !run.shared.has(lost)) run.news.add(lost);
+    for (const message of run.shared) run.report.sinkFailure(message);
+    for (const message of run.news) log(message);
     await look?.done;
-    report.end(named);
+    run.report.end(named);
     if (results.includes('undelivered')) return 'undelivered';
     return results.includes('dark') ? 'dark' : 'ok';
   };
 }
 
-/** Why a failed stick's last success is unknown: the recall failed, or found none where that is worth a word. */
-async function lostWhy(
-  recall: () => Promise<void>,
-  known: () => number | undefined,
-  notFound: string | undefined,
-): Promise<string | undefined> {
-  try {
-    await recall();
-    return known() === undefined ? notFound : undefined;
-  } catch (error) {
-    if (!(error instanceof SinkFailure)) throw error;
-    return error.message;
-  }
+const stickOf = (sticks: Map<string, Stick>, target: Target, key = stickIdentity(target)): Stick =>
+  sticks.get(key) ?? sticks.set(key, {}).get(key)!;
+
+/**
+ * What one run's sticks share: its report, its one recall (asked by its first failed stick not
+ * known), failures of a whole request or write (`shared`, said once after their sticks' lines), and
+ * losses no outcome told (`news`, said even by a quiet loop).
+ */
+interface RunState {
+  readonly report: RunReport;
+  readonly recall: () => Promise<ReadonlyMap<string, number>>;
+  readonly shared: Set<string>;
+  readonly news: Set<string>;
 }
 
-/** The run's recall: asked at most once, on the first failed stick, for every stick not remembered then. */
-function recaller(
-  unknown: () => Target[],
-  lastSuccess: StickMemory['lastSuccess'],
-  ask: (asked: readonly Target[]) => Promise<ReadonlyMap<string, number>>,
-): () => Promise<void> {
-  let recall: Promise<ReadonlyMap<string, number>> | undefined;
-  return () => {
-    const asked = unknown();
-    recall ??= ask(asked);
-    return recall.then((found) => {
-      // A stick read meanwhile knows better. The sink answers by instance: one stick within a run.
-      for (const target of asked) {
-        const key = stickIdentity(target);
-        if (!lastSuccess.has(key)) lastSuccess.set(key, plausible(found.get(target.instance)));
-      }
-    });
+/** Reads a stick and hands its reading over; its result comes with its outcome. */
+function createHandOver(
+  { readStick, sink, words }: Connections,
+  sticks: Map<string, Stick>,
+  concurrency: number,
+  log: (line: string) => void,
+): (target: Target, stick: Stick, run: RunState) => Promise<{ result: Promise<RunResult> }> {
+  const readLimit = createLimit(concurrency, startsPerTurn);
+  return async (target, stick, { report, recall, shared, news }) => {
+    const reading = await readLimit(() => readStick(target));
+    const up = reading.live.failure === undefined;
+    if (up) stick.lastSuccess = reading.readAt / 1000;
+    const lastSuccessLost =
+      'lastSuccess' in stick
+        ? undefined
+        : await recall().then((found) => {
+            stick.lastSuccess = plausible(found.get(target.instance));
+            return stick.lastSuccess === undefined && sink.lastSuccesses ? words.notRecalled : undefined;
+          }, failureMessage);
+    const outcome: Outcome = {
+      target,
+      reading: summaryOf(reading),
+      ...(words.delivered && { deliveredAs: words.delivered }),
+      ...(lastSuccessLost && { lastSuccessLost }),
+    };
+    // Added again after it was dropped: that removal goes first, or it would remove this delivery.
+    await stick.removal;
+    if (sticks.get(stickIdentity(target)) !== stick) {
+      log(stickLine({ ...outcome, deliveryFailure: 'removed from the targets file' }));
+      return { result: Promise.resolve('ok') };
+    }
+    const samples = samplesOf(reading, stick.lastSuccess);
+    let handed: HandedOver;
+    try {
+      handed = await sink.deliver({ target, samples, readAt: reading.readAt });
+    } catch (error) {
+      report.stick({ ...outcome, deliveryFailure: failureMessage(error) }, 0);
+      return { result: Promise.resolve('undelivered') };
+    }
+    const result: Promise<RunResult> = handed.outcome.then(
+      (said) => {
+        if (said) news.add(said.message);
+        report.stick(outcome, samples.length);
+        return up ? 'ok' : 'dark';
+      },
+      (error: unknown) => {
+        shared.add(failureMessage(error));
+        report.stick({ ...outcome, deliveryFailure: '' }, 0);
+        return 'undelivered';
+      },
+    );
+    return { result };
   };
 }
 
-/** One stick's run, in `running` until it ends; free for its next read (`onDone`) once handed over. */
-function tracked(
-  running: StickMemory['running'],
-  target: Target,
-  run: (target: Target, stick: { wanted: boolean }, handedOver: () => void) => Promise<RunResult>,
-  onDone?: (target: Target) => void,
-): { readonly handedOver: Promise<void>; readonly result: Promise<RunResult> } {
-  const key = stickIdentity(target);
-  const stick = { wanted: true };
-  let free!: () => void;
-  const handedOver = new Promise<void>((resolve) => (free = resolve)).then(() => onDone?.(target));
-  const result = run(target, stick, free);
-  const entry = Object.assign(stick, { ended: result.catch(() => undefined) });
-  running.set(key, entry);
-  const ended = result.finally(() => {
-    if (running.get(key) === entry) running.delete(key);
-    free();
-  });
-  // Awaited once every stick is handed over: a bug thrown before then is the run's, not unhandled.
-  ended.catch(() => {});
-  return { handedOver, result: ended };
-}
-
-/** Job.drop: each stick undelivered and discarded at once, removed after its delivery under way. */
+/** Job.drop of one stick: nothing of it delivered from now on, removed after its run under way. */
 function drop(
-  targets: readonly Target[],
-  { lastSuccess, running, removing }: StickMemory,
+  target: Target,
+  sticks: Map<string, Stick>,
   deleteOnExit: boolean,
-  { sink, words }: Connections,
-  log: (line: string) => void,
-): Promise<boolean> {
-  const removals = targets.map((target) => {
-    const key = stickIdentity(target);
-    const inFlight = running.get(key);
-    if (inFlight) inFlight.wanted = false;
-    lastSuccess.delete(key);
-    sink.discard?.(target);
-    if (!deleteOnExit) return Promise.resolve(true);
-    // A delivery under way would land after the removal and bring the stick back for good.
-    const removal = Promise.all([inFlight?.ended, removing.get(key)]).then(() => remove([target], sink, words, log));
-    removing.set(key, removal);
-    void removal.finally(() => {
-      if (removing.get(key) === removal) removing.delete(key);
-    });
-    return removal;
+  sink: AnySink,
+  remove: (targets: readonly Target[]) => Promise<boolean>,
+): void {
+  const key = stickIdentity(target);
+  const gone = sticks.get(key);
+  sticks.delete(key);
+  sink.discard?.(target);
+  if (!deleteOnExit) return;
+  // A delivery under way would land after the removal and bring the stick back for good.
+  const removal = Promise.all([gone?.ended, gone?.removal]).then(() => remove([target]));
+  const next: Stick = { removal };
+  sticks.set(key, next);
+  void removal.then(() => {
+    if (sticks.get(key) === next && !next.ended) sticks.delete(key);
   });
-  return Promise.all(removals).then((results) => results.every(Boolean));
 }
 
 /** --delete-on-exit: removes each stick's metrics from the sink, if the sink can; false if one failed. */

@@ -10,7 +10,7 @@ import { ConfigError, messageOf } from './errors.js';
 import { createSkipLog } from './loop-log.js';
 import type { Run } from './run.js';
 
-export interface LoopOptions {
+interface LoopOptions {
   readonly pattern: string;
   readonly timezone?: string;
   readonly log: (line: string) => void;
@@ -40,30 +40,20 @@ export function startSchedule(run: Run, options: LoopOptions): Promise<boolean> 
     throw new ConfigError(`--schedule / SCHEDULE "${options.pattern}" never fires (no such date); ${example}`);
   }
   const stopped = new Promise<boolean>((resolve) => {
-    const stop = (why: string, ok: boolean) => {
-      process.off('SIGTERM', onSignal).off('SIGINT', onSignal);
+    /** As a signal's handler, `why` is the signal's name. */
+    const stop = (why: string, ok = true) => {
+      process.off('SIGTERM', stop).off('SIGINT', stop);
       options.stopOn?.removeEventListener('abort', onAbort);
       job.stop();
       options.log(`${why}: stopping after the run in flight`);
       // The runs log their own failures; onStop's are its own to log.
-      void Promise.allSettled(inFlight)
-        .then(() => options.onStop?.() ?? true)
-        .then(
-          (stoppedWell) => {
-            resolve(ok && stoppedWell);
-          },
-          () => {
-            resolve(false);
-          },
-        );
-    };
-    const onSignal = (signal: NodeJS.Signals) => {
-      stop(signal, true);
+      const onStop = Promise.allSettled(inFlight).then(() => options.onStop?.() ?? true);
+      resolve(onStop.then((stoppedWell) => ok && stoppedWell).catch(() => false));
     };
     const onAbort = () => {
       stop(String(options.stopOn?.reason ?? 'aborted'), false);
     };
-    process.once('SIGTERM', onSignal).once('SIGINT', onSignal);
+    process.once('SIGTERM', stop).once('SIGINT', stop);
     options.stopOn?.addEventListener('abort', onAbort, { once: true });
   });
   // Only now: whoever waits for this line may send a signal at once, and it must find the handlers.
@@ -91,16 +81,14 @@ function createTick(run: Run, options: LoopOptions): { tick: () => Promise<void>
     if (due.length === 0) return Promise.resolve();
     const started = new Date();
     for (const target of due) busy.set(stickIdentity(target), started);
-    const free = (target: Target) => busy.delete(stickIdentity(target));
+    // Only this tick's mark: a stick handed over may be busy with a later tick's run by now.
+    const free = (target: Target) => busy.get(stickIdentity(target)) === started && busy.delete(stickIdentity(target));
     // A failed run is logged by the run itself; the loop goes on either way.
     const running: Promise<void> = run(due, free, named)
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          options.log(`run failed unexpectedly: ${messageOf(error)}`);
-        },
-      )
-      .finally(() => {
+      .catch((error: unknown) => {
+        options.log(`run failed unexpectedly: ${messageOf(error)}`);
+      })
+      .then(() => {
         for (const target of due) free(target);
         inFlight.delete(running);
       });

@@ -24,6 +24,5 @@ export function importText(
     for (const name in own) set += `${set ? ',' : ''}${name}="${escapeLabelValue(own[name]!)}"`;
     lines.push(`${family.name}{${set}} ${value}${stamp}`);
   }
-  const text = lines.join('');
-  return { text, lines: samples.length };
+  return { text: lines.join(''), lines: samples.length };
 }

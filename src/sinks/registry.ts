@@ -13,10 +13,7 @@ import type { Config } from '../config/types.js';
 export const sinkKinds: readonly SinkKind[] = [pushgateway, victoriaMetrics, textfile, stdout];
 
 /** The kind of sink the configuration chose among `kinds`, and the sink it chose. */
-export function chooseSink(
-  config: Config,
-  kinds: readonly SinkKind[] = sinkKinds,
-): { kind: SinkKind; chosen: ChosenSink } {
+export function chooseSink(config: Config, kinds: readonly SinkKind[]): { kind: SinkKind; chosen: ChosenSink } {
   for (const kind of kinds) {
     const chosen = kind.choose(config);
     if (chosen) return { kind, chosen };

@@ -14,14 +14,12 @@ export const stdout: SinkKind = {
 };
 
 /** `loop`: printed as readings come (see oneWriter); else once, at close, in the order given. */
-export function stdoutSink(targets: readonly Target[], print: Print, loop: boolean): Sink & Discard {
+function stdoutSink(targets: readonly Target[], print: Print, loop: boolean): Sink & Discard {
   // Each stick's place: in the order given, and a stick a loop's targets file adds later after them.
-  const places = new Map(targets.map((target, place) => [stickIdentity(target), place]));
-  let nextPlace = targets.length;
+  const places = new Set(targets.map((target) => stickIdentity(target)));
   const collected = new Map<string, Delivery>();
   const writer = oneWriter(async () => {
-    const placeOf = ({ target }: Delivery) => places.get(stickIdentity(target)) ?? nextPlace;
-    const sticks = [...collected.values()].sort((a, b) => placeOf(a) - placeOf(b));
+    const sticks = [...places].flatMap((key) => collected.get(key) ?? []);
     collected.clear();
     // The stick's name goes in a comment: escaped, so that it cannot start a line of its own.
     const texts = await Promise.all(
@@ -38,7 +36,7 @@ export function stdoutSink(targets: readonly Target[], print: Print, loop: boole
   return {
     deliver: (delivery) => {
       const key = stickIdentity(delivery.target);
-      if (!places.has(key)) places.set(key, nextPlace++);
+      places.add(key);
       collected.set(key, delivery);
       return Promise.resolve(writer.take());
     },

@@ -25,12 +25,10 @@ export async function postImport(http: Http, base: URL, text: string): Promise<v
   });
 }
 
-/** A day: the job may be stopped overnight (a Pi switched off) and still carry the value over. */
-export const recallWindow = '1d';
-
+/** Over a day: the job may be stopped overnight (a Pi switched off) and still carry the value over. */
 export function recallQuery(job: string): string {
   const quoted = job.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
-  return `last_over_time(${jobFamilies.lastSuccess.name}{job="${quoted}"}[${recallWindow}])`;
+  return `last_over_time(${jobFamilies.lastSuccess.name}{job="${quoted}"}[1d])`;
 }
 
 /** The recall's answer, parsed whole: 4 MiB is some 20,000 series, beyond any fleet, and small parsed. */
@@ -51,14 +49,12 @@ export async function readLastSuccesses(
 ): Promise<Map<string, number>> {
   // nocache=1: otherwise an instant query at "now" is moved back by -search.latencyOffset (30 s
   // by default) and misses the newest samples, the previous run's among them.
-  const path = '/api/v1/query';
-  const form = { query, nocache: '1' };
   const answer = await request(http, {
     method: 'POST',
-    url: urlUnder(base, path),
-    form,
+    url: urlUnder(base, '/api/v1/query'),
+    form: { query, nocache: '1' },
     maxBytes: maxRecallBytes,
-    what: `on ${path}`,
+    what: 'on /api/v1/query',
   });
   const ours = new Set([...grouping, ...targets.flatMap(({ labels }) => labels)].map(([name]) => name));
   const byInstance = new Map(targets.map((target) => [target.instance, new Map([...grouping, ...target.labels])]));

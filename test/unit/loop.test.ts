@@ -101,6 +101,36 @@ describe('each stick on its own cadence', () => {
     );
   });
 
+  test("a stick's later run stays busy when an earlier run it was part of ends", async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.parse('2026-01-01T00:00:00.500Z') });
+    const target = (instance: string): Target => ({ url: new URL(`http://${instance}.test/`), instance, labels: [] });
+    const targets = [target('quick'), target('slow')];
+    let quickRuns = 0;
+    let reading = 0;
+    let most = 0;
+    const stopped = startSchedule(
+      async (due, onStickDone) => {
+        await Promise.all(
+          due.map(async (stick) => {
+            // The slow stick holds its first run (with the quick one's first read) open until 3.2 s; the
+            // quick one's later reads take 2.5 s, the one started at 2 s still going at 4 s.
+            if (stick.instance === 'slow') await new Promise((resolve) => setTimeout(resolve, 2200));
+            else if (quickRuns++ > 0) {
+              most = Math.max(most, ++reading);
+              await new Promise((resolve) => setTimeout(resolve, 2500));
+              reading--;
+            }
+            onStickDone?.(stick);
+          }),
+        );
+        return 'ok' as const;
+      },
+      { pattern: everySecond, log: () => {}, targets: () => targets },
+    );
+    await drive(t, stopped, 8, 3000);
+    assert.equal(most, 1, 'two reads of the quick stick at once');
+  });
+
   test('a stick is busy by its identity: the same instance with other labels runs beside it', async (t) => {
     t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.parse('2026-01-01T00:00:00.500Z') });
     const settle = () => new Promise((resolve) => setImmediate(resolve));

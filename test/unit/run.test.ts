@@ -320,3 +320,52 @@ describe("a loop's memory of its sticks", () => {
     });
   });
 });
+
+describe('a stick dropped from a loop', () => {
+  const turn = () => new Promise((resolve) => setImmediate(resolve));
+
+  test('dropped while read: not delivered, removed after that read; added again, delivered after the removal', async () => {
+    const events: string[] = [];
+    let endRead!: () => void;
+    let endRemoval!: () => void;
+    const sink: AnySink = {
+      deliver: ({ target: { instance } }) => {
+        events.push(`deliver ${instance}`);
+        return Promise.resolve(taken);
+      },
+      remove: async ({ instance }) => {
+        events.push(`remove ${instance}`);
+        await new Promise<void>((resolve) => (endRemoval = resolve));
+        events.push(`removed ${instance}`);
+      },
+    };
+    const targets = [target('gone')];
+    const lines: string[] = [];
+    let reads = 0;
+    const loop = { ...config(targets), deleteOnExit: true, schedule: { pattern: '* * * * * *' } };
+    const job = createJob(loop, (line) => lines.push(line), {
+      ...connections(sink, async () => {
+        if (reads++ === 0) await new Promise<void>((resolve) => (endRead = resolve));
+        return reading();
+      }),
+      oneShot: false,
+    });
+    const first = job.run(targets);
+    await turn();
+    job.drop(targets);
+    await turn();
+    assert.deepEqual(events, [], 'no removal while its read is in flight');
+    endRead();
+    assert.equal(await first, 'ok');
+    await turn();
+    assert.deepEqual(events, ['remove gone']);
+    assert.match(lines.join('\n'), /^stick gone \(gone\.test\): .*; not pushed: removed from the targets file$/m);
+    const second = job.run(targets);
+    await turn();
+    assert.deepEqual(events, ['remove gone'], 'its delivery waits for the removal');
+    endRemoval();
+    assert.equal(await second, 'ok');
+    assert.deepEqual(events, ['remove gone', 'removed gone', 'deliver gone']);
+    assert.equal(await job.finish(), true);
+  });
+});
