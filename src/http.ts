@@ -6,7 +6,8 @@
  */
 import { Agent as HttpAgent, type ClientRequest, type IncomingHttpHeaders } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
-import got, { HTTPError, RequestError, type Got, type OptionsInit, type PlainResponse, type Request } from 'got';
+import got, { HTTPError, RequestError, type Got, type PlainResponse, type Request } from 'got';
+import type { Store } from './config/types.js';
 import { AnswerTooLarge, errnoCode, HttpFailure, HttpStatus, NoAnswer } from './errors.js';
 
 export interface HttpPolicy {
@@ -33,9 +34,6 @@ export function destroyAgents(agents: Agents): void {
   agents.https?.destroy();
 }
 
-/** A store's credentials and CA (sinks/auth.ts), sent with each of its requests. */
-export type Credentials = Pick<OptionsInit, 'username' | 'password' | 'headers' | 'https'>;
-
 /** A got instance with the job's settings, and the policy its requests are bounded by. */
 export interface Http {
   readonly got: Got;
@@ -44,7 +42,9 @@ export interface Http {
 
 const retriedStatuses = [408, 429, 500, 502, 503, 504];
 
-export function createHttp(policy: HttpPolicy, agents: Agents, credentials: Credentials = {}): Http {
+/** `store`: its credentials (basic auth or a bearer token) and CA go with each of its requests. */
+export function createHttp(policy: HttpPolicy, agents: Agents, store: Partial<Store> = {}): Http {
+  const { username, password, bearerToken, ca } = store;
   return {
     policy,
     got: got.extend({
@@ -73,7 +73,10 @@ export function createHttp(policy: HttpPolicy, agents: Agents, credentials: Cred
           );
         },
       },
-      ...credentials,
+      ...(username !== undefined && { username }),
+      ...(password !== undefined && { password }),
+      ...(bearerToken !== undefined && { headers: { authorization: `Bearer ${bearerToken}` } }),
+      ...(ca !== undefined && { https: { certificateAuthority: ca } }),
     }),
   };
 }

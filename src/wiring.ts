@@ -2,7 +2,6 @@
 import type { Config, Target } from './config/types.js';
 import { cacheDirectory } from './cache-dir.js';
 import { createAgents, createHttp, destroyAgents, type HttpPolicy } from './http.js';
-import { storeAuth } from './sinks/auth.js';
 import { chooseSink, sinkKinds } from './sinks/registry.js';
 import type { AnySink, Print, SinkKind } from './sinks/sink.js';
 import { sinkWords, type SinkWords } from './log-line.js';
@@ -47,7 +46,7 @@ export async function connect(
   const identities = createIdentityCache(stateDir);
   return {
     readStick: createStickReader(createHttp(policy, agents), config.maxBodyBytes, identities),
-    sink: chosen.create({ http: (store) => createHttp(policy, agents, storeAuth(store)), print }),
+    sink: chosen.create({ http: (store) => createHttp(policy, agents, store), print }),
     words: sinkWords(kind.name, config),
     oneShot,
     ...(stateDir !== undefined && { stateDir }),

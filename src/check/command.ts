@@ -7,7 +7,6 @@ import type { Command, Endpoint, Target } from '../config/types.js';
 import { ConfigError, errnoCode } from '../errors.js';
 import { createAgents, createHttp, destroyAgents, type HttpPolicy } from '../http.js';
 import { createJob } from '../run.js';
-import { storeAuth } from '../sinks/auth.js';
 import { sinkKinds } from '../sinks/registry.js';
 import { delivered, type Print } from '../sinks/sink.js';
 import type { StickReading } from '../stick.js';
@@ -123,7 +122,7 @@ async function storeSteps(
   const prometheus = named ?? config.victoriametrics?.query ?? { url: new URL('http://localhost:9090') };
   const stores = [prometheus, config.pushgateway, config.victoriametrics?.query];
   const agents = await createAgents(stores.some((store) => store?.url.protocol === 'https:'));
-  const api = (endpoint: Endpoint) => prometheusApi(createHttp(policy, agents, storeAuth(endpoint)), endpoint.url);
+  const api = (endpoint: Endpoint) => prometheusApi(createHttp(policy, agents, endpoint), endpoint.url);
   const side = (victoriametrics: boolean): PrometheusSide => ({
     api: api(prometheus),
     shown: prometheus.url.href,
@@ -136,7 +135,7 @@ async function storeSteps(
   try {
     const { pushgateway, victoriametrics: store } = config;
     if (pushgateway) {
-      const http = createHttp(policy, agents, storeAuth(pushgateway));
+      const http = createHttp(policy, agents, pushgateway);
       const groups = await pushgatewayGroups(pushgateway, http, delivered, config.targets);
       for (const step of unnamedSteps(pushgateway, groups)) await say(step);
       if (await pushgatewaySteps(side(false), pushgateway, groups.sticks, cadence, say))
