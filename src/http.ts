@@ -34,7 +34,6 @@ export function destroyAgents(agents: Agents): void {
   agents.https?.destroy();
 }
 
-/** A got instance with the job's settings, and the policy its requests are bounded by. */
 export interface Http {
   readonly got: Got;
   readonly policy: HttpPolicy;
@@ -81,7 +80,6 @@ export function createHttp(policy: HttpPolicy, agents: Agents, store: Partial<St
   };
 }
 
-/** One request: where, what, and how much of an answer is taken. */
 interface Ask {
   readonly url: URL;
   readonly method?: 'GET' | 'PUT' | 'POST' | 'DELETE';
@@ -148,7 +146,6 @@ function streamed(http: Http, ask: Ask, first: Request): Promise<Answer> {
     const attempt = (stream: Request) => {
       let bytes = 0;
       let take: ((text: string) => void) | undefined;
-      /** `step`, or the request ended in its failure. */
       const guarded = (step: () => void) => {
         try {
           step();
@@ -158,9 +155,7 @@ function streamed(http: Http, ask: Ask, first: Request): Promise<Answer> {
         }
       };
       stream.on('request', quietEnd);
-      stream.once('retry', (_count: number, _error: unknown, again: () => Request) => {
-        attempt(again());
-      });
+      stream.once('retry', (_count: number, _error: unknown, again: () => Request) => attempt(again()));
       stream.once('response', (response: PlainResponse) => {
         guarded(() => {
           if (response.statusCode >= 300) throw statusFailure(response, stream.retryCount + 1);
@@ -178,19 +173,14 @@ function streamed(http: Http, ask: Ask, first: Request): Promise<Answer> {
       stream.once('end', () => {
         resolve({ status: stream.response!.statusCode, headers: stream.response!.headers, body: Buffer.alloc(0) });
       });
-      stream.once('error', (error) => {
-        reject(failureOf(error, http.policy, ask));
-      });
+      stream.once('error', (error) => reject(failureOf(error, http.policy, ask)));
     };
     attempt(first);
   });
 }
 
-/**
- * Node 24 calls a refused request's end callback with ERR_SOCKET_CLOSED_BEFORE_CONNECTION, which
- * got 14 takes for a second, final failure while it waits to retry the first. The request is
- * destroyed by then: its failure is known, and the callback is told none.
- */
+/** Node 24 calls a refused request's end callback with ERR_SOCKET_CLOSED_BEFORE_CONNECTION, which got 14 takes
+ * for a second, final failure while it waits to retry: the request is destroyed by then, so tell it none. */
 function quietEnd(request: ClientRequest): void {
   const { end } = request as unknown as { end: (...args: unknown[]) => unknown };
   (request as unknown as { end: typeof end }).end = (...args: unknown[]) => {
@@ -247,11 +237,8 @@ function statusFailure({ statusCode, statusMessage = '', headers, url, body }: P
   return new HttpStatus(words, attempts, statusCode, reason, text, retryAfterMs(headers));
 }
 
-/**
- * The wait (ms) a Retry-After asks, in whole seconds or an HTTP date (it begins with the day's name:
- * Date.parse alone reads "-5" or "1.5" as a date long past), at most an hour (a store cannot silence a
- * loop for days); undefined where it asks nothing readable.
- */
+/** A Retry-After's wait (ms), in whole seconds or an HTTP date (it begins with the day's name: Date.parse alone
+ * reads "-5" as a date long past), at most an hour (a store cannot silence a loop for days). */
 function retryAfterMs(headers: IncomingHttpHeaders | undefined): number | undefined {
   const header = headers?.['retry-after']?.trim() ?? '';
   const seconds = /^\d+$/.test(header) ? Number(header) : NaN;
