@@ -12,12 +12,9 @@ export interface Family {
   readonly type: 'gauge' | 'counter';
 }
 
-/**
- * number: a number, possibly in a string, possibly with a unit ("880.10 W"). state: a word of a known
- * vocabulary, as a state set. flag: "(ENABLED) 1" as 1. text: a word of an unknown vocabulary, as a
- * label, value 1. identity: the device name, the `with` keys and the variant (its first four
- * letters) as labels, value 1.
- */
+/** number: maybe in a string, maybe with a unit ("880.10 W"). state: a known vocabulary's word, as a state set.
+ * flag: "(ENABLED) 1" as 1. text: an unknown vocabulary's word as a label, value 1. identity: the device name,
+ * the `with` keys and the variant (its first four letters) as labels, value 1. */
 export type CatalogueRow = { readonly key: string; readonly family: Family; readonly labels?: Labels } & (
   | { readonly read: 'number'; readonly unit: UnitSymbol }
   | { readonly read: 'state'; readonly label: string; readonly states: readonly string[] }
@@ -61,10 +58,7 @@ const charger = (name: string, what: string) =>
   gauge(`trucki_charger_${name}`, `${what} reported by the charger (raw code).`);
 
 // The tables keep one row per line, wider than the formatter would.
-/**
- * `/jsonlive`: the live readings. The stick also sends most keys a second time as MQTT_<KEY>_VALUE;
- * parse.ts reads that mirror only where <KEY> itself is absent.
- */
+/** `/jsonlive`. The stick also sends most keys as MQTT_<KEY>_VALUE; parse.ts reads that only where <KEY> is absent. */
 // prettier-ignore
 const liveMain: readonly CatalogueRow[] = [
   num('VGRID', 'V', gauge('trucki_grid_voltage_volts', 'AC grid voltage measured by the inverter.')),
@@ -117,10 +111,8 @@ export const liveCatalogue: readonly CatalogueRow[] = [...liveMain, ...liveMirro
 
 const config = (name: string, help: string) => gauge(`trucki_config_${name}`, `Configured ${help}.`);
 
-/**
- * `/jsononce`: identity and configuration. Secrets (ADMIN_PASS, WIFIPASS, BEARER, …) and METERURL,
- * which may carry credentials, are deliberately absent: only what is listed here is ever read.
- */
+/** `/jsononce`. Secrets (ADMIN_PASS, WIFIPASS, BEARER, …) and METERURL, which may carry credentials, are
+ * deliberately absent: only what is listed here is ever read. */
 // prettier-ignore
 export const onceCatalogue: readonly CatalogueRow[] = [
   {
@@ -157,7 +149,6 @@ export const jobFamilies = {
 
 const allRows = [...liveCatalogue, ...onceCatalogue];
 
-/** Every family the job can deliver. */
 export const allFamilies: readonly Family[] = [
   ...new Set([...Object.values(jobFamilies), ...allRows.map((row) => row.family)]),
 ];

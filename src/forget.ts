@@ -1,8 +1,5 @@
-/**
- * --forget-after: what the sink holds of a stick the job no longer names (renamed, re-addressed,
- * taken out of the targets file) goes once nobody has delivered it for that long. Another host
- * delivering under the same job keeps its sticks: only the sink's own delivery time counts.
- */
+/** --forget-after: a group of a stick no longer named goes once nobody has delivered it for that long. Another
+ * host delivering under the same job keeps its sticks: only the sink's own delivery time counts. */
 import { join } from 'node:path';
 import { readBoundedFile } from './bounded-file.js';
 import type { Target } from './config/types.js';
@@ -24,10 +21,7 @@ interface Look {
   readonly done: Promise<void>;
 }
 
-/**
- * At each run's start, with the sticks whose last success is wanted and all named: a Look, if it
- * looks. `stateDir`: where a one-shot run keeps the time of its last look for the next run.
- */
+/** A Look at a run's start, if it is time. `stateDir`: where a one-shot run keeps its last look's time. */
 export function createForgetter(
   forgetting: Forgetting | undefined,
   log: (line: string) => void,
@@ -63,11 +57,8 @@ export function createForgetter(
   };
 }
 
-/**
- * When the job last looked, kept across one-shot runs (a timer every 15 s would otherwise read it all
- * each run), for the store and job in `key`. A stamp not ours or unreadable counts as none: one look
- * more. It keeps a few configurations' times (two crontab lines), so that they do not make each other look.
- */
+/** The last look's time per store and job (`key`), kept across one-shot runs (a 15 s timer would read all each
+ * run); a few keys, so that two crontab lines do not make each other look. Unreadable counts as none. */
 function fileStamp(dir: string, key: string): { read: () => number | undefined; write: (at: number) => void } {
   const path = join(dir, 'forget-looked-at');
   const stamps = () => {

@@ -83,5 +83,4 @@ const wordsOfKind: Readonly<Record<string, (config: Config) => SinkWords>> = {
   'standard output': () => ({ delivered: 'printed' }),
 };
 
-/** The words of the kind of sink named `kind`, as `config` chose it; none for a kind not listed. */
 export const sinkWords = (kind: string, config: Config): SinkWords => wordsOfKind[kind]?.(config) ?? {};

@@ -1,7 +1,4 @@
-/**
- * From the stick's JSON to samples, through the catalogue. Pure: no I/O, no clock, no logging;
- * what could not be read comes back as problems for the caller to report.
- */
+/** From the stick's JSON to samples, through the catalogue. Pure: no I/O, clock or logging; problems go back. */
 import { isJsonObject, parseJson } from './json-object.js';
 import { unknownState, type CatalogueRow, type Family, type Labels } from './catalogue.js';
 import { obeyedByTerminals } from './terminal-text.js';
@@ -36,10 +33,7 @@ export function parsePayload(text: string): { payload: Payload } | { error: stri
   };
 }
 
-/**
- * A stick's answer read whole: JSON text to samples, or why it is not a Trucki answer. The one place
- * that decides what a Trucki answer is (docs/trucki-stick-api.md § Is it a Trucki?).
- */
+/** A stick's answer to samples, or why it is not a Trucki (docs/trucki-stick-api.md § Is it a Trucki?). */
 export function readAnswer(
   text: string,
   catalogue: readonly CatalogueRow[],
@@ -63,11 +57,8 @@ export function readAnswer(
   };
 }
 
-/**
- * What of a payload the catalogue reads: each row's key (or its mirror) and the keys an identity row
- * reads beside its own; all that may be kept of an answer, as /jsononce also carries the stick's
- * secrets. Plain values only: an object or array is never read as a sample.
- */
+/** What of a payload the catalogue reads (plain values only): all that may be kept, as /jsononce also carries
+ * the stick's secrets. */
 export function cataloguedPart(payload: Payload, catalogue: readonly CatalogueRow[]): Payload {
   const part: Record<string, unknown> = {};
   const take = (key: string) => {
@@ -98,10 +89,7 @@ function mirrorOf(row: CatalogueRow): string | undefined {
   return mirrors.get(row);
 }
 
-/**
- * Reads every catalogue key the payload holds. Absent keys yield nothing and no problem.
- * `knownKeys`: how many of the catalogue's keys it holds, a key and its MQTT_…_VALUE mirror counting once.
- */
+/** Absent keys yield nothing and no problem; in `knownKeys` a key and its MQTT_…_VALUE mirror count once. */
 export function readPayload(
   payload: Payload,
   catalogue: readonly CatalogueRow[],
@@ -164,20 +152,15 @@ const readers: { [K in CatalogueRow['read']]: Reader<K> } = {
   },
 };
 
-/**
- * Free text as a label value: trimmed, at most 64 characters; '' for anything but a string. Control
- * characters are dropped: a label value is printed raw by --stdout, the Pushgateway's page and Grafana.
- */
+/** At most 64 characters, without control characters: a label value is printed raw by --stdout, the
+ * Pushgateway's page and Grafana. */
 function shortText(raw: unknown): string {
   return typeof raw === 'string' ? raw.replace(obeyedByTerminals, '').trim().slice(0, 64) : '';
 }
 
 const numberWithUnit = /^([+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?)\s*([^\s\d.+-]\S*)?$/i;
 
-/**
- * A finite number in base units, or why there is none. `unit` is what the stick means when it
- * writes no unit; a unit in the text wins if it measures the same thing.
- */
+/** A finite number in base units, or why not; a unit in the text wins over `unit` if it measures the same. */
 export function readNumber(raw: unknown, unit: UnitSymbol): number | string {
   const match = typeof raw === 'string' ? numberWithUnit.exec(raw.trim()) : undefined;
   if (typeof raw !== 'number' && !match) return 'is not a number';

@@ -24,7 +24,6 @@ type StickRead = Reading & {
 export interface StickReading {
   readonly live: StickRead;
   readonly once: StickRead;
-  /** How long reading took. */
   readonly seconds: number;
   /** Unix time in ms when the reading ended. */
   readonly readAt: number;
@@ -54,11 +53,8 @@ export function createStickFetch(http: Http, maxBytes: number) {
   };
 }
 
-/**
- * A body the stick compressed unasked (it is asked for none), decoded at once and bounded decoded:
- * got would keep a decoder (brotli's: up to 16 MiB) per stick while all answer. Another encoding
- * stays as it came, and fails as text or JSON.
- */
+/** A body compressed unasked, decoded at once and bounded: got would keep a decoder (brotli's: up to 16 MiB)
+ * per stick while all answer. Another encoding stays as it came, and fails as text or JSON. */
 async function decoded(body: Buffer, encoding = '', bound: { maxBytes: number; what: string }): Promise<Buffer> {
   const name = encoding.trim().toLowerCase();
   if (body.length === 0 || !['gzip', 'deflate', 'br'].includes(name)) return body;
