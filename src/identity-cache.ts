@@ -1,9 +1,6 @@
-/**
- * What a stick's /jsononce said (rarely changing, and half of all requests to a stick), kept ten minutes: by a
- * loop in memory, by one-shot runs in one file of the cache directory for all sticks (a file each cost a fleet's
- * run a millisecond a stick). Only the part the catalogue reads is kept, never the passwords beside it, and it
- * is read back through the same parse as a fresh answer: an entry is never more than a stick could have sent.
- */
+/** A stick's /jsononce (rarely changing; half its requests), kept ten minutes: by a loop in memory, by one-shot
+ * runs in one cache file for all sticks (a file each cost a millisecond a stick). Only the part the catalogue reads
+ * is kept, no password, read back through the same parse as a fresh answer: never more than a stick could send. */
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { readBoundedFile } from './bounded-file.js';
@@ -13,7 +10,6 @@ import { isJsonObject } from './json-object.js';
 import { cataloguedPart, readPayload, type Payload, type Reading } from './parse.js';
 import { replaceFile } from './replace-file.js';
 
-/** How long what /jsononce said is used before the stick is asked again. */
 export const onceLifetimeMs = 10 * 60_000;
 export const identityFile = 'jsononce.json';
 /** Some 500 bytes a stick: room for many thousands of sticks; a larger file is not ours. */

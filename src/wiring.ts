@@ -21,10 +21,7 @@ export interface Connections {
   readonly stateDir?: string;
 }
 
-/**
- * `kinds`: the registry's unless a test adds one. `checking`: `check`, which reads each stick's
- * /jsononce afresh and leaves nothing in the cache directory.
- */
+/** `checking`: `check`, which reads each stick's /jsononce afresh and leaves nothing in the cache directory. */
 export async function connect(
   config: Config,
   print: Print,

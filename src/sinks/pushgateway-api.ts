@@ -6,11 +6,8 @@ import { request, urlUnder, type Http } from '../http.js';
 import type { Forgettable } from './sink.js';
 import { Forgettables, type StaleQuery } from './pushgateway-stale.js';
 
-/**
- * `/metrics/job/<job>/<label>/<value>…`. Only values that no URL handling can change are path
- * segments as they are; any other (empty, ".", "..", "/", "%", "?", "#", a line break…) uses the
- * Pushgateway's `<label>@base64/<base64url>` form ("=" for empty), which carries any value intact.
- */
+/** `/metrics/job/<job>/<label>/<value>…`; a value URL handling could change (empty, "..", "/", "%", "?", a line
+ * break…) goes in the Pushgateway's `<label>@base64/<base64url>` form ("=" for empty), which carries it intact. */
 export function groupPath(grouping: Grouping): string {
   const segments = grouping.map(([name, value]) =>
     plainSegment.test(value) ? `${name}/${value}` : `${name}@base64/${Buffer.from(value).toString('base64url') || '='}`,
@@ -54,12 +51,8 @@ const maxReadBackBytes = 256 * 1024 * 1024;
 /** Longer lines (a grouping value of 1 MiB?) are passed over unread: memory stays bounded. */
 const maxLineLength = 1024 * 1024;
 
-/**
- * One GET of the Pushgateway's own /metrics, read line by line as it streams in: the value of
- * `values.family` in each of `values.groupings`, keyed by its index, and with `stale` the groups
- * this job may forget. One request per run whatever the number of sticks, bounded in size and
- * memory however many groups the Pushgateway holds; retried once at most, when no answer came.
- */
+/** One streamed GET of the Pushgateway's /metrics per run, however many sticks and groups: `values.family` in
+ * each grouping by its index, and with `stale` the groups this job may forget. Retried once at most, when no answer came. */
 export async function readGroups(
   http: Http,
   base: URL,
@@ -94,11 +87,8 @@ export async function readGroups(
   return { values, stale: [], ...stale?.found() };
 }
 
-/**
- * Text in chunks as it streams, out as whole lines; a line longer than maxLineLength is passed over
- * unread, so that memory stays bounded. What follows the last line break is no line: the text format
- * ends every line with one, and an answer cut mid-line must not be read as a shorter value.
- */
+/** Chunks to whole lines, an overlong one passed over. What follows the last line break is no line: the text
+ * format ends every line with one, and an answer cut mid-line must not be read as a shorter value. */
 function lineReader(onLine: (line: string) => void): (chunk: string) => void {
   let partial = '';
   let overlong = false;
