@@ -51,8 +51,8 @@ const maxReadBackBytes = 256 * 1024 * 1024;
 /** Longer lines (a grouping value of 1 MiB?) are passed over unread: memory stays bounded. */
 const maxLineLength = 1024 * 1024;
 
-/** One streamed GET of the Pushgateway's /metrics per run, however many sticks and groups: `values.family` in
- * each grouping by its index, and with `stale` the groups this job may forget. Retried once at most, when no answer came. */
+/** One streamed GET of the Pushgateway's /metrics per run, however many sticks and groups: `values.family` in each
+ * grouping by its index, and with `stale` the groups this job may forget. Retried once, when no answer came. */
 export async function readGroups(
   http: Http,
   base: URL,

@@ -1,19 +1,13 @@
-/**
- * The groups one read of the Pushgateway finds that this job may forget: provably its own (exactly
- * its grouping key) and old by the Pushgateway's own clock, never the job's: the Date of its answer,
- * but never past the newest push time it holds (which it stamped itself), since a Date can be a
- * proxy's clock, or a lie, and one days ahead would make a group pushed a second ago old.
- */
+/** The groups one read of the Pushgateway finds that this job may forget: provably its own (exactly its grouping
+ * key) and old by the Pushgateway's clock, never the job's: its answer's Date, but never past the newest push time
+ * it stamped itself, as a Date may be a proxy's or a lie, and one days ahead would make a fresh group old. */
 import type { Grouping } from '../config/types.js';
 import { parseSampleLine } from '../exposition.js';
 import { HttpFailure } from '../errors.js';
 import type { Forgettable } from './sink.js';
 
-/**
- * The groups whose grouping key is exactly `job`, one instance and `grouping`, the instance none of
- * `named`, that hold a sample of `family` (the job's own, so that another program's group is never
- * one), pushed `afterSeconds` or longer ago by the Pushgateway's clock, and not failed since.
- */
+/** Groups keyed exactly `job`, one instance not `named`, and `grouping`; holding `family` (so never another
+ * program's); pushed `afterSeconds` or more ago by the Pushgateway's clock, and not failed since. */
 export interface StaleQuery {
   readonly job: string;
   readonly grouping: Grouping;
@@ -22,22 +16,16 @@ export interface StaleQuery {
   readonly afterSeconds: number;
 }
 
-/**
- * A read keeps at most this many groups that may be forgotten, and this much of their instances:
- * beyond, it stops, forgetting none. The Pushgateway shows a group's push times before its samples,
- * so a group is kept once known old (or tried since), not each group of the job.
- */
+/** Beyond this many groups (or instances' characters) a read stops, forgetting none. Push times come before
+ * samples, so a group is kept once known old (or tried since), not each group of the job. */
 const maxKept = 10_000;
 const maxKeptChars = 4 * 1024 * 1024;
 
 /** `stays`: pushed or tried since forget-after, or a push time that is no time. `ours`: holds `family`. */
 type Kept = { pushedAt?: number; stays?: true; ours?: true };
 
-/**
- * The stale groups of one read, from its lines in the Pushgateway's order, families by name
- * (push_failure_time_seconds, push_time_seconds, trucki_…): in another order a group is not
- * forgotten, never one too many.
- */
+/** The stale groups of one read, its lines in the Pushgateway's order (families by name: push_failure_time_seconds,
+ * push_time_seconds, trucki_…): in another order a group is not forgotten, never one too many. */
 export class Forgettables {
   private readonly named: Set<string>;
   private readonly wanted: Map<string, string>;
@@ -109,10 +97,7 @@ export class Forgettables {
     return kept;
   }
 
-  /**
-   * The instance of a group whose grouping key is exactly this job's: job, one instance not named
-   * now, and the grouping labels with their values, nothing else (another host's extra labels).
-   */
+  /** Nothing beside job, one instance not named now, and the grouping labels (not another host's extra labels). */
   private instanceOf(labels: Grouping): string | undefined {
     if (labels.length !== this.wanted.size + 1) return undefined;
     const matched = new Set<string>();

@@ -1,8 +1,5 @@
-/**
- * VictoriaMetrics' HTTP API as the job uses it: the import of Prometheus text, and each stick's last
- * success read back with one instant query per run. Every run writes the last success it knows, so
- * the window needs to span only the longest pause of the job, not of the stick.
- */
+/** VictoriaMetrics' import, and each stick's last success read back by one instant query per run. Every run
+ * writes the last success it knows: the window need span only the job's longest pause, not the stick's. */
 import type { Grouping, Target } from '../config/types.js';
 import { jobFamilies } from '../catalogue.js';
 import { textFormatContentType } from '../exposition.js';
@@ -14,7 +11,6 @@ import { plausible } from './sink.js';
 /** An import is answered with nothing (204) or a line of refusal: more is read up to this, no further. */
 const maxImportAnswerBytes = 1_048_576;
 
-/** Posts Prometheus text to `<base>/api/v1/import/prometheus`. */
 export async function postImport(http: Http, base: URL, text: string): Promise<void> {
   await request(http, {
     method: 'POST',
@@ -34,12 +30,8 @@ export function recallQuery(job: string): string {
 /** The recall's answer, parsed whole: 4 MiB is some 20,000 series, beyond any fleet, and small parsed. */
 export const maxRecallBytes = 4 * 1_048_576;
 
-/**
- * Instance → last success (Unix s) of `targets`, from the series with their job, instance, grouping
- * and labels. Labels the job never sets (a vmagent's -remoteWrite.label=host=pi) may be there too;
- * one it sets on any of `targets` may not differ (another site's stick of the same name). Throws an
- * HttpFailure: of its kind, or when the answer is not a query result.
- */
+/** Instance → last success (Unix s). Labels the job never sets (a vmagent's -remoteWrite.label=host=pi) may be
+ * there too; one it sets on any target may not differ (another site's stick of the same name). */
 export async function readLastSuccesses(
   http: Http,
   base: URL,
