@@ -1,10 +1,7 @@
-/**
- * The env file is read by dotenv here and by systemd's EnvironmentFile= in the units, which disagree on some
- * lines (`PASS=abc#def` is `abc` to dotenv; a backslash, `export`, a quote followed by more text): every
- * variable is read both ways and a file where they differ is refused, naming the line. systemd's reading
- * follows its parse_env_file() on bytes; a name or value its utf8_is_valid() refuses (malformed, a Unicode
- * noncharacter) makes it refuse the whole file; a comment may hold any byte but NUL.
- */
+/** dotenv here and systemd's EnvironmentFile= in the units disagree on some lines (`PASS=abc#def` is `abc` to
+ * dotenv; a backslash, `export`, a quote followed by more text): a file read differently is refused, naming the
+ * line. systemd's reading follows its parse_env_file() on bytes; a name or value its utf8_is_valid() refuses
+ * (malformed, a Unicode noncharacter) makes it refuse the whole file; a comment may hold any byte but NUL. */
 import { isUtf8 } from 'node:buffer';
 import { ConfigError } from '../errors.js';
 import { optionSpecs } from './options.js';
@@ -77,11 +74,9 @@ function push(p: Parser): void {
   p.keyEnd = p.valueEnd = undefined;
 }
 
-/**
- * One character through systemd's parse_env_file(): # or ; starts a comment line; spaces and tabs
- * around the = and after a value go; '…' escapes nothing, in "…" \ escapes " \ ` $ and a line break
- * (and stays before any other character), outside quotes it escapes any; \r ends a line as \n does.
- */
+/** One character through systemd's parse_env_file(): # or ; starts a comment line; spaces and tabs around the =
+ * and after a value go; '…' escapes nothing, in "…" \ escapes " \ ` $ and a line break (and stays before any
+ * other character), outside quotes it escapes any; \r ends a line as \n does. */
 function step(p: Parser, c: string): void {
   switch (p.state) {
     case 'preKey':
@@ -145,10 +140,8 @@ function step(p: Parser, c: string): void {
   }
 }
 
-/**
- * Throws a ConfigError naming the first line whose variable dotenv (`values`) and systemd read
- * differently. `name` names the file ("--env-file x.env"). Never quotes a value: it may be a password.
- */
+/** A ConfigError for the first line dotenv (`values`) and systemd read differently; never quoting a value: it may
+ * be a password. `name` names the file ("--env-file x.env"). */
 export function checkSameReading(file: Buffer, values: Readonly<Record<string, string>>, name: string): void {
   const text = file.toString('utf8');
   const lines = text.split(/\r\n|\r|\n/);
