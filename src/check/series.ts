@@ -32,11 +32,9 @@ const fresh = (series: Series, stick: DeliveredStick) =>
 
 const unexported = Object.entries({ exported_job: '', exported_instance: '' });
 
-/**
- * From push_time_seconds under {job=<the job>} (`own`) and {exported_job=<the job>} (no honor_labels), and
- * trucki_up under each Pushgateway target's labels: the sticks whose series of this push (or later) are
- * `missing` under their own labels; the scrape job that gives them its own labels (`moved`: to exported_*).
- */
+/** From push_time_seconds under {job=<the job>} (`own`) and {exported_job=<the job>} (no honor_labels), and trucki_up
+ * under each Pushgateway target's labels: the sticks whose series of this push (or later) are `missing` under their
+ * own labels; the scrape job that gives them its own labels (`moved`: to exported_*). */
 export function arrivalOf(
   sticks: readonly DeliveredStick[],
   targets: readonly ScrapeTarget[],
@@ -73,10 +71,8 @@ export function importedAtQuery(labels: Grouping): string {
   return `timestamp(${selector(labels)}) keep_metric_names`;
 }
 
-/**
- * Of the answer to scrapedAtQuery or importedAtQuery, named again, the series of the scrape that brought the
- * newest push_time_seconds (for an import: at `since`, Unix s, or later): an earlier one is not this delivery's.
- */
+/** Of scrapedAtQuery's or importedAtQuery's answer, named again, the series of the scrape that brought the newest
+ * push_time_seconds (for an import: at `since`, Unix s, or later): an earlier one is not this delivery's. */
 export function ofNewestScrape(scrapedAt: readonly Series[], since?: number): Series[] {
   const named = scrapedAt.map(({ metric: { [nameLabel]: name, ...labels }, value }) => ({
     metric: name === undefined ? labels : { ...labels, __name__: name },
@@ -139,10 +135,8 @@ export function pendingText(pending: readonly Alert[]): string {
 /** Labels an alert of the shipped rules carries beyond its group's: its name, its severity, an inverter's. */
 const alertOwnLabels = new Set(['alertname', 'severity', 'inverter']);
 
-/**
- * For a firing alert's labels, the command that forgets its group if it is one of `unnamed`: every label of
- * the group and no other but alertOwnLabels (another host's group with a site="b" of its own is not it).
- */
+/** The command that forgets an alert's group if it is one of `unnamed`: every label of the group and no other but
+ * alertOwnLabels (another host's group with a site="b" of its own is not it). */
 export function alertForget(
   pushgateway: Pushgateway,
   unnamed: readonly { readonly grouping: Grouping }[],

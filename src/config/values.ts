@@ -27,8 +27,7 @@ export function parseTargets(setting: Setting, instanceOption: Setting | undefin
   });
   const entries = pieces.map((piece) => {
     const named = namedTarget.exec(piece);
-    // "admin:123=pw@host" is user info, not the name "admin:123": a host:port name needs an
-    // address that is not user info without http://.
+    // "admin:123=pw@host" is user info, not the name "admin:123": a host:port name needs an address without it.
     const userInfo = named?.[1]?.includes(':') && !hasScheme.test(named[2]!) && named[2]!.includes('@');
     return named && !userInfo
       ? { name: named[1]!.trim(), address: named[2]!.trim() }
@@ -180,10 +179,8 @@ export function parseSchedule(pattern: Setting | undefined, timezone: Setting | 
   return { pattern: pattern.value, timezone: zone };
 }
 
-/**
- * A POSIX TZ of a fixed whole-hour offset (`CET-1`), which the C library and so a one-shot run take, as the
- * IANA zone croner needs: `Etc/GMT-1` (POSIX and Etc/ share the sign, west positive). Anything else as it is.
- */
+/** A POSIX TZ of a fixed whole-hour offset (`CET-1`, as the C library and so a one-shot run take it) as the IANA
+ * zone croner needs: `Etc/GMT-1` (POSIX and Etc/ share the sign, west positive). Anything else as it is. */
 function zoneName(value: string): string {
   const fixed = /^(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]+>)([+-]?)(\d{1,2})$/.exec(value);
   if (!fixed) return value;
