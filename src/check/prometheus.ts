@@ -1,7 +1,5 @@
-/**
- * The Prometheus end of the chain: its scrape jobs of this Pushgateway are up, keep every push and honour the
- * pushed labels; every series of this push (or a later one) arrives under the sticks' own job and instance.
- */
+/** The Prometheus end: its scrape jobs of this Pushgateway are up, keep every push and honour the pushed labels;
+ * every series of this push (or a later one) arrives under the sticks' own job and instance. */
 import { Cron } from 'croner';
 import type { Config, Pushgateway } from '../config/types.js';
 import { ConfigError, HttpFailure, HttpStatus, messageOf, NoAnswer } from '../errors.js';
@@ -147,7 +145,7 @@ function cadenceStep(job: string, shown: string | undefined, cadence: Cadence): 
 
 const portOf = (url: URL) => url.port || (url.protocol === 'https:' ? '443' : '80');
 
-/** Its host and port, the loopback names made one. */
+/** The loopback names made one. */
 function address(url: URL): string {
   const name = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   return `${name === 'localhost' || name === '::1' || name.startsWith('127.') ? 'loopback' : name}:${portOf(url)}`;
@@ -165,10 +163,8 @@ interface Seen {
   readonly startedAt: number;
 }
 
-/**
- * Looks until the sticks' series arrived under their own labels and every scrape job of the Pushgateway scraped
- * twice more (so once after the push), or one gave them its own labels, or two of the slowest intervals passed.
- */
+/** Until the sticks' series arrived under their own labels and every scrape job of the Pushgateway scraped twice
+ * more (so once after the push), or one gave them its own labels, or two of the slowest intervals passed. */
 function awaitSeries(side: PrometheusSide, pushgateway: Pushgateway, sticks: readonly DeliveredStick[]) {
   // Each scrape job's last scrapes seen: the first, and two more.
   const scrapes = new Map<string, Set<string>>();

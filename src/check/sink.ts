@@ -88,10 +88,8 @@ const modeOf = ({ mode }: { mode: number }) => (mode & 0o777).toString(8).padSta
 /** How long VictoriaMetrics may take to make an import searchable (about a second, more for a vmagent). */
 const recallWaitMs = 15_000;
 
-/**
- * Recall, as a run makes it: the query URL gives back the last success just imported for every stick read,
- * and holds every series of the import (a vmagent's relabelling may drop some on the way).
- */
+/** Recall as a run makes it: the query URL gives back each stick read's last success just imported, and holds
+ * every series of the import (a vmagent's relabelling may drop some on the way). */
 export async function recallStep(
   store: VictoriaMetrics,
   sink: AnySink,
@@ -127,10 +125,8 @@ export async function recallStep(
   });
 }
 
-/**
- * What the Pushgateway holds of this job, in one read: each stick delivered with its group's push_time_seconds;
- * the job's groups no stick here names, oldest first; or why it could not be read back.
- */
+/** In one read: each stick delivered with its group's push_time_seconds; the job's groups no stick here names,
+ * oldest first; or why the Pushgateway could not be read back. */
 export async function pushgatewayGroups(
   pushgateway: Pushgateway,
   http: Http,
