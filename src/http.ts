@@ -155,7 +155,9 @@ function streamed(http: Http, ask: Ask, first: Request): Promise<Answer> {
         }
       };
       stream.on('request', quietEnd);
-      stream.once('retry', (_count: number, _error: unknown, again: () => Request) => attempt(again()));
+      stream.once('retry', (_count: number, _error: unknown, again: () => Request) => {
+        attempt(again());
+      });
       stream.once('response', (response: PlainResponse) => {
         guarded(() => {
           if (response.statusCode >= 300) throw statusFailure(response, stream.retryCount + 1);
@@ -173,7 +175,9 @@ function streamed(http: Http, ask: Ask, first: Request): Promise<Answer> {
       stream.once('end', () => {
         resolve({ status: stream.response!.statusCode, headers: stream.response!.headers, body: Buffer.alloc(0) });
       });
-      stream.once('error', (error) => reject(failureOf(error, http.policy, ask)));
+      stream.once('error', (error) => {
+        reject(failureOf(error, http.policy, ask));
+      });
     };
     attempt(first);
   });
