@@ -14,7 +14,8 @@ export interface Family {
 
 /** number: maybe in a string, maybe with a unit ("880.10 W"). state: a known vocabulary's word, as a state set.
  * flag: "(ENABLED) 1" as 1. text: an unknown vocabulary's word as a label, value 1. identity: the device name,
- * the `with` keys and the variant (its first four letters) as labels, value 1. */
+ * the `with` keys and the variant (its first four letters) as labels, value 1.
+ */
 export type CatalogueRow = { readonly key: string; readonly family: Family; readonly labels?: Labels } & (
   | { readonly read: 'number'; readonly unit: UnitSymbol }
   | { readonly read: 'state'; readonly label: string; readonly states: readonly string[] }
@@ -112,7 +113,8 @@ export const liveCatalogue: readonly CatalogueRow[] = [...liveMain, ...liveMirro
 const config = (name: string, help: string) => gauge(`trucki_config_${name}`, `Configured ${help}.`);
 
 /** `/jsononce`. Secrets (ADMIN_PASS, WIFIPASS, BEARER, …) and METERURL, which may carry credentials, are
- * deliberately absent: only what is listed here is ever read. */
+ * deliberately absent: only what is listed here is ever read.
+ */
 // prettier-ignore
 export const onceCatalogue: readonly CatalogueRow[] = [
   {

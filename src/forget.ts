@@ -1,5 +1,6 @@
 /** --forget-after: a group of a stick no longer named goes once nobody has delivered it for that long. Another
- * host delivering under the same job keeps its sticks: only the sink's own delivery time counts. */
+ * host delivering under the same job keeps its sticks: only the sink's own delivery time counts.
+ */
 import { join } from 'node:path';
 import { readBoundedFile } from './bounded-file.js';
 import type { Target } from './config/types.js';
@@ -58,7 +59,8 @@ export function createForgetter(
 }
 
 /** The last look's time per store and job (`key`), kept across one-shot runs (a 15 s timer would read all each
- * run); a few keys, so that two crontab lines do not make each other look. Unreadable counts as none. */
+ * run); a few keys, so that two crontab lines do not make each other look. Unreadable counts as none.
+ */
 function fileStamp(dir: string, key: string): { read: () => number | undefined; write: (at: number) => void } {
   const path = join(dir, 'forget-looked-at');
   const stamps = () => {

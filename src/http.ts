@@ -184,7 +184,8 @@ function streamed(http: Http, ask: Ask, first: Request): Promise<Answer> {
 }
 
 /** Node 24 calls a refused request's end callback with ERR_SOCKET_CLOSED_BEFORE_CONNECTION, which got 14 takes
- * for a second, final failure while it waits to retry: the request is destroyed by then, so tell it none. */
+ * for a second, final failure while it waits to retry: the request is destroyed by then, so tell it none.
+ */
 function quietEnd(request: ClientRequest): void {
   const { end } = request as unknown as { end: (...args: unknown[]) => unknown };
   (request as unknown as { end: typeof end }).end = (...args: unknown[]) => {
@@ -242,7 +243,8 @@ function statusFailure({ statusCode, statusMessage = '', headers, url, body }: P
 }
 
 /** A Retry-After's wait (ms), in whole seconds or an HTTP date (it begins with the day's name: Date.parse alone
- * reads "-5" as a date long past), at most an hour (a store cannot silence a loop for days). */
+ * reads "-5" as a date long past), at most an hour (a store cannot silence a loop for days).
+ */
 function retryAfterMs(headers: IncomingHttpHeaders | undefined): number | undefined {
   const header = headers?.['retry-after']?.trim() ?? '';
   const seconds = /^\d+$/.test(header) ? Number(header) : NaN;

@@ -1,6 +1,7 @@
 /** A stick's /jsononce (rarely changing; half its requests), kept ten minutes: by a loop in memory, by one-shot
  * runs in one cache file for all sticks (a file each cost a millisecond a stick). Only the part the catalogue reads
- * is kept, no password, read back through the same parse as a fresh answer: never more than a stick could send. */
+ * is kept, no password, read back through the same parse as a fresh answer: never more than a stick could send.
+ */
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { readBoundedFile } from './bounded-file.js';

@@ -58,7 +58,8 @@ export function readAnswer(
 }
 
 /** What of a payload the catalogue reads (plain values only): all that may be kept, as /jsononce also carries
- * the stick's secrets. */
+ * the stick's secrets.
+ */
 export function cataloguedPart(payload: Payload, catalogue: readonly CatalogueRow[]): Payload {
   const part: Record<string, unknown> = {};
   const take = (key: string) => {
@@ -153,7 +154,8 @@ const readers: { [K in CatalogueRow['read']]: Reader<K> } = {
 };
 
 /** At most 64 characters, without control characters: a label value is printed raw by --stdout, the
- * Pushgateway's page and Grafana. */
+ * Pushgateway's page and Grafana.
+ */
 function shortText(raw: unknown): string {
   return typeof raw === 'string' ? raw.replace(obeyedByTerminals, '').trim().slice(0, 64) : '';
 }

@@ -54,7 +54,8 @@ export function createStickFetch(http: Http, maxBytes: number) {
 }
 
 /** A body compressed unasked, decoded at once and bounded: got would keep a decoder (brotli's: up to 16 MiB)
- * per stick while all answer. Another encoding stays as it came, and fails as text or JSON. */
+ * per stick while all answer. Another encoding stays as it came, and fails as text or JSON.
+ */
 async function decoded(body: Buffer, encoding = '', bound: { maxBytes: number; what: string }): Promise<Buffer> {
   const name = encoding.trim().toLowerCase();
   if (body.length === 0 || !['gzip', 'deflate', 'br'].includes(name)) return body;

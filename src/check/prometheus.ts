@@ -1,5 +1,6 @@
 /** The Prometheus end: its scrape jobs of this Pushgateway are up, keep every push and honour the pushed labels;
- * every series of this push (or a later one) arrives under the sticks' own job and instance. */
+ * every series of this push (or a later one) arrives under the sticks' own job and instance.
+ */
 import { Cron } from 'croner';
 import type { Config, Pushgateway } from '../config/types.js';
 import { ConfigError, HttpFailure, HttpStatus, messageOf, NoAnswer } from '../errors.js';
@@ -164,7 +165,8 @@ interface Seen {
 }
 
 /** Until the sticks' series arrived under their own labels and every scrape job of the Pushgateway scraped twice
- * more (so once after the push), or one gave them its own labels, or two of the slowest intervals passed. */
+ * more (so once after the push), or one gave them its own labels, or two of the slowest intervals passed.
+ */
 function awaitSeries(side: PrometheusSide, pushgateway: Pushgateway, sticks: readonly DeliveredStick[]) {
   // Each scrape job's last scrapes seen: the first, and two more.
   const scrapes = new Map<string, Set<string>>();

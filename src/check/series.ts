@@ -34,7 +34,8 @@ const unexported = Object.entries({ exported_job: '', exported_instance: '' });
 
 /** From push_time_seconds under {job=<the job>} (`own`) and {exported_job=<the job>} (no honor_labels), and trucki_up
  * under each Pushgateway target's labels: the sticks whose series of this push (or later) are `missing` under their
- * own labels; the scrape job that gives them its own labels (`moved`: to exported_*). */
+ * own labels; the scrape job that gives them its own labels (`moved`: to exported_*).
+ */
 export function arrivalOf(
   sticks: readonly DeliveredStick[],
   targets: readonly ScrapeTarget[],
@@ -72,7 +73,8 @@ export function importedAtQuery(labels: Grouping): string {
 }
 
 /** Of scrapedAtQuery's or importedAtQuery's answer, named again, the series of the scrape that brought the newest
- * push_time_seconds (for an import: at `since`, Unix s, or later): an earlier one is not this delivery's. */
+ * push_time_seconds (for an import: at `since`, Unix s, or later): an earlier one is not this delivery's.
+ */
 export function ofNewestScrape(scrapedAt: readonly Series[], since?: number): Series[] {
   const named = scrapedAt.map(({ metric: { [nameLabel]: name, ...labels }, value }) => ({
     metric: name === undefined ? labels : { ...labels, __name__: name },
@@ -136,7 +138,8 @@ export function pendingText(pending: readonly Alert[]): string {
 const alertOwnLabels = new Set(['alertname', 'severity', 'inverter']);
 
 /** The command that forgets an alert's group if it is one of `unnamed`: every label of the group and no other but
- * alertOwnLabels (another host's group with a site="b" of its own is not it). */
+ * alertOwnLabels (another host's group with a site="b" of its own is not it).
+ */
 export function alertForget(
   pushgateway: Pushgateway,
   unnamed: readonly { readonly grouping: Grouping }[],

@@ -89,7 +89,8 @@ const modeOf = ({ mode }: { mode: number }) => (mode & 0o777).toString(8).padSta
 const recallWaitMs = 15_000;
 
 /** Recall as a run makes it: the query URL gives back each stick read's last success just imported, and holds
- * every series of the import (a vmagent's relabelling may drop some on the way). */
+ * every series of the import (a vmagent's relabelling may drop some on the way).
+ */
 export async function recallStep(
   store: VictoriaMetrics,
   sink: AnySink,
@@ -126,7 +127,8 @@ export async function recallStep(
 }
 
 /** In one read: each stick delivered with its group's push_time_seconds; the job's groups no stick here names,
- * oldest first; or why the Pushgateway could not be read back. */
+ * oldest first; or why the Pushgateway could not be read back.
+ */
 export async function pushgatewayGroups(
   pushgateway: Pushgateway,
   http: Http,

@@ -1,7 +1,8 @@
 /** dotenv here and systemd's EnvironmentFile= in the units disagree on some lines (`PASS=abc#def` is `abc` to
  * dotenv; a backslash, `export`, a quote followed by more text): a file read differently is refused, naming the
  * line. systemd's reading follows its parse_env_file() on bytes; a name or value its utf8_is_valid() refuses
- * (malformed, a Unicode noncharacter) makes it refuse the whole file; a comment may hold any byte but NUL. */
+ * (malformed, a Unicode noncharacter) makes it refuse the whole file; a comment may hold any byte but NUL.
+ */
 import { isUtf8 } from 'node:buffer';
 import { ConfigError } from '../errors.js';
 import { optionSpecs } from './options.js';
@@ -76,7 +77,8 @@ function push(p: Parser): void {
 
 /** One character through systemd's parse_env_file(): # or ; starts a comment line; spaces and tabs around the =
  * and after a value go; '…' escapes nothing, in "…" \ escapes " \ ` $ and a line break (and stays before any
- * other character), outside quotes it escapes any; \r ends a line as \n does. */
+ * other character), outside quotes it escapes any; \r ends a line as \n does.
+ */
 function step(p: Parser, c: string): void {
   switch (p.state) {
     case 'preKey':
@@ -141,7 +143,8 @@ function step(p: Parser, c: string): void {
 }
 
 /** A ConfigError for the first line dotenv (`values`) and systemd read differently; never quoting a value: it may
- * be a password. `name` names the file ("--env-file x.env"). */
+ * be a password. `name` names the file ("--env-file x.env").
+ */
 export function checkSameReading(file: Buffer, values: Readonly<Record<string, string>>, name: string): void {
   const text = file.toString('utf8');
   const lines = text.split(/\r\n|\r|\n/);

@@ -180,7 +180,8 @@ export function parseSchedule(pattern: Setting | undefined, timezone: Setting | 
 }
 
 /** A POSIX TZ of a fixed whole-hour offset (`CET-1`, as the C library and so a one-shot run take it) as the IANA
- * zone croner needs: `Etc/GMT-1` (POSIX and Etc/ share the sign, west positive). Anything else as it is. */
+ * zone croner needs: `Etc/GMT-1` (POSIX and Etc/ share the sign, west positive). Anything else as it is.
+ */
 function zoneName(value: string): string {
   const fixed = /^(?:[A-Za-z]{3,}|<[A-Za-z0-9+-]+>)([+-]?)(\d{1,2})$/.exec(value);
   if (!fixed) return value;

@@ -7,7 +7,8 @@ import type { Forgettable } from './sink.js';
 import { Forgettables, type StaleQuery } from './pushgateway-stale.js';
 
 /** `/metrics/job/<job>/<label>/<value>…`; a value URL handling could change (empty, "..", "/", "%", "?", a line
- * break…) goes in the Pushgateway's `<label>@base64/<base64url>` form ("=" for empty), which carries it intact. */
+ * break…) goes in the Pushgateway's `<label>@base64/<base64url>` form ("=" for empty), which carries it intact.
+ */
 export function groupPath(grouping: Grouping): string {
   const segments = grouping.map(([name, value]) =>
     plainSegment.test(value) ? `${name}/${value}` : `${name}@base64/${Buffer.from(value).toString('base64url') || '='}`,
@@ -52,7 +53,8 @@ const maxReadBackBytes = 256 * 1024 * 1024;
 const maxLineLength = 1024 * 1024;
 
 /** One streamed GET of the Pushgateway's /metrics per run, however many sticks and groups: `values.family` in each
- * grouping by its index, and with `stale` the groups this job may forget. Retried once, when no answer came. */
+ * grouping by its index, and with `stale` the groups this job may forget. Retried once, when no answer came.
+ */
 export async function readGroups(
   http: Http,
   base: URL,
@@ -88,7 +90,8 @@ export async function readGroups(
 }
 
 /** Chunks to whole lines, an overlong one passed over. What follows the last line break is no line: the text
- * format ends every line with one, and an answer cut mid-line must not be read as a shorter value. */
+ * format ends every line with one, and an answer cut mid-line must not be read as a shorter value.
+ */
 function lineReader(onLine: (line: string) => void): (chunk: string) => void {
   let partial = '';
   let overlong = false;

@@ -1,13 +1,15 @@
 /** The groups one read of the Pushgateway finds that this job may forget: provably its own (exactly its grouping
  * key) and old by the Pushgateway's clock, never the job's: its answer's Date, but never past the newest push time
- * it stamped itself, as a Date may be a proxy's or a lie, and one days ahead would make a fresh group old. */
+ * it stamped itself, as a Date may be a proxy's or a lie, and one days ahead would make a fresh group old.
+ */
 import type { Grouping } from '../config/types.js';
 import { parseSampleLine } from '../exposition.js';
 import { HttpFailure } from '../errors.js';
 import type { Forgettable } from './sink.js';
 
 /** Groups keyed exactly `job`, one instance not `named`, and `grouping`; holding `family` (so never another
- * program's); pushed `afterSeconds` or more ago by the Pushgateway's clock, and not failed since. */
+ * program's); pushed `afterSeconds` or more ago by the Pushgateway's clock, and not failed since.
+ */
 export interface StaleQuery {
   readonly job: string;
   readonly grouping: Grouping;
@@ -17,7 +19,8 @@ export interface StaleQuery {
 }
 
 /** Beyond this many groups (or instances' characters) a read stops, forgetting none. Push times come before
- * samples, so a group is kept once known old (or tried since), not each group of the job. */
+ * samples, so a group is kept once known old (or tried since), not each group of the job.
+ */
 const maxKept = 10_000;
 const maxKeptChars = 4 * 1024 * 1024;
 
@@ -25,7 +28,8 @@ const maxKeptChars = 4 * 1024 * 1024;
 type Kept = { pushedAt?: number; stays?: true; ours?: true };
 
 /** The stale groups of one read, its lines in the Pushgateway's order (families by name: push_failure_time_seconds,
- * push_time_seconds, trucki_…): in another order a group is not forgotten, never one too many. */
+ * push_time_seconds, trucki_…): in another order a group is not forgotten, never one too many.
+ */
 export class Forgettables {
   private readonly named: Set<string>;
   private readonly wanted: Map<string, string>;

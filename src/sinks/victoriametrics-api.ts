@@ -1,5 +1,6 @@
 /** VictoriaMetrics' import, and each stick's last success read back by one instant query per run. Every run
- * writes the last success it knows: the window need span only the job's longest pause, not the stick's. */
+ * writes the last success it knows: the window need span only the job's longest pause, not the stick's.
+ */
 import type { Grouping, Target } from '../config/types.js';
 import { jobFamilies } from '../catalogue.js';
 import { textFormatContentType } from '../exposition.js';
@@ -31,7 +32,8 @@ export function recallQuery(job: string): string {
 export const maxRecallBytes = 4 * 1_048_576;
 
 /** Instance → last success (Unix s). Labels the job never sets (a vmagent's -remoteWrite.label=host=pi) may be
- * there too; one it sets on any target may not differ (another site's stick of the same name). */
+ * there too; one it sets on any target may not differ (another site's stick of the same name).
+ */
 export async function readLastSuccesses(
   http: Http,
   base: URL,
