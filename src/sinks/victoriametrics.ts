@@ -48,7 +48,8 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
  * a request is out, a loop's (`keep`) full batch goes into the bounded backlog, told it is kept:
  * memory holds one request's worth not on its way beside the backlog. A failure that may pass keeps
  * the rest in a loop's backlog and stops the sender until the next reading or the Retry-After time.
- * A one-shot sink's requests are one sending up to close, which tells what was not delivered.
+ * A one-shot sink's requests, full ones until close sends the rest, are one sending, and close tells
+ * what was not delivered.
  */
 class ImportOutbox implements Sink {
   private readonly backlog: Backlog;
@@ -114,7 +115,8 @@ class ImportOutbox implements Sink {
         this.hold(this.filling.end(), askedToWait(this.notBefore));
         break;
       }
-      const batches = [...this.backlog.takeAll(now), ...this.filling.end()];
+      // A one-shot sink sends only full requests before close: the rest share the last one.
+      const batches = [...this.backlog.takeAll(now), ...(this.keep ? this.filling.end() : this.filling.takeFull())];
       if (batches.length === 0) break;
       const sending = (this.sending ??= this.begin());
       this.posting = true;

@@ -305,3 +305,39 @@ describe('one sender, one import at a time', () => {
     }
   });
 });
+
+describe('a store that answers', () => {
+  test("a one-shot run's readings handed over in turns apart share requests: only full ones go before close", async () => {
+    const store = await startTestStore(() => ({ status: 204 }));
+    const agents = await createAgents(false);
+    const url = new URL(`${store.url}/`);
+    const vm: VictoriaMetrics = {
+      url,
+      job: 'trucki',
+      grouping: [],
+      query: { url },
+      backlog: { maxBytes: 1 << 26, maxAgeMs: 3_600_000 },
+    };
+    const http = createHttp({ timeoutMs: 60_000, retries: 0 }, agents);
+    const sink = victoriaMetricsSink(vm, http, http, false);
+    const samples = liveCatalogue.slice(0, 20).map(({ family }) => ({ family, labels: {}, value: 1 }));
+    const labels: Target['labels'] = [['note', 'x'.repeat(20_000)]];
+    try {
+      // 400 kB a stick, two to a request: three sticks handed over in turns apart are two requests.
+      const handed = [];
+      for (const instance of ['a', 'b', 'c']) {
+        handed.push(await sink.deliver({ target: { ...target(instance), labels }, samples, readAt: Date.now() }));
+        for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+      }
+      await sink.close();
+      assert.deepEqual(await Promise.all(handed.map(({ outcome }) => told(outcome))), Array(3).fill('delivered'));
+      const instances = (body: string) => [
+        ...new Set(Array.from(body.matchAll(/instance="(\w+)"/g), ([, name]) => name)),
+      ];
+      assert.deepEqual(store.bodies.map(instances), [['a', 'b'], ['c']], 'as few requests as the size cap allows');
+    } finally {
+      destroyAgents(agents);
+      await store.close();
+    }
+  });
+});
