@@ -132,7 +132,8 @@ class ImportOutbox implements Sink {
     const ended = this.keep ? this.sending : undefined;
     if (!ended) return;
     this.sending = undefined;
-    if (ended.retryAfterMs !== undefined) {
+    // Retry-After 0 (or a date past) asks nothing: the next reading tries again, as after any failure.
+    if (ended.retryAfterMs) {
       this.notBefore = Date.now() + ended.retryAfterMs;
       this.timer = setTimeout(() => {
         this.wake();

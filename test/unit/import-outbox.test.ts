@@ -341,3 +341,23 @@ describe('a store that answers', () => {
     }
   });
 });
+
+describe('Retry-After', () => {
+  test('a store that asks to wait 0 s is not sent to again on its own: only by the next reading or the stop', async (t) => {
+    // The sender's own timers only: no time passes but what is ticked here.
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const store = await startTestStore(() => ({ status: 429, headers: { 'retry-after': '0' }, body: 'slow down' }));
+    const agents = await createAgents(false);
+    try {
+      const { sink, deliver } = loopSink(store, agents, 1 << 26);
+      const first = await deliver('first');
+      assert.match(await told(first.outcome), /429.*samples kept for the next runs/);
+      t.mock.timers.tick(60_000);
+      await sink.close().catch(() => {});
+      assert.equal(store.bodies.length, 2, "the reading's import, then the stop's last try");
+    } finally {
+      destroyAgents(agents);
+      await store.close();
+    }
+  });
+});
