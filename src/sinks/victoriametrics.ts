@@ -45,7 +45,7 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
  * The outbox and its one sender. A reading joins the batch being filled (one request at most) and
  * wakes the sender in the next turn, so that readings handed over together share a request; it sends
  * what is queued, the backlog (the oldest) first, one import at a time, until nothing is left. While
- * a request is out, a loop's (`keep`) full batch goes into the bounded backlog, told it is kept:
+ * a request is out, a loop's (`keep`) full batch waits in the bounded backlog, told as it goes:
  * memory holds one request's worth not on its way beside the backlog. A failure that may pass keeps
  * the rest in a loop's backlog and stops the sender until the next reading or the Retry-After time.
  * A one-shot sink's requests, full ones until close sends the rest, are one sending, and close tells
@@ -71,8 +71,13 @@ class ImportOutbox implements Sink {
     private readonly http: Http,
     private keep: boolean,
   ) {
-    this.backlog = new Backlog(store.backlog);
     this.where = `VictoriaMetrics ${store.url.href}`;
+    const lost = (batch: Batch) => `${batch.samples} samples not delivered (over the backlog's bounds)`;
+    // While a request is out, only full batches that came meanwhile are held untold: dropped, they are lost.
+    this.backlog = new Backlog(store.backlog, (batch) => {
+      if (this.posting)
+        tell([batch], new SinkFailure(`${this.where} is still busy with the delivery before; ${lost(batch)}`));
+    });
   }
 
   readonly deliver: Sink['deliver'] = ({ target, samples, readAt }) => {
@@ -81,7 +86,8 @@ class ImportOutbox implements Sink {
     const { text, lines } = importText(samples, labels, readAt);
     const reading = outcomeToCome();
     this.filling.add(text, lines, readAt, reading.tell);
-    if (this.keep && this.posting) this.hold(this.filling.takeFull(), 'is still busy with the delivery before');
+    // Told when they go, or when the request out fails: a store answering in its time is no outage.
+    if (this.keep && this.posting) this.backlog.keep(this.filling.takeFull(), Date.now());
     this.wake();
     return Promise.resolve({ outcome: reading.outcome });
   };
@@ -121,12 +127,11 @@ class ImportOutbox implements Sink {
       const sending = (this.sending ??= this.begin());
       this.posting = true;
       await sending.send(batches);
+      // The readings that came while it failed are kept with it.
+      const failed = this.keep && sending.stoppedBy !== undefined;
+      if (failed) sending.unsent.push(...this.backlog.takeAll(Date.now()), ...this.filling.end());
       this.posting = false;
-      if (this.keep && sending.stoppedBy !== undefined) {
-        // The readings that came while it failed are kept with it.
-        sending.unsent.push(...this.filling.end());
-        break;
-      }
+      if (failed) break;
     }
     this.sender = undefined;
     const ended = this.keep ? this.sending : undefined;

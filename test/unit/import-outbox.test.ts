@@ -281,7 +281,7 @@ describe('one sender, one import at a time', () => {
     }
   });
 
-  test('full requests handed over while the store holds the sending before go into the bounded backlog at once, told they are kept', async () => {
+  test('full requests handed over while the store holds an import wait in the bounded backlog: those over its bounds are told lost at once, the rest go once it answers', async () => {
     const store = await startTestStore(() => 'hold');
     const agents = await createAgents(false);
     // Room for one request of two sticks: what does not fit is dropped, oldest first.
@@ -292,13 +292,17 @@ describe('one sender, one import at a time', () => {
       // Ten sticks of 400 kB: four full requests while the first is unanswered, and one filling.
       const later = [];
       for (let index = 0; index < 10; index++) later.push(await deliver(`s${String(index)}`));
-      const full = await Promise.all(later.slice(0, 8).map(({ outcome }) => told(outcome)));
-      for (const said of full)
-        assert.match(said, /is still busy with the delivery before; \d+ samples kept for the next runs/);
-      assert.match(full.at(-1)!, /, \d+ dropped so far$/, 'the backlog kept within its bytes');
+      const dropped = await Promise.all(later.slice(0, 6).map(({ outcome }) => told(outcome)));
+      for (const said of dropped)
+        assert.match(
+          said,
+          /is still busy with the delivery before; \d+ samples not delivered \(over the backlog's bounds\)$/,
+        );
       assert.equal(store.bodies.length, 1, 'one import open at a time');
       store.release();
-      assert.equal(await told(first.outcome), 'delivered');
+      const sent = await Promise.all([first, ...later.slice(6)].map(({ outcome }) => told(outcome)));
+      assert.deepEqual(sent, Array(5).fill('delivered'));
+      assert.equal(store.maxOpen(), 1, 'one import open at a time');
     } finally {
       destroyAgents(agents);
       await store.close();
@@ -358,6 +362,45 @@ describe('Retry-After', () => {
     } finally {
       destroyAgents(agents);
       await store.close();
+    }
+  });
+});
+
+describe('readings that come while an import is out', () => {
+  test('full requests handed over while an import is out go after it and are told delivered, not kept', async () => {
+    const store = await startTestStore((index) => (index === 0 ? 'hold' : { status: 204 }));
+    const agents = await createAgents(false);
+    const { deliver } = loopSink(store, agents, 1 << 26);
+    try {
+      const first = await deliver('first');
+      await until(() => store.bodies.length === 1, { what: 'the first import, held by the store' });
+      // Six sticks of 400 kB: three full requests while the first is out.
+      const later = [];
+      for (let index = 0; index < 6; index++) later.push(await deliver(`s${String(index)}`));
+      store.release();
+      const said = await Promise.all([first, ...later].map(({ outcome }) => told(outcome)));
+      assert.deepEqual(said, Array(7).fill('delivered'));
+      assert.equal(store.maxOpen(), 1, 'one import open at a time');
+    } finally {
+      destroyAgents(agents);
+      await store.close();
+    }
+  });
+
+  test('full requests handed over while an import is out that then fails are told kept with it', async () => {
+    const store = await startTestStore(() => 'hold');
+    const agents = await createAgents(false);
+    const { deliver } = loopSink(store, agents, 1 << 26);
+    try {
+      const first = await deliver('first');
+      await until(() => store.bodies.length === 1, { what: 'the first import, held by the store' });
+      const later = [];
+      for (let index = 0; index < 4; index++) later.push(await deliver(`s${String(index)}`));
+      await store.close();
+      for (const said of await Promise.all([first, ...later].map(({ outcome }) => told(outcome))))
+        assert.match(said, /closed the connection unexpectedly; \d+ samples kept for the next runs$/);
+    } finally {
+      destroyAgents(agents);
     }
   });
 });
