@@ -202,15 +202,20 @@ describe('a quiet loop through an outage', () => {
 });
 
 /**
- * A loop's VictoriaMetrics sink in this process, sending to `store`, and the delivery of a stick
- * with a long label on each of its 20 lines: 400 kB a stick, two of them a request.
+ * A loop's (`keep`) or a one-shot run's VictoriaMetrics sink in this process, sending to `store`, and
+ * the delivery of a stick with a long label on each of its 20 lines: 400 kB a stick, two of them a request.
  */
-function loopSink(store: TestStore, agents: Awaited<ReturnType<typeof createAgents>>, backlogBytes: number) {
+function loopSink(
+  store: TestStore,
+  agents: Awaited<ReturnType<typeof createAgents>>,
+  backlogBytes: number,
+  keep = true,
+) {
   const url = new URL(`${store.url}/`);
   const backlog = { maxBytes: backlogBytes, maxAgeMs: 3_600_000 };
   const vm: VictoriaMetrics = { url, job: 'trucki', grouping: [], query: { url }, backlog };
   const http = createHttp({ timeoutMs: 60_000, retries: 0 }, agents);
-  const sink = victoriaMetricsSink(vm, http, http, true);
+  const sink = victoriaMetricsSink(vm, http, http, keep);
   const samples = liveCatalogue.slice(0, 20).map(({ family }) => ({ family, labels: {}, value: 1 }));
   const labels: Target['labels'] = [['note', 'x'.repeat(20_000)]];
   const target = (instance: string): Target => ({ url: new URL('http://127.0.0.1:9/'), instance, labels });
@@ -263,17 +268,20 @@ describe('one sender, one import at a time', () => {
     }
   });
 
-  test('a reading that comes while an import is held waits for it, goes with the next, and is not called busy', async () => {
-    const store = await startTestStore(() => 'hold');
+  test('readings that come while an import is held wait for it and go after it, full requests too: none is called busy', async () => {
+    const store = await startTestStore((index) => (index === 0 ? 'hold' : { status: 204 }));
     const agents = await createAgents(false);
     const { deliver } = loopSink(store, agents, 1 << 26);
     try {
       const fast = await deliver('fast');
       await until(() => store.bodies.length === 1, { what: "the fast stick's import, held by the store" });
-      const slow = await deliver('slow');
+      // Six sticks of 400 kB: three full requests while the first is out, and a small one.
+      const later = [];
+      for (let index = 0; index < 6; index++) later.push(await deliver(`s${String(index)}`));
+      later.push(await deliver('slow'));
       store.release();
-      assert.deepEqual(await Promise.all([told(fast.outcome), told(slow.outcome)]), ['delivered', 'delivered']);
-      assert.equal(store.bodies.length, 2);
+      const said = await Promise.all([fast, ...later].map(({ outcome }) => told(outcome)));
+      assert.deepEqual(said, Array(8).fill('delivered'));
       assert.equal(store.maxOpen(), 1, 'one import open at a time');
     } finally {
       destroyAgents(agents);
@@ -314,23 +322,12 @@ describe('a store that answers', () => {
   test("a one-shot run's readings handed over in turns apart share requests: only full ones go before close", async () => {
     const store = await startTestStore(() => ({ status: 204 }));
     const agents = await createAgents(false);
-    const url = new URL(`${store.url}/`);
-    const vm: VictoriaMetrics = {
-      url,
-      job: 'trucki',
-      grouping: [],
-      query: { url },
-      backlog: { maxBytes: 1 << 26, maxAgeMs: 3_600_000 },
-    };
-    const http = createHttp({ timeoutMs: 60_000, retries: 0 }, agents);
-    const sink = victoriaMetricsSink(vm, http, http, false);
-    const samples = liveCatalogue.slice(0, 20).map(({ family }) => ({ family, labels: {}, value: 1 }));
-    const labels: Target['labels'] = [['note', 'x'.repeat(20_000)]];
+    const { sink, deliver } = loopSink(store, agents, 1 << 26, false);
     try {
       // 400 kB a stick, two to a request: three sticks handed over in turns apart are two requests.
       const handed = [];
       for (const instance of ['a', 'b', 'c']) {
-        handed.push(await sink.deliver({ target: { ...target(instance), labels }, samples, readAt: Date.now() }));
+        handed.push(await deliver(instance));
         for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
       }
       await sink.close();
@@ -367,26 +364,6 @@ describe('Retry-After', () => {
 });
 
 describe('readings that come while an import is out', () => {
-  test('full requests handed over while an import is out go after it and are told delivered, not kept', async () => {
-    const store = await startTestStore((index) => (index === 0 ? 'hold' : { status: 204 }));
-    const agents = await createAgents(false);
-    const { deliver } = loopSink(store, agents, 1 << 26);
-    try {
-      const first = await deliver('first');
-      await until(() => store.bodies.length === 1, { what: 'the first import, held by the store' });
-      // Six sticks of 400 kB: three full requests while the first is out.
-      const later = [];
-      for (let index = 0; index < 6; index++) later.push(await deliver(`s${String(index)}`));
-      store.release();
-      const said = await Promise.all([first, ...later].map(({ outcome }) => told(outcome)));
-      assert.deepEqual(said, Array(7).fill('delivered'));
-      assert.equal(store.maxOpen(), 1, 'one import open at a time');
-    } finally {
-      destroyAgents(agents);
-      await store.close();
-    }
-  });
-
   test('full requests handed over while an import is out that then fails are told kept with it', async () => {
     const store = await startTestStore(() => 'hold');
     const agents = await createAgents(false);
