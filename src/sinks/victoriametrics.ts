@@ -59,6 +59,7 @@ class ImportOutbox implements Sink {
   private sending: ImportSending | undefined;
   /** The sender at work, from its wake until nothing is left. */
   private sender: Promise<void> | undefined;
+  /** The sender is taking or sending batches: a full one handed over meanwhile waits in the backlog. */
   private posting = false;
   /** Unix ms before which the store asked not to be sent to. */
   private notBefore = 0;
@@ -121,18 +122,20 @@ class ImportOutbox implements Sink {
         this.hold(this.filling.end(), askedToWait(this.notBefore));
         break;
       }
+      // From here, held readings the backlog drops (too old by now) are told so: see its `lost`.
+      this.posting = true;
       // A one-shot sink sends only full requests before close: the rest share the last one.
       const batches = [...this.backlog.takeAll(now), ...(this.keep ? this.filling.end() : this.filling.takeFull())];
       if (batches.length === 0) break;
       const sending = (this.sending ??= this.begin());
-      this.posting = true;
       await sending.send(batches);
-      // The readings that came while it failed are kept with it.
-      const failed = this.keep && sending.stoppedBy !== undefined;
-      if (failed) sending.unsent.push(...this.backlog.takeAll(Date.now()), ...this.filling.end());
-      this.posting = false;
-      if (failed) break;
+      if (this.keep && sending.stoppedBy !== undefined) {
+        // The readings that came while it failed are kept with it.
+        sending.unsent.push(...this.backlog.takeAll(Date.now()), ...this.filling.end());
+        break;
+      }
     }
+    this.posting = false;
     this.sender = undefined;
     const ended = this.keep ? this.sending : undefined;
     if (!ended) return;

@@ -210,9 +210,10 @@ function loopSink(
   agents: Awaited<ReturnType<typeof createAgents>>,
   backlogBytes: number,
   keep = true,
+  maxAgeMs = 3_600_000,
 ) {
   const url = new URL(`${store.url}/`);
-  const backlog = { maxBytes: backlogBytes, maxAgeMs: 3_600_000 };
+  const backlog = { maxBytes: backlogBytes, maxAgeMs };
   const vm: VictoriaMetrics = { url, job: 'trucki', grouping: [], query: { url }, backlog };
   const http = createHttp({ timeoutMs: 60_000, retries: 0 }, agents);
   const sink = victoriaMetricsSink(vm, http, http, keep);
@@ -221,7 +222,7 @@ function loopSink(
   const target = (instance: string): Target => ({ url: new URL('http://127.0.0.1:9/'), instance, labels });
   return {
     sink,
-    deliver: (instance: string) => sink.deliver({ target: target(instance), samples, readAt: Date.now() }),
+    deliver: (instance: string, readAt = Date.now()) => sink.deliver({ target: target(instance), samples, readAt }),
   };
 }
 
@@ -380,4 +381,30 @@ describe('readings that come while an import is out', () => {
       destroyAgents(agents);
     }
   });
+});
+
+test('readings held while an import is out that grow older than the backlog keeps are told lost once it is answered', async () => {
+  const store = await startTestStore((index) => (index === 0 ? 'hold' : { status: 204 }));
+  const agents = await createAgents(false);
+  const { deliver } = loopSink(store, agents, 1 << 26, true, 60_000);
+  try {
+    const first = await deliver('first');
+    await until(() => store.bodies.length === 1, { what: 'the first import, held by the store' });
+    // Read 59.9 s ago: within the backlog's age while held, too old once the import is answered.
+    const readAt = Date.now() - 59_900;
+    const later = [];
+    for (let index = 0; index < 4; index++) later.push(await deliver(`s${String(index)}`, readAt));
+    await until(() => Date.now() > readAt + 60_000, { what: 'the held readings to grow too old' });
+    store.release();
+    let said: string[] | undefined;
+    void Promise.all([first, ...later].map(({ outcome }) => told(outcome))).then((all) => (said = all));
+    await until(() => said, { timeoutMs: 5000, what: 'every reading told' });
+    // s0 and s1 filled a request, held in the backlog; s2 and s3 were still filling the next.
+    const [firstSaid, s0, s1, ...filling] = said!;
+    assert.deepEqual([firstSaid, ...filling], ['delivered', 'delivered', 'delivered']);
+    for (const each of [s0, s1]) assert.match(each!, /samples not delivered \(over the backlog's bounds\)$/);
+  } finally {
+    destroyAgents(agents);
+    await store.close();
+  }
 });
