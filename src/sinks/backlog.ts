@@ -27,7 +27,11 @@ export class Backlog {
   /** As many of them as takeUnsaid has counted. */
   private said = 0;
 
-  constructor(private readonly bounds: BacklogBounds) {}
+  /** `lost` hears of each batch dropped over the bounds, to tell the readings not told yet. */
+  constructor(
+    private readonly bounds: BacklogBounds,
+    private readonly lost: (batch: Batch) => void = () => {},
+  ) {}
 
   get bytes(): number {
     return this.heldBytes;
@@ -77,6 +81,7 @@ export class Backlog {
       const oldest = this.batches.shift()!;
       this.heldBytes -= oldest.bytes;
       this.droppedSamples += oldest.samples;
+      this.lost(oldest);
     }
   }
 }

@@ -45,10 +45,11 @@ export function victoriaMetricsSink(store: VictoriaMetrics, http: Http, queryHtt
  * The outbox and its one sender. A reading joins the batch being filled (one request at most) and
  * wakes the sender in the next turn, so that readings handed over together share a request; it sends
  * what is queued, the backlog (the oldest) first, one import at a time, until nothing is left. While
- * a request is out, a loop's (`keep`) full batch goes into the bounded backlog, told it is kept:
+ * a request is out, a loop's (`keep`) full batch waits in the bounded backlog, told as it goes:
  * memory holds one request's worth not on its way beside the backlog. A failure that may pass keeps
  * the rest in a loop's backlog and stops the sender until the next reading or the Retry-After time.
- * A one-shot sink's requests are one sending up to close, which tells what was not delivered.
+ * A one-shot sink's requests, full ones until close sends the rest, are one sending, and close tells
+ * what was not delivered.
  */
 class ImportOutbox implements Sink {
   private readonly backlog: Backlog;
@@ -58,6 +59,7 @@ class ImportOutbox implements Sink {
   private sending: ImportSending | undefined;
   /** The sender at work, from its wake until nothing is left. */
   private sender: Promise<void> | undefined;
+  /** The sender is taking or sending batches: a full one handed over meanwhile waits in the backlog. */
   private posting = false;
   /** Unix ms before which the store asked not to be sent to. */
   private notBefore = 0;
@@ -70,8 +72,13 @@ class ImportOutbox implements Sink {
     private readonly http: Http,
     private keep: boolean,
   ) {
-    this.backlog = new Backlog(store.backlog);
     this.where = `VictoriaMetrics ${store.url.href}`;
+    const lost = (batch: Batch) => `${batch.samples} samples not delivered (over the backlog's bounds)`;
+    // While a request is out, only full batches that came meanwhile are held untold: dropped, they are lost.
+    this.backlog = new Backlog(store.backlog, (batch) => {
+      if (this.posting)
+        tell([batch], new SinkFailure(`${this.where} is still busy with the delivery before; ${lost(batch)}`));
+    });
   }
 
   readonly deliver: Sink['deliver'] = ({ target, samples, readAt }) => {
@@ -80,7 +87,8 @@ class ImportOutbox implements Sink {
     const { text, lines } = importText(samples, labels, readAt);
     const reading = outcomeToCome();
     this.filling.add(text, lines, readAt, reading.tell);
-    if (this.keep && this.posting) this.hold(this.filling.takeFull(), 'is still busy with the delivery before');
+    // Told when they go, or when the request out fails: a store answering in its time is no outage.
+    if (this.keep && this.posting) this.backlog.keep(this.filling.takeFull(), Date.now());
     this.wake();
     return Promise.resolve({ outcome: reading.outcome });
   };
@@ -114,23 +122,26 @@ class ImportOutbox implements Sink {
         this.hold(this.filling.end(), askedToWait(this.notBefore));
         break;
       }
-      const batches = [...this.backlog.takeAll(now), ...this.filling.end()];
+      // From here, held readings the backlog drops (too old by now) are told so: see its `lost`.
+      this.posting = true;
+      // A one-shot sink sends only full requests before close: the rest share the last one.
+      const batches = [...this.backlog.takeAll(now), ...(this.keep ? this.filling.end() : this.filling.takeFull())];
       if (batches.length === 0) break;
       const sending = (this.sending ??= this.begin());
-      this.posting = true;
       await sending.send(batches);
-      this.posting = false;
       if (this.keep && sending.stoppedBy !== undefined) {
         // The readings that came while it failed are kept with it.
-        sending.unsent.push(...this.filling.end());
+        sending.unsent.push(...this.backlog.takeAll(Date.now()), ...this.filling.end());
         break;
       }
     }
+    this.posting = false;
     this.sender = undefined;
     const ended = this.keep ? this.sending : undefined;
     if (!ended) return;
     this.sending = undefined;
-    if (ended.retryAfterMs !== undefined) {
+    // Retry-After 0 (or a date past) asks nothing: the next reading tries again, as after any failure.
+    if (ended.retryAfterMs) {
       this.notBefore = Date.now() + ended.retryAfterMs;
       this.timer = setTimeout(() => {
         this.wake();

@@ -202,21 +202,27 @@ describe('a quiet loop through an outage', () => {
 });
 
 /**
- * A loop's VictoriaMetrics sink in this process, sending to `store`, and the delivery of a stick
- * with a long label on each of its 20 lines: 400 kB a stick, two of them a request.
+ * A loop's (`keep`) or a one-shot run's VictoriaMetrics sink in this process, sending to `store`, and
+ * the delivery of a stick with a long label on each of its 20 lines: 400 kB a stick, two of them a request.
  */
-function loopSink(store: TestStore, agents: Awaited<ReturnType<typeof createAgents>>, backlogBytes: number) {
+function loopSink(
+  store: TestStore,
+  agents: Awaited<ReturnType<typeof createAgents>>,
+  backlogBytes: number,
+  keep = true,
+  maxAgeMs = 3_600_000,
+) {
   const url = new URL(`${store.url}/`);
-  const backlog = { maxBytes: backlogBytes, maxAgeMs: 3_600_000 };
+  const backlog = { maxBytes: backlogBytes, maxAgeMs };
   const vm: VictoriaMetrics = { url, job: 'trucki', grouping: [], query: { url }, backlog };
   const http = createHttp({ timeoutMs: 60_000, retries: 0 }, agents);
-  const sink = victoriaMetricsSink(vm, http, http, true);
+  const sink = victoriaMetricsSink(vm, http, http, keep);
   const samples = liveCatalogue.slice(0, 20).map(({ family }) => ({ family, labels: {}, value: 1 }));
   const labels: Target['labels'] = [['note', 'x'.repeat(20_000)]];
   const target = (instance: string): Target => ({ url: new URL('http://127.0.0.1:9/'), instance, labels });
   return {
     sink,
-    deliver: (instance: string) => sink.deliver({ target: target(instance), samples, readAt: Date.now() }),
+    deliver: (instance: string, readAt = Date.now()) => sink.deliver({ target: target(instance), samples, readAt }),
   };
 }
 
@@ -263,17 +269,20 @@ describe('one sender, one import at a time', () => {
     }
   });
 
-  test('a reading that comes while an import is held waits for it, goes with the next, and is not called busy', async () => {
-    const store = await startTestStore(() => 'hold');
+  test('readings that come while an import is held wait for it and go after it, full requests too: none is called busy', async () => {
+    const store = await startTestStore((index) => (index === 0 ? 'hold' : { status: 204 }));
     const agents = await createAgents(false);
     const { deliver } = loopSink(store, agents, 1 << 26);
     try {
       const fast = await deliver('fast');
       await until(() => store.bodies.length === 1, { what: "the fast stick's import, held by the store" });
-      const slow = await deliver('slow');
+      // Six sticks of 400 kB: three full requests while the first is out, and a small one.
+      const later = [];
+      for (let index = 0; index < 6; index++) later.push(await deliver(`s${String(index)}`));
+      later.push(await deliver('slow'));
       store.release();
-      assert.deepEqual(await Promise.all([told(fast.outcome), told(slow.outcome)]), ['delivered', 'delivered']);
-      assert.equal(store.bodies.length, 2);
+      const said = await Promise.all([fast, ...later].map(({ outcome }) => told(outcome)));
+      assert.deepEqual(said, Array(8).fill('delivered'));
       assert.equal(store.maxOpen(), 1, 'one import open at a time');
     } finally {
       destroyAgents(agents);
@@ -281,7 +290,7 @@ describe('one sender, one import at a time', () => {
     }
   });
 
-  test('full requests handed over while the store holds the sending before go into the bounded backlog at once, told they are kept', async () => {
+  test('full requests handed over while the store holds an import wait in the bounded backlog: those over its bounds are told lost at once, the rest go once it answers', async () => {
     const store = await startTestStore(() => 'hold');
     const agents = await createAgents(false);
     // Room for one request of two sticks: what does not fit is dropped, oldest first.
@@ -292,16 +301,110 @@ describe('one sender, one import at a time', () => {
       // Ten sticks of 400 kB: four full requests while the first is unanswered, and one filling.
       const later = [];
       for (let index = 0; index < 10; index++) later.push(await deliver(`s${String(index)}`));
-      const full = await Promise.all(later.slice(0, 8).map(({ outcome }) => told(outcome)));
-      for (const said of full)
-        assert.match(said, /is still busy with the delivery before; \d+ samples kept for the next runs/);
-      assert.match(full.at(-1)!, /, \d+ dropped so far$/, 'the backlog kept within its bytes');
+      const dropped = await Promise.all(later.slice(0, 6).map(({ outcome }) => told(outcome)));
+      for (const said of dropped)
+        assert.match(
+          said,
+          /is still busy with the delivery before; \d+ samples not delivered \(over the backlog's bounds\)$/,
+        );
       assert.equal(store.bodies.length, 1, 'one import open at a time');
       store.release();
-      assert.equal(await told(first.outcome), 'delivered');
+      const sent = await Promise.all([first, ...later.slice(6)].map(({ outcome }) => told(outcome)));
+      assert.deepEqual(sent, Array(5).fill('delivered'));
+      assert.equal(store.maxOpen(), 1, 'one import open at a time');
     } finally {
       destroyAgents(agents);
       await store.close();
     }
   });
+});
+
+describe('a store that answers', () => {
+  test("a one-shot run's readings handed over in turns apart share requests: only full ones go before close", async () => {
+    const store = await startTestStore(() => ({ status: 204 }));
+    const agents = await createAgents(false);
+    const { sink, deliver } = loopSink(store, agents, 1 << 26, false);
+    try {
+      // 400 kB a stick, two to a request: three sticks handed over in turns apart are two requests.
+      const handed = [];
+      for (const instance of ['a', 'b', 'c']) {
+        handed.push(await deliver(instance));
+        for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+      }
+      await sink.close();
+      assert.deepEqual(await Promise.all(handed.map(({ outcome }) => told(outcome))), Array(3).fill('delivered'));
+      const instances = (body: string) => [
+        ...new Set(Array.from(body.matchAll(/instance="(\w+)"/g), ([, name]) => name)),
+      ];
+      assert.deepEqual(store.bodies.map(instances), [['a', 'b'], ['c']], 'as few requests as the size cap allows');
+    } finally {
+      destroyAgents(agents);
+      await store.close();
+    }
+  });
+});
+
+describe('Retry-After', () => {
+  test('a store that asks to wait 0 s is not sent to again on its own: only by the next reading or the stop', async (t) => {
+    // The sender's own timers only: no time passes but what is ticked here.
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    const store = await startTestStore(() => ({ status: 429, headers: { 'retry-after': '0' }, body: 'slow down' }));
+    const agents = await createAgents(false);
+    try {
+      const { sink, deliver } = loopSink(store, agents, 1 << 26);
+      const first = await deliver('first');
+      assert.match(await told(first.outcome), /429.*samples kept for the next runs/);
+      t.mock.timers.tick(60_000);
+      await sink.close().catch(() => {});
+      assert.equal(store.bodies.length, 2, "the reading's import, then the stop's last try");
+    } finally {
+      destroyAgents(agents);
+      await store.close();
+    }
+  });
+});
+
+describe('readings that come while an import is out', () => {
+  test('full requests handed over while an import is out that then fails are told kept with it', async () => {
+    const store = await startTestStore(() => 'hold');
+    const agents = await createAgents(false);
+    const { deliver } = loopSink(store, agents, 1 << 26);
+    try {
+      const first = await deliver('first');
+      await until(() => store.bodies.length === 1, { what: 'the first import, held by the store' });
+      const later = [];
+      for (let index = 0; index < 4; index++) later.push(await deliver(`s${String(index)}`));
+      await store.close();
+      for (const said of await Promise.all([first, ...later].map(({ outcome }) => told(outcome))))
+        assert.match(said, /closed the connection unexpectedly; \d+ samples kept for the next runs$/);
+    } finally {
+      destroyAgents(agents);
+    }
+  });
+});
+
+test('readings held while an import is out that grow older than the backlog keeps are told lost once it is answered', async () => {
+  const store = await startTestStore((index) => (index === 0 ? 'hold' : { status: 204 }));
+  const agents = await createAgents(false);
+  const { deliver } = loopSink(store, agents, 1 << 26, true, 60_000);
+  try {
+    const first = await deliver('first');
+    await until(() => store.bodies.length === 1, { what: 'the first import, held by the store' });
+    // Read 59.9 s ago: within the backlog's age while held, too old once the import is answered.
+    const readAt = Date.now() - 59_900;
+    const later = [];
+    for (let index = 0; index < 4; index++) later.push(await deliver(`s${String(index)}`, readAt));
+    await until(() => Date.now() > readAt + 60_000, { what: 'the held readings to grow too old' });
+    store.release();
+    let said: string[] | undefined;
+    void Promise.all([first, ...later].map(({ outcome }) => told(outcome))).then((all) => (said = all));
+    await until(() => said, { timeoutMs: 5000, what: 'every reading told' });
+    // s0 and s1 filled a request, held in the backlog; s2 and s3 were still filling the next.
+    const [firstSaid, s0, s1, ...filling] = said!;
+    assert.deepEqual([firstSaid, ...filling], ['delivered', 'delivered', 'delivered']);
+    for (const each of [s0, s1]) assert.match(each!, /samples not delivered \(over the backlog's bounds\)$/);
+  } finally {
+    destroyAgents(agents);
+    await store.close();
+  }
 });
