@@ -121,30 +121,138 @@ const promClientCore = {
   },
 };
 
+/** A stand-in's `load()`: requires the module the first time it is called. */
+const loadOnFirstUse = (specifier) =>
+  `let loaded; const load = () => (loaded ??= require(${JSON.stringify(specifier)}));`;
+/** A stand-in whose default export is the module, loaded on first use of any of its properties. */
+const lazyNamespace = (specifier) =>
+  `${loadOnFirstUse(specifier)}\nexport default new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });`;
+
 /**
- * node:https and node:tls cost some 1 ms to load on Node 20 and 6 ms on Node 24, and an http-only
- * job needs neither: got imports them at the top of core/options.js for https URLs only. Those two
- * imports resolve to stand-in modules that load the built-in on first use. Only these import forms
- * are served: any other import of them from that file fails the build ("No matching export"). src/
- * imports are left alone (src/http.ts loads node:https itself, for https URLs only).
+ * node:https, node:tls and node:crypto cost about 10 ms to load together, and an http-only job
+ * needs none of them. got imports https and tls at the top for https URLs only; cacheable-request
+ * imports crypto for got's `cache` option only; got's diagnostics-channel.js imports crypto for
+ * randomUUID, to give each request an id for diagnostics_channel subscribers (there are none in
+ * this job). Those imports resolve to stand-in modules that load the built-in on first use; the
+ * request id becomes a random UUID from Math.random, which is as unique. Only these import forms
+ * are served: any other import of these built-ins from these files fails the build ("No matching
+ * export"). src/ imports are left alone (src/http.ts loads node:https itself, for https URLs only).
  */
 const lazyBuiltins = {
   name: 'lazy-builtins',
   setup(b) {
+    const importers =
+      /[\\/]node_modules[\\/](got[\\/]dist[\\/]source[\\/]core[\\/](options|diagnostics-channel)|cacheable-request[\\/]dist[\\/]index)\.js$/;
     const serve = mustServe(b, 'lazy-builtins', [
       'node:https from got/dist/source/core/options.js',
       'node:tls from got/dist/source/core/options.js',
+      'node:crypto from got/dist/source/core/diagnostics-channel.js',
+      'node:crypto from cacheable-request/dist/index.js',
     ]);
-    b.onResolve({ filter: /^node:(https|tls)$/ }, ({ path, importer }) => {
-      if (!/[\\/]node_modules[\\/]got[\\/]dist[\\/]source[\\/]core[\\/]options\.js$/.test(importer)) return undefined;
+    b.onResolve({ filter: /^node:(https|tls|crypto)$/ }, ({ path, importer }) => {
+      if (!importers.test(importer)) return undefined;
       serve(`${path} from ${dependencyFile(importer)}`);
-      return { path, namespace: 'lazy-builtin' };
+      return { path: /diagnostics-channel/.test(importer) ? 'request-id' : path, namespace: 'lazy-builtin' };
     });
-    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, ({ path }) => ({
+    b.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, ({ path }) => {
+      if (path === 'request-id') {
+        return {
+          loader: 'js',
+          contents: `export function randomUUID() {
+            const bytes = Array.from({ length: 16 }, () => Math.floor(Math.random() * 256));
+            bytes[6] = (bytes[6] & 0x0f) | 0x40;
+            bytes[8] = (bytes[8] & 0x3f) | 0x80;
+            const hex = bytes.map((byte) => byte.toString(16).padStart(2, '0')).join('');
+            return hex.slice(0, 8) + '-' + hex.slice(8, 12) + '-' + hex.slice(12, 16) + '-' + hex.slice(16, 20) + '-' + hex.slice(20);
+          }`,
+        };
+      }
+      let contents = lazyNamespace(path);
+      if (path === 'node:tls')
+        contents += 'export function checkServerIdentity(...args) { return load().checkServerIdentity(...args); }';
+      return { contents, loader: 'js' };
+    });
+  },
+};
+
+/**
+ * Loading the program loads no network built-in: node:http and node:net, as got and src/http.ts
+ * import them, resolve to stand-ins that load the built-in on first use (the first request), and
+ * decompress-response and cacheable-lookup, as got imports them, to stand-ins that initialise the
+ * module (still bundled: esbuild turns the stand-in's require into a module initialised on first
+ * call) when got first calls it. So a run never loads node:dns (cacheable-lookup's, for got's DNS
+ * cache, an option the job never sets) and loads node:zlib only when got decompresses an answer.
+ * It is also what Node's start-up snapshot builder would need (bench/README.md: not adopted).
+ * Only these import forms are served: another named import fails the build ("No matching export").
+ */
+const lazyNetwork = {
+  name: 'lazy-network',
+  setup(b) {
+    const importers =
+      /[\\/](node_modules[\\/]got[\\/]dist[\\/]source[\\/]core[\\/](index|options|timed-out)\.js|src[\\/]http\.ts)$/;
+    const serve = mustServe(b, 'lazy-network', [
+      'node:http from got/dist/source/core/index.js',
+      'node:http from got/dist/source/core/options.js',
+      'node:http from src/http.ts',
+      'node:net from got/dist/source/core/timed-out.js',
+      'decompress-response from got/dist/source/core/index.js',
+      'cacheable-lookup from got/dist/source/core/options.js',
+    ]);
+    b.onResolve(
+      { filter: /^(node:(http|net)|decompress-response|cacheable-lookup)$/ },
+      async ({ path, importer, resolveDir }) => {
+        if (!importers.test(importer)) return undefined;
+        serve(`${path} from ${dependencyFile(importer).replace(/^.*[\\/](src[\\/])/, '$1')}`);
+        if (path.startsWith('node:')) return { path, namespace: 'lazy-network' };
+        // The module itself, for the stand-in's require.
+        const real = await b.resolve(path, { kind: 'import-statement', resolveDir });
+        if (real.errors.length) return { errors: real.errors };
+        return { path, namespace: 'lazy-network', pluginData: { module: real.path } };
+      },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'lazy-network' }, ({ path, pluginData }) => {
+      const resolveDir = process.cwd();
+      const load = loadOnFirstUse(pluginData?.module ?? path);
+      // A class of the module, made on first use; `instanceof` and statics reach the real one.
+      const lazyClass = (get) =>
+        `new Proxy(function () {}, { construct: (_, args) => new (${get})(...args), get: (_, key) => (${get})[key] })`;
+      if (path === 'decompress-response')
+        return {
+          loader: 'js',
+          resolveDir,
+          contents: `${load}\nexport default (response) => load().default(response);`,
+        };
+      if (path === 'cacheable-lookup')
+        return { loader: 'js', resolveDir, contents: `${load}\nexport default ${lazyClass('load().default')};` };
+      let contents = lazyNamespace(path);
+      if (path === 'node:http')
+        contents += `\nexport const Agent = ${lazyClass('load().Agent')};\nexport const ServerResponse = ${lazyClass('load().ServerResponse')};`;
+      return { loader: 'js', contents };
+    });
+  },
+};
+
+/**
+ * node:fs/promises loads readline and fs watchers with it (1 to 4 ms), and only the textfile sink
+ * imports it at load. Its import resolves to a stand-in whose functions load the built-in on first
+ * call. Only these names are served: src/sinks/textfile.ts importing another fails the build.
+ */
+const fsPromisesNames = ['chmod', 'lstat', 'open', 'rename', 'rm', 'writeFile'];
+const lazyFsPromises = {
+  name: 'lazy-fs-promises',
+  setup(b) {
+    const serve = mustServe(b, 'lazy-fs-promises', ['node:fs/promises from src/sinks/textfile.ts']);
+    b.onResolve({ filter: /^node:fs\/promises$/ }, ({ path, importer }) => {
+      if (!/[\\/]src[\\/]sinks[\\/]textfile\.ts$/.test(importer)) return undefined;
+      serve(`${path} from src/sinks/textfile.ts`);
+      return { path, namespace: 'lazy-fs-promises' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-fs-promises' }, ({ path }) => ({
       loader: 'js',
-      contents: `let loaded; const load = () => (loaded ??= require(${JSON.stringify(path)}));
-        export default new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });
-        export function checkServerIdentity(...args) { return load().checkServerIdentity(...args); }`,
+      contents: [
+        loadOnFirstUse(path),
+        ...fsPromisesNames.map((name) => `export const ${name} = (...args) => load().${name}(...args);`),
+      ].join('\n'),
     }));
   },
 };
@@ -221,6 +329,8 @@ const built = await build({
     use('http2-stand-in') && withoutHttp2Wrapper,
     use('prom-client-core') && promClientCore,
     use('lazy-builtins') && lazyBuiltins,
+    use('lazy-network') && lazyNetwork,
+    use('lazy-fs-promises') && lazyFsPromises,
     use('yaml-apart') && yamlApart,
   ].filter(Boolean),
 });

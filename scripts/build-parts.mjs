@@ -5,6 +5,8 @@ export const buildParts = [
   'lazy-list-format',
   'prom-client-core',
   'lazy-builtins',
+  'lazy-network',
+  'lazy-fs-promises',
   'builtin-require',
   'minify',
   'compile-cache',

@@ -1,6 +1,6 @@
 /**
  * What the build leaves out stays out: an http-only one-shot run of the bundle loads none of
- * node:https, node:tls and node:http2 (each costs start-up time, see esbuild.config.mjs).
+ * node:https, node:tls, node:crypto and node:http2 (each costs start-up time, see esbuild.config.mjs).
  * That a stand-in still matches the dependency file it was written for is checked by the build
  * itself (esbuild.config.mjs fails when one serves nothing), which every test run starts with.
  */
@@ -13,7 +13,7 @@ import { startSimulator, type Simulator } from '../../src/simulator/server.js';
 import { runCli } from '../helpers/cli.js';
 import { startPushgateway, type RunningPushgateway } from '../helpers/pushgateway.js';
 
-const leftOut = ['https', 'tls', 'http2'];
+const leftOut = ['https', 'tls', 'crypto', 'http2'];
 
 let stick: Simulator;
 let pushgateway: RunningPushgateway;
@@ -45,7 +45,7 @@ async function builtinsLoaded(args: readonly string[]): Promise<{ code: number |
   return { code: result.code, loaded: line.split(' ') };
 }
 
-test('an http-only one-shot run loads none of https, tls, http2', async () => {
+test('an http-only one-shot run loads none of https, tls, crypto, http2', async () => {
   const { code, loaded } = await builtinsLoaded(['--target', stick.url, '--pushgateway', pushgateway.url]);
   assert.equal(code, 0);
   assert.ok(loaded.includes('http'), 'the probe sees the built-ins the job loads');
