@@ -66,6 +66,13 @@ function connections(sink: AnySink, read: (target: Target) => Promise<StickReadi
   return { readStick: read, sink, words: { delivered: 'pushed' }, close: () => {}, oneShot: true };
 }
 
+/** A job over `targets`, every one of them dark (its read refused). */
+const darkJob = (sink: AnySink, targets: Target[], log: (line: string) => void = () => {}) =>
+  createJob(
+    config(targets),
+    log,
+    connections(sink, () => Promise.resolve(reading('refused the connection'))),
+  );
 const familiesOf = (delivery: Delivery | undefined) => delivery?.samples.map((sample) => sample.family.name).sort();
 const valueOf = (delivery: Delivery | undefined, family: string) =>
   delivery?.samples.find((sample) => sample.family.name === family)?.value;
@@ -123,11 +130,7 @@ describe('one run', () => {
     const sink = fakeSink({}, true);
     const lines: string[] = [];
     const targets = [target('dead')];
-    const job = createJob(
-      config(targets),
-      (line) => lines.push(line),
-      connections(sink, () => Promise.resolve(reading('refused the connection'))),
-    );
+    const job = darkJob(sink, targets, (line) => lines.push(line));
     assert.equal(await job.run(targets), 'dark');
     assert.deepEqual(familiesOf(sink.delivered[0]), [jobFamilies.scrapeDuration.name, jobFamilies.up.name].sort());
     assert.match(
@@ -139,11 +142,7 @@ describe('one run', () => {
   test('a loop remembers last successes: the sink is asked once for a stick, not every run', async () => {
     const sink = fakeSink({ dead: 1_600_000_000 });
     const targets = [target('dead')];
-    const job = createJob(
-      config(targets),
-      () => {},
-      connections(sink, () => Promise.resolve(reading('refused the connection'))),
-    );
+    const job = darkJob(sink, targets);
     for (let run = 0; run < 3; run++) await job.run(targets);
     assert.equal(sink.asked.length, 1);
     assert.deepEqual(
@@ -194,11 +193,7 @@ describe('one run', () => {
     const sink: Sink = { deliver: () => Promise.resolve({ outcome: failed }) };
     const lines: string[] = [];
     const targets = [target('dead')];
-    const job = createJob(
-      config(targets),
-      (line) => lines.push(line),
-      connections(sink, () => Promise.resolve(reading('refused the connection'))),
-    );
+    const job = darkJob(sink, targets, (line) => lines.push(line));
     assert.equal(await job.run(targets), 'undelivered');
     // The stick's line says it was not delivered; why, once, on the line after it.
     assert.match(lines[0]!, /; not pushed$/);
@@ -302,11 +297,7 @@ describe("a loop's memory of its sticks", () => {
     const held = { zero: 0, huge: 1e300, millis: now * 1000, ahead: now + 86_400, fine: 1_600_000_000 };
     const targets = Object.keys(held).map(target);
     const sink = fakeSink(held);
-    const job = createJob(
-      config(targets),
-      () => {},
-      connections(sink, () => Promise.resolve(reading('refused the connection'))),
-    );
+    const job = darkJob(sink, targets);
     assert.equal(await job.run(targets), 'dark');
     const recalled = Object.fromEntries(
       sink.delivered.map((delivery) => [delivery.target.instance, valueOf(delivery, jobFamilies.lastSuccess.name)]),
